@@ -1,0 +1,235 @@
+//! Signing in and out, sessions, and passwords.
+
+use std::sync::LazyLock;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use roster_domain::{Email, SessionId, Timestamp, UserId, ValidationError};
+use roster_store::{sessions, users};
+
+use crate::error::Result;
+use crate::{App, AppError, RequestMeta, tokens};
+
+/// The signed-in person behind a request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// Their user id.
+    pub user_id: UserId,
+    /// Their email.
+    pub email: String,
+    /// Their display name.
+    pub name: String,
+    /// The session the request came with.
+    pub session_id: SessionId,
+}
+
+/// A new session: the secret goes into the cookie and nowhere else.
+#[derive(Debug, Clone)]
+pub struct NewSessionToken {
+    /// The cookie value.
+    pub token: String,
+    /// When the session ends regardless of use.
+    pub expires_at: Timestamp,
+}
+
+/// Shortest password accepted.
+pub const PASSWORD_MIN: usize = 12;
+/// Longest password accepted.
+pub const PASSWORD_MAX: usize = 128;
+
+/// Checks a new password's length (ASVS: at least 12 characters, at most 128,
+/// any characters allowed).
+pub fn check_password(password: &str) -> Result<(), ValidationError> {
+    let n = password.chars().count();
+    if n < PASSWORD_MIN {
+        return Err(ValidationError::field(
+            "password",
+            format!("must be at least {PASSWORD_MIN} characters"),
+        ));
+    }
+    if n > PASSWORD_MAX {
+        return Err(ValidationError::field(
+            "password",
+            format!("must be at most {PASSWORD_MAX} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// Hashes a password with argon2id on a blocking thread, off the async runtime.
+pub async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| AppError::Internal(format!("hashing: {e}")))
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("hashing task: {e}")))?
+}
+
+/// A hash of a random password, verified against when the email is unknown
+/// so that a wrong email costs the same time as a wrong password.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
+    Argon2::default()
+        .hash_password(tokens::new_secret().as_bytes())
+        .map(|h| h.to_string())
+        .unwrap_or_default()
+});
+
+async fn verify_password(password: String, hash: Option<String>) -> Result<bool> {
+    tokio::task::spawn_blocking(move || {
+        let (hash, real) = match hash {
+            Some(h) => (h, true),
+            None => (DUMMY_HASH.clone(), false),
+        };
+        let ok = Argon2::default()
+            .verify_password(password.as_bytes(), hash.as_str())
+            .is_ok();
+        ok && real
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("verify task: {e}")))
+}
+
+/// Warms the dummy hash so the first failed sign-in is not slower than the rest.
+pub fn warm_up() {
+    LazyLock::force(&DUMMY_HASH);
+}
+
+/// Signs in with email and password and opens a session. A wrong email and a
+/// wrong password answer the same error after the same work.
+pub async fn login(
+    app: &App,
+    email: &str,
+    password: &str,
+    meta: &RequestMeta,
+) -> Result<(Principal, NewSessionToken)> {
+    let email = Email::parse(email).ok();
+    let user = match &email {
+        Some(e) => users::find_user_by_email(&mut app.db.conn().await?, e).await?,
+        None => None,
+    };
+    let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+    if !verify_password(password.to_string(), hash).await? {
+        return Err(AppError::InvalidCredentials);
+    }
+    let user = user.ok_or(AppError::InvalidCredentials)?;
+    let now = app.clock.now();
+    let token = tokens::new_secret();
+    let session = sessions::NewSession {
+        id: SessionId::new(),
+        user_id: user.id,
+        token_hash: tokens::hash_secret(&token),
+        created_at: now,
+        idle_expires_at: now.plus_millis(app.config.session_idle_ms),
+        expires_at: now.plus_millis(app.config.session_absolute_ms),
+        ip: meta.ip.clone(),
+        user_agent: meta
+            .user_agent
+            .as_ref()
+            .map(|ua| ua.chars().take(512).collect()),
+    };
+    let mut tx = app.db.begin().await?;
+    sessions::insert_session(&mut tx, &session).await?;
+    roster_store::members::touch_user_memberships(&mut tx, user.id, now).await?;
+    tx.commit().await?;
+    Ok((
+        Principal {
+            user_id: user.id,
+            email: user.email,
+            name: user.name,
+            session_id: session.id,
+        },
+        NewSessionToken {
+            token,
+            expires_at: session.expires_at,
+        },
+    ))
+}
+
+/// How often a session's last-seen time is written (at most once a minute),
+/// so that reads stay reads.
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+/// Finds the principal behind a session token, or refuses it when it is
+/// unknown, ended or expired. Moves the idle expiry forward now and then.
+pub async fn authenticate(app: &App, token: &str) -> Result<Principal> {
+    if token.len() != 64 {
+        return Err(AppError::Unauthenticated);
+    }
+    let hash = tokens::hash_secret(token);
+    let found = sessions::find_live_session(&mut app.db.conn().await?, &hash).await?;
+    let s = found.ok_or(AppError::Unauthenticated)?;
+    let now = app.clock.now();
+    let session_id = SessionId(s.session_id);
+    if now.0 >= s.expires_at || now.0 >= s.idle_expires_at {
+        let mut tx = app.db.begin().await?;
+        sessions::end_session(&mut tx, session_id, now, "expired").await?;
+        tx.commit().await?;
+        return Err(AppError::Unauthenticated);
+    }
+    if now.0 - s.last_seen_at >= TOUCH_EVERY_MS {
+        let mut tx = app.db.begin().await?;
+        let idle = now
+            .plus_millis(app.config.session_idle_ms)
+            .min(Timestamp(s.expires_at));
+        sessions::touch_session(&mut tx, session_id, now, idle).await?;
+        roster_store::members::touch_user_memberships(&mut tx, UserId(s.user_id), now).await?;
+        tx.commit().await?;
+    }
+    Ok(Principal {
+        user_id: UserId(s.user_id),
+        email: s.email,
+        name: s.name,
+        session_id,
+    })
+}
+
+/// Ends the principal's session.
+pub async fn logout(app: &App, principal: &Principal) -> Result<()> {
+    let mut tx = app.db.begin().await?;
+    sessions::end_session(&mut tx, principal.session_id, app.clock.now(), "logout").await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Issues a one-time link token to set a user's password, inside the
+/// caller's transaction. Answers the secret (shown once).
+pub async fn issue_password_token(
+    app: &App,
+    tx: &mut roster_store::Tx,
+    user: UserId,
+) -> Result<String> {
+    let secret = tokens::new_secret();
+    let now = app.clock.now();
+    users::insert_password_token(
+        tx,
+        &tokens::hash_secret(&secret),
+        user,
+        now,
+        now.plus_millis(app.config.password_link_ms),
+    )
+    .await?;
+    Ok(secret)
+}
+
+/// Sets a password with a one-time link token. The token then stops working.
+pub async fn set_password_with_token(app: &App, token: &str, password: &str) -> Result<UserId> {
+    check_password(password)?;
+    let hash = hash_password(password.to_string()).await?;
+    let token_hash = tokens::hash_secret(token);
+    let now = app.clock.now();
+    let mut tx = app.db.begin().await?;
+    let t = users::find_password_token(&mut tx, &token_hash)
+        .await?
+        .ok_or(AppError::InvalidToken)?;
+    if t.used_at.is_some() || now.0 >= t.expires_at {
+        return Err(AppError::InvalidToken);
+    }
+    let user = UserId(t.user_id);
+    users::use_password_token(&mut tx, &token_hash, now).await?;
+    users::set_password(&mut tx, user, &hash, now).await?;
+    tx.commit().await?;
+    Ok(user)
+}

@@ -1,0 +1,452 @@
+//! Generated data: the demo organizations, and `dev seed`'s bulk members.
+//!
+//! Everything here is deterministic for a given seed (names, emails,
+//! statuses, dates and ids), so a demo looks the same on every machine.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use roster_domain::audit::NewAuditEvent;
+use roster_domain::{MemberStatus, OrgId, Timestamp, UserId};
+use roster_store::members::NewMember;
+use roster_store::orgs::OrgRecord;
+use roster_store::users::UserRecord;
+use roster_store::{audit, members, users};
+use uuid::Uuid;
+
+use crate::error::Result;
+use crate::orgs::{NewOrg, create_org};
+use crate::{Actor, App};
+
+const FIRST: &[&str] = &[
+    "Olivia",
+    "Liam",
+    "Emma",
+    "Noah",
+    "Ava",
+    "Elijah",
+    "Sophia",
+    "James",
+    "Isabella",
+    "William",
+    "Mia",
+    "Benjamin",
+    "Charlotte",
+    "Lucas",
+    "Amelia",
+    "Henry",
+    "Harper",
+    "Alexander",
+    "Evelyn",
+    "Mason",
+    "Abigail",
+    "Michael",
+    "Emily",
+    "Ethan",
+    "Ella",
+    "Daniel",
+    "Elizabeth",
+    "Jacob",
+    "Camila",
+    "Logan",
+    "Luna",
+    "Jackson",
+    "Sofia",
+    "Levi",
+    "Avery",
+    "Sebastian",
+    "Mila",
+    "Mateo",
+    "Aria",
+    "Jack",
+    "Scarlett",
+    "Owen",
+    "Penelope",
+    "Theodore",
+    "Layla",
+    "Aiden",
+    "Chloe",
+    "Samuel",
+    "Victoria",
+    "Joseph",
+    "Madison",
+    "John",
+    "Eleanor",
+    "David",
+    "Grace",
+    "Wyatt",
+    "Nora",
+    "Matthew",
+    "Riley",
+    "Luke",
+    "Zoey",
+    "Asher",
+    "Hannah",
+    "Carter",
+    "Hazel",
+    "Julian",
+    "Lily",
+    "Grayson",
+    "Ellie",
+    "Leo",
+    "Violet",
+    "Jayden",
+    "Lillian",
+    "Gabriel",
+    "Zoe",
+    "Isaac",
+    "Stella",
+    "Lincoln",
+    "Aurora",
+    "Anthony",
+    "Natalie",
+    "Hudson",
+    "Emilia",
+    "Dylan",
+    "Everly",
+    "Ezra",
+    "Leah",
+    "Thomas",
+    "Aubrey",
+    "Charles",
+    "Willow",
+    "Christopher",
+    "Addison",
+    "Jaxon",
+    "Lucy",
+    "Maverick",
+    "Audrey",
+    "Josiah",
+    "Bella",
+    "Priya",
+    "Arjun",
+    "Mei",
+    "Hiroshi",
+    "Fatima",
+    "Omar",
+    "Ingrid",
+    "Lars",
+    "Chiara",
+    "Mateus",
+    "Aisha",
+    "Kwame",
+    "Siobhan",
+    "Tomasz",
+];
+const LAST: &[&str] = &[
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Sanchez",
+    "Clark",
+    "Ramirez",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Torres",
+    "Nguyen",
+    "Hill",
+    "Flores",
+    "Green",
+    "Adams",
+    "Nelson",
+    "Baker",
+    "Hall",
+    "Rivera",
+    "Campbell",
+    "Mitchell",
+    "Carter",
+    "Roberts",
+    "Gomez",
+    "Phillips",
+    "Evans",
+    "Turner",
+    "Diaz",
+    "Parker",
+    "Cruz",
+    "Edwards",
+    "Collins",
+    "Reyes",
+    "Stewart",
+    "Morris",
+    "Morales",
+    "Murphy",
+    "Cook",
+    "Rogers",
+    "Gutierrez",
+    "Ortiz",
+    "Morgan",
+    "Cooper",
+    "Peterson",
+    "Bailey",
+    "Reed",
+    "Kelly",
+    "Howard",
+    "Ramos",
+    "Kim",
+    "Cox",
+    "Ward",
+    "Richardson",
+    "Watson",
+    "Brooks",
+    "Chavez",
+    "Wood",
+    "James",
+    "Bennett",
+    "Gray",
+    "Mendoza",
+    "Ruiz",
+    "Hughes",
+    "Price",
+    "Alvarez",
+    "Castillo",
+    "Sanders",
+    "Patel",
+    "Myers",
+    "Long",
+    "Ross",
+    "Foster",
+    "Kowalski",
+    "Okafor",
+    "Tanaka",
+    "Larsen",
+    "Rossi",
+    "Dubois",
+    "Schmidt",
+    "Novak",
+    "Haddad",
+    "O'Brien",
+];
+
+/// The password of every demo account that can sign in.
+pub const DEMO_PASSWORD: &str = "roster-demo-password";
+/// The demo's owner of the largest organization.
+pub const DEMO_OWNER: &str = "owner@acme.test";
+/// A demo member who is not an owner (sees the directory read-only).
+pub const DEMO_MEMBER: &str = "member@acme.test";
+
+/// A deterministic UUIDv7 for generated rows.
+fn seeded_id(rng: &mut StdRng, at: Timestamp) -> Uuid {
+    let bytes: [u8; 10] = rng.random();
+    uuid::Builder::from_unix_timestamp_millis(at.0 as u64, &bytes).into_uuid()
+}
+
+/// Generates `n` realistic members (and their users) for an organization.
+/// `first_index` keeps emails unique across successive calls.
+pub fn generate_members(
+    rng: &mut StdRng,
+    org: &OrgRecord,
+    domain: &str,
+    first_index: u64,
+    n: u64,
+    now: Timestamp,
+) -> (Vec<UserRecord>, Vec<NewMember>) {
+    let three_years = 3 * 365 * 24 * 3_600_000i64;
+    let mut users_out = Vec::with_capacity(n as usize);
+    let mut members_out = Vec::with_capacity(n as usize);
+    for i in first_index..first_index + n {
+        let first = FIRST[rng.random_range(0..FIRST.len())];
+        let last = LAST[rng.random_range(0..LAST.len())];
+        let created = Timestamp(now.0 - rng.random_range(0..three_years));
+        let roll: u32 = rng.random_range(0..100);
+        let status = match roll {
+            0..80 => MemberStatus::Active,
+            80..88 => MemberStatus::Invited,
+            88..95 => MemberStatus::Disabled,
+            _ => MemberStatus::Archived,
+        };
+        let last_active = match status {
+            MemberStatus::Invited => None,
+            _ => Some(Timestamp(
+                now.0 - rng.random_range(0..(now.0 - created.0).clamp(1, 90 * 86_400_000)),
+            )),
+        };
+        let email = format!(
+            "{}.{}{}@{domain}",
+            first.to_lowercase(),
+            last.to_lowercase().replace('\'', ""),
+            i
+        );
+        let user = UserRecord {
+            id: UserId(seeded_id(rng, created)),
+            email,
+            name: format!("{first} {last}"),
+            password_hash: None,
+            email_confirmed: status != MemberStatus::Invited,
+            created_at: created,
+        };
+        members_out.push(NewMember {
+            org_id: org.id,
+            user_id: user.id,
+            email: user.email.clone(),
+            name: user.name.clone(),
+            status,
+            created_at: created,
+            last_active_at: last_active,
+        });
+        users_out.push(user);
+    }
+    (users_out, members_out)
+}
+
+/// Adds `n` generated members to an organization, in transactions of 50,000
+/// rows, with one audit event per transaction. Answers how many were added.
+pub async fn seed_members(
+    app: &App,
+    org: &OrgRecord,
+    n: u64,
+    seed: u64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<u64> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let now = app.clock.now();
+    let domain = format!("{}.example", org.slug);
+    // Continue numbering after what an earlier run added, so emails stay unique.
+    let start = roster_store::members::count_members(
+        &mut app.db.conn().await?,
+        org.id,
+        &Default::default(),
+    )
+    .await?
+    .0;
+    let mut next = [
+        MemberStatus::Active,
+        MemberStatus::Invited,
+        MemberStatus::Disabled,
+        MemberStatus::Archived,
+    ]
+    .iter()
+    .map(|s| start.get(*s))
+    .sum::<u64>();
+    let mut done = 0;
+    while done < n {
+        let batch = (n - done).min(50_000);
+        let (u, m) = generate_members(&mut rng, org, &domain, next, batch, now);
+        let mut tx = app.db.begin().await?;
+        users::insert_users(&mut tx, &u).await?;
+        members::insert_members(&mut tx, &m).await?;
+        audit::append(
+            &mut tx,
+            &[NewAuditEvent {
+                org_id: org.id,
+                actor_id: None,
+                actor_label: "cli".into(),
+                action: "member.seeded".into(),
+                target_type: "organization".into(),
+                target_id: org.id.to_string(),
+                details: serde_json::json!({"count": batch, "seed": seed}).to_string(),
+                ip: None,
+                created_at: now,
+            }],
+        )
+        .await?;
+        tx.commit().await?;
+        done += batch;
+        next += batch;
+        progress(done);
+    }
+    Ok(done)
+}
+
+/// Loads the demo: three organizations, about 200 members over every status,
+/// and two accounts that can sign in with [`DEMO_PASSWORD`].
+pub async fn load_demo(app: &App) -> Result<Vec<OrgId>> {
+    let specs = [
+        ("Acme Corp", "acme", DEMO_OWNER, "Olivia Owner", 150u64),
+        ("Globex", "globex", "owner@globex.test", "Gary Globex", 40),
+        (
+            "Initech",
+            "initech",
+            "owner@initech.test",
+            "Ian Initech",
+            10,
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (i, (name, slug, owner, owner_name, n)) in specs.into_iter().enumerate() {
+        let created = create_org(
+            app,
+            &Actor::Cli,
+            NewOrg {
+                name: name.into(),
+                slug: slug.into(),
+                owner_email: owner.into(),
+                owner_name: Some(owner_name.into()),
+                owner_password: Some(DEMO_PASSWORD.into()),
+            },
+        )
+        .await?;
+        seed_members(app, &created.org, n, 42 + i as u64, &|_| {}).await?;
+        ids.push(created.org.id);
+    }
+    // A member who is not an owner, active in two organizations.
+    let hash = crate::auth::hash_password(DEMO_PASSWORD.into()).await?;
+    let now = app.clock.now();
+    let user = UserRecord {
+        id: UserId::new(),
+        email: DEMO_MEMBER.into(),
+        name: "Morgan Member".into(),
+        password_hash: Some(hash),
+        email_confirmed: true,
+        created_at: now,
+    };
+    let mut tx = app.db.begin().await?;
+    users::insert_users(&mut tx, std::slice::from_ref(&user)).await?;
+    let mut events = Vec::new();
+    for org in &ids[..2] {
+        members::insert_members(
+            &mut tx,
+            &[NewMember {
+                org_id: *org,
+                user_id: user.id,
+                email: user.email.clone(),
+                name: user.name.clone(),
+                status: MemberStatus::Active,
+                created_at: now,
+                last_active_at: None,
+            }],
+        )
+        .await?;
+        events.push(NewAuditEvent {
+            org_id: *org,
+            actor_id: None,
+            actor_label: "cli".into(),
+            action: "member.added".into(),
+            target_type: "member".into(),
+            target_id: user.id.to_string(),
+            details: serde_json::json!({"after": {"email": user.email, "status": "active"}})
+                .to_string(),
+            ip: None,
+            created_at: now,
+        });
+    }
+    audit::append(&mut tx, &events).await?;
+    tx.commit().await?;
+    Ok(ids)
+}

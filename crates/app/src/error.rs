@@ -1,0 +1,83 @@
+//! The service layer's errors. The web crate maps each to one HTTP status
+//! and one stable problem type, in one place.
+
+use roster_domain::ValidationError;
+use roster_store::StoreError;
+
+/// Why a request was refused because of the state it met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictKind {
+    /// The change would disable, archive or demote the organization's owner.
+    OwnerProtected,
+    /// The change would leave no active member who can administer the organization.
+    LastAdministrator,
+    /// The member's current status does not allow the change.
+    StatusTransition,
+    /// The email address belongs to another user.
+    EmailTaken,
+    /// The slug belongs to another organization.
+    SlugTaken,
+}
+
+impl ConflictKind {
+    /// The stable slug used in problem types (`/problems/<slug>`).
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::OwnerProtected => "owner-protected",
+            Self::LastAdministrator => "last-administrator",
+            Self::StatusTransition => "invalid-status-transition",
+            Self::EmailTaken => "email-taken",
+            Self::SlugTaken => "slug-taken",
+        }
+    }
+}
+
+/// A use case's failure.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The input is malformed; each bad field is named.
+    #[error("invalid input: {0}")]
+    Validation(#[from] ValidationError),
+    /// No such object, or one the actor may not know about (another tenant's).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The actor is known but lacks the permission; the text says which.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// The change conflicts with the current state.
+    #[error("{detail}")]
+    Conflict {
+        /// Which rule refused it.
+        kind: ConflictKind,
+        /// What happened and what to do instead.
+        detail: String,
+    },
+    /// No valid session or token came with the request.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// The email or password is wrong (deliberately not saying which).
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    /// A link or token is unknown, used or expired.
+    #[error("this link is invalid or has expired")]
+    InvalidToken,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Something else failed inside the server.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    /// A conflict of a kind, with its explanation.
+    pub fn conflict(kind: ConflictKind, detail: impl Into<String>) -> Self {
+        Self::Conflict {
+            kind,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Shorthand for use-case results.
+pub type Result<T, E = AppError> = std::result::Result<T, E>;

@@ -1,0 +1,199 @@
+//! Creating organizations and listing a user's.
+
+use roster_domain::audit::NewAuditEvent;
+use roster_domain::orgs::parse_display_name;
+use roster_domain::{Email, MemberStatus, OrgId, OrgName, OrgSlug, UserId, ValidationError};
+use roster_store::members::NewMember;
+use roster_store::orgs::OrgRecord;
+use roster_store::users::UserRecord;
+use roster_store::{audit, members, orgs, users};
+
+use crate::error::Result;
+use crate::{Actor, App, AppError, ConflictKind, auth};
+
+/// What creating an organization needs.
+#[derive(Debug, Clone)]
+pub struct NewOrg {
+    /// Display name.
+    pub name: String,
+    /// URL handle.
+    pub slug: String,
+    /// The owner's email; a user is created when none has it.
+    pub owner_email: String,
+    /// The owner's name, for a new user (defaults to the email's local part).
+    pub owner_name: Option<String>,
+    /// A password to set now instead of issuing a set-password link.
+    pub owner_password: Option<String>,
+}
+
+/// A created organization.
+#[derive(Debug, Clone)]
+pub struct CreatedOrg {
+    /// The organization.
+    pub org: OrgRecord,
+    /// The owner.
+    pub owner_id: UserId,
+    /// A one-time set-password link secret, when no password was given.
+    pub password_token: Option<String>,
+}
+
+/// Creates an organization with its owner as its first active member, and
+/// audits both, in one transaction.
+pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<CreatedOrg> {
+    let mut errors = ValidationError { errors: vec![] };
+    let name = OrgName::parse("name", &input.name)
+        .map_err(|e| errors.merge(e))
+        .ok();
+    let slug = OrgSlug::parse(&input.slug)
+        .map_err(|e| errors.merge(e))
+        .ok();
+    let email = Email::parse(&input.owner_email)
+        .map_err(|e| {
+            errors.merge(ValidationError::field(
+                "owner_email",
+                e.errors[0].message.clone(),
+            ));
+        })
+        .ok();
+    if let Some(p) = &input.owner_password {
+        auth::check_password(p).map_err(|e| errors.merge(e)).ok();
+    }
+    let (Some(name), Some(slug), Some(email)) = (name, slug, email) else {
+        return Err(errors.into());
+    };
+    if !errors.errors.is_empty() {
+        return Err(errors.into());
+    }
+    let owner_name = match &input.owner_name {
+        Some(n) => parse_display_name("owner_name", n)?,
+        None => email
+            .as_str()
+            .split('@')
+            .next()
+            .unwrap_or("Owner")
+            .to_string(),
+    };
+    let hash = match &input.owner_password {
+        Some(p) => Some(auth::hash_password(p.clone()).await?),
+        None => None,
+    };
+    let now = app.clock.now();
+    let mut tx = app.db.begin().await?;
+    let existing = users::find_user_by_email_tx(&mut tx, &email).await?;
+    let user = match existing {
+        Some(u) => u,
+        None => {
+            let u = UserRecord {
+                id: UserId::new(),
+                email: email.as_str().to_string(),
+                name: owner_name,
+                password_hash: hash.clone(),
+                email_confirmed: false,
+                created_at: now,
+            };
+            users::insert_user(&mut tx, &u).await?;
+            u
+        }
+    };
+    let org = OrgRecord {
+        id: OrgId::new(),
+        slug: slug.as_str().to_string(),
+        name: name.as_str().to_string(),
+        owner_id: Some(user.id),
+        created_at: now,
+    };
+    if let Err(e) = orgs::insert_org(&mut tx, &org).await {
+        return Err(if e.is_unique_violation() {
+            AppError::conflict(
+                ConflictKind::SlugTaken,
+                format!("the slug '{}' is taken; choose another", org.slug),
+            )
+        } else {
+            e.into()
+        });
+    }
+    members::insert_members(
+        &mut tx,
+        &[NewMember {
+            org_id: org.id,
+            user_id: user.id,
+            email: user.email.clone(),
+            name: user.name.clone(),
+            status: MemberStatus::Active,
+            created_at: now,
+            last_active_at: None,
+        }],
+    )
+    .await?;
+    let password_token = match (&hash, &user.password_hash) {
+        (None, None) => Some(auth::issue_password_token(app, &mut tx, user.id).await?),
+        _ => None,
+    };
+    let event = |action: &str, target_type: &str, target_id: String, details: serde_json::Value| {
+        NewAuditEvent {
+            org_id: org.id,
+            actor_id: actor.user_id(),
+            actor_label: actor.label(),
+            action: action.into(),
+            target_type: target_type.into(),
+            target_id,
+            details: details.to_string(),
+            ip: None,
+            created_at: now,
+        }
+    };
+    audit::append(
+        &mut tx,
+        &[
+            event(
+                "organization.created",
+                "organization",
+                org.id.to_string(),
+                serde_json::json!({"after": {"name": org.name, "slug": org.slug, "owner": user.email}}),
+            ),
+            event(
+                "member.added",
+                "member",
+                user.id.to_string(),
+                serde_json::json!({"after": {"email": user.email, "status": "active", "owner": true}}),
+            ),
+        ],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(CreatedOrg {
+        org,
+        owner_id: user.id,
+        password_token,
+    })
+}
+
+/// One organization a user belongs to, for `/me` and the organization picker.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    /// The organization.
+    pub org: OrgRecord,
+    /// The user's status there.
+    pub status: MemberStatus,
+    /// Whether the user owns it.
+    pub is_owner: bool,
+}
+
+/// The organizations where a user is an active member.
+pub async fn active_memberships(app: &App, user: UserId) -> Result<Vec<Membership>> {
+    let rows = members::memberships_of_user(&mut app.db.conn().await?, user).await?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, s)| *s == MemberStatus::Active)
+        .map(|(org, status)| Membership {
+            is_owner: org.owner_id == Some(user),
+            org,
+            status,
+        })
+        .collect())
+}
+
+/// Every organization (for the operator's CLI).
+pub async fn list_all(app: &App) -> Result<Vec<OrgRecord>> {
+    Ok(orgs::list_orgs(&mut app.db.conn().await?).await?)
+}

@@ -1,0 +1,41 @@
+//! Settings: defaults, then a TOML file, then `ROSTER_*` environment
+//! variables, then command-line flags (applied by `main`).
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// What `roster` needs to run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    /// Address to listen on.
+    pub listen: String,
+    /// A SQLite file path or a postgres:// URL.
+    pub database_url: String,
+    /// The public URL, used in printed and mailed links.
+    pub base_url: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            database_url: "roster.db".into(),
+            base_url: "http://localhost:8080".into(),
+        }
+    }
+}
+
+impl Settings {
+    /// Reads settings from the layers.
+    pub fn load(file: Option<&str>) -> anyhow::Result<Self> {
+        let mut f = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = file {
+            f = f.merge(Toml::file_exact(path));
+        }
+        Ok(
+            f.merge(Env::prefixed("ROSTER_").only(&["listen", "database_url", "base_url"]))
+                .extract()?,
+        )
+    }
+}

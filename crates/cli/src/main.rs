@@ -1,0 +1,384 @@
+//! `roster`: the one binary. Serves the web UI and API, runs migrations,
+//! loads the demo, and administers organizations from the command line.
+#![forbid(unsafe_code)]
+
+mod config;
+
+use std::io::Read;
+use std::net::SocketAddr;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use roster_app::members::ListRequest;
+use roster_app::{Actor, App};
+use roster_domain::{MemberFilter, MemberStatus};
+use roster_store::Db;
+
+use crate::config::Settings;
+
+#[derive(Parser)]
+#[command(name = "roster", version, about = "Multi-tenant user management")]
+struct Cli {
+    /// A TOML config file (keys: listen, database_url, base_url). Env variables ROSTER_* override it.
+    #[arg(long, global = true, env = "ROSTER_CONFIG")]
+    config: Option<String>,
+    /// Database: a SQLite file path (default roster.db) or a postgres:// URL.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web UI and the API.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Serve a fresh SQLite database filled with deterministic demo data.
+    Demo {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// The demo's database file; it is replaced on every start.
+        #[arg(long, default_value = "roster-demo.db")]
+        file: String,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Organizations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Users of an organization.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Tools for development and benchmarks.
+    Dev {
+        #[command(subcommand)]
+        command: DevCommand,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create an organization with its owner; prints a one-time link to set the owner's password.
+    Create {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// URL handle (a-z, 0-9, -).
+        #[arg(long)]
+        slug: String,
+        /// The owner's email (a user is created if none has it).
+        #[arg(long)]
+        owner_email: String,
+        /// The owner's display name.
+        #[arg(long)]
+        owner_name: Option<String>,
+        /// Read the owner's password from standard input instead of printing a link.
+        #[arg(long)]
+        owner_password_stdin: bool,
+    },
+    /// List organizations.
+    List,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// List an organization's members.
+    List {
+        /// Organization slug or id.
+        #[arg(long)]
+        org: String,
+        /// Only these statuses (comma-separated).
+        #[arg(long)]
+        status: Option<String>,
+        /// Substring of name or email.
+        #[arg(long, default_value = "")]
+        q: String,
+        /// At most this many rows.
+        #[arg(long)]
+        limit: Option<u64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DevCommand {
+    /// Add N generated members to an organization (created if missing).
+    Seed {
+        /// Organization slug.
+        #[arg(long)]
+        org: String,
+        /// How many members to add.
+        #[arg(long)]
+        members: u64,
+        /// Random seed (the same seed gives the same people).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ROSTER_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let mut settings = Settings::load(cli.config.as_deref())?;
+    if let Some(url) = cli.database_url {
+        settings.database_url = url;
+    }
+    match cli.command {
+        Command::Serve { listen } => {
+            if let Some(l) = listen {
+                settings.listen = l;
+            }
+            let app = open(&settings).await?;
+            serve(app, &settings.listen).await
+        }
+        Command::Demo { listen, file } => {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{file}{suffix}"));
+            }
+            settings.database_url = file;
+            if !listen.is_empty() {
+                settings.base_url = format!("http://{listen}");
+            }
+            let app = open(&settings).await?;
+            roster_app::demo::load_demo(&app).await?;
+            println!("Roster demo on http://{listen}");
+            println!(
+                "  sign in as {} / {}  (owner of Acme Corp, Globex and Initech each have their own owner)",
+                roster_app::demo::DEMO_OWNER,
+                roster_app::demo::DEMO_PASSWORD
+            );
+            println!(
+                "  or as      {} / {}  (a member without admin rights)",
+                roster_app::demo::DEMO_MEMBER,
+                roster_app::demo::DEMO_PASSWORD
+            );
+            serve(app, &listen).await
+        }
+        Command::Migrate => {
+            let db = Db::connect(&settings.database_url).await?;
+            db.migrate().await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Org { command } => org(open(&settings).await?, command).await,
+        Command::User {
+            command:
+                UserCommand::List {
+                    org,
+                    status,
+                    q,
+                    limit,
+                },
+        } => user_list(open(&settings).await?, &org, status, &q, limit).await,
+        Command::Dev {
+            command: DevCommand::Seed { org, members, seed },
+        } => dev_seed(open(&settings).await?, &org, members, seed).await,
+        Command::Openapi => {
+            println!("{}", roster_web::openapi_json());
+            Ok(())
+        }
+    }
+}
+
+async fn open(settings: &Settings) -> anyhow::Result<App> {
+    let db = Db::connect(&settings.database_url)
+        .await
+        .with_context(|| "opening the database")?;
+    db.migrate().await.context("applying migrations")?;
+    Ok(App::new(
+        db,
+        roster_app::Config {
+            base_url: settings.base_url.clone(),
+            ..Default::default()
+        },
+    ))
+}
+
+async fn serve(app: App, listen: &str) -> anyhow::Result<()> {
+    roster_app::auth::warm_up();
+    let router = roster_web::router(roster_web::AppState::new(app.clone()));
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    tracing::info!(address = %listener.local_addr()?, "roster listening");
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await?;
+    app.db.close().await;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+async fn org(app: App, command: OrgCommand) -> anyhow::Result<()> {
+    match command {
+        OrgCommand::Create {
+            name,
+            slug,
+            owner_email,
+            owner_name,
+            owner_password_stdin,
+        } => {
+            let owner_password = if owner_password_stdin {
+                let mut s = String::new();
+                std::io::stdin().read_to_string(&mut s)?;
+                Some(s.trim_end_matches(['\n', '\r']).to_string())
+            } else {
+                None
+            };
+            let created = roster_app::orgs::create_org(
+                &app,
+                &Actor::Cli,
+                roster_app::orgs::NewOrg {
+                    name,
+                    slug,
+                    owner_email,
+                    owner_name,
+                    owner_password,
+                },
+            )
+            .await
+            .map_err(describe)?;
+            println!(
+                "created organization {} ({})",
+                created.org.slug, created.org.id
+            );
+            if let Some(token) = created.password_token {
+                println!("the owner sets a password here (one use, within 72 hours):");
+                println!("{}/set-password?token={token}", app.config.base_url);
+            }
+            Ok(())
+        }
+        OrgCommand::List => {
+            for o in roster_app::orgs::list_all(&app).await.map_err(describe)? {
+                println!("{}\t{}\t{}", o.slug, o.id, o.name);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn describe(e: roster_app::AppError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+async fn user_list(
+    app: App,
+    org: &str,
+    status: Option<String>,
+    q: &str,
+    limit: Option<u64>,
+) -> anyhow::Result<()> {
+    let access = roster_app::access::open_org_as_cli(&app, org)
+        .await
+        .map_err(describe)?;
+    let statuses = status
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<MemberStatus>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut req = ListRequest {
+        filter: MemberFilter::new(q, statuses)?,
+        page: 1,
+        per_page: 200,
+        ..Default::default()
+    };
+    let mut printed = 0u64;
+    println!("EMAIL\tNAME\tSTATUS\tCREATED\tID");
+    loop {
+        let page = roster_app::members::list_members(&app, &access, &req)
+            .await
+            .map_err(describe)?;
+        for m in &page.items {
+            if limit.is_some_and(|l| printed >= l) {
+                return Ok(());
+            }
+            println!(
+                "{}\t{}\t{}\t{}\t{}",
+                m.email, m.name, m.status, m.created_at.0, m.user_id
+            );
+            printed += 1;
+        }
+        match page.next_cursor {
+            Some(c) => req.cursor = Some(c),
+            None => break,
+        }
+    }
+    Ok(())
+}
+
+async fn dev_seed(app: App, org: &str, members: u64, seed: u64) -> anyhow::Result<()> {
+    let access = match roster_app::access::open_org_as_cli(&app, org).await {
+        Ok(a) => a,
+        Err(roster_app::AppError::NotFound(_)) => {
+            roster_app::orgs::create_org(
+                &app,
+                &Actor::Cli,
+                roster_app::orgs::NewOrg {
+                    name: org.to_string(),
+                    slug: org.to_string(),
+                    owner_email: format!("owner@{org}.example"),
+                    owner_name: Some("Seed Owner".into()),
+                    owner_password: None,
+                },
+            )
+            .await
+            .map_err(describe)?;
+            roster_app::access::open_org_as_cli(&app, org)
+                .await
+                .map_err(describe)?
+        }
+        Err(e) => bail!("{e}"),
+    };
+    let started = std::time::Instant::now();
+    let total = members;
+    let n = roster_app::demo::seed_members(&app, &access.org, members, seed, &|done| {
+        eprintln!(
+            "  {done}/{total} members ({:.1}s)",
+            started.elapsed().as_secs_f64()
+        );
+    })
+    .await
+    .map_err(describe)?;
+    println!(
+        "added {n} members to {} in {:.1}s",
+        access.org.slug,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,21 @@
+//! Roster's domain: the pure types and rules every other crate builds on.
+//!
+//! Nothing here does I/O. Values that reach this crate from the outside are
+//! parsed into newtypes (`Email`, `OrgSlug`, …) once, so that the rest of the
+//! program never sees an unchecked string where a checked one belongs.
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod email;
+pub mod error;
+pub mod ids;
+pub mod members;
+pub mod orgs;
+pub mod time;
+
+pub use email::Email;
+pub use error::{FieldError, ValidationError};
+pub use ids::{OrgId, SessionId, UserId};
+pub use members::{MemberFilter, MemberSort, MemberStatus, SortOrder};
+pub use orgs::{OrgName, OrgSlug};
+pub use time::Timestamp;

@@ -1,0 +1,45 @@
+//! Roster's storage: one query code path over SQLite and PostgreSQL.
+//!
+//! Every query is built once with sea-query and run by [`Db`] or [`Tx`] on
+//! whichever backend the database URL chose. Store functions that touch
+//! tenant-owned rows take the [`OrgId`](roster_domain::OrgId) first, so that
+//! a query crossing tenants cannot be written by accident.
+#![forbid(unsafe_code)]
+
+pub mod audit;
+mod db;
+pub mod members;
+pub mod orgs;
+pub mod schema;
+pub mod sessions;
+pub mod users;
+pub mod verify;
+
+pub use db::{Backend, Db, Tx};
+
+/// A storage failure. Its message is for logs, never for clients.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database driver failed (connection, constraint, syntax…).
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration failed to apply.
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value could not be read back (a corrupt or foreign row).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// The database URL names no supported backend.
+    #[error("unsupported database URL (use a file path, sqlite:…, or postgres://…)")]
+    UnsupportedUrl,
+}
+
+impl StoreError {
+    /// Whether the error is a unique-constraint violation (a duplicate key).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+/// Shorthand for store results.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

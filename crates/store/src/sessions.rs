@@ -1,0 +1,172 @@
+//! Sign-in sessions. Only the SHA-256 of a session token is stored.
+
+use roster_domain::{SessionId, Timestamp, UserId};
+use sea_query::{Expr, ExprTrait, Query};
+use uuid::Uuid;
+
+use crate::{Result, Tx, db::Conn};
+
+/// A session to insert.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// Its id.
+    pub id: SessionId,
+    /// Who signed in.
+    pub user_id: UserId,
+    /// SHA-256 of the cookie's token.
+    pub token_hash: Vec<u8>,
+    /// When it started.
+    pub created_at: Timestamp,
+    /// When it ends unless used before.
+    pub idle_expires_at: Timestamp,
+    /// When it ends regardless of use.
+    pub expires_at: Timestamp,
+    /// The client's address.
+    pub ip: Option<String>,
+    /// The client's User-Agent.
+    pub user_agent: Option<String>,
+}
+
+/// A live session with its user, as request authentication needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionUser {
+    /// The session's id.
+    pub session_id: Uuid,
+    /// The user's id.
+    pub user_id: Uuid,
+    /// The user's email.
+    pub email: String,
+    /// The user's name.
+    pub name: String,
+    /// When the session was last seen.
+    pub last_seen_at: i64,
+    /// Idle expiry.
+    pub idle_expires_at: i64,
+    /// Absolute expiry.
+    pub expires_at: i64,
+}
+
+/// Inserts a session.
+pub async fn insert_session(tx: &mut Tx, s: &NewSession) -> Result<()> {
+    tx.execute(
+        Query::insert()
+            .into_table("sessions")
+            .columns([
+                "id",
+                "user_id",
+                "token_hash",
+                "created_at",
+                "last_seen_at",
+                "idle_expires_at",
+                "expires_at",
+                "ip",
+                "user_agent",
+            ])
+            .values_panic([
+                s.id.0.into(),
+                s.user_id.0.into(),
+                s.token_hash.clone().into(),
+                s.created_at.0.into(),
+                s.created_at.0.into(),
+                s.idle_expires_at.0.into(),
+                s.expires_at.0.into(),
+                s.ip.clone().into(),
+                s.user_agent.clone().into(),
+            ]),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Finds the not-ended session with this token hash, and its user.
+/// Expiry is the caller's to check against its clock.
+pub async fn find_live_session(conn: &mut Conn, token_hash: &[u8]) -> Result<Option<SessionUser>> {
+    let q = Query::select()
+        .expr_as(Expr::col(("sessions", "id")), "session_id")
+        .column(("sessions", "user_id"))
+        .column(("users", "email"))
+        .column(("users", "name"))
+        .column(("sessions", "last_seen_at"))
+        .column(("sessions", "idle_expires_at"))
+        .column(("sessions", "expires_at"))
+        .from("sessions")
+        .inner_join(
+            "users",
+            Expr::col(("users", "id")).equals(("sessions", "user_id")),
+        )
+        .and_where(Expr::col(("sessions", "token_hash")).eq(token_hash.to_vec()))
+        .and_where(Expr::col(("sessions", "ended_at")).is_null())
+        .to_owned();
+    conn.fetch_optional(&q).await
+}
+
+/// Moves a session's last-seen time and idle expiry forward.
+pub async fn touch_session(
+    tx: &mut Tx,
+    id: SessionId,
+    now: Timestamp,
+    idle_expires_at: Timestamp,
+) -> Result<()> {
+    tx.execute(
+        Query::update()
+            .table("sessions")
+            .values([
+                ("last_seen_at", now.0.into()),
+                ("idle_expires_at", idle_expires_at.0.into()),
+            ])
+            .and_where(Expr::col("id").eq(id.0)),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Ends one session, recording why. Answers whether it was live.
+pub async fn end_session(tx: &mut Tx, id: SessionId, now: Timestamp, reason: &str) -> Result<bool> {
+    let n = tx
+        .execute(
+            Query::update()
+                .table("sessions")
+                .values([("ended_at", now.0.into()), ("end_reason", reason.into())])
+                .and_where(Expr::col("id").eq(id.0))
+                .and_where(Expr::col("ended_at").is_null()),
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Ends every live session of these users, recording why. Answers how many ended.
+pub async fn end_user_sessions(
+    tx: &mut Tx,
+    users: &[UserId],
+    now: Timestamp,
+    reason: &str,
+) -> Result<u64> {
+    let mut ended = 0;
+    for chunk in users.chunks(500) {
+        ended += tx
+            .execute(
+                Query::update()
+                    .table("sessions")
+                    .values([("ended_at", now.0.into()), ("end_reason", reason.into())])
+                    .and_where(Expr::col("user_id").is_in(chunk.iter().map(|u| u.0)))
+                    .and_where(Expr::col("ended_at").is_null()),
+            )
+            .await?;
+    }
+    Ok(ended)
+}
+
+/// How many live sessions a user has.
+pub async fn count_live_sessions(conn: &mut Conn, user: UserId) -> Result<i64> {
+    #[derive(sqlx::FromRow)]
+    struct N {
+        n: i64,
+    }
+    let q = Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), "n")
+        .from("sessions")
+        .and_where(Expr::col("user_id").eq(user.0))
+        .and_where(Expr::col("ended_at").is_null())
+        .to_owned();
+    Ok(conn.fetch_one::<N, _>(&q).await?.n)
+}

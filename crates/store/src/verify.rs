@@ -1,0 +1,96 @@
+//! `verify()`: a consistency check over the whole database, run after every
+//! integration test. It answers every broken invariant it finds, in words.
+
+use roster_domain::{MemberStatus, OrgId};
+use uuid::Uuid;
+
+use crate::{Db, Result};
+
+/// Checks the invariants the store promises and answers the broken ones:
+///
+/// - each organization's `member_counts` equal its members per status;
+/// - every membership's mirrored email and name equal its user's;
+/// - every owner is an active member of the organization they own;
+/// - no live session belongs to a user who has memberships but no active one;
+/// - every organization's audit chain verifies;
+/// - (SQLite) the FTS index agrees with the members table.
+pub async fn verify(db: &Db) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let counts_sql = "SELECT c.org_id, c.status, c.count, \
+         (SELECT COUNT(*) FROM members m WHERE m.org_id = c.org_id AND m.status = c.status) AS actual \
+         FROM member_counts c";
+    let mirror_sql = "SELECT m.user_id FROM members m JOIN users u ON u.id = m.user_id \
+         WHERE m.email <> u.email OR m.name <> u.name";
+    let owner_sql = "SELECT o.id FROM organizations o WHERE o.owner_id IS NOT NULL AND NOT EXISTS \
+         (SELECT 1 FROM members m WHERE m.org_id = o.id AND m.user_id = o.owner_id AND m.status = 'active')";
+    let session_sql = "SELECT s.id FROM sessions s WHERE s.ended_at IS NULL \
+         AND EXISTS (SELECT 1 FROM members m WHERE m.user_id = s.user_id) \
+         AND NOT EXISTS (SELECT 1 FROM members m WHERE m.user_id = s.user_id AND m.status = 'active')";
+    let orgs_sql = "SELECT id FROM organizations";
+    let (counts, mirrors, owners, sessions, orgs): (
+        Vec<(Uuid, String, i64, i64)>,
+        Vec<(Uuid,)>,
+        Vec<(Uuid,)>,
+        Vec<(Uuid,)>,
+        Vec<(Uuid,)>,
+    ) = match db {
+        Db::Sqlite(p) => {
+            if let Err(e) = sqlx::query(
+                "INSERT INTO members_fts (members_fts, rank) VALUES ('integrity-check', 1)",
+            )
+            .execute(p)
+            .await
+            {
+                problems.push(format!(
+                    "the members search index disagrees with the members table: {e}"
+                ));
+            }
+            (
+                sqlx::query_as(counts_sql).fetch_all(p).await?,
+                sqlx::query_as(mirror_sql).fetch_all(p).await?,
+                sqlx::query_as(owner_sql).fetch_all(p).await?,
+                sqlx::query_as(session_sql).fetch_all(p).await?,
+                sqlx::query_as(orgs_sql).fetch_all(p).await?,
+            )
+        }
+        Db::Postgres(p) => (
+            sqlx::query_as(counts_sql).fetch_all(p).await?,
+            sqlx::query_as(mirror_sql).fetch_all(p).await?,
+            sqlx::query_as(owner_sql).fetch_all(p).await?,
+            sqlx::query_as(session_sql).fetch_all(p).await?,
+            sqlx::query_as(orgs_sql).fetch_all(p).await?,
+        ),
+    };
+    for (org, status, count, actual) in counts {
+        if count != actual {
+            problems.push(format!(
+                "org {org}: member_counts[{status}] = {count} but {actual} members have it"
+            ));
+        }
+        if status.parse::<MemberStatus>().is_err() {
+            problems.push(format!(
+                "org {org}: unknown status {status} in member_counts"
+            ));
+        }
+    }
+    for (user,) in mirrors {
+        problems.push(format!(
+            "membership of user {user} does not mirror the user's email or name"
+        ));
+    }
+    for (org,) in owners {
+        problems.push(format!("org {org}: its owner is not an active member"));
+    }
+    for (session,) in sessions {
+        problems.push(format!(
+            "session {session} is live but its user has no active membership"
+        ));
+    }
+    let mut conn = db.conn().await?;
+    for (org,) in orgs {
+        if let Some(seq) = crate::audit::verify_chain(&mut conn, OrgId(org)).await? {
+            problems.push(format!("org {org}: audit chain broken at event {seq}"));
+        }
+    }
+    Ok(problems)
+}

@@ -1,0 +1,124 @@
+//! Sign-in, sign-out and the signed-in principal.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::error::{ApiResult, Problem};
+use crate::extract::{ApiJson, ApiUser, Meta, clear_session_cookie, session_cookie};
+
+/// Credentials.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// The account's email.
+    pub email: String,
+    /// The account's password.
+    pub password: String,
+}
+
+/// A user as `/me` shows them.
+#[derive(Serialize, ToSchema)]
+pub struct MeUser {
+    /// User id.
+    pub id: Uuid,
+    /// Email.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// An organization the user is an active member of.
+#[derive(Serialize, ToSchema)]
+pub struct MeOrg {
+    /// Organization id.
+    pub id: Uuid,
+    /// Its slug (usable wherever `{org}` appears).
+    pub slug: String,
+    /// Its name.
+    pub name: String,
+    /// Whether the user owns it.
+    pub is_owner: bool,
+}
+
+/// The signed-in principal.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    /// Who is signed in.
+    pub user: MeUser,
+    /// Where they are an active member.
+    pub organizations: Vec<MeOrg>,
+    /// Send as `X-CSRF-Token` on every state-changing request.
+    pub csrf_token: String,
+}
+
+/// Signs in with email and password; sets the HTTP-only session cookie.
+/// A wrong email and a wrong password give the same answer.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = Me, description = "Signed in; the session cookie is set"),
+              (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub async fn login(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> ApiResult<Response> {
+    let (principal, session) =
+        roster_app::auth::login(&state.app, &body.email, &body.password, &meta).await?;
+    let me = me_for(&state, &principal, &session.token).await?;
+    let max_age = (session.expires_at.0 - state.app.clock.now().0) / 1000;
+    Ok((
+        [(
+            header::SET_COOKIE,
+            session_cookie(&session.token, state.secure_cookies, max_age),
+        )],
+        Json(me),
+    )
+        .into_response())
+}
+
+/// Ends the current session and clears its cookie.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    responses((status = 204, description = "Signed out"), (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub async fn logout(State(state): State<AppState>, user: ApiUser) -> ApiResult<Response> {
+    roster_app::auth::logout(&state.app, &user.principal).await?;
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(
+            header::SET_COOKIE,
+            clear_session_cookie(state.secure_cookies),
+        )],
+    )
+        .into_response())
+}
+
+/// The signed-in user, their organizations, and the CSRF token.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = Me), (status = 401, body = Problem)))]
+pub async fn me(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<Me>> {
+    Ok(Json(me_for(&state, &user.principal, &user.token).await?))
+}
+
+async fn me_for(state: &AppState, p: &roster_app::auth::Principal, token: &str) -> ApiResult<Me> {
+    let orgs = roster_app::orgs::active_memberships(&state.app, p.user_id).await?;
+    Ok(Me {
+        user: MeUser {
+            id: p.user_id.0,
+            email: p.email.clone(),
+            name: p.name.clone(),
+        },
+        organizations: orgs
+            .into_iter()
+            .map(|m| MeOrg {
+                id: m.org.id.0,
+                slug: m.org.slug,
+                name: m.org.name,
+                is_owner: m.is_owner,
+            })
+            .collect(),
+        csrf_token: roster_app::tokens::csrf_for_session(token),
+    })
+}

@@ -1,0 +1,47 @@
+//! The REST API under `/api/v1`. Each route and its OpenAPI entry are
+//! declared once, with `utoipa::path` on the handler.
+
+pub mod auth;
+pub mod health;
+pub mod users;
+
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+
+/// The document's fixed parts; paths and schemas come from the handlers.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Roster API",
+        version = "1",
+        description = "Multi-tenant user management. Errors are RFC 9457 problem documents (application/problem+json). \
+            Programs sign in with POST /api/v1/auth/login, keep the session cookie, and send the csrf_token from \
+            GET /api/v1/me as X-CSRF-Token on every POST, PUT, PATCH and DELETE."
+    ),
+    tags(
+        (name = "auth", description = "Signing in and out"),
+        (name = "users", description = "An organization's members directory"),
+        (name = "health", description = "Liveness and readiness")
+    )
+)]
+pub struct ApiDoc;
+
+/// Every API route, with its OpenAPI description.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(users::list_users))
+        .routes(routes!(users::get_user, users::update_user))
+        .routes(routes!(users::disable_user))
+        .routes(routes!(users::enable_user))
+        .routes(routes!(users::archive_user))
+        .routes(routes!(users::restore_user))
+        .routes(routes!(users::bulk_users))
+}

@@ -1,0 +1,412 @@
+//! `/api/v1/orgs/{org}/users`: the members directory.
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use roster_app::access::{OrgAccess, open_org};
+use roster_app::members::{ListRequest, MemberList};
+use roster_domain::members::{Member, PER_PAGE_DEFAULT, StatusChange, StatusCounts};
+use roster_domain::{MemberFilter, MemberSort, MemberStatus, SortOrder, UserId, ValidationError};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{ApiJson, ApiUser, Meta};
+use crate::format::rfc3339;
+
+/// One member as the API shows them.
+#[derive(Serialize, ToSchema)]
+pub struct UserItem {
+    /// The user's id.
+    pub id: Uuid,
+    /// Email (lower-case).
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Membership status.
+    pub status: MemberStatus,
+    /// Whether the email address is confirmed.
+    pub confirmed: bool,
+    /// Role names (empty until roles exist).
+    pub roles: Vec<String>,
+    /// Product licenses (empty until licenses exist).
+    pub products: Vec<String>,
+    /// When the membership was created (RFC 3339).
+    pub created_at: String,
+    /// When the member was last active (RFC 3339), or null for never.
+    pub last_active_at: Option<String>,
+}
+
+impl From<Member> for UserItem {
+    fn from(m: Member) -> Self {
+        Self {
+            id: m.user_id.0,
+            email: m.email,
+            name: m.name,
+            status: m.status,
+            confirmed: m.confirmed,
+            roles: vec![],
+            products: vec![],
+            created_at: rfc3339(m.created_at),
+            last_active_at: m.last_active_at.map(rfc3339),
+        }
+    }
+}
+
+/// A page of members.
+#[derive(Serialize, ToSchema)]
+pub struct UserList {
+    /// The rows.
+    pub items: Vec<UserItem>,
+    /// Members matching the whole filter.
+    pub total: u64,
+    /// The page number (1-based).
+    pub page: u32,
+    /// Rows per page.
+    pub per_page: u32,
+    /// Per-status counts over the filter without its status part.
+    pub counts: StatusCounts,
+    /// True when a search stopped counting at 10,000 matches: counts and total are then lower bounds.
+    pub counts_capped: bool,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+    /// Pass as `cursor` for the previous page; null on the first page.
+    pub prev_cursor: Option<String>,
+}
+
+impl From<MemberList> for UserList {
+    fn from(l: MemberList) -> Self {
+        Self {
+            items: l.items.into_iter().map(Into::into).collect(),
+            total: l.total,
+            page: l.page,
+            per_page: l.per_page,
+            counts: l.counts,
+            counts_capped: l.counts_capped,
+            next_cursor: l.next_cursor,
+            prev_cursor: l.prev_cursor,
+        }
+    }
+}
+
+/// Query parameters of the list (documentation of what [`parse_list_query`] reads).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListUsersParams {
+    /// Case-insensitive substring of the name or email.
+    q: Option<String>,
+    /// One or several of active, disabled, invited, archived (repeat the parameter or separate with commas).
+    status: Option<Vec<MemberStatus>>,
+    /// email (default), name, created or last_active.
+    sort: Option<MemberSort>,
+    /// asc (default) or desc.
+    order: Option<SortOrder>,
+    /// 1-based page number (up to 10,000 rows deep; deeper, follow cursors).
+    page: Option<u32>,
+    /// Rows per page, 10–200 (default 25).
+    per_page: Option<u32>,
+    /// A next_cursor or prev_cursor from an earlier answer.
+    cursor: Option<String>,
+}
+
+/// Where an unknown query parameter is an error (API) or ignored (pages).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Strictness {
+    /// Unknown parameters are refused, naming them.
+    Strict,
+    /// Unknown parameters are ignored.
+    Lenient,
+}
+
+/// Reads the list's query parameters, collecting every bad one.
+pub fn parse_list_query(
+    raw: Option<&str>,
+    strict: Strictness,
+) -> Result<ListRequest, ValidationError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
+        .map_err(|_| ValidationError::field("query", "is not a valid query string"))?;
+    let mut errors = ValidationError { errors: vec![] };
+    let mut req = ListRequest {
+        page: 1,
+        per_page: PER_PAGE_DEFAULT,
+        ..Default::default()
+    };
+    let mut q = String::new();
+    let mut statuses = Vec::new();
+    for (k, v) in pairs {
+        let v = v.trim().to_string();
+        match k.as_str() {
+            "q" => q = v,
+            "status" => {
+                for s in v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty() && *s != "all")
+                {
+                    match s.parse::<MemberStatus>() {
+                        Ok(s) => statuses.push(s),
+                        Err(e) => errors.merge(e),
+                    }
+                }
+            }
+            "sort" if !v.is_empty() => v
+                .parse()
+                .map(|s| req.sort = s)
+                .unwrap_or_else(|e| errors.merge(e)),
+            "order" if !v.is_empty() => v
+                .parse()
+                .map(|o| req.order = o)
+                .unwrap_or_else(|e| errors.merge(e)),
+            "page" if !v.is_empty() => match v.parse::<u32>() {
+                Ok(p) if p >= 1 => req.page = p,
+                _ => errors.merge(ValidationError::field(
+                    "page",
+                    "must be a whole number from 1",
+                )),
+            },
+            "per_page" if !v.is_empty() => match v.parse::<u32>() {
+                Ok(p) => req.per_page = p,
+                Err(_) => errors.merge(ValidationError::field(
+                    "per_page",
+                    "must be a whole number between 10 and 200",
+                )),
+            },
+            "cursor" if !v.is_empty() => req.cursor = Some(v),
+            "sort" | "order" | "page" | "per_page" | "cursor" => {}
+            other if strict == Strictness::Strict => errors.merge(ValidationError::field(
+                other,
+                "is not a parameter of this list",
+            )),
+            _ => {}
+        }
+    }
+    match MemberFilter::new(&q, statuses) {
+        Ok(f) => req.filter = f,
+        Err(e) => errors.merge(e),
+    }
+    if errors.errors.is_empty() {
+        Ok(req)
+    } else {
+        Err(errors)
+    }
+}
+
+fn parse_user_id(id: &str) -> Result<UserId, ApiError> {
+    id.parse()
+        .map_err(|_| ApiError(roster_app::AppError::NotFound("member")))
+}
+
+async fn org_for(state: &AppState, user: &ApiUser, org: &str) -> ApiResult<OrgAccess> {
+    Ok(open_org(&state.app, &user.principal, org).await?)
+}
+
+/// Lists an organization's members. Needs `members:read`.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/users", tag = "users",
+    params(("org" = String, Path, description = "Organization id or slug"), ListUsersParams),
+    responses((status = 200, body = UserList), (status = 400, body = Problem), (status = 401, body = Problem),
+              (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn list_users(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(org): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<UserList>> {
+    let access = org_for(&state, &user, &org).await?;
+    let req = parse_list_query(raw.as_deref(), Strictness::Strict)?;
+    Ok(Json(
+        roster_app::members::list_members(&state.app, &access, &req)
+            .await?
+            .into(),
+    ))
+}
+
+/// One member. Needs `members:read`.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/users/{id}", tag = "users",
+    params(("org" = String, Path, description = "Organization id or slug"), ("id" = Uuid, Path, description = "User id")),
+    responses((status = 200, body = UserItem), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_user(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<Json<UserItem>> {
+    let access = org_for(&state, &user, &org).await?;
+    Ok(Json(
+        roster_app::members::get_member(&state.app, &access, parse_user_id(&id)?)
+            .await?
+            .into(),
+    ))
+}
+
+/// Changes to a member.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    /// New display name (1–200 characters).
+    pub name: String,
+}
+
+/// Renames a member. Needs `members:update`.
+#[utoipa::path(patch, path = "/api/v1/orgs/{org}/users/{id}", tag = "users", request_body = UpdateUser,
+    params(("org" = String, Path, description = "Organization id or slug"), ("id" = Uuid, Path, description = "User id")),
+    responses((status = 200, body = UserItem), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn update_user(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Meta(meta): Meta,
+    Path((org, id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<UpdateUser>,
+) -> ApiResult<Json<UserItem>> {
+    let access = org_for(&state, &user, &org).await?;
+    Ok(Json(
+        roster_app::members::rename_member(
+            &state.app,
+            &access,
+            parse_user_id(&id)?,
+            &body.name,
+            &meta,
+        )
+        .await?
+        .into(),
+    ))
+}
+
+async fn change(
+    state: AppState,
+    user: ApiUser,
+    meta: roster_app::RequestMeta,
+    org: String,
+    id: String,
+    change: StatusChange,
+) -> ApiResult<Json<UserItem>> {
+    let access = org_for(&state, &user, &org).await?;
+    Ok(Json(
+        roster_app::members::change_status(&state.app, &access, parse_user_id(&id)?, change, &meta)
+            .await?
+            .into(),
+    ))
+}
+
+/// Disables a member and ends their sessions at once. Needs `members:update`.
+/// The owner, and the last administrator, cannot be disabled (409).
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/users/{id}/disable", tag = "users",
+    params(("org" = String, Path, description = "Organization id or slug"), ("id" = Uuid, Path, description = "User id")),
+    responses((status = 200, body = UserItem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn disable_user(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Meta(meta): Meta,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<Json<UserItem>> {
+    change(state, user, meta, org, id, StatusChange::Disable).await
+}
+
+/// Enables a disabled member. Needs `members:update`.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/users/{id}/enable", tag = "users",
+    params(("org" = String, Path, description = "Organization id or slug"), ("id" = Uuid, Path, description = "User id")),
+    responses((status = 200, body = UserItem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn enable_user(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Meta(meta): Meta,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<Json<UserItem>> {
+    change(state, user, meta, org, id, StatusChange::Enable).await
+}
+
+/// Archives a member (keeps their history) and ends their sessions. Needs `members:update`.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/users/{id}/archive", tag = "users",
+    params(("org" = String, Path, description = "Organization id or slug"), ("id" = Uuid, Path, description = "User id")),
+    responses((status = 200, body = UserItem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn archive_user(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Meta(meta): Meta,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<Json<UserItem>> {
+    change(state, user, meta, org, id, StatusChange::Archive).await
+}
+
+/// Restores an archived member to active. Needs `members:update`.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/users/{id}/restore", tag = "users",
+    params(("org" = String, Path, description = "Organization id or slug"), ("id" = Uuid, Path, description = "User id")),
+    responses((status = 200, body = UserItem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn restore_user(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Meta(meta): Meta,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<Json<UserItem>> {
+    change(state, user, meta, org, id, StatusChange::Restore).await
+}
+
+/// The filter of a bulk change: the list's filter fields.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct BulkFilter {
+    /// Case-insensitive substring of the name or email.
+    #[serde(default)]
+    pub q: String,
+    /// Statuses to include; empty or absent means all.
+    #[serde(default)]
+    pub status: Vec<MemberStatus>,
+}
+
+/// A bulk change request.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkRequest {
+    /// `enable` or `disable`.
+    pub action: StatusChange,
+    /// Which members (every one matching, not just a page).
+    #[serde(default)]
+    pub filter: BulkFilter,
+    /// Only count what would change.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// What a bulk change did (or, with `dry_run`, would do).
+#[derive(Serialize, ToSchema)]
+pub struct BulkResult {
+    /// Members changed.
+    pub changed: u64,
+    /// Matching members left alone because a rule protects them (the owner).
+    pub skipped: u64,
+    /// Whether this was only a count.
+    pub dry_run: bool,
+}
+
+/// Enables or disables every member matching a filter, auditing each one.
+/// Needs `members:update`.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/users/bulk", tag = "users", request_body = BulkRequest,
+    params(("org" = String, Path, description = "Organization id or slug")),
+    responses((status = 200, body = BulkResult), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn bulk_users(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Meta(meta): Meta,
+    Path(org): Path<String>,
+    ApiJson(body): ApiJson<BulkRequest>,
+) -> ApiResult<Json<BulkResult>> {
+    let access = org_for(&state, &user, &org).await?;
+    let filter = MemberFilter::new(&body.filter.q, body.filter.status)?;
+    if body.dry_run {
+        let p =
+            roster_app::members::preview_bulk(&state.app, &access, body.action, &filter).await?;
+        return Ok(Json(BulkResult {
+            changed: p.will_change,
+            skipped: p.will_skip,
+            dry_run: true,
+        }));
+    }
+    let o =
+        roster_app::members::bulk_change(&state.app, &access, body.action, &filter, &meta).await?;
+    Ok(Json(BulkResult {
+        changed: o.changed,
+        skipped: o.skipped,
+        dry_run: false,
+    }))
+}

@@ -1,0 +1,172 @@
+//! The one place where service errors become HTTP answers: RFC 9457
+//! `application/problem+json` for the API. Internal messages never reach a
+//! client; they go to the log.
+
+use axum::Json;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use roster_app::{AppError, ConflictKind};
+use roster_domain::{FieldError, ValidationError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the kind of problem; stable per kind
+    /// (`/problems/validation`, `/problems/last-administrator`, …).
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// A short summary of the kind.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What happened here, in words a person can act on.
+    pub detail: String,
+    /// For validation problems: each bad field and what is wrong with it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    /// A problem of a kind.
+    pub fn new(status: StatusCode, kind: &str, title: &str, detail: impl Into<String>) -> Self {
+        Self {
+            type_: format!("/problems/{kind}"),
+            title: title.into(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: vec![],
+        }
+    }
+
+    /// A 422 naming each bad field.
+    pub fn validation(e: &ValidationError) -> Self {
+        Self {
+            errors: e.errors.clone(),
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                "Invalid input",
+                e.to_string(),
+            )
+        }
+    }
+
+    /// A 400 for input that could not be read at all.
+    pub fn malformed(field: Option<&str>, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        Self {
+            errors: field
+                .map(|f| {
+                    vec![FieldError {
+                        field: f.into(),
+                        message: detail.clone(),
+                    }]
+                })
+                .unwrap_or_default(),
+            ..Self::new(
+                StatusCode::BAD_REQUEST,
+                "malformed-request",
+                "Malformed request",
+                detail,
+            )
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut res = (status, Json(self)).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            "application/problem+json".parse().expect("static header"),
+        );
+        res
+    }
+}
+
+/// A service error on its way to an API client.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        Self(e)
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(e: ValidationError) -> Self {
+        Self(AppError::Validation(e))
+    }
+}
+
+/// Maps a service error to its problem document.
+pub fn problem_for(e: &AppError) -> Problem {
+    match e {
+        AppError::Validation(v) => Problem::validation(v),
+        AppError::NotFound(what) => Problem::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Not found",
+            format!("No such {what}, or you cannot see it."),
+        ),
+        AppError::Forbidden(why) => {
+            Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", why.clone())
+        }
+        AppError::Conflict { kind, detail } => Problem::new(
+            StatusCode::CONFLICT,
+            kind.slug(),
+            conflict_title(*kind),
+            detail.clone(),
+        ),
+        AppError::Unauthenticated => Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Sign-in required",
+            "Sign in first: this needs a valid session.",
+        ),
+        AppError::InvalidCredentials => Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid-credentials",
+            "Invalid credentials",
+            "The email or password is wrong.",
+        ),
+        AppError::InvalidToken => Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-token",
+            "Invalid link",
+            "This link is invalid, used or expired; ask for a new one.",
+        ),
+        AppError::Store(_) | AppError::Internal(_) => {
+            tracing::error!(error = %e, "request failed");
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                "Something failed on our side; try again, and tell the operator if it persists.",
+            )
+        }
+    }
+}
+
+fn conflict_title(kind: ConflictKind) -> &'static str {
+    match kind {
+        ConflictKind::OwnerProtected => "The owner is protected",
+        ConflictKind::LastAdministrator => "Last administrator",
+        ConflictKind::StatusTransition => "Status does not allow this",
+        ConflictKind::EmailTaken => "Email taken",
+        ConflictKind::SlugTaken => "Slug taken",
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        problem_for(&self.0).into_response()
+    }
+}
+
+/// Shorthand for API handler results.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,193 @@
+//! Request extractors: the session cookie, the signed-in principal, request
+//! metadata, and JSON bodies whose errors become problem documents.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use roster_app::auth::Principal;
+use roster_app::{AppError, RequestMeta};
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::error::{ApiError, Problem};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "roster_session";
+
+/// Reads one cookie from a request's `Cookie` headers.
+pub fn cookie<'a>(parts: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    parts
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The `Set-Cookie` value that starts a session.
+pub fn session_cookie(token: &str, secure: bool, max_age_s: i64) -> String {
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The `Set-Cookie` value that ends a session.
+pub fn clear_session_cookie(secure: bool) -> String {
+    format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The signed-in principal of an API request, with its session token
+/// (needed to derive the CSRF token). Refuses with 401 problem+json.
+pub struct ApiUser {
+    /// Who is signed in.
+    pub principal: Principal,
+    /// The session token from the cookie.
+    pub token: String,
+}
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = cookie(&parts.headers, SESSION_COOKIE)
+            .ok_or(AppError::Unauthenticated)?
+            .to_string();
+        let principal = roster_app::auth::authenticate(&state.app, &token).await?;
+        Ok(Self { principal, token })
+    }
+}
+
+/// The signed-in principal of a page request; without one, the browser is
+/// sent to the sign-in page and brought back afterwards.
+pub struct UiUser {
+    /// Who is signed in.
+    pub principal: Principal,
+    /// The session token from the cookie.
+    pub token: String,
+}
+
+impl UiUser {
+    /// The CSRF token pages embed in their forms.
+    pub fn csrf(&self) -> String {
+        roster_app::tokens::csrf_for_session(&self.token)
+    }
+}
+
+impl FromRequestParts<AppState> for UiUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let to_login = || {
+            let next = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            let q = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+            Redirect::to(&format!("/login?{q}")).into_response()
+        };
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE).map(str::to_string) else {
+            return Err(to_login());
+        };
+        match roster_app::auth::authenticate(&state.app, &token).await {
+            Ok(principal) => Ok(Self { principal, token }),
+            Err(AppError::Unauthenticated) => Err(to_login()),
+            Err(e) => Err(crate::ui::error_page(&e)),
+        }
+    }
+}
+
+/// Where a request came from.
+pub struct Meta(pub RequestMeta);
+
+impl<S: Send + Sync> FromRequestParts<S> for Meta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        Ok(Self(RequestMeta { ip, user_agent }))
+    }
+}
+
+/// A JSON body whose syntax or shape errors answer problem+json naming the
+/// field (400 for unreadable JSON, 422 for a wrong field).
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"));
+        if !is_json {
+            return Err(Problem::malformed(
+                None,
+                "send the body as JSON with Content-Type: application/json",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|_| Problem::malformed(None, "the request body could not be read"))?;
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        match serde_path_to_error::deserialize::<_, T>(de) {
+            Ok(v) => Ok(Self(v)),
+            Err(e) => {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                let field = if path == "." {
+                    None
+                } else {
+                    Some(path.as_str())
+                };
+                if inner.is_syntax() || inner.is_eof() {
+                    Err(Problem::malformed(
+                        None,
+                        format!("the body is not valid JSON: {inner}"),
+                    ))
+                } else {
+                    let msg = inner.to_string();
+                    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+                    let field = field.map(str::to_string).or_else(|| {
+                        // serde names a missing or unknown field inside its message.
+                        msg.split('`').nth(1).map(str::to_string)
+                    });
+                    let mut p = Problem::malformed(field.as_deref(), msg.clone());
+                    p.status = 422;
+                    p.type_ = "/problems/validation".into();
+                    p.title = "Invalid input".into();
+                    p.detail = match &field {
+                        Some(f) => format!("{f}: {msg}"),
+                        None => msg,
+                    };
+                    Err(p)
+                }
+            }
+        }
+    }
+}

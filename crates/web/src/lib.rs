@@ -1,0 +1,70 @@
+//! Roster's HTTP surface: the REST API (with its OpenAPI document) and the
+//! server-rendered web UI, both thin layers over `roster_app`.
+//!
+//! [`router`] builds the whole application as one `axum::Router`, so tests
+//! can drive it without a socket and `roster serve` can bind it to one.
+#![forbid(unsafe_code)]
+
+pub mod api;
+mod assets;
+mod csrf;
+pub mod error;
+mod extract;
+mod format;
+pub mod ui;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use roster_app::App;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use extract::SESSION_COOKIE;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// The service layer.
+    pub app: App,
+    /// Whether cookies carry the `Secure` attribute (the public URL is https).
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    /// State over an app; cookies are `Secure` when its base URL is https.
+    pub fn new(app: App) -> Self {
+        let secure_cookies = app.config.base_url.starts_with("https://");
+        Self {
+            app,
+            secure_cookies,
+        }
+    }
+}
+
+/// The whole application: API, OpenAPI document and Swagger UI, web UI,
+/// health checks, static assets, with CSRF protection and security headers.
+pub fn router(state: AppState) -> Router {
+    let (api_router, openapi) = api::router().split_for_parts();
+    let docs = utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi);
+    Router::new()
+        .merge(api_router)
+        .merge(ui::router())
+        .merge(assets::router())
+        .layer(axum::middleware::from_fn(csrf::protect))
+        .with_state(state)
+        .merge(docs)
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+            ),
+        ))
+}
+
+/// The OpenAPI document, as served at `/api/openapi.json`.
+pub fn openapi_json() -> String {
+    let (_, openapi) = api::router().split_for_parts();
+    openapi.to_pretty_json().unwrap_or_default()
+}

@@ -1,0 +1,664 @@
+//! The Users tab: the directory, row actions, the edit form and bulk changes.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use roster_app::access::{OrgAccess, Permission, open_org};
+use roster_app::members::ListRequest;
+use roster_app::{AppError, RequestMeta};
+use roster_domain::members::{Member, PER_PAGE_DEFAULT, StatusChange};
+use roster_domain::{MemberFilter, MemberSort, MemberStatus, SortOrder, UserId};
+use serde::Deserialize;
+
+use super::{Frame, error_page, redirect_with_flash, render, safe_return, with_flash_cleared};
+use crate::AppState;
+use crate::api::users::{Strictness, parse_list_query};
+use crate::extract::{Meta, UiUser};
+use crate::format;
+
+fn users_path(slug: &str) -> String {
+    format!("/orgs/{slug}/settings/users")
+}
+
+/// The list's state as query parameters, so links keep the filters.
+fn list_query(req: &ListRequest, overrides: &[(&str, String)]) -> String {
+    let mut pairs: Vec<(&str, String)> = Vec::new();
+    if !req.filter.q.is_empty() {
+        pairs.push(("q", req.filter.q.clone()));
+    }
+    if req.filter.has_status() {
+        pairs.push((
+            "status",
+            req.filter
+                .statuses
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        ));
+    }
+    if req.sort != MemberSort::Email {
+        pairs.push(("sort", req.sort.as_str().into()));
+    }
+    if req.order != SortOrder::Asc {
+        pairs.push(("order", req.order.as_str().into()));
+    }
+    if req.per_page != PER_PAGE_DEFAULT {
+        pairs.push(("per_page", req.per_page.to_string()));
+    }
+    for (k, v) in overrides {
+        pairs.retain(|(pk, _)| pk != k);
+        if !v.is_empty() {
+            pairs.push((k, v.clone()));
+        }
+    }
+    serde_urlencoded::to_string(&pairs).unwrap_or_default()
+}
+
+fn href(path: &str, query: String) -> String {
+    if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
+pub struct Row {
+    id: String,
+    email: String,
+    name: String,
+    status: &'static str,
+    status_label: &'static str,
+    confirmed: bool,
+    created: String,
+    last_active: String,
+    is_owner: bool,
+    is_me: bool,
+    actions: Vec<(&'static str, &'static str)>,
+}
+
+pub struct Badge {
+    key: &'static str,
+    label: &'static str,
+    count: String,
+    href: String,
+    active: bool,
+}
+
+pub struct SortLinks {
+    email: String,
+    name: String,
+    created: String,
+    last_active: String,
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    frame: Frame,
+    q: String,
+    status: String,
+    sort: String,
+    per_page: u32,
+    status_options: Vec<(&'static str, &'static str)>,
+    sort_options: Vec<(&'static str, &'static str)>,
+    per_page_options: Vec<u32>,
+    badges: Vec<Badge>,
+    total_label: String,
+    can_update: bool,
+    enable_all_href: String,
+    disable_all_href: String,
+    sort_links: SortLinks,
+    rows: Vec<Row>,
+    page: u32,
+    pages: u64,
+    prev_href: Option<String>,
+    next_href: Option<String>,
+    return_to: String,
+}
+
+/// The sort select's options: one per column and direction.
+const SORTS: [(&str, &str); 8] = [
+    ("email", "Email (A–Z)"),
+    ("-email", "Email (Z–A)"),
+    ("name", "Name (A–Z)"),
+    ("-name", "Name (Z–A)"),
+    ("-created", "Newest first"),
+    ("created", "Oldest first"),
+    ("-last_active", "Recently active"),
+    ("last_active", "Least recently active"),
+];
+
+/// Reads the page's query: the API's parameters, where `sort` may also be
+/// written `-column` for descending (the sort select's values).
+fn parse_page_query(raw: Option<&str>) -> Result<ListRequest, roster_domain::ValidationError> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(raw.unwrap_or("")).unwrap_or_default();
+    let mut out = Vec::with_capacity(pairs.len() + 1);
+    for (k, v) in pairs {
+        match v.strip_prefix('-') {
+            Some(col) if k == "sort" => {
+                out.push((k, col.to_string()));
+                out.push(("order".to_string(), "desc".to_string()));
+            }
+            _ => out.push((k, v)),
+        }
+    }
+    parse_list_query(
+        Some(&serde_urlencoded::to_string(&out).unwrap_or_default()),
+        Strictness::Lenient,
+    )
+}
+
+fn row(m: Member, access: &OrgAccess, me: UserId, now: roster_domain::Timestamp) -> Row {
+    let is_owner = access.org.owner_id == Some(m.user_id);
+    let mut actions = Vec::new();
+    for c in [
+        StatusChange::Enable,
+        StatusChange::Disable,
+        StatusChange::Restore,
+        StatusChange::Archive,
+    ] {
+        let protected = is_owner && c.removes_access();
+        if c.apply(m.status).is_some() && !protected {
+            actions.push((
+                match c {
+                    StatusChange::Enable => "enable",
+                    StatusChange::Disable => "disable",
+                    StatusChange::Archive => "archive",
+                    StatusChange::Restore => "restore",
+                },
+                c.label(),
+            ));
+        }
+    }
+    Row {
+        id: m.user_id.to_string(),
+        email: m.email,
+        name: m.name,
+        status: m.status.as_str(),
+        status_label: m.status.label(),
+        confirmed: m.confirmed,
+        created: format::date(m.created_at),
+        last_active: format::ago(m.last_active_at, now),
+        is_owner,
+        is_me: m.user_id == me,
+        actions,
+    }
+}
+
+/// The Users tab.
+pub async fn users_page(
+    State(state): State<AppState>,
+    user: UiUser,
+    Path(org): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let access = match open_org(&state.app, &user.principal, &org).await {
+        Ok(a) => a,
+        Err(e) => return error_page(&e),
+    };
+    let req = match parse_page_query(raw.as_deref()) {
+        Ok(r) => r,
+        Err(_) => return Redirect::to(&users_path(&access.org.slug)).into_response(),
+    };
+    let list = match roster_app::members::list_members(&state.app, &access, &req).await {
+        Ok(l) => l,
+        // A stale cursor or a too-deep page: start over with the same filters.
+        Err(AppError::Validation(_)) => {
+            return Redirect::to(&href(
+                &users_path(&access.org.slug),
+                list_query(&req, &[("cursor", String::new()), ("page", String::new())]),
+            ))
+            .into_response();
+        }
+        Err(e) => return error_page(&e),
+    };
+    let frame = match Frame::new(&state, &user, &access, "users", &headers).await {
+        Ok(f) => f,
+        Err(e) => return error_page(&e),
+    };
+    let had_flash = frame.flash.is_some();
+    let path = users_path(&access.org.slug);
+    let now = state.app.clock.now();
+    let plus = if list.counts_capped { "+" } else { "" };
+    let badges = MemberStatus::ALL
+        .iter()
+        .map(|s| Badge {
+            key: s.as_str(),
+            label: s.label(),
+            count: format!("{}{plus}", format::count(list.counts.get(*s))),
+            href: href(&path, list_query(&req, &[("status", s.as_str().into())])),
+            active: req.filter.statuses == [*s],
+        })
+        .collect();
+    let sort_key = |col: MemberSort| {
+        let desc = req.sort == col && req.order == SortOrder::Asc;
+        href(
+            &path,
+            list_query(
+                &req,
+                &[
+                    (
+                        "sort",
+                        format!("{}{}", if desc { "-" } else { "" }, col.as_str()),
+                    ),
+                    ("order", String::new()),
+                ],
+            ),
+        )
+    };
+    let pages = list.total.div_ceil(u64::from(list.per_page)).max(1);
+    let page = list.page;
+    let current = href(
+        &path,
+        list_query(
+            &req,
+            &[
+                ("cursor", req.cursor.clone().unwrap_or_default()),
+                (
+                    "page",
+                    if page > 1 {
+                        page.to_string()
+                    } else {
+                        String::new()
+                    },
+                ),
+            ],
+        ),
+    );
+    let bulk = |action: &str| {
+        href(
+            &format!("{path}/bulk"),
+            list_query(&req, &[("action", action.into())]),
+        )
+    };
+    let status = if req.filter.statuses.len() == 1 {
+        req.filter.statuses[0].as_str().to_string()
+    } else {
+        String::new()
+    };
+    let sort = format!(
+        "{}{}",
+        if req.order == SortOrder::Desc {
+            "-"
+        } else {
+            ""
+        },
+        req.sort.as_str()
+    );
+    let page_view = UsersPage {
+        q: req.filter.q.clone(),
+        status,
+        sort,
+        per_page: list.per_page,
+        status_options: MemberStatus::ALL
+            .iter()
+            .map(|s| (s.as_str(), s.label()))
+            .collect(),
+        sort_options: SORTS.to_vec(),
+        per_page_options: vec![10, 25, 50, 100, 200],
+        badges,
+        total_label: format!("{}{plus}", format::count(list.total)),
+        can_update: access.can(Permission::MembersUpdate),
+        enable_all_href: bulk("enable"),
+        disable_all_href: bulk("disable"),
+        sort_links: SortLinks {
+            email: sort_key(MemberSort::Email),
+            name: sort_key(MemberSort::Name),
+            created: sort_key(MemberSort::Created),
+            last_active: sort_key(MemberSort::LastActive),
+        },
+        rows: list
+            .items
+            .into_iter()
+            .map(|m| row(m, &access, user.principal.user_id, now))
+            .collect(),
+        page,
+        pages,
+        prev_href: list.prev_cursor.map(|c| {
+            let p = page.saturating_sub(1).max(1);
+            if p == 1 {
+                href(&path, list_query(&req, &[]))
+            } else {
+                href(
+                    &path,
+                    list_query(&req, &[("cursor", c), ("page", p.to_string())]),
+                )
+            }
+        }),
+        next_href: list.next_cursor.map(|c| {
+            href(
+                &path,
+                list_query(&req, &[("cursor", c), ("page", (page + 1).to_string())]),
+            )
+        }),
+        return_to: current,
+        frame,
+    };
+    with_flash_cleared(had_flash, render(StatusCode::OK, &page_view))
+}
+
+#[derive(Deserialize)]
+pub struct ReturnForm {
+    #[serde(default)]
+    return_to: String,
+}
+
+fn parse_id(id: &str) -> Result<UserId, AppError> {
+    id.parse().map_err(|_| AppError::NotFound("member"))
+}
+
+/// A row action: enable, disable, archive or restore.
+pub async fn status_submit(
+    State(state): State<AppState>,
+    user: UiUser,
+    Meta(meta): Meta,
+    Path((org, id, action)): Path<(String, String, String)>,
+    Form(f): Form<ReturnForm>,
+) -> Response {
+    let access = match open_org(&state.app, &user.principal, &org).await {
+        Ok(a) => a,
+        Err(e) => return error_page(&e),
+    };
+    let back = safe_return(&f.return_to, &users_path(&access.org.slug));
+    let (Ok(change), Ok(uid)) = (action.parse::<StatusChange>(), parse_id(&id)) else {
+        return error_page(&AppError::NotFound("page"));
+    };
+    match roster_app::members::change_status(&state.app, &access, uid, change, &meta).await {
+        Ok(m) => redirect_with_flash(&back, "ok", &format!("{} is now {}.", m.email, m.status)),
+        Err(e @ (AppError::Conflict { .. } | AppError::Forbidden(_))) => {
+            redirect_with_flash(&back, "error", &crate::error::problem_for(&e).detail)
+        }
+        Err(e) => error_page(&e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "user_edit.html")]
+struct EditPage {
+    frame: Frame,
+    id: String,
+    email: String,
+    status: &'static str,
+    status_label: &'static str,
+    is_owner: bool,
+    name: String,
+    name_error: Option<String>,
+    return_to: String,
+}
+
+async fn edit_view(
+    state: &AppState,
+    user: &UiUser,
+    access: &OrgAccess,
+    headers: &HeaderMap,
+    uid: UserId,
+    name: Option<String>,
+    name_error: Option<String>,
+    return_to: String,
+) -> Result<EditPage, AppError> {
+    access.require(Permission::MembersUpdate)?;
+    let m = roster_app::members::get_member(&state.app, access, uid).await?;
+    Ok(EditPage {
+        frame: Frame::new(state, user, access, "users", headers).await?,
+        id: m.user_id.to_string(),
+        status: m.status.as_str(),
+        status_label: m.status.label(),
+        is_owner: access.org.owner_id == Some(m.user_id),
+        name: name.unwrap_or(m.name),
+        email: m.email,
+        name_error,
+        return_to,
+    })
+}
+
+/// The edit form.
+pub async fn edit_page(
+    State(state): State<AppState>,
+    user: UiUser,
+    Path((org, id)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let access = open_org(&state.app, &user.principal, &org).await?;
+        let uid = parse_id(&id)?;
+        let back: Vec<(String, String)> =
+            serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
+        let back = back
+            .into_iter()
+            .find(|(k, _)| k == "return_to")
+            .map(|(_, v)| v)
+            .unwrap_or_default();
+        edit_view(
+            &state,
+            &user,
+            &access,
+            &headers,
+            uid,
+            None,
+            None,
+            safe_return(&back, &users_path(&access.org.slug)),
+        )
+        .await
+    }
+    .await;
+    match result {
+        Ok(p) => render(StatusCode::OK, &p),
+        Err(e) => error_page(&e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EditForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    return_to: String,
+}
+
+/// Saves the edit form; on a bad name, shows the form again with what was typed.
+pub async fn edit_submit(
+    State(state): State<AppState>,
+    user: UiUser,
+    Meta(meta): Meta,
+    Path((org, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    Form(f): Form<EditForm>,
+) -> Response {
+    let access = match open_org(&state.app, &user.principal, &org).await {
+        Ok(a) => a,
+        Err(e) => return error_page(&e),
+    };
+    let back = safe_return(&f.return_to, &users_path(&access.org.slug));
+    let uid = match parse_id(&id) {
+        Ok(u) => u,
+        Err(e) => return error_page(&e),
+    };
+    match roster_app::members::rename_member(&state.app, &access, uid, &f.name, &meta).await {
+        Ok(m) => redirect_with_flash(&back, "ok", &format!("Saved {}.", m.email)),
+        Err(AppError::Validation(v)) => {
+            let msg = v.errors.first().map(|e| e.message.clone());
+            match edit_view(
+                &state,
+                &user,
+                &access,
+                &headers,
+                uid,
+                Some(f.name),
+                msg,
+                back,
+            )
+            .await
+            {
+                Ok(p) => render(StatusCode::UNPROCESSABLE_ENTITY, &p),
+                Err(e) => error_page(&e),
+            }
+        }
+        Err(e) => error_page(&e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "bulk_confirm.html")]
+struct BulkPage {
+    frame: Frame,
+    action: &'static str,
+    verb: &'static str,
+    past: &'static str,
+    removes_access: bool,
+    will_change: u64,
+    will_change_label: String,
+    will_skip: u64,
+    filter_summary: String,
+    q: String,
+    status: String,
+    return_to: String,
+}
+
+fn summary(filter: &MemberFilter) -> String {
+    let mut parts = Vec::new();
+    if !filter.q.is_empty() {
+        parts.push(format!("matching “{}”", filter.q));
+    }
+    if filter.has_status() {
+        parts.push(format!(
+            "status {}",
+            filter
+                .statuses
+                .iter()
+                .map(|s| s.label())
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ));
+    }
+    if parts.is_empty() {
+        "every user in the organization".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn bulk_action(s: &str) -> Option<(StatusChange, &'static str, &'static str, &'static str)> {
+    match s {
+        "enable" => Some((StatusChange::Enable, "enable", "Enable", "enabled")),
+        "disable" => Some((StatusChange::Disable, "disable", "Disable", "disabled")),
+        _ => None,
+    }
+}
+
+/// The confirm step of "Enable all" / "Disable all": says how many will change.
+pub async fn bulk_confirm(
+    State(state): State<AppState>,
+    user: UiUser,
+    Path(org): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let access = open_org(&state.app, &user.principal, &org).await?;
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
+        let action = pairs
+            .iter()
+            .find(|(k, _)| k == "action")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
+        let (change, action, verb, past) = bulk_action(action).ok_or(AppError::NotFound("page"))?;
+        let req = parse_page_query(raw.as_deref())?;
+        let preview =
+            roster_app::members::preview_bulk(&state.app, &access, change, &req.filter).await?;
+        let back = href(&users_path(&access.org.slug), list_query(&req, &[]));
+        Ok::<_, AppError>(BulkPage {
+            frame: Frame::new(&state, &user, &access, "users", &headers).await?,
+            action,
+            verb,
+            past,
+            removes_access: change.removes_access(),
+            will_change: preview.will_change,
+            will_change_label: format::count(preview.will_change),
+            will_skip: preview.will_skip,
+            filter_summary: summary(&req.filter),
+            q: req.filter.q.clone(),
+            status: req
+                .filter
+                .statuses
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+            return_to: back,
+        })
+    }
+    .await;
+    match result {
+        Ok(p) => render(StatusCode::OK, &p),
+        Err(e) => error_page(&e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct BulkForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    return_to: String,
+}
+
+/// Runs a confirmed bulk change and reports how many changed.
+pub async fn bulk_submit(
+    State(state): State<AppState>,
+    user: UiUser,
+    Meta(meta): Meta,
+    Path(org): Path<String>,
+    Form(f): Form<BulkForm>,
+) -> Response {
+    let result = async {
+        let access = open_org(&state.app, &user.principal, &org).await?;
+        let (change, _, _, past) = bulk_action(&f.action).ok_or(AppError::NotFound("page"))?;
+        let statuses = f
+            .status
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::parse)
+            .collect::<Result<Vec<MemberStatus>, _>>()?;
+        let filter = MemberFilter::new(&f.q, statuses)?;
+        let outcome = roster_app::members::bulk_change(
+            &state.app,
+            &access,
+            change,
+            &filter,
+            &meta as &RequestMeta,
+        )
+        .await?;
+        let back = safe_return(&f.return_to, &users_path(&access.org.slug));
+        let skipped = if outcome.skipped > 0 {
+            " The owner was left as is."
+        } else {
+            ""
+        };
+        Ok::<_, AppError>(redirect_with_flash(
+            &back,
+            "ok",
+            &format!(
+                "{} {} {past}.{skipped}",
+                format::count(outcome.changed),
+                if outcome.changed == 1 {
+                    "user"
+                } else {
+                    "users"
+                }
+            ),
+        ))
+    }
+    .await;
+    result.unwrap_or_else(|e| error_page(&e))
+}
