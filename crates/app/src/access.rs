@@ -69,30 +69,18 @@ impl OrgAccess {
 /// a missing one does.
 pub async fn open_org(app: &App, principal: &Principal, id_or_slug: &str) -> Result<OrgAccess> {
     let mut conn = app.db.conn().await?;
-    let org = roster_store::orgs::find_org(&mut conn, id_or_slug)
-        .await?
-        .ok_or(AppError::NotFound("organization"))?;
+    let org = roster_store::orgs::find_org(&mut conn, id_or_slug).await?.ok_or(AppError::NotFound("organization"))?;
     let member = roster_store::members::find_member(&mut conn, org.id, principal.user_id).await?;
     if member.is_none_or(|m| m.status != MemberStatus::Active) {
         return Err(AppError::NotFound("organization"));
     }
     let is_admin = org.owner_id == Some(principal.user_id);
-    Ok(OrgAccess {
-        org,
-        actor: Actor::User(principal.clone()),
-        is_admin,
-    })
+    Ok(OrgAccess { org, actor: Actor::User(principal.clone()), is_admin })
 }
 
 /// Opens an organization for the operator's command line, which may do everything.
 pub async fn open_org_as_cli(app: &App, id_or_slug: &str) -> Result<OrgAccess> {
     let mut conn = app.db.conn().await?;
-    let org = roster_store::orgs::find_org(&mut conn, id_or_slug)
-        .await?
-        .ok_or(AppError::NotFound("organization"))?;
-    Ok(OrgAccess {
-        org,
-        actor: Actor::Cli,
-        is_admin: true,
-    })
+    let org = roster_store::orgs::find_org(&mut conn, id_or_slug).await?.ok_or(AppError::NotFound("organization"))?;
+    Ok(OrgAccess { org, actor: Actor::Cli, is_admin: true })
 }

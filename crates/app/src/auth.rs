@@ -42,16 +42,10 @@ pub const PASSWORD_MAX: usize = 128;
 pub fn check_password(password: &str) -> Result<(), ValidationError> {
     let n = password.chars().count();
     if n < PASSWORD_MIN {
-        return Err(ValidationError::field(
-            "password",
-            format!("must be at least {PASSWORD_MIN} characters"),
-        ));
+        return Err(ValidationError::field("password", format!("must be at least {PASSWORD_MIN} characters")));
     }
     if n > PASSWORD_MAX {
-        return Err(ValidationError::field(
-            "password",
-            format!("must be at most {PASSWORD_MAX} characters"),
-        ));
+        return Err(ValidationError::field("password", format!("must be at most {PASSWORD_MAX} characters")));
     }
     Ok(())
 }
@@ -71,10 +65,7 @@ pub async fn hash_password(password: String) -> Result<String> {
 /// A hash of a random password, verified against when the email is unknown
 /// so that a wrong email costs the same time as a wrong password.
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
-    Argon2::default()
-        .hash_password(tokens::new_secret().as_bytes())
-        .map(|h| h.to_string())
-        .unwrap_or_default()
+    Argon2::default().hash_password(tokens::new_secret().as_bytes()).map(|h| h.to_string()).unwrap_or_default()
 });
 
 async fn verify_password(password: String, hash: Option<String>) -> Result<bool> {
@@ -83,9 +74,7 @@ async fn verify_password(password: String, hash: Option<String>) -> Result<bool>
             Some(h) => (h, true),
             None => (DUMMY_HASH.clone(), false),
         };
-        let ok = Argon2::default()
-            .verify_password(password.as_bytes(), hash.as_str())
-            .is_ok();
+        let ok = Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok();
         ok && real
     })
     .await
@@ -99,12 +88,7 @@ pub fn warm_up() {
 
 /// Signs in with email and password and opens a session. A wrong email and a
 /// wrong password answer the same error after the same work.
-pub async fn login(
-    app: &App,
-    email: &str,
-    password: &str,
-    meta: &RequestMeta,
-) -> Result<(Principal, NewSessionToken)> {
+pub async fn login(app: &App, email: &str, password: &str, meta: &RequestMeta) -> Result<(Principal, NewSessionToken)> {
     let email = Email::parse(email).ok();
     let user = match &email {
         Some(e) => users::find_user_by_email(&mut app.db.conn().await?, e).await?,
@@ -125,26 +109,15 @@ pub async fn login(
         idle_expires_at: now.plus_millis(app.config.session_idle_ms),
         expires_at: now.plus_millis(app.config.session_absolute_ms),
         ip: meta.ip.clone(),
-        user_agent: meta
-            .user_agent
-            .as_ref()
-            .map(|ua| ua.chars().take(512).collect()),
+        user_agent: meta.user_agent.as_ref().map(|ua| ua.chars().take(512).collect()),
     };
     let mut tx = app.db.begin().await?;
     sessions::insert_session(&mut tx, &session).await?;
     roster_store::members::touch_user_memberships(&mut tx, user.id, now).await?;
     tx.commit().await?;
     Ok((
-        Principal {
-            user_id: user.id,
-            email: user.email,
-            name: user.name,
-            session_id: session.id,
-        },
-        NewSessionToken {
-            token,
-            expires_at: session.expires_at,
-        },
+        Principal { user_id: user.id, email: user.email, name: user.name, session_id: session.id },
+        NewSessionToken { token, expires_at: session.expires_at },
     ))
 }
 
@@ -171,19 +144,12 @@ pub async fn authenticate(app: &App, token: &str) -> Result<Principal> {
     }
     if now.0 - s.last_seen_at >= TOUCH_EVERY_MS {
         let mut tx = app.db.begin().await?;
-        let idle = now
-            .plus_millis(app.config.session_idle_ms)
-            .min(Timestamp(s.expires_at));
+        let idle = now.plus_millis(app.config.session_idle_ms).min(Timestamp(s.expires_at));
         sessions::touch_session(&mut tx, session_id, now, idle).await?;
         roster_store::members::touch_user_memberships(&mut tx, UserId(s.user_id), now).await?;
         tx.commit().await?;
     }
-    Ok(Principal {
-        user_id: UserId(s.user_id),
-        email: s.email,
-        name: s.name,
-        session_id,
-    })
+    Ok(Principal { user_id: UserId(s.user_id), email: s.email, name: s.name, session_id })
 }
 
 /// Ends the principal's session.
@@ -196,11 +162,7 @@ pub async fn logout(app: &App, principal: &Principal) -> Result<()> {
 
 /// Issues a one-time link token to set a user's password, inside the
 /// caller's transaction. Answers the secret (shown once).
-pub async fn issue_password_token(
-    app: &App,
-    tx: &mut roster_store::Tx,
-    user: UserId,
-) -> Result<String> {
+pub async fn issue_password_token(app: &App, tx: &mut roster_store::Tx, user: UserId) -> Result<String> {
     let secret = tokens::new_secret();
     let now = app.clock.now();
     users::insert_password_token(
@@ -221,9 +183,7 @@ pub async fn set_password_with_token(app: &App, token: &str, password: &str) -> 
     let token_hash = tokens::hash_secret(token);
     let now = app.clock.now();
     let mut tx = app.db.begin().await?;
-    let t = users::find_password_token(&mut tx, &token_hash)
-        .await?
-        .ok_or(AppError::InvalidToken)?;
+    let t = users::find_password_token(&mut tx, &token_hash).await?.ok_or(AppError::InvalidToken)?;
     if t.used_at.is_some() || now.0 >= t.expires_at {
         return Err(AppError::InvalidToken);
     }

@@ -283,16 +283,9 @@ pub fn generate_members(
         };
         let last_active = match status {
             MemberStatus::Invited => None,
-            _ => Some(Timestamp(
-                now.0 - rng.random_range(0..(now.0 - created.0).clamp(1, 90 * 86_400_000)),
-            )),
+            _ => Some(Timestamp(now.0 - rng.random_range(0..(now.0 - created.0).clamp(1, 90 * 86_400_000)))),
         };
-        let email = format!(
-            "{}.{}{}@{domain}",
-            first.to_lowercase(),
-            last.to_lowercase().replace('\'', ""),
-            i
-        );
+        let email = format!("{}.{}{}@{domain}", first.to_lowercase(), last.to_lowercase().replace('\'', ""), i);
         let user = UserRecord {
             id: UserId(seeded_id(rng, created)),
             email,
@@ -328,22 +321,11 @@ pub async fn seed_members(
     let now = app.clock.now();
     let domain = format!("{}.example", org.slug);
     // Continue numbering after what an earlier run added, so emails stay unique.
-    let start = roster_store::members::count_members(
-        &mut app.db.conn().await?,
-        org.id,
-        &Default::default(),
-    )
-    .await?
-    .0;
-    let mut next = [
-        MemberStatus::Active,
-        MemberStatus::Invited,
-        MemberStatus::Disabled,
-        MemberStatus::Archived,
-    ]
-    .iter()
-    .map(|s| start.get(*s))
-    .sum::<u64>();
+    let start = roster_store::members::count_members(&mut app.db.conn().await?, org.id, &Default::default()).await?.0;
+    let mut next = [MemberStatus::Active, MemberStatus::Invited, MemberStatus::Disabled, MemberStatus::Archived]
+        .iter()
+        .map(|s| start.get(*s))
+        .sum::<u64>();
     let mut done = 0;
     while done < n {
         let batch = (n - done).min(50_000);
@@ -380,13 +362,7 @@ pub async fn load_demo(app: &App) -> Result<Vec<OrgId>> {
     let specs = [
         ("Acme Corp", "acme", DEMO_OWNER, "Olivia Owner", 150u64),
         ("Globex", "globex", "owner@globex.test", "Gary Globex", 40),
-        (
-            "Initech",
-            "initech",
-            "owner@initech.test",
-            "Ian Initech",
-            10,
-        ),
+        ("Initech", "initech", "owner@initech.test", "Ian Initech", 10),
     ];
     let mut ids = Vec::new();
     for (i, (name, slug, owner, owner_name, n)) in specs.into_iter().enumerate() {
@@ -406,47 +382,76 @@ pub async fn load_demo(app: &App) -> Result<Vec<OrgId>> {
         ids.push(created.org.id);
     }
     // A member who is not an owner, active in two organizations.
-    let hash = crate::auth::hash_password(DEMO_PASSWORD.into()).await?;
-    let now = app.clock.now();
-    let user = UserRecord {
-        id: UserId::new(),
-        email: DEMO_MEMBER.into(),
-        name: "Morgan Member".into(),
-        password_hash: Some(hash),
-        email_confirmed: true,
-        created_at: now,
+    let orgs = crate::orgs::list_all(app).await?;
+    for org in orgs.iter().filter(|o| ids[..2].contains(&o.id)) {
+        add_member(app, org, DEMO_MEMBER, "Morgan Member", MemberStatus::Active, Some(DEMO_PASSWORD)).await?;
+    }
+    Ok(ids)
+}
+
+/// Adds a member (creating their user, with a password if given, when none
+/// has the email) and audits it. For the demo, the CLI and tests; invitations
+/// are the way people join in production.
+pub async fn add_member(
+    app: &App,
+    org: &OrgRecord,
+    email: &str,
+    name: &str,
+    status: MemberStatus,
+    password: Option<&str>,
+) -> Result<UserId> {
+    let email = roster_domain::Email::parse(email)?;
+    let name = roster_domain::orgs::parse_display_name("name", name)?;
+    let hash = match password {
+        Some(p) => Some(crate::auth::hash_password(p.to_string()).await?),
+        None => None,
     };
+    let now = app.clock.now();
     let mut tx = app.db.begin().await?;
-    users::insert_users(&mut tx, std::slice::from_ref(&user)).await?;
-    let mut events = Vec::new();
-    for org in &ids[..2] {
-        members::insert_members(
-            &mut tx,
-            &[NewMember {
-                org_id: *org,
-                user_id: user.id,
-                email: user.email.clone(),
-                name: user.name.clone(),
-                status: MemberStatus::Active,
+    let user = match users::find_user_by_email_tx(&mut tx, &email).await? {
+        Some(u) => u,
+        None => {
+            let u = UserRecord {
+                id: UserId::new(),
+                email: email.as_str().to_string(),
+                name,
+                password_hash: hash,
+                email_confirmed: status != MemberStatus::Invited,
                 created_at: now,
-                last_active_at: None,
-            }],
-        )
-        .await?;
-        events.push(NewAuditEvent {
-            org_id: *org,
+            };
+            users::insert_user(&mut tx, &u).await?;
+            u
+        }
+    };
+    roster_store::orgs::lock_org(&mut tx, org.id).await?;
+    members::insert_members(
+        &mut tx,
+        &[NewMember {
+            org_id: org.id,
+            user_id: user.id,
+            email: user.email.clone(),
+            name: user.name.clone(),
+            status,
+            created_at: now,
+            last_active_at: None,
+        }],
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        &[NewAuditEvent {
+            org_id: org.id,
             actor_id: None,
             actor_label: "cli".into(),
             action: "member.added".into(),
             target_type: "member".into(),
             target_id: user.id.to_string(),
-            details: serde_json::json!({"after": {"email": user.email, "status": "active"}})
-                .to_string(),
+            details: serde_json::json!({"after": {"email": user.email, "status": status}}).to_string(),
             ip: None,
             created_at: now,
-        });
-    }
-    audit::append(&mut tx, &events).await?;
+        }],
+    )
+    .await?;
     tx.commit().await?;
-    Ok(ids)
+    Ok(user.id)
 }

@@ -72,10 +72,7 @@ pub enum AppError {
 impl AppError {
     /// A conflict of a kind, with its explanation.
     pub fn conflict(kind: ConflictKind, detail: impl Into<String>) -> Self {
-        Self::Conflict {
-            kind,
-            detail: detail.into(),
-        }
+        Self::Conflict { kind, detail: detail.into() }
     }
 }
 

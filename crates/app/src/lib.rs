@@ -57,11 +57,7 @@ pub struct App {
 impl App {
     /// An app over a migrated database, with the system clock.
     pub fn new(db: Db, config: Config) -> Self {
-        Self {
-            db,
-            clock: Arc::new(SystemClock),
-            config: Arc::new(config),
-        }
+        Self { db, clock: Arc::new(SystemClock), config: Arc::new(config) }
     }
 
     /// The same app reading time from another clock (tests move time this way).

@@ -1,13 +1,9 @@
 //! The Users directory: list, read, rename, change status, bulk changes.
 
 use roster_domain::audit::NewAuditEvent;
-use roster_domain::members::{
-    Cursor, MAX_OFFSET, Member, StatusChange, StatusCounts, check_per_page,
-};
+use roster_domain::members::{Cursor, MAX_OFFSET, Member, StatusChange, StatusCounts, check_per_page};
 use roster_domain::orgs::parse_display_name;
-use roster_domain::{
-    MemberFilter, MemberSort, MemberStatus, SortOrder, Timestamp, UserId, ValidationError,
-};
+use roster_domain::{MemberFilter, MemberSort, MemberStatus, SortOrder, Timestamp, UserId, ValidationError};
 use roster_store::members::{ListSpec, PageStart};
 use roster_store::{Tx, audit, members, orgs, sessions, users};
 
@@ -82,35 +78,16 @@ pub async fn list_members(app: &App, access: &OrgAccess, req: &ListRequest) -> R
             PageStart::Offset(offset)
         }
     };
-    let spec = ListSpec {
-        filter: req.filter.clone(),
-        sort: req.sort,
-        order: req.order,
-        start,
-        limit: u64::from(per_page),
-    };
+    let spec =
+        ListSpec { filter: req.filter.clone(), sort: req.sort, order: req.order, start, limit: u64::from(per_page) };
     let mut conn = app.db.conn().await?;
     let page_rows = members::list_members(&mut conn, access.org.id, &spec).await?;
-    let (counts, counts_capped) =
-        members::count_members(&mut conn, access.org.id, &req.filter).await?;
+    let (counts, counts_capped) = members::count_members(&mut conn, access.org.id, &req.filter).await?;
     let cursor_at = |m: &Member, backward: bool| {
-        Cursor {
-            sort: req.sort,
-            order: req.order,
-            value: m.sort_value(req.sort),
-            id: m.user_id,
-            backward,
-        }
-        .encode()
+        Cursor { sort: req.sort, order: req.order, value: m.sort_value(req.sort), id: m.user_id, backward }.encode()
     };
-    let next_cursor = page_rows
-        .has_more_after
-        .then(|| page_rows.items.last().map(|m| cursor_at(m, false)))
-        .flatten();
-    let prev_cursor = page_rows
-        .has_more_before
-        .then(|| page_rows.items.first().map(|m| cursor_at(m, true)))
-        .flatten();
+    let next_cursor = page_rows.has_more_after.then(|| page_rows.items.last().map(|m| cursor_at(m, false))).flatten();
+    let prev_cursor = page_rows.has_more_before.then(|| page_rows.items.first().map(|m| cursor_at(m, true))).flatten();
     Ok(MemberList {
         total: counts.total_for(&req.filter),
         items: page_rows.items,
@@ -126,9 +103,7 @@ pub async fn list_members(app: &App, access: &OrgAccess, req: &ListRequest) -> R
 /// One member.
 pub async fn get_member(app: &App, access: &OrgAccess, user: UserId) -> Result<Member> {
     access.require(Permission::MembersRead)?;
-    members::find_member(&mut app.db.conn().await?, access.org.id, user)
-        .await?
-        .ok_or(AppError::NotFound("member"))
+    members::find_member(&mut app.db.conn().await?, access.org.id, user).await?.ok_or(AppError::NotFound("member"))
 }
 
 fn audit_event(
@@ -153,17 +128,9 @@ fn audit_event(
 }
 
 /// Locks the organization and reads the member, or answers 404.
-async fn lock_member(
-    tx: &mut Tx,
-    access: &OrgAccess,
-    user: UserId,
-) -> Result<(roster_store::orgs::OrgRecord, Member)> {
-    let org = orgs::lock_org(tx, access.org.id)
-        .await?
-        .ok_or(AppError::NotFound("organization"))?;
-    let member = members::find_member_tx(tx, org.id, user)
-        .await?
-        .ok_or(AppError::NotFound("member"))?;
+async fn lock_member(tx: &mut Tx, access: &OrgAccess, user: UserId) -> Result<(roster_store::orgs::OrgRecord, Member)> {
+    let org = orgs::lock_org(tx, access.org.id).await?.ok_or(AppError::NotFound("organization"))?;
+    let member = members::find_member_tx(tx, org.id, user).await?.ok_or(AppError::NotFound("member"))?;
     Ok((org, member))
 }
 
@@ -195,9 +162,7 @@ pub async fn rename_member(
         )
         .await?;
     }
-    let after = members::find_member_tx(&mut tx, access.org.id, user)
-        .await?
-        .ok_or(AppError::NotFound("member"))?;
+    let after = members::find_member_tx(&mut tx, access.org.id, user).await?.ok_or(AppError::NotFound("member"))?;
     tx.commit().await?;
     Ok(after)
 }
@@ -208,10 +173,7 @@ fn guard_removal(org: &roster_store::orgs::OrgRecord, member: &Member) -> Result
     if org.owner_id == Some(member.user_id) {
         return Err(AppError::conflict(
             ConflictKind::OwnerProtected,
-            format!(
-                "{} owns {}; the owner cannot be disabled or archived",
-                member.email, org.name
-            ),
+            format!("{} owns {}; the owner cannot be disabled or archived", member.email, org.name),
         ));
     }
     // Until roles exist the owner is the only administrator, so protecting
@@ -271,17 +233,11 @@ pub async fn change_status(
     )
     .await?;
     tx.commit().await?;
-    Ok(Member {
-        status: to,
-        ..member
-    })
+    Ok(Member { status: to, ..member })
 }
 
 fn statuses_list(s: &[MemberStatus]) -> String {
-    s.iter()
-        .map(|s| s.as_str())
-        .collect::<Vec<_>>()
-        .join(" or ")
+    s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" or ")
 }
 
 /// What a bulk change will do, for the confirm step.
@@ -320,8 +276,7 @@ pub async fn preview_bulk(
     access.require(Permission::MembersUpdate)?;
     check_bulk(change)?;
     let mut conn = app.db.conn().await?;
-    let n =
-        members::count_for_change(&mut conn, access.org.id, filter, change.applies_to()).await?;
+    let n = members::count_for_change(&mut conn, access.org.id, filter, change.applies_to()).await?;
     let mut skip = 0;
     if change.removes_access()
         && let Some(owner) = access.org.owner_id
@@ -332,10 +287,7 @@ pub async fn preview_bulk(
     {
         skip = 1;
     }
-    Ok(BulkPreview {
-        will_change: n - skip.min(n),
-        will_skip: skip,
-    })
+    Ok(BulkPreview { will_change: n - skip.min(n), will_skip: skip })
 }
 
 fn matches_search(m: &Member, q: &str) -> bool {
@@ -355,44 +307,38 @@ pub async fn bulk_change(
     check_bulk(change)?;
     let now = app.clock.now();
     let mut tx = app.db.begin().await?;
-    let org = orgs::lock_org(&mut tx, access.org.id)
-        .await?
-        .ok_or(AppError::NotFound("organization"))?;
-    let mut outcome = BulkOutcome {
-        changed: 0,
-        skipped: 0,
-    };
+    let org = orgs::lock_org(&mut tx, access.org.id).await?.ok_or(AppError::NotFound("organization"))?;
+    let mut outcome = BulkOutcome { changed: 0, skipped: 0 };
     let mut after = None;
     loop {
-        let batch =
-            members::select_member_ids(&mut tx, org.id, filter, change.applies_to(), after, 1000)
-                .await?;
+        let batch = members::select_member_ids(&mut tx, org.id, filter, change.applies_to(), after, 1000).await?;
         let Some((last, _)) = batch.last() else { break };
         after = Some(*last);
         let mut events = Vec::with_capacity(batch.len());
         let mut ended = Vec::new();
         for from in change.applies_to() {
-            let ids: Vec<UserId> = batch
-                .iter()
-                .filter(|(id, s)| s == from && org.owner_id != Some(*id))
-                .map(|(id, _)| *id)
-                .collect();
+            let ids: Vec<UserId> =
+                batch.iter().filter(|(id, s)| s == from && org.owner_id != Some(*id)).map(|(id, _)| *id).collect();
             let Some(to) = change.apply(*from) else {
                 continue;
             };
             members::set_status_many(&mut tx, org.id, &ids, *from, to).await?;
             for id in &ids {
-                events.push(audit_event(access, meta, now, change.audit_action(), *id, serde_json::json!({"before": {"status": from}, "after": {"status": to}, "bulk": true})));
+                events.push(audit_event(
+                    access,
+                    meta,
+                    now,
+                    change.audit_action(),
+                    *id,
+                    serde_json::json!({"before": {"status": from}, "after": {"status": to}, "bulk": true}),
+                ));
             }
             if change.removes_access() {
                 ended.extend(ids.iter().copied());
             }
             outcome.changed += ids.len() as u64;
         }
-        outcome.skipped += batch
-            .iter()
-            .filter(|(id, _)| org.owner_id == Some(*id))
-            .count() as u64;
+        outcome.skipped += batch.iter().filter(|(id, _)| org.owner_id == Some(*id)).count() as u64;
         if !ended.is_empty() {
             sessions::end_user_sessions(&mut tx, &ended, now, "member_disabled").await?;
         }

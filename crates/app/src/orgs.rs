@@ -41,18 +41,11 @@ pub struct CreatedOrg {
 /// audits both, in one transaction.
 pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<CreatedOrg> {
     let mut errors = ValidationError { errors: vec![] };
-    let name = OrgName::parse("name", &input.name)
-        .map_err(|e| errors.merge(e))
-        .ok();
-    let slug = OrgSlug::parse(&input.slug)
-        .map_err(|e| errors.merge(e))
-        .ok();
+    let name = OrgName::parse("name", &input.name).map_err(|e| errors.merge(e)).ok();
+    let slug = OrgSlug::parse(&input.slug).map_err(|e| errors.merge(e)).ok();
     let email = Email::parse(&input.owner_email)
         .map_err(|e| {
-            errors.merge(ValidationError::field(
-                "owner_email",
-                e.errors[0].message.clone(),
-            ));
+            errors.merge(ValidationError::field("owner_email", e.errors[0].message.clone()));
         })
         .ok();
     if let Some(p) = &input.owner_password {
@@ -66,12 +59,7 @@ pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Creat
     }
     let owner_name = match &input.owner_name {
         Some(n) => parse_display_name("owner_name", n)?,
-        None => email
-            .as_str()
-            .split('@')
-            .next()
-            .unwrap_or("Owner")
-            .to_string(),
+        None => email.as_str().split('@').next().unwrap_or("Owner").to_string(),
     };
     let hash = match &input.owner_password {
         Some(p) => Some(auth::hash_password(p.clone()).await?),
@@ -104,10 +92,7 @@ pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Creat
     };
     if let Err(e) = orgs::insert_org(&mut tx, &org).await {
         return Err(if e.is_unique_violation() {
-            AppError::conflict(
-                ConflictKind::SlugTaken,
-                format!("the slug '{}' is taken; choose another", org.slug),
-            )
+            AppError::conflict(ConflictKind::SlugTaken, format!("the slug '{}' is taken; choose another", org.slug))
         } else {
             e.into()
         });
@@ -129,18 +114,16 @@ pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Creat
         (None, None) => Some(auth::issue_password_token(app, &mut tx, user.id).await?),
         _ => None,
     };
-    let event = |action: &str, target_type: &str, target_id: String, details: serde_json::Value| {
-        NewAuditEvent {
-            org_id: org.id,
-            actor_id: actor.user_id(),
-            actor_label: actor.label(),
-            action: action.into(),
-            target_type: target_type.into(),
-            target_id,
-            details: details.to_string(),
-            ip: None,
-            created_at: now,
-        }
+    let event = |action: &str, target_type: &str, target_id: String, details: serde_json::Value| NewAuditEvent {
+        org_id: org.id,
+        actor_id: actor.user_id(),
+        actor_label: actor.label(),
+        action: action.into(),
+        target_type: target_type.into(),
+        target_id,
+        details: details.to_string(),
+        ip: None,
+        created_at: now,
     };
     audit::append(
         &mut tx,
@@ -161,11 +144,7 @@ pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Creat
     )
     .await?;
     tx.commit().await?;
-    Ok(CreatedOrg {
-        org,
-        owner_id: user.id,
-        password_token,
-    })
+    Ok(CreatedOrg { org, owner_id: user.id, password_token })
 }
 
 /// One organization a user belongs to, for `/me` and the organization picker.
@@ -185,11 +164,7 @@ pub async fn active_memberships(app: &App, user: UserId) -> Result<Vec<Membershi
     Ok(rows
         .into_iter()
         .filter(|(_, s)| *s == MemberStatus::Active)
-        .map(|(org, status)| Membership {
-            is_owner: org.owner_id == Some(user),
-            org,
-            status,
-        })
+        .map(|(org, status)| Membership { is_owner: org.owner_id == Some(user), org, status })
         .collect())
 }
 

@@ -33,9 +33,6 @@ impl Settings {
         if let Some(path) = file {
             f = f.merge(Toml::file_exact(path));
         }
-        Ok(
-            f.merge(Env::prefixed("ROSTER_").only(&["listen", "database_url", "base_url"]))
-                .extract()?,
-        )
+        Ok(f.merge(Env::prefixed("ROSTER_").only(&["listen", "database_url", "base_url"])).extract()?)
     }
 }

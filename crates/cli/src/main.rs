@@ -130,8 +130,7 @@ enum DevCommand {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ROSTER_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("ROSTER_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -178,18 +177,12 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Org { command } => org(open(&settings).await?, command).await,
-        Command::User {
-            command:
-                UserCommand::List {
-                    org,
-                    status,
-                    q,
-                    limit,
-                },
-        } => user_list(open(&settings).await?, &org, status, &q, limit).await,
-        Command::Dev {
-            command: DevCommand::Seed { org, members, seed },
-        } => dev_seed(open(&settings).await?, &org, members, seed).await,
+        Command::User { command: UserCommand::List { org, status, q, limit } } => {
+            user_list(open(&settings).await?, &org, status, &q, limit).await
+        }
+        Command::Dev { command: DevCommand::Seed { org, members, seed } } => {
+            dev_seed(open(&settings).await?, &org, members, seed).await
+        }
         Command::Openapi => {
             println!("{}", roster_web::openapi_json());
             Ok(())
@@ -198,32 +191,19 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn open(settings: &Settings) -> anyhow::Result<App> {
-    let db = Db::connect(&settings.database_url)
-        .await
-        .with_context(|| "opening the database")?;
+    let db = Db::connect(&settings.database_url).await.with_context(|| "opening the database")?;
     db.migrate().await.context("applying migrations")?;
-    Ok(App::new(
-        db,
-        roster_app::Config {
-            base_url: settings.base_url.clone(),
-            ..Default::default()
-        },
-    ))
+    Ok(App::new(db, roster_app::Config { base_url: settings.base_url.clone(), ..Default::default() }))
 }
 
 async fn serve(app: App, listen: &str) -> anyhow::Result<()> {
     roster_app::auth::warm_up();
     let router = roster_web::router(roster_web::AppState::new(app.clone()));
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("binding {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, "roster listening");
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown())
-    .await?;
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown())
+        .await?;
     app.db.close().await;
     Ok(())
 }
@@ -234,8 +214,7 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };
@@ -246,13 +225,7 @@ async fn shutdown() {
 
 async fn org(app: App, command: OrgCommand) -> anyhow::Result<()> {
     match command {
-        OrgCommand::Create {
-            name,
-            slug,
-            owner_email,
-            owner_name,
-            owner_password_stdin,
-        } => {
+        OrgCommand::Create { name, slug, owner_email, owner_name, owner_password_stdin } => {
             let owner_password = if owner_password_stdin {
                 let mut s = String::new();
                 std::io::stdin().read_to_string(&mut s)?;
@@ -263,20 +236,11 @@ async fn org(app: App, command: OrgCommand) -> anyhow::Result<()> {
             let created = roster_app::orgs::create_org(
                 &app,
                 &Actor::Cli,
-                roster_app::orgs::NewOrg {
-                    name,
-                    slug,
-                    owner_email,
-                    owner_name,
-                    owner_password,
-                },
+                roster_app::orgs::NewOrg { name, slug, owner_email, owner_name, owner_password },
             )
             .await
             .map_err(describe)?;
-            println!(
-                "created organization {} ({})",
-                created.org.slug, created.org.id
-            );
+            println!("created organization {} ({})", created.org.slug, created.org.id);
             if let Some(token) = created.password_token {
                 println!("the owner sets a password here (one use, within 72 hours):");
                 println!("{}/set-password?token={token}", app.config.base_url);
@@ -296,42 +260,24 @@ fn describe(e: roster_app::AppError) -> anyhow::Error {
     anyhow::anyhow!("{e}")
 }
 
-async fn user_list(
-    app: App,
-    org: &str,
-    status: Option<String>,
-    q: &str,
-    limit: Option<u64>,
-) -> anyhow::Result<()> {
-    let access = roster_app::access::open_org_as_cli(&app, org)
-        .await
-        .map_err(describe)?;
+async fn user_list(app: App, org: &str, status: Option<String>, q: &str, limit: Option<u64>) -> anyhow::Result<()> {
+    let access = roster_app::access::open_org_as_cli(&app, org).await.map_err(describe)?;
     let statuses = status
         .unwrap_or_default()
         .split(',')
         .filter(|s| !s.is_empty())
         .map(|s| s.parse::<MemberStatus>())
         .collect::<Result<Vec<_>, _>>()?;
-    let mut req = ListRequest {
-        filter: MemberFilter::new(q, statuses)?,
-        page: 1,
-        per_page: 200,
-        ..Default::default()
-    };
+    let mut req = ListRequest { filter: MemberFilter::new(q, statuses)?, page: 1, per_page: 200, ..Default::default() };
     let mut printed = 0u64;
     println!("EMAIL\tNAME\tSTATUS\tCREATED\tID");
     loop {
-        let page = roster_app::members::list_members(&app, &access, &req)
-            .await
-            .map_err(describe)?;
+        let page = roster_app::members::list_members(&app, &access, &req).await.map_err(describe)?;
         for m in &page.items {
             if limit.is_some_and(|l| printed >= l) {
                 return Ok(());
             }
-            println!(
-                "{}\t{}\t{}\t{}\t{}",
-                m.email, m.name, m.status, m.created_at.0, m.user_id
-            );
+            println!("{}\t{}\t{}\t{}\t{}", m.email, m.name, m.status, m.created_at.0, m.user_id);
             printed += 1;
         }
         match page.next_cursor {
@@ -359,26 +305,17 @@ async fn dev_seed(app: App, org: &str, members: u64, seed: u64) -> anyhow::Resul
             )
             .await
             .map_err(describe)?;
-            roster_app::access::open_org_as_cli(&app, org)
-                .await
-                .map_err(describe)?
+            roster_app::access::open_org_as_cli(&app, org).await.map_err(describe)?
         }
         Err(e) => bail!("{e}"),
     };
     let started = std::time::Instant::now();
     let total = members;
     let n = roster_app::demo::seed_members(&app, &access.org, members, seed, &|done| {
-        eprintln!(
-            "  {done}/{total} members ({:.1}s)",
-            started.elapsed().as_secs_f64()
-        );
+        eprintln!("  {done}/{total} members ({:.1}s)", started.elapsed().as_secs_f64());
     })
     .await
     .map_err(describe)?;
-    println!(
-        "added {n} members to {} in {:.1}s",
-        access.org.slug,
-        started.elapsed().as_secs_f64()
-    );
+    println!("added {n} members to {} in {:.1}s", access.org.slug, started.elapsed().as_secs_f64());
     Ok(())
 }

@@ -1,1 +1,208 @@
-//! placeholder
+//! Test support: [`spawn_app`] starts Roster on port 0 over a fresh database
+//! (SQLite by default, PostgreSQL when `ROSTER_TEST_DB=postgres`), and
+//! [`TestApp::finish`] runs the consistency check `verify()` and drops the
+//! database. Fixtures create organizations and sign people in.
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use roster_app::{App, Clock, ManualClock};
+use roster_domain::Timestamp;
+use roster_store::Db;
+use serde_json::Value;
+
+/// The password every fixture user gets.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Which database the tests run on, from `ROSTER_TEST_DB` (`sqlite` or `postgres`).
+pub fn backend_name() -> String {
+    std::env::var("ROSTER_TEST_DB").unwrap_or_else(|_| "sqlite".into())
+}
+
+/// The PostgreSQL server tests create their databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("ROSTER_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A running Roster over its own database.
+pub struct TestApp {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// `http://127.0.0.1:PORT`.
+    pub base_url: String,
+    /// The service layer, for setting up state directly.
+    pub app: App,
+    /// The clock the app reads; move it to test expiry.
+    pub clock: Arc<ManualClock>,
+    pg_database: Option<String>,
+    _dir: Option<TempDir>,
+}
+
+/// A directory removed when dropped.
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Opens a fresh, migrated database of the configured backend.
+async fn fresh_db() -> (Db, Option<String>, Option<TempDir>) {
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    if backend_name() == "postgres" {
+        let admin_url = postgres_admin_url();
+        let name = format!("roster_test_{id}");
+        let admin = Db::connect(&admin_url).await.expect("PostgreSQL must be reachable at ROSTER_TEST_PG_URL");
+        if let Db::Postgres(p) = &admin {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(p).await.expect("create database");
+        }
+        admin.close().await;
+        let url = match admin_url.rsplit_once('/') {
+            Some((base, _)) => format!("{base}/{name}"),
+            None => panic!("ROSTER_TEST_PG_URL must end with /DATABASE"),
+        };
+        let db = Db::connect_with(&url, &roster_store::ConnectOptions { max_connections: 8 }).await.expect("connect to the test database");
+        db.migrate().await.expect("migrate");
+        (db, Some(name), None)
+    } else {
+        let dir = std::env::temp_dir().join(format!("roster-test-{id}"));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let db = Db::connect(dir.join("roster.db").to_str().expect("utf-8 path")).await.expect("open SQLite");
+        db.migrate().await.expect("migrate");
+        (db, None, Some(TempDir(dir)))
+    }
+}
+
+/// Starts Roster on 127.0.0.1:0 over a fresh database with a manual clock.
+pub async fn spawn_app() -> TestApp {
+    let (db, pg_database, dir) = fresh_db().await;
+    let clock = Arc::new(ManualClock::at(roster_app::SystemClock.now()));
+    let app = App::new(db, roster_app::Config::default()).with_clock(clock.clone());
+    let router = roster_web::router(roster_web::AppState::new(app.clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
+    });
+    TestApp { addr, base_url: format!("http://{addr}"), app, clock, pg_database, _dir: dir }
+}
+
+/// A signed-in HTTP client: the cookie jar plus the CSRF token.
+#[derive(Clone)]
+pub struct Session {
+    /// The client (keeps the session cookie).
+    pub client: reqwest::Client,
+    /// The session's CSRF token.
+    pub csrf: String,
+    /// The app's base URL.
+    pub base_url: String,
+}
+
+impl Session {
+    /// GET a path; answers the status and the JSON body (or Null).
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let r = self.client.get(format!("{}{path}", self.base_url)).send().await.expect("request");
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Sends a JSON body with the CSRF header; answers the status and JSON body.
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, format!("{}{path}", self.base_url)).header("X-CSRF-Token", &self.csrf);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.expect("request");
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// POST JSON with the CSRF header.
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+}
+
+/// A new cookie-keeping client.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+impl TestApp {
+    /// Signs in over the API.
+    pub async fn login(&self, email: &str, password: &str) -> Session {
+        let client = client();
+        let r = client
+            .post(format!("{}/api/v1/auth/login", self.base_url))
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(r.status(), StatusCode::OK, "login of {email} failed");
+        let body: Value = r.json().await.expect("login body");
+        Session { client, csrf: body["csrf_token"].as_str().expect("csrf").to_string(), base_url: self.base_url.clone() }
+    }
+
+    /// Creates an organization whose owner can sign in with [`PASSWORD`].
+    pub async fn create_org(&self, slug: &str, owner_email: &str) -> roster_store::orgs::OrgRecord {
+        roster_app::orgs::create_org(
+            &self.app,
+            &roster_app::Actor::Cli,
+            roster_app::orgs::NewOrg {
+                name: format!("Org {slug}"),
+                slug: slug.into(),
+                owner_email: owner_email.into(),
+                owner_name: Some(format!("Owner of {slug}")),
+                owner_password: Some(PASSWORD.into()),
+            },
+        )
+        .await
+        .expect("create org")
+        .org
+    }
+
+    /// Adds `n` generated members to an organization.
+    pub async fn seed(&self, org: &roster_store::orgs::OrgRecord, n: u64) {
+        roster_app::demo::seed_members(&self.app, org, n, 7, &|_| {}).await.expect("seed");
+    }
+
+    /// Adds an active member who can sign in with [`PASSWORD`]; answers their user id.
+    pub async fn add_member(&self, org: &roster_store::orgs::OrgRecord, email: &str, name: &str) -> roster_domain::UserId {
+        roster_app::demo::add_member(&self.app, org, email, name, roster_domain::MemberStatus::Active, Some(PASSWORD))
+            .await
+            .expect("add member")
+    }
+
+    /// Moves the app's clock forward.
+    pub fn advance(&self, ms: i64) {
+        self.clock.advance_ms(ms);
+    }
+
+    /// Now, by the app's clock.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Runs `verify()`, fails the test on any broken invariant, and drops
+    /// the test's database.
+    pub async fn finish(self) {
+        let problems = roster_store::verify::verify(&self.app.db).await.expect("verify ran");
+        assert!(problems.is_empty(), "verify() found broken invariants:\n{}", problems.join("\n"));
+        self.discard().await;
+    }
+
+    /// Drops the test's database without checking it (for tests that broke
+    /// the connection on purpose).
+    pub async fn discard(self) {
+        self.app.db.close().await;
+        if let Some(name) = &self.pg_database
+            && let Ok(Db::Postgres(p)) = Db::connect(&postgres_admin_url()).await
+        {
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&p).await;
+            p.close().await;
+        }
+    }
+}

@@ -27,16 +27,8 @@ pub async fn protect(req: Request, next: Next) -> Response {
     let Some(session) = cookie(req.headers(), SESSION_COOKIE).map(str::to_string) else {
         return next.run(req).await;
     };
-    if let Some(h) = req
-        .headers()
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-    {
-        return if roster_app::tokens::csrf_matches(&session, h) {
-            next.run(req).await
-        } else {
-            refuse(&req)
-        };
+    if let Some(h) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
+        return if roster_app::tokens::csrf_matches(&session, h) { next.run(req).await } else { refuse(&req) };
     }
     let is_form = req
         .headers()
@@ -52,12 +44,7 @@ pub async fn protect(req: Request, next: Next) -> Response {
     };
     let presented = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
         .ok()
-        .and_then(|pairs| {
-            pairs
-                .into_iter()
-                .find(|(k, _)| k == "csrf_token")
-                .map(|(_, v)| v)
-        });
+        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "csrf_token").map(|(_, v)| v));
     let req = Request::from_parts(parts, Body::from(bytes));
     match presented {
         Some(t) if roster_app::tokens::csrf_matches(&session, &t) => next.run(req).await,

@@ -44,12 +44,7 @@ impl Problem {
     pub fn validation(e: &ValidationError) -> Self {
         Self {
             errors: e.errors.clone(),
-            ..Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation",
-                "Invalid input",
-                e.to_string(),
-            )
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "Invalid input", e.to_string())
         }
     }
 
@@ -57,20 +52,8 @@ impl Problem {
     pub fn malformed(field: Option<&str>, detail: impl Into<String>) -> Self {
         let detail = detail.into();
         Self {
-            errors: field
-                .map(|f| {
-                    vec![FieldError {
-                        field: f.into(),
-                        message: detail.clone(),
-                    }]
-                })
-                .unwrap_or_default(),
-            ..Self::new(
-                StatusCode::BAD_REQUEST,
-                "malformed-request",
-                "Malformed request",
-                detail,
-            )
+            errors: field.map(|f| vec![FieldError { field: f.into(), message: detail.clone() }]).unwrap_or_default(),
+            ..Self::new(StatusCode::BAD_REQUEST, "malformed-request", "Malformed request", detail)
         }
     }
 }
@@ -79,10 +62,7 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut res = (status, Json(self)).into_response();
-        res.headers_mut().insert(
-            header::CONTENT_TYPE,
-            "application/problem+json".parse().expect("static header"),
-        );
+        res.headers_mut().insert(header::CONTENT_TYPE, "application/problem+json".parse().expect("static header"));
         res
     }
 }
@@ -113,15 +93,10 @@ pub fn problem_for(e: &AppError) -> Problem {
             "Not found",
             format!("No such {what}, or you cannot see it."),
         ),
-        AppError::Forbidden(why) => {
-            Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", why.clone())
+        AppError::Forbidden(why) => Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", why.clone()),
+        AppError::Conflict { kind, detail } => {
+            Problem::new(StatusCode::CONFLICT, kind.slug(), conflict_title(*kind), detail.clone())
         }
-        AppError::Conflict { kind, detail } => Problem::new(
-            StatusCode::CONFLICT,
-            kind.slug(),
-            conflict_title(*kind),
-            detail.clone(),
-        ),
         AppError::Unauthenticated => Problem::new(
             StatusCode::UNAUTHORIZED,
             "unauthenticated",

@@ -39,10 +39,7 @@ pub fn session_cookie(token: &str, secure: bool, max_age_s: i64) -> String {
 
 /// The `Set-Cookie` value that ends a session.
 pub fn clear_session_cookie(secure: bool) -> String {
-    format!(
-        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
-        if secure { "; Secure" } else { "" }
-    )
+    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}", if secure { "; Secure" } else { "" })
 }
 
 /// The signed-in principal of an API request, with its session token
@@ -57,13 +54,8 @@ pub struct ApiUser {
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let token = cookie(&parts.headers, SESSION_COOKIE)
-            .ok_or(AppError::Unauthenticated)?
-            .to_string();
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(AppError::Unauthenticated)?.to_string();
         let principal = roster_app::auth::authenticate(&state.app, &token).await?;
         Ok(Self { principal, token })
     }
@@ -88,16 +80,9 @@ impl UiUser {
 impl FromRequestParts<AppState> for UiUser {
     type Rejection = Response;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let to_login = || {
-            let next = parts
-                .uri
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or("/");
+            let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
             let q = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
             Redirect::to(&format!("/login?{q}")).into_response()
         };
@@ -119,15 +104,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Meta {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
-        let user_agent = parts
-            .headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+        let user_agent = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string);
         Ok(Self(RequestMeta { ip, user_agent }))
     }
 }
@@ -146,10 +124,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/json") || ct.contains("+json"));
         if !is_json {
-            return Err(Problem::malformed(
-                None,
-                "send the body as JSON with Content-Type: application/json",
-            ));
+            return Err(Problem::malformed(None, "send the body as JSON with Content-Type: application/json"));
         }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
@@ -160,16 +135,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             Err(e) => {
                 let path = e.path().to_string();
                 let inner = e.into_inner();
-                let field = if path == "." {
-                    None
-                } else {
-                    Some(path.as_str())
-                };
+                let field = if path == "." { None } else { Some(path.as_str()) };
                 if inner.is_syntax() || inner.is_eof() {
-                    Err(Problem::malformed(
-                        None,
-                        format!("the body is not valid JSON: {inner}"),
-                    ))
+                    Err(Problem::malformed(None, format!("the body is not valid JSON: {inner}")))
                 } else {
                     let msg = inner.to_string();
                     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();

@@ -33,10 +33,7 @@ impl AppState {
     /// State over an app; cookies are `Secure` when its base URL is https.
     pub fn new(app: App) -> Self {
         let secure_cookies = app.config.base_url.starts_with("https://");
-        Self {
-            app,
-            secure_cookies,
-        }
+        Self { app, secure_cookies }
     }
 }
 

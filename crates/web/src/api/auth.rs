@@ -67,17 +67,10 @@ pub async fn login(
     Meta(meta): Meta,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
-    let (principal, session) =
-        roster_app::auth::login(&state.app, &body.email, &body.password, &meta).await?;
+    let (principal, session) = roster_app::auth::login(&state.app, &body.email, &body.password, &meta).await?;
     let me = me_for(&state, &principal, &session.token).await?;
     let max_age = (session.expires_at.0 - state.app.clock.now().0) / 1000;
-    Ok((
-        [(
-            header::SET_COOKIE,
-            session_cookie(&session.token, state.secure_cookies, max_age),
-        )],
-        Json(me),
-    )
+    Ok(([(header::SET_COOKIE, session_cookie(&session.token, state.secure_cookies, max_age))], Json(me))
         .into_response())
 }
 
@@ -86,14 +79,7 @@ pub async fn login(
     responses((status = 204, description = "Signed out"), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn logout(State(state): State<AppState>, user: ApiUser) -> ApiResult<Response> {
     roster_app::auth::logout(&state.app, &user.principal).await?;
-    Ok((
-        StatusCode::NO_CONTENT,
-        [(
-            header::SET_COOKIE,
-            clear_session_cookie(state.secure_cookies),
-        )],
-    )
-        .into_response())
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear_session_cookie(state.secure_cookies))]).into_response())
 }
 
 /// The signed-in user, their organizations, and the CSRF token.
@@ -105,19 +91,10 @@ pub async fn me(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<
 async fn me_for(state: &AppState, p: &roster_app::auth::Principal, token: &str) -> ApiResult<Me> {
     let orgs = roster_app::orgs::active_memberships(&state.app, p.user_id).await?;
     Ok(Me {
-        user: MeUser {
-            id: p.user_id.0,
-            email: p.email.clone(),
-            name: p.name.clone(),
-        },
+        user: MeUser { id: p.user_id.0, email: p.email.clone(), name: p.name.clone() },
         organizations: orgs
             .into_iter()
-            .map(|m| MeOrg {
-                id: m.org.id.0,
-                slug: m.org.slug,
-                name: m.org.name,
-                is_owner: m.is_owner,
-            })
+            .map(|m| MeOrg { id: m.org.id.0, slug: m.org.slug, name: m.org.name, is_owner: m.is_owner })
             .collect(),
         csrf_token: roster_app::tokens::csrf_for_session(token),
     })

@@ -28,12 +28,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>)
         Ok(()) => (StatusCode::OK, Json(Health { status: "ok" })),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(Health {
-                    status: "unavailable",
-                }),
-            )
+            (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable" }))
         }
     }
 }

@@ -121,18 +121,11 @@ pub enum Strictness {
 }
 
 /// Reads the list's query parameters, collecting every bad one.
-pub fn parse_list_query(
-    raw: Option<&str>,
-    strict: Strictness,
-) -> Result<ListRequest, ValidationError> {
+pub fn parse_list_query(raw: Option<&str>, strict: Strictness) -> Result<ListRequest, ValidationError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
         .map_err(|_| ValidationError::field("query", "is not a valid query string"))?;
     let mut errors = ValidationError { errors: vec![] };
-    let mut req = ListRequest {
-        page: 1,
-        per_page: PER_PAGE_DEFAULT,
-        ..Default::default()
-    };
+    let mut req = ListRequest { page: 1, per_page: PER_PAGE_DEFAULT, ..Default::default() };
     let mut q = String::new();
     let mut statuses = Vec::new();
     for (k, v) in pairs {
@@ -140,45 +133,28 @@ pub fn parse_list_query(
         match k.as_str() {
             "q" => q = v,
             "status" => {
-                for s in v
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty() && *s != "all")
-                {
+                for s in v.split(',').map(str::trim).filter(|s| !s.is_empty() && *s != "all") {
                     match s.parse::<MemberStatus>() {
                         Ok(s) => statuses.push(s),
                         Err(e) => errors.merge(e),
                     }
                 }
             }
-            "sort" if !v.is_empty() => v
-                .parse()
-                .map(|s| req.sort = s)
-                .unwrap_or_else(|e| errors.merge(e)),
-            "order" if !v.is_empty() => v
-                .parse()
-                .map(|o| req.order = o)
-                .unwrap_or_else(|e| errors.merge(e)),
+            "sort" if !v.is_empty() => v.parse().map(|s| req.sort = s).unwrap_or_else(|e| errors.merge(e)),
+            "order" if !v.is_empty() => v.parse().map(|o| req.order = o).unwrap_or_else(|e| errors.merge(e)),
             "page" if !v.is_empty() => match v.parse::<u32>() {
                 Ok(p) if p >= 1 => req.page = p,
-                _ => errors.merge(ValidationError::field(
-                    "page",
-                    "must be a whole number from 1",
-                )),
+                _ => errors.merge(ValidationError::field("page", "must be a whole number from 1")),
             },
             "per_page" if !v.is_empty() => match v.parse::<u32>() {
                 Ok(p) => req.per_page = p,
-                Err(_) => errors.merge(ValidationError::field(
-                    "per_page",
-                    "must be a whole number between 10 and 200",
-                )),
+                Err(_) => errors.merge(ValidationError::field("per_page", "must be a whole number between 10 and 200")),
             },
             "cursor" if !v.is_empty() => req.cursor = Some(v),
             "sort" | "order" | "page" | "per_page" | "cursor" => {}
-            other if strict == Strictness::Strict => errors.merge(ValidationError::field(
-                other,
-                "is not a parameter of this list",
-            )),
+            other if strict == Strictness::Strict => {
+                errors.merge(ValidationError::field(other, "is not a parameter of this list"))
+            }
             _ => {}
         }
     }
@@ -186,16 +162,11 @@ pub fn parse_list_query(
         Ok(f) => req.filter = f,
         Err(e) => errors.merge(e),
     }
-    if errors.errors.is_empty() {
-        Ok(req)
-    } else {
-        Err(errors)
-    }
+    if errors.errors.is_empty() { Ok(req) } else { Err(errors) }
 }
 
 fn parse_user_id(id: &str) -> Result<UserId, ApiError> {
-    id.parse()
-        .map_err(|_| ApiError(roster_app::AppError::NotFound("member")))
+    id.parse().map_err(|_| ApiError(roster_app::AppError::NotFound("member")))
 }
 
 async fn org_for(state: &AppState, user: &ApiUser, org: &str) -> ApiResult<OrgAccess> {
@@ -215,11 +186,7 @@ pub async fn list_users(
 ) -> ApiResult<Json<UserList>> {
     let access = org_for(&state, &user, &org).await?;
     let req = parse_list_query(raw.as_deref(), Strictness::Strict)?;
-    Ok(Json(
-        roster_app::members::list_members(&state.app, &access, &req)
-            .await?
-            .into(),
-    ))
+    Ok(Json(roster_app::members::list_members(&state.app, &access, &req).await?.into()))
 }
 
 /// One member. Needs `members:read`.
@@ -232,11 +199,7 @@ pub async fn get_user(
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<Json<UserItem>> {
     let access = org_for(&state, &user, &org).await?;
-    Ok(Json(
-        roster_app::members::get_member(&state.app, &access, parse_user_id(&id)?)
-            .await?
-            .into(),
-    ))
+    Ok(Json(roster_app::members::get_member(&state.app, &access, parse_user_id(&id)?).await?.into()))
 }
 
 /// Changes to a member.
@@ -261,15 +224,7 @@ pub async fn update_user(
 ) -> ApiResult<Json<UserItem>> {
     let access = org_for(&state, &user, &org).await?;
     Ok(Json(
-        roster_app::members::rename_member(
-            &state.app,
-            &access,
-            parse_user_id(&id)?,
-            &body.name,
-            &meta,
-        )
-        .await?
-        .into(),
+        roster_app::members::rename_member(&state.app, &access, parse_user_id(&id)?, &body.name, &meta).await?.into(),
     ))
 }
 
@@ -282,11 +237,7 @@ async fn change(
     change: StatusChange,
 ) -> ApiResult<Json<UserItem>> {
     let access = org_for(&state, &user, &org).await?;
-    Ok(Json(
-        roster_app::members::change_status(&state.app, &access, parse_user_id(&id)?, change, &meta)
-            .await?
-            .into(),
-    ))
+    Ok(Json(roster_app::members::change_status(&state.app, &access, parse_user_id(&id)?, change, &meta).await?.into()))
 }
 
 /// Disables a member and ends their sessions at once. Needs `members:update`.
@@ -394,19 +345,9 @@ pub async fn bulk_users(
     let access = org_for(&state, &user, &org).await?;
     let filter = MemberFilter::new(&body.filter.q, body.filter.status)?;
     if body.dry_run {
-        let p =
-            roster_app::members::preview_bulk(&state.app, &access, body.action, &filter).await?;
-        return Ok(Json(BulkResult {
-            changed: p.will_change,
-            skipped: p.will_skip,
-            dry_run: true,
-        }));
+        let p = roster_app::members::preview_bulk(&state.app, &access, body.action, &filter).await?;
+        return Ok(Json(BulkResult { changed: p.will_change, skipped: p.will_skip, dry_run: true }));
     }
-    let o =
-        roster_app::members::bulk_change(&state.app, &access, body.action, &filter, &meta).await?;
-    Ok(Json(BulkResult {
-        changed: o.changed,
-        skipped: o.skipped,
-        dry_run: false,
-    }))
+    let o = roster_app::members::bulk_change(&state.app, &access, body.action, &filter, &meta).await?;
+    Ok(Json(BulkResult { changed: o.changed, skipped: o.skipped, dry_run: false }))
 }

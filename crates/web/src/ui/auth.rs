@@ -28,14 +28,7 @@ pub struct NextQuery {
 
 /// The sign-in form.
 pub async fn login_page(Query(q): Query<NextQuery>) -> Response {
-    render(
-        StatusCode::OK,
-        &LoginPage {
-            email: String::new(),
-            next: safe_return(&q.next, "/"),
-            error: None,
-        },
-    )
+    render(StatusCode::OK, &LoginPage { email: String::new(), next: safe_return(&q.next, "/"), error: None })
 }
 
 #[derive(Deserialize)]
@@ -49,31 +42,17 @@ pub struct LoginForm {
 }
 
 /// Signs in and goes where the user was headed.
-pub async fn login_submit(
-    State(state): State<AppState>,
-    Meta(meta): Meta,
-    Form(f): Form<LoginForm>,
-) -> Response {
+pub async fn login_submit(State(state): State<AppState>, Meta(meta): Meta, Form(f): Form<LoginForm>) -> Response {
     let next = safe_return(&f.next, "/");
     match roster_app::auth::login(&state.app, &f.email, &f.password, &meta).await {
         Ok((_, session)) => {
             let max_age = (session.expires_at.0 - state.app.clock.now().0) / 1000;
-            (
-                [(
-                    header::SET_COOKIE,
-                    session_cookie(&session.token, state.secure_cookies, max_age),
-                )],
-                Redirect::to(&next),
-            )
+            ([(header::SET_COOKIE, session_cookie(&session.token, state.secure_cookies, max_age))], Redirect::to(&next))
                 .into_response()
         }
         Err(AppError::InvalidCredentials) => render(
             StatusCode::UNAUTHORIZED,
-            &LoginPage {
-                email: f.email,
-                next,
-                error: Some("The email or password is wrong.".into()),
-            },
+            &LoginPage { email: f.email, next, error: Some("The email or password is wrong.".into()) },
         ),
         Err(e) => error_page(&e),
     }
@@ -84,14 +63,7 @@ pub async fn logout(State(state): State<AppState>, user: UiUser) -> Response {
     if let Err(e) = roster_app::auth::logout(&state.app, &user.principal).await {
         return error_page(&e);
     }
-    (
-        [(
-            header::SET_COOKIE,
-            clear_session_cookie(state.secure_cookies),
-        )],
-        Redirect::to("/login"),
-    )
-        .into_response()
+    ([(header::SET_COOKIE, clear_session_cookie(state.secure_cookies))], Redirect::to("/login")).into_response()
 }
 
 #[derive(Template)]
@@ -109,13 +81,7 @@ pub struct TokenQuery {
 
 /// The set-password form of a one-time link.
 pub async fn set_password_page(Query(q): Query<TokenQuery>) -> Response {
-    render(
-        StatusCode::OK,
-        &SetPasswordPage {
-            token: q.token,
-            error: None,
-        },
-    )
+    render(StatusCode::OK, &SetPasswordPage { token: q.token, error: None })
 }
 
 #[derive(Deserialize)]
@@ -127,22 +93,12 @@ pub struct SetPasswordForm {
 }
 
 /// Sets the password, then sends the user to sign in.
-pub async fn set_password_submit(
-    State(state): State<AppState>,
-    Form(f): Form<SetPasswordForm>,
-) -> Response {
+pub async fn set_password_submit(State(state): State<AppState>, Form(f): Form<SetPasswordForm>) -> Response {
     match roster_app::auth::set_password_with_token(&state.app, &f.token, &f.password).await {
-        Ok(_) => message_page(
-            StatusCode::OK,
-            "Password set",
-            "Your password is set. You can now sign in.",
-        ),
+        Ok(_) => message_page(StatusCode::OK, "Password set", "Your password is set. You can now sign in."),
         Err(AppError::Validation(v)) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &SetPasswordPage {
-                token: f.token,
-                error: Some(format!("The password {}.", v.errors[0].message)),
-            },
+            &SetPasswordPage { token: f.token, error: Some(format!("The password {}.", v.errors[0].message)) },
         ),
         Err(e) => error_page(&e),
     }

@@ -21,32 +21,18 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/login", get(auth::login_page).post(auth::login_submit))
         .route("/logout", post(auth::logout))
-        .route(
-            "/set-password",
-            get(auth::set_password_page).post(auth::set_password_submit),
-        )
+        .route("/set-password", get(auth::set_password_page).post(auth::set_password_submit))
         .route("/orgs/{org}/settings/users", get(users::users_page))
-        .route(
-            "/orgs/{org}/settings/users/bulk",
-            get(users::bulk_confirm).post(users::bulk_submit),
-        )
-        .route(
-            "/orgs/{org}/settings/users/{id}/edit",
-            get(users::edit_page).post(users::edit_submit),
-        )
-        .route(
-            "/orgs/{org}/settings/users/{id}/{action}",
-            post(users::status_submit),
-        )
+        .route("/orgs/{org}/settings/users/bulk", get(users::bulk_confirm).post(users::bulk_submit))
+        .route("/orgs/{org}/settings/users/{id}/edit", get(users::edit_page).post(users::edit_submit))
+        .route("/orgs/{org}/settings/users/{id}/{action}", post(users::status_submit))
 }
 
 /// `/`: the first organization's Users tab.
 async fn home(state: axum::extract::State<AppState>, user: UiUser) -> Response {
     match roster_app::orgs::active_memberships(&state.app, user.principal.user_id).await {
         Ok(m) => match m.first() {
-            Some(first) => {
-                Redirect::to(&format!("/orgs/{}/settings/users", first.org.slug)).into_response()
-            }
+            Some(first) => Redirect::to(&format!("/orgs/{}/settings/users", first.org.slug)).into_response(),
             None => message_page(
                 StatusCode::OK,
                 "No organization yet",
@@ -70,10 +56,7 @@ const FLASH_COOKIE: &str = "roster_flash";
 /// The `Set-Cookie` value that carries a flash to the next page.
 fn set_flash(kind: &'static str, message: &str) -> String {
     let v = serde_urlencoded::to_string([("k", kind), ("m", message)]).unwrap_or_default();
-    format!(
-        "{FLASH_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=60",
-        v.replace(';', "%3B")
-    )
+    format!("{FLASH_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=60", v.replace(';', "%3B"))
 }
 
 /// Reads (and clears) a flash.
@@ -90,11 +73,7 @@ fn take_flash(headers: &HeaderMap) -> Option<Flash> {
 
 /// A redirect that shows a flash on the next page.
 fn redirect_with_flash(to: &str, kind: &'static str, message: &str) -> Response {
-    (
-        [(header::SET_COOKIE, set_flash(kind, message))],
-        Redirect::to(to),
-    )
-        .into_response()
+    ([(header::SET_COOKIE, set_flash(kind, message))], Redirect::to(to)).into_response()
 }
 
 /// Adds the header that clears a flash once shown.
@@ -156,11 +135,7 @@ impl Frame {
             csrf: user.csrf(),
             org_name: access.org.name.clone(),
             orgs: orgs.into_iter().map(|m| (m.org.slug, m.org.name)).collect(),
-            tabs: vec![Tab {
-                label: "Users",
-                href: format!("/orgs/{slug}/settings/users"),
-                active: active == "users",
-            }],
+            tabs: vec![Tab { label: "Users", href: format!("/orgs/{slug}/settings/users"), active: active == "users" }],
             org_slug: slug,
             flash: take_flash(headers),
         })

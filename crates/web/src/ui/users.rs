@@ -29,15 +29,7 @@ fn list_query(req: &ListRequest, overrides: &[(&str, String)]) -> String {
         pairs.push(("q", req.filter.q.clone()));
     }
     if req.filter.has_status() {
-        pairs.push((
-            "status",
-            req.filter
-                .statuses
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(","),
-        ));
+        pairs.push(("status", req.filter.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")));
     }
     if req.sort != MemberSort::Email {
         pairs.push(("sort", req.sort.as_str().into()));
@@ -58,11 +50,7 @@ fn list_query(req: &ListRequest, overrides: &[(&str, String)]) -> String {
 }
 
 fn href(path: &str, query: String) -> String {
-    if query.is_empty() {
-        path.to_string()
-    } else {
-        format!("{path}?{query}")
-    }
+    if query.is_empty() { path.to_string() } else { format!("{path}?{query}") }
 }
 
 pub struct Row {
@@ -134,8 +122,7 @@ const SORTS: [(&str, &str); 8] = [
 /// Reads the page's query: the API's parameters, where `sort` may also be
 /// written `-column` for descending (the sort select's values).
 fn parse_page_query(raw: Option<&str>) -> Result<ListRequest, roster_domain::ValidationError> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(raw.unwrap_or("")).unwrap_or_default();
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or("")).unwrap_or_default();
     let mut out = Vec::with_capacity(pairs.len() + 1);
     for (k, v) in pairs {
         match v.strip_prefix('-') {
@@ -146,21 +133,13 @@ fn parse_page_query(raw: Option<&str>) -> Result<ListRequest, roster_domain::Val
             _ => out.push((k, v)),
         }
     }
-    parse_list_query(
-        Some(&serde_urlencoded::to_string(&out).unwrap_or_default()),
-        Strictness::Lenient,
-    )
+    parse_list_query(Some(&serde_urlencoded::to_string(&out).unwrap_or_default()), Strictness::Lenient)
 }
 
 fn row(m: Member, access: &OrgAccess, me: UserId, now: roster_domain::Timestamp) -> Row {
     let is_owner = access.org.owner_id == Some(m.user_id);
     let mut actions = Vec::new();
-    for c in [
-        StatusChange::Enable,
-        StatusChange::Disable,
-        StatusChange::Restore,
-        StatusChange::Archive,
-    ] {
+    for c in [StatusChange::Enable, StatusChange::Disable, StatusChange::Restore, StatusChange::Archive] {
         let protected = is_owner && c.removes_access();
         if c.apply(m.status).is_some() && !protected {
             actions.push((
@@ -241,13 +220,7 @@ pub async fn users_page(
             &path,
             list_query(
                 &req,
-                &[
-                    (
-                        "sort",
-                        format!("{}{}", if desc { "-" } else { "" }, col.as_str()),
-                    ),
-                    ("order", String::new()),
-                ],
+                &[("sort", format!("{}{}", if desc { "-" } else { "" }, col.as_str())), ("order", String::new())],
             ),
         )
     };
@@ -259,46 +232,20 @@ pub async fn users_page(
             &req,
             &[
                 ("cursor", req.cursor.clone().unwrap_or_default()),
-                (
-                    "page",
-                    if page > 1 {
-                        page.to_string()
-                    } else {
-                        String::new()
-                    },
-                ),
+                ("page", if page > 1 { page.to_string() } else { String::new() }),
             ],
         ),
     );
-    let bulk = |action: &str| {
-        href(
-            &format!("{path}/bulk"),
-            list_query(&req, &[("action", action.into())]),
-        )
-    };
-    let status = if req.filter.statuses.len() == 1 {
-        req.filter.statuses[0].as_str().to_string()
-    } else {
-        String::new()
-    };
-    let sort = format!(
-        "{}{}",
-        if req.order == SortOrder::Desc {
-            "-"
-        } else {
-            ""
-        },
-        req.sort.as_str()
-    );
+    let bulk = |action: &str| href(&format!("{path}/bulk"), list_query(&req, &[("action", action.into())]));
+    let status =
+        if req.filter.statuses.len() == 1 { req.filter.statuses[0].as_str().to_string() } else { String::new() };
+    let sort = format!("{}{}", if req.order == SortOrder::Desc { "-" } else { "" }, req.sort.as_str());
     let page_view = UsersPage {
         q: req.filter.q.clone(),
         status,
         sort,
         per_page: list.per_page,
-        status_options: MemberStatus::ALL
-            .iter()
-            .map(|s| (s.as_str(), s.label()))
-            .collect(),
+        status_options: MemberStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
         sort_options: SORTS.to_vec(),
         per_page_options: vec![10, 25, 50, 100, 200],
         badges,
@@ -312,11 +259,7 @@ pub async fn users_page(
             created: sort_key(MemberSort::Created),
             last_active: sort_key(MemberSort::LastActive),
         },
-        rows: list
-            .items
-            .into_iter()
-            .map(|m| row(m, &access, user.principal.user_id, now))
-            .collect(),
+        rows: list.items.into_iter().map(|m| row(m, &access, user.principal.user_id, now)).collect(),
         page,
         pages,
         prev_href: list.prev_cursor.map(|c| {
@@ -324,18 +267,12 @@ pub async fn users_page(
             if p == 1 {
                 href(&path, list_query(&req, &[]))
             } else {
-                href(
-                    &path,
-                    list_query(&req, &[("cursor", c), ("page", p.to_string())]),
-                )
+                href(&path, list_query(&req, &[("cursor", c), ("page", p.to_string())]))
             }
         }),
-        next_href: list.next_cursor.map(|c| {
-            href(
-                &path,
-                list_query(&req, &[("cursor", c), ("page", (page + 1).to_string())]),
-            )
-        }),
+        next_href: list
+            .next_cursor
+            .map(|c| href(&path, list_query(&req, &[("cursor", c), ("page", (page + 1).to_string())]))),
         return_to: current,
         frame,
     };
@@ -427,24 +364,10 @@ pub async fn edit_page(
     let result = async {
         let access = open_org(&state.app, &user.principal, &org).await?;
         let uid = parse_id(&id)?;
-        let back: Vec<(String, String)> =
-            serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
-        let back = back
-            .into_iter()
-            .find(|(k, _)| k == "return_to")
-            .map(|(_, v)| v)
-            .unwrap_or_default();
-        edit_view(
-            &state,
-            &user,
-            &access,
-            &headers,
-            uid,
-            None,
-            None,
-            safe_return(&back, &users_path(&access.org.slug)),
-        )
-        .await
+        let back: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
+        let back = back.into_iter().find(|(k, _)| k == "return_to").map(|(_, v)| v).unwrap_or_default();
+        edit_view(&state, &user, &access, &headers, uid, None, None, safe_return(&back, &users_path(&access.org.slug)))
+            .await
     }
     .await;
     match result {
@@ -483,18 +406,7 @@ pub async fn edit_submit(
         Ok(m) => redirect_with_flash(&back, "ok", &format!("Saved {}.", m.email)),
         Err(AppError::Validation(v)) => {
             let msg = v.errors.first().map(|e| e.message.clone());
-            match edit_view(
-                &state,
-                &user,
-                &access,
-                &headers,
-                uid,
-                Some(f.name),
-                msg,
-                back,
-            )
-            .await
-            {
+            match edit_view(&state, &user, &access, &headers, uid, Some(f.name), msg, back).await {
                 Ok(p) => render(StatusCode::UNPROCESSABLE_ENTITY, &p),
                 Err(e) => error_page(&e),
             }
@@ -526,21 +438,9 @@ fn summary(filter: &MemberFilter) -> String {
         parts.push(format!("matching “{}”", filter.q));
     }
     if filter.has_status() {
-        parts.push(format!(
-            "status {}",
-            filter
-                .statuses
-                .iter()
-                .map(|s| s.label())
-                .collect::<Vec<_>>()
-                .join(" or ")
-        ));
+        parts.push(format!("status {}", filter.statuses.iter().map(|s| s.label()).collect::<Vec<_>>().join(" or ")));
     }
-    if parts.is_empty() {
-        "every user in the organization".into()
-    } else {
-        parts.join(", ")
-    }
+    if parts.is_empty() { "every user in the organization".into() } else { parts.join(", ") }
 }
 
 fn bulk_action(s: &str) -> Option<(StatusChange, &'static str, &'static str, &'static str)> {
@@ -561,17 +461,11 @@ pub async fn bulk_confirm(
 ) -> Response {
     let result = async {
         let access = open_org(&state.app, &user.principal, &org).await?;
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
-        let action = pairs
-            .iter()
-            .find(|(k, _)| k == "action")
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("");
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
+        let action = pairs.iter().find(|(k, _)| k == "action").map(|(_, v)| v.as_str()).unwrap_or("");
         let (change, action, verb, past) = bulk_action(action).ok_or(AppError::NotFound("page"))?;
         let req = parse_page_query(raw.as_deref())?;
-        let preview =
-            roster_app::members::preview_bulk(&state.app, &access, change, &req.filter).await?;
+        let preview = roster_app::members::preview_bulk(&state.app, &access, change, &req.filter).await?;
         let back = href(&users_path(&access.org.slug), list_query(&req, &[]));
         Ok::<_, AppError>(BulkPage {
             frame: Frame::new(&state, &user, &access, "users", &headers).await?,
@@ -584,13 +478,7 @@ pub async fn bulk_confirm(
             will_skip: preview.will_skip,
             filter_summary: summary(&req.filter),
             q: req.filter.q.clone(),
-            status: req
-                .filter
-                .statuses
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(","),
+            status: req.filter.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","),
             return_to: back,
         })
     }
@@ -624,38 +512,20 @@ pub async fn bulk_submit(
     let result = async {
         let access = open_org(&state.app, &user.principal, &org).await?;
         let (change, _, _, past) = bulk_action(&f.action).ok_or(AppError::NotFound("page"))?;
-        let statuses = f
-            .status
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::parse)
-            .collect::<Result<Vec<MemberStatus>, _>>()?;
+        let statuses =
+            f.status.split(',').filter(|s| !s.is_empty()).map(str::parse).collect::<Result<Vec<MemberStatus>, _>>()?;
         let filter = MemberFilter::new(&f.q, statuses)?;
-        let outcome = roster_app::members::bulk_change(
-            &state.app,
-            &access,
-            change,
-            &filter,
-            &meta as &RequestMeta,
-        )
-        .await?;
+        let outcome =
+            roster_app::members::bulk_change(&state.app, &access, change, &filter, &meta as &RequestMeta).await?;
         let back = safe_return(&f.return_to, &users_path(&access.org.slug));
-        let skipped = if outcome.skipped > 0 {
-            " The owner was left as is."
-        } else {
-            ""
-        };
+        let skipped = if outcome.skipped > 0 { " The owner was left as is." } else { "" };
         Ok::<_, AppError>(redirect_with_flash(
             &back,
             "ok",
             &format!(
                 "{} {} {past}.{skipped}",
                 format::count(outcome.changed),
-                if outcome.changed == 1 {
-                    "user"
-                } else {
-                    "users"
-                }
+                if outcome.changed == 1 { "user" } else { "users" }
             ),
         ))
     }

@@ -1,0 +1,7 @@
+//! The API integration suite: one binary, run against SQLite by default and
+//! against PostgreSQL with `ROSTER_TEST_DB=postgres`. Every test ends with
+//! `finish()`, which runs the consistency check `verify()`.
+
+mod auth;
+mod contract;
+mod users;
