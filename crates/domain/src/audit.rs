@@ -40,12 +40,7 @@ pub fn chain_hash(prev: &[u8], seq: i64, e: &NewAuditEvent) -> Vec<u8> {
     field(prev);
     field(&seq.to_be_bytes());
     field(e.org_id.0.as_bytes());
-    field(
-        e.actor_id
-            .map(|a| a.0.into_bytes())
-            .unwrap_or_default()
-            .as_slice(),
-    );
+    field(e.actor_id.map(|a| a.0.into_bytes()).unwrap_or_default().as_slice());
     field(e.actor_label.as_bytes());
     field(e.action.as_bytes());
     field(e.target_type.as_bytes());

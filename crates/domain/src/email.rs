@@ -28,11 +28,7 @@ impl Email {
         if local.is_empty() || domain.contains('@') {
             return bad("must look like name@example.com");
         }
-        if !domain.contains('.')
-            || domain.starts_with('.')
-            || domain.ends_with('.')
-            || domain.contains("..")
-        {
+        if !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') || domain.contains("..") {
             return bad("must have a domain such as example.com after the @");
         }
         if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -59,24 +55,12 @@ mod tests {
 
     #[test]
     fn lowercases_and_trims() {
-        assert_eq!(
-            Email::parse("  Ann@Example.COM ").unwrap().as_str(),
-            "ann@example.com"
-        );
+        assert_eq!(Email::parse("  Ann@Example.COM ").unwrap().as_str(), "ann@example.com");
     }
 
     #[test]
     fn rejects_bad_shapes() {
-        for bad in [
-            "",
-            "ann",
-            "@x.com",
-            "ann@",
-            "ann@x",
-            "ann@@x.com",
-            "a b@x.com",
-            "ann@.x.com",
-        ] {
+        for bad in ["", "ann", "@x.com", "ann@", "ann@x", "ann@@x.com", "a b@x.com", "ann@.x.com"] {
             assert!(Email::parse(bad).is_err(), "{bad} should be rejected");
         }
     }

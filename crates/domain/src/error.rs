@@ -21,12 +21,7 @@ pub struct ValidationError {
 impl ValidationError {
     /// A validation error about one field.
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            errors: vec![FieldError {
-                field: field.into(),
-                message: message.into(),
-            }],
-        }
+        Self { errors: vec![FieldError { field: field.into(), message: message.into() }] }
     }
 
     /// Adds every problem of `other` to this one.
@@ -37,11 +32,7 @@ impl ValidationError {
 
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> = self
-            .errors
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect();
+        let parts: Vec<String> = self.errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
         f.write_str(&parts.join("; "))
     }
 }

@@ -9,17 +9,7 @@ use crate::{Timestamp, UserId, ValidationError};
 /// Where a member stands: `invited` → `active` ⇄ `disabled` → `archived`
 /// (restorable). Archiving replaces deleting, so history stays intact.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    serde::Deserialize,
-    utoipa::ToSchema,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum MemberStatus {
@@ -35,8 +25,7 @@ pub enum MemberStatus {
 
 impl MemberStatus {
     /// Every status, in the order the UI shows them.
-    pub const ALL: [MemberStatus; 4] =
-        [Self::Active, Self::Invited, Self::Disabled, Self::Archived];
+    pub const ALL: [MemberStatus; 4] = [Self::Active, Self::Invited, Self::Disabled, Self::Archived];
 
     /// The stored and wire name.
     pub fn as_str(self) -> &'static str {
@@ -82,9 +71,7 @@ impl FromStr for MemberStatus {
 }
 
 /// A change of status that an administrator asks for.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum StatusChange {
     /// `disabled` → `active`.
@@ -166,17 +153,7 @@ impl FromStr for StatusChange {
 }
 
 /// The column the Users directory is sorted by.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    serde::Serialize,
-    serde::Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MemberSort {
     /// By email address (the default).
@@ -219,17 +196,7 @@ impl FromStr for MemberSort {
 }
 
 /// Ascending or descending.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    serde::Serialize,
-    serde::Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SortOrder {
     /// Smallest first (the default).
@@ -245,10 +212,7 @@ impl FromStr for SortOrder {
         match s {
             "asc" => Ok(Self::Asc),
             "desc" => Ok(Self::Desc),
-            other => Err(ValidationError::field(
-                "order",
-                format!("unknown order '{other}'; use asc or desc"),
-            )),
+            other => Err(ValidationError::field("order", format!("unknown order '{other}'; use asc or desc"))),
         }
     }
 }
@@ -281,10 +245,7 @@ impl MemberFilter {
     pub fn new(q: &str, mut statuses: Vec<MemberStatus>) -> Result<Self, ValidationError> {
         let q = q.trim().to_lowercase();
         if q.chars().count() > Self::MAX_Q {
-            return Err(ValidationError::field(
-                "q",
-                "must be at most 200 characters",
-            ));
+            return Err(ValidationError::field("q", "must be at most 200 characters"));
         }
         statuses.sort();
         statuses.dedup();
@@ -319,10 +280,7 @@ pub fn check_per_page(per_page: u32) -> Result<u32, ValidationError> {
     if (PER_PAGE_MIN..=PER_PAGE_MAX).contains(&per_page) {
         Ok(per_page)
     } else {
-        Err(ValidationError::field(
-            "per_page",
-            "must be between 10 and 200",
-        ))
+        Err(ValidationError::field("per_page", "must be between 10 and 200"))
     }
 }
 
@@ -372,22 +330,13 @@ impl Cursor {
 
     /// Decodes a cursor made by [`Cursor::encode`].
     pub fn decode(s: &str) -> Result<Self, ValidationError> {
-        let bad = || {
-            ValidationError::field(
-                "cursor",
-                "is not a cursor this server issued; start again from page 1",
-            )
-        };
+        let bad = || ValidationError::field("cursor", "is not a cursor this server issued; start again from page 1");
         let bytes = hex_decode(s).ok_or_else(bad)?;
         let raw = String::from_utf8(bytes).map_err(|_| bad())?;
         let mut parts = raw.splitn(5, '|');
-        let (Some(sort), Some(order), Some(dir), Some(id), Some(value)) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+        let (Some(sort), Some(order), Some(dir), Some(id), Some(value)) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(bad());
         };
         let value = match value.split_at_checked(1) {
@@ -421,13 +370,10 @@ fn hex_encode(bytes: &[u8]) -> String {
 }
 
 fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || s.len() > 2048 {
+    if !s.len().is_multiple_of(2) || s.len() > 2048 {
         return None;
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
 }
 
 /// One row of the Users directory.
@@ -497,11 +443,7 @@ impl StatusCounts {
 
     /// The sum over the statuses a filter admits.
     pub fn total_for(&self, filter: &MemberFilter) -> u64 {
-        MemberStatus::ALL
-            .iter()
-            .filter(|s| filter.admits(**s))
-            .map(|s| self.get(*s))
-            .sum()
+        MemberStatus::ALL.iter().filter(|s| filter.admits(**s)).map(|s| self.get(*s)).sum()
     }
 }
 
@@ -518,18 +460,9 @@ mod tests {
         assert_eq!(StatusChange::Archive.apply(Archived), None);
         assert_eq!(StatusChange::Restore.apply(Archived), Some(Active));
         assert_eq!(StatusChange::Restore.apply(Disabled), None);
-        for c in [
-            StatusChange::Enable,
-            StatusChange::Disable,
-            StatusChange::Archive,
-            StatusChange::Restore,
-        ] {
+        for c in [StatusChange::Enable, StatusChange::Disable, StatusChange::Archive, StatusChange::Restore] {
             for s in MemberStatus::ALL {
-                assert_eq!(
-                    c.apply(s).is_some(),
-                    c.applies_to().contains(&s),
-                    "{c:?} {s:?}"
-                );
+                assert_eq!(c.apply(s).is_some(), c.applies_to().contains(&s), "{c:?} {s:?}");
             }
         }
     }
@@ -541,13 +474,7 @@ mod tests {
             SortValue::Time(Some(Timestamp(1_700_000_000_000))),
             SortValue::Time(None),
         ] {
-            let c = Cursor {
-                sort: MemberSort::Name,
-                order: SortOrder::Desc,
-                value,
-                id: UserId::new(),
-                backward: true,
-            };
+            let c = Cursor { sort: MemberSort::Name, order: SortOrder::Desc, value, id: UserId::new(), backward: true };
             assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
         }
         assert!(Cursor::decode("zz").is_err());
@@ -556,8 +483,7 @@ mod tests {
 
     #[test]
     fn filter_normalises() {
-        let f =
-            MemberFilter::new("  Ann ", vec![MemberStatus::Active, MemberStatus::Active]).unwrap();
+        let f = MemberFilter::new("  Ann ", vec![MemberStatus::Active, MemberStatus::Active]).unwrap();
         assert_eq!(f.q, "ann");
         assert_eq!(f.statuses, vec![MemberStatus::Active]);
         let all = MemberFilter::new("", MemberStatus::ALL.to_vec()).unwrap();

@@ -14,9 +14,7 @@ impl OrgSlug {
     /// Parses a slug, lower-casing it first.
     pub fn parse(input: &str) -> Result<Self, ValidationError> {
         let s = input.trim().to_lowercase();
-        let ok_chars = s
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        let ok_chars = s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         let starts = s.chars().next().is_some_and(|c| c.is_ascii_lowercase());
         if !(2..=63).contains(&s.len()) || !ok_chars || !starts || s.ends_with('-') {
             return Err(ValidationError::field(
@@ -64,16 +62,10 @@ pub fn parse_display_name(field: &str, input: &str) -> Result<String, Validation
         return Err(ValidationError::field(field, "is required"));
     }
     if s.chars().count() > 200 {
-        return Err(ValidationError::field(
-            field,
-            "must be at most 200 characters",
-        ));
+        return Err(ValidationError::field(field, "must be at most 200 characters"));
     }
     if s.chars().any(char::is_control) {
-        return Err(ValidationError::field(
-            field,
-            "must not contain control characters",
-        ));
+        return Err(ValidationError::field(field, "must not contain control characters"));
     }
     Ok(s.to_string())
 }

@@ -6,9 +6,7 @@ use std::time::Duration;
 use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
 use sea_query_sqlx::SqlxBinder;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use crate::Result;
@@ -33,8 +31,7 @@ pub enum Db {
 
 /// A row type that both backends can decode.
 pub trait Row: Send + Unpin + for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> {}
-impl<T> Row for T where T: Send + Unpin + for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow>
-{}
+impl<T> Row for T where T: Send + Unpin + for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> {}
 
 /// Runs `$body` with `$exec` bound to the backend's executor and `$qb` to its
 /// query builder: the one place where the two backends part ways.
@@ -64,10 +61,7 @@ macro_rules! query_methods {
         pub async fn execute<S: SqlxBinder>(&mut self, stmt: &S) -> Result<u64> {
             on_backend!(self.target().await?, |c, qb| {
                 let (sql, values) = stmt.build_sqlx(qb);
-                Ok(sqlx::query_with(AssertSqlSafe(sql), values)
-                    .execute(c)
-                    .await?
-                    .rows_affected())
+                Ok(sqlx::query_with(AssertSqlSafe(sql), values).execute(c).await?.rows_affected())
             })
         }
 
@@ -75,22 +69,15 @@ macro_rules! query_methods {
         pub async fn fetch_all<T: Row, S: SqlxBinder>(&mut self, stmt: &S) -> Result<Vec<T>> {
             on_backend!(self.target().await?, |c, qb| {
                 let (sql, values) = stmt.build_sqlx(qb);
-                Ok(sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), values)
-                    .fetch_all(c)
-                    .await?)
+                Ok(sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), values).fetch_all(c).await?)
             })
         }
 
         /// Runs a query and decodes its first row, if any.
-        pub async fn fetch_optional<T: Row, S: SqlxBinder>(
-            &mut self,
-            stmt: &S,
-        ) -> Result<Option<T>> {
+        pub async fn fetch_optional<T: Row, S: SqlxBinder>(&mut self, stmt: &S) -> Result<Option<T>> {
             on_backend!(self.target().await?, |c, qb| {
                 let (sql, values) = stmt.build_sqlx(qb);
-                Ok(sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), values)
-                    .fetch_optional(c)
-                    .await?)
+                Ok(sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), values).fetch_optional(c).await?)
             })
         }
 
@@ -98,9 +85,7 @@ macro_rules! query_methods {
         pub async fn fetch_one<T: Row, S: SqlxBinder>(&mut self, stmt: &S) -> Result<T> {
             on_backend!(self.target().await?, |c, qb| {
                 let (sql, values) = stmt.build_sqlx(qb);
-                Ok(sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), values)
-                    .fetch_one(c)
-                    .await?)
+                Ok(sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), values).fetch_one(c).await?)
             })
         }
     };
@@ -119,8 +104,8 @@ enum ConnInner {
 impl Conn {
     async fn target(&mut self) -> Result<Target<'_>> {
         Ok(match &mut self.inner {
-            ConnInner::Sqlite(c) => Target::Sqlite(&mut **c),
-            ConnInner::Postgres(c) => Target::Postgres(&mut **c),
+            ConnInner::Sqlite(c) => Target::Sqlite(c),
+            ConnInner::Postgres(c) => Target::Postgres(c),
         })
     }
 
@@ -148,8 +133,8 @@ enum TxInner {
 impl Tx {
     async fn target(&mut self) -> Result<Target<'_>> {
         Ok(match &mut self.inner {
-            TxInner::Sqlite(t) => Target::Sqlite(&mut **t),
-            TxInner::Postgres(t) => Target::Postgres(&mut **t),
+            TxInner::Sqlite(t) => Target::Sqlite(t),
+            TxInner::Postgres(t) => Target::Postgres(t),
         })
     }
 
@@ -182,9 +167,7 @@ pub struct ConnectOptions {
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        Self {
-            max_connections: 16,
-        }
+        Self { max_connections: 16 }
     }
 }
 
@@ -210,10 +193,7 @@ impl Db {
         if url.contains("://") && !url.starts_with("sqlite://") {
             return Err(crate::StoreError::UnsupportedUrl);
         }
-        let path = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            .unwrap_or(url);
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)

@@ -15,7 +15,7 @@ pub mod sessions;
 pub mod users;
 pub mod verify;
 
-pub use db::{Backend, Db, Tx};
+pub use db::{Backend, Conn, ConnectOptions, Db, Tx};
 
 /// A storage failure. Its message is for logs, never for clients.
 #[derive(Debug, thiserror::Error)]

@@ -46,23 +46,16 @@ const COLUMNS: [&str; 5] = ["id", "slug", "name", "owner_id", "created_at"];
 
 /// Inserts an organization and its zeroed member counters.
 pub async fn insert_org(tx: &mut Tx, org: &OrgRecord) -> Result<()> {
-    tx.execute(
-        Query::insert()
-            .into_table("organizations")
-            .columns(COLUMNS)
-            .values_panic([
-                org.id.0.into(),
-                org.slug.clone().into(),
-                org.name.clone().into(),
-                org.owner_id.map(|u| u.0).into(),
-                org.created_at.0.into(),
-            ]),
-    )
+    tx.execute(Query::insert().into_table("organizations").columns(COLUMNS).values_panic([
+        org.id.0.into(),
+        org.slug.clone().into(),
+        org.name.clone().into(),
+        org.owner_id.map(|u| u.0).into(),
+        org.created_at.0.into(),
+    ]))
     .await?;
     let mut counters = Query::insert();
-    counters
-        .into_table("member_counts")
-        .columns(["org_id", "status", "count"]);
+    counters.into_table("member_counts").columns(["org_id", "status", "count"]);
     for s in roster_domain::MemberStatus::ALL {
         counters.values_panic([org.id.0.into(), s.as_str().into(), 0i64.into()]);
     }
@@ -89,9 +82,7 @@ pub async fn find_org(conn: &mut Conn, id_or_slug: &str) -> Result<Option<OrgRec
 /// needs no row lock: its write transactions already run one at a time.
 pub async fn lock_org(tx: &mut Tx, org_id: OrgId) -> Result<Option<OrgRecord>> {
     let mut q = Query::select();
-    q.columns(COLUMNS)
-        .from("organizations")
-        .and_where(Expr::col("id").eq(org_id.0));
+    q.columns(COLUMNS).from("organizations").and_where(Expr::col("id").eq(org_id.0));
     if tx.backend() == Backend::Postgres {
         q.lock(sea_query::LockType::Update);
     }
@@ -100,15 +91,6 @@ pub async fn lock_org(tx: &mut Tx, org_id: OrgId) -> Result<Option<OrgRecord>> {
 
 /// Every organization, by name (for the CLI and the demo).
 pub async fn list_orgs(conn: &mut Conn) -> Result<Vec<OrgRecord>> {
-    let q = Query::select()
-        .columns(COLUMNS)
-        .from("organizations")
-        .order_by("name", sea_query::Order::Asc)
-        .to_owned();
-    Ok(conn
-        .fetch_all::<OrgRow, _>(&q)
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect())
+    let q = Query::select().columns(COLUMNS).from("organizations").order_by("name", sea_query::Order::Asc).to_owned();
+    Ok(conn.fetch_all::<OrgRow, _>(&q).await?.into_iter().map(Into::into).collect())
 }

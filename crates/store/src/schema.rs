@@ -29,9 +29,7 @@ pub async fn columns(db: &Db) -> Result<Vec<ColumnInfo>> {
             )
             .fetch_all(p)
             .await?;
-            rows.into_iter()
-                .map(|(t, c, n)| (t, c, n == "YES"))
-                .collect()
+            rows.into_iter().map(|(t, c, n)| (t, c, n == "YES")).collect()
         }
     };
     cols.sort();

@@ -90,10 +90,7 @@ pub async fn find_live_session(conn: &mut Conn, token_hash: &[u8]) -> Result<Opt
         .column(("sessions", "idle_expires_at"))
         .column(("sessions", "expires_at"))
         .from("sessions")
-        .inner_join(
-            "users",
-            Expr::col(("users", "id")).equals(("sessions", "user_id")),
-        )
+        .inner_join("users", Expr::col(("users", "id")).equals(("sessions", "user_id")))
         .and_where(Expr::col(("sessions", "token_hash")).eq(token_hash.to_vec()))
         .and_where(Expr::col(("sessions", "ended_at")).is_null())
         .to_owned();
@@ -101,19 +98,11 @@ pub async fn find_live_session(conn: &mut Conn, token_hash: &[u8]) -> Result<Opt
 }
 
 /// Moves a session's last-seen time and idle expiry forward.
-pub async fn touch_session(
-    tx: &mut Tx,
-    id: SessionId,
-    now: Timestamp,
-    idle_expires_at: Timestamp,
-) -> Result<()> {
+pub async fn touch_session(tx: &mut Tx, id: SessionId, now: Timestamp, idle_expires_at: Timestamp) -> Result<()> {
     tx.execute(
         Query::update()
             .table("sessions")
-            .values([
-                ("last_seen_at", now.0.into()),
-                ("idle_expires_at", idle_expires_at.0.into()),
-            ])
+            .values([("last_seen_at", now.0.into()), ("idle_expires_at", idle_expires_at.0.into())])
             .and_where(Expr::col("id").eq(id.0)),
     )
     .await?;
@@ -135,12 +124,7 @@ pub async fn end_session(tx: &mut Tx, id: SessionId, now: Timestamp, reason: &st
 }
 
 /// Ends every live session of these users, recording why. Answers how many ended.
-pub async fn end_user_sessions(
-    tx: &mut Tx,
-    users: &[UserId],
-    now: Timestamp,
-    reason: &str,
-) -> Result<u64> {
+pub async fn end_user_sessions(tx: &mut Tx, users: &[UserId], now: Timestamp, reason: &str) -> Result<u64> {
     let mut ended = 0;
     for chunk in users.chunks(500) {
         ended += tx

@@ -46,29 +46,14 @@ impl From<UserRow> for UserRecord {
     }
 }
 
-const COLUMNS: [&str; 6] = [
-    "id",
-    "email",
-    "name",
-    "password_hash",
-    "email_confirmed",
-    "created_at",
-];
+const COLUMNS: [&str; 6] = ["id", "email", "name", "password_hash", "email_confirmed", "created_at"];
 
 /// Inserts a user.
 pub async fn insert_user(tx: &mut Tx, u: &UserRecord) -> Result<()> {
     tx.execute(
         Query::insert()
             .into_table("users")
-            .columns([
-                "id",
-                "email",
-                "name",
-                "password_hash",
-                "email_confirmed",
-                "created_at",
-                "updated_at",
-            ])
+            .columns(["id", "email", "name", "password_hash", "email_confirmed", "created_at", "updated_at"])
             .values_panic([
                 u.id.0.into(),
                 u.email.clone().into(),
@@ -85,31 +70,19 @@ pub async fn insert_user(tx: &mut Tx, u: &UserRecord) -> Result<()> {
 
 /// Finds a user by email.
 pub async fn find_user_by_email(conn: &mut Conn, email: &Email) -> Result<Option<UserRecord>> {
-    let q = Query::select()
-        .columns(COLUMNS)
-        .from("users")
-        .and_where(Expr::col("email").eq(email.as_str()))
-        .to_owned();
+    let q = Query::select().columns(COLUMNS).from("users").and_where(Expr::col("email").eq(email.as_str())).to_owned();
     Ok(conn.fetch_optional::<UserRow, _>(&q).await?.map(Into::into))
 }
 
 /// Finds a user by email inside a transaction.
 pub async fn find_user_by_email_tx(tx: &mut Tx, email: &Email) -> Result<Option<UserRecord>> {
-    let q = Query::select()
-        .columns(COLUMNS)
-        .from("users")
-        .and_where(Expr::col("email").eq(email.as_str()))
-        .to_owned();
+    let q = Query::select().columns(COLUMNS).from("users").and_where(Expr::col("email").eq(email.as_str())).to_owned();
     Ok(tx.fetch_optional::<UserRow, _>(&q).await?.map(Into::into))
 }
 
 /// Finds a user by id.
 pub async fn find_user(conn: &mut Conn, id: UserId) -> Result<Option<UserRecord>> {
-    let q = Query::select()
-        .columns(COLUMNS)
-        .from("users")
-        .and_where(Expr::col("id").eq(id.0))
-        .to_owned();
+    let q = Query::select().columns(COLUMNS).from("users").and_where(Expr::col("id").eq(id.0)).to_owned();
     Ok(conn.fetch_optional::<UserRow, _>(&q).await?.map(Into::into))
 }
 
@@ -123,13 +96,7 @@ pub async fn update_user_name(tx: &mut Tx, id: UserId, name: &str, now: Timestam
             .and_where(Expr::col("id").eq(id.0)),
     )
     .await?;
-    tx.execute(
-        Query::update()
-            .table("members")
-            .value("name", name)
-            .and_where(Expr::col("user_id").eq(id.0)),
-    )
-    .await?;
+    tx.execute(Query::update().table("members").value("name", name).and_where(Expr::col("user_id").eq(id.0))).await?;
     Ok(())
 }
 
@@ -139,11 +106,7 @@ pub async fn set_password(tx: &mut Tx, id: UserId, hash: &str, now: Timestamp) -
     tx.execute(
         Query::update()
             .table("users")
-            .values([
-                ("password_hash", hash.into()),
-                ("email_confirmed", true.into()),
-                ("updated_at", now.0.into()),
-            ])
+            .values([("password_hash", hash.into()), ("email_confirmed", true.into()), ("updated_at", now.0.into())])
             .and_where(Expr::col("id").eq(id.0)),
     )
     .await?;
@@ -173,12 +136,7 @@ pub async fn insert_password_token(
         Query::insert()
             .into_table("password_tokens")
             .columns(["token_hash", "user_id", "created_at", "expires_at"])
-            .values_panic([
-                token_hash.to_vec().into(),
-                user.0.into(),
-                now.0.into(),
-                expires_at.0.into(),
-            ]),
+            .values_panic([token_hash.to_vec().into(), user.0.into(), now.0.into(), expires_at.0.into()]),
     )
     .await?;
     Ok(())
@@ -241,15 +199,6 @@ pub async fn org_ids_of_user(tx: &mut Tx, user: UserId) -> Result<Vec<roster_dom
     struct Row {
         org_id: Uuid,
     }
-    let q = Query::select()
-        .column("org_id")
-        .from("members")
-        .and_where(Expr::col("user_id").eq(user.0))
-        .to_owned();
-    Ok(tx
-        .fetch_all::<Row, _>(&q)
-        .await?
-        .into_iter()
-        .map(|r| roster_domain::OrgId(r.org_id))
-        .collect())
+    let q = Query::select().column("org_id").from("members").and_where(Expr::col("user_id").eq(user.0)).to_owned();
+    Ok(tx.fetch_all::<Row, _>(&q).await?.into_iter().map(|r| roster_domain::OrgId(r.org_id)).collect())
 }

@@ -6,6 +6,11 @@ use uuid::Uuid;
 
 use crate::{Db, Result};
 
+/// `member_counts` row: organization, status, stored count, actual count.
+type CountRow = (Uuid, String, i64, i64);
+/// A row holding one id.
+type IdRow = (Uuid,);
+
 /// Checks the invariants the store promises and answers the broken ones:
 ///
 /// - each organization's `member_counts` equal its members per status;
@@ -27,64 +32,33 @@ pub async fn verify(db: &Db) -> Result<Vec<String>> {
          AND EXISTS (SELECT 1 FROM members m WHERE m.user_id = s.user_id) \
          AND NOT EXISTS (SELECT 1 FROM members m WHERE m.user_id = s.user_id AND m.status = 'active')";
     let orgs_sql = "SELECT id FROM organizations";
-    let (counts, mirrors, owners, sessions, orgs): (
-        Vec<(Uuid, String, i64, i64)>,
-        Vec<(Uuid,)>,
-        Vec<(Uuid,)>,
-        Vec<(Uuid,)>,
-        Vec<(Uuid,)>,
-    ) = match db {
-        Db::Sqlite(p) => {
-            if let Err(e) = sqlx::query(
-                "INSERT INTO members_fts (members_fts, rank) VALUES ('integrity-check', 1)",
-            )
-            .execute(p)
-            .await
-            {
-                problems.push(format!(
-                    "the members search index disagrees with the members table: {e}"
-                ));
-            }
-            (
-                sqlx::query_as(counts_sql).fetch_all(p).await?,
-                sqlx::query_as(mirror_sql).fetch_all(p).await?,
-                sqlx::query_as(owner_sql).fetch_all(p).await?,
-                sqlx::query_as(session_sql).fetch_all(p).await?,
-                sqlx::query_as(orgs_sql).fetch_all(p).await?,
-            )
-        }
-        Db::Postgres(p) => (
-            sqlx::query_as(counts_sql).fetch_all(p).await?,
-            sqlx::query_as(mirror_sql).fetch_all(p).await?,
-            sqlx::query_as(owner_sql).fetch_all(p).await?,
-            sqlx::query_as(session_sql).fetch_all(p).await?,
-            sqlx::query_as(orgs_sql).fetch_all(p).await?,
-        ),
-    };
+    if let Db::Sqlite(p) = db
+        && let Err(e) =
+            sqlx::query("INSERT INTO members_fts (members_fts, rank) VALUES ('integrity-check', 1)").execute(p).await
+    {
+        problems.push(format!("the members search index disagrees with the members table: {e}"));
+    }
+    let counts: Vec<CountRow> = rows(db, counts_sql).await?;
+    let mirrors: Vec<IdRow> = rows(db, mirror_sql).await?;
+    let owners: Vec<IdRow> = rows(db, owner_sql).await?;
+    let sessions: Vec<IdRow> = rows(db, session_sql).await?;
+    let orgs: Vec<IdRow> = rows(db, orgs_sql).await?;
     for (org, status, count, actual) in counts {
         if count != actual {
-            problems.push(format!(
-                "org {org}: member_counts[{status}] = {count} but {actual} members have it"
-            ));
+            problems.push(format!("org {org}: member_counts[{status}] = {count} but {actual} members have it"));
         }
         if status.parse::<MemberStatus>().is_err() {
-            problems.push(format!(
-                "org {org}: unknown status {status} in member_counts"
-            ));
+            problems.push(format!("org {org}: unknown status {status} in member_counts"));
         }
     }
     for (user,) in mirrors {
-        problems.push(format!(
-            "membership of user {user} does not mirror the user's email or name"
-        ));
+        problems.push(format!("membership of user {user} does not mirror the user's email or name"));
     }
     for (org,) in owners {
         problems.push(format!("org {org}: its owner is not an active member"));
     }
     for (session,) in sessions {
-        problems.push(format!(
-            "session {session} is live but its user has no active membership"
-        ));
+        problems.push(format!("session {session} is live but its user has no active membership"));
     }
     let mut conn = db.conn().await?;
     for (org,) in orgs {
@@ -93,4 +67,12 @@ pub async fn verify(db: &Db) -> Result<Vec<String>> {
         }
     }
     Ok(problems)
+}
+
+/// Runs a fixed query on either backend.
+async fn rows<T: crate::db::Row>(db: &Db, sql: &'static str) -> Result<Vec<T>> {
+    Ok(match db {
+        Db::Sqlite(p) => sqlx::query_as(sql).fetch_all(p).await?,
+        Db::Postgres(p) => sqlx::query_as(sql).fetch_all(p).await?,
+    })
 }

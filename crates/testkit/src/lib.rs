@@ -57,14 +57,19 @@ async fn fresh_db() -> (Db, Option<String>, Option<TempDir>) {
         let name = format!("roster_test_{id}");
         let admin = Db::connect(&admin_url).await.expect("PostgreSQL must be reachable at ROSTER_TEST_PG_URL");
         if let Db::Postgres(p) = &admin {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(p).await.expect("create database");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(p)
+                .await
+                .expect("create database");
         }
         admin.close().await;
         let url = match admin_url.rsplit_once('/') {
             Some((base, _)) => format!("{base}/{name}"),
             None => panic!("ROSTER_TEST_PG_URL must end with /DATABASE"),
         };
-        let db = Db::connect_with(&url, &roster_store::ConnectOptions { max_connections: 8 }).await.expect("connect to the test database");
+        let db = Db::connect_with(&url, &roster_store::ConnectOptions { max_connections: 8 })
+            .await
+            .expect("connect to the test database");
         db.migrate().await.expect("migrate");
         (db, Some(name), None)
     } else {
@@ -111,7 +116,8 @@ impl Session {
 
     /// Sends a JSON body with the CSRF header; answers the status and JSON body.
     pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = self.client.request(method, format!("{}{path}", self.base_url)).header("X-CSRF-Token", &self.csrf);
+        let mut req =
+            self.client.request(method, format!("{}{path}", self.base_url)).header("X-CSRF-Token", &self.csrf);
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -143,7 +149,11 @@ impl TestApp {
             .expect("login request");
         assert_eq!(r.status(), StatusCode::OK, "login of {email} failed");
         let body: Value = r.json().await.expect("login body");
-        Session { client, csrf: body["csrf_token"].as_str().expect("csrf").to_string(), base_url: self.base_url.clone() }
+        Session {
+            client,
+            csrf: body["csrf_token"].as_str().expect("csrf").to_string(),
+            base_url: self.base_url.clone(),
+        }
     }
 
     /// Creates an organization whose owner can sign in with [`PASSWORD`].
@@ -170,7 +180,12 @@ impl TestApp {
     }
 
     /// Adds an active member who can sign in with [`PASSWORD`]; answers their user id.
-    pub async fn add_member(&self, org: &roster_store::orgs::OrgRecord, email: &str, name: &str) -> roster_domain::UserId {
+    pub async fn add_member(
+        &self,
+        org: &roster_store::orgs::OrgRecord,
+        email: &str,
+        name: &str,
+    ) -> roster_domain::UserId {
         roster_app::demo::add_member(&self.app, org, email, name, roster_domain::MemberStatus::Active, Some(PASSWORD))
             .await
             .expect("add member")
@@ -201,7 +216,9 @@ impl TestApp {
         if let Some(name) = &self.pg_database
             && let Ok(Db::Postgres(p)) = Db::connect(&postgres_admin_url()).await
         {
-            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&p).await;
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                .execute(&p)
+                .await;
             p.close().await;
         }
     }

@@ -334,8 +334,7 @@ async fn edit_view(
     access: &OrgAccess,
     headers: &HeaderMap,
     uid: UserId,
-    name: Option<String>,
-    name_error: Option<String>,
+    (name, name_error): (Option<String>, Option<String>),
     return_to: String,
 ) -> Result<EditPage, AppError> {
     access.require(Permission::MembersUpdate)?;
@@ -366,8 +365,16 @@ pub async fn edit_page(
         let uid = parse_id(&id)?;
         let back: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
         let back = back.into_iter().find(|(k, _)| k == "return_to").map(|(_, v)| v).unwrap_or_default();
-        edit_view(&state, &user, &access, &headers, uid, None, None, safe_return(&back, &users_path(&access.org.slug)))
-            .await
+        edit_view(
+            &state,
+            &user,
+            &access,
+            &headers,
+            uid,
+            (None, None),
+            safe_return(&back, &users_path(&access.org.slug)),
+        )
+        .await
     }
     .await;
     match result {
@@ -406,7 +413,7 @@ pub async fn edit_submit(
         Ok(m) => redirect_with_flash(&back, "ok", &format!("Saved {}.", m.email)),
         Err(AppError::Validation(v)) => {
             let msg = v.errors.first().map(|e| e.message.clone());
-            match edit_view(&state, &user, &access, &headers, uid, Some(f.name), msg, back).await {
+            match edit_view(&state, &user, &access, &headers, uid, (Some(f.name), msg), back).await {
                 Ok(p) => render(StatusCode::UNPROCESSABLE_ENTITY, &p),
                 Err(e) => error_page(&e),
             }

@@ -19,7 +19,8 @@ async fn login_sets_an_http_only_cookie_and_me_answers() {
     let cookie = r.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
     assert!(cookie.starts_with("roster_session="), "{cookie}");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
-    let me: serde_json::Value = c.get(format!("{}/api/v1/me", app.base_url)).send().await.unwrap().json().await.unwrap();
+    let me: serde_json::Value =
+        c.get(format!("{}/api/v1/me", app.base_url)).send().await.unwrap().json().await.unwrap();
     assert_eq!(me["user"]["email"], "owner@acme.test");
     assert_eq!(me["organizations"][0]["slug"], "acme");
     assert_eq!(me["organizations"][0]["is_owner"], true);
@@ -58,7 +59,12 @@ async fn wrong_email_and_wrong_password_answer_alike() {
 #[tokio::test]
 async fn login_with_missing_field_names_it() {
     let app = spawn_app().await;
-    let r = client().post(format!("{}/api/v1/auth/login", app.base_url)).json(&json!({"email": "a@b.test"})).send().await.unwrap();
+    let r = client()
+        .post(format!("{}/api/v1/auth/login", app.base_url))
+        .json(&json!({"email": "a@b.test"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["errors"][0]["field"], "password", "{body}");

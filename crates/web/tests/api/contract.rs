@@ -64,5 +64,9 @@ async fn both_schemas_have_the_same_tables_and_columns() {
 }
 
 fn uuid_like() -> String {
-    format!("{}_{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos())
+    format!(
+        "{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+    )
 }

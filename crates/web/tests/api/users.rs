@@ -114,7 +114,8 @@ async fn cursor_pages_visit_every_member_once_in_every_sort() {
             let mut pages = Vec::new();
             loop {
                 let c = cursor.as_ref().map(|c| format!("&cursor={c}")).unwrap_or_default();
-                let (status, body) = s.get(&format!("/api/v1/orgs/acme/users?per_page=10&sort={sort}&order={order}{c}")).await;
+                let (status, body) =
+                    s.get(&format!("/api/v1/orgs/acme/users?per_page=10&sort={sort}&order={order}{c}")).await;
                 assert_eq!(status, StatusCode::OK, "{body}");
                 seen.extend(emails(&body));
                 pages.push(body.clone());
@@ -128,7 +129,8 @@ async fn cursor_pages_visit_every_member_once_in_every_sort() {
             // Going back from the last page gives the page before it.
             let last = pages.last().unwrap();
             let prev = last["prev_cursor"].as_str().unwrap();
-            let (_, back) = s.get(&format!("/api/v1/orgs/acme/users?per_page=10&sort={sort}&order={order}&cursor={prev}")).await;
+            let (_, back) =
+                s.get(&format!("/api/v1/orgs/acme/users?per_page=10&sort={sort}&order={order}&cursor={prev}")).await;
             assert_eq!(emails(&back), emails(&pages[pages.len() - 2]), "{sort} {order}");
             if sort == "email" {
                 let mut sorted = seen.clone();
@@ -143,10 +145,13 @@ async fn cursor_pages_visit_every_member_once_in_every_sort() {
     // Page numbers agree with cursors.
     let (_, p2) = s.get("/api/v1/orgs/acme/users?per_page=10&page=2").await;
     let (_, p1) = s.get("/api/v1/orgs/acme/users?per_page=10").await;
-    let (_, c2) = s.get(&format!("/api/v1/orgs/acme/users?per_page=10&cursor={}", p1["next_cursor"].as_str().unwrap())).await;
+    let (_, c2) =
+        s.get(&format!("/api/v1/orgs/acme/users?per_page=10&cursor={}", p1["next_cursor"].as_str().unwrap())).await;
     assert_eq!(emails(&p2), emails(&c2));
     // A cursor of another sort is refused.
-    let (status, _) = s.get(&format!("/api/v1/orgs/acme/users?per_page=10&sort=name&cursor={}", p1["next_cursor"].as_str().unwrap())).await;
+    let (status, _) = s
+        .get(&format!("/api/v1/orgs/acme/users?per_page=10&sort=name&cursor={}", p1["next_cursor"].as_str().unwrap()))
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     app.finish().await;
 }
@@ -181,18 +186,26 @@ async fn disable_enable_archive_restore_with_counts_and_audit() {
     let (status, body) = s.post(&format!("/api/v1/orgs/acme/users/{bob}/restore"), json!({})).await;
     assert_eq!((status, body["status"].clone()), (StatusCode::OK, json!("active")));
     // Each change wrote its audit event, in order.
-    let events = roster_store::audit::events_for_target(&mut app.app.db.conn().await.unwrap(), org.id, "member", &bob.to_string(), 10)
-        .await
-        .unwrap();
+    let events = roster_store::audit::events_for_target(
+        &mut app.app.db.conn().await.unwrap(),
+        org.id,
+        "member",
+        &bob.to_string(),
+        10,
+    )
+    .await
+    .unwrap();
     let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["member.restored", "member.archived", "member.enabled", "member.disabled", "member.added"]);
     assert_eq!(events[0].actor_label, "owner@acme.test");
     assert!(events[0].ip.is_some());
     // An invited member can be disabled; a disabled one restored only after archiving.
     let invited = first_with_status(&s, "invited").await;
-    let (status, _) = s.post(&format!("/api/v1/orgs/acme/users/{}/disable", invited["id"].as_str().unwrap()), json!({})).await;
+    let (status, _) =
+        s.post(&format!("/api/v1/orgs/acme/users/{}/disable", invited["id"].as_str().unwrap()), json!({})).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = s.post(&format!("/api/v1/orgs/acme/users/{}/restore", invited["id"].as_str().unwrap()), json!({})).await;
+    let (status, _) =
+        s.post(&format!("/api/v1/orgs/acme/users/{}/restore", invited["id"].as_str().unwrap()), json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT);
     app.finish().await;
 }
@@ -248,7 +261,8 @@ async fn members_without_admin_rights_read_but_cannot_change() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body["type"], "/problems/forbidden");
     assert!(body["detail"].as_str().unwrap().contains("members:update"), "{body}");
-    let (status, _) = b.send(reqwest::Method::PATCH, &format!("/api/v1/orgs/acme/users/{bob}"), Some(json!({"name": "Boss"}))).await;
+    let (status, _) =
+        b.send(reqwest::Method::PATCH, &format!("/api/v1/orgs/acme/users/{bob}"), Some(json!({"name": "Boss"}))).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = b.post("/api/v1/orgs/acme/users/bulk", json!({"action": "disable"})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -303,18 +317,39 @@ async fn bulk_changes_every_matching_member_and_skips_the_owner() {
     assert_eq!(after["counts"]["active"], 1);
     assert_eq!(after["counts"]["invited"], 0);
     // Each one was audited.
-    let count = roster_store::audit::events_for_target(&mut app.app.db.conn().await.unwrap(), org.id, "member", &org.owner_id.unwrap().to_string(), 5)
-        .await
-        .unwrap();
+    let count = roster_store::audit::events_for_target(
+        &mut app.app.db.conn().await.unwrap(),
+        org.id,
+        "member",
+        &org.owner_id.unwrap().to_string(),
+        5,
+    )
+    .await
+    .unwrap();
     assert!(count.iter().all(|e| e.action != "member.disabled"), "the owner was not touched");
     let total_events: Vec<(i64,)> = match &app.app.db {
-        roster_store::Db::Sqlite(p) => sqlx::query_as("SELECT COUNT(*) FROM audit_events WHERE action = 'member.disabled'").fetch_all(p).await.unwrap(),
-        roster_store::Db::Postgres(p) => sqlx::query_as("SELECT COUNT(*) FROM audit_events WHERE action = 'member.disabled'").fetch_all(p).await.unwrap(),
+        roster_store::Db::Sqlite(p) => {
+            sqlx::query_as("SELECT COUNT(*) FROM audit_events WHERE action = 'member.disabled'")
+                .fetch_all(p)
+                .await
+                .unwrap()
+        }
+        roster_store::Db::Postgres(p) => {
+            sqlx::query_as("SELECT COUNT(*) FROM audit_events WHERE action = 'member.disabled'")
+                .fetch_all(p)
+                .await
+                .unwrap()
+        }
     };
     assert_eq!(total_events[0].0 as u64, done["changed"].as_u64().unwrap());
     // Enable with a search only touches the matches.
     let (_, matching) = s.get("/api/v1/orgs/acme/users?q=son&status=disabled").await;
-    let (status, enabled) = s.post("/api/v1/orgs/acme/users/bulk", json!({"action": "enable", "filter": {"q": "son", "status": ["disabled"]}})).await;
+    let (status, enabled) = s
+        .post(
+            "/api/v1/orgs/acme/users/bulk",
+            json!({"action": "enable", "filter": {"q": "son", "status": ["disabled"]}}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(enabled["changed"], matching["total"]);
     let (_, now_active) = s.get("/api/v1/orgs/acme/users?status=active").await;
@@ -329,7 +364,8 @@ async fn bulk_changes_every_matching_member_and_skips_the_owner() {
 async fn concurrent_changes_keep_counts_and_chain_consistent() {
     let (app, org, s) = acme(30).await;
     let (_, list) = s.get("/api/v1/orgs/acme/users?status=active&per_page=50").await;
-    let ids: Vec<String> = list["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_string()).collect();
+    let ids: Vec<String> =
+        list["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_string()).collect();
     let owner = org.owner_id.unwrap().to_string();
     // Everyone at once, each twice, plus the owner: counts, sessions and the audit chain stay right.
     let mut tasks = Vec::new();
