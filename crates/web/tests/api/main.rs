@@ -4,4 +4,5 @@
 
 mod auth;
 mod contract;
+mod ui;
 mod users;
