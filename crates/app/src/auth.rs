@@ -89,6 +89,10 @@ pub fn warm_up() {
 /// Signs in with email and password and opens a session. A wrong email and a
 /// wrong password answer the same error after the same work.
 pub async fn login(app: &App, email: &str, password: &str, meta: &RequestMeta) -> Result<(Principal, NewSessionToken)> {
+    let now = app.clock.now();
+    if let Some(ms) = app.login_throttle.blocked_for(email, meta.ip.as_deref(), now) {
+        return Err(AppError::TooManyAttempts { retry_after_s: (ms + 999) / 1000 });
+    }
     let email = Email::parse(email).ok();
     let user = match &email {
         Some(e) => users::find_user_by_email(&mut app.db.conn().await?, e).await?,
@@ -96,10 +100,11 @@ pub async fn login(app: &App, email: &str, password: &str, meta: &RequestMeta) -
     };
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     if !verify_password(password.to_string(), hash).await? {
+        app.login_throttle.record_failure(email.as_ref().map_or("", |e| e.as_str()), meta.ip.as_deref(), now);
         return Err(AppError::InvalidCredentials);
     }
     let user = user.ok_or(AppError::InvalidCredentials)?;
-    let now = app.clock.now();
+    app.login_throttle.record_success(&user.email);
     let token = tokens::new_secret();
     let session = sessions::NewSession {
         id: SessionId::new(),
@@ -190,6 +195,23 @@ pub async fn set_password_with_token(app: &App, token: &str, password: &str) -> 
     let user = UserId(t.user_id);
     users::use_password_token(&mut tx, &token_hash, now).await?;
     users::set_password(&mut tx, user, &hash, now).await?;
+    // The change joins the log of every organization the user belongs to.
+    let mut events = Vec::new();
+    for org in users::org_ids_of_user(&mut tx, user).await? {
+        roster_store::orgs::lock_org(&mut tx, org).await?;
+        events.push(roster_domain::audit::NewAuditEvent {
+            org_id: org,
+            actor_id: Some(user),
+            actor_label: "self".into(),
+            action: "user.password_set".into(),
+            target_type: "member".into(),
+            target_id: user.to_string(),
+            details: serde_json::json!({"via": "one-time link"}).to_string(),
+            ip: None,
+            created_at: now,
+        });
+    }
+    roster_store::audit::append(&mut tx, &events).await?;
     tx.commit().await?;
     Ok(user)
 }

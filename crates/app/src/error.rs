@@ -58,6 +58,12 @@ pub enum AppError {
     /// The email or password is wrong (deliberately not saying which).
     #[error("invalid email or password")]
     InvalidCredentials,
+    /// Too many failed sign-ins; try again after this many seconds.
+    #[error("too many attempts")]
+    TooManyAttempts {
+        /// Seconds until attempts are allowed again.
+        retry_after_s: i64,
+    },
     /// A link or token is unknown, used or expired.
     #[error("this link is invalid or has expired")]
     InvalidToken,

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod error;
 pub mod members;
 pub mod orgs;
+pub mod throttle;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -52,12 +53,14 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     /// Tunables.
     pub config: Arc<Config>,
+    /// Failed sign-in counters.
+    pub login_throttle: Arc<throttle::LoginThrottle>,
 }
 
 impl App {
     /// An app over a migrated database, with the system clock.
     pub fn new(db: Db, config: Config) -> Self {
-        Self { db, clock: Arc::new(SystemClock), config: Arc::new(config) }
+        Self { db, clock: Arc::new(SystemClock), config: Arc::new(config), login_throttle: Default::default() }
     }
 
     /// The same app reading time from another clock (tests move time this way).

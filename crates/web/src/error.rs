@@ -109,6 +109,12 @@ pub fn problem_for(e: &AppError) -> Problem {
             "Invalid credentials",
             "The email or password is wrong.",
         ),
+        AppError::TooManyAttempts { retry_after_s } => Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too-many-attempts",
+            "Too many attempts",
+            format!("Too many failed sign-ins. Try again in {} minutes.", (retry_after_s + 59) / 60),
+        ),
         AppError::InvalidToken => Problem::new(
             StatusCode::BAD_REQUEST,
             "invalid-token",

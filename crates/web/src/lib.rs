@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(csrf::protect))
         .with_state(state)
         .merge(docs)
+        .layer(axum::middleware::from_fn(log_request))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
@@ -64,4 +65,20 @@ pub fn router(state: AppState) -> Router {
 pub fn openapi_json() -> String {
     let (_, openapi) = api::router().split_for_parts();
     openapi.to_pretty_json().unwrap_or_default()
+}
+
+/// Logs each request's method, path (never the query, which may carry a
+/// one-time token), status and duration: server errors at `warn`, the rest at `debug`.
+async fn log_request(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let started = std::time::Instant::now();
+    let res = next.run(req).await;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if res.status().is_server_error() {
+        tracing::warn!(%method, %path, status = res.status().as_u16(), ms, "request failed");
+    } else {
+        tracing::debug!(%method, %path, status = res.status().as_u16(), ms, "request");
+    }
+    res
 }

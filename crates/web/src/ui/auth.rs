@@ -54,6 +54,10 @@ pub async fn login_submit(State(state): State<AppState>, Meta(meta): Meta, Form(
             StatusCode::UNAUTHORIZED,
             &LoginPage { email: f.email, next, error: Some("The email or password is wrong.".into()) },
         ),
+        Err(e @ AppError::TooManyAttempts { .. }) => render(
+            StatusCode::TOO_MANY_REQUESTS,
+            &LoginPage { email: f.email, next, error: Some(crate::error::problem_for(&e).detail) },
+        ),
         Err(e) => error_page(&e),
     }
 }

@@ -238,3 +238,30 @@ async fn pages_redirect_to_sign_in_and_back() {
     assert!(r.text().await.unwrap().contains("value=\"owner@acme.test\""));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn repeated_failures_throttle_sign_in_for_that_email() {
+    let app = spawn_app().await;
+    app.create_org("acme", "owner@acme.test").await;
+    let url = format!("{}/api/v1/auth/login", app.base_url);
+    let attempt = |password: &'static str| {
+        let url = url.clone();
+        async move {
+            client().post(url).json(&json!({"email": "owner@acme.test", "password": password})).send().await.unwrap()
+        }
+    };
+    for _ in 0..roster_app::throttle::FAILURES_PER_EMAIL {
+        assert_eq!(attempt("wrong password!").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Even the right password is refused now, with a reason.
+    let r = attempt(PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["type"], "/problems/too-many-attempts");
+    // Other accounts are unaffected, and the window passes.
+    app.create_org("globex", "owner@globex.test").await;
+    app.login("owner@globex.test", PASSWORD).await;
+    app.advance(roster_app::throttle::WINDOW_MS);
+    assert_eq!(attempt(PASSWORD).await.status(), StatusCode::OK);
+    app.finish().await;
+}

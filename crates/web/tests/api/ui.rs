@@ -32,12 +32,26 @@ async fn users_page_lists_filters_and_pages() {
     assert!(html.contains("Page 1 / 4"), "32 members at 10 a page");
     assert!(html.contains("32 Total"));
     assert!(html.contains("id=\"next\""));
-    let html = c.get(format!("{}/orgs/acme/settings/users?q=quincy", app.base_url)).send().await.unwrap().text().await.unwrap();
+    let html = c
+        .get(format!("{}/orgs/acme/settings/users?q=quincy", app.base_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("zed.quincy@acme.test"));
     assert!(html.contains("1 Total"));
     assert!(html.contains("value=\"quincy\""), "the search box keeps what was typed");
     // Sorting descending by name through the select's value.
-    let html = c.get(format!("{}/orgs/acme/settings/users?sort=-name&per_page=200", app.base_url)).send().await.unwrap().text().await.unwrap();
+    let html = c
+        .get(format!("{}/orgs/acme/settings/users?sort=-name&per_page=200", app.base_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let first = html.find("data-email=\"zed.quincy@acme.test\"").unwrap();
     let owner = html.find("data-email=\"owner@acme.test\"").unwrap();
     assert!(first < owner, "Z sorts before O descending");
@@ -87,14 +101,27 @@ async fn row_actions_edit_and_bulk_work_with_plain_forms() {
     assert!(html.contains(&"x".repeat(201)));
     assert!(html.contains("at most 200 characters"));
     // Bulk: the confirm step says how many, and the post does it.
-    let html = c.get(format!("{base}/orgs/acme/settings/users/bulk?action=disable&status=active")).send().await.unwrap().text().await.unwrap();
+    let html = c
+        .get(format!("{base}/orgs/acme/settings/users/bulk?action=disable&status=active"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let (_, body) = app.login("owner@acme.test", PASSWORD).await.get("/api/v1/orgs/acme/users?status=active").await;
     let expected = body["total"].as_u64().unwrap() - 1;
     assert!(html.contains(&format!("<strong>{expected}</strong>")), "{html}");
     assert!(html.contains("owner matches too"));
     let r = c
         .post(format!("{base}/orgs/acme/settings/users/bulk"))
-        .form(&[("csrf_token", csrf.as_str()), ("action", "disable"), ("q", ""), ("status", "active"), ("return_to", "/orgs/acme/settings/users")])
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("action", "disable"),
+            ("q", ""),
+            ("status", "active"),
+            ("return_to", "/orgs/acme/settings/users"),
+        ])
         .send()
         .await
         .unwrap();
@@ -102,7 +129,12 @@ async fn row_actions_edit_and_bulk_work_with_plain_forms() {
     let html = c.get(format!("{base}/orgs/acme/settings/users")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains(&format!("{expected} users disabled.")), "{html}");
     // Without the token, nothing changes.
-    let r = c.post(format!("{base}/orgs/acme/settings/users/{bob}/enable")).form(&[("return_to", "/")]).send().await.unwrap();
+    let r = c
+        .post(format!("{base}/orgs/acme/settings/users/{bob}/enable"))
+        .form(&[("return_to", "/")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     app.finish().await;
 }
