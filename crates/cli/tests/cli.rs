@@ -19,7 +19,11 @@ fn roster(db: &str, args: &[&str], stdin: Option<&str>) -> (bool, String, String
         drop(child.stdin.take());
     }
     let out = child.wait_with_output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -31,22 +35,35 @@ fn org_create_user_list_and_seed() {
 
     let (ok, _, err) = roster(db, &["migrate"], None);
     assert!(ok, "{err}");
-    let (ok, out, err) = roster(db, &["org", "create", "--name", "Acme", "--slug", "acme", "--owner-email", "Ann@Acme.test"], None);
+    let (ok, out, err) =
+        roster(db, &["org", "create", "--name", "Acme", "--slug", "acme", "--owner-email", "Ann@Acme.test"], None);
     assert!(ok, "{err}");
     assert!(out.contains("created organization acme"), "{out}");
     assert!(out.contains("/set-password?token="), "a one-time link is printed: {out}");
     let (ok, out, err) = roster(
         db,
-        &["org", "create", "--name", "Globex", "--slug", "globex", "--owner-email", "g@globex.test", "--owner-password-stdin"],
+        &[
+            "org",
+            "create",
+            "--name",
+            "Globex",
+            "--slug",
+            "globex",
+            "--owner-email",
+            "g@globex.test",
+            "--owner-password-stdin",
+        ],
         Some("a long enough passphrase\n"),
     );
     assert!(ok, "{err}");
     assert!(!out.contains("set-password"), "no link when the password is given: {out}");
     // Bad input is refused with a reason.
-    let (ok, _, err) = roster(db, &["org", "create", "--name", "X", "--slug", "acme", "--owner-email", "x@x.test"], None);
+    let (ok, _, err) =
+        roster(db, &["org", "create", "--name", "X", "--slug", "acme", "--owner-email", "x@x.test"], None);
     assert!(!ok);
     assert!(err.contains("slug"), "{err}");
-    let (ok, _, err) = roster(db, &["org", "create", "--name", "X", "--slug", "Bad_Slug", "--owner-email", "nope"], None);
+    let (ok, _, err) =
+        roster(db, &["org", "create", "--name", "X", "--slug", "Bad_Slug", "--owner-email", "nope"], None);
     assert!(!ok);
     assert!(err.contains("slug") && err.contains("owner_email"), "every bad field is named: {err}");
 
@@ -64,5 +81,11 @@ fn org_create_user_list_and_seed() {
     let (ok, _, err) = roster(db, &["user", "list", "--org", "nope"], None);
     assert!(!ok);
     assert!(err.contains("not found"), "{err}");
+    // What the commands wrote keeps every invariant.
+    let problems = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = roster_store::Db::connect(db).await.unwrap();
+        roster_store::verify::verify(&db).await.unwrap()
+    });
+    assert!(problems.is_empty(), "{problems:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
