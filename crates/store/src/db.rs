@@ -201,7 +201,11 @@ impl Db {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30))
-            .pragma("cache_size", "-65536")
+            // A small private page cache per connection, and reads through a
+            // memory map, which the OS page cache backs and shares between
+            // connections (it does not count as the process's own memory).
+            .pragma("cache_size", "-8192")
+            .pragma("mmap_size", "1073741824")
             .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(opts.max_connections)
