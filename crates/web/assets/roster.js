@@ -8,9 +8,31 @@
     var bar = form.querySelector(".progress");
     if (bar) bar.hidden = false;
     form.querySelectorAll("button[type=submit]").forEach(function (b) {
+      b.dataset.label = b.textContent;
       b.disabled = true;
       b.textContent = form.getAttribute("data-progress");
     });
+  });
+  // A page restored by the Back button must not keep a form locked in
+  // "Applying…": put the buttons and the progress bar back as they were.
+  window.addEventListener("pageshow", function (ev) {
+    if (!ev.persisted) return;
+    document.querySelectorAll("form[data-progress]").forEach(function (form) {
+      var bar = form.querySelector(".progress");
+      if (bar) bar.hidden = true;
+      form.querySelectorAll("button[type=submit]").forEach(function (b) {
+        b.disabled = false;
+        if (b.dataset.label) b.textContent = b.dataset.label;
+      });
+    });
+  });
+  // A notice belongs to the action that caused it: once htmx reloads the
+  // list for new filters, the old notice goes (a full page load drops it too).
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    var target = ev.detail.target;
+    if (target && target.id === "results") {
+      document.querySelectorAll(".flash").forEach(function (f) { f.remove(); });
+    }
   });
   // htmx sends the CSRF token as a header on every request it makes.
   document.addEventListener("htmx:configRequest", function (ev) {

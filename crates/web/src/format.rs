@@ -25,7 +25,8 @@ pub fn ago(t: Option<Timestamp>, now: Timestamp) -> String {
         i64::MIN..60 => "just now".into(),
         60..3600 => format!("{} min ago", s / 60),
         3600..86_400 => format!("{} h ago", s / 3600),
-        86_400..2_592_000 => format!("{} days ago", s / 86_400),
+        86_400..172_800 => "yesterday".into(),
+        172_800..2_592_000 => format!("{} days ago", s / 86_400),
         _ => date(t),
     }
 }
@@ -54,5 +55,7 @@ mod tests {
         assert_eq!(count(12), "12");
         assert_eq!(ago(None, Timestamp(0)), "Never");
         assert_eq!(ago(Some(Timestamp(0)), Timestamp(120_000)), "2 min ago");
+        assert_eq!(ago(Some(Timestamp(0)), Timestamp(90_000_000)), "yesterday");
+        assert_eq!(ago(Some(Timestamp(0)), Timestamp(3 * 86_400_000)), "3 days ago");
     }
 }

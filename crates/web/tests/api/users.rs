@@ -74,11 +74,30 @@ async fn search_is_a_case_insensitive_substring_of_name_or_email() {
     let (app, org, s) = acme(30).await;
     app.add_member(&org, "zed.quincy@acme.test", "Zed Quincy").await;
     app.add_member(&org, "other@acme.test", "Anna McQuinn").await;
-    for (q, expected) in [("QUIN", 2), ("zed.q", 1), ("mcq", 1), ("qu", 2), ("nobody-matches", 0)] {
-        let (status, body) = s.get(&format!("/api/v1/orgs/acme/users?q={q}")).await;
+    // Every search answers exactly the members whose name or email contains it.
+    let (_, all) = s.get("/api/v1/orgs/acme/users?per_page=200").await;
+    let everyone: Vec<(String, String)> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["email"].as_str().unwrap().to_string(), i["name"].as_str().unwrap().to_lowercase()))
+        .collect();
+    for (q, at_least) in
+        [("QUIN", 2), ("zed.q", 1), ("mcq", 1), ("qu", 2), ("son", 0), ("an", 0), ("nobody-matches", 0)]
+    {
+        let (status, body) = s.get(&format!("/api/v1/orgs/acme/users?q={q}&per_page=200")).await;
         assert_eq!(status, StatusCode::OK);
-        let hits: Vec<String> = emails(&body).into_iter().filter(|e| e.ends_with("@acme.test")).collect();
-        assert_eq!(hits.len(), expected, "q={q}: {body}");
+        let needle = q.to_lowercase();
+        let mut expected: Vec<String> = everyone
+            .iter()
+            .filter(|(e, n)| e.contains(&needle) || n.contains(&needle))
+            .map(|(e, _)| e.clone())
+            .collect();
+        expected.sort();
+        assert!(expected.len() >= at_least, "q={q}");
+        assert!(expected.len() < everyone.len() || q == "an", "q={q} should narrow the list");
+        assert_eq!(emails(&body), expected, "q={q}");
+        assert_eq!(body["total"].as_u64().unwrap() as usize, expected.len(), "q={q}");
     }
     // LIKE wildcards are literal.
     let (_, body) = s.get("/api/v1/orgs/acme/users?q=%25").await;
