@@ -6,10 +6,18 @@
 //! `member_counts` table, which every status change updates in its own
 //! transaction; only a search counts rows, and then at most
 //! [`SEARCH_COUNT_CAP`] of them.
+//!
+//! A search reads its rows one of two ways (see [`SearchPath`]): from the
+//! trigram index when few rows match, or by walking the sort order's index and
+//! testing each row when so many match that a page fills after a few rows.
+//! PostgreSQL's planner makes that choice from pg_trgm's statistics; SQLite's
+//! cannot see how many rows an FTS5 query matches, so [`list_members`] asks
+//! the index first (a bounded count) and builds the query for the answer.
 
 use roster_domain::members::{Cursor, Member, SortValue, StatusCounts};
 use roster_domain::{MemberFilter, MemberSort, MemberStatus, OrgId, SortOrder, Timestamp, UserId};
-use sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement};
+use sea_query::{Alias, Expr, ExprTrait, Order, Query, QueryBuilder, SelectStatement, Values};
+use sea_query_sqlx::{SqlxBinder, SqlxValues};
 use uuid::Uuid;
 
 use crate::db::Conn;
@@ -57,10 +65,7 @@ impl TryFrom<MemberRow> for Member {
             user_id: UserId(r.user_id),
             email: r.email,
             name: r.name,
-            status: r
-                .status
-                .parse()
-                .map_err(|_| StoreError::Corrupt(format!("member status {}", r.status)))?,
+            status: r.status.parse().map_err(|_| StoreError::Corrupt(format!("member status {}", r.status)))?,
             confirmed: r.email_confirmed,
             created_at: Timestamp(r.created_at),
             last_active_at: (r.last_active_at != 0).then_some(Timestamp(r.last_active_at)),
@@ -69,26 +74,50 @@ impl TryFrom<MemberRow> for Member {
 }
 
 fn member_select() -> SelectStatement {
-    Query::select()
-        .column(("members", "user_id"))
+    member_select_from(false)
+}
+
+/// The directory's columns, read from `members` or, when `from_trigrams`,
+/// from the FTS5 trigram index's matches joined to `members` by rowid (SQLite
+/// only; `CROSS JOIN` keeps the index as the outer loop, so that its matches
+/// stream in and a `LIMIT` stops reading them).
+fn member_select_from(from_trigrams: bool) -> SelectStatement {
+    let mut q = Query::select();
+    q.column(("members", "user_id"))
         .column(("members", "email"))
         .column(("members", "name"))
         .column(("members", "status"))
         .column(("users", "email_confirmed"))
         .column(("members", "created_at"))
-        .column(("members", "last_active_at"))
-        .from("members")
-        .inner_join(
-            "users",
-            Expr::col(("users", "id")).equals(("members", "user_id")),
-        )
-        .to_owned()
+        .column(("members", "last_active_at"));
+    from_members(&mut q, from_trigrams);
+    q.inner_join("users", Expr::col(("users", "id")).equals(("members", "user_id")));
+    q
 }
+
+fn from_members(q: &mut SelectStatement, from_trigrams: bool) {
+    if from_trigrams {
+        // A CROSS JOIN takes no ON in sea-query: the join condition is a WHERE term.
+        q.from("members_fts")
+            .cross_join("members")
+            .and_where(Expr::col(("members", "rowid")).equals(("members_fts", "rowid")));
+    } else {
+        q.from("members");
+    }
+}
+
+/// Rows per multi-row INSERT: 7 values each stays under SQLite's 32,766 and
+/// PostgreSQL's 65,535 bound parameters. Few, large statements matter on
+/// SQLite: each statement flushes the FTS5 trigram index's pending terms to a
+/// new segment (at its statement savepoint) and journals the pages it touches
+/// first, so 500-row statements spent more time merging segments and
+/// journaling than inserting.
+const INSERT_CHUNK: usize = 4_000;
 
 /// Inserts memberships in one multi-row statement per chunk and adds them to
 /// the status counters.
 pub async fn insert_members(tx: &mut Tx, rows: &[NewMember]) -> Result<()> {
-    for chunk in rows.chunks(500) {
+    for chunk in rows.chunks(INSERT_CHUNK) {
         let mut q = Query::insert();
         q.into_table("members").columns([
             "org_id",
@@ -122,6 +151,160 @@ pub async fn insert_members(tx: &mut Tx, rows: &[NewMember]) -> Result<()> {
     Ok(())
 }
 
+/// A fixed statement without parameters, for the schema changes of a bulk
+/// load and the catalog reads behind them (sea-query builds no DDL that the
+/// store can run). Never built from user input.
+struct FixedSql(String);
+
+impl SqlxBinder for FixedSql {
+    fn build_sqlx<T: QueryBuilder>(&self, _: T) -> (String, SqlxValues) {
+        (self.0.clone(), SqlxValues(Values(Vec::new())))
+    }
+}
+
+/// A bulk load adds at least this many rows, and at least as many as the
+/// table holds, before [`BulkLoad::start`] sets the indexes aside.
+const BULK_LOAD_MIN: u64 = 100_000;
+
+/// A bulk insert of memberships that sets `members`' secondary indexes (and,
+/// on SQLite, the trigger that feeds the trigram index) aside and builds them
+/// again once the rows are in: sorting a million keys once per index costs a
+/// fraction of inserting them one by one into eight B-trees and an FTS5
+/// index. Worth it only when the load is large next to the table, so
+/// [`BulkLoad::start`] decides; either way the caller then inserts with
+/// [`insert_members`] and calls [`BulkLoad::finish`] in the same transaction.
+///
+/// The schema changes are transactional on both backends, so a failed load
+/// leaves the indexes as they were. On PostgreSQL, dropping an index locks the
+/// table against readers until the transaction ends: this is for `dev seed`
+/// and tests, never for a live organization.
+#[derive(Debug)]
+pub struct BulkLoad {
+    /// The statements that rebuild what was set aside, in order, then put
+    /// the connection's settings back.
+    rebuild: Vec<String>,
+    /// SQLite: the largest `members.rowid` before the load; later rows are
+    /// added to the trigram index on [`BulkLoad::finish`].
+    fts_after: Option<i64>,
+}
+
+impl BulkLoad {
+    /// Sets the indexes aside if adding `adding` rows makes that worth it.
+    pub async fn start(tx: &mut Tx, adding: u64) -> Result<Self> {
+        #[derive(sqlx::FromRow)]
+        struct N {
+            n: i64,
+        }
+        #[derive(sqlx::FromRow)]
+        struct Object {
+            kind: String,
+            name: String,
+            sql: String,
+        }
+        let none = Self { rebuild: Vec::new(), fts_after: None };
+        if adding < BULK_LOAD_MIN {
+            return Ok(none);
+        }
+        let held = Query::select()
+            .expr_as(Expr::cust(r#"CAST(COALESCE(SUM("count"), 0) AS BIGINT)"#), Alias::new("n"))
+            .from("member_counts")
+            .to_owned();
+        if tx.fetch_one::<N, _>(&held).await?.n.clamp(0, i64::MAX) as u64 > adding {
+            return Ok(none);
+        }
+        let (objects, fts_after) = match tx.backend() {
+            Backend::Sqlite => {
+                // Secondary indexes (the primary key's has no SQL) and the
+                // trigger that copies each new row into the trigram index.
+                let objects = tx
+                    .fetch_all::<Object, _>(&FixedSql(
+                        r#"SELECT "type" AS "kind", "name", "sql" FROM "sqlite_master"
+                           WHERE "tbl_name" = 'members' AND "sql" IS NOT NULL
+                             AND ("type" = 'index' OR "name" = 'members_fts_insert')"#
+                            .into(),
+                    ))
+                    .await?;
+                let last = Query::select()
+                    .expr_as(Expr::cust(r#"COALESCE(MAX("rowid"), 0)"#), Alias::new("n"))
+                    .from("members")
+                    .to_owned();
+                (objects, Some(tx.fetch_one::<N, _>(&last).await?.n))
+            }
+            Backend::Postgres => {
+                let objects = tx
+                    .fetch_all::<Object, _>(&FixedSql(
+                        r#"SELECT 'index' AS "kind", i.relname::text AS "name", pg_get_indexdef(i.oid) AS "sql"
+                           FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+                           WHERE x.indrelid = 'members'::regclass AND NOT x.indisunique"#
+                            .into(),
+                    ))
+                    .await?;
+                (objects, None)
+            }
+        };
+        let mut rebuild = Vec::with_capacity(objects.len() + 2);
+        for o in objects {
+            let kind = if o.kind == "trigger" { "TRIGGER" } else { "INDEX" };
+            tx.execute(&FixedSql(format!(r#"DROP {kind} "{}""#, o.name.replace('"', "\"\"")))).await?;
+            rebuild.push(o.sql);
+        }
+        // Room to sort in memory: a million index keys are about 70 MB, and
+        // SQLite's sorter spills to merge passes beyond its cache size (8 MB
+        // on a server connection); a second thread sorts in parallel.
+        // PostgreSQL's setting ends with the transaction.
+        match tx.backend() {
+            Backend::Sqlite => {
+                #[derive(sqlx::FromRow)]
+                struct CacheSize {
+                    cache_size: i64,
+                }
+                let old = tx.fetch_one::<CacheSize, _>(&FixedSql("PRAGMA cache_size".into())).await?.cache_size;
+                tx.execute(&FixedSql("PRAGMA cache_size = -262144".into())).await?;
+                tx.execute(&FixedSql("PRAGMA threads = 2".into())).await?;
+                rebuild.push(format!("PRAGMA cache_size = {old}"));
+                rebuild.push("PRAGMA threads = 0".into());
+            }
+            Backend::Postgres => {
+                tx.execute(&FixedSql("SET LOCAL maintenance_work_mem = '256MB'".into())).await?;
+            }
+        }
+        Ok(Self { rebuild, fts_after })
+    }
+
+    /// Whether the indexes are set aside (the load must then finish in the
+    /// transaction that started it).
+    pub fn is_active(&self) -> bool {
+        !self.rebuild.is_empty()
+    }
+
+    /// Adds the loaded rows to the trigram index and rebuilds what
+    /// [`BulkLoad::start`] set aside.
+    pub async fn finish(self, tx: &mut Tx) -> Result<()> {
+        if !self.is_active() {
+            return Ok(());
+        }
+        if let Some(after) = self.fts_after {
+            let rows = Query::select()
+                .columns(["rowid", "email", "name"])
+                .from("members")
+                .and_where(Expr::col("rowid").gt(after))
+                .order_by("rowid", Order::Asc)
+                .to_owned();
+            let fill = Query::insert()
+                .into_table("members_fts")
+                .columns(["rowid", "email", "name"])
+                .select_from(rows)
+                .map_err(|e| StoreError::Corrupt(format!("trigram fill: {e}")))?
+                .to_owned();
+            tx.execute(&fill).await?;
+        }
+        for sql in self.rebuild {
+            tx.execute(&FixedSql(sql)).await?;
+        }
+        Ok(())
+    }
+}
+
 async fn add_to_count(tx: &mut Tx, org: OrgId, status: MemberStatus, n: i64) -> Result<()> {
     if n == 0 {
         return Ok(());
@@ -143,10 +326,7 @@ pub async fn find_member(conn: &mut Conn, org: OrgId, user: UserId) -> Result<Op
         .and_where(Expr::col(("members", "org_id")).eq(org.0))
         .and_where(Expr::col(("members", "user_id")).eq(user.0))
         .to_owned();
-    conn.fetch_optional::<MemberRow, _>(&q)
-        .await?
-        .map(Member::try_from)
-        .transpose()
+    conn.fetch_optional::<MemberRow, _>(&q).await?.map(Member::try_from).transpose()
 }
 
 /// One member of an organization, read inside a transaction.
@@ -155,21 +335,12 @@ pub async fn find_member_tx(tx: &mut Tx, org: OrgId, user: UserId) -> Result<Opt
         .and_where(Expr::col(("members", "org_id")).eq(org.0))
         .and_where(Expr::col(("members", "user_id")).eq(user.0))
         .to_owned();
-    tx.fetch_optional::<MemberRow, _>(&q)
-        .await?
-        .map(Member::try_from)
-        .transpose()
+    tx.fetch_optional::<MemberRow, _>(&q).await?.map(Member::try_from).transpose()
 }
 
 /// Moves one member from `from` to `to` and updates the counters. Answers
 /// `false` (and changes nothing) when the member's status was not `from`.
-pub async fn set_status(
-    tx: &mut Tx,
-    org: OrgId,
-    user: UserId,
-    from: MemberStatus,
-    to: MemberStatus,
-) -> Result<bool> {
+pub async fn set_status(tx: &mut Tx, org: OrgId, user: UserId, from: MemberStatus, to: MemberStatus) -> Result<bool> {
     let n = tx
         .execute(
             Query::update()
@@ -241,10 +412,7 @@ pub async fn touch_user_memberships(tx: &mut Tx, user: UserId, now: Timestamp) -
 }
 
 /// A user's memberships, with their organizations, by organization name.
-pub async fn memberships_of_user(
-    conn: &mut Conn,
-    user: UserId,
-) -> Result<Vec<(OrgRecord, MemberStatus)>> {
+pub async fn memberships_of_user(conn: &mut Conn, user: UserId) -> Result<Vec<(OrgRecord, MemberStatus)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         id: Uuid,
@@ -262,10 +430,7 @@ pub async fn memberships_of_user(
         .column(("organizations", "created_at"))
         .column(("members", "status"))
         .from("members")
-        .inner_join(
-            "organizations",
-            Expr::col(("organizations", "id")).equals(("members", "org_id")),
-        )
+        .inner_join("organizations", Expr::col(("organizations", "id")).equals(("members", "org_id")))
         .and_where(Expr::col(("members", "user_id")).eq(user.0))
         .order_by(("organizations", "name"), Order::Asc)
         .to_owned();
@@ -273,10 +438,7 @@ pub async fn memberships_of_user(
         .await?
         .into_iter()
         .map(|r| {
-            let status = r
-                .status
-                .parse()
-                .map_err(|_| StoreError::Corrupt(format!("member status {}", r.status)))?;
+            let status = r.status.parse().map_err(|_| StoreError::Corrupt(format!("member status {}", r.status)))?;
             Ok((
                 OrgRecord {
                     id: OrgId(r.id),
@@ -347,17 +509,59 @@ fn like_escape(s: &str) -> String {
     out
 }
 
+/// On SQLite, a search whose text matches at least this many rows (in the
+/// whole trigram index) walks the sort order's index instead of reading the
+/// matches: with that many matches a page of 200 fills after about
+/// `200 × members ÷ 5,000` rows (40,000 in an organization of a million),
+/// while below it, reading and sorting every match costs at most 5,000
+/// lookups.
+const TRIGRAM_READ_MAX: u64 = 5_000;
+
+/// How a query applies the search text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SearchPath {
+    /// Test each row the query reads: a LIKE on PostgreSQL (its planner reads
+    /// the pg_trgm index for it when that pays) and for text shorter than a
+    /// trigram; on SQLite, also when the text is so common that walking the
+    /// sort order's index fills a page after a few rows.
+    RowTest,
+    /// SQLite: read the FTS5 trigram index's matches first, in rowid order,
+    /// then fetch, filter and sort those rows (few matches).
+    Trigrams,
+    /// SQLite: test membership of the trigram index's whole match set
+    /// (`rowid IN (…)`), for bulk changes that read every match anyway.
+    TrigramSet,
+}
+
+/// Whether the search needs the SQLite trigram index as the outer loop.
+fn reads_trigrams(backend: Backend, q: &str, path: SearchPath) -> bool {
+    backend == Backend::Sqlite && path == SearchPath::Trigrams && uses_trigrams(q)
+}
+
+/// FTS5's trigram tokenizer answers text of three characters or more.
+fn uses_trigrams(q: &str) -> bool {
+    q.chars().count() >= 3
+}
+
+/// An FTS5 query for the text as one phrase (a substring).
+fn fts_phrase(q: &str) -> String {
+    format!("\"{}\"", q.replace('"', "\"\""))
+}
+
 /// The search predicate: the one place where the backends differ in SQL.
 /// SQLite answers a substring of three or more characters from its FTS5
 /// trigram index, PostgreSQL from its pg_trgm GIN index; shorter text falls
 /// back to LIKE. (Custom SQL uses each builder's placeholders: `?` for
 /// SQLite, `$n` for PostgreSQL.)
-fn search_condition(backend: Backend, q: &str) -> Expr {
+fn search_condition(backend: Backend, q: &str, path: SearchPath) -> Expr {
     let pattern = format!("%{}%", like_escape(q));
     match backend {
-        Backend::Sqlite if q.chars().count() >= 3 => Expr::cust_with_values(
+        Backend::Sqlite if uses_trigrams(q) && path == SearchPath::Trigrams => {
+            Expr::cust_with_values(r#""members_fts" MATCH ?"#, [fts_phrase(q)])
+        }
+        Backend::Sqlite if uses_trigrams(q) && path == SearchPath::TrigramSet => Expr::cust_with_values(
             r#""members"."rowid" IN (SELECT "rowid" FROM "members_fts" WHERE "members_fts" MATCH ?)"#,
-            [format!("\"{}\"", q.replace('"', "\"\""))],
+            [fts_phrase(q)],
         ),
         Backend::Sqlite => Expr::cust_with_values(
             r#"("members"."email" LIKE ? ESCAPE '\' OR "members"."name" LIKE ? ESCAPE '\')"#,
@@ -376,16 +580,41 @@ fn apply_filter(
     org: OrgId,
     filter: &MemberFilter,
     with_status: bool,
+    path: SearchPath,
 ) {
     q.and_where(Expr::col(("members", "org_id")).eq(org.0));
     if with_status && filter.has_status() {
-        q.and_where(
-            Expr::col(("members", "status")).is_in(filter.statuses.iter().map(|s| s.as_str())),
-        );
+        q.and_where(Expr::col(("members", "status")).is_in(filter.statuses.iter().map(|s| s.as_str())));
     }
     if !filter.q.is_empty() {
-        q.and_where(search_condition(backend, &filter.q));
+        q.and_where(search_condition(backend, &filter.q, path));
     }
+}
+
+/// Chooses how a page reads a search's rows. PostgreSQL's planner estimates
+/// a pg_trgm match from statistics and needs no help. SQLite's treats every
+/// FTS5 query alike, so it is asked here: a count of matches, stopped at
+/// [`TRIGRAM_READ_MAX`], that reads only the index's list of row ids.
+async fn search_path(conn: &mut Conn, q: &str) -> Result<SearchPath> {
+    if q.is_empty() || conn.backend() != Backend::Sqlite || !uses_trigrams(q) {
+        return Ok(SearchPath::RowTest);
+    }
+    #[derive(sqlx::FromRow)]
+    struct N {
+        n: i64,
+    }
+    let hits = Query::select()
+        .expr(Expr::cust("1"))
+        .from("members_fts")
+        .and_where(search_condition(Backend::Sqlite, q, SearchPath::Trigrams))
+        .limit(TRIGRAM_READ_MAX)
+        .to_owned();
+    let probe = Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .from_subquery(hits, Alias::new("hits"))
+        .to_owned();
+    let n = conn.fetch_one::<N, _>(&probe).await?.n;
+    Ok(if (n as u64) < TRIGRAM_READ_MAX { SearchPath::Trigrams } else { SearchPath::RowTest })
 }
 
 fn sort_value_expr(v: &SortValue) -> Expr {
@@ -399,8 +628,9 @@ fn sort_value_expr(v: &SortValue) -> Expr {
 pub async fn list_members(conn: &mut Conn, org: OrgId, spec: &ListSpec) -> Result<MemberPage> {
     let backend = conn.backend();
     let col = sort_column(spec.sort);
-    let mut q = member_select();
-    apply_filter(&mut q, backend, org, &spec.filter, true);
+    let path = search_path(conn, &spec.filter.q).await?;
+    let mut q = member_select_from(reads_trigrams(backend, &spec.filter.q, path));
+    apply_filter(&mut q, backend, org, &spec.filter, true, path);
     let backward = matches!(&spec.start, PageStart::Cursor(c) if c.backward);
     // Reading backward walks the index the other way and flips the rows after.
     let ascending = (spec.order == SortOrder::Asc) != backward;
@@ -410,28 +640,15 @@ pub async fn list_members(conn: &mut Conn, org: OrgId, spec: &ListSpec) -> Resul
             q.offset(*n);
         }
         PageStart::Cursor(c) => {
-            let left = Expr::tuple([
-                Expr::col(("members", col)),
-                Expr::col(("members", "user_id")),
-            ]);
+            let left = Expr::tuple([Expr::col(("members", col)), Expr::col(("members", "user_id"))]);
             let right = Expr::tuple([sort_value_expr(&c.value), Expr::val(c.id.0)]);
-            q.and_where(if ascending {
-                left.gt(right)
-            } else {
-                left.lt(right)
-            });
+            q.and_where(if ascending { left.gt(right) } else { left.lt(right) });
         }
     }
-    q.order_by(("members", col), order.clone())
-        .order_by(("members", "user_id"), order)
-        .limit(spec.limit + 1);
+    q.order_by(("members", col), order.clone()).order_by(("members", "user_id"), order).limit(spec.limit + 1);
     let rows = conn.fetch_all::<MemberRow, _>(&q).await?;
     let more = rows.len() as u64 > spec.limit;
-    let mut items = rows
-        .into_iter()
-        .take(spec.limit as usize)
-        .map(Member::try_from)
-        .collect::<Result<Vec<_>>>()?;
+    let mut items = rows.into_iter().take(spec.limit as usize).map(Member::try_from).collect::<Result<Vec<_>>>()?;
     let (has_more_after, has_more_before) = match &spec.start {
         PageStart::Offset(n) => (more, *n > 0),
         PageStart::Cursor(c) if c.backward => {
@@ -440,21 +657,13 @@ pub async fn list_members(conn: &mut Conn, org: OrgId, spec: &ListSpec) -> Resul
         }
         PageStart::Cursor(_) => (more, true),
     };
-    Ok(MemberPage {
-        items,
-        has_more_after,
-        has_more_before,
-    })
+    Ok(MemberPage { items, has_more_after, has_more_before })
 }
 
 /// Per-status counts over a filter's search part (its status part is
 /// ignored, as the badges show every status). Answers the counts and whether
 /// they stopped at [`SEARCH_COUNT_CAP`].
-pub async fn count_members(
-    conn: &mut Conn,
-    org: OrgId,
-    filter: &MemberFilter,
-) -> Result<(StatusCounts, bool)> {
+pub async fn count_members(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -> Result<(StatusCounts, bool)> {
     #[derive(sqlx::FromRow)]
     struct CountRow {
         status: String,
@@ -468,9 +677,13 @@ pub async fn count_members(
             .and_where(Expr::col("org_id").eq(org.0))
             .to_owned()
     } else {
+        // Read the matches from the trigram index (on SQLite, streamed, so
+        // that the cap stops the reading), never by walking the organization.
+        let backend = conn.backend();
         let mut inner = Query::select();
-        inner.column(("members", "status")).from("members");
-        apply_filter(&mut inner, conn.backend(), org, filter, false);
+        inner.column(("members", "status"));
+        from_members(&mut inner, reads_trigrams(backend, &filter.q, SearchPath::Trigrams));
+        apply_filter(&mut inner, backend, org, filter, false, SearchPath::Trigrams);
         inner.limit(SEARCH_COUNT_CAP + 1);
         Query::select()
             .column("status")
@@ -481,10 +694,8 @@ pub async fn count_members(
     };
     let mut counts = StatusCounts::default();
     for r in conn.fetch_all::<CountRow, _>(&q).await? {
-        let status: MemberStatus = r
-            .status
-            .parse()
-            .map_err(|_| StoreError::Corrupt(format!("member status {}", r.status)))?;
+        let status: MemberStatus =
+            r.status.parse().map_err(|_| StoreError::Corrupt(format!("member status {}", r.status)))?;
         counts.add(status, r.n.clamp(0, i64::MAX) as u64);
     }
     let total: u64 = MemberStatus::ALL.iter().map(|s| counts.get(*s)).sum();
@@ -507,22 +718,13 @@ pub async fn select_member_ids(
         status: String,
     }
     let mut q = Query::select();
-    q.column(("members", "user_id"))
-        .column(("members", "status"))
-        .from("members");
-    let statuses: Vec<MemberStatus> = statuses
-        .iter()
-        .copied()
-        .filter(|s| filter.admits(*s))
-        .collect();
+    q.column(("members", "user_id")).column(("members", "status")).from("members");
+    let statuses: Vec<MemberStatus> = statuses.iter().copied().filter(|s| filter.admits(*s)).collect();
     if statuses.is_empty() {
         return Ok(Vec::new());
     }
-    let narrowed = MemberFilter {
-        q: filter.q.clone(),
-        statuses,
-    };
-    apply_filter(&mut q, tx.backend(), org, &narrowed, true);
+    let narrowed = MemberFilter { q: filter.q.clone(), statuses };
+    apply_filter(&mut q, tx.backend(), org, &narrowed, true, SearchPath::TrigramSet);
     if let Some(a) = after {
         q.and_where(Expr::col(("members", "user_id")).gt(a.0));
     }
@@ -531,10 +733,7 @@ pub async fn select_member_ids(
         .await?
         .into_iter()
         .map(|r| {
-            let s = r
-                .status
-                .parse()
-                .map_err(|_| StoreError::Corrupt(format!("member status {}", r.status)))?;
+            let s = r.status.parse().map_err(|_| StoreError::Corrupt(format!("member status {}", r.status)))?;
             Ok((UserId(r.user_id), s))
         })
         .collect()
@@ -548,11 +747,7 @@ pub async fn count_for_change(
     filter: &MemberFilter,
     statuses: &[MemberStatus],
 ) -> Result<u64> {
-    let statuses: Vec<MemberStatus> = statuses
-        .iter()
-        .copied()
-        .filter(|s| filter.admits(*s))
-        .collect();
+    let statuses: Vec<MemberStatus> = statuses.iter().copied().filter(|s| filter.admits(*s)).collect();
     if statuses.is_empty() {
         return Ok(0);
     }
@@ -565,17 +760,14 @@ pub async fn count_for_change(
         n: i64,
     }
     let mut q = Query::select();
-    q.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
-        .from("members");
+    q.expr_as(Expr::cust("COUNT(*)"), Alias::new("n")).from("members");
     apply_filter(
         &mut q,
         conn.backend(),
         org,
-        &MemberFilter {
-            q: filter.q.clone(),
-            statuses,
-        },
+        &MemberFilter { q: filter.q.clone(), statuses },
         true,
+        SearchPath::TrigramSet,
     );
     Ok(conn.fetch_one::<N, _>(&q).await?.n.clamp(0, i64::MAX) as u64)
 }

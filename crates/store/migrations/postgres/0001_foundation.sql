@@ -45,7 +45,12 @@ CREATE INDEX members_status_name ON members (org_id, status, name, user_id);
 CREATE INDEX members_status_created ON members (org_id, status, created_at, user_id);
 CREATE INDEX members_status_last_active ON members (org_id, status, last_active_at, user_id);
 -- Substring search: a trigram index over the lower-cased email and name.
-CREATE INDEX members_search ON members USING gin ((lower(email || ' ' || name)) gin_trgm_ops);
+-- fastupdate is off so that every search reads only the index: with it on,
+-- inserts queue in a pending list (up to 4 MB) that each search scans in full
+-- until VACUUM merges it, which made a selective search 4x slower after a
+-- bulk load (8 ms instead of 2 ms at a million members).
+CREATE INDEX members_search ON members USING gin ((lower(email || ' ' || name)) gin_trgm_ops)
+    WITH (fastupdate = off);
 
 CREATE TABLE member_counts (
     org_id UUID NOT NULL REFERENCES organizations (id),

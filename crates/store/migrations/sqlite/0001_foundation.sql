@@ -51,6 +51,11 @@ CREATE INDEX members_status_last_active ON members (org_id, status, last_active_
 CREATE VIRTUAL TABLE members_fts USING fts5 (
     email, name, content = 'members', content_rowid = 'rowid', tokenize = 'trigram'
 );
+-- A bulk load (dev seed) adds the terms of many rows in one statement: with a
+-- 64 MiB pending-terms buffer (the default is 1 MiB) FTS5 writes them as a few
+-- large segments instead of many small ones it must then merge. Everyday
+-- writes add a few rows per transaction, so nothing is held at rest.
+INSERT INTO members_fts (members_fts, rank) VALUES ('hashsize', 67108864);
 CREATE TRIGGER members_fts_insert AFTER INSERT ON members BEGIN
     INSERT INTO members_fts (rowid, email, name) VALUES (new.rowid, new.email, new.name);
 END;
