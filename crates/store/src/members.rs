@@ -180,8 +180,7 @@ const BULK_LOAD_MIN: u64 = 100_000;
 /// and tests, never for a live organization.
 #[derive(Debug)]
 pub struct BulkLoad {
-    /// The statements that rebuild what was set aside, in order, then put
-    /// the connection's settings back.
+    /// The statements that rebuild what was set aside, in order.
     rebuild: Vec<String>,
     /// SQLite: the largest `members.rowid` before the load; later rows are
     /// added to the trigram index on [`BulkLoad::finish`].
@@ -242,31 +241,17 @@ impl BulkLoad {
                 (objects, None)
             }
         };
-        let mut rebuild = Vec::with_capacity(objects.len() + 2);
+        let mut rebuild = Vec::with_capacity(objects.len());
         for o in objects {
             let kind = if o.kind == "trigger" { "TRIGGER" } else { "INDEX" };
             tx.execute(&FixedSql(format!(r#"DROP {kind} "{}""#, o.name.replace('"', "\"\"")))).await?;
             rebuild.push(o.sql);
         }
-        // Room to sort in memory: a million index keys are about 70 MB, and
-        // SQLite's sorter spills to merge passes beyond its cache size (8 MB
-        // on a server connection); a second thread sorts in parallel.
-        // PostgreSQL's setting ends with the transaction.
-        match tx.backend() {
-            Backend::Sqlite => {
-                #[derive(sqlx::FromRow)]
-                struct CacheSize {
-                    cache_size: i64,
-                }
-                let old = tx.fetch_one::<CacheSize, _>(&FixedSql("PRAGMA cache_size".into())).await?.cache_size;
-                tx.execute(&FixedSql("PRAGMA cache_size = -262144".into())).await?;
-                tx.execute(&FixedSql("PRAGMA threads = 2".into())).await?;
-                rebuild.push(format!("PRAGMA cache_size = {old}"));
-                rebuild.push("PRAGMA threads = 0".into());
-            }
-            Backend::Postgres => {
-                tx.execute(&FixedSql("SET LOCAL maintenance_work_mem = '256MB'".into())).await?;
-            }
+        if tx.backend() == Backend::Postgres {
+            // Memory to sort in while the indexes are built again (the
+            // default 64 MB makes the trigram index's build spill); the
+            // setting ends with the transaction.
+            tx.execute(&FixedSql("SET LOCAL maintenance_work_mem = '256MB'".into())).await?;
         }
         Ok(Self { rebuild, fts_after })
     }
