@@ -1,66 +1,89 @@
 //! Who may do what in an organization.
 //!
-//! Until roles exist, the organization's owner is its one administrator:
-//! every active member may read the directory, and only the owner may change
-//! it. Every use case asks here, so roles replace this file, not its callers.
+//! Every use case opens the organization with [`open_org`] (or
+//! [`open_org_as_cli`]) and asks [`OrgAccess::require`] before anything
+//! else. A signed-in user's grants are the union of their roles and their own
+//! grants ([`crate::policy`]); the operator's command line may do everything.
+
+use std::sync::Arc;
 
 use roster_domain::MemberStatus;
+use roster_domain::permissions::Action;
+use roster_domain::roles::Effective;
 use roster_store::orgs::OrgRecord;
 
 use crate::auth::Principal;
 use crate::error::Result;
+use crate::policy::OrgPolicy;
 use crate::{Actor, App, AppError};
 
-/// What an actor asks to do.
+/// What an actor asks to do: an action on one of Roster's resources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Permission {
-    /// Read the members directory.
-    MembersRead,
-    /// Change members (rename, disable, enable, archive, restore, bulk).
-    MembersUpdate,
+pub struct Permission {
+    /// The resource (`members`).
+    pub resource: &'static str,
+    /// The action.
+    pub action: Action,
 }
 
 impl Permission {
+    /// Read the members directory.
+    pub const MEMBERS_READ: Permission = Permission { resource: "members", action: Action::Read };
+    /// Add members.
+    pub const MEMBERS_CREATE: Permission = Permission { resource: "members", action: Action::Create };
+    /// Change members: rename, disable, enable, archive, restore, roles, grants.
+    pub const MEMBERS_UPDATE: Permission = Permission { resource: "members", action: Action::Update };
+    /// Read roles and the permissions they grant.
+    pub const ROLES_READ: Permission = Permission { resource: "roles", action: Action::Read };
+    /// Create custom roles (and copies).
+    pub const ROLES_CREATE: Permission = Permission { resource: "roles", action: Action::Create };
+    /// Edit roles.
+    pub const ROLES_UPDATE: Permission = Permission { resource: "roles", action: Action::Update };
+    /// Delete custom roles.
+    pub const ROLES_DELETE: Permission = Permission { resource: "roles", action: Action::Delete };
+
     /// The permission's name in messages (`members:update`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::MembersRead => "members:read",
-            Self::MembersUpdate => "members:update",
-        }
+    pub fn name(self) -> String {
+        format!("{}:{}", self.resource, self.action.as_str())
     }
 }
 
 /// An actor's standing in one organization, established once per request.
 #[derive(Debug, Clone)]
 pub struct OrgAccess {
-    /// The organization.
+    /// The organization, as read this request.
     pub org: OrgRecord,
     /// Who is acting.
     pub actor: Actor,
-    /// Whether the actor may administer the organization.
-    pub is_admin: bool,
+    /// What the actor may do here.
+    pub effective: Arc<Effective>,
+    /// The organization's roles and resources.
+    pub policy: Arc<OrgPolicy>,
 }
 
 impl OrgAccess {
     /// Whether the actor holds a permission here.
     pub fn can(&self, p: Permission) -> bool {
-        match p {
-            Permission::MembersRead => true,
-            Permission::MembersUpdate => self.is_admin,
-        }
+        self.effective.allows(p.resource, p.action)
     }
 
     /// Refuses with 403 unless the actor holds the permission.
     pub fn require(&self, p: Permission) -> Result<()> {
         if self.can(p) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden(format!(
-                "you need the {} permission in {} to do this; ask its owner",
-                p.name(),
-                self.org.name
-            )))
+            return Ok(());
         }
+        let roles: Vec<&str> = self.effective.roles().iter().map(|r| r.name.as_str()).collect();
+        let held = if roles.is_empty() { "you hold no role here".to_string() } else { format!("your roles: {}", roles.join(", ")) };
+        Err(AppError::Forbidden(format!(
+            "you need the {} permission in {} to do this ({held}); ask an administrator",
+            p.name(),
+            self.org.name
+        )))
+    }
+
+    /// Whether the actor is the organization's owner.
+    pub fn is_owner(&self) -> bool {
+        self.actor.user_id().is_some_and(|u| self.org.owner_id == Some(u))
     }
 }
 
@@ -70,17 +93,45 @@ impl OrgAccess {
 pub async fn open_org(app: &App, principal: &Principal, id_or_slug: &str) -> Result<OrgAccess> {
     let mut conn = app.db.conn().await?;
     let org = roster_store::orgs::find_org(&mut conn, id_or_slug).await?.ok_or(AppError::NotFound("organization"))?;
-    let member = roster_store::members::find_member(&mut conn, org.id, principal.user_id).await?;
-    if member.is_none_or(|m| m.status != MemberStatus::Active) {
+    let status = roster_store::members::member_status(&mut conn, org.id, principal.user_id).await?;
+    drop(conn);
+    if status != Some(MemberStatus::Active) {
         return Err(AppError::NotFound("organization"));
     }
-    let is_admin = org.owner_id == Some(principal.user_id);
-    Ok(OrgAccess { org, actor: Actor::User(principal.clone()), is_admin })
+    let policy = app.policies.policy(app, &org).await?;
+    let effective = app.policies.effective(app, &org, principal.user_id).await?;
+    Ok(OrgAccess { org, actor: Actor::User(principal.clone()), effective, policy })
 }
 
 /// Opens an organization for the operator's command line, which may do everything.
 pub async fn open_org_as_cli(app: &App, id_or_slug: &str) -> Result<OrgAccess> {
     let mut conn = app.db.conn().await?;
     let org = roster_store::orgs::find_org(&mut conn, id_or_slug).await?.ok_or(AppError::NotFound("organization"))?;
-    Ok(OrgAccess { org, actor: Actor::Cli, is_admin: true })
+    drop(conn);
+    let policy = app.policies.policy(app, &org).await?;
+    let effective = Arc::new(policy.everything());
+    Ok(OrgAccess { org, actor: Actor::Cli, effective, policy })
+}
+
+/// Locks the organization for a change and re-reads the actor's standing
+/// inside the transaction, then requires the permission: what a change is
+/// checked against must be what it commits against, even when another
+/// administrator changed the actor's roles a moment ago.
+pub async fn relock(tx: &mut roster_store::Tx, app: &App, access: &OrgAccess, p: Permission) -> Result<OrgAccess> {
+    let org =
+        roster_store::orgs::lock_org(tx, access.org.id).await?.ok_or(AppError::NotFound("organization"))?;
+    let policy = crate::policy::load_policy(tx, app, &org).await?;
+    let effective = match &access.actor {
+        Actor::Cli => policy.everything(),
+        Actor::User(principal) => {
+            let status = roster_store::members::member_status(tx, org.id, principal.user_id).await?;
+            if status != Some(MemberStatus::Active) {
+                return Err(AppError::NotFound("organization"));
+            }
+            crate::policy::load_effective(tx, &policy, org.id, principal.user_id).await?
+        }
+    };
+    let fresh = OrgAccess { org, actor: access.actor.clone(), effective: Arc::new(effective), policy: Arc::new(policy) };
+    fresh.require(p)?;
+    Ok(fresh)
 }

@@ -331,6 +331,8 @@ pub async fn seed_members(
         .map(|s| start.get(*s))
         .sum::<u64>();
     let mut done = 0;
+    let mut role_rng = StdRng::seed_from_u64(seed ^ 0x5eed_0f_601e);
+    let role_mix = role_mix(app, org).await?;
     let mut tx = app.db.begin().await?;
     let load = members::BulkLoad::start(&mut tx, n).await?;
     while done < n {
@@ -342,6 +344,20 @@ pub async fn seed_members(
         m.sort_unstable_by_key(|m| m.user_id);
         users::insert_users(&mut tx, &u).await?;
         members::insert_members(&mut tx, &m).await?;
+        if let Some((default, others)) = &role_mix {
+            let pairs: Vec<(UserId, roster_domain::RoleId)> = m
+                .iter()
+                .map(|m| {
+                    let role = if others.is_empty() || role_rng.random_range(0..100) < 80 {
+                        *default
+                    } else {
+                        others[role_rng.random_range(0..others.len())]
+                    };
+                    (m.user_id, role)
+                })
+                .collect();
+            roster_store::roles::insert_assignments(&mut tx, org.id, &pairs).await?;
+        }
         audit::append(
             &mut tx,
             &[NewAuditEvent {
@@ -366,20 +382,38 @@ pub async fn seed_members(
         progress(done);
     }
     load.finish(&mut tx).await?;
+    if role_mix.is_some() {
+        roster_store::orgs::bump_authz_version(&mut tx, org.id).await?;
+    }
     tx.commit().await?;
     Ok(done)
+}
+
+/// Generated members get roles: four in five the preset's default role, the
+/// rest one of the other roles, never the owner's.
+async fn role_mix(app: &App, org: &OrgRecord) -> Result<Option<(roster_domain::RoleId, Vec<roster_domain::RoleId>)>> {
+    let Some(preset) = roster_domain::permissions::preset(&org.preset) else { return Ok(None) };
+    let roles = roster_store::roles::list_roles(&mut app.db.conn().await?, org.id).await?;
+    let Some(default) = roles.iter().find(|r| r.key == preset.default_role) else { return Ok(None) };
+    let others = roles.iter().filter(|r| !r.locked && r.id != default.id).map(|r| r.id).collect();
+    Ok(Some((default.id, others)))
+}
+
+/// The id of an organization's role with this key, read in a transaction.
+async fn role_by_key(tx: &mut roster_store::Tx, org: &OrgRecord, key: &str) -> Result<Option<roster_domain::RoleId>> {
+    Ok(roster_store::roles::list_roles(tx, org.id).await?.into_iter().find(|r| r.key == key).map(|r| r.id))
 }
 
 /// Loads the demo: three organizations, about 200 members over every status,
 /// and two accounts that can sign in with [`DEMO_PASSWORD`].
 pub async fn load_demo(app: &App) -> Result<Vec<OrgId>> {
     let specs = [
-        ("Acme Corp", "acme", DEMO_OWNER, "Olivia Owner", 150u64),
-        ("Globex", "globex", "owner@globex.test", "Gary Globex", 40),
-        ("Initech", "initech", "owner@initech.test", "Ian Initech", 10),
+        ("Acme Corp", "acme", DEMO_OWNER, "Olivia Owner", 150u64, "account-owner"),
+        ("Globex", "globex", "owner@globex.test", "Gary Globex", 40, "payments"),
+        ("Initech", "initech", "owner@initech.test", "Ian Initech", 10, "broker"),
     ];
     let mut ids = Vec::new();
-    for (i, (name, slug, owner, owner_name, n)) in specs.into_iter().enumerate() {
+    for (i, (name, slug, owner, owner_name, n, preset)) in specs.into_iter().enumerate() {
         let created = create_org(
             app,
             &Actor::Cli,
@@ -389,6 +423,7 @@ pub async fn load_demo(app: &App) -> Result<Vec<OrgId>> {
                 owner_email: owner.into(),
                 owner_name: Some(owner_name.into()),
                 owner_password: Some(DEMO_PASSWORD.into()),
+                preset: Some(preset.into()),
             },
         )
         .await?;
@@ -398,7 +433,17 @@ pub async fn load_demo(app: &App) -> Result<Vec<OrgId>> {
     // A member who is not an owner, active in two organizations.
     let orgs = crate::orgs::list_all(app).await?;
     for org in orgs.iter().filter(|o| ids[..2].contains(&o.id)) {
-        add_member(app, org, DEMO_MEMBER, "Morgan Member", MemberStatus::Active, Some(DEMO_PASSWORD)).await?;
+        let id = add_member(app, org, DEMO_MEMBER, "Morgan Member", MemberStatus::Active, Some(DEMO_PASSWORD)).await?;
+        // In Acme, Morgan is a Billing Manager: they manage users, but cannot
+        // give anyone the Account Owner role (no escalation).
+        if org.slug == "acme" {
+            let mut tx = app.db.begin().await?;
+            if let Some(role) = role_by_key(&mut tx, org, "billing_manager").await? {
+                roster_store::roles::add_role(&mut tx, org.id, role, &[id]).await?;
+                roster_store::orgs::bump_authz_version(&mut tx, org.id).await?;
+            }
+            tx.commit().await?;
+        }
     }
     Ok(ids)
 }
@@ -437,7 +482,7 @@ pub async fn add_member(
             u
         }
     };
-    roster_store::orgs::lock_org(&mut tx, org.id).await?;
+    let org = roster_store::orgs::lock_org(&mut tx, org.id).await?.unwrap_or_else(|| org.clone());
     members::insert_members(
         &mut tx,
         &[NewMember {
@@ -466,6 +511,13 @@ pub async fn add_member(
         }],
     )
     .await?;
+    // New members get their preset's default role.
+    if let Some(preset) = roster_domain::permissions::preset(&org.preset)
+        && let Some(role) = role_by_key(&mut tx, &org, &preset.default_role).await?
+    {
+        roster_store::roles::add_role(&mut tx, org.id, role, &[user.id]).await?;
+        roster_store::orgs::bump_authz_version(&mut tx, org.id).await?;
+    }
     tx.commit().await?;
     Ok(user.id)
 }

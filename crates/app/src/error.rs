@@ -17,6 +17,18 @@ pub enum ConflictKind {
     EmailTaken,
     /// The slug belongs to another organization.
     SlugTaken,
+    /// Another role of the organization has this name or key.
+    RoleNameTaken,
+    /// The role is the owner's and is never edited or deleted.
+    RoleLocked,
+    /// Built-in roles can be copied, not deleted.
+    BuiltinRole,
+    /// The role is assigned to members; reassign them first.
+    RoleInUse,
+    /// The organization's preset does not let the owner hand ownership on.
+    TransferDisabled,
+    /// Members cannot disable, archive or demote themselves.
+    SelfChange,
 }
 
 impl ConflictKind {
@@ -28,6 +40,12 @@ impl ConflictKind {
             Self::StatusTransition => "invalid-status-transition",
             Self::EmailTaken => "email-taken",
             Self::SlugTaken => "slug-taken",
+            Self::RoleNameTaken => "role-name-taken",
+            Self::RoleLocked => "role-locked",
+            Self::BuiltinRole => "builtin-role",
+            Self::RoleInUse => "role-in-use",
+            Self::TransferDisabled => "transfer-disabled",
+            Self::SelfChange => "self-change",
         }
     }
 }
@@ -44,6 +62,10 @@ pub enum AppError {
     /// The actor is known but lacks the permission; the text says which.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// No escalation: the change would give, or touch, grants the actor
+    /// does not hold; the text names them.
+    #[error("escalation: {0}")]
+    Escalation(String),
     /// The change conflicts with the current state.
     #[error("{detail}")]
     Conflict {

@@ -9,7 +9,11 @@ pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod members;
+pub mod invariants;
 pub mod orgs;
+pub mod policy;
+pub mod roles;
+pub mod authz;
 pub mod throttle;
 pub mod tokens;
 
@@ -30,6 +34,9 @@ pub struct Config {
     pub password_link_ms: i64,
     /// The public base URL, for links printed or mailed (`http://localhost:8080`).
     pub base_url: String,
+    /// Application resources this deployment declares for every
+    /// organization (the host application enforces them).
+    pub app_resources: Vec<roster_domain::permissions::AppResource>,
 }
 
 impl Default for Config {
@@ -39,6 +46,7 @@ impl Default for Config {
             session_absolute_ms: 12 * 60 * 60 * 1000,
             password_link_ms: 72 * 60 * 60 * 1000,
             base_url: "http://localhost:8080".into(),
+            app_resources: vec![],
         }
     }
 }
@@ -55,12 +63,14 @@ pub struct App {
     pub config: Arc<Config>,
     /// Failed sign-in counters.
     pub login_throttle: Arc<throttle::LoginThrottle>,
+    /// Roles and members' grants, cached per organization version.
+    pub policies: Arc<policy::PolicyCache>,
 }
 
 impl App {
     /// An app over a migrated database, with the system clock.
     pub fn new(db: Db, config: Config) -> Self {
-        Self { db, clock: Arc::new(SystemClock), config: Arc::new(config), login_throttle: Default::default() }
+        Self { db, clock: Arc::new(SystemClock), config: Arc::new(config), login_throttle: Default::default(), policies: Default::default() }
     }
 
     /// The same app reading time from another clock (tests move time this way).
@@ -103,5 +113,27 @@ impl Actor {
             Actor::User(p) => p.email.clone(),
             Actor::Cli => "cli".into(),
         }
+    }
+}
+
+/// An audit event for a change an actor makes in an organization.
+pub(crate) fn audit_event(
+    access: &access::OrgAccess,
+    meta: &RequestMeta,
+    now: roster_domain::Timestamp,
+    action: &str,
+    target: (&str, String),
+    details: serde_json::Value,
+) -> roster_domain::audit::NewAuditEvent {
+    roster_domain::audit::NewAuditEvent {
+        org_id: access.org.id,
+        actor_id: access.actor.user_id(),
+        actor_label: access.actor.label(),
+        action: action.into(),
+        target_type: target.0.into(),
+        target_id: target.1,
+        details: details.to_string(),
+        ip: meta.ip.clone(),
+        created_at: now,
     }
 }

@@ -5,10 +5,12 @@ use roster_domain::members::{Cursor, MAX_OFFSET, Member, StatusChange, StatusCou
 use roster_domain::orgs::parse_display_name;
 use roster_domain::{MemberFilter, MemberSort, MemberStatus, SortOrder, Timestamp, UserId, ValidationError};
 use roster_store::members::{ListSpec, PageStart};
-use roster_store::{Tx, audit, members, orgs, sessions, users};
+use roster_store::{Tx, audit, members, sessions, users};
 
-use crate::access::{OrgAccess, Permission};
+use crate::access::{OrgAccess, Permission, relock};
 use crate::error::Result;
+use crate::invariants::{administrator_remains, may_change_member, not_self, owner_untouched};
+use crate::policy::load_effective;
 use crate::{App, AppError, ConflictKind, RequestMeta};
 
 /// A request for one page of the directory.
@@ -28,11 +30,58 @@ pub struct ListRequest {
     pub cursor: Option<String>,
 }
 
+/// A role as a member's badge shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleRef {
+    /// The role's id.
+    pub id: roster_domain::RoleId,
+    /// Its key.
+    pub key: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// A member with the roles they hold.
+#[derive(Debug, Clone)]
+pub struct MemberView {
+    /// The member.
+    pub member: Member,
+    /// Their roles, in the organization's display order.
+    pub roles: Vec<RoleRef>,
+}
+
+/// Adds each member's roles (one query for the page).
+async fn with_roles(app: &App, access: &OrgAccess, items: Vec<Member>) -> Result<Vec<MemberView>> {
+    with_roles_from(&mut app.db.conn().await?, access, items).await
+}
+
+async fn with_roles_from(
+    r: &mut impl roster_store::Reader,
+    access: &OrgAccess,
+    items: Vec<Member>,
+) -> Result<Vec<MemberView>> {
+    let ids: Vec<UserId> = items.iter().map(|m| m.user_id).collect();
+    let pairs = roster_store::roles::roles_of_members(r, access.org.id, &ids).await?;
+    Ok(items
+        .into_iter()
+        .map(|member| {
+            let roles = access
+                .policy
+                .roles
+                .iter()
+                .filter(|r| pairs.iter().any(|(u, id)| *u == member.user_id && *id == r.id))
+                .map(|r| RoleRef { id: r.id, key: r.key.clone(), name: r.name.clone() })
+                .collect();
+            MemberView { member, roles }
+        })
+        .collect())
+}
+
 /// One page of the directory with its badge counts.
 #[derive(Debug, Clone)]
 pub struct MemberList {
     /// The rows.
-    pub items: Vec<Member>,
+    pub items: Vec<MemberView>,
     /// How many members match the whole filter.
     pub total: u64,
     /// The page number.
@@ -51,7 +100,12 @@ pub struct MemberList {
 
 /// Lists a page of the organization's members.
 pub async fn list_members(app: &App, access: &OrgAccess, req: &ListRequest) -> Result<MemberList> {
-    access.require(Permission::MembersRead)?;
+    access.require(Permission::MEMBERS_READ)?;
+    if let Some(role) = req.filter.role
+        && access.policy.role(role).is_none()
+    {
+        return Err(ValidationError::field("role", "is not a role of this organization").into());
+    }
     let per_page = check_per_page(req.per_page)?;
     let page = req.page.max(1);
     let start = match &req.cursor {
@@ -88,9 +142,10 @@ pub async fn list_members(app: &App, access: &OrgAccess, req: &ListRequest) -> R
     };
     let next_cursor = page_rows.has_more_after.then(|| page_rows.items.last().map(|m| cursor_at(m, false))).flatten();
     let prev_cursor = page_rows.has_more_before.then(|| page_rows.items.first().map(|m| cursor_at(m, true))).flatten();
+    drop(conn);
     Ok(MemberList {
         total: counts.total_for(&req.filter),
-        items: page_rows.items,
+        items: with_roles(app, access, page_rows.items).await?,
         page,
         per_page,
         counts,
@@ -100,10 +155,13 @@ pub async fn list_members(app: &App, access: &OrgAccess, req: &ListRequest) -> R
     })
 }
 
-/// One member.
-pub async fn get_member(app: &App, access: &OrgAccess, user: UserId) -> Result<Member> {
-    access.require(Permission::MembersRead)?;
-    members::find_member(&mut app.db.conn().await?, access.org.id, user).await?.ok_or(AppError::NotFound("member"))
+/// One member, with their roles.
+pub async fn get_member(app: &App, access: &OrgAccess, user: UserId) -> Result<MemberView> {
+    access.require(Permission::MEMBERS_READ)?;
+    let m = members::find_member(&mut app.db.conn().await?, access.org.id, user)
+        .await?
+        .ok_or(AppError::NotFound("member"))?;
+    Ok(with_roles(app, access, vec![m]).await?.remove(0))
 }
 
 fn audit_event(
@@ -114,24 +172,17 @@ fn audit_event(
     user: UserId,
     details: serde_json::Value,
 ) -> NewAuditEvent {
-    NewAuditEvent {
-        org_id: access.org.id,
-        actor_id: access.actor.user_id(),
-        actor_label: access.actor.label(),
-        action: action.into(),
-        target_type: "member".into(),
-        target_id: user.to_string(),
-        details: details.to_string(),
-        ip: meta.ip.clone(),
-        created_at: now,
-    }
+    crate::audit_event(access, meta, now, action, ("member", user.to_string()), details)
 }
 
-/// Locks the organization and reads the member, or answers 404.
-async fn lock_member(tx: &mut Tx, access: &OrgAccess, user: UserId) -> Result<(roster_store::orgs::OrgRecord, Member)> {
-    let org = orgs::lock_org(tx, access.org.id).await?.ok_or(AppError::NotFound("organization"))?;
-    let member = members::find_member_tx(tx, org.id, user).await?.ok_or(AppError::NotFound("member"))?;
-    Ok((org, member))
+/// Locks the organization, re-reads the actor's standing, reads the member
+/// (or answers 404) and refuses when the member holds grants the actor lacks.
+async fn lock_member(tx: &mut Tx, app: &App, access: &OrgAccess, user: UserId) -> Result<(OrgAccess, Member)> {
+    let access = relock(tx, app, access, Permission::MEMBERS_UPDATE).await?;
+    let member = members::find_member_tx(tx, access.org.id, user).await?.ok_or(AppError::NotFound("member"))?;
+    let target = load_effective(tx, &access.policy, access.org.id, user).await?;
+    may_change_member(&access, &target, &member.email)?;
+    Ok((access, member))
 }
 
 /// Renames a member (their user's display name).
@@ -141,12 +192,13 @@ pub async fn rename_member(
     user: UserId,
     name: &str,
     meta: &RequestMeta,
-) -> Result<Member> {
-    access.require(Permission::MembersUpdate)?;
+) -> Result<MemberView> {
+    access.require(Permission::MEMBERS_UPDATE)?;
     let name = parse_display_name("name", name)?;
     let now = app.clock.now();
     let mut tx = app.db.begin().await?;
-    let (_, before) = lock_member(&mut tx, access, user).await?;
+    let (access, before) = lock_member(&mut tx, app, access, user).await?;
+    let access = &access;
     if before.name != name {
         users::update_user_name(&mut tx, user, &name, now).await?;
         audit::append(
@@ -163,23 +215,11 @@ pub async fn rename_member(
         .await?;
     }
     let after = members::find_member_tx(&mut tx, access.org.id, user).await?.ok_or(AppError::NotFound("member"))?;
+    let view = with_roles_from(&mut tx, access, vec![after]).await?.remove(0);
     tx.commit().await?;
-    Ok(after)
+    Ok(view)
 }
 
-/// Refuses a change that would take access away from the owner or from the
-/// last member who can administer the organization.
-fn guard_removal(org: &roster_store::orgs::OrgRecord, member: &Member) -> Result<()> {
-    if org.owner_id == Some(member.user_id) {
-        return Err(AppError::conflict(
-            ConflictKind::OwnerProtected,
-            format!("{} owns {}; the owner cannot be disabled or archived", member.email, org.name),
-        ));
-    }
-    // Until roles exist the owner is the only administrator, so protecting
-    // the owner also keeps the last administrator.
-    Ok(())
-}
 
 fn end_reason(to: MemberStatus) -> &'static str {
     match to {
@@ -196,11 +236,13 @@ pub async fn change_status(
     user: UserId,
     change: StatusChange,
     meta: &RequestMeta,
-) -> Result<Member> {
-    access.require(Permission::MembersUpdate)?;
+) -> Result<MemberView> {
+    access.require(Permission::MEMBERS_UPDATE)?;
     let now = app.clock.now();
     let mut tx = app.db.begin().await?;
-    let (org, member) = lock_member(&mut tx, access, user).await?;
+    let (access, member) = lock_member(&mut tx, app, access, user).await?;
+    let access = &access;
+    let org = &access.org;
     let Some(to) = change.apply(member.status) else {
         return Err(AppError::conflict(
             ConflictKind::StatusTransition,
@@ -214,11 +256,14 @@ pub async fn change_status(
         ));
     };
     if change.removes_access() {
-        guard_removal(&org, &member)?;
+        let what = change.label().to_lowercase();
+        owner_untouched(org, access, user, &member.email, &what)?;
+        not_self(access, user, &what)?;
     }
     members::set_status(&mut tx, org.id, user, member.status, to).await?;
     if change.removes_access() {
         sessions::end_user_sessions(&mut tx, &[user], now, end_reason(to)).await?;
+        administrator_remains(&mut tx, org, &access.policy).await?;
     }
     audit::append(
         &mut tx,
@@ -232,8 +277,9 @@ pub async fn change_status(
         )],
     )
     .await?;
+    let view = with_roles_from(&mut tx, access, vec![Member { status: to, ..member }]).await?.remove(0);
     tx.commit().await?;
-    Ok(Member { status: to, ..member })
+    Ok(view)
 }
 
 fn statuses_list(s: &[MemberStatus]) -> String {
@@ -273,7 +319,7 @@ pub async fn preview_bulk(
     change: StatusChange,
     filter: &MemberFilter,
 ) -> Result<BulkPreview> {
-    access.require(Permission::MembersUpdate)?;
+    access.require(Permission::MEMBERS_UPDATE)?;
     check_bulk(change)?;
     let mut conn = app.db.conn().await?;
     let n = members::count_for_change(&mut conn, access.org.id, filter, change.applies_to()).await?;
@@ -286,6 +332,16 @@ pub async fn preview_bulk(
         && matches_search(&m, &filter.q)
     {
         skip = 1;
+    }
+    if change.removes_access()
+        && let Some(me) = access.actor.user_id()
+        && Some(me) != access.org.owner_id
+        && let Some(m) = members::find_member(&mut conn, access.org.id, me).await?
+        && change.applies_to().contains(&m.status)
+        && filter.admits(m.status)
+        && matches_search(&m, &filter.q)
+    {
+        skip += 1;
     }
     Ok(BulkPreview { will_change: n - skip.min(n), will_skip: skip })
 }
@@ -303,22 +359,27 @@ pub async fn bulk_change(
     filter: &MemberFilter,
     meta: &RequestMeta,
 ) -> Result<BulkOutcome> {
-    access.require(Permission::MembersUpdate)?;
+    access.require(Permission::MEMBERS_UPDATE)?;
     check_bulk(change)?;
     let now = app.clock.now();
     let mut tx = app.db.begin().await?;
-    let org = orgs::lock_org(&mut tx, access.org.id).await?.ok_or(AppError::NotFound("organization"))?;
+    let access = &relock(&mut tx, app, access, Permission::MEMBERS_UPDATE).await?;
+    let org = &access.org;
     let mut outcome = BulkOutcome { changed: 0, skipped: 0 };
     let mut after = None;
     loop {
         let batch = members::select_member_ids(&mut tx, org.id, filter, change.applies_to(), after, 1000).await?;
         let Some((last, _)) = batch.last() else { break };
         after = Some(*last);
+        let beyond = beyond_reach(&mut tx, access, &batch).await?;
+        let protected = |id: &UserId| {
+            beyond.contains(id)
+                || (change.removes_access() && (org.owner_id == Some(*id) || access.actor.user_id() == Some(*id)))
+        };
         let mut events = Vec::with_capacity(batch.len());
         let mut ended = Vec::new();
         for from in change.applies_to() {
-            let ids: Vec<UserId> =
-                batch.iter().filter(|(id, s)| s == from && org.owner_id != Some(*id)).map(|(id, _)| *id).collect();
+            let ids: Vec<UserId> = batch.iter().filter(|(id, s)| s == from && !protected(id)).map(|(id, _)| *id).collect();
             let Some(to) = change.apply(*from) else {
                 continue;
             };
@@ -338,12 +399,48 @@ pub async fn bulk_change(
             }
             outcome.changed += ids.len() as u64;
         }
-        outcome.skipped += batch.iter().filter(|(id, _)| org.owner_id == Some(*id)).count() as u64;
+        outcome.skipped += batch.iter().filter(|(id, _)| protected(id)).count() as u64;
         if !ended.is_empty() {
             sessions::end_user_sessions(&mut tx, &ended, now, "member_disabled").await?;
         }
         audit::append(&mut tx, &events).await?;
     }
+    if change.removes_access() {
+        administrator_remains(&mut tx, org, &access.policy).await?;
+    }
     tx.commit().await?;
     Ok(outcome)
+}
+
+/// The members of a batch who hold grants the actor lacks (no escalation:
+/// a bulk change leaves them alone and counts them as skipped).
+async fn beyond_reach(tx: &mut Tx, access: &OrgAccess, batch: &[(UserId, MemberStatus)]) -> Result<Vec<UserId>> {
+    if matches!(access.actor, crate::Actor::Cli) {
+        return Ok(vec![]);
+    }
+    let ids: Vec<UserId> = batch.iter().map(|(u, _)| *u).collect();
+    let mut held: std::collections::HashMap<UserId, Vec<roster_domain::RoleId>> = Default::default();
+    for (u, r) in roster_store::roles::roles_of_members(tx, access.org.id, &ids).await? {
+        held.entry(u).or_default().push(r);
+    }
+    let mut own = roster_store::roles::grants_of_members(tx, access.org.id, &ids).await?;
+    // Most members share a few sets of roles: decide each set once.
+    let mut by_roles: std::collections::HashMap<Vec<roster_domain::RoleId>, bool> = Default::default();
+    let mut out = Vec::new();
+    for id in ids {
+        let mut roles = held.remove(&id).unwrap_or_default();
+        roles.sort();
+        let exceeds = match own.remove(&id) {
+            Some(g) => roster_domain::roles::lacking(access.policy.effective(&roles, g).grants(), access.effective.grants())
+                .is_some(),
+            None => *by_roles.entry(roles.clone()).or_insert_with(|| {
+                let e = access.policy.effective(&roles, Default::default());
+                roster_domain::roles::lacking(e.grants(), access.effective.grants()).is_some()
+            }),
+        };
+        if exceeds {
+            out.push(id);
+        }
+    }
+    Ok(out)
 }

@@ -2,6 +2,7 @@
 
 use roster_domain::audit::NewAuditEvent;
 use roster_domain::orgs::parse_display_name;
+use roster_domain::permissions::DEFAULT_PRESET;
 use roster_domain::{Email, MemberStatus, OrgId, OrgName, OrgSlug, UserId, ValidationError};
 use roster_store::members::NewMember;
 use roster_store::orgs::OrgRecord;
@@ -24,6 +25,8 @@ pub struct NewOrg {
     pub owner_name: Option<String>,
     /// A password to set now instead of issuing a set-password link.
     pub owner_password: Option<String>,
+    /// The role preset (see `roster presets`); the default when absent.
+    pub preset: Option<String>,
 }
 
 /// A created organization.
@@ -51,7 +54,15 @@ pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Creat
     if let Some(p) = &input.owner_password {
         auth::check_password(p).map_err(|e| errors.merge(e)).ok();
     }
-    let (Some(name), Some(slug), Some(email)) = (name, slug, email) else {
+    let preset_key = input.preset.as_deref().map(str::trim).filter(|p| !p.is_empty()).unwrap_or(DEFAULT_PRESET);
+    let preset = crate::roles::find_preset(preset_key)
+        .map_err(|e| {
+            if let AppError::Validation(v) = e {
+                errors.merge(v)
+            }
+        })
+        .ok();
+    let (Some(name), Some(slug), Some(email), Some(preset)) = (name, slug, email, preset) else {
         return Err(errors.into());
     };
     if !errors.errors.is_empty() {
@@ -89,6 +100,10 @@ pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Creat
         name: name.as_str().to_string(),
         owner_id: Some(user.id),
         created_at: now,
+        preset: preset.key.clone(),
+        partner: preset.is_partner(),
+        owner_transfer: preset.owner_transfer,
+        authz_version: 0,
     };
     if let Err(e) = orgs::insert_org(&mut tx, &org).await {
         return Err(if e.is_unique_violation() {
@@ -110,6 +125,7 @@ pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Creat
         }],
     )
     .await?;
+    crate::roles::install_preset(&mut tx, org.id, &preset, Some(user.id), now).await?;
     let password_token = match (&hash, &user.password_hash) {
         (None, None) => Some(auth::issue_password_token(app, &mut tx, user.id).await?),
         _ => None,
@@ -132,13 +148,13 @@ pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Creat
                 "organization.created",
                 "organization",
                 org.id.to_string(),
-                serde_json::json!({"after": {"name": org.name, "slug": org.slug, "owner": user.email}}),
+                serde_json::json!({"after": {"name": org.name, "slug": org.slug, "owner": user.email, "preset": preset.key}}),
             ),
             event(
                 "member.added",
                 "member",
                 user.id.to_string(),
-                serde_json::json!({"after": {"email": user.email, "status": "active", "owner": true}}),
+                serde_json::json!({"after": {"email": user.email, "status": "active", "owner": true, "roles": [preset.role(&preset.owner_role).map(|r| r.name.clone())]}}),
             ),
         ],
     )

@@ -14,6 +14,23 @@ pub struct Settings {
     pub database_url: String,
     /// The public URL, used in printed and mailed links.
     pub base_url: String,
+    /// Application resources every organization can grant (the host
+    /// application enforces them), as `[[resources]]` tables with `key`,
+    /// `label` and `description`.
+    #[serde(default)]
+    pub resources: Vec<ResourceSetting>,
+}
+
+/// One application resource declared in the config file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResourceSetting {
+    /// Its key in grants and checks (`billing`).
+    pub key: String,
+    /// What people read (`Billing`).
+    pub label: String,
+    /// What it covers.
+    #[serde(default)]
+    pub description: String,
 }
 
 impl Default for Settings {
@@ -22,11 +39,24 @@ impl Default for Settings {
             listen: "127.0.0.1:8080".into(),
             database_url: "roster.db".into(),
             base_url: "http://localhost:8080".into(),
+            resources: vec![],
         }
     }
 }
 
 impl Settings {
+    /// The declared application resources, as the service takes them.
+    pub fn app_resources(&self) -> Vec<roster_domain::permissions::AppResource> {
+        self.resources
+            .iter()
+            .map(|r| roster_domain::permissions::AppResource {
+                key: r.key.clone(),
+                label: r.label.clone(),
+                description: r.description.clone(),
+            })
+            .collect()
+    }
+
     /// Reads settings from the layers.
     pub fn load(file: Option<&str>) -> anyhow::Result<Self> {
         let mut f = Figment::from(Serialized::defaults(Settings::default()));

@@ -63,8 +63,25 @@ enum Command {
         #[command(subcommand)]
         command: DevCommand,
     },
+    /// List the role presets an organization can be created from.
+    Presets,
+    /// Roles of an organization.
+    Role {
+        #[command(subcommand)]
+        command: RoleCommand,
+    },
     /// Print the OpenAPI document.
     Openapi,
+}
+
+#[derive(Subcommand)]
+enum RoleCommand {
+    /// List an organization's roles with their grants and member counts.
+    List {
+        /// Organization slug or id.
+        #[arg(long)]
+        org: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -86,6 +103,9 @@ enum OrgCommand {
         /// Read the owner's password from standard input instead of printing a link.
         #[arg(long)]
         owner_password_stdin: bool,
+        /// The role preset (see `roster presets`; default account-owner).
+        #[arg(long)]
+        preset: Option<String>,
     },
     /// List organizations.
     List,
@@ -181,9 +201,27 @@ async fn run() -> anyhow::Result<()> {
             serve(app, &listen).await
         }
         Command::Migrate => {
-            let db = Db::connect(&settings.database_url).await?;
-            db.migrate().await?;
+            open(&settings).await?;
             println!("migrations applied");
+            Ok(())
+        }
+        Command::Presets => {
+            for p in roster_domain::permissions::presets() {
+                println!("{}\t{}", p.key, p.name);
+                for r in &p.roles {
+                    let marks = if r.key == p.owner_role { " (owner)" } else if r.key == p.default_role { " (default)" } else { "" };
+                    println!("  {}\t{}{marks}\t{}", r.key, r.name, r.grants);
+                }
+            }
+            Ok(())
+        }
+        Command::Role { command: RoleCommand::List { org } } => {
+            let app = open(&settings).await?;
+            let access = roster_app::access::open_org_as_cli(&app, &org).await.map_err(describe)?;
+            println!("KEY\tNAME\tMEMBERS\tBUILTIN\tGRANTS\tID");
+            for r in roster_app::roles::list_roles(&access).map_err(describe)? {
+                println!("{}\t{}\t{}\t{}\t{}\t{}", r.key, r.name, r.member_count, r.builtin, r.grants, r.id);
+            }
             Ok(())
         }
         Command::Org { command } => org(open(&settings).await?, command).await,
@@ -203,7 +241,19 @@ async fn run() -> anyhow::Result<()> {
 async fn open(settings: &Settings) -> anyhow::Result<App> {
     let db = Db::connect(&settings.database_url).await.with_context(|| "opening the database")?;
     db.migrate().await.context("applying migrations")?;
-    Ok(App::new(db, roster_app::Config { base_url: settings.base_url.clone(), ..Default::default() }))
+    let app = App::new(
+        db,
+        roster_app::Config {
+            base_url: settings.base_url.clone(),
+            app_resources: settings.app_resources(),
+            ..Default::default()
+        },
+    );
+    let n = roster_app::roles::install_missing_presets(&app).await.map_err(describe)?;
+    if n > 0 {
+        tracing::info!(organizations = n, "installed the default role preset where none was");
+    }
+    Ok(app)
 }
 
 async fn serve(app: App, listen: &str) -> anyhow::Result<()> {
@@ -235,7 +285,7 @@ async fn shutdown() {
 
 async fn org(app: App, command: OrgCommand) -> anyhow::Result<()> {
     match command {
-        OrgCommand::Create { name, slug, owner_email, owner_name, owner_password_stdin } => {
+        OrgCommand::Create { name, slug, owner_email, owner_name, owner_password_stdin, preset } => {
             let owner_password = if owner_password_stdin {
                 let mut s = String::new();
                 std::io::stdin().read_to_string(&mut s)?;
@@ -246,11 +296,14 @@ async fn org(app: App, command: OrgCommand) -> anyhow::Result<()> {
             let created = roster_app::orgs::create_org(
                 &app,
                 &Actor::Cli,
-                roster_app::orgs::NewOrg { name, slug, owner_email, owner_name, owner_password },
+                roster_app::orgs::NewOrg { name, slug, owner_email, owner_name, owner_password, preset },
             )
             .await
             .map_err(describe)?;
-            println!("created organization {} ({})", created.org.slug, created.org.id);
+            println!(
+                "created organization {} ({}) with the {} roles",
+                created.org.slug, created.org.id, created.org.preset
+            );
             if let Some(token) = created.password_token {
                 println!("the owner sets a password here (one use, within 72 hours):");
                 println!("{}/set-password?token={token}", app.config.base_url);
@@ -280,14 +333,16 @@ async fn user_list(app: App, org: &str, status: Option<String>, q: &str, limit: 
         .collect::<Result<Vec<_>, _>>()?;
     let mut req = ListRequest { filter: MemberFilter::new(q, statuses)?, page: 1, per_page: 200, ..Default::default() };
     let mut printed = 0u64;
-    println!("EMAIL\tNAME\tSTATUS\tCREATED\tID");
+    println!("EMAIL\tNAME\tSTATUS\tROLES\tCREATED\tID");
     loop {
         let page = roster_app::members::list_members(&app, &access, &req).await.map_err(describe)?;
-        for m in &page.items {
+        for v in &page.items {
             if limit.is_some_and(|l| printed >= l) {
                 return Ok(());
             }
-            println!("{}\t{}\t{}\t{}\t{}", m.email, m.name, m.status, m.created_at.0, m.user_id);
+            let roles: Vec<&str> = v.roles.iter().map(|r| r.name.as_str()).collect();
+            let m = &v.member;
+            println!("{}\t{}\t{}\t{}\t{}\t{}", m.email, m.name, m.status, roles.join(", "), m.created_at.0, m.user_id);
             printed += 1;
         }
         match page.next_cursor {
@@ -311,6 +366,7 @@ async fn dev_seed(app: App, org: &str, members: u64, seed: u64) -> anyhow::Resul
                     owner_email: format!("owner@{org}.example"),
                     owner_name: Some("Seed Owner".into()),
                     owner_password: None,
+                    preset: None,
                 },
             )
             .await

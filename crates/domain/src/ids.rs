@@ -65,3 +65,7 @@ id_type!(
     /// One sign-in session.
     SessionId
 );
+id_type!(
+    /// A role of one organization.
+    RoleId
+);

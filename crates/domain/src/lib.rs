@@ -12,11 +12,12 @@ pub mod ids;
 pub mod members;
 pub mod orgs;
 pub mod permissions;
+pub mod roles;
 pub mod time;
 
 pub use email::Email;
 pub use error::{FieldError, ValidationError};
-pub use ids::{OrgId, SessionId, UserId};
+pub use ids::{OrgId, RoleId, SessionId, UserId};
 pub use members::{MemberFilter, MemberSort, MemberStatus, SortOrder};
 pub use orgs::{OrgName, OrgSlug};
 pub use time::Timestamp;

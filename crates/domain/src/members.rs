@@ -234,6 +234,8 @@ pub struct MemberFilter {
     pub q: String,
     /// The statuses to include; empty means all.
     pub statuses: Vec<MemberStatus>,
+    /// Only members holding this role.
+    pub role: Option<crate::RoleId>,
 }
 
 impl MemberFilter {
@@ -252,7 +254,12 @@ impl MemberFilter {
         if statuses.len() == MemberStatus::ALL.len() {
             statuses.clear();
         }
-        Ok(Self { q, statuses })
+        Ok(Self { q, statuses, role: None })
+    }
+
+    /// The same filter, narrowed to holders of a role.
+    pub fn with_role(self, role: Option<crate::RoleId>) -> Self {
+        Self { role, ..self }
     }
 
     /// Whether the filter restricts statuses.

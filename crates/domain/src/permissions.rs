@@ -79,6 +79,21 @@ impl Actions {
     /// "Edit": all four.
     pub const EDIT: Actions = Actions(15);
 
+    /// The set as stored: bit 1 read, 2 create, 4 update, 8 delete.
+    pub fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// A stored set; bits outside the four actions are dropped.
+    pub fn from_bits(bits: u8) -> Self {
+        Actions(bits & 15)
+    }
+
+    /// Whether every action of `other` is in the set.
+    pub fn covers(self, other: Actions) -> bool {
+        other.0 & !self.0 == 0
+    }
+
     /// Whether `a` is in the set.
     pub fn contains(self, a: Action) -> bool {
         self.0 & a.bit() != 0
@@ -139,6 +154,28 @@ pub enum Level {
     Custom,
 }
 
+impl Level {
+    /// The form value and CSS class (`none`, `view`, `edit`, `custom`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::None => "none",
+            Level::View => "view",
+            Level::Edit => "edit",
+            Level::Custom => "custom",
+        }
+    }
+
+    /// The actions a fixed level stands for (`Custom` has none of its own).
+    pub fn actions(self) -> Option<Actions> {
+        match self {
+            Level::None => Some(Actions::NONE),
+            Level::View => Some(Actions::VIEW),
+            Level::Edit => Some(Actions::EDIT),
+            Level::Custom => None,
+        }
+    }
+}
+
 /// Grants: resource key → actions. A role's grants, or a member's effective
 /// grants (the union over their roles).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -183,6 +220,20 @@ impl Grants {
                 (!m.is_empty()).then(|| (r.clone(), m))
             })
             .collect()
+    }
+
+    /// Whether there is no grant at all.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Sets (not adds) the actions on a resource; an empty set removes it.
+    pub fn set(&mut self, resource: &str, actions: Actions) {
+        if actions.is_empty() {
+            self.0.remove(resource);
+        } else {
+            self.0.insert(resource.to_string(), actions);
+        }
     }
 
     /// Every (resource, actions) pair, by resource key.
@@ -258,6 +309,8 @@ pub struct Preset {
     pub roles: Vec<PresetRole>,
     /// The role an organization's owner holds.
     pub owner_role: String,
+    /// The role a new member gets when none is chosen.
+    pub default_role: String,
     /// Whether the owner may hand ownership to another member.
     pub owner_transfer: bool,
 }
@@ -279,6 +332,7 @@ struct PresetFile {
     resources: Vec<AppResource>,
     roles: Vec<RoleFile>,
     owner_role: String,
+    default_role: String,
     owner_transfer: bool,
 }
 
@@ -331,8 +385,10 @@ pub fn parse_preset(json: &str) -> Result<Preset, String> {
         }
         roles.push(PresetRole { key: r.key.clone(), name: r.name.clone(), description: r.description.clone(), grants });
     }
-    if !roles.iter().any(|r| r.key == f.owner_role) {
-        return Err(format!("preset {}: owner_role {} is not one of its roles", f.key, f.owner_role));
+    for (what, key) in [("owner_role", &f.owner_role), ("default_role", &f.default_role)] {
+        if !roles.iter().any(|r| &r.key == key) {
+            return Err(format!("preset {}: {what} {key} is not one of its roles", f.key));
+        }
     }
     Ok(Preset {
         key: f.key,
@@ -341,6 +397,7 @@ pub fn parse_preset(json: &str) -> Result<Preset, String> {
         resources: f.resources,
         roles,
         owner_role: f.owner_role,
+        default_role: f.default_role,
         owner_transfer: f.owner_transfer,
     })
 }
@@ -348,6 +405,18 @@ pub fn parse_preset(json: &str) -> Result<Preset, String> {
 /// Every preset shipped in the binary.
 pub fn presets() -> Vec<Preset> {
     PRESET_FILES.iter().map(|f| parse_preset(f).expect("embedded presets are checked by tests")).collect()
+}
+
+/// The preset an organization gets when none is chosen.
+pub const DEFAULT_PRESET: &str = "account-owner";
+
+/// Whether a preset is for partners (brokers, resellers), whose
+/// organizations manage customer organizations.
+impl Preset {
+    /// Whether any role grants the partner resources (`customers`, `org_groups`).
+    pub fn is_partner(&self) -> bool {
+        self.roles.iter().any(|r| !r.grants.on("customers").is_empty() || !r.grants.on("org_groups").is_empty())
+    }
 }
 
 /// A preset by key.

@@ -158,6 +158,39 @@ impl Tx {
     }
 }
 
+/// Reads that work the same on a pooled connection and inside a
+/// transaction, so that a store function serves both without a copy.
+pub trait Reader: Send {
+    /// Runs a query and decodes every row.
+    fn read_all<T: Row, S: SqlxBinder + Sync>(&mut self, stmt: &S) -> impl Future<Output = Result<Vec<T>>> + Send;
+    /// Runs a query and decodes its first row, if any.
+    fn read_optional<T: Row, S: SqlxBinder + Sync>(
+        &mut self,
+        stmt: &S,
+    ) -> impl Future<Output = Result<Option<T>>> + Send;
+}
+
+macro_rules! reader_impl {
+    ($t:ty) => {
+        impl Reader for $t {
+            fn read_all<T: Row, S: SqlxBinder + Sync>(
+                &mut self,
+                stmt: &S,
+            ) -> impl Future<Output = Result<Vec<T>>> + Send {
+                self.fetch_all(stmt)
+            }
+            fn read_optional<T: Row, S: SqlxBinder + Sync>(
+                &mut self,
+                stmt: &S,
+            ) -> impl Future<Output = Result<Option<T>>> + Send {
+                self.fetch_optional(stmt)
+            }
+        }
+    };
+}
+reader_impl!(Conn);
+reader_impl!(Tx);
+
 /// Options for opening a database.
 #[derive(Debug, Clone)]
 pub struct ConnectOptions {
@@ -182,7 +215,11 @@ impl Db {
     /// [`Db::connect`] with explicit options.
     pub async fn connect_with(url: &str, opts: &ConnectOptions) -> Result<Self> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let options = PgConnectOptions::from_str(url)?;
+            // Every statement is planned for its own values: a generic plan,
+            // made once for all values of a prepared statement, cannot know
+            // how rare a searched text or a role is, and walked a million-row
+            // index for a search that a trigram index answers at once.
+            let options = PgConnectOptions::from_str(url)?.options([("plan_cache_mode", "force_custom_plan")]);
             let pool = PgPoolOptions::new()
                 .max_connections(opts.max_connections)
                 .acquire_timeout(Duration::from_secs(10))

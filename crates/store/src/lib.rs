@@ -10,12 +10,13 @@ pub mod audit;
 mod db;
 pub mod members;
 pub mod orgs;
+pub mod roles;
 pub mod schema;
 pub mod sessions;
 pub mod users;
 pub mod verify;
 
-pub use db::{Backend, Conn, ConnectOptions, Db, Tx};
+pub use db::{Backend, Conn, ConnectOptions, Db, Reader, Tx};
 
 /// A storage failure. Its message is for logs, never for clients.
 #[derive(Debug, thiserror::Error)]

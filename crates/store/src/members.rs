@@ -74,14 +74,25 @@ impl TryFrom<MemberRow> for Member {
 }
 
 fn member_select() -> SelectStatement {
-    member_select_from(false)
+    member_select_from(Source::Members)
 }
 
-/// The directory's columns, read from `members` or, when `from_trigrams`,
-/// from the FTS5 trigram index's matches joined to `members` by rowid (SQLite
-/// only; `CROSS JOIN` keeps the index as the outer loop, so that its matches
-/// stream in and a `LIMIT` stops reading them).
-fn member_select_from(from_trigrams: bool) -> SelectStatement {
+/// Which rows a query reads first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// The members table, through whichever index fits the sort and filter.
+    Members,
+    /// SQLite: the FTS5 trigram index's matches (few matches).
+    Trigrams,
+    /// SQLite: the holders of a role (few holders), then their rows.
+    RoleHolders,
+}
+
+/// The directory's columns, read from `members`, or first from the FTS5
+/// trigram index's matches joined to `members` by rowid, or first from a
+/// role's holders (SQLite only; `CROSS JOIN` keeps the first table as the
+/// outer loop, so that its rows stream in and a `LIMIT` stops reading them).
+fn member_select_from(source: Source) -> SelectStatement {
     let mut q = Query::select();
     q.column(("members", "user_id"))
         .column(("members", "email"))
@@ -90,19 +101,28 @@ fn member_select_from(from_trigrams: bool) -> SelectStatement {
         .column(("users", "email_confirmed"))
         .column(("members", "created_at"))
         .column(("members", "last_active_at"));
-    from_members(&mut q, from_trigrams);
+    from_members(&mut q, source);
     q.inner_join("users", Expr::col(("users", "id")).equals(("members", "user_id")));
     q
 }
 
-fn from_members(q: &mut SelectStatement, from_trigrams: bool) {
-    if from_trigrams {
-        // A CROSS JOIN takes no ON in sea-query: the join condition is a WHERE term.
-        q.from("members_fts")
-            .cross_join("members")
-            .and_where(Expr::col(("members", "rowid")).equals(("members_fts", "rowid")));
-    } else {
-        q.from("members");
+fn from_members(q: &mut SelectStatement, source: Source) {
+    // A CROSS JOIN takes no ON in sea-query: the join condition is a WHERE term.
+    match source {
+        Source::Trigrams => {
+            q.from("members_fts")
+                .cross_join("members")
+                .and_where(Expr::col(("members", "rowid")).equals(("members_fts", "rowid")));
+        }
+        Source::RoleHolders => {
+            q.from("member_roles")
+                .cross_join("members")
+                .and_where(Expr::col(("members", "org_id")).equals(("member_roles", "org_id")))
+                .and_where(Expr::col(("members", "user_id")).equals(("member_roles", "user_id")));
+        }
+        Source::Members => {
+            q.from("members");
+        }
     }
 }
 
@@ -314,6 +334,24 @@ pub async fn find_member(conn: &mut Conn, org: OrgId, user: UserId) -> Result<Op
     conn.fetch_optional::<MemberRow, _>(&q).await?.map(Member::try_from).transpose()
 }
 
+/// A member's status, or `None` for a user who is not a member.
+pub async fn member_status(r: &mut impl crate::Reader, org: OrgId, user: UserId) -> Result<Option<MemberStatus>> {
+    #[derive(sqlx::FromRow)]
+    struct S {
+        status: String,
+    }
+    let q = Query::select()
+        .column("status")
+        .from("members")
+        .and_where(Expr::col("org_id").eq(org.0))
+        .and_where(Expr::col("user_id").eq(user.0))
+        .to_owned();
+    r.read_optional::<S, _>(&q)
+        .await?
+        .map(|s| s.status.parse().map_err(|_| StoreError::Corrupt(format!("member status {}", s.status))))
+        .transpose()
+}
+
 /// One member of an organization, read inside a transaction.
 pub async fn find_member_tx(tx: &mut Tx, org: OrgId, user: UserId) -> Result<Option<Member>> {
     let q = member_select()
@@ -400,40 +438,25 @@ pub async fn touch_user_memberships(tx: &mut Tx, user: UserId, now: Timestamp) -
 pub async fn memberships_of_user(conn: &mut Conn, user: UserId) -> Result<Vec<(OrgRecord, MemberStatus)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
-        id: Uuid,
-        slug: String,
-        name: String,
-        owner_id: Option<Uuid>,
-        created_at: i64,
+        #[sqlx(flatten)]
+        org: crate::orgs::OrgRow,
         status: String,
     }
-    let q = Query::select()
-        .column(("organizations", "id"))
-        .column(("organizations", "slug"))
-        .column(("organizations", "name"))
-        .column(("organizations", "owner_id"))
-        .column(("organizations", "created_at"))
-        .column(("members", "status"))
+    let mut q = Query::select();
+    for c in crate::orgs::COLUMNS {
+        q.column(("organizations", c));
+    }
+    q.column(("members", "status"))
         .from("members")
         .inner_join("organizations", Expr::col(("organizations", "id")).equals(("members", "org_id")))
         .and_where(Expr::col(("members", "user_id")).eq(user.0))
-        .order_by(("organizations", "name"), Order::Asc)
-        .to_owned();
+        .order_by(("organizations", "name"), Order::Asc);
     conn.fetch_all::<Row, _>(&q)
         .await?
         .into_iter()
         .map(|r| {
             let status = r.status.parse().map_err(|_| StoreError::Corrupt(format!("member status {}", r.status)))?;
-            Ok((
-                OrgRecord {
-                    id: OrgId(r.id),
-                    slug: r.slug,
-                    name: r.name,
-                    owner_id: r.owner_id.map(UserId),
-                    created_at: Timestamp(r.created_at),
-                },
-                status,
-            ))
+            Ok((r.org.into(), status))
         })
         .collect()
 }
@@ -559,6 +582,7 @@ fn search_condition(backend: Backend, q: &str, path: SearchPath) -> Expr {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn apply_filter(
     q: &mut SelectStatement,
     backend: Backend,
@@ -566,6 +590,7 @@ fn apply_filter(
     filter: &MemberFilter,
     with_status: bool,
     path: SearchPath,
+    source: Source,
 ) {
     q.and_where(Expr::col(("members", "org_id")).eq(org.0));
     if with_status && filter.has_status() {
@@ -574,6 +599,59 @@ fn apply_filter(
     if !filter.q.is_empty() {
         q.and_where(search_condition(backend, &filter.q, path));
     }
+    if let Some(role) = filter.role {
+        if source == Source::RoleHolders {
+            q.and_where(Expr::col(("member_roles", "org_id")).eq(org.0))
+                .and_where(Expr::col(("member_roles", "role_id")).eq(role.0));
+        } else {
+            q.and_where(
+                Expr::exists(
+                    Query::select()
+                        .expr(Expr::cust("1"))
+                        .from_as("member_roles", Alias::new("held"))
+                        .and_where(Expr::col(("held", "org_id")).equals(("members", "org_id")))
+                        .and_where(Expr::col(("held", "user_id")).equals(("members", "user_id")))
+                        .and_where(Expr::col(("held", "role_id")).eq(role.0))
+                        .to_owned(),
+                ),
+            );
+        }
+    }
+}
+
+/// On SQLite, a role held by fewer members than this is read from its
+/// holders first (and their rows sorted); a commoner one is tested on each
+/// row while walking the sort order's index, which fills a page quickly.
+const ROLE_READ_MAX: i64 = 5_000;
+
+/// Whether a filter's role is rare enough, on SQLite, to read its holders first.
+async fn reads_role_holders(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -> Result<bool> {
+    let Some(role) = filter.role else { return Ok(false) };
+    if conn.backend() != Backend::Sqlite {
+        return Ok(false);
+    }
+    #[derive(sqlx::FromRow)]
+    struct N {
+        member_count: i64,
+    }
+    let q = Query::select()
+        .column("member_count")
+        .from("roles")
+        .and_where(Expr::col("org_id").eq(org.0))
+        .and_where(Expr::col("id").eq(role.0))
+        .to_owned();
+    Ok(conn.fetch_optional::<N, _>(&q).await?.is_some_and(|n| n.member_count < ROLE_READ_MAX))
+}
+
+/// The source of a list query and how it applies the search.
+async fn plan(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -> Result<(Source, SearchPath)> {
+    if reads_role_holders(conn, org, filter).await? {
+        return Ok((Source::RoleHolders, SearchPath::RowTest));
+    }
+    let path = search_path(conn, &filter.q).await?;
+    let source =
+        if reads_trigrams(conn.backend(), &filter.q, path) { Source::Trigrams } else { Source::Members };
+    Ok((source, path))
 }
 
 /// Chooses how a page reads a search's rows. PostgreSQL's planner estimates
@@ -613,9 +691,9 @@ fn sort_value_expr(v: &SortValue) -> Expr {
 pub async fn list_members(conn: &mut Conn, org: OrgId, spec: &ListSpec) -> Result<MemberPage> {
     let backend = conn.backend();
     let col = sort_column(spec.sort);
-    let path = search_path(conn, &spec.filter.q).await?;
-    let mut q = member_select_from(reads_trigrams(backend, &spec.filter.q, path));
-    apply_filter(&mut q, backend, org, &spec.filter, true, path);
+    let (source, path) = plan(conn, org, &spec.filter).await?;
+    let mut q = member_select_from(source);
+    apply_filter(&mut q, backend, org, &spec.filter, true, path, source);
     let backward = matches!(&spec.start, PageStart::Cursor(c) if c.backward);
     // Reading backward walks the index the other way and flips the rows after.
     let ascending = (spec.order == SortOrder::Asc) != backward;
@@ -654,7 +732,8 @@ pub async fn count_members(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -
         status: String,
         n: i64,
     }
-    let q = if filter.q.is_empty() {
+    let capped = !filter.q.is_empty() || filter.role.is_some();
+    let q = if !capped {
         Query::select()
             .column("status")
             .expr_as(Expr::col("count"), Alias::new("n"))
@@ -662,13 +741,24 @@ pub async fn count_members(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -
             .and_where(Expr::col("org_id").eq(org.0))
             .to_owned()
     } else {
-        // Read the matches from the trigram index (on SQLite, streamed, so
-        // that the cap stops the reading), never by walking the organization.
+        // Read the matches from the trigram index or the role's holders (on
+        // SQLite, streamed, so that the cap stops the reading), never by
+        // walking the whole organization.
         let backend = conn.backend();
         let mut inner = Query::select();
         inner.column(("members", "status"));
-        from_members(&mut inner, reads_trigrams(backend, &filter.q, SearchPath::Trigrams));
-        apply_filter(&mut inner, backend, org, filter, false, SearchPath::Trigrams);
+        let source = if backend != Backend::Sqlite {
+            Source::Members
+        } else if filter.role.is_some() && (filter.q.is_empty() || reads_role_holders(conn, org, filter).await?) {
+            Source::RoleHolders
+        } else if reads_trigrams(backend, &filter.q, SearchPath::Trigrams) {
+            Source::Trigrams
+        } else {
+            Source::Members
+        };
+        let path = if source == Source::Trigrams { SearchPath::Trigrams } else { SearchPath::RowTest };
+        from_members(&mut inner, source);
+        apply_filter(&mut inner, backend, org, filter, false, path, source);
         inner.limit(SEARCH_COUNT_CAP + 1);
         Query::select()
             .column("status")
@@ -684,7 +774,7 @@ pub async fn count_members(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -
         counts.add(status, r.n.clamp(0, i64::MAX) as u64);
     }
     let total: u64 = MemberStatus::ALL.iter().map(|s| counts.get(*s)).sum();
-    Ok((counts, !filter.q.is_empty() && total > SEARCH_COUNT_CAP))
+    Ok((counts, capped && total > SEARCH_COUNT_CAP))
 }
 
 /// The ids of the next `limit` members (by id, after `after`) that match a
@@ -708,8 +798,8 @@ pub async fn select_member_ids(
     if statuses.is_empty() {
         return Ok(Vec::new());
     }
-    let narrowed = MemberFilter { q: filter.q.clone(), statuses };
-    apply_filter(&mut q, tx.backend(), org, &narrowed, true, SearchPath::TrigramSet);
+    let narrowed = MemberFilter { q: filter.q.clone(), statuses, role: filter.role };
+    apply_filter(&mut q, tx.backend(), org, &narrowed, true, SearchPath::TrigramSet, Source::Members);
     if let Some(a) = after {
         q.and_where(Expr::col(("members", "user_id")).gt(a.0));
     }
@@ -736,7 +826,7 @@ pub async fn count_for_change(
     if statuses.is_empty() {
         return Ok(0);
     }
-    if filter.q.is_empty() {
+    if filter.q.is_empty() && filter.role.is_none() {
         let (counts, _) = count_members(conn, org, filter).await?;
         return Ok(statuses.iter().map(|s| counts.get(*s)).sum());
     }
@@ -750,9 +840,10 @@ pub async fn count_for_change(
         &mut q,
         conn.backend(),
         org,
-        &MemberFilter { q: filter.q.clone(), statuses },
+        &MemberFilter { q: filter.q.clone(), statuses, role: filter.role },
         true,
         SearchPath::TrigramSet,
+        Source::Members,
     );
     Ok(conn.fetch_one::<N, _>(&q).await?.n.clamp(0, i64::MAX) as u64)
 }

@@ -19,15 +19,28 @@ pub struct OrgRecord {
     pub owner_id: Option<UserId>,
     /// When it was created.
     pub created_at: Timestamp,
+    /// The role preset it was created from.
+    pub preset: String,
+    /// Whether it is a partner (broker or reseller) managing customer organizations.
+    pub partner: bool,
+    /// Whether its owner may hand ownership to another member.
+    pub owner_transfer: bool,
+    /// Increases with every change to its roles, grants or role assignments.
+    pub authz_version: i64,
 }
 
+/// An organization's row (also read joined to other tables).
 #[derive(sqlx::FromRow)]
-struct OrgRow {
+pub(crate) struct OrgRow {
     id: Uuid,
     slug: String,
     name: String,
     owner_id: Option<Uuid>,
     created_at: i64,
+    preset: String,
+    partner: bool,
+    owner_transfer: bool,
+    authz_version: i64,
 }
 
 impl From<OrgRow> for OrgRecord {
@@ -38,11 +51,16 @@ impl From<OrgRow> for OrgRecord {
             name: r.name,
             owner_id: r.owner_id.map(UserId),
             created_at: Timestamp(r.created_at),
+            preset: r.preset,
+            partner: r.partner,
+            owner_transfer: r.owner_transfer,
+            authz_version: r.authz_version,
         }
     }
 }
 
-const COLUMNS: [&str; 5] = ["id", "slug", "name", "owner_id", "created_at"];
+pub(crate) const COLUMNS: [&str; 9] =
+    ["id", "slug", "name", "owner_id", "created_at", "preset", "partner", "owner_transfer", "authz_version"];
 
 /// Inserts an organization and its zeroed member counters.
 pub async fn insert_org(tx: &mut Tx, org: &OrgRecord) -> Result<()> {
@@ -52,6 +70,10 @@ pub async fn insert_org(tx: &mut Tx, org: &OrgRecord) -> Result<()> {
         org.name.clone().into(),
         org.owner_id.map(|u| u.0).into(),
         org.created_at.0.into(),
+        org.preset.clone().into(),
+        org.partner.into(),
+        org.owner_transfer.into(),
+        org.authz_version.into(),
     ]))
     .await?;
     let mut counters = Query::insert();
@@ -92,5 +114,45 @@ pub async fn lock_org(tx: &mut Tx, org_id: OrgId) -> Result<Option<OrgRecord>> {
 /// Every organization, by name (for the CLI and the demo).
 pub async fn list_orgs(conn: &mut Conn) -> Result<Vec<OrgRecord>> {
     let q = Query::select().columns(COLUMNS).from("organizations").order_by("name", sea_query::Order::Asc).to_owned();
+    Ok(conn.fetch_all::<OrgRow, _>(&q).await?.into_iter().map(Into::into).collect())
+}
+
+/// Records that an organization's roles, grants or role assignments changed,
+/// so that every server instance reloads what it cached about them.
+pub async fn bump_authz_version(tx: &mut Tx, org: OrgId) -> Result<()> {
+    tx.execute(
+        Query::update()
+            .table("organizations")
+            .value("authz_version", Expr::col("authz_version").add(1))
+            .and_where(Expr::col("id").eq(org.0)),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Hands an organization to another owner.
+pub async fn set_owner(tx: &mut Tx, org: OrgId, owner: UserId) -> Result<()> {
+    tx.execute(Query::update().table("organizations").value("owner_id", owner.0).and_where(Expr::col("id").eq(org.0)))
+        .await?;
+    Ok(())
+}
+
+/// Records the preset an organization's roles came from.
+pub async fn set_preset(tx: &mut Tx, org: OrgId, preset: &str, partner: bool, owner_transfer: bool) -> Result<()> {
+    tx.execute(
+        Query::update()
+            .table("organizations")
+            .value("preset", preset)
+            .value("partner", partner)
+            .value("owner_transfer", owner_transfer)
+            .and_where(Expr::col("id").eq(org.0)),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Organizations created before roles existed (no preset yet).
+pub async fn orgs_without_preset(conn: &mut Conn) -> Result<Vec<OrgRecord>> {
+    let q = Query::select().columns(COLUMNS).from("organizations").and_where(Expr::col("preset").eq("")).to_owned();
     Ok(conn.fetch_all::<OrgRow, _>(&q).await?.into_iter().map(Into::into).collect())
 }

@@ -156,8 +156,18 @@ impl TestApp {
         }
     }
 
-    /// Creates an organization whose owner can sign in with [`PASSWORD`].
+    /// Creates an organization (default role preset) whose owner can sign in with [`PASSWORD`].
     pub async fn create_org(&self, slug: &str, owner_email: &str) -> roster_store::orgs::OrgRecord {
+        self.create_org_with_preset(slug, owner_email, roster_domain::permissions::DEFAULT_PRESET).await
+    }
+
+    /// Creates an organization from a role preset.
+    pub async fn create_org_with_preset(
+        &self,
+        slug: &str,
+        owner_email: &str,
+        preset: &str,
+    ) -> roster_store::orgs::OrgRecord {
         roster_app::orgs::create_org(
             &self.app,
             &roster_app::Actor::Cli,
@@ -167,6 +177,7 @@ impl TestApp {
                 owner_email: owner_email.into(),
                 owner_name: Some(format!("Owner of {slug}")),
                 owner_password: Some(PASSWORD.into()),
+                preset: Some(preset.into()),
             },
         )
         .await
@@ -189,6 +200,27 @@ impl TestApp {
         roster_app::demo::add_member(&self.app, org, email, name, roster_domain::MemberStatus::Active, Some(PASSWORD))
             .await
             .expect("add member")
+    }
+
+    /// Sets a member's roles (by key) as the operator would.
+    pub async fn set_roles(&self, org: &roster_store::orgs::OrgRecord, user: roster_domain::UserId, roles: &[&str]) {
+        let access = roster_app::access::open_org_as_cli(&self.app, &org.slug).await.expect("open org");
+        let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+        roster_app::roles::set_member_roles(&self.app, &access, user, &roles, &Default::default())
+            .await
+            .expect("set roles");
+    }
+
+    /// Adds an active member holding these roles (by key); answers their user id.
+    pub async fn add_member_with_roles(
+        &self,
+        org: &roster_store::orgs::OrgRecord,
+        email: &str,
+        roles: &[&str],
+    ) -> roster_domain::UserId {
+        let id = self.add_member(org, email, email.split('@').next().unwrap_or("member")).await;
+        self.set_roles(org, id, roles).await;
+        id
     }
 
     /// Moves the app's clock forward.

@@ -94,6 +94,9 @@ pub fn problem_for(e: &AppError) -> Problem {
             format!("No such {what}, or you cannot see it."),
         ),
         AppError::Forbidden(why) => Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", why.clone()),
+        AppError::Escalation(why) => {
+            Problem::new(StatusCode::FORBIDDEN, "escalation", "Beyond your own permissions", why.clone())
+        }
         AppError::Conflict { kind, detail } => {
             Problem::new(StatusCode::CONFLICT, kind.slug(), conflict_title(*kind), detail.clone())
         }
@@ -140,6 +143,12 @@ fn conflict_title(kind: ConflictKind) -> &'static str {
         ConflictKind::StatusTransition => "Status does not allow this",
         ConflictKind::EmailTaken => "Email taken",
         ConflictKind::SlugTaken => "Slug taken",
+        ConflictKind::RoleNameTaken => "Role name taken",
+        ConflictKind::RoleLocked => "The owner's role is locked",
+        ConflictKind::BuiltinRole => "Built-in role",
+        ConflictKind::RoleInUse => "Role in use",
+        ConflictKind::TransferDisabled => "Ownership transfer is off",
+        ConflictKind::SelfChange => "Not on yourself",
     }
 }
 

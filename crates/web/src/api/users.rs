@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use roster_app::access::{OrgAccess, open_org};
-use roster_app::members::{ListRequest, MemberList};
-use roster_domain::members::{Member, PER_PAGE_DEFAULT, StatusChange, StatusCounts};
+use roster_app::members::{ListRequest, MemberList, MemberView};
+use roster_domain::members::{PER_PAGE_DEFAULT, StatusChange, StatusCounts};
 use roster_domain::{MemberFilter, MemberSort, MemberStatus, SortOrder, UserId, ValidationError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -28,8 +28,8 @@ pub struct UserItem {
     pub status: MemberStatus,
     /// Whether the email address is confirmed.
     pub confirmed: bool,
-    /// Role names (empty until roles exist).
-    pub roles: Vec<String>,
+    /// The roles the member holds.
+    pub roles: Vec<RoleBadge>,
     /// Product licenses (empty until licenses exist).
     pub products: Vec<String>,
     /// When the membership was created (RFC 3339).
@@ -38,15 +38,27 @@ pub struct UserItem {
     pub last_active_at: Option<String>,
 }
 
-impl From<Member> for UserItem {
-    fn from(m: Member) -> Self {
+/// A role as a member's badge shows it.
+#[derive(Serialize, ToSchema)]
+pub struct RoleBadge {
+    /// The role's id.
+    pub id: Uuid,
+    /// Its stable key.
+    pub key: String,
+    /// Its display name.
+    pub name: String,
+}
+
+impl From<MemberView> for UserItem {
+    fn from(v: MemberView) -> Self {
+        let m = v.member;
         Self {
             id: m.user_id.0,
             email: m.email,
             name: m.name,
             status: m.status,
             confirmed: m.confirmed,
-            roles: vec![],
+            roles: v.roles.into_iter().map(|r| RoleBadge { id: r.id.0, key: r.key, name: r.name }).collect(),
             products: vec![],
             created_at: rfc3339(m.created_at),
             last_active_at: m.last_active_at.map(rfc3339),

@@ -6,9 +6,9 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use roster_app::access::{OrgAccess, Permission, open_org};
-use roster_app::members::ListRequest;
+use roster_app::members::{ListRequest, MemberView};
 use roster_app::{AppError, RequestMeta};
-use roster_domain::members::{Member, PER_PAGE_DEFAULT, StatusChange};
+use roster_domain::members::{PER_PAGE_DEFAULT, StatusChange};
 use roster_domain::{MemberFilter, MemberSort, MemberStatus, SortOrder, UserId};
 use serde::Deserialize;
 
@@ -65,6 +65,8 @@ pub struct Row {
     is_owner: bool,
     is_me: bool,
     actions: Vec<(&'static str, &'static str)>,
+    /// (role id, role name) badges.
+    roles: Vec<(String, String)>,
 }
 
 pub struct Badge {
@@ -136,7 +138,8 @@ fn parse_page_query(raw: Option<&str>) -> Result<ListRequest, roster_domain::Val
     parse_list_query(Some(&serde_urlencoded::to_string(&out).unwrap_or_default()), Strictness::Lenient)
 }
 
-fn row(m: Member, access: &OrgAccess, me: UserId, now: roster_domain::Timestamp) -> Row {
+fn row(v: MemberView, access: &OrgAccess, me: UserId, now: roster_domain::Timestamp) -> Row {
+    let m = v.member;
     let is_owner = access.org.owner_id == Some(m.user_id);
     let mut actions = Vec::new();
     for c in [StatusChange::Enable, StatusChange::Disable, StatusChange::Restore, StatusChange::Archive] {
@@ -165,6 +168,7 @@ fn row(m: Member, access: &OrgAccess, me: UserId, now: roster_domain::Timestamp)
         is_owner,
         is_me: m.user_id == me,
         actions,
+        roles: v.roles.into_iter().map(|r| (r.id.to_string(), r.name)).collect(),
     }
 }
 
@@ -250,7 +254,7 @@ pub async fn users_page(
         per_page_options: vec![10, 25, 50, 100, 200],
         badges,
         total_label: format!("{}{plus}", format::count(list.total)),
-        can_update: access.can(Permission::MembersUpdate),
+        can_update: access.can(Permission::MEMBERS_UPDATE),
         enable_all_href: bulk("enable"),
         disable_all_href: bulk("disable"),
         sort_links: SortLinks {
@@ -306,7 +310,7 @@ pub async fn status_submit(
         return error_page(&AppError::NotFound("page"));
     };
     match roster_app::members::change_status(&state.app, &access, uid, change, &meta).await {
-        Ok(m) => redirect_with_flash(&back, "ok", &format!("{} is now {}.", m.email, m.status)),
+        Ok(m) => redirect_with_flash(&back, "ok", &format!("{} is now {}.", m.member.email, m.member.status)),
         Err(e @ (AppError::Conflict { .. } | AppError::Forbidden(_))) => {
             redirect_with_flash(&back, "error", &crate::error::problem_for(&e).detail)
         }
@@ -337,8 +341,8 @@ async fn edit_view(
     (name, name_error): (Option<String>, Option<String>),
     return_to: String,
 ) -> Result<EditPage, AppError> {
-    access.require(Permission::MembersUpdate)?;
-    let m = roster_app::members::get_member(&state.app, access, uid).await?;
+    access.require(Permission::MEMBERS_UPDATE)?;
+    let m = roster_app::members::get_member(&state.app, access, uid).await?.member;
     Ok(EditPage {
         frame: Frame::new(state, user, access, "users", headers).await?,
         id: m.user_id.to_string(),
@@ -410,7 +414,7 @@ pub async fn edit_submit(
         Err(e) => return error_page(&e),
     };
     match roster_app::members::rename_member(&state.app, &access, uid, &f.name, &meta).await {
-        Ok(m) => redirect_with_flash(&back, "ok", &format!("Saved {}.", m.email)),
+        Ok(m) => redirect_with_flash(&back, "ok", &format!("Saved {}.", m.member.email)),
         Err(AppError::Validation(v)) => {
             let msg = v.errors.first().map(|e| e.message.clone());
             match edit_view(&state, &user, &access, &headers, uid, (Some(f.name), msg), back).await {

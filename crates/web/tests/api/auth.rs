@@ -170,6 +170,7 @@ async fn owner_sets_a_password_through_the_one_time_link() {
             owner_email: "owner@linked.test".into(),
             owner_name: None,
             owner_password: None,
+            preset: None,
         },
     )
     .await

@@ -1,0 +1,97 @@
+//! The host application's question: may this member do that here?
+//!
+//! A check reads the member's status (one indexed lookup) and then evaluates
+//! grants from the policy cache: a lookup, not a query over roles.
+
+use std::sync::Arc;
+
+use roster_domain::permissions::Action;
+use roster_domain::roles::{Decision, Effective};
+use roster_domain::{Email, MemberStatus, UserId, ValidationError};
+use roster_store::{members, users};
+
+use crate::access::{OrgAccess, Permission};
+use crate::error::Result;
+use crate::{App, AppError};
+
+/// One question.
+#[derive(Debug, Clone)]
+pub struct CheckRequest {
+    /// The member: a user id or an email.
+    pub user: String,
+    /// The resource key.
+    pub resource: String,
+    /// The action name.
+    pub action: String,
+}
+
+/// The most checks one batch may ask.
+pub const BATCH_MAX: usize = 1000;
+
+async fn resolve_user(app: &App, user: &str, field: &str) -> Result<UserId> {
+    if let Ok(id) = user.parse::<UserId>() {
+        return Ok(id);
+    }
+    let email = Email::parse(user)
+        .map_err(|_| ValidationError::field(field, "is neither a user id nor an email address"))?;
+    let found = users::find_user_by_email(&mut app.db.conn().await?, &email).await?;
+    found.map(|u| u.id).ok_or(AppError::NotFound("member"))
+}
+
+async fn member_grants(app: &App, access: &OrgAccess, user: UserId) -> Result<Option<Arc<Effective>>> {
+    let status = members::member_status(&mut app.db.conn().await?, access.org.id, user).await?;
+    match status {
+        None => Err(AppError::NotFound("member")),
+        // Only an active member may do anything; others hold their roles but use none.
+        Some(s) if s != MemberStatus::Active => Ok(None),
+        Some(_) => Ok(Some(app.policies.effective(app, &access.org, user).await?)),
+    }
+}
+
+/// Answers a batch of checks in order. Asking about yourself needs no
+/// permission; asking about others needs `members:read`.
+pub async fn check_many(app: &App, access: &OrgAccess, checks: &[CheckRequest]) -> Result<Vec<Decision>> {
+    if checks.len() > BATCH_MAX {
+        return Err(ValidationError::field("checks", format!("at most {BATCH_MAX} checks per request")).into());
+    }
+    let mut errors = ValidationError { errors: vec![] };
+    let mut parsed = Vec::with_capacity(checks.len());
+    for (i, c) in checks.iter().enumerate() {
+        let prefix = if checks.len() == 1 { String::new() } else { format!("checks[{i}].") };
+        if !access.policy.knows(&c.resource) {
+            errors.merge(ValidationError::field(
+                format!("{prefix}resource"),
+                format!("'{}' is not a permission of this organization", c.resource),
+            ));
+        }
+        match c.action.parse::<Action>() {
+            Ok(a) => parsed.push(a),
+            Err(e) => errors.merge(ValidationError::field(format!("{prefix}action"), e.errors[0].message.clone())),
+        }
+    }
+    if !errors.errors.is_empty() {
+        return Err(errors.into());
+    }
+    let mut out = Vec::with_capacity(checks.len());
+    let mut last: Option<(String, Option<Arc<Effective>>)> = None;
+    for (i, (c, action)) in checks.iter().zip(parsed).enumerate() {
+        let grants = match &last {
+            Some((u, g)) if *u == c.user => g.clone(),
+            _ => {
+                let field = if checks.len() == 1 { "user".to_string() } else { format!("checks[{i}].user") };
+                let user = resolve_user(app, c.user.trim(), &field).await?;
+                if access.actor.user_id() != Some(user) {
+                    access.require(Permission::MEMBERS_READ)?;
+                }
+                let g = member_grants(app, access, user).await?;
+                last = Some((c.user.clone(), g.clone()));
+                g
+            }
+        };
+        out.push(match grants {
+            Some(g) => g.check(&c.resource, action),
+            None => Decision { allowed: false, via: vec![] },
+        });
+    }
+    Ok(out)
+}

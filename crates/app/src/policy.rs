@@ -1,0 +1,207 @@
+//! What every member of an organization may do, loaded once and kept in
+//! memory until the organization's `authz_version` moves.
+//!
+//! Each request reads the organization's row anyway (to find it by slug), and
+//! every change to roles, grants or role assignments increases the version in
+//! its own transaction. So a cached answer is used only while it is provably
+//! current, on every server instance (DESIGN.md invariant 6), and a check for
+//! the host application is a lookup, not a query.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use roster_domain::permissions::{AppResource, Grants, ROSTER_RESOURCES};
+use roster_domain::roles::{Effective, HeldRole};
+use roster_domain::{OrgId, RoleId, UserId};
+use roster_store::orgs::OrgRecord;
+use roster_store::roles::{self, RoleRecord};
+use roster_store::{Reader, Tx};
+
+use crate::App;
+use crate::error::Result;
+
+/// Who enforces a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnforcedBy {
+    /// Roster itself, on its own pages and API.
+    Roster,
+    /// The host application, which asks Roster's check API.
+    Application,
+}
+
+/// A resource grants can name in an organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    /// Its key in grants and checks.
+    pub key: String,
+    /// What people read.
+    pub label: String,
+    /// What it covers.
+    pub description: String,
+    /// Who enforces it.
+    pub enforced_by: EnforcedBy,
+}
+
+/// An organization's roles and resources at one version.
+#[derive(Debug, Clone)]
+pub struct OrgPolicy {
+    /// The `authz_version` this was read at.
+    pub version: i64,
+    /// Every role, in display order, with grants as evaluated (the owner's
+    /// locked role also covers the deployment's resources).
+    pub roles: Vec<RoleRecord>,
+    /// Every resource grants may name, Roster's first.
+    pub resources: Vec<Resource>,
+}
+
+impl EnforcedBy {
+    /// The wire name (`roster`, `application`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Roster => "roster",
+            Self::Application => "application",
+        }
+    }
+}
+
+impl OrgPolicy {
+    /// A role by id.
+    pub fn role(&self, id: RoleId) -> Option<&RoleRecord> {
+        self.roles.iter().find(|r| r.id == id)
+    }
+
+    /// A role by id (as text) or key.
+    pub fn find_role(&self, id_or_key: &str) -> Option<&RoleRecord> {
+        match id_or_key.parse::<RoleId>() {
+            Ok(id) => self.role(id),
+            Err(_) => self.roles.iter().find(|r| r.key == id_or_key),
+        }
+    }
+
+    /// Whether grants may name this resource here.
+    pub fn knows(&self, resource: &str) -> bool {
+        self.resources.iter().any(|r| r.key == resource)
+    }
+
+    /// The locked role (the owner's), if the organization has one.
+    pub fn owner_role(&self) -> Option<&RoleRecord> {
+        self.roles.iter().find(|r| r.locked)
+    }
+
+    /// What a member holding `role_ids` with `own` grants may do.
+    pub fn effective(&self, role_ids: &[RoleId], own: Grants) -> Effective {
+        let held = self
+            .roles
+            .iter()
+            .filter(|r| role_ids.contains(&r.id))
+            .map(|r| HeldRole { name: r.name.clone(), grants: r.grants.clone() })
+            .collect();
+        Effective::new(held, own)
+    }
+
+    /// Everything every resource allows: the operator's command line.
+    pub fn everything(&self) -> Effective {
+        Effective::everything(&self.resources.iter().map(|r| r.key.as_str()).collect::<Vec<_>>())
+    }
+}
+
+/// The in-memory cache of policies and members' effective grants.
+#[derive(Default)]
+pub struct PolicyCache {
+    orgs: Mutex<HashMap<OrgId, Arc<OrgPolicy>>>,
+    members: Mutex<HashMap<(OrgId, UserId), (i64, Arc<Effective>)>>,
+}
+
+/// Past this many cached members the cache starts again: a simple bound on
+/// memory for deployments with many active members.
+const MEMBER_CACHE_MAX: usize = 100_000;
+
+impl std::fmt::Debug for PolicyCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PolicyCache")
+    }
+}
+
+/// Roster's own resources that apply to an organization.
+fn roster_resources(org: &OrgRecord) -> impl Iterator<Item = Resource> + '_ {
+    ROSTER_RESOURCES
+        .iter()
+        .filter(|(key, _, _)| org.partner || !matches!(*key, "customers" | "org_groups"))
+        .map(|(key, label, description)| Resource {
+            key: (*key).into(),
+            label: (*label).into(),
+            description: (*description).into(),
+            enforced_by: EnforcedBy::Roster,
+        })
+}
+
+/// Reads an organization's policy (inside a transaction, or on a connection).
+pub async fn load_policy(r: &mut impl Reader, app: &App, org: &OrgRecord) -> Result<OrgPolicy> {
+    let mut resources: Vec<Resource> = roster_resources(org).collect();
+    let app_resource = |a: AppResource| Resource {
+        key: a.key,
+        label: a.label,
+        description: a.description,
+        enforced_by: EnforcedBy::Application,
+    };
+    for a in roles::list_org_resources(r, org.id).await? {
+        resources.push(app_resource(a));
+    }
+    for a in &app.config.app_resources {
+        if !resources.iter().any(|r| r.key == a.key) {
+            resources.push(app_resource(a.clone()));
+        }
+    }
+    let mut roles = roles::list_roles(r, org.id).await?;
+    for role in roles.iter_mut().filter(|r| r.locked) {
+        for a in &app.config.app_resources {
+            role.grants.grant(&a.key, roster_domain::permissions::Actions::EDIT);
+        }
+    }
+    Ok(OrgPolicy { version: org.authz_version, roles, resources })
+}
+
+/// Reads what one member may do, with a policy read in the same place.
+pub async fn load_effective(r: &mut impl Reader, policy: &OrgPolicy, org: OrgId, user: UserId) -> Result<Effective> {
+    let role_ids = roles::member_role_ids(r, org, user).await?;
+    let own = roles::grants_of_members(r, org, &[user]).await?.remove(&user).unwrap_or_default();
+    Ok(policy.effective(&role_ids, own))
+}
+
+impl PolicyCache {
+    /// The organization's policy at the version of `org` (read this request).
+    pub async fn policy(&self, app: &App, org: &OrgRecord) -> Result<Arc<OrgPolicy>> {
+        if let Some(p) = self.orgs.lock().expect("policy cache").get(&org.id)
+            && p.version == org.authz_version
+        {
+            return Ok(p.clone());
+        }
+        let policy = Arc::new(load_policy(&mut app.db.conn().await?, app, org).await?);
+        self.orgs.lock().expect("policy cache").insert(org.id, policy.clone());
+        Ok(policy)
+    }
+
+    /// What a member may do, at the version of `org` (read this request).
+    pub async fn effective(&self, app: &App, org: &OrgRecord, user: UserId) -> Result<Arc<Effective>> {
+        if let Some((v, e)) = self.members.lock().expect("policy cache").get(&(org.id, user))
+            && *v == org.authz_version
+        {
+            return Ok(e.clone());
+        }
+        let policy = self.policy(app, org).await?;
+        let e = Arc::new(load_effective(&mut app.db.conn().await?, &policy, org.id, user).await?);
+        let mut members = self.members.lock().expect("policy cache");
+        if members.len() >= MEMBER_CACHE_MAX {
+            members.clear();
+        }
+        members.insert((org.id, user), (org.authz_version, e.clone()));
+        Ok(e)
+    }
+}
+
+/// Reads the policy inside a write transaction, after the organization's row
+/// is locked: what a change checks must be what it commits against, so this
+/// bypasses the cache.
+pub async fn policy_in_tx(tx: &mut Tx, app: &App, org: &OrgRecord) -> Result<OrgPolicy> {
+    load_policy(tx, app, org).await
+}
