@@ -9,7 +9,7 @@ use roster_store::{Tx, audit, members, sessions, users};
 
 use crate::access::{OrgAccess, Permission, relock};
 use crate::error::Result;
-use crate::invariants::{administrator_remains, may_change_member, not_self, owner_untouched};
+use crate::invariants::{administrator_remains, may_change_member, not_self};
 use crate::policy::load_effective;
 use crate::{App, AppError, ConflictKind, RequestMeta};
 
@@ -28,6 +28,8 @@ pub struct ListRequest {
     pub per_page: u32,
     /// A keyset cursor from a previous answer.
     pub cursor: Option<String>,
+    /// Only holders of this role (id or key); resolved into the filter.
+    pub role: Option<String>,
 }
 
 /// A role as a member's badge shows it.
@@ -101,11 +103,14 @@ pub struct MemberList {
 /// Lists a page of the organization's members.
 pub async fn list_members(app: &App, access: &OrgAccess, req: &ListRequest) -> Result<MemberList> {
     access.require(Permission::MEMBERS_READ)?;
+    let mut req = req.clone();
+    req.filter.role = resolve_role_filter(access, req.role.as_deref())?.or(req.filter.role);
     if let Some(role) = req.filter.role
         && access.policy.role(role).is_none()
     {
         return Err(ValidationError::field("role", "is not a role of this organization").into());
     }
+    let req = &req;
     let per_page = check_per_page(req.per_page)?;
     let page = req.page.max(1);
     let start = match &req.cursor {
@@ -153,6 +158,18 @@ pub async fn list_members(app: &App, access: &OrgAccess, req: &ListRequest) -> R
         next_cursor,
         prev_cursor,
     })
+}
+
+/// Reads a role filter (a role's id or key) against the organization's roles.
+pub fn resolve_role_filter(access: &OrgAccess, role: Option<&str>) -> Result<Option<roster_domain::RoleId>> {
+    match role.map(str::trim).filter(|r| !r.is_empty()) {
+        None => Ok(None),
+        Some(r) => access
+            .policy
+            .find_role(r)
+            .map(|r| Some(r.id))
+            .ok_or_else(|| ValidationError::field("role", format!("'{r}' is not a role of this organization")).into()),
+    }
 }
 
 /// One member, with their roles.
@@ -256,9 +273,16 @@ pub async fn change_status(
         ));
     };
     if change.removes_access() {
-        let what = change.label().to_lowercase();
-        owner_untouched(org, access, user, &member.email, &what)?;
-        not_self(access, user, &what)?;
+        if org.owner_id == Some(user) {
+            return Err(AppError::conflict(
+                ConflictKind::OwnerProtected,
+                format!(
+                    "{} owns {}; the owner cannot be disabled or archived (hand ownership on first)",
+                    member.email, org.name
+                ),
+            ));
+        }
+        not_self(access, user, &change.label().to_lowercase())?;
     }
     members::set_status(&mut tx, org.id, user, member.status, to).await?;
     if change.removes_access() {

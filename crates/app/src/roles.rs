@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use roster_domain::permissions::{Action, Actions, Grants, Preset, preset};
 use roster_domain::roles::{RoleKey, parse_role_description, parse_role_name};
 use roster_domain::{MemberStatus, OrgId, RoleId, Timestamp, UserId, ValidationError};
-use roster_store::roles::{self as store, RoleRecord};
+pub use roster_store::roles::RoleRecord;
+use roster_store::roles as store;
 use roster_store::{Tx, members, orgs};
 
 use crate::access::{OrgAccess, Permission, relock};

@@ -211,6 +211,18 @@ impl TestApp {
             .expect("set roles");
     }
 
+    /// Creates a custom role as the operator would; answers its key.
+    pub async fn create_role(&self, org: &roster_store::orgs::OrgRecord, name: &str, grants: &[(&str, &[&str])]) -> String {
+        let access = roster_app::access::open_org_as_cli(&self.app, &org.slug).await.expect("open org");
+        let input = roster_app::roles::RoleInput {
+            key: None,
+            name: name.into(),
+            description: String::new(),
+            grants: grants.iter().map(|(r, a)| (r.to_string(), a.iter().map(|a| a.to_string()).collect())).collect(),
+        };
+        roster_app::roles::create_role(&self.app, &access, input, &Default::default()).await.expect("create role").key
+    }
+
     /// Adds an active member holding these roles (by key); answers their user id.
     pub async fn add_member_with_roles(
         &self,

@@ -2,7 +2,10 @@
 //! declared once, with `utoipa::path` on the handler.
 
 pub mod auth;
+pub mod authz;
 pub mod health;
+pub mod orgs;
+pub mod roles;
 pub mod users;
 
 use utoipa::OpenApi;
@@ -24,6 +27,9 @@ use crate::AppState;
     tags(
         (name = "auth", description = "Signing in and out"),
         (name = "users", description = "An organization's members directory"),
+        (name = "roles", description = "Roles, permissions, presets and ownership"),
+        (name = "authz", description = "Checks for the host application"),
+        (name = "orgs", description = "Organizations"),
         (name = "health", description = "Liveness and readiness")
     )
 )]
@@ -44,4 +50,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(users::archive_user))
         .routes(routes!(users::restore_user))
         .routes(routes!(users::bulk_users))
+        .routes(routes!(orgs::create_org))
+        .routes(routes!(roles::list_presets))
+        .routes(routes!(roles::list_permissions))
+        .routes(routes!(roles::list_roles, roles::create_role))
+        .routes(routes!(roles::get_role, roles::update_role, roles::delete_role))
+        .routes(routes!(roles::copy_role))
+        .routes(routes!(roles::get_member_roles, roles::set_member_roles))
+        .routes(routes!(roles::set_member_grants))
+        .routes(routes!(roles::transfer_ownership))
+        .routes(routes!(authz::check))
+        .routes(routes!(authz::check_batch))
 }

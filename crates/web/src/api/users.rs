@@ -121,6 +121,8 @@ pub struct ListUsersParams {
     per_page: Option<u32>,
     /// A next_cursor or prev_cursor from an earlier answer.
     cursor: Option<String>,
+    /// Only holders of this role (its id or key).
+    role: Option<String>,
 }
 
 /// Where an unknown query parameter is an error (API) or ignored (pages).
@@ -163,7 +165,8 @@ pub fn parse_list_query(raw: Option<&str>, strict: Strictness) -> Result<ListReq
                 Err(_) => errors.merge(ValidationError::field("per_page", "must be a whole number between 10 and 200")),
             },
             "cursor" if !v.is_empty() => req.cursor = Some(v),
-            "sort" | "order" | "page" | "per_page" | "cursor" => {}
+            "role" if !v.is_empty() => req.role = Some(v),
+            "sort" | "order" | "page" | "per_page" | "cursor" | "role" => {}
             other if strict == Strictness::Strict => {
                 errors.merge(ValidationError::field(other, "is not a parameter of this list"))
             }
@@ -315,6 +318,9 @@ pub struct BulkFilter {
     /// Statuses to include; empty or absent means all.
     #[serde(default)]
     pub status: Vec<MemberStatus>,
+    /// Only holders of this role (its id or key).
+    #[serde(default)]
+    pub role: Option<String>,
 }
 
 /// A bulk change request.
@@ -336,7 +342,8 @@ pub struct BulkRequest {
 pub struct BulkResult {
     /// Members changed.
     pub changed: u64,
-    /// Matching members left alone because a rule protects them (the owner).
+    /// Matching members left alone because a rule protects them (the owner,
+    /// yourself when disabling, members holding permissions you lack).
     pub skipped: u64,
     /// Whether this was only a count.
     pub dry_run: bool,
@@ -355,7 +362,8 @@ pub async fn bulk_users(
     ApiJson(body): ApiJson<BulkRequest>,
 ) -> ApiResult<Json<BulkResult>> {
     let access = org_for(&state, &user, &org).await?;
-    let filter = MemberFilter::new(&body.filter.q, body.filter.status)?;
+    let role = roster_app::members::resolve_role_filter(&access, body.filter.role.as_deref())?;
+    let filter = MemberFilter::new(&body.filter.q, body.filter.status)?.with_role(role);
     if body.dry_run {
         let p = roster_app::members::preview_bulk(&state.app, &access, body.action, &filter).await?;
         return Ok(Json(BulkResult { changed: p.will_change, skipped: p.will_skip, dry_run: true }));

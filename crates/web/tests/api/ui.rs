@@ -143,7 +143,8 @@ async fn row_actions_edit_and_bulk_work_with_plain_forms() {
 async fn members_without_rights_see_no_actions_and_strangers_see_nothing() {
     let app = spawn_app().await;
     let org = app.create_org("acme", "owner@acme.test").await;
-    app.add_member(&org, "bob@acme.test", "Bob").await;
+    let viewer = app.create_role(&org, "Directory viewer", &[("members", &["read"])]).await;
+    app.add_member_with_roles(&org, "bob@acme.test", &[viewer.as_str()]).await;
     app.create_org("globex", "owner@globex.test").await;
     let (c, _) = sign_in(&app, "bob@acme.test").await;
     let html = c.get(format!("{}/orgs/acme/settings/users", app.base_url)).send().await.unwrap().text().await.unwrap();

@@ -272,7 +272,16 @@ async fn rename_validates_and_keeps_the_mirror() {
 #[tokio::test]
 async fn members_without_admin_rights_read_but_cannot_change() {
     let (app, org, _) = acme(5).await;
-    let bob = app.add_member(&org, "bob@acme.test", "Bob").await;
+    // A plain User (seed 000) cannot even read the directory.
+    let dan = app.add_member(&org, "dan@acme.test", "Dan").await;
+    let d = app.login("dan@acme.test", PASSWORD).await;
+    let (status, body) = d.get("/api/v1/orgs/acme/users").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("members:read"), "{body}");
+    assert_eq!(d.get(&format!("/api/v1/orgs/acme/users/{dan}")).await.0, StatusCode::FORBIDDEN);
+    // A viewer reads but cannot change.
+    let viewer = app.create_role(&org, "Directory viewer", &[("members", &["read"])]).await;
+    let bob = app.add_member_with_roles(&org, "bob@acme.test", &[viewer.as_str()]).await;
     let carol = app.add_member(&org, "carol@acme.test", "Carol").await;
     let b = app.login("bob@acme.test", PASSWORD).await;
     assert_eq!(b.get("/api/v1/orgs/acme/users").await.0, StatusCode::OK);

@@ -1,0 +1,96 @@
+//! `POST /api/v1/orgs/{org}/authz/check`: the host application asks whether
+//! a member may do something.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use roster_app::access::open_org;
+use roster_app::authz::CheckRequest;
+use roster_domain::roles::Decision;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::error::{ApiResult, Problem};
+use crate::extract::{ApiJson, ApiUser};
+
+/// One question.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    /// The member: a user id or an email address.
+    pub user: String,
+    /// A resource key (see `GET …/permissions`).
+    pub resource: String,
+    /// `read`, `create`, `update` or `delete`.
+    pub action: String,
+}
+
+impl From<Check> for CheckRequest {
+    fn from(c: Check) -> Self {
+        Self { user: c.user, resource: c.resource, action: c.action }
+    }
+}
+
+/// The answer.
+#[derive(Serialize, ToSchema)]
+pub struct CheckResult {
+    /// Whether the member may.
+    pub allowed: bool,
+    /// The member's roles that allow it (and "own grants" when their own grants do).
+    pub via: Vec<String>,
+}
+
+impl From<Decision> for CheckResult {
+    fn from(d: Decision) -> Self {
+        Self { allowed: d.allowed, via: d.via }
+    }
+}
+
+/// Answers one check. Asking about yourself needs no permission; about
+/// others, `members:read`. A member who is not active is allowed nothing.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/authz/check", tag = "authz", request_body = Check,
+    params(("org" = String, Path, description = "Organization id or slug")),
+    responses((status = 200, body = CheckResult), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn check(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(org): Path<String>,
+    ApiJson(body): ApiJson<Check>,
+) -> ApiResult<Json<CheckResult>> {
+    let access = open_org(&state.app, &user.principal, &org).await?;
+    let mut out = roster_app::authz::check_many(&state.app, &access, &[body.into()]).await?;
+    Ok(Json(out.remove(0).into()))
+}
+
+/// Several questions.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckBatch {
+    /// Up to 1,000 checks.
+    pub checks: Vec<Check>,
+}
+
+/// The answers, in the order asked.
+#[derive(Serialize, ToSchema)]
+pub struct CheckBatchResult {
+    /// One result per check.
+    pub results: Vec<CheckResult>,
+}
+
+/// Answers up to 1,000 checks in order, under the same rules as one.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/authz/check-batch", tag = "authz", request_body = CheckBatch,
+    params(("org" = String, Path, description = "Organization id or slug")),
+    responses((status = 200, body = CheckBatchResult), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn check_batch(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(org): Path<String>,
+    ApiJson(body): ApiJson<CheckBatch>,
+) -> ApiResult<Json<CheckBatchResult>> {
+    let access = open_org(&state.app, &user.principal, &org).await?;
+    let checks: Vec<CheckRequest> = body.checks.into_iter().map(Into::into).collect();
+    let results = roster_app::authz::check_many(&state.app, &access, &checks).await?;
+    Ok(Json(CheckBatchResult { results: results.into_iter().map(Into::into).collect() }))
+}
