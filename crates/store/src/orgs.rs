@@ -156,3 +156,16 @@ pub async fn orgs_without_preset(conn: &mut Conn) -> Result<Vec<OrgRecord>> {
     let q = Query::select().columns(COLUMNS).from("organizations").and_where(Expr::col("preset").eq("")).to_owned();
     Ok(conn.fetch_all::<OrgRow, _>(&q).await?.into_iter().map(Into::into).collect())
 }
+
+/// Leaves an organization without an owner (one provisioned without a
+/// person behind it; DESIGN.md §2: the owner is optional).
+pub async fn clear_owner(tx: &mut Tx, org: OrgId) -> Result<()> {
+    tx.execute(
+        Query::update()
+            .table("organizations")
+            .value("owner_id", Option::<Uuid>::None)
+            .and_where(Expr::col("id").eq(org.0)),
+    )
+    .await?;
+    Ok(())
+}

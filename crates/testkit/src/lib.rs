@@ -235,6 +235,15 @@ impl TestApp {
         id
     }
 
+    /// Leaves an organization without an owner, as one provisioned without a
+    /// person behind it would be, so that only roles decide who administers it.
+    pub async fn make_ownerless(&self, org: &roster_store::orgs::OrgRecord) {
+        let mut tx = self.app.db.begin().await.expect("begin");
+        roster_store::orgs::clear_owner(&mut tx, org.id).await.expect("clear owner");
+        roster_store::orgs::bump_authz_version(&mut tx, org.id).await.expect("bump");
+        tx.commit().await.expect("commit");
+    }
+
     /// Moves the app's clock forward.
     pub fn advance(&self, ms: i64) {
         self.clock.advance_ms(ms);

@@ -4,5 +4,6 @@
 
 mod auth;
 mod contract;
+mod roles;
 mod ui;
 mod users;
