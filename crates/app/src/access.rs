@@ -73,7 +73,11 @@ impl OrgAccess {
             return Ok(());
         }
         let roles: Vec<&str> = self.effective.roles().iter().map(|r| r.name.as_str()).collect();
-        let held = if roles.is_empty() { "you hold no role here".to_string() } else { format!("your roles: {}", roles.join(", ")) };
+        let held = if roles.is_empty() {
+            "you hold no role here".to_string()
+        } else {
+            format!("your roles: {}", roles.join(", "))
+        };
         Err(AppError::Forbidden(format!(
             "you need the {} permission in {} to do this ({held}); ask an administrator",
             p.name(),
@@ -118,8 +122,7 @@ pub async fn open_org_as_cli(app: &App, id_or_slug: &str) -> Result<OrgAccess> {
 /// checked against must be what it commits against, even when another
 /// administrator changed the actor's roles a moment ago.
 pub async fn relock(tx: &mut roster_store::Tx, app: &App, access: &OrgAccess, p: Permission) -> Result<OrgAccess> {
-    let org =
-        roster_store::orgs::lock_org(tx, access.org.id).await?.ok_or(AppError::NotFound("organization"))?;
+    let org = roster_store::orgs::lock_org(tx, access.org.id).await?.ok_or(AppError::NotFound("organization"))?;
     let policy = crate::policy::load_policy(tx, app, &org).await?;
     let effective = match &access.actor {
         Actor::Cli => policy.everything(),
@@ -131,7 +134,8 @@ pub async fn relock(tx: &mut roster_store::Tx, app: &App, access: &OrgAccess, p:
             crate::policy::load_effective(tx, &policy, org.id, principal.user_id).await?
         }
     };
-    let fresh = OrgAccess { org, actor: access.actor.clone(), effective: Arc::new(effective), policy: Arc::new(policy) };
+    let fresh =
+        OrgAccess { org, actor: access.actor.clone(), effective: Arc::new(effective), policy: Arc::new(policy) };
     fresh.require(p)?;
     Ok(fresh)
 }

@@ -32,8 +32,8 @@ async fn resolve_user(app: &App, user: &str, field: &str) -> Result<UserId> {
     if let Ok(id) = user.parse::<UserId>() {
         return Ok(id);
     }
-    let email = Email::parse(user)
-        .map_err(|_| ValidationError::field(field, "is neither a user id nor an email address"))?;
+    let email =
+        Email::parse(user).map_err(|_| ValidationError::field(field, "is neither a user id nor an email address"))?;
     let found = users::find_user_by_email(&mut app.db.conn().await?, &email).await?;
     found.map(|u| u.id).ok_or(AppError::NotFound("member"))
 }

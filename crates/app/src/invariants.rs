@@ -21,9 +21,9 @@ pub fn within_own_grants(access: &OrgAccess, wanted: &Grants, what: &str) -> Res
     }
     match lacking(wanted, access.effective.grants()) {
         None => Ok(()),
-        Some(missing) => Err(AppError::Escalation(format!(
-            "{what} would grant permissions you do not hold yourself: {missing}"
-        ))),
+        Some(missing) => {
+            Err(AppError::Escalation(format!("{what} would grant permissions you do not hold yourself: {missing}")))
+        }
     }
 }
 
@@ -91,12 +91,15 @@ async fn has_administrator(tx: &mut Tx, org: OrgId, policy: &OrgPolicy) -> Resul
     }
     // No one role is enough: look at members who can change members at all
     // (through a role or their own grants) and evaluate each in full.
-    let member_roles: Vec<_> =
-        policy.roles.iter().filter(|r| r.grants.on("members").covers(Actions::NONE.with(UPDATE))).map(|r| r.id).collect();
+    let member_roles: Vec<_> = policy
+        .roles
+        .iter()
+        .filter(|r| r.grants.on("members").covers(Actions::NONE.with(UPDATE)))
+        .map(|r| r.id)
+        .collect();
     let mut candidates = roles::active_holders_of_any(tx, org, &member_roles, COMBINATION_SCAN).await?;
-    candidates.extend(
-        roles::active_with_own_grant(tx, org, "members", Actions::NONE.with(UPDATE), COMBINATION_SCAN).await?,
-    );
+    candidates
+        .extend(roles::active_with_own_grant(tx, org, "members", Actions::NONE.with(UPDATE), COMBINATION_SCAN).await?);
     candidates.sort();
     candidates.dedup();
     for user in candidates {

@@ -5,15 +5,15 @@
 
 pub mod access;
 pub mod auth;
+pub mod authz;
 pub mod clock;
 pub mod demo;
 pub mod error;
-pub mod members;
 pub mod invariants;
+pub mod members;
 pub mod orgs;
 pub mod policy;
 pub mod roles;
-pub mod authz;
 pub mod throttle;
 pub mod tokens;
 
@@ -70,7 +70,13 @@ pub struct App {
 impl App {
     /// An app over a migrated database, with the system clock.
     pub fn new(db: Db, config: Config) -> Self {
-        Self { db, clock: Arc::new(SystemClock), config: Arc::new(config), login_throttle: Default::default(), policies: Default::default() }
+        Self {
+            db,
+            clock: Arc::new(SystemClock),
+            config: Arc::new(config),
+            login_throttle: Default::default(),
+            policies: Default::default(),
+        }
     }
 
     /// The same app reading time from another clock (tests move time this way).

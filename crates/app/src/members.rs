@@ -164,11 +164,11 @@ pub async fn list_members(app: &App, access: &OrgAccess, req: &ListRequest) -> R
 pub fn resolve_role_filter(access: &OrgAccess, role: Option<&str>) -> Result<Option<roster_domain::RoleId>> {
     match role.map(str::trim).filter(|r| !r.is_empty()) {
         None => Ok(None),
-        Some(r) => access
-            .policy
-            .find_role(r)
-            .map(|r| Some(r.id))
-            .ok_or_else(|| ValidationError::field("role", format!("'{r}' is not a role of this organization")).into()),
+        Some(r) => {
+            access.policy.find_role(r).map(|r| Some(r.id)).ok_or_else(|| {
+                ValidationError::field("role", format!("'{r}' is not a role of this organization")).into()
+            })
+        }
     }
 }
 
@@ -236,7 +236,6 @@ pub async fn rename_member(
     tx.commit().await?;
     Ok(view)
 }
-
 
 fn end_reason(to: MemberStatus) -> &'static str {
     match to {
@@ -348,24 +347,24 @@ pub async fn preview_bulk(
     let mut conn = app.db.conn().await?;
     let n = members::count_for_change(&mut conn, access.org.id, filter, change.applies_to()).await?;
     let mut skip = 0;
-    if change.removes_access()
-        && let Some(owner) = access.org.owner_id
-        && let Some(m) = members::find_member(&mut conn, access.org.id, owner).await?
-        && change.applies_to().contains(&m.status)
-        && filter.admits(m.status)
-        && matches_search(&m, &filter.q)
-    {
-        skip = 1;
-    }
-    if change.removes_access()
-        && let Some(me) = access.actor.user_id()
-        && Some(me) != access.org.owner_id
-        && let Some(m) = members::find_member(&mut conn, access.org.id, me).await?
-        && change.applies_to().contains(&m.status)
-        && filter.admits(m.status)
-        && matches_search(&m, &filter.q)
-    {
-        skip += 1;
+    if change.removes_access() {
+        // The owner and the actor are never disabled by a bulk change.
+        let mut protected: Vec<UserId> = access.org.owner_id.into_iter().collect();
+        protected.extend(access.actor.user_id().filter(|me| Some(*me) != access.org.owner_id));
+        for id in protected {
+            let Some(m) = members::find_member(&mut conn, access.org.id, id).await? else { continue };
+            let holds_role = match filter.role {
+                Some(role) => roster_store::roles::member_role_ids(&mut conn, access.org.id, id).await?.contains(&role),
+                None => true,
+            };
+            if change.applies_to().contains(&m.status)
+                && filter.admits(m.status)
+                && matches_search(&m, &filter.q)
+                && holds_role
+            {
+                skip += 1;
+            }
+        }
     }
     Ok(BulkPreview { will_change: n - skip.min(n), will_skip: skip })
 }
@@ -403,7 +402,8 @@ pub async fn bulk_change(
         let mut events = Vec::with_capacity(batch.len());
         let mut ended = Vec::new();
         for from in change.applies_to() {
-            let ids: Vec<UserId> = batch.iter().filter(|(id, s)| s == from && !protected(id)).map(|(id, _)| *id).collect();
+            let ids: Vec<UserId> =
+                batch.iter().filter(|(id, s)| s == from && !protected(id)).map(|(id, _)| *id).collect();
             let Some(to) = change.apply(*from) else {
                 continue;
             };
@@ -455,8 +455,10 @@ async fn beyond_reach(tx: &mut Tx, access: &OrgAccess, batch: &[(UserId, MemberS
         let mut roles = held.remove(&id).unwrap_or_default();
         roles.sort();
         let exceeds = match own.remove(&id) {
-            Some(g) => roster_domain::roles::lacking(access.policy.effective(&roles, g).grants(), access.effective.grants())
-                .is_some(),
+            Some(g) => {
+                roster_domain::roles::lacking(access.policy.effective(&roles, g).grants(), access.effective.grants())
+                    .is_some()
+            }
             None => *by_roles.entry(roles.clone()).or_insert_with(|| {
                 let e = access.policy.effective(&roles, Default::default());
                 roster_domain::roles::lacking(e.grants(), access.effective.grants()).is_some()

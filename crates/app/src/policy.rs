@@ -124,15 +124,14 @@ impl std::fmt::Debug for PolicyCache {
 
 /// Roster's own resources that apply to an organization.
 fn roster_resources(org: &OrgRecord) -> impl Iterator<Item = Resource> + '_ {
-    ROSTER_RESOURCES
-        .iter()
-        .filter(|(key, _, _)| org.partner || !matches!(*key, "customers" | "org_groups"))
-        .map(|(key, label, description)| Resource {
+    ROSTER_RESOURCES.iter().filter(|(key, _, _)| org.partner || !matches!(*key, "customers" | "org_groups")).map(
+        |(key, label, description)| Resource {
             key: (*key).into(),
             label: (*label).into(),
             description: (*description).into(),
             enforced_by: EnforcedBy::Roster,
-        })
+        },
+    )
 }
 
 /// Reads an organization's policy (inside a transaction, or on a connection).

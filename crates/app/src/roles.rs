@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use roster_domain::permissions::{Action, Actions, Grants, Preset, preset};
 use roster_domain::roles::{RoleKey, parse_role_description, parse_role_name};
 use roster_domain::{MemberStatus, OrgId, RoleId, Timestamp, UserId, ValidationError};
-pub use roster_store::roles::RoleRecord;
 use roster_store::roles as store;
+pub use roster_store::roles::RoleRecord;
 use roster_store::{Tx, members, orgs};
 
 use crate::access::{OrgAccess, Permission, relock};
@@ -36,10 +36,9 @@ pub fn parse_grants(field: &str, input: &GrantsInput, policy: &OrgPolicy) -> Res
         for a in actions {
             match a.parse::<Action>() {
                 Ok(a) => set = set.with(a),
-                Err(e) => errors.merge(ValidationError::field(
-                    format!("{field}.{resource}"),
-                    e.errors[0].message.clone(),
-                )),
+                Err(e) => {
+                    errors.merge(ValidationError::field(format!("{field}.{resource}"), e.errors[0].message.clone()))
+                }
             }
         }
         grants.grant(resource, set);
@@ -97,7 +96,10 @@ pub struct RolePatch {
 }
 
 fn name_taken(name: &str) -> AppError {
-    AppError::conflict(ConflictKind::RoleNameTaken, format!("a role named '{name}' already exists here; choose another name"))
+    AppError::conflict(
+        ConflictKind::RoleNameTaken,
+        format!("a role named '{name}' already exists here; choose another name"),
+    )
 }
 
 fn role_in<'a>(access: &'a OrgAccess, id_or_key: &str) -> Result<&'a RoleRecord> {
@@ -128,7 +130,8 @@ async fn insert_custom(
     let mut key = key.as_str().to_string();
     if policy.roles.iter().any(|r| r.key == key) {
         let base = key.clone();
-        key = (2..).map(|n| format!("{base}_{n}")).find(|k| !policy.roles.iter().any(|r| &r.key == k)).expect("free key");
+        key =
+            (2..).map(|n| format!("{base}_{n}")).find(|k| !policy.roles.iter().any(|r| &r.key == k)).expect("free key");
     }
     let role = RoleRecord {
         id: RoleId::new(),
@@ -149,8 +152,11 @@ async fn insert_custom(
     if let Some(from) = copied_from {
         details["copied_from"] = from.key.clone().into();
     }
-    roster_store::audit::append(tx, &[audit_event(access, meta, now, "role.created", ("role", role.id.to_string()), details)])
-        .await?;
+    roster_store::audit::append(
+        tx,
+        &[audit_event(access, meta, now, "role.created", ("role", role.id.to_string()), details)],
+    )
+    .await?;
     Ok(role)
 }
 
@@ -169,7 +175,10 @@ pub async fn create_role(app: &App, access: &OrgAccess, input: RoleInput, meta: 
         return Err(errors.into());
     };
     if input.key.as_deref().is_some_and(|k| access.policy.roles.iter().any(|r| r.key == k.trim())) {
-        return Err(AppError::conflict(ConflictKind::RoleNameTaken, format!("a role with the key '{}' already exists here", key)));
+        return Err(AppError::conflict(
+            ConflictKind::RoleNameTaken,
+            format!("a role with the key '{}' already exists here", key),
+        ));
     }
     let now = app.clock.now();
     let mut tx = app.db.begin().await?;
@@ -209,9 +218,18 @@ pub async fn copy_role(
     let source = role_in(&access, &source.id.to_string())?.clone();
     within_own_grants(&access, &source.grants, &format!("a copy of '{}'", source.name))?;
     let key = RoleKey::from_name(&name);
-    let role =
-        insert_custom(&mut tx, &access, key, name, source.description.clone(), source.grants.clone(), now, meta, Some(&source))
-            .await?;
+    let role = insert_custom(
+        &mut tx,
+        &access,
+        key,
+        name,
+        source.description.clone(),
+        source.grants.clone(),
+        now,
+        meta,
+        Some(&source),
+    )
+    .await?;
     tx.commit().await?;
     Ok(role)
 }
@@ -234,8 +252,11 @@ pub async fn update_role(
         .as_deref()
         .map(|d| parse_role_description("description", d).map_err(|e| errors.merge(e)).ok())
         .flatten();
-    let grants =
-        patch.grants.as_ref().map(|g| parse_grants("grants", g, &access.policy).map_err(|e| errors.merge(e)).ok()).flatten();
+    let grants = patch
+        .grants
+        .as_ref()
+        .map(|g| parse_grants("grants", g, &access.policy).map_err(|e| errors.merge(e)).ok())
+        .flatten();
     if !errors.errors.is_empty() {
         return Err(errors.into());
     }
@@ -408,7 +429,11 @@ pub async fn member_access(app: &App, access: &OrgAccess, user: UserId) -> Resul
 
 /// Reads the member being changed, inside the change's transaction, and
 /// applies the rules about who may change them.
-async fn member_for_change(tx: &mut Tx, access: &OrgAccess, user: UserId) -> Result<(String, roster_domain::roles::Effective)> {
+async fn member_for_change(
+    tx: &mut Tx,
+    access: &OrgAccess,
+    user: UserId,
+) -> Result<(String, roster_domain::roles::Effective)> {
     let m = members::find_member_tx(tx, access.org.id, user).await?.ok_or(AppError::NotFound("member"))?;
     let effective = load_effective(tx, &access.policy, access.org.id, user).await?;
     owner_untouched(&access.org, access, user, &m.email, "change the roles of")?;
@@ -435,7 +460,10 @@ pub async fn set_member_roles(
         match access.policy.find_role(r.trim()) {
             Some(role) if !new_roles.iter().any(|n| n.id == role.id) => new_roles.push(role.clone()),
             Some(_) => {}
-            None => errors.merge(ValidationError::field(format!("roles[{i}]"), format!("'{r}' is not a role of this organization"))),
+            None => errors.merge(ValidationError::field(
+                format!("roles[{i}]"),
+                format!("'{r}' is not a role of this organization"),
+            )),
         }
     }
     if !errors.errors.is_empty() {
@@ -453,7 +481,12 @@ pub async fn set_member_roles(
         ));
     }
     let added: Vec<&RoleRecord> = new_roles.iter().filter(|r| !held.contains(&r.id)).collect();
-    let removed: Vec<&RoleRecord> = access.policy.roles.iter().filter(|r| held.contains(&r.id) && !new_roles.iter().any(|n| n.id == r.id)).collect();
+    let removed: Vec<&RoleRecord> = access
+        .policy
+        .roles
+        .iter()
+        .filter(|r| held.contains(&r.id) && !new_roles.iter().any(|n| n.id == r.id))
+        .collect();
     for r in &added {
         within_own_grants(&access, &r.grants, &format!("giving '{}'", r.name))?;
     }
@@ -471,7 +504,8 @@ pub async fn set_member_roles(
         administrator_remains(&mut tx, &access.org, &access.policy).await?;
     }
     let names = |rs: &[&RoleRecord]| rs.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
-    let before: Vec<String> = access.policy.roles.iter().filter(|r| held.contains(&r.id)).map(|r| r.name.clone()).collect();
+    let before: Vec<String> =
+        access.policy.roles.iter().filter(|r| held.contains(&r.id)).map(|r| r.name.clone()).collect();
     roster_store::audit::append(
         &mut tx,
         &[audit_event(
@@ -556,7 +590,11 @@ pub async fn transfer_ownership(app: &App, access: &OrgAccess, to: UserId, meta:
         return Err(ValidationError::field("user", "is already the owner").into());
     }
     if target.status != MemberStatus::Active {
-        return Err(ValidationError::field("user", format!("{} is {}; only an active member can become owner", target.email, target.status)).into());
+        return Err(ValidationError::field(
+            "user",
+            format!("{} is {}; only an active member can become owner", target.email, target.status),
+        )
+        .into());
     }
     orgs::set_owner(&mut tx, access.org.id, to).await?;
     if let Some(owner_role) = access.policy.owner_role() {
@@ -633,7 +671,9 @@ pub async fn install_missing_presets(app: &App) -> Result<usize> {
         let ids = install_preset(&mut tx, org.id, &preset, org.owner_id, now).await?;
         let mut after = None;
         loop {
-            let batch = members::select_member_ids(&mut tx, org.id, &Default::default(), &MemberStatus::ALL, after, 1000).await?;
+            let batch =
+                members::select_member_ids(&mut tx, org.id, &Default::default(), &MemberStatus::ALL, after, 1000)
+                    .await?;
             let Some((last, _)) = batch.last() else { break };
             after = Some(*last);
             let others: Vec<UserId> = batch.iter().map(|(u, _)| *u).filter(|u| Some(*u) != org.owner_id).collect();

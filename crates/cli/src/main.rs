@@ -209,7 +209,13 @@ async fn run() -> anyhow::Result<()> {
             for p in roster_domain::permissions::presets() {
                 println!("{}\t{}", p.key, p.name);
                 for r in &p.roles {
-                    let marks = if r.key == p.owner_role { " (owner)" } else if r.key == p.default_role { " (default)" } else { "" };
+                    let marks = if r.key == p.owner_role {
+                        " (owner)"
+                    } else if r.key == p.default_role {
+                        " (default)"
+                    } else {
+                        ""
+                    };
                     println!("  {}\t{}{marks}\t{}", r.key, r.name, r.grants);
                 }
             }

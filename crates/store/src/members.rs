@@ -604,17 +604,15 @@ fn apply_filter(
             q.and_where(Expr::col(("member_roles", "org_id")).eq(org.0))
                 .and_where(Expr::col(("member_roles", "role_id")).eq(role.0));
         } else {
-            q.and_where(
-                Expr::exists(
-                    Query::select()
-                        .expr(Expr::cust("1"))
-                        .from_as("member_roles", Alias::new("held"))
-                        .and_where(Expr::col(("held", "org_id")).equals(("members", "org_id")))
-                        .and_where(Expr::col(("held", "user_id")).equals(("members", "user_id")))
-                        .and_where(Expr::col(("held", "role_id")).eq(role.0))
-                        .to_owned(),
-                ),
-            );
+            q.and_where(Expr::exists(
+                Query::select()
+                    .expr(Expr::cust("1"))
+                    .from_as("member_roles", Alias::new("held"))
+                    .and_where(Expr::col(("held", "org_id")).equals(("members", "org_id")))
+                    .and_where(Expr::col(("held", "user_id")).equals(("members", "user_id")))
+                    .and_where(Expr::col(("held", "role_id")).eq(role.0))
+                    .to_owned(),
+            ));
         }
     }
 }
@@ -649,8 +647,7 @@ async fn plan(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -> Result<(Sou
         return Ok((Source::RoleHolders, SearchPath::RowTest));
     }
     let path = search_path(conn, &filter.q).await?;
-    let source =
-        if reads_trigrams(conn.backend(), &filter.q, path) { Source::Trigrams } else { Source::Members };
+    let source = if reads_trigrams(conn.backend(), &filter.q, path) { Source::Trigrams } else { Source::Members };
     Ok((source, path))
 }
 

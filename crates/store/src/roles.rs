@@ -239,11 +239,7 @@ pub async fn roles_of_members(r: &mut impl Reader, org: OrgId, users: &[UserId])
 }
 
 /// Members' own grants, for the given members.
-pub async fn grants_of_members(
-    r: &mut impl Reader,
-    org: OrgId,
-    users: &[UserId],
-) -> Result<BTreeMap<UserId, Grants>> {
+pub async fn grants_of_members(r: &mut impl Reader, org: OrgId, users: &[UserId]) -> Result<BTreeMap<UserId, Grants>> {
     let mut out: BTreeMap<UserId, Grants> = BTreeMap::new();
     for chunk in users.chunks(500) {
         let q = Query::select()

@@ -212,7 +212,12 @@ impl TestApp {
     }
 
     /// Creates a custom role as the operator would; answers its key.
-    pub async fn create_role(&self, org: &roster_store::orgs::OrgRecord, name: &str, grants: &[(&str, &[&str])]) -> String {
+    pub async fn create_role(
+        &self,
+        org: &roster_store::orgs::OrgRecord,
+        name: &str,
+        grants: &[(&str, &[&str])],
+    ) -> String {
         let access = roster_app::access::open_org_as_cli(&self.app, &org.slug).await.expect("open org");
         let input = roster_app::roles::RoleInput {
             key: None,

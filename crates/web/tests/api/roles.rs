@@ -70,8 +70,9 @@ async fn custom_roles_are_created_edited_copied_and_deleted_with_reassignment() 
     let org = app.create_org("acme", "owner@acme.test").await;
     let s = app.login("owner@acme.test", PASSWORD).await;
     let grants = json!({"members": ["read"], "audit": ["read"]});
-    let (status, role) =
-        s.post("/api/v1/orgs/acme/roles", json!({"name": "Auditor", "description": "Reads history", "grants": grants})).await;
+    let (status, role) = s
+        .post("/api/v1/orgs/acme/roles", json!({"name": "Auditor", "description": "Reads history", "grants": grants}))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{role}");
     assert_eq!(role["key"], "auditor");
     assert_eq!(role["builtin"], false);
@@ -81,8 +82,9 @@ async fn custom_roles_are_created_edited_copied_and_deleted_with_reassignment() 
     let (status, body) = s.post("/api/v1/orgs/acme/roles", json!({"name": "auditor"})).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["type"], "/problems/role-name-taken");
-    let (status, body) =
-        s.post("/api/v1/orgs/acme/roles", json!({"name": "Bad", "grants": {"nope": ["read"], "members": ["fly"]}})).await;
+    let (status, body) = s
+        .post("/api/v1/orgs/acme/roles", json!({"name": "Bad", "grants": {"nope": ["read"], "members": ["fly"]}}))
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["grants.members", "grants.nope"], "{body}");
@@ -140,7 +142,9 @@ async fn roles_show_as_badges_and_filter_the_directory() {
     let (_, roles) = s.get("/api/v1/orgs/acme/roles").await;
     let counted: i64 = roles["items"].as_array().unwrap().iter().map(|r| r["member_count"].as_i64().unwrap()).sum();
     assert_eq!(counted, 41, "every seeded member holds one role, the owner too");
-    for (key, expected) in roles["items"].as_array().unwrap().iter().map(|r| (r["key"].clone(), r["member_count"].clone())) {
+    for (key, expected) in
+        roles["items"].as_array().unwrap().iter().map(|r| (r["key"].clone(), r["member_count"].clone()))
+    {
         let key = key.as_str().unwrap();
         let (status, page) = s.get(&format!("/api/v1/orgs/acme/users?role={key}&per_page=200")).await;
         assert_eq!(status, StatusCode::OK, "{page}");
@@ -158,7 +162,10 @@ async fn roles_show_as_badges_and_filter_the_directory() {
     assert_eq!(body["errors"][0]["field"], "role");
     // A bulk change can be narrowed to a role.
     let (_, dry) = s
-        .post("/api/v1/orgs/acme/users/bulk", json!({"action": "disable", "dry_run": true, "filter": {"role": "billing_manager", "status": ["active"]}}))
+        .post(
+            "/api/v1/orgs/acme/users/bulk",
+            json!({"action": "disable", "dry_run": true, "filter": {"role": "billing_manager", "status": ["active"]}}),
+        )
         .await;
     let (_, active_bm) = s.get("/api/v1/orgs/acme/users?role=billing_manager&status=active").await;
     assert_eq!(dry["changed"], active_bm["total"], "{dry}");
@@ -206,9 +213,8 @@ async fn no_escalation_when_assigning_roles_or_editing_them() {
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(body["detail"].as_str().unwrap().contains("hand ownership on first"), "{body}");
     // A bulk disable by the Billing Manager skips whoever holds more than they do.
-    let (status, body) = b
-        .post("/api/v1/orgs/acme/users/bulk", json!({"action": "disable", "filter": {"status": ["active"]}}))
-        .await;
+    let (status, body) =
+        b.post("/api/v1/orgs/acme/users/bulk", json!({"action": "disable", "filter": {"status": ["active"]}})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["changed"], 1, "only bob: {body}");
     assert_eq!(body["skipped"], 3, "the owner, the other account owner and the billing manager themselves: {body}");
@@ -242,8 +248,12 @@ async fn own_grants_beside_roles_follow_the_same_rule() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["grants"], json!({"audit": ["read"]}));
     // The check API sees the own grant.
-    let (_, check) =
-        a.post("/api/v1/orgs/agency/authz/check", json!({"user": "user@agency.test", "resource": "audit", "action": "read"})).await;
+    let (_, check) = a
+        .post(
+            "/api/v1/orgs/agency/authz/check",
+            json!({"user": "user@agency.test", "resource": "audit", "action": "read"}),
+        )
+        .await;
     assert_eq!(check, json!({"allowed": true, "via": ["own grants"]}));
     // The owner can give what the admin cannot.
     let o = app.login("owner@agency.test", PASSWORD).await;
@@ -304,8 +314,11 @@ async fn fifty_concurrent_demotions_and_disables_leave_an_administrator() {
     let mut tasks = Vec::new();
     for i in 0..50 {
         let (session, target) = if i % 2 == 0 { (s[0].clone(), b) } else { (s[1].clone(), a) };
-        let (method, path, body) = match i % 4 {
-            0 | 1 => (Method::PUT, format!("/api/v1/orgs/acme/users/{target}/roles"), Some(json!({"roles": ["user"]}))),
+        let me = if i % 2 == 0 { a } else { b };
+        // Each administrator demotes themselves, demotes the other, or disables the other.
+        let (method, path, body) = match (i / 2) % 3 {
+            0 => (Method::PUT, format!("/api/v1/orgs/acme/users/{me}/roles"), Some(json!({"roles": ["user"]}))),
+            1 => (Method::PUT, format!("/api/v1/orgs/acme/users/{target}/roles"), Some(json!({"roles": ["user"]}))),
             _ => (Method::POST, format!("/api/v1/orgs/acme/users/{target}/disable"), Some(json!({}))),
         };
         tasks.push(tokio::spawn(async move { session.send(method, &path, body).await }));
@@ -338,9 +351,13 @@ async fn the_check_api_answers_with_the_roles_that_allow() {
     let app = spawn_app().await;
     let org = app.create_org_with_preset("pay", "owner@pay.test", "payments").await;
     let other = app.create_org("other", "owner@other.test").await;
-    let many =
-        app.add_member_with_roles(&org, "many@pay.test", &["admin", "system_integrator", "payment_management", "reporting"])
-            .await;
+    let many = app
+        .add_member_with_roles(
+            &org,
+            "many@pay.test",
+            &["admin", "system_integrator", "payment_management", "reporting"],
+        )
+        .await;
     let stranger = app.add_member(&other, "stranger@other.test", "Stranger").await;
     let o = app.login("owner@pay.test", PASSWORD).await;
     let (_, perms) = o.get("/api/v1/orgs/pay/permissions").await;
@@ -374,36 +391,60 @@ async fn the_check_api_answers_with_the_roles_that_allow() {
         assert_eq!(result["via"], json!(expected), "{c}");
     }
     // By email; a disabled member is allowed nothing; another tenant's user is not found.
-    let (_, one) =
-        o.post("/api/v1/orgs/pay/authz/check", json!({"user": "many@pay.test", "resource": "transactions", "action": "read"})).await;
+    let (_, one) = o
+        .post(
+            "/api/v1/orgs/pay/authz/check",
+            json!({"user": "many@pay.test", "resource": "transactions", "action": "read"}),
+        )
+        .await;
     assert_eq!(one["allowed"], true, "{one}");
     o.post(&format!("/api/v1/orgs/pay/users/{many}/disable"), json!({})).await;
-    let (_, one) =
-        o.post("/api/v1/orgs/pay/authz/check", json!({"user": many.to_string(), "resource": "transactions", "action": "read"})).await;
+    let (_, one) = o
+        .post(
+            "/api/v1/orgs/pay/authz/check",
+            json!({"user": many.to_string(), "resource": "transactions", "action": "read"}),
+        )
+        .await;
     assert_eq!(one, json!({"allowed": false, "via": []}));
     let (status, _) = o
-        .post("/api/v1/orgs/pay/authz/check", json!({"user": stranger.to_string(), "resource": "members", "action": "read"}))
+        .post(
+            "/api/v1/orgs/pay/authz/check",
+            json!({"user": stranger.to_string(), "resource": "members", "action": "read"}),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, body) =
-        o.post("/api/v1/orgs/pay/authz/check", json!({"user": "many@pay.test", "resource": "nope", "action": "dance"})).await;
+    let (status, body) = o
+        .post("/api/v1/orgs/pay/authz/check", json!({"user": "many@pay.test", "resource": "nope", "action": "dance"}))
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["errors"].as_array().unwrap().len(), 2, "{body}");
     // A member without members:read may ask about themselves only.
     app.add_member(&org, "rep@pay.test", "Rep").await;
     let r = app.login("rep@pay.test", PASSWORD).await;
-    let (status, me) =
-        r.post("/api/v1/orgs/pay/authz/check", json!({"user": "rep@pay.test", "resource": "analytics_reports", "action": "read"})).await;
+    let (status, me) = r
+        .post(
+            "/api/v1/orgs/pay/authz/check",
+            json!({"user": "rep@pay.test", "resource": "analytics_reports", "action": "read"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(me, json!({"allowed": true, "via": ["Reporting"]}));
-    let (status, _) =
-        r.post("/api/v1/orgs/pay/authz/check", json!({"user": "owner@pay.test", "resource": "members", "action": "read"})).await;
+    let (status, _) = r
+        .post(
+            "/api/v1/orgs/pay/authz/check",
+            json!({"user": "owner@pay.test", "resource": "members", "action": "read"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // Changes take effect on the very next check.
     o.send(Method::PUT, &format!("/api/v1/orgs/pay/users/{many}/roles"), Some(json!({"roles": ["reporting"]}))).await;
     o.post(&format!("/api/v1/orgs/pay/users/{many}/enable"), json!({})).await;
-    let (_, one) =
-        o.post("/api/v1/orgs/pay/authz/check", json!({"user": "many@pay.test", "resource": "transactions", "action": "update"})).await;
+    let (_, one) = o
+        .post(
+            "/api/v1/orgs/pay/authz/check",
+            json!({"user": "many@pay.test", "resource": "transactions", "action": "update"}),
+        )
+        .await;
     assert_eq!(one["allowed"], false, "{one}");
     app.finish().await;
 }
