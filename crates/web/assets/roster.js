@@ -34,6 +34,29 @@
       document.querySelectorAll(".flash").forEach(function (f) { f.remove(); });
     }
   });
+  // Parts of a form shown only for one choice (`data-show-if="field=value"`):
+  // the member's own permissions under "Custom", a role's action boxes when
+  // its level is Custom. Without JavaScript they are always shown and the
+  // server reads them only for that choice.
+  function syncShowIf(root) {
+    (root || document).querySelectorAll("[data-show-if]").forEach(function (el) {
+      var rule = el.getAttribute("data-show-if").split("=");
+      var form = el.closest("form");
+      if (!form) return;
+      var fields = form.querySelectorAll("[name='" + rule[0] + "']");
+      var value = null;
+      fields.forEach(function (f) {
+        if (f.type === "radio" || f.type === "checkbox") { if (f.checked) value = f.value; }
+        else value = f.value;
+      });
+      el.hidden = value !== rule[1];
+    });
+  }
+  document.addEventListener("change", function (ev) {
+    if (ev.target && ev.target.form) syncShowIf(ev.target.form);
+  });
+  document.addEventListener("DOMContentLoaded", function () { syncShowIf(document); });
+  document.addEventListener("htmx:afterSettle", function () { syncShowIf(document); });
   // htmx sends the CSRF token as a header on every request it makes.
   document.addEventListener("htmx:configRequest", function (ev) {
     var input = document.querySelector("input[name=csrf_token]");

@@ -2,6 +2,7 @@
 //! htmx (served from the binary) turns links and forms into partial reloads.
 
 mod auth;
+mod roles;
 mod users;
 
 use askama::Template;
@@ -10,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use roster_app::AppError;
-use roster_app::access::OrgAccess;
+use roster_app::access::{OrgAccess, Permission};
 
 use crate::AppState;
 use crate::extract::{UiUser, cookie};
@@ -26,6 +27,13 @@ pub fn router() -> Router<AppState> {
         .route("/orgs/{org}/settings/users/bulk", get(users::bulk_confirm).post(users::bulk_submit))
         .route("/orgs/{org}/settings/users/{id}/edit", get(users::edit_page).post(users::edit_submit))
         .route("/orgs/{org}/settings/users/{id}/{action}", post(users::status_submit))
+        .route("/orgs/{org}/settings/roles", get(roles::roles_page))
+        .route("/orgs/{org}/settings/roles/compare", get(roles::compare_page))
+        .route("/orgs/{org}/settings/roles/new", get(roles::new_page).post(roles::new_submit))
+        .route("/orgs/{org}/settings/roles/{id}/edit", get(roles::edit_page).post(roles::edit_submit))
+        .route("/orgs/{org}/settings/roles/{id}/copy", post(roles::copy_submit))
+        .route("/orgs/{org}/settings/roles/{id}/delete", get(roles::delete_page).post(roles::delete_submit))
+        .route("/orgs/{org}/settings/owner", get(roles::owner_page).post(roles::owner_submit))
 }
 
 /// `/`: the first organization's Users tab.
@@ -135,10 +143,48 @@ impl Frame {
             csrf: user.csrf(),
             org_name: access.org.name.clone(),
             orgs: orgs.into_iter().map(|m| (m.org.slug, m.org.name)).collect(),
-            tabs: vec![Tab { label: "Users", href: format!("/orgs/{slug}/settings/users"), active: active == "users" }],
+            tabs: {
+                let mut tabs = vec![Tab {
+                    label: "Users",
+                    href: format!("/orgs/{slug}/settings/users"),
+                    active: active == "users",
+                }];
+                if access.can(Permission::ROLES_READ) {
+                    tabs.push(Tab {
+                        label: "Roles",
+                        href: format!("/orgs/{slug}/settings/roles"),
+                        active: active == "roles",
+                    });
+                }
+                tabs
+            },
             org_slug: slug,
             flash: take_flash(headers),
         })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "frame_message.html")]
+struct FrameMessagePage<'a> {
+    frame: Frame,
+    title: &'a str,
+    message: &'a str,
+}
+
+/// A refusal shown inside the frame, so the tabs the viewer may use stay at hand.
+async fn forbidden_in_frame(
+    state: &AppState,
+    user: &UiUser,
+    access: &OrgAccess,
+    active: &str,
+    headers: &HeaderMap,
+    title: &str,
+    message: &str,
+) -> Response {
+    match Frame::new(state, user, access, active, headers).await {
+        Ok(frame) => render(StatusCode::FORBIDDEN, &FrameMessagePage { frame, title, message }),
+        Err(e) => error_page(&e),
     }
 }
 

@@ -7,11 +7,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use roster_app::access::{OrgAccess, Permission, open_org};
 use roster_app::members::{ListRequest, MemberView};
+use roster_app::roles::GrantsInput;
 use roster_app::{AppError, RequestMeta};
 use roster_domain::members::{PER_PAGE_DEFAULT, StatusChange};
+use roster_domain::permissions::Actions;
 use roster_domain::{MemberFilter, MemberSort, MemberStatus, SortOrder, UserId};
 use serde::Deserialize;
 
+use super::roles::{Pairs, field, fields};
 use super::{Frame, error_page, redirect_with_flash, render, safe_return, with_flash_cleared};
 use crate::AppState;
 use crate::api::users::{Strictness, parse_list_query};
@@ -39,6 +42,9 @@ fn list_query(req: &ListRequest, overrides: &[(&str, String)]) -> String {
     }
     if req.per_page != PER_PAGE_DEFAULT {
         pairs.push(("per_page", req.per_page.to_string()));
+    }
+    if let Some(role) = req.role.as_ref().filter(|r| !r.is_empty()) {
+        pairs.push(("role", role.clone()));
     }
     for (k, v) in overrides {
         pairs.retain(|(pk, _)| pk != k);
@@ -93,6 +99,10 @@ struct UsersPage {
     sort: String,
     per_page: u32,
     status_options: Vec<(&'static str, &'static str)>,
+    /// The role filter's value (a role id, or empty for all roles).
+    role: String,
+    /// (role id, role name) for the role filter.
+    role_options: Vec<(String, String)>,
     sort_options: Vec<(&'static str, &'static str)>,
     per_page_options: Vec<u32>,
     badges: Vec<Badge>,
@@ -184,10 +194,33 @@ pub async fn users_page(
         Ok(a) => a,
         Err(e) => return error_page(&e),
     };
-    let req = match parse_page_query(raw.as_deref()) {
+    if !access.can(Permission::MEMBERS_READ) {
+        return super::forbidden_in_frame(
+            &state,
+            &user,
+            &access,
+            "users",
+            &headers,
+            "You cannot see the users",
+            "Listing the members of this organization needs the Users permission (members: read). Ask an administrator if you need it.",
+        )
+        .await;
+    }
+    let mut req = match parse_page_query(raw.as_deref()) {
         Ok(r) => r,
         Err(_) => return Redirect::to(&users_path(&access.org.slug)).into_response(),
     };
+    // The role filter is shown and linked by id; a key is accepted and an
+    // unknown role starts over without it.
+    if let Some(r) = req.role.clone() {
+        match access.policy.find_role(r.trim()) {
+            Some(role) => req.role = Some(role.id.to_string()),
+            None => {
+                req.role = None;
+                return Redirect::to(&href(&users_path(&access.org.slug), list_query(&req, &[]))).into_response();
+            }
+        }
+    }
     let list = match roster_app::members::list_members(&state.app, &access, &req).await {
         Ok(l) => l,
         // A stale cursor or a too-deep page: start over with the same filters.
@@ -250,6 +283,8 @@ pub async fn users_page(
         sort,
         per_page: list.per_page,
         status_options: MemberStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
+        role: req.role.clone().unwrap_or_default(),
+        role_options: access.policy.roles.iter().map(|r| (r.id.to_string(), r.name.clone())).collect(),
         sort_options: SORTS.to_vec(),
         per_page_options: vec![10, 25, 50, 100, 200],
         badges,
@@ -318,6 +353,26 @@ pub async fn status_submit(
     }
 }
 
+/// A role's checkbox on the edit form.
+pub struct RoleChoice {
+    id: String,
+    name: String,
+    description: String,
+    checked: bool,
+    disabled: bool,
+    /// Why it cannot be changed here.
+    hint: String,
+}
+
+/// One resource's select among the member's own permissions.
+pub struct GrantRow {
+    line: super::roles::ResourceLine,
+    /// The chosen value: the actions joined by `+` ("" for none).
+    value: String,
+    /// (value, label, disabled) of each option.
+    options: Vec<(String, String, bool)>,
+}
+
 #[derive(Template)]
 #[template(path = "user_edit.html")]
 struct EditPage {
@@ -329,7 +384,54 @@ struct EditPage {
     is_owner: bool,
     name: String,
     name_error: Option<String>,
+    form_error: Option<String>,
     return_to: String,
+    show_access: bool,
+    /// Why the roles cannot be changed at all (the owner, seen by another member).
+    access_locked: Option<String>,
+    roles: Vec<RoleChoice>,
+    custom: bool,
+    grant_rows: Vec<GrantRow>,
+}
+
+/// What the edit form holds: as stored, or as typed.
+#[derive(Default)]
+struct MemberDraft {
+    name: String,
+    roles: Vec<String>,
+    custom: bool,
+    /// resource → actions joined by `+`.
+    grants: std::collections::BTreeMap<String, String>,
+}
+
+fn joined(a: Actions) -> String {
+    a.iter().map(|x| x.as_str()).collect::<Vec<_>>().join("+")
+}
+
+impl MemberDraft {
+    fn from_form(pairs: &Pairs) -> Self {
+        Self {
+            name: field(pairs, "name").to_string(),
+            roles: fields(pairs, "roles").into_iter().filter(|r| !r.is_empty()).map(str::to_string).collect(),
+            custom: field(pairs, "perm_mode") == "custom",
+            grants: pairs
+                .iter()
+                .filter_map(|(k, v)| k.strip_prefix("grant.").map(|r| (r.to_string(), v.clone())))
+                .collect(),
+        }
+    }
+
+    /// The own grants to save: none unless "Custom" is chosen.
+    fn grants_input(&self) -> GrantsInput {
+        if !self.custom {
+            return GrantsInput::new();
+        }
+        self.grants
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k.clone(), v.split('+').filter(|a| !a.is_empty()).map(str::to_string).collect()))
+            .collect()
+    }
 }
 
 async fn edit_view(
@@ -338,25 +440,81 @@ async fn edit_view(
     access: &OrgAccess,
     headers: &HeaderMap,
     uid: UserId,
-    (name, name_error): (Option<String>, Option<String>),
+    draft: Option<MemberDraft>,
+    (name_error, form_error): (Option<String>, Option<String>),
     return_to: String,
 ) -> Result<EditPage, AppError> {
     access.require(Permission::MEMBERS_UPDATE)?;
     let m = roster_app::members::get_member(&state.app, access, uid).await?.member;
+    let held = roster_app::roles::member_access(&state.app, access, uid).await?;
+    let is_owner = access.org.owner_id == Some(m.user_id);
+    let draft = draft.unwrap_or_else(|| MemberDraft {
+        name: m.name.clone(),
+        roles: held.roles.iter().map(|r| r.id.to_string()).collect(),
+        custom: !held.own.is_empty(),
+        grants: held.own.iter().map(|(k, a)| (k.to_string(), joined(a))).collect(),
+    });
+    let mine = access.effective.grants();
+    let access_locked = (is_owner && !access.is_owner())
+        .then(|| format!("{} owns the organization: only they can change their roles and permissions.", m.name));
+    let roles = access
+        .policy
+        .roles
+        .iter()
+        .map(|r| {
+            let id = r.id.to_string();
+            let checked = draft.roles.iter().any(|x| *x == id || *x == r.key);
+            let (disabled, hint) = if access_locked.is_some() {
+                (true, String::new())
+            } else if is_owner && r.locked {
+                (true, "The owner always holds this role.".to_string())
+            } else if let Some(lack) = roster_domain::roles::lacking(&r.grants, mine) {
+                (true, format!("Grants more than you hold ({lack})."))
+            } else {
+                (false, String::new())
+            };
+            RoleChoice { id, name: r.name.clone(), description: r.description.clone(), checked, disabled, hint }
+        })
+        .collect();
+    let grant_rows = super::roles::resource_lines(&access.policy.resources)
+        .into_iter()
+        .map(|line| {
+            let value = draft.grants.get(&line.key).cloned().unwrap_or_default();
+            let allowed = mine.on(&line.key);
+            let mut options: Vec<(String, String, bool)> =
+                [(Actions::NONE, "❌ None"), (Actions::VIEW, "🧐 View"), (Actions::EDIT, "✍️ Edit")]
+                    .into_iter()
+                    .map(|(a, label)| (joined(a), label.to_string(), !allowed.covers(a)))
+                    .collect();
+            if !options.iter().any(|o| o.0 == value) {
+                options.push((value.clone(), format!("🔧 Custom: {}", value.replace('+', ", ")), false));
+            }
+            for o in &mut options {
+                o.2 = o.2 && o.0 != value;
+            }
+            GrantRow { line, value, options }
+        })
+        .collect();
     Ok(EditPage {
         frame: Frame::new(state, user, access, "users", headers).await?,
         id: m.user_id.to_string(),
         status: m.status.as_str(),
         status_label: m.status.label(),
-        is_owner: access.org.owner_id == Some(m.user_id),
-        name: name.unwrap_or(m.name),
+        is_owner,
+        name: draft.name,
         email: m.email,
         name_error,
+        form_error,
         return_to,
+        show_access: access.can(Permission::MEMBERS_UPDATE),
+        access_locked,
+        roles,
+        custom: draft.custom,
+        grant_rows,
     })
 }
 
-/// The edit form.
+/// The edit form. Needs members:update.
 pub async fn edit_page(
     State(state): State<AppState>,
     user: UiUser,
@@ -375,6 +533,7 @@ pub async fn edit_page(
             &access,
             &headers,
             uid,
+            None,
             (None, None),
             safe_return(&back, &users_path(&access.org.slug)),
         )
@@ -387,38 +546,106 @@ pub async fn edit_page(
     }
 }
 
-#[derive(Deserialize)]
-pub struct EditForm {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    return_to: String,
+/// Applies the form: the roles, then the member's own permissions, then the
+/// name, each only when it changed. Each step is its own use case (and
+/// transaction); a refused step stops the ones after it, so the name (checked
+/// first) is saved only once the roles and permissions were accepted.
+async fn apply_edit(
+    state: &AppState,
+    access: &OrgAccess,
+    uid: UserId,
+    draft: &MemberDraft,
+    meta: &RequestMeta,
+) -> Result<String, AppError> {
+    let current = roster_app::members::get_member(&state.app, access, uid).await?;
+    let rename = draft.name != current.member.name;
+    if rename {
+        roster_domain::orgs::parse_display_name("name", &draft.name)?;
+    }
+    access_edit(state, access, uid, draft, meta).await?;
+    if rename {
+        roster_app::members::rename_member(&state.app, access, uid, &draft.name, meta).await?;
+    }
+    Ok(current.member.email)
 }
 
-/// Saves the edit form; on a bad name, shows the form again with what was typed.
+/// The roles and own permissions part of [`apply_edit`].
+async fn access_edit(
+    state: &AppState,
+    access: &OrgAccess,
+    uid: UserId,
+    draft: &MemberDraft,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    // The owner's roles are the owner's to change: the form does not offer
+    // them to anyone else, so there is nothing more to save.
+    if access.org.owner_id == Some(uid) && !access.is_owner() {
+        return Ok(());
+    }
+    let held = roster_app::roles::member_access(&state.app, access, uid).await?;
+    let wanted: std::collections::BTreeSet<String> = draft
+        .roles
+        .iter()
+        .map(|r| access.policy.find_role(r).map(|x| x.id.to_string()).unwrap_or_else(|| r.clone()))
+        .collect();
+    let before: std::collections::BTreeSet<String> = held.roles.iter().map(|r| r.id.to_string()).collect();
+    if wanted != before {
+        let list: Vec<String> = wanted.into_iter().collect();
+        roster_app::roles::set_member_roles(&state.app, access, uid, &list, meta).await?;
+    }
+    let input = draft.grants_input();
+    let grants = roster_app::roles::parse_grants("grants", &input, &access.policy)?;
+    if grants != held.own {
+        roster_app::roles::set_member_grants(&state.app, access, uid, &input, meta).await?;
+    }
+    Ok(())
+}
+
+/// Saves the edit form; on any refusal shows the form again with what was
+/// typed and the reason. Needs members:update (and no escalation).
 pub async fn edit_submit(
     State(state): State<AppState>,
     user: UiUser,
     Meta(meta): Meta,
     Path((org, id)): Path<(String, String)>,
     headers: HeaderMap,
-    Form(f): Form<EditForm>,
+    Form(pairs): Form<Pairs>,
 ) -> Response {
     let access = match open_org(&state.app, &user.principal, &org).await {
         Ok(a) => a,
         Err(e) => return error_page(&e),
     };
-    let back = safe_return(&f.return_to, &users_path(&access.org.slug));
+    let back = safe_return(field(&pairs, "return_to"), &users_path(&access.org.slug));
     let uid = match parse_id(&id) {
         Ok(u) => u,
         Err(e) => return error_page(&e),
     };
-    match roster_app::members::rename_member(&state.app, &access, uid, &f.name, &meta).await {
-        Ok(m) => redirect_with_flash(&back, "ok", &format!("Saved {}.", m.member.email)),
-        Err(AppError::Validation(v)) => {
-            let msg = v.errors.first().map(|e| e.message.clone());
-            match edit_view(&state, &user, &access, &headers, uid, (Some(f.name), msg), back).await {
-                Ok(p) => render(StatusCode::UNPROCESSABLE_ENTITY, &p),
+    let draft = MemberDraft::from_form(&pairs);
+    match apply_edit(&state, &access, uid, &draft, &meta).await {
+        Ok(email) => redirect_with_flash(&back, "ok", &format!("Saved {email}.")),
+        Err(
+            e
+            @ (AppError::Validation(_) | AppError::Escalation(_) | AppError::Conflict { .. } | AppError::Forbidden(_)),
+        ) => {
+            let (status, errors) = match &e {
+                AppError::Validation(v) => {
+                    let name = v.errors.iter().find(|x| x.field == "name").map(|x| x.message.clone());
+                    let other: Vec<String> = v
+                        .errors
+                        .iter()
+                        .filter(|x| x.field != "name")
+                        .map(|x| format!("{} {}", x.field, x.message))
+                        .collect();
+                    (StatusCode::UNPROCESSABLE_ENTITY, (name, (!other.is_empty()).then(|| other.join("; "))))
+                }
+                other => {
+                    let p = crate::error::problem_for(other);
+                    let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::FORBIDDEN);
+                    (status, (None, Some(format!("{}: {}", p.title, p.detail))))
+                }
+            };
+            match edit_view(&state, &user, &access, &headers, uid, Some(draft), errors, back).await {
+                Ok(p) => render(status, &p),
                 Err(e) => error_page(&e),
             }
         }
@@ -440,11 +667,15 @@ struct BulkPage {
     filter_summary: String,
     q: String,
     status: String,
+    role: String,
     return_to: String,
 }
 
-fn summary(filter: &MemberFilter) -> String {
+fn summary(filter: &MemberFilter, access: &OrgAccess) -> String {
     let mut parts = Vec::new();
+    if let Some(role) = filter.role.and_then(|r| access.policy.role(r)) {
+        parts.push(format!("holding the role “{}”", role.name));
+    }
     if !filter.q.is_empty() {
         parts.push(format!("matching “{}”", filter.q));
     }
@@ -475,8 +706,11 @@ pub async fn bulk_confirm(
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
         let action = pairs.iter().find(|(k, _)| k == "action").map(|(_, v)| v.as_str()).unwrap_or("");
         let (change, action, verb, past) = bulk_action(action).ok_or(AppError::NotFound("page"))?;
-        let req = parse_page_query(raw.as_deref())?;
-        let preview = roster_app::members::preview_bulk(&state.app, &access, change, &req.filter).await?;
+        let mut req = parse_page_query(raw.as_deref())?;
+        let role = roster_app::members::resolve_role_filter(&access, req.role.as_deref())?;
+        req.role = role.map(|r| r.to_string());
+        let filter = req.filter.clone().with_role(role);
+        let preview = roster_app::members::preview_bulk(&state.app, &access, change, &filter).await?;
         let back = href(&users_path(&access.org.slug), list_query(&req, &[]));
         Ok::<_, AppError>(BulkPage {
             frame: Frame::new(&state, &user, &access, "users", &headers).await?,
@@ -487,9 +721,10 @@ pub async fn bulk_confirm(
             will_change: preview.will_change,
             will_change_label: format::count(preview.will_change),
             will_skip: preview.will_skip,
-            filter_summary: summary(&req.filter),
+            filter_summary: summary(&filter, &access),
             q: req.filter.q.clone(),
             status: req.filter.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","),
+            role: req.role.clone().unwrap_or_default(),
             return_to: back,
         })
     }
@@ -509,6 +744,8 @@ pub struct BulkForm {
     #[serde(default)]
     status: String,
     #[serde(default)]
+    role: String,
+    #[serde(default)]
     return_to: String,
 }
 
@@ -525,7 +762,8 @@ pub async fn bulk_submit(
         let (change, _, _, past) = bulk_action(&f.action).ok_or(AppError::NotFound("page"))?;
         let statuses =
             f.status.split(',').filter(|s| !s.is_empty()).map(str::parse).collect::<Result<Vec<MemberStatus>, _>>()?;
-        let filter = MemberFilter::new(&f.q, statuses)?;
+        let role = roster_app::members::resolve_role_filter(&access, Some(&f.role))?;
+        let filter = MemberFilter::new(&f.q, statuses)?.with_role(role);
         let outcome =
             roster_app::members::bulk_change(&state.app, &access, change, &filter, &meta as &RequestMeta).await?;
         let back = safe_return(&f.return_to, &users_path(&access.org.slug));

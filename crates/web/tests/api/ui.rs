@@ -155,3 +155,388 @@ async fn members_without_rights_see_no_actions_and_strangers_see_nothing() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     app.finish().await;
 }
+
+/// A role's id, by key, as the API lists it.
+async fn role_id(app: &TestApp, owner: &str, key: &str) -> String {
+    let (_, body) = app.login(owner, PASSWORD).await.get("/api/v1/orgs/acme/roles").await;
+    body["items"].as_array().unwrap().iter().find(|r| r["key"] == key).unwrap()["id"].as_str().unwrap().to_string()
+}
+
+async fn page(c: &reqwest::Client, url: String) -> (StatusCode, String) {
+    let r = c.get(url).send().await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+/// The part of a page from `start` up to the next `end`.
+fn section<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    let from = html.find(start).unwrap_or_else(|| panic!("{start} not in {html}"));
+    let rest = &html[from..];
+    &rest[..rest[start.len()..].find(end).map(|i| i + start.len()).unwrap_or(rest.len())]
+}
+
+#[tokio::test]
+async fn users_page_shows_role_badges_and_filters_by_role() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme", "owner@acme.test").await;
+    app.add_member(&org, "bob@acme.test", "Bob").await;
+    app.add_member_with_roles(&org, "carol@acme.test", &["billing_manager"]).await;
+    let billing = role_id(&app, "owner@acme.test", "billing_manager").await;
+    let (c, _) = sign_in(&app, "owner@acme.test").await;
+    let base = &app.base_url;
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/users")).await;
+    let carol = section(&html, "data-email=\"carol@acme.test\"", "</tr>");
+    assert!(carol.contains(&format!("?role={billing}\"")) && carol.contains(">Billing Manager</a>"), "{carol}");
+    let bob = section(&html, "data-email=\"bob@acme.test\"", "</tr>");
+    assert!(bob.contains(">User</a>"), "the preset's default role: {bob}");
+    assert!(html.contains("<option value=\"\">All roles</option>"));
+    assert!(html.contains(&format!("<option value=\"{billing}\">Billing Manager</option>")));
+    // Filtering by the role (its key works too, and the select shows the choice).
+    let (status, html) = page(&c, format!("{base}/orgs/acme/settings/users?role=billing_manager&per_page=10")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("carol@acme.test") && !html.contains("bob@acme.test"), "{html}");
+    assert!(html.contains(&format!("<option value=\"{billing}\" selected>")));
+    assert!(html.contains("1 Total"));
+    // Sorting and bulk links keep the role; the bulk confirm counts only its holders.
+    assert!(html.contains(&format!("role={billing}")));
+    let bulk = html
+        .split("id=\"disable-all\" href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
+    assert!(bulk.contains(&format!("role={billing}")), "{bulk}");
+    let (_, confirm) = page(&c, format!("{base}{bulk}")).await;
+    assert!(confirm.contains("<strong>1</strong>"), "{confirm}");
+    assert!(confirm.contains("holding the role “Billing Manager”"));
+    assert!(confirm.contains(&format!("name=\"role\" value=\"{billing}\"")));
+    // An unknown role starts over without it.
+    let r = c.get(format!("{base}/orgs/acme/settings/users?role=nope")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // A member without members:read gets a clear refusal, inside the frame.
+    let c = client();
+    c.post(format!("{base}/login"))
+        .form(&[("email", "bob@acme.test"), ("password", PASSWORD), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    let (status, html) = page(&c, format!("{base}/orgs/acme/settings/users")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("You cannot see the users"), "{html}");
+    assert!(!html.contains(">Roles</a>"), "no Roles tab without roles:read");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn members_roles_and_own_permissions_change_through_the_edit_form() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme", "owner@acme.test").await;
+    let bob = app.add_member(&org, "bob@acme.test", "Bob").await;
+    app.add_member_with_roles(&org, "carol@acme.test", &["billing_manager"]).await;
+    let billing = role_id(&app, "owner@acme.test", "billing_manager").await;
+    let user_role = role_id(&app, "owner@acme.test", "user").await;
+    let owner_role = role_id(&app, "owner@acme.test", "account_owner").await;
+    let (c, csrf) = sign_in(&app, "owner@acme.test").await;
+    let base = &app.base_url;
+    let edit = format!("{base}/orgs/acme/settings/users/{bob}/edit");
+    let (_, html) = page(&c, edit.clone()).await;
+    assert!(html.contains(&format!("name=\"roles\" value=\"{user_role}\" checked")), "{html}");
+    assert!(html.contains(&format!("name=\"roles\" value=\"{billing}\">")));
+    assert!(html.contains("value=\"roles\" checked> Roles only"));
+    // Billing Manager instead of User, and History (audit) to view of his own.
+    let r = c
+        .post(&edit)
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("return_to", "/orgs/acme/settings/users"),
+            ("name", "Bob"),
+            ("roles", billing.as_str()),
+            ("perm_mode", "custom"),
+            ("grant.audit", "read"),
+            ("grant.sessions", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/users")).await;
+    assert!(html.contains("Saved bob@acme.test."));
+    let row = section(&html, "data-email=\"bob@acme.test\"", "</tr>");
+    assert!(row.contains(">Billing Manager</a>") && !row.contains(">User</a>"), "{row}");
+    let (_, html) = page(&c, edit.clone()).await;
+    assert!(html.contains("id=\"perm-custom\" checked"));
+    assert!(section(&html, "id=\"grant-audit\"", "</select>").contains("<option value=\"read\" selected>"));
+    // Back to roles only: the own grants go.
+    let r = c
+        .post(&edit)
+        .form(&[("csrf_token", csrf.as_str()), ("name", "Bob"), ("roles", billing.as_str()), ("perm_mode", "roles")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&c, edit.clone()).await;
+    assert!(html.contains("value=\"roles\" checked> Roles only"));
+    // The owner's own form keeps the owner's role, checked and fixed.
+    let owner = org.owner_id.unwrap();
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/users/{owner}/edit")).await;
+    assert!(html.contains(&format!("value=\"{owner_role}\" checked disabled>")), "{html}");
+    assert!(html.contains("The owner always holds this role."));
+
+    // Carol (Billing Manager) cannot give what she lacks: the box is disabled,
+    // and a forged post is refused with the form kept as typed.
+    let dave = app.add_member(&org, "dave@acme.test", "Dave").await;
+    let c2 = client();
+    c2.post(format!("{base}/login"))
+        .form(&[("email", "carol@acme.test"), ("password", PASSWORD), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    let edit = format!("{base}/orgs/acme/settings/users/{dave}/edit");
+    let (_, html) = page(&c2, edit.clone()).await;
+    let csrf2 = html.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    assert!(html.contains(&format!("value=\"{owner_role}\" disabled>")), "{html}");
+    assert!(html.contains("Grants more than you hold"));
+    let r = c2
+        .post(&edit)
+        .form(&[
+            ("csrf_token", csrf2.as_str()),
+            ("name", "Dave typed"),
+            ("roles", user_role.as_str()),
+            ("roles", owner_role.as_str()),
+            ("perm_mode", "roles"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Beyond your own permissions"), "{html}");
+    assert!(html.contains("value=\"Dave typed\""), "the typed name stays");
+    assert!(html.contains(&format!("value=\"{owner_role}\" checked disabled>")), "the typed choice stays");
+    let (_, body) = app.login("owner@acme.test", PASSWORD).await.get(&format!("/api/v1/orgs/acme/users/{dave}")).await;
+    assert_eq!(body["name"], "Dave", "nothing was saved");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn custom_roles_are_created_edited_copied_and_deleted_through_forms() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme", "owner@acme.test").await;
+    let (c, csrf) = sign_in(&app, "owner@acme.test").await;
+    let base = &app.base_url;
+    let (status, html) = page(&c, format!("{base}/orgs/acme/settings/roles/new")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("name=\"level.members\""));
+    let new = format!("{base}/orgs/acme/settings/roles/new");
+    // A missing name keeps what was typed.
+    let r = c
+        .post(&new)
+        .form(&[("csrf_token", csrf.as_str()), ("name", ""), ("description", "Typed text"), ("level.audit", "view")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Typed text") && html.contains("id=\"name-error\""), "{html}");
+    assert!(section(&html, "id=\"level-audit\"", "</select>").contains("value=\"view\" selected"));
+    // A taken name says so.
+    let r = c
+        .post(&new)
+        .form(&[("csrf_token", csrf.as_str()), ("name", "billing manager"), ("description", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.unwrap().contains("already exists"));
+    // Created: View on members, Custom read+update on history (the select wins unless Custom).
+    let r = c
+        .post(&new)
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("name", "Support"),
+            ("description", "Helps members"),
+            ("level.members", "view"),
+            ("act.members", "delete"),
+            ("level.audit", "custom"),
+            ("act.audit", "read"),
+            ("act.audit", "update"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/roles")).await;
+    assert!(html.contains("Created the role Support."));
+    let card = section(&html, "data-role=\"support\"", "</article>");
+    assert!(card.contains("kind-custom"));
+    assert!(section(card, "data-resource=\"members\"", "</tr>").contains("lvl-view"));
+    assert!(section(card, "data-resource=\"audit\"", "</tr>").contains("read, update"));
+    let id = role_id(&app, "owner@acme.test", "support").await;
+    // Edit: rename and drop the history grant.
+    let edit = format!("{base}/orgs/acme/settings/roles/{id}/edit");
+    let (_, html) = page(&c, edit.clone()).await;
+    assert!(html.contains("value=\"Support\""));
+    assert!(section(&html, "id=\"level-audit\"", "</select>").contains("value=\"custom\" selected"));
+    let r = c
+        .post(&edit)
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("name", "Support desk"),
+            ("description", "x"),
+            ("level.members", "view"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/roles")).await;
+    let card = section(&html, "data-role=\"support\"", "</article>");
+    assert!(card.contains("Support desk") && section(card, "data-resource=\"audit\"", "</tr>").contains("lvl-none"));
+    // Copy opens the copy in the editor.
+    let r = c
+        .post(format!("{base}/orgs/acme/settings/roles/{id}/copy"))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.ends_with("/edit"), "{to}");
+    let (_, html) = page(&c, format!("{base}{to}")).await;
+    assert!(html.contains("value=\"Copy of Support desk\""), "{html}");
+    // Delete: a role in use asks where its members go.
+    let bob = app.add_member(&org, "bob@acme.test", "Bob").await;
+    app.set_roles(&org, bob, &["support"]).await;
+    let del = format!("{base}/orgs/acme/settings/roles/{id}/delete");
+    let (_, html) = page(&c, del.clone()).await;
+    assert!(html.contains("id=\"reassign-to\""), "{html}");
+    let r = c.post(&del).form(&[("csrf_token", csrf.as_str()), ("reassign_to", "")]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.unwrap().contains("is assigned to 1 member"));
+    let user_role = role_id(&app, "owner@acme.test", "user").await;
+    let r =
+        c.post(&del).form(&[("csrf_token", csrf.as_str()), ("reassign_to", user_role.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/roles")).await;
+    assert!(html.contains("Deleted the role Support desk. 1 member got the other role instead."), "{html}");
+    assert!(!html.contains("data-role=\"support\""));
+    // Built-in roles offer no delete, and the page refuses.
+    let billing = role_id(&app, "owner@acme.test", "billing_manager").await;
+    let (status, _) = page(&c, format!("{base}/orgs/acme/settings/roles/{billing}/delete")).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn roles_tab_shows_each_roles_matrix_and_compares_them() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme", "owner@acme.test").await;
+    app.add_member_with_roles(&org, "carol@acme.test", &["billing_manager"]).await;
+    app.add_member(&org, "bob@acme.test", "Bob").await;
+    let billing = role_id(&app, "owner@acme.test", "billing_manager").await;
+    let (c, _) = sign_in(&app, "owner@acme.test").await;
+    let base = &app.base_url;
+    let (status, html) = page(&c, format!("{base}/orgs/acme/settings/roles")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("aria-current=\"page\">Roles</a>"));
+    // Seed 000's Billing Manager: products assigned, members, billing and the
+    // card on file, but not the full organization.
+    let card = section(&html, "data-role=\"billing_manager\"", "</article>");
+    assert!(card.contains("kind-builtin"));
+    assert!(
+        card.contains(&format!("/orgs/acme/settings/users?role={billing}\" class=\"member-count\">1 member</a>")),
+        "{card}"
+    );
+    for (res, level) in [
+        ("products", "view"),
+        ("payment_method", "edit"),
+        ("billing", "edit"),
+        ("licenses", "edit"),
+        ("org_settings", "none"),
+    ] {
+        assert!(section(card, &format!("data-resource=\"{res}\""), "</tr>").contains(&format!("lvl-{level}")), "{res}");
+    }
+    assert!(section(card, "data-resource=\"members\"", "</tr>").contains("read, create, update"));
+    assert!(card.contains("data-action=\"edit\"") && card.contains("data-action=\"copy\""));
+    assert!(!card.contains("data-action=\"delete\""), "built-in roles are not deleted");
+    let owner_card = section(&html, "data-role=\"account_owner\"", "</article>");
+    assert!(owner_card.contains("kind-owner") && !owner_card.contains("data-action=\"edit\""));
+    // Compare: every role by default, or the ones picked.
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/roles/compare")).await;
+    let head = section(&html, "<thead>", "</thead>");
+    assert!(head.contains("User") && head.contains("Billing Manager") && head.contains("Account Owner"));
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/roles/compare?roles=user&roles={billing}")).await;
+    let head = section(&html, "<thead>", "</thead>");
+    assert!(!head.contains("Account Owner"), "{head}");
+    let row = section(&html, "data-resource=\"payment_method\"", "</tr>");
+    assert!(
+        row.contains("cell-none\" data-role=\"user\"") && row.contains("cell-edit\" data-role=\"billing_manager\""),
+        "{row}"
+    );
+    let row = section(&html, "data-resource=\"products\"", "</tr>");
+    assert!(
+        row.contains("cell-view\" data-role=\"user\"") && row.contains("cell-view\" data-role=\"billing_manager\"")
+    );
+    // A plain User neither sees the tab nor the page.
+    let c2 = client();
+    c2.post(format!("{base}/login"))
+        .form(&[("email", "bob@acme.test"), ("password", PASSWORD), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    let (status, _) = page(&c2, format!("{base}/orgs/acme/settings/roles")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn ownership_is_handed_on_after_a_confirmation() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme", "owner@acme.test").await;
+    let bob = app.add_member(&org, "bob@acme.test", "Bob").await;
+    let (c, csrf) = sign_in(&app, "owner@acme.test").await;
+    let base = &app.base_url;
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/roles")).await;
+    assert!(html.contains("id=\"transfer-owner\""));
+    let (status, html) = page(&c, format!("{base}/orgs/acme/settings/owner")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&format!("<option value=\"{bob}\">Bob · bob@acme.test</option>")), "{html}");
+    assert!(html.contains("I understand I will no longer be the owner"));
+    let bob_s = bob.to_string();
+    let r = c
+        .post(format!("{base}/orgs/acme/settings/owner"))
+        .form(&[("csrf_token", csrf.as_str()), ("user", bob_s.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Tick the box") && html.contains(&format!("<option value=\"{bob}\" selected>")));
+    let r = c
+        .post(format!("{base}/orgs/acme/settings/owner"))
+        .form(&[("csrf_token", csrf.as_str()), ("user", bob_s.as_str()), ("confirm", "yes")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/roles")).await;
+    assert!(html.contains("you are no longer the owner"));
+    assert!(html.contains("Bob owns Org acme"), "{html}");
+    let (status, _) = page(&c, format!("{base}/orgs/acme/settings/owner")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "only the owner");
+    // A preset that forbids handing ownership on: the page says so.
+    app.create_org_with_preset("globex", "owner@globex.test", "owner-admin-user").await;
+    let c3 = client();
+    c3.post(format!("{base}/login"))
+        .form(&[("email", "owner@globex.test"), ("password", PASSWORD), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    let (_, html) = page(&c3, format!("{base}/orgs/globex/settings/roles")).await;
+    assert!(!html.contains("id=\"transfer-owner\"") && html.contains("cannot be transferred"), "{html}");
+    let (_, html) = page(&c3, format!("{base}/orgs/globex/settings/owner")).await;
+    assert!(html.contains("id=\"transfer-disabled\""));
+    app.finish().await;
+}
