@@ -402,6 +402,74 @@ async fn users_scenario(b: &Browser, steps: &mut Steps) {
     steps.done("clear after bulk");
 }
 
+const ROLES: &str = "/orgs/acme/settings/roles";
+
+/// The Roles tab: the explorer's cards, comparing two roles, then giving a
+/// member a second role and a permission of their own on the edit form.
+async fn roles_scenario(b: &Browser, steps: &mut Steps) {
+    b.goto(USERS).await;
+    b.click("nav.tabs a[href$='/settings/roles']").await;
+    b.wait_path("the Roles tab", |p| p == ROLES).await;
+    let bm = b
+        .wait_text("#role-billing_manager [data-resource=payment_method] .lvl", "Billing Manager's card", |t| {
+            !t.is_empty()
+        })
+        .await;
+    assert!(bm.contains("Edit"), "seed 000: a Billing Manager updates the card on file ({bm})");
+    let user_cell = b.text("#role-user [data-resource=payment_method] .lvl").await.unwrap_or_default();
+    assert!(user_cell.contains("None"), "a User does not ({user_cell})");
+    b.screenshot("19-roles").await;
+    steps.done("roles tab");
+
+    // Compare two roles: untick the owner's role in the picker.
+    b.click("#compare-form label.check:last-child input").await;
+    b.click("#compare").await;
+    b.wait_path("the compare page", |p| p.starts_with(&format!("{ROLES}/compare?"))).await;
+    b.find("#compare-table").await;
+    let columns = b.eval("return document.querySelectorAll('#compare-table thead th').length").await;
+    assert_eq!(columns.as_i64(), Some(3), "the permission column and two roles");
+    let cell = b.text("#compare-table [data-resource=billing] [data-role=billing_manager]").await.unwrap_or_default();
+    assert!(cell.contains("Edit"), "{cell}");
+    b.screenshot("20-roles-compare").await;
+    steps.done("compare roles");
+
+    // A member's roles on the edit form.
+    b.goto(USERS).await;
+    let href = b
+        .wait_for("a member's edit link", async || {
+            let v = b
+                .eval(&format!(
+                    "var r = [...document.querySelectorAll('tr[data-email]')].find(r => r.dataset.email !== '{OWNER}'); \
+                     return r ? [r.dataset.email, r.querySelector('a.btn-edit').getAttribute('href')] : null"
+                ))
+                .await;
+            v.as_array().map(|a| (a[0].as_str().unwrap_or("").to_string(), a[1].as_str().unwrap_or("").to_string()))
+        })
+        .await;
+    let (email, edit) = href;
+    b.goto(&edit).await;
+    b.find("#roles-field").await;
+    let billing = b
+        .eval(
+            "var l = [...document.querySelectorAll('.role-choice')].find(l => l.querySelector('strong').textContent === 'Billing Manager'); \
+             return l.querySelector('input').value",
+        )
+        .await;
+    let billing = billing.as_str().unwrap_or_default().to_string();
+    b.click(&format!("input[name=roles][value='{billing}']")).await;
+    b.click("#perm-custom").await;
+    b.select("#grant-audit", "read").await;
+    b.screenshot("21-edit-member-roles").await;
+    b.click("#save").await;
+    let row = format!("tr[data-email=\"{email}\"] .roles-cell");
+    let roles = b.wait_text(&row, "the new role on the row", |t| t.contains("Billing Manager")).await;
+    assert!(roles.contains("User"), "the role held before stays: {roles}");
+    b.goto(&edit).await;
+    let audit = b.find("#grant-audit").await.prop("value").await.ok().flatten();
+    assert_eq!(audit.as_deref(), Some("read"), "the member's own permission was saved");
+    steps.done("edit a member's roles");
+}
+
 /// The phone layout: nothing wider than the screen, and screenshots of the
 /// pages an administrator uses.
 async fn phone_screenshots(b: &mut Browser, steps: &mut Steps) {
@@ -419,6 +487,22 @@ async fn phone_screenshots(b: &mut Browser, steps: &mut Steps) {
     b.goto("/login").await;
     b.find("#email").await;
     b.screenshot("17-phone-sign-in").await;
+    for (path, shot) in [(ROLES.to_string(), "22-phone-roles"), (format!("{ROLES}/compare"), "23-phone-roles-compare")]
+    {
+        b.goto(&path).await;
+        b.find(".role-card, #compare-table").await;
+        let overflow =
+            b.eval("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await;
+        assert_eq!(overflow.as_i64(), Some(0), "nothing sticks out sideways on a phone: {path}");
+        b.screenshot(shot).await;
+    }
+    b.goto(USERS).await;
+    let href = b.eval("var a = document.querySelectorAll('tr[data-email] a.btn-edit'); return a.length > 1 ? a[1].getAttribute('href') : null").await;
+    if let Some(h) = href.as_str() {
+        b.goto(h).await;
+        b.click("#perm-custom").await;
+        b.screenshot("24-phone-edit-member").await;
+    }
     b.set_viewport(Viewport::LAPTOP).await;
     steps.done("phone");
 }
@@ -447,6 +531,7 @@ async fn users_page_in_chromium() {
     let Some((app, mut b)) = setup(Options::default()).await else { return };
     steps.done("start app and browser");
     users_scenario(&b, &mut steps).await;
+    roles_scenario(&b, &mut steps).await;
     phone_screenshots(&mut b, &mut steps).await;
     not_found_page(&b).await;
     sign_out(&b).await;
@@ -461,6 +546,7 @@ async fn users_page_without_javascript() {
     let Some((app, b)) = setup(Options { javascript: false, screenshots: false }).await else { return };
     steps.done("start app and browser (no JavaScript)");
     users_scenario(&b, &mut steps).await;
+    roles_scenario(&b, &mut steps).await;
     let htmx_ran = b.eval("return typeof window.htmx !== 'undefined'").await;
     assert_eq!(htmx_ran.as_bool(), Some(false), "the page's scripts did not run");
     sign_out(&b).await;
