@@ -434,16 +434,24 @@ impl MemberDraft {
     }
 }
 
+/// A form shown again: what was typed and what was wrong with it.
+#[derive(Default)]
+struct Typed {
+    draft: Option<MemberDraft>,
+    name_error: Option<String>,
+    form_error: Option<String>,
+}
+
 async fn edit_view(
     state: &AppState,
     user: &UiUser,
     access: &OrgAccess,
     headers: &HeaderMap,
     uid: UserId,
-    draft: Option<MemberDraft>,
-    (name_error, form_error): (Option<String>, Option<String>),
+    typed: Typed,
     return_to: String,
 ) -> Result<EditPage, AppError> {
+    let Typed { draft, name_error, form_error } = typed;
     access.require(Permission::MEMBERS_UPDATE)?;
     let m = roster_app::members::get_member(&state.app, access, uid).await?.member;
     let held = roster_app::roles::member_access(&state.app, access, uid).await?;
@@ -533,8 +541,7 @@ pub async fn edit_page(
             &access,
             &headers,
             uid,
-            None,
-            (None, None),
+            Typed::default(),
             safe_return(&back, &users_path(&access.org.slug)),
         )
         .await
@@ -627,7 +634,7 @@ pub async fn edit_submit(
             e
             @ (AppError::Validation(_) | AppError::Escalation(_) | AppError::Conflict { .. } | AppError::Forbidden(_)),
         ) => {
-            let (status, errors) = match &e {
+            let (status, (name_error, form_error)) = match &e {
                 AppError::Validation(v) => {
                     let name = v.errors.iter().find(|x| x.field == "name").map(|x| x.message.clone());
                     let other: Vec<String> = v
@@ -644,7 +651,17 @@ pub async fn edit_submit(
                     (status, (None, Some(format!("{}: {}", p.title, p.detail))))
                 }
             };
-            match edit_view(&state, &user, &access, &headers, uid, Some(draft), errors, back).await {
+            match edit_view(
+                &state,
+                &user,
+                &access,
+                &headers,
+                uid,
+                Typed { draft: Some(draft), name_error, form_error },
+                back,
+            )
+            .await
+            {
                 Ok(p) => render(status, &p),
                 Err(e) => error_page(&e),
             }
