@@ -96,12 +96,11 @@ impl OrgAccess {
 /// a missing one does.
 pub async fn open_org(app: &App, principal: &Principal, id_or_slug: &str) -> Result<OrgAccess> {
     let mut conn = app.db.conn().await?;
-    let org = roster_store::orgs::find_org(&mut conn, id_or_slug).await?.ok_or(AppError::NotFound("organization"))?;
-    let status = roster_store::members::member_status(&mut conn, org.id, principal.user_id).await?;
+    let found = roster_store::orgs::find_org_for_member(&mut conn, id_or_slug, principal.user_id).await?;
     drop(conn);
-    if status != Some(MemberStatus::Active) {
+    let Some((org, Some(MemberStatus::Active))) = found else {
         return Err(AppError::NotFound("organization"));
-    }
+    };
     let policy = app.policies.policy(app, &org).await?;
     let effective = app.policies.effective(app, &org, principal.user_id).await?;
     Ok(OrgAccess { org, actor: Actor::User(principal.clone()), effective, policy })

@@ -331,7 +331,7 @@ pub async fn seed_members(
         .map(|s| start.get(*s))
         .sum::<u64>();
     let mut done = 0;
-    let mut role_rng = StdRng::seed_from_u64(seed ^ 0x5eed_0f_601e);
+    let mut role_rng = StdRng::seed_from_u64(seed ^ 0x005e_ed0f_601e);
     let role_mix = role_mix(app, org).await?;
     let mut tx = app.db.begin().await?;
     let load = members::BulkLoad::start(&mut tx, n).await?;

@@ -105,11 +105,14 @@ impl OrgPolicy {
     }
 }
 
+/// A member's effective grants and the organization version they were read at.
+type VersionedEffective = (i64, Arc<Effective>);
+
 /// The in-memory cache of policies and members' effective grants.
 #[derive(Default)]
 pub struct PolicyCache {
     orgs: Mutex<HashMap<OrgId, Arc<OrgPolicy>>>,
-    members: Mutex<HashMap<(OrgId, UserId), (i64, Arc<Effective>)>>,
+    members: Mutex<HashMap<(OrgId, UserId), VersionedEffective>>,
 }
 
 /// Past this many cached members the cache starts again: a simple bound on

@@ -113,6 +113,7 @@ fn check_name_free(policy: &OrgPolicy, name: &str, except: Option<RoleId>) -> Re
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn insert_custom(
     tx: &mut Tx,
     access: &OrgAccess,
@@ -246,17 +247,13 @@ pub async fn update_role(
 ) -> Result<RoleRecord> {
     access.require(Permission::ROLES_UPDATE)?;
     let mut errors = ValidationError { errors: vec![] };
-    let name = patch.name.as_deref().map(|n| parse_role_name("name", n).map_err(|e| errors.merge(e)).ok()).flatten();
+    let name = patch.name.as_deref().and_then(|n| parse_role_name("name", n).map_err(|e| errors.merge(e)).ok());
     let description = patch
         .description
         .as_deref()
-        .map(|d| parse_role_description("description", d).map_err(|e| errors.merge(e)).ok())
-        .flatten();
-    let grants = patch
-        .grants
-        .as_ref()
-        .map(|g| parse_grants("grants", g, &access.policy).map_err(|e| errors.merge(e)).ok())
-        .flatten();
+        .and_then(|d| parse_role_description("description", d).map_err(|e| errors.merge(e)).ok());
+    let grants =
+        patch.grants.as_ref().and_then(|g| parse_grants("grants", g, &access.policy).map_err(|e| errors.merge(e)).ok());
     if !errors.errors.is_empty() {
         return Err(errors.into());
     }

@@ -8,6 +8,8 @@
 //! figures are an upper bound on the server's own time.
 #![forbid(unsafe_code)]
 
+mod authz;
+
 use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -42,6 +44,8 @@ enum Command {
     },
     /// Starts `roster serve` on the database, measures it, and stops it.
     Run(RunArgs),
+    /// Measures permission checks: in process, and the check endpoint against /healthz.
+    Authz(authz::AuthzArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -92,6 +96,7 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::SetPassword { database_url, email, password } => set_password(&database_url, &email, &password).await,
         Command::Run(args) => run(args).await,
+        Command::Authz(args) => authz::run(args).await,
     }
 }
 
@@ -111,6 +116,27 @@ async fn set_password(url: &str, email: &str, password: &str) -> anyhow::Result<
     db.close().await;
     println!("password set for {}", email.as_str());
     Ok(())
+}
+
+impl RunArgs {
+    /// Arguments that only start a server (for other benchmarks).
+    fn for_server(roster: &str, database_url: &str, port: u16) -> Self {
+        Self {
+            roster: roster.into(),
+            database_url: database_url.into(),
+            port,
+            org: String::new(),
+            email: String::new(),
+            password: String::new(),
+            requests: 0,
+            runs: 1,
+            concurrency: vec![1],
+            deep_pages: 0,
+            startup_runs: 0,
+            throughput_secs: 0.0,
+            label: String::new(),
+        }
+    }
 }
 
 /// A server process this run started; killed when dropped.

@@ -78,6 +78,34 @@ fn org_create_user_list_and_seed() {
     assert!(ok);
     assert!(out.lines().skip(1).all(|l| l.contains("\tarchived\t")), "{out}");
     assert!(out.lines().count() <= 4);
+    // Roles: the presets, an organization created from one, its roles with counts.
+    let (ok, out, _) = roster(db, &["presets"], None);
+    assert!(ok);
+    for key in ["account-owner", "super-user", "owner-admin-user", "payments", "broker"] {
+        assert!(out.lines().any(|l| l.starts_with(key)), "{key} in {out}");
+    }
+    let (ok, out, err) = roster(
+        db,
+        &["org", "create", "--name", "Brokers", "--slug", "brokers", "--owner-email", "b@b.test", "--preset", "broker"],
+        None,
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("broker roles"), "{out}");
+    let (ok, out, _) = roster(db, &["role", "list", "--org", "brokers"], None);
+    assert!(ok);
+    assert_eq!(out.lines().count(), 1 + 9, "seed 004's nine roles: {out}");
+    assert!(out.contains("super_admin\tSuper Admin\t1\t"), "the owner holds Super Admin: {out}");
+    let (ok, out, _) = roster(db, &["role", "list", "--org", "acme"], None);
+    assert!(ok);
+    let counted: u64 = out.lines().skip(1).map(|l| l.split('\t').nth(2).unwrap().parse::<u64>().unwrap()).sum();
+    assert_eq!(counted, 121, "every member holds one role: {out}");
+    let (ok, _, err) = roster(
+        db,
+        &["org", "create", "--name", "Y", "--slug", "yy", "--owner-email", "y@y.test", "--preset", "nope"],
+        None,
+    );
+    assert!(!ok);
+    assert!(err.contains("preset") && err.contains("account-owner"), "{err}");
     let (ok, _, err) = roster(db, &["user", "list", "--org", "nope"], None);
     assert!(!ok);
     assert!(err.contains("not found"), "{err}");

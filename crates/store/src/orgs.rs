@@ -96,6 +96,42 @@ pub async fn find_org(conn: &mut Conn, id_or_slug: &str) -> Result<Option<OrgRec
     Ok(conn.fetch_optional::<OrgRow, _>(&q).await?.map(Into::into))
 }
 
+/// Finds an organization by id or by slug together with one user's
+/// membership status there (`None` when they are not a member), in one query:
+/// every signed-in request opens its organization this way.
+pub async fn find_org_for_member(
+    conn: &mut Conn,
+    id_or_slug: &str,
+    user: UserId,
+) -> Result<Option<(OrgRecord, Option<roster_domain::MemberStatus>)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        org: OrgRow,
+        member_status: Option<String>,
+    }
+    let mut q = Query::select();
+    for c in COLUMNS {
+        q.column(("organizations", c));
+    }
+    q.expr_as(Expr::col(("members", "status")), "member_status").from("organizations").left_join(
+        "members",
+        Expr::col(("members", "org_id"))
+            .equals(("organizations", "id"))
+            .and(Expr::col(("members", "user_id")).eq(user.0)),
+    );
+    match Uuid::parse_str(id_or_slug) {
+        Ok(id) => q.and_where(Expr::col(("organizations", "id")).eq(id)),
+        Err(_) => q.and_where(Expr::col(("organizations", "slug")).eq(id_or_slug.to_lowercase())),
+    };
+    let Some(row) = conn.fetch_optional::<Row, _>(&q).await? else { return Ok(None) };
+    let status = match row.member_status {
+        None => None,
+        Some(s) => Some(s.parse().map_err(|_| crate::StoreError::Corrupt(format!("member status {s}")))?),
+    };
+    Ok(Some((row.org.into(), status)))
+}
+
 /// Locks an organization's row until the transaction ends and answers it.
 ///
 /// Every change to an organization's members takes this lock first, so that

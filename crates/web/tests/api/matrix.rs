@@ -1,0 +1,216 @@
+//! The authorization matrix, in the manner of Keycloak's PermissionsTest:
+//! every API operation of the OpenAPI document × every role of two presets,
+//! in two organizations, against its own and the other tenant, plus
+//! anonymous. The expected answer is derived from the role's grants; an
+//! operation the document lists without a rule here fails the test, so a
+//! new endpoint cannot ship without saying who may call it.
+
+use reqwest::{Method, StatusCode};
+use roster_domain::permissions::{Action, preset};
+use roster_testkit::{PASSWORD, Session, TestApp, client, spawn_app};
+use serde_json::{Value, json};
+
+/// Who may call an operation.
+#[derive(Clone, Copy, Debug)]
+enum Rule {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in user (no organization involved).
+    SignedIn,
+    /// Only with a session; the signed-in case ends the session, so only the anonymous case runs.
+    EndsSession,
+    /// An active member holding this grant in the organization.
+    Grant(&'static str, Action),
+    /// Only the organization's owner.
+    Owner,
+}
+
+fn rule(method: &str, path: &str) -> Option<(Rule, Value)> {
+    use Action::*;
+    let none = Value::Null;
+    Some(match (method, path) {
+        ("POST", "/api/v1/auth/login") | ("GET", "/healthz") | ("GET", "/readyz") => (Rule::Public, none),
+        ("POST", "/api/v1/auth/logout") => (Rule::EndsSession, json!({})),
+        ("GET", "/api/v1/me") | ("GET", "/api/v1/presets") => (Rule::SignedIn, none),
+        ("POST", "/api/v1/orgs") => (Rule::SignedIn, json!({"name": "New", "slug": "__slug__"})),
+        ("POST", "/api/v1/orgs/{org}/authz/check") => {
+            (Rule::Grant("members", Read), json!({"user": "__target_email__", "resource": "members", "action": "read"}))
+        }
+        ("POST", "/api/v1/orgs/{org}/authz/check-batch") => (
+            Rule::Grant("members", Read),
+            json!({"checks": [{"user": "__target_email__", "resource": "members", "action": "read"}]}),
+        ),
+        ("GET", "/api/v1/orgs/{org}/permissions") => (Rule::Grant("roles", Read), none),
+        ("GET", "/api/v1/orgs/{org}/roles") => (Rule::Grant("roles", Read), none),
+        ("POST", "/api/v1/orgs/{org}/roles") => (Rule::Grant("roles", Create), json!({"name": "Matrix made"})),
+        ("GET", "/api/v1/orgs/{org}/roles/{id}") => (Rule::Grant("roles", Read), none),
+        ("DELETE", "/api/v1/orgs/{org}/roles/{id}") => (Rule::Grant("roles", Delete), none),
+        ("PATCH", "/api/v1/orgs/{org}/roles/{id}") => (Rule::Grant("roles", Update), json!({"description": "edited"})),
+        ("POST", "/api/v1/orgs/{org}/roles/{id}/copy") => (Rule::Grant("roles", Create), json!({})),
+        ("POST", "/api/v1/orgs/{org}/transfer-ownership") => (Rule::Owner, json!({"user": "__owner_id__"})),
+        ("GET", "/api/v1/orgs/{org}/users") => (Rule::Grant("members", Read), none),
+        ("POST", "/api/v1/orgs/{org}/users/bulk") => {
+            (Rule::Grant("members", Update), json!({"action": "disable", "dry_run": true}))
+        }
+        ("GET", "/api/v1/orgs/{org}/users/{id}") => (Rule::Grant("members", Read), none),
+        ("PATCH", "/api/v1/orgs/{org}/users/{id}") => (Rule::Grant("members", Update), json!({"name": "Target"})),
+        ("POST", "/api/v1/orgs/{org}/users/{id}/archive")
+        | ("POST", "/api/v1/orgs/{org}/users/{id}/disable")
+        | ("POST", "/api/v1/orgs/{org}/users/{id}/enable")
+        | ("POST", "/api/v1/orgs/{org}/users/{id}/restore") => (Rule::Grant("members", Update), json!({})),
+        ("PUT", "/api/v1/orgs/{org}/users/{id}/grants") => (Rule::Grant("members", Update), json!({"grants": {}})),
+        ("GET", "/api/v1/orgs/{org}/users/{id}/roles") => (Rule::Grant("members", Read), none),
+        ("PUT", "/api/v1/orgs/{org}/users/{id}/roles") => {
+            (Rule::Grant("members", Update), json!({"roles": ["__default_role__"]}))
+        }
+        _ => return None,
+    })
+}
+
+/// One organization of the matrix and the people in it.
+struct Tenant {
+    slug: String,
+    preset: String,
+    owner_id: String,
+    target_id: String,
+    target_email: String,
+    /// (role key, signed-in session of a member holding only that role, is the owner).
+    actors: Vec<(String, Session, bool)>,
+}
+
+async fn tenant(app: &TestApp, slug: &str, preset_key: &str) -> Tenant {
+    let owner_email = format!("owner@{slug}.test");
+    let org = app.create_org_with_preset(slug, &owner_email, preset_key).await;
+    let p = preset(preset_key).unwrap();
+    app.create_role(&org, "Matrix target", &[]).await;
+    let target_email = format!("target@{slug}.test");
+    let target = app.add_member(&org, &target_email, "Target").await;
+    let mut actors = vec![(p.owner_role.clone(), app.login(&owner_email, PASSWORD).await, true)];
+    for r in &p.roles {
+        let email = format!("role-{}@{slug}.test", r.key);
+        app.add_member_with_roles(&org, &email, &[r.key.as_str()]).await;
+        actors.push((r.key.clone(), app.login(&email, PASSWORD).await, false));
+    }
+    Tenant {
+        slug: slug.into(),
+        preset: preset_key.into(),
+        owner_id: org.owner_id.unwrap().to_string(),
+        target_id: target.to_string(),
+        target_email,
+        actors,
+    }
+}
+
+fn concrete(path: &str, t: &Tenant, method: &str) -> String {
+    let role = if method == "DELETE" { preset(&t.preset).unwrap().default_role } else { "matrix_target".to_string() };
+    let id = if path.contains("/roles/{id}") { role } else { t.target_id.clone() };
+    path.replace("{org}", &t.slug).replace("{id}", &id)
+}
+
+fn concrete_body(body: &Value, t: &Tenant, n: usize) -> Option<Value> {
+    if body.is_null() {
+        return None;
+    }
+    let text = body
+        .to_string()
+        .replace("__target_email__", &t.target_email)
+        .replace("__owner_id__", &t.owner_id)
+        .replace("__default_role__", &preset(&t.preset).unwrap().default_role)
+        .replace("__slug__", &format!("made-{n}"));
+    Some(serde_json::from_str(&text).unwrap())
+}
+
+/// Whether an answer shows the permission check let the request through
+/// (whatever the operation then said about the input or the state).
+fn passed_the_check(status: StatusCode, body: &Value) -> bool {
+    !matches!(status, StatusCode::UNAUTHORIZED | StatusCode::NOT_FOUND)
+        && !(status == StatusCode::FORBIDDEN && body["type"] != "/problems/escalation")
+}
+
+#[tokio::test]
+async fn every_operation_answers_every_role_as_its_grants_say() {
+    let app = spawn_app().await;
+    let tenants = [tenant(&app, "acme", "account-owner").await, tenant(&app, "agency", "owner-admin-user").await];
+    let doc: Value = serde_json::from_str(&roster_web::openapi_json()).unwrap();
+    let anonymous = client();
+    let (mut cases, mut unexpected_allows, mut unexpected_denies) = (0usize, Vec::new(), Vec::new());
+    let mut made = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            let method_up = method.to_uppercase();
+            let (rule, body) = rule(&method_up, path).unwrap_or_else(|| {
+                panic!("{method_up} {path} has no rule in the authorization matrix: say who may call it")
+            });
+            let m = Method::from_bytes(method_up.as_bytes()).unwrap();
+            for t in &tenants {
+                // Anonymous: everything but the public operations needs a session.
+                made += 1;
+                let url = format!("{}{}", app.base_url, concrete(path, t, &method_up));
+                let mut req = anonymous.request(m.clone(), &url);
+                if let Some(b) = concrete_body(&body, t, made) {
+                    req = req.json(&b);
+                }
+                let status = req.send().await.unwrap().status();
+                cases += 1;
+                match rule {
+                    Rule::Public => {
+                        if status == StatusCode::UNAUTHORIZED {
+                            unexpected_denies.push(format!("anonymous {method_up} {path}: {status}"));
+                        }
+                    }
+                    _ if status != StatusCode::UNAUTHORIZED => {
+                        unexpected_allows.push(format!("anonymous {method_up} {path}: {status}"))
+                    }
+                    _ => {}
+                }
+                if matches!(rule, Rule::Public | Rule::EndsSession) {
+                    continue;
+                }
+                for home in &tenants {
+                    for (role, session, is_owner) in &home.actors {
+                        made += 1;
+                        let own = home.slug == t.slug;
+                        let (status, answer) = session
+                            .send(m.clone(), &concrete(path, t, &method_up), concrete_body(&body, t, made))
+                            .await;
+                        cases += 1;
+                        let granted = match rule {
+                            Rule::SignedIn => true,
+                            Rule::Owner => own && *is_owner,
+                            Rule::Grant(resource, action) => {
+                                own && preset(&home.preset).unwrap().role(role).unwrap().grants.allows(resource, action)
+                            }
+                            Rule::Public | Rule::EndsSession => unreachable!(),
+                        };
+                        let passed = passed_the_check(status, &answer);
+                        let who = format!(
+                            "{role}{} of {} → {method_up} {path} in {}",
+                            if *is_owner { " (owner)" } else { "" },
+                            home.slug,
+                            t.slug
+                        );
+                        if passed && !granted {
+                            unexpected_allows.push(format!("{who}: {status} {answer}"));
+                        }
+                        if !passed && granted {
+                            unexpected_denies.push(format!("{who}: {status} {answer}"));
+                        }
+                        // Another tenant's organization answers exactly like a missing one.
+                        if !own && !matches!(rule, Rule::SignedIn) && status != StatusCode::NOT_FOUND {
+                            unexpected_allows.push(format!("{who}: another tenant answered {status}, not 404"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    println!(
+        "authorization matrix: {cases} cases, {} unexpected allows, {} unexpected denies",
+        unexpected_allows.len(),
+        unexpected_denies.len()
+    );
+    assert!(cases > 300, "the matrix ran only {cases} cases");
+    assert!(unexpected_allows.is_empty(), "unexpected allows:\n{}", unexpected_allows.join("\n"));
+    assert!(unexpected_denies.is_empty(), "unexpected denies:\n{}", unexpected_denies.join("\n"));
+    app.finish().await;
+}
