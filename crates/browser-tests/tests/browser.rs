@@ -433,6 +433,23 @@ async fn roles_scenario(b: &Browser, steps: &mut Steps) {
     b.screenshot("20-roles-compare").await;
     steps.done("compare roles");
 
+    // The role editor: Custom shows the four actions.
+    b.goto(ROLES).await;
+    b.click("#new-role").await;
+    b.wait_path("the role editor", |p| p == format!("{ROLES}/new")).await;
+    b.fill("#role-name", "Support").await;
+    b.select("#level-members", "view").await;
+    b.select("#level-audit", "custom").await;
+    b.click("tr[data-resource=audit] input[value=read]").await;
+    b.click("tr[data-resource=audit] input[value=update]").await;
+    b.screenshot("21-role-editor").await;
+    b.click("#save-role").await;
+    b.wait_text("#role-support [data-resource=audit] .lvl-detail", "the new role's custom grant", |t| {
+        t == "read, update"
+    })
+    .await;
+    steps.done("create a role");
+
     // A member's roles on the edit form.
     b.goto(USERS).await;
     let href = b
@@ -459,7 +476,7 @@ async fn roles_scenario(b: &Browser, steps: &mut Steps) {
     b.click(&format!("input[name=roles][value='{billing}']")).await;
     b.click("#perm-custom").await;
     b.select("#grant-audit", "read").await;
-    b.screenshot("21-edit-member-roles").await;
+    b.screenshot("22-edit-member-roles").await;
     b.click("#save").await;
     let row = format!("tr[data-email=\"{email}\"] .roles-cell");
     let roles = b.wait_text(&row, "the new role on the row", |t| t.contains("Billing Manager")).await;
@@ -468,6 +485,12 @@ async fn roles_scenario(b: &Browser, steps: &mut Steps) {
     let audit = b.find("#grant-audit").await.prop("value").await.ok().flatten();
     assert_eq!(audit.as_deref(), Some("read"), "the member's own permission was saved");
     steps.done("edit a member's roles");
+
+    // Handing ownership on asks for a member and an explicit confirmation.
+    b.goto(ROLES).await;
+    b.click("#transfer-owner").await;
+    b.find("#new-owner").await;
+    b.screenshot("26-transfer-ownership").await;
 }
 
 /// The phone layout: nothing wider than the screen, and screenshots of the
@@ -487,7 +510,7 @@ async fn phone_screenshots(b: &mut Browser, steps: &mut Steps) {
     b.goto("/login").await;
     b.find("#email").await;
     b.screenshot("17-phone-sign-in").await;
-    for (path, shot) in [(ROLES.to_string(), "22-phone-roles"), (format!("{ROLES}/compare"), "23-phone-roles-compare")]
+    for (path, shot) in [(ROLES.to_string(), "23-phone-roles"), (format!("{ROLES}/compare"), "24-phone-roles-compare")]
     {
         b.goto(&path).await;
         b.find(".role-card, #compare-table").await;
@@ -501,7 +524,7 @@ async fn phone_screenshots(b: &mut Browser, steps: &mut Steps) {
     if let Some(h) = href.as_str() {
         b.goto(h).await;
         b.click("#perm-custom").await;
-        b.screenshot("24-phone-edit-member").await;
+        b.screenshot("25-phone-edit-member").await;
     }
     b.set_viewport(Viewport::LAPTOP).await;
     steps.done("phone");
