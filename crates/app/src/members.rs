@@ -237,6 +237,70 @@ pub async fn rename_member(
     Ok(view)
 }
 
+/// Everything the member edit form changes at once; absent parts stay.
+#[derive(Debug, Clone, Default)]
+pub struct MemberEdit {
+    /// A new display name.
+    pub name: Option<String>,
+    /// The roles the member should hold (ids or keys).
+    pub roles: Option<Vec<String>>,
+    /// The member's own grants beside their roles.
+    pub grants: Option<crate::roles::GrantsInput>,
+}
+
+/// Applies a member edit (name, roles, own grants) in one transaction: all of
+/// it, or, when any part is refused, none of it. Needs `members:update`, under
+/// the same rules as each part alone.
+pub async fn update_member(
+    app: &App,
+    access: &OrgAccess,
+    user: UserId,
+    edit: MemberEdit,
+    meta: &RequestMeta,
+) -> Result<MemberView> {
+    access.require(Permission::MEMBERS_UPDATE)?;
+    let mut errors = ValidationError { errors: vec![] };
+    let name = edit.name.as_deref().and_then(|n| parse_display_name("name", n).map_err(|e| errors.merge(e)).ok());
+    let grants = edit
+        .grants
+        .as_ref()
+        .and_then(|g| crate::roles::parse_grants("grants", g, &access.policy).map_err(|e| errors.merge(e)).ok());
+    if !errors.errors.is_empty() {
+        return Err(errors.into());
+    }
+    let now = app.clock.now();
+    let mut tx = app.db.begin().await?;
+    let (access, before) = lock_member(&mut tx, app, access, user).await?;
+    let access = &access;
+    if let Some(roles) = &edit.roles {
+        crate::roles::apply_member_roles(&mut tx, access, user, roles, meta, now).await?;
+    }
+    if let Some(grants) = grants {
+        crate::roles::apply_member_grants(&mut tx, access, user, grants, meta, now).await?;
+    }
+    if let Some(name) = name
+        && name != before.name
+    {
+        users::update_user_name(&mut tx, user, &name, now).await?;
+        audit::append(
+            &mut tx,
+            &[audit_event(
+                access,
+                meta,
+                now,
+                "member.updated",
+                user,
+                serde_json::json!({"before": {"name": before.name}, "after": {"name": name}}),
+            )],
+        )
+        .await?;
+    }
+    let after = members::find_member_tx(&mut tx, access.org.id, user).await?.ok_or(AppError::NotFound("member"))?;
+    let view = with_roles_from(&mut tx, access, vec![after]).await?.remove(0);
+    tx.commit().await?;
+    Ok(view)
+}
+
 fn end_reason(to: MemberStatus) -> &'static str {
     match to {
         MemberStatus::Archived => "member_archived",

@@ -451,6 +451,20 @@ pub async fn set_member_roles(
     let now = app.clock.now();
     let mut tx = app.db.begin().await?;
     let access = relock(&mut tx, app, access, Permission::MEMBERS_UPDATE).await?;
+    let out = apply_member_roles(&mut tx, &access, user, wanted, meta, now).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// [`set_member_roles`] inside a change's transaction (after [`relock`]).
+pub(crate) async fn apply_member_roles(
+    tx: &mut Tx,
+    access: &OrgAccess,
+    user: UserId,
+    wanted: &[String],
+    meta: &RequestMeta,
+    now: Timestamp,
+) -> Result<Vec<RoleRecord>> {
     let mut errors = ValidationError { errors: vec![] };
     let mut new_roles: Vec<RoleRecord> = Vec::new();
     for (i, r) in wanted.iter().enumerate() {
@@ -466,8 +480,8 @@ pub async fn set_member_roles(
     if !errors.errors.is_empty() {
         return Err(errors.into());
     }
-    let (email, _) = member_for_change(&mut tx, &access, user).await?;
-    let held = store::member_role_ids(&mut tx, access.org.id, user).await?;
+    let (email, _) = member_for_change(tx, access, user).await?;
+    let held = store::member_role_ids(tx, access.org.id, user).await?;
     if access.org.owner_id == Some(user)
         && let Some(owner_role) = access.policy.owner_role()
         && !new_roles.iter().any(|r| r.id == owner_role.id)
@@ -485,28 +499,28 @@ pub async fn set_member_roles(
         .filter(|r| held.contains(&r.id) && !new_roles.iter().any(|n| n.id == r.id))
         .collect();
     for r in &added {
-        within_own_grants(&access, &r.grants, &format!("giving '{}'", r.name))?;
+        within_own_grants(access, &r.grants, &format!("giving '{}'", r.name))?;
     }
     if added.is_empty() && removed.is_empty() {
         return Ok(new_roles);
     }
     for r in &added {
-        store::add_role(&mut tx, access.org.id, r.id, &[user]).await?;
+        store::add_role(tx, access.org.id, r.id, &[user]).await?;
     }
     for r in &removed {
-        store::remove_role(&mut tx, access.org.id, r.id, &[user]).await?;
+        store::remove_role(tx, access.org.id, r.id, &[user]).await?;
     }
-    orgs::bump_authz_version(&mut tx, access.org.id).await?;
+    orgs::bump_authz_version(tx, access.org.id).await?;
     if !removed.is_empty() {
-        administrator_remains(&mut tx, &access.org, &access.policy).await?;
+        administrator_remains(tx, &access.org, &access.policy).await?;
     }
     let names = |rs: &[&RoleRecord]| rs.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
     let before: Vec<String> =
         access.policy.roles.iter().filter(|r| held.contains(&r.id)).map(|r| r.name.clone()).collect();
     roster_store::audit::append(
-        &mut tx,
+        tx,
         &[audit_event(
-            &access,
+            access,
             meta,
             now,
             "member.roles_changed",
@@ -520,7 +534,6 @@ pub async fn set_member_roles(
         )],
     )
     .await?;
-    tx.commit().await?;
     Ok(new_roles)
 }
 
@@ -538,19 +551,33 @@ pub async fn set_member_grants(
     let now = app.clock.now();
     let mut tx = app.db.begin().await?;
     let access = relock(&mut tx, app, access, Permission::MEMBERS_UPDATE).await?;
-    let (_, effective) = member_for_change(&mut tx, &access, user).await?;
-    within_own_grants(&access, &grants, "these permissions")?;
+    let out = apply_member_grants(&mut tx, &access, user, grants, meta, now).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// [`set_member_grants`] inside a change's transaction (after [`relock`]).
+pub(crate) async fn apply_member_grants(
+    tx: &mut Tx,
+    access: &OrgAccess,
+    user: UserId,
+    grants: Grants,
+    meta: &RequestMeta,
+    now: Timestamp,
+) -> Result<Grants> {
+    let (_, effective) = member_for_change(tx, access, user).await?;
+    within_own_grants(access, &grants, "these permissions")?;
     let before = effective.own().clone();
     if before == grants {
         return Ok(grants);
     }
-    store::set_member_grants(&mut tx, access.org.id, user, &grants).await?;
-    orgs::bump_authz_version(&mut tx, access.org.id).await?;
-    administrator_remains(&mut tx, &access.org, &access.policy).await?;
+    store::set_member_grants(tx, access.org.id, user, &grants).await?;
+    orgs::bump_authz_version(tx, access.org.id).await?;
+    administrator_remains(tx, &access.org, &access.policy).await?;
     roster_store::audit::append(
-        &mut tx,
+        tx,
         &[audit_event(
-            &access,
+            access,
             meta,
             now,
             "member.grants_changed",
@@ -559,7 +586,6 @@ pub async fn set_member_grants(
         )],
     )
     .await?;
-    tx.commit().await?;
     Ok(grants)
 }
 

@@ -553,10 +553,8 @@ pub async fn edit_page(
     }
 }
 
-/// Applies the form: the roles, then the member's own permissions, then the
-/// name, each only when it changed. Each step is its own use case (and
-/// transaction); a refused step stops the ones after it, so the name (checked
-/// first) is saved only once the roles and permissions were accepted.
+/// Applies the form (name, roles, own permissions) as one change: all of
+/// it or, when any part is refused, none of it.
 async fn apply_edit(
     state: &AppState,
     access: &OrgAccess,
@@ -564,48 +562,16 @@ async fn apply_edit(
     draft: &MemberDraft,
     meta: &RequestMeta,
 ) -> Result<String, AppError> {
-    let current = roster_app::members::get_member(&state.app, access, uid).await?;
-    let rename = draft.name != current.member.name;
-    if rename {
-        roster_domain::orgs::parse_display_name("name", &draft.name)?;
-    }
-    access_edit(state, access, uid, draft, meta).await?;
-    if rename {
-        roster_app::members::rename_member(&state.app, access, uid, &draft.name, meta).await?;
-    }
-    Ok(current.member.email)
-}
-
-/// The roles and own permissions part of [`apply_edit`].
-async fn access_edit(
-    state: &AppState,
-    access: &OrgAccess,
-    uid: UserId,
-    draft: &MemberDraft,
-    meta: &RequestMeta,
-) -> Result<(), AppError> {
     // The owner's roles are the owner's to change: the form does not offer
-    // them to anyone else, so there is nothing more to save.
-    if access.org.owner_id == Some(uid) && !access.is_owner() {
-        return Ok(());
-    }
-    let held = roster_app::roles::member_access(&state.app, access, uid).await?;
-    let wanted: std::collections::BTreeSet<String> = draft
-        .roles
-        .iter()
-        .map(|r| access.policy.find_role(r).map(|x| x.id.to_string()).unwrap_or_else(|| r.clone()))
-        .collect();
-    let before: std::collections::BTreeSet<String> = held.roles.iter().map(|r| r.id.to_string()).collect();
-    if wanted != before {
-        let list: Vec<String> = wanted.into_iter().collect();
-        roster_app::roles::set_member_roles(&state.app, access, uid, &list, meta).await?;
-    }
-    let input = draft.grants_input();
-    let grants = roster_app::roles::parse_grants("grants", &input, &access.policy)?;
-    if grants != held.own {
-        roster_app::roles::set_member_grants(&state.app, access, uid, &input, meta).await?;
-    }
-    Ok(())
+    // them to anyone else, so only the name is sent then.
+    let roles_offered = access.org.owner_id != Some(uid) || access.is_owner();
+    let edit = roster_app::members::MemberEdit {
+        name: Some(draft.name.clone()),
+        roles: roles_offered.then(|| draft.roles.clone()),
+        grants: roles_offered.then(|| draft.grants_input()),
+    };
+    let saved = roster_app::members::update_member(&state.app, access, uid, edit, meta).await?;
+    Ok(saved.member.email)
 }
 
 /// Saves the edit form; on any refusal shows the form again with what was

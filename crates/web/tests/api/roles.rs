@@ -448,3 +448,41 @@ async fn the_check_api_answers_with_the_roles_that_allow() {
     assert_eq!(one["allowed"], false, "{one}");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_member_edit_saves_all_of_it_or_none_of_it() {
+    let app = spawn_app().await;
+    let org = app.create_org_with_preset("agency", "owner@agency.test", "owner-admin-user").await;
+    let admin = app.add_member_with_roles(&org, "admin@agency.test", &["admin"]).await;
+    let user = app.add_member(&org, "user@agency.test", "Uma").await;
+    let principal = roster_app::auth::Principal {
+        user_id: admin,
+        email: "admin@agency.test".into(),
+        name: "admin".into(),
+        session_id: roster_domain::SessionId::new(),
+    };
+    let access = roster_app::access::open_org(&app.app, &principal, "agency").await.unwrap();
+    // Roles and name are fine, the own grant is beyond the admin: nothing is saved.
+    let edit = roster_app::members::MemberEdit {
+        name: Some("Uma Renamed".into()),
+        roles: Some(vec!["admin".into()]),
+        grants: Some([("sub_accounts".to_string(), vec!["read".to_string()])].into()),
+    };
+    let err = roster_app::members::update_member(&app.app, &access, user, edit, &Default::default()).await.unwrap_err();
+    assert!(matches!(err, roster_app::AppError::Escalation(_)), "{err:?}");
+    let o = app.login("owner@agency.test", PASSWORD).await;
+    let (_, item) = o.get(&format!("/api/v1/orgs/agency/users/{user}")).await;
+    assert_eq!(item["name"], "Uma");
+    assert_eq!(item["roles"][0]["key"], "user", "{item}");
+    assert_eq!(item["roles"].as_array().unwrap().len(), 1);
+    // Within the admin's reach, all three parts are saved together.
+    let edit = roster_app::members::MemberEdit {
+        name: Some("Uma Renamed".into()),
+        roles: Some(vec!["admin".into()]),
+        grants: Some([("audit".to_string(), vec!["read".to_string()])].into()),
+    };
+    let saved = roster_app::members::update_member(&app.app, &access, user, edit, &Default::default()).await.unwrap();
+    assert_eq!(saved.member.name, "Uma Renamed");
+    assert_eq!(saved.roles.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), ["admin"]);
+    app.finish().await;
+}
