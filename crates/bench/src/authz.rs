@@ -206,21 +206,34 @@ pub async fn run(args: AuthzArgs) -> anyhow::Result<()> {
     let check: Arc<dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync> = Arc::new(move |c| {
         c.post(&check_url).json(&serde_json::json!({"user": EMAIL, "resource": "org_pricing", "action": "update"}))
     });
+    let batch_url = format!("{base}/api/v1/orgs/authz/authz/check-batch");
+    let pairs_json: Vec<serde_json::Value> = pairs
+        .iter()
+        .take(100)
+        .map(|(r, a)| serde_json::json!({"user": EMAIL, "resource": r, "action": a.as_str()}))
+        .collect();
+    let batch_body = serde_json::json!({ "checks": pairs_json });
+    let batch: Arc<dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync> =
+        Arc::new(move |c| c.post(&batch_url).json(&batch_body));
     throughput(&http, check.clone(), 1, 0.5).await?;
     println!("### POST …/authz/check vs GET /healthz over HTTP\n");
     println!(
         "The same member asking about themselves; {:.0} s per endpoint per run, alternating, median of {} runs; client and server share the machine.\n",
         args.secs, args.runs
     );
-    println!("| clients | /healthz req/s | check req/s | check ÷ /healthz (goal ≥ 0.50) |\n| --- | --- | --- | --- |");
+    println!(
+        "| clients | /healthz req/s | check req/s | check ÷ /healthz (goal ≥ 0.50) | check-batch of {n} req/s | checks/s in batches |\n| --- | --- | --- | --- | --- | --- |",
+        n = pairs.len().min(100)
+    );
     for &c in &args.concurrency {
-        let (mut h, mut k) = (vec![], vec![]);
+        let (mut h, mut k, mut b) = (vec![], vec![], vec![]);
         for _ in 0..args.runs {
             h.push(throughput(&http, health.clone(), c, args.secs).await?);
             k.push(throughput(&http, check.clone(), c, args.secs).await?);
+            b.push(throughput(&http, batch.clone(), c, args.secs).await?);
         }
-        let (h, k) = (median(h), median(k));
-        println!("| {c} | {h:.0} | {k:.0} | {:.2} |", k / h);
+        let (h, k, b) = (median(h), median(k), median(b));
+        println!("| {c} | {h:.0} | {k:.0} | {:.2} | {b:.0} | {:.0} |", k / h, b * pairs.len().min(100) as f64);
     }
     server.stop().await?;
     Ok(())
