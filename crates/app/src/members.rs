@@ -216,25 +216,39 @@ pub async fn rename_member(
     let mut tx = app.db.begin().await?;
     let (access, before) = lock_member(&mut tx, app, access, user).await?;
     let access = &access;
-    if before.name != name {
-        users::update_user_name(&mut tx, user, &name, now).await?;
-        audit::append(
-            &mut tx,
-            &[audit_event(
-                access,
-                meta,
-                now,
-                "member.updated",
-                user,
-                serde_json::json!({"before": {"name": before.name}, "after": {"name": name}}),
-            )],
-        )
-        .await?;
-    }
+    apply_rename(&mut tx, access, &before, &name, meta, now).await?;
     let after = members::find_member_tx(&mut tx, access.org.id, user).await?.ok_or(AppError::NotFound("member"))?;
     let view = with_roles_from(&mut tx, access, vec![after]).await?.remove(0);
     tx.commit().await?;
     Ok(view)
+}
+
+/// Renames a member inside a change's transaction, auditing it, when the name differs.
+async fn apply_rename(
+    tx: &mut Tx,
+    access: &OrgAccess,
+    before: &Member,
+    name: &str,
+    meta: &RequestMeta,
+    now: Timestamp,
+) -> Result<()> {
+    if before.name == name {
+        return Ok(());
+    }
+    users::update_user_name(tx, before.user_id, name, now).await?;
+    audit::append(
+        tx,
+        &[audit_event(
+            access,
+            meta,
+            now,
+            "member.updated",
+            before.user_id,
+            serde_json::json!({"before": {"name": before.name}, "after": {"name": name}}),
+        )],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Everything the member edit form changes at once; absent parts stay.
@@ -278,22 +292,8 @@ pub async fn update_member(
     if let Some(grants) = grants {
         crate::roles::apply_member_grants(&mut tx, access, user, grants, meta, now).await?;
     }
-    if let Some(name) = name
-        && name != before.name
-    {
-        users::update_user_name(&mut tx, user, &name, now).await?;
-        audit::append(
-            &mut tx,
-            &[audit_event(
-                access,
-                meta,
-                now,
-                "member.updated",
-                user,
-                serde_json::json!({"before": {"name": before.name}, "after": {"name": name}}),
-            )],
-        )
-        .await?;
+    if let Some(name) = name {
+        apply_rename(&mut tx, access, &before, &name, meta, now).await?;
     }
     let after = members::find_member_tx(&mut tx, access.org.id, user).await?.ok_or(AppError::NotFound("member"))?;
     let view = with_roles_from(&mut tx, access, vec![after]).await?.remove(0);

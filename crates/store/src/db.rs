@@ -73,6 +73,18 @@ macro_rules! query_methods {
             })
         }
 
+        /// Runs a query and decodes every row, planned for these values: on
+        /// PostgreSQL an unnamed statement, which is planned at each run with
+        /// its parameters, where a prepared one would settle on one generic
+        /// plan for every value. For queries whose best plan depends on how
+        /// rare a value is (a searched text, a role).
+        pub async fn fetch_all_planned<T: Row, S: SqlxBinder>(&mut self, stmt: &S) -> Result<Vec<T>> {
+            on_backend!(self.target().await?, |c, qb| {
+                let (sql, values) = stmt.build_sqlx(qb);
+                Ok(sqlx::query_as_with::<_, T, _>(AssertSqlSafe(sql), values).persistent(false).fetch_all(c).await?)
+            })
+        }
+
         /// Runs a query and decodes its first row, if any.
         pub async fn fetch_optional<T: Row, S: SqlxBinder>(&mut self, stmt: &S) -> Result<Option<T>> {
             on_backend!(self.target().await?, |c, qb| {
@@ -215,11 +227,7 @@ impl Db {
     /// [`Db::connect`] with explicit options.
     pub async fn connect_with(url: &str, opts: &ConnectOptions) -> Result<Self> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            // Every statement is planned for its own values: a generic plan,
-            // made once for all values of a prepared statement, cannot know
-            // how rare a searched text or a role is, and walked a million-row
-            // index for a search that a trigram index answers at once.
-            let options = PgConnectOptions::from_str(url)?.options([("plan_cache_mode", "force_custom_plan")]);
+            let options = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
                 .max_connections(opts.max_connections)
                 .acquire_timeout(Duration::from_secs(10))

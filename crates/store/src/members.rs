@@ -706,7 +706,12 @@ pub async fn list_members(conn: &mut Conn, org: OrgId, spec: &ListSpec) -> Resul
         }
     }
     q.order_by(("members", col), order.clone()).order_by(("members", "user_id"), order).limit(spec.limit + 1);
-    let rows = conn.fetch_all::<MemberRow, _>(&q).await?;
+    // A search or a role filter is planned for its values (see `fetch_all_planned`).
+    let rows = if spec.filter.q.is_empty() && spec.filter.role.is_none() {
+        conn.fetch_all::<MemberRow, _>(&q).await?
+    } else {
+        conn.fetch_all_planned::<MemberRow, _>(&q).await?
+    };
     let more = rows.len() as u64 > spec.limit;
     let mut items = rows.into_iter().take(spec.limit as usize).map(Member::try_from).collect::<Result<Vec<_>>>()?;
     let (has_more_after, has_more_before) = match &spec.start {
@@ -765,7 +770,7 @@ pub async fn count_members(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -
             .to_owned()
     };
     let mut counts = StatusCounts::default();
-    for r in conn.fetch_all::<CountRow, _>(&q).await? {
+    for r in conn.fetch_all_planned::<CountRow, _>(&q).await? {
         let status: MemberStatus =
             r.status.parse().map_err(|_| StoreError::Corrupt(format!("member status {}", r.status)))?;
         counts.add(status, r.n.clamp(0, i64::MAX) as u64);
@@ -842,5 +847,5 @@ pub async fn count_for_change(
         SearchPath::TrigramSet,
         Source::Members,
     );
-    Ok(conn.fetch_one::<N, _>(&q).await?.n.clamp(0, i64::MAX) as u64)
+    Ok(conn.fetch_all_planned::<N, _>(&q).await?.first().map_or(0, |n| n.n.clamp(0, i64::MAX) as u64))
 }

@@ -102,20 +102,33 @@ pub async fn insert_role(tx: &mut Tx, org: OrgId, role: &RoleRecord, now: Timest
 
 /// Replaces a role's grants.
 pub async fn set_role_grants(tx: &mut Tx, org: OrgId, role: RoleId, grants: &Grants) -> Result<()> {
+    replace_grants(tx, "role_grants", "role_id", org, role.0, grants).await
+}
+
+/// Replaces the grant rows of one owner (a role or a member) in one of the
+/// two grant tables, which share their shape.
+async fn replace_grants(
+    tx: &mut Tx,
+    table: &'static str,
+    owner_column: &'static str,
+    org: OrgId,
+    owner: Uuid,
+    grants: &Grants,
+) -> Result<()> {
     tx.execute(
         Query::delete()
-            .from_table("role_grants")
+            .from_table(table)
             .and_where(Expr::col("org_id").eq(org.0))
-            .and_where(Expr::col("role_id").eq(role.0)),
+            .and_where(Expr::col(owner_column).eq(owner)),
     )
     .await?;
     if grants.is_empty() {
         return Ok(());
     }
     let mut q = Query::insert();
-    q.into_table("role_grants").columns(["org_id", "role_id", "resource", "actions"]);
+    q.into_table(table).columns(["org_id", owner_column, "resource", "actions"]);
     for (resource, actions) in grants.iter() {
-        q.values_panic([org.0.into(), role.0.into(), resource.into(), i32::from(actions.bits()).into()]);
+        q.values_panic([org.0.into(), owner.into(), resource.into(), i32::from(actions.bits()).into()]);
     }
     tx.execute(&q).await?;
     Ok(())
@@ -353,23 +366,7 @@ pub async fn holders(
 
 /// Replaces a member's own grants.
 pub async fn set_member_grants(tx: &mut Tx, org: OrgId, user: UserId, grants: &Grants) -> Result<()> {
-    tx.execute(
-        Query::delete()
-            .from_table("member_grants")
-            .and_where(Expr::col("org_id").eq(org.0))
-            .and_where(Expr::col("user_id").eq(user.0)),
-    )
-    .await?;
-    if grants.is_empty() {
-        return Ok(());
-    }
-    let mut q = Query::insert();
-    q.into_table("member_grants").columns(["org_id", "user_id", "resource", "actions"]);
-    for (resource, actions) in grants.iter() {
-        q.values_panic([org.0.into(), user.0.into(), resource.into(), i32::from(actions.bits()).into()]);
-    }
-    tx.execute(&q).await?;
-    Ok(())
+    replace_grants(tx, "member_grants", "user_id", org, user.0, grants).await
 }
 
 /// Active members holding any of `roles`, at most `limit`.
