@@ -138,7 +138,33 @@ pub async fn authenticate(app: &App, token: &str) -> Result<Principal> {
     }
     let hash = tokens::hash_secret(token);
     let found = sessions::find_live_session(&mut app.db.conn().await?, &hash).await?;
-    let s = found.ok_or(AppError::Unauthenticated)?;
+    accept_session(app, found.ok_or(AppError::Unauthenticated)?).await
+}
+
+/// [`authenticate`] together with the organizations where the user is an
+/// active member, read in the same query (what `GET /api/v1/me` shows).
+pub async fn authenticate_with_orgs(app: &App, token: &str) -> Result<(Principal, Vec<crate::orgs::Membership>)> {
+    if token.len() != 64 {
+        return Err(AppError::Unauthenticated);
+    }
+    let hash = tokens::hash_secret(token);
+    let found = sessions::find_live_session_with_orgs(&mut app.db.conn().await?, &hash).await?;
+    let (session, orgs) = found.ok_or(AppError::Unauthenticated)?;
+    let principal = accept_session(app, session).await?;
+    let memberships = orgs
+        .into_iter()
+        .map(|org| crate::orgs::Membership {
+            is_owner: org.owner_id == Some(principal.user_id),
+            org,
+            status: roster_domain::MemberStatus::Active,
+        })
+        .collect();
+    Ok((principal, memberships))
+}
+
+/// Refuses an expired session (ending it) and moves a live one's idle expiry
+/// forward now and then.
+async fn accept_session(app: &App, s: sessions::SessionUser) -> Result<Principal> {
     let now = app.clock.now();
     let session_id = SessionId(s.session_id);
     if now.0 >= s.expires_at || now.0 >= s.idle_expires_at {

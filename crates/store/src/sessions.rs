@@ -97,6 +97,86 @@ pub async fn find_live_session(conn: &mut Conn, token_hash: &[u8]) -> Result<Opt
     conn.fetch_optional(&q).await
 }
 
+/// [`find_live_session`] together with the organizations where the user is an
+/// active member (by name), in one query: what `GET /api/v1/me` answers.
+pub async fn find_live_session_with_orgs(
+    conn: &mut Conn,
+    token_hash: &[u8],
+) -> Result<Option<(SessionUser, Vec<crate::orgs::OrgRecord>)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        session: SessionUser,
+        #[sqlx(flatten)]
+        org: OptionalOrg,
+    }
+    #[derive(sqlx::FromRow)]
+    struct OptionalOrg {
+        #[sqlx(rename = "org_id")]
+        id: Option<Uuid>,
+        #[sqlx(rename = "org_slug")]
+        slug: Option<String>,
+        #[sqlx(rename = "org_name")]
+        name: Option<String>,
+        #[sqlx(rename = "org_owner_id")]
+        owner_id: Option<Uuid>,
+        #[sqlx(rename = "org_created_at")]
+        created_at: Option<i64>,
+        #[sqlx(rename = "org_preset")]
+        preset: Option<String>,
+        #[sqlx(rename = "org_partner")]
+        partner: Option<bool>,
+        #[sqlx(rename = "org_owner_transfer")]
+        owner_transfer: Option<bool>,
+        #[sqlx(rename = "org_authz_version")]
+        authz_version: Option<i64>,
+    }
+    let mut q = Query::select();
+    q.expr_as(Expr::col(("sessions", "id")), "session_id")
+        .column(("sessions", "user_id"))
+        .column(("users", "email"))
+        .column(("users", "name"))
+        .column(("sessions", "last_seen_at"))
+        .column(("sessions", "idle_expires_at"))
+        .column(("sessions", "expires_at"));
+    for c in crate::orgs::COLUMNS {
+        q.expr_as(Expr::col(("organizations", c)), format!("org_{c}"));
+    }
+    q.from("sessions")
+        .inner_join("users", Expr::col(("users", "id")).equals(("sessions", "user_id")))
+        .left_join(
+            "members",
+            Expr::col(("members", "user_id"))
+                .equals(("sessions", "user_id"))
+                .and(Expr::col(("members", "status")).eq(roster_domain::MemberStatus::Active.as_str())),
+        )
+        .left_join("organizations", Expr::col(("organizations", "id")).equals(("members", "org_id")))
+        .and_where(Expr::col(("sessions", "token_hash")).eq(token_hash.to_vec()))
+        .and_where(Expr::col(("sessions", "ended_at")).is_null())
+        .order_by(("organizations", "name"), sea_query::Order::Asc);
+    let rows: Vec<Row> = conn.fetch_all(&q).await?;
+    let Some(first) = rows.first() else { return Ok(None) };
+    let session = first.session.clone();
+    let orgs = rows
+        .into_iter()
+        .filter_map(|r| {
+            let o = r.org;
+            Some(crate::orgs::OrgRecord {
+                id: roster_domain::OrgId(o.id?),
+                slug: o.slug?,
+                name: o.name?,
+                owner_id: o.owner_id.map(roster_domain::UserId),
+                created_at: roster_domain::Timestamp(o.created_at?),
+                preset: o.preset?,
+                partner: o.partner?,
+                owner_transfer: o.owner_transfer?,
+                authz_version: o.authz_version?,
+            })
+        })
+        .collect();
+    Ok(Some((session, orgs)))
+}
+
 /// Moves a session's last-seen time and idle expiry forward.
 pub async fn touch_session(tx: &mut Tx, id: SessionId, now: Timestamp, idle_expires_at: Timestamp) -> Result<()> {
     tx.execute(

@@ -84,18 +84,27 @@ pub async fn logout(State(state): State<AppState>, user: ApiUser) -> ApiResult<R
 
 /// The signed-in user, their organizations, and the CSRF token.
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = Me), (status = 401, body = Problem)))]
-pub async fn me(State(state): State<AppState>, user: ApiUser) -> ApiResult<Json<Me>> {
-    Ok(Json(me_for(&state, &user.principal, &user.token).await?))
+pub async fn me(State(state): State<AppState>, headers: axum::http::HeaderMap) -> ApiResult<Json<Me>> {
+    // The session and the organizations come from one query, so this does
+    // not take the `ApiUser` extractor (which would read the session again).
+    let token = crate::extract::cookie(&headers, crate::extract::SESSION_COOKIE)
+        .ok_or(roster_app::AppError::Unauthenticated)?;
+    let (p, orgs) = roster_app::auth::authenticate_with_orgs(&state.app, token).await?;
+    Ok(Json(me_from(&p, orgs, token)))
 }
 
-async fn me_for(state: &AppState, p: &roster_app::auth::Principal, token: &str) -> ApiResult<Me> {
-    let orgs = roster_app::orgs::active_memberships(&state.app, p.user_id).await?;
-    Ok(Me {
+fn me_from(p: &roster_app::auth::Principal, orgs: Vec<roster_app::orgs::Membership>, token: &str) -> Me {
+    Me {
         user: MeUser { id: p.user_id.0, email: p.email.clone(), name: p.name.clone() },
         organizations: orgs
             .into_iter()
             .map(|m| MeOrg { id: m.org.id.0, slug: m.org.slug, name: m.org.name, is_owner: m.is_owner })
             .collect(),
         csrf_token: roster_app::tokens::csrf_for_session(token),
-    })
+    }
+}
+
+async fn me_for(state: &AppState, p: &roster_app::auth::Principal, token: &str) -> ApiResult<Me> {
+    let orgs = roster_app::orgs::active_memberships(&state.app, p.user_id).await?;
+    Ok(me_from(p, orgs, token))
 }
