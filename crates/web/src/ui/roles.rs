@@ -680,6 +680,8 @@ struct OwnerPage {
     /// (user id, "Name · email") of each active member who could take over.
     candidates: Vec<(String, String)>,
     more: bool,
+    /// The search that narrowed the candidates.
+    q: String,
     chosen: String,
     form_error: Option<String>,
 }
@@ -692,6 +694,7 @@ async fn owner_view(
     user: &UiUser,
     access: &OrgAccess,
     headers: &HeaderMap,
+    q: &str,
     chosen: String,
     form_error: Option<String>,
 ) -> Result<OwnerPage, AppError> {
@@ -700,7 +703,7 @@ async fn owner_view(
     }
     let (candidates, more) = if access.org.owner_transfer {
         let req = ListRequest {
-            filter: MemberFilter::new("", vec![MemberStatus::Active])?,
+            filter: MemberFilter::new(q, vec![MemberStatus::Active])?,
             page: 1,
             per_page: OWNER_CANDIDATES,
             ..Default::default()
@@ -723,6 +726,7 @@ async fn owner_view(
         allowed: access.org.owner_transfer,
         candidates,
         more,
+        q: q.trim().to_string(),
         chosen,
         form_error,
     })
@@ -734,11 +738,14 @@ pub async fn owner_page(
     State(state): State<AppState>,
     user: UiUser,
     Path(org): Path<String>,
+    RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
+    let query: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
+    let q = query.iter().find(|(k, _)| k == "q").map(|(_, v)| v.as_str()).unwrap_or("");
     let result = async {
         let access = open(&state, &user, &org).await?;
-        owner_view(&state, &user, &access, &headers, String::new(), None).await
+        owner_view(&state, &user, &access, &headers, q, String::new(), None).await
     }
     .await;
     match result {
@@ -766,7 +773,7 @@ pub async fn owner_submit(
         let chosen = chosen.clone();
         let (state, user, access, headers) = (&state, &user, &access, &headers);
         async move {
-            match owner_view(state, user, access, headers, chosen, Some(msg)).await {
+            match owner_view(state, user, access, headers, "", chosen, Some(msg)).await {
                 Ok(p) => render(StatusCode::UNPROCESSABLE_ENTITY, &p),
                 Err(e) => error_page(&e),
             }

@@ -504,6 +504,12 @@ async fn ownership_is_handed_on_after_a_confirmation() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(&format!("<option value=\"{bob}\">Bob · bob@acme.test</option>")), "{html}");
     assert!(html.contains("I understand I will no longer be the owner"));
+    // A search narrows the candidates (an organization may have a million members).
+    app.add_member(&org, "carol@acme.test", "Carol").await;
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/owner?q=caro")).await;
+    assert!(html.contains("carol@acme.test") && !html.contains("bob@acme.test"), "{html}");
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/owner?q=nobody-here")).await;
+    assert!(html.contains("No active member matches"), "{html}");
     let bob_s = bob.to_string();
     let r = c
         .post(format!("{base}/orgs/acme/settings/owner"))
