@@ -9,12 +9,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{anyhow, bail};
 use roster_app::{Actor, App};
 use roster_domain::permissions::{Action, preset};
 use roster_domain::roles::{Effective, HeldRole};
 
-use crate::{RunArgs, Server, median};
+use crate::{RunArgs, Server, median, sign_in};
 
 /// Options of the check benchmark.
 #[derive(clap::Args, Clone)]
@@ -177,24 +177,7 @@ pub async fn run(args: AuthzArgs) -> anyhow::Result<()> {
     let run_args = RunArgs::for_server(&args.roster, &args.database_url, args.port);
     let (server, _) = Server::start(&run_args, &probe).await?;
     let base = format!("http://127.0.0.1:{}", args.port);
-    let login = probe
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({"email": EMAIL, "password": PASSWORD}))
-        .send()
-        .await?;
-    if !login.status().is_success() {
-        bail!("sign-in answered {}", login.status());
-    }
-    let cookie = login
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.split(';').next().filter(|kv| kv.starts_with("roster_session=")))
-        .context("no session cookie")?
-        .to_string();
-    let body: serde_json::Value = login.json().await?;
-    let csrf = body["csrf_token"].as_str().context("no csrf_token")?.to_string();
+    let (cookie, csrf) = sign_in(&probe, &base, EMAIL, PASSWORD).await?;
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(reqwest::header::COOKIE, cookie.parse()?);
     headers.insert("X-CSRF-Token", csrf.parse()?);

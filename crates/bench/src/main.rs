@@ -254,6 +254,30 @@ async fn load(
     Ok(Sample { latencies, wall: started.elapsed() })
 }
 
+/// Signs in over the API; answers the session cookie (`roster_session=…`)
+/// and the CSRF token.
+async fn sign_in(http: &reqwest::Client, base: &str, email: &str, password: &str) -> anyhow::Result<(String, String)> {
+    let login = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await?;
+    if !login.status().is_success() {
+        bail!("sign-in as {email} answered {}: {}", login.status(), login.text().await?);
+    }
+    let cookie = login
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.split(';').next().filter(|kv| kv.starts_with("roster_session=")))
+        .context("sign-in set no session cookie")?
+        .to_string();
+    let body: Value = login.json().await?;
+    let csrf = body["csrf_token"].as_str().context("sign-in answered no csrf_token")?.to_string();
+    Ok((cookie, csrf))
+}
+
 async fn get_json(http: &reqwest::Client, url: &str) -> anyhow::Result<Value> {
     let r = http.get(url).send().await?;
     let status = r.status();
@@ -317,22 +341,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     let base = format!("http://127.0.0.1:{}", args.port);
 
     // Sign in once; every client sends the same session cookie.
-    let login = probe
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({"email": args.email, "password": args.password}))
-        .send()
-        .await?;
-    if !login.status().is_success() {
-        bail!("sign-in as {} answered {}: {}", args.email, login.status(), login.text().await?);
-    }
-    let cookie = login
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.split(';').next().filter(|kv| kv.starts_with("roster_session=")))
-        .context("sign-in set no session cookie")?
-        .to_string();
+    let (cookie, _) = sign_in(&probe, &base, &args.email, &args.password).await?;
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(reqwest::header::COOKIE, cookie.parse()?);
     let http = reqwest::Client::builder()
