@@ -211,6 +211,14 @@ pub fn message_page(status: StatusCode, title: &str, message: &str) -> Response 
     render(status, &MessagePage { title, message })
 }
 
+/// A page, or the error page for what refused it.
+fn respond<T: Template>(status: StatusCode, page: Result<T, AppError>) -> Response {
+    match page {
+        Ok(p) => render(status, &p),
+        Err(e) => error_page(&e),
+    }
+}
+
 /// The page for a service error.
 pub fn error_page(e: &AppError) -> Response {
     let p = crate::error::problem_for(e);

@@ -15,7 +15,7 @@ use roster_app::roles::{GrantsInput, RoleInput, RolePatch, RoleRecord};
 use roster_domain::permissions::{Action, Actions, Level};
 use roster_domain::{MemberFilter, MemberStatus, UserId};
 
-use super::{Frame, error_page, redirect_with_flash, render, with_flash_cleared};
+use super::{Frame, error_page, redirect_with_flash, render, respond, with_flash_cleared};
 use crate::AppState;
 use crate::extract::{Meta, UiUser};
 
@@ -256,10 +256,7 @@ pub async fn compare_page(
         })
     }
     .await;
-    match result {
-        Ok(p) => render(StatusCode::OK, &p),
-        Err(e) => error_page(&e),
-    }
+    respond(StatusCode::OK, result)
 }
 
 /// One resource's row in the role editor.
@@ -429,10 +426,7 @@ pub async fn new_page(
         editor(&state, &user, &access, &headers, None, draft, None).await
     }
     .await;
-    match result {
-        Ok(p) => render(StatusCode::OK, &p),
-        Err(e) => error_page(&e),
-    }
+    respond(StatusCode::OK, result)
 }
 
 /// Creates a custom role; on an error shows the form again as typed.
@@ -462,10 +456,7 @@ pub async fn new_submit(
         }
         Err(e) if shown_in_form(&e) => {
             let status = status_for(&e);
-            match editor(&state, &user, &access, &headers, None, draft, Some(e)).await {
-                Ok(p) => render(status, &p),
-                Err(e) => error_page(&e),
-            }
+            respond(status, editor(&state, &user, &access, &headers, None, draft, Some(e)).await)
         }
         Err(e) => error_page(&e),
     }
@@ -492,10 +483,7 @@ pub async fn edit_page(
         editor(&state, &user, &access, &headers, Some(&role), draft, locked).await
     }
     .await;
-    match result {
-        Ok(p) => render(StatusCode::OK, &p),
-        Err(e) => error_page(&e),
-    }
+    respond(StatusCode::OK, result)
 }
 
 /// Saves a role's name, description and grants; on an error shows the form
@@ -526,10 +514,7 @@ pub async fn edit_submit(
         Ok(r) => redirect_with_flash(&roles_path(&access.org.slug), "ok", &format!("Saved the role {}.", r.name)),
         Err(e) if shown_in_form(&e) => {
             let status = status_for(&e);
-            match editor(&state, &user, &access, &headers, Some(&role), draft, Some(e)).await {
-                Ok(p) => render(status, &p),
-                Err(e) => error_page(&e),
-            }
+            respond(status, editor(&state, &user, &access, &headers, Some(&role), draft, Some(e)).await)
         }
         Err(e) => error_page(&e),
     }
@@ -622,10 +607,7 @@ pub async fn delete_page(
         delete_view(&state, &user, &access, &headers, &id, String::new(), None).await
     }
     .await;
-    match result {
-        Ok(p) => render(StatusCode::OK, &p),
-        Err(e) => error_page(&e),
-    }
+    respond(StatusCode::OK, result)
 }
 
 /// Deletes a custom role, moving its members to `reassign_to`.
@@ -663,10 +645,7 @@ pub async fn delete_submit(
                 }
                 _ => format!("{}: {}", p.title, p.detail),
             };
-            match delete_view(&state, &user, &access, &headers, &id, reassign, Some(msg)).await {
-                Ok(p) => render(status, &p),
-                Err(e) => error_page(&e),
-            }
+            respond(status, delete_view(&state, &user, &access, &headers, &id, reassign, Some(msg)).await)
         }
         Err(e) => error_page(&e),
     }
@@ -748,10 +727,7 @@ pub async fn owner_page(
         owner_view(&state, &user, &access, &headers, q, String::new(), None).await
     }
     .await;
-    match result {
-        Ok(p) => render(StatusCode::OK, &p),
-        Err(e) => error_page(&e),
-    }
+    respond(StatusCode::OK, result)
 }
 
 /// Hands ownership to the chosen active member once the owner ticked the
@@ -773,10 +749,10 @@ pub async fn owner_submit(
         let chosen = chosen.clone();
         let (state, user, access, headers) = (&state, &user, &access, &headers);
         async move {
-            match owner_view(state, user, access, headers, "", chosen, Some(msg)).await {
-                Ok(p) => render(StatusCode::UNPROCESSABLE_ENTITY, &p),
-                Err(e) => error_page(&e),
-            }
+            respond(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                owner_view(state, user, access, headers, "", chosen, Some(msg)).await,
+            )
         }
     };
     let Ok(to) = chosen.parse::<UserId>() else {

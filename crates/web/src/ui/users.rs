@@ -15,7 +15,7 @@ use roster_domain::{MemberFilter, MemberSort, MemberStatus, SortOrder, UserId};
 use serde::Deserialize;
 
 use super::roles::{Pairs, field, fields};
-use super::{Frame, error_page, redirect_with_flash, render, safe_return, with_flash_cleared};
+use super::{Frame, error_page, redirect_with_flash, render, respond, safe_return, with_flash_cleared};
 use crate::AppState;
 use crate::api::users::{Strictness, parse_list_query};
 use crate::extract::{Meta, UiUser};
@@ -547,10 +547,7 @@ pub async fn edit_page(
         .await
     }
     .await;
-    match result {
-        Ok(p) => render(StatusCode::OK, &p),
-        Err(e) => error_page(&e),
-    }
+    respond(StatusCode::OK, result)
 }
 
 /// Applies the form (name, roles, own permissions) as one change: all of
@@ -712,10 +709,7 @@ pub async fn bulk_confirm(
         })
     }
     .await;
-    match result {
-        Ok(p) => render(StatusCode::OK, &p),
-        Err(e) => error_page(&e),
-    }
+    respond(StatusCode::OK, result)
 }
 
 #[derive(Deserialize)]
