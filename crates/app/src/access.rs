@@ -1,9 +1,9 @@
 //! Who may do what in an organization.
 //!
-//! Every use case opens the organization with [`open_org`] (or
-//! [`open_org_as_cli`]) and asks [`OrgAccess::require`] before anything
-//! else. A signed-in user's grants are the union of their roles and their own
-//! grants ([`crate::policy`]); the operator's command line may do everything.
+//! Every use case opens the organization with [`open_org`] and asks
+//! [`OrgAccess::require`] before anything else. A signed-in user's grants are
+//! the union of their roles and their own grants ([`crate::policy`]); an
+//! operator ([`Actor::is_operator`]) may do everything.
 
 use std::sync::Arc;
 
@@ -12,7 +12,6 @@ use roster_domain::permissions::Action;
 use roster_domain::roles::Effective;
 use roster_store::orgs::OrgRecord;
 
-use crate::auth::Principal;
 use crate::error::Result;
 use crate::policy::OrgPolicy;
 use crate::{Actor, App, AppError};
@@ -89,12 +88,36 @@ impl OrgAccess {
     pub fn is_owner(&self) -> bool {
         self.actor.user_id().is_some_and(|u| self.org.owner_id == Some(u))
     }
+
+    /// Whether `user` is the organization's owner.
+    pub fn is_owned_by(&self, user: roster_domain::UserId) -> bool {
+        self.org.owner_id == Some(user)
+    }
+
+    /// No escalation, the one place it is decided: what of `wanted` the
+    /// actor does not hold themselves, in words ("members: delete"), or
+    /// `None` when they hold all of it. Operators hold everything.
+    pub fn lacks(&self, wanted: &roster_domain::permissions::Grants) -> Option<String> {
+        if self.actor.is_operator() {
+            return None;
+        }
+        roster_domain::roles::lacking(wanted, self.effective.grants())
+    }
 }
 
-/// Opens an organization (by id or slug) for a signed-in user. An
-/// organization the user is not an active member of answers 404, exactly as
-/// a missing one does.
-pub async fn open_org(app: &App, principal: &Principal, id_or_slug: &str) -> Result<OrgAccess> {
+/// Opens an organization (by id or slug) for an actor. For a signed-in
+/// user, an organization they are not an active member of answers 404,
+/// exactly as a missing one does; an operator opens any organization.
+pub async fn open_org(app: &App, actor: &Actor, id_or_slug: &str) -> Result<OrgAccess> {
+    let Some(principal) = actor.principal() else {
+        let mut conn = app.db.conn().await?;
+        let org =
+            roster_store::orgs::find_org(&mut conn, id_or_slug).await?.ok_or(AppError::NotFound("organization"))?;
+        drop(conn);
+        let policy = app.policies.policy(app, &org).await?;
+        let effective = Arc::new(policy.everything());
+        return Ok(OrgAccess { org, actor: actor.clone(), effective, policy });
+    };
     let mut conn = app.db.conn().await?;
     let found = roster_store::orgs::find_org_for_member(&mut conn, id_or_slug, principal.user_id).await?;
     drop(conn);
@@ -103,17 +126,7 @@ pub async fn open_org(app: &App, principal: &Principal, id_or_slug: &str) -> Res
     };
     let policy = app.policies.policy(app, &org).await?;
     let effective = app.policies.effective(app, &org, principal.user_id).await?;
-    Ok(OrgAccess { org, actor: Actor::User(principal.clone()), effective, policy })
-}
-
-/// Opens an organization for the operator's command line, which may do everything.
-pub async fn open_org_as_cli(app: &App, id_or_slug: &str) -> Result<OrgAccess> {
-    let mut conn = app.db.conn().await?;
-    let org = roster_store::orgs::find_org(&mut conn, id_or_slug).await?.ok_or(AppError::NotFound("organization"))?;
-    drop(conn);
-    let policy = app.policies.policy(app, &org).await?;
-    let effective = Arc::new(policy.everything());
-    Ok(OrgAccess { org, actor: Actor::Cli, effective, policy })
+    Ok(OrgAccess { org, actor: actor.clone(), effective, policy })
 }
 
 /// Locks the organization for a change and re-reads the actor's standing
@@ -123,9 +136,9 @@ pub async fn open_org_as_cli(app: &App, id_or_slug: &str) -> Result<OrgAccess> {
 pub async fn relock(tx: &mut roster_store::Tx, app: &App, access: &OrgAccess, p: Permission) -> Result<OrgAccess> {
     let org = roster_store::orgs::lock_org(tx, access.org.id).await?.ok_or(AppError::NotFound("organization"))?;
     let policy = crate::policy::load_policy(tx, app, &org).await?;
-    let effective = match &access.actor {
-        Actor::Cli => policy.everything(),
-        Actor::User(principal) => {
+    let effective = match access.actor.principal() {
+        None => policy.everything(),
+        Some(principal) => {
             let status = roster_store::members::member_status(tx, org.id, principal.user_id).await?;
             if status != Some(MemberStatus::Active) {
                 return Err(AppError::NotFound("organization"));

@@ -4,24 +4,12 @@ use std::sync::LazyLock;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use roster_domain::audit::{AuditAction, AuditEntry};
 use roster_domain::{Email, SessionId, Timestamp, UserId, ValidationError};
 use roster_store::{sessions, users};
 
 use crate::error::Result;
-use crate::{App, AppError, RequestMeta, tokens};
-
-/// The signed-in person behind a request.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    /// Their user id.
-    pub user_id: UserId,
-    /// Their email.
-    pub email: String,
-    /// Their display name.
-    pub name: String,
-    /// The session the request came with.
-    pub session_id: SessionId,
-}
+use crate::{App, AppError, Principal, RequestMeta, tokens};
 
 /// A new session: the secret goes into the cookie and nowhere else.
 #[derive(Debug, Clone)]
@@ -226,15 +214,15 @@ pub async fn set_password_with_token(app: &App, token: &str, password: &str) -> 
     for org in users::org_ids_of_user(&mut tx, user).await? {
         roster_store::orgs::lock_org(&mut tx, org).await?;
         events.push(roster_domain::audit::NewAuditEvent {
-            org_id: org,
             actor_id: Some(user),
             actor_label: "self".into(),
-            action: "user.password_set".into(),
-            target_type: "member".into(),
-            target_id: user.to_string(),
-            details: serde_json::json!({"via": "one-time link"}).to_string(),
-            ip: None,
-            created_at: now,
+            ..crate::change::audit_event(
+                &crate::Actor::System,
+                org,
+                &RequestMeta::default(),
+                now,
+                AuditEntry::new(AuditAction::UserPasswordSet, user).with("via", "one-time link"),
+            )
         });
     }
     roster_store::audit::append(&mut tx, &events).await?;

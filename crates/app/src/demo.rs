@@ -5,7 +5,7 @@
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use roster_domain::audit::NewAuditEvent;
+use roster_domain::audit::{AuditAction, AuditEntry};
 use roster_domain::{MemberStatus, OrgId, Timestamp, UserId};
 use roster_store::members::NewMember;
 use roster_store::orgs::OrgRecord;
@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::error::Result;
 use crate::orgs::{NewOrg, create_org};
-use crate::{Actor, App};
+use crate::{Actor, App, RequestMeta};
 
 const FIRST: &[&str] = &[
     "Olivia",
@@ -360,17 +360,13 @@ pub async fn seed_members(
         }
         audit::append(
             &mut tx,
-            &[NewAuditEvent {
-                org_id: org.id,
-                actor_id: None,
-                actor_label: "cli".into(),
-                action: "member.seeded".into(),
-                target_type: "organization".into(),
-                target_id: org.id.to_string(),
-                details: serde_json::json!({"count": batch, "seed": seed}).to_string(),
-                ip: None,
-                created_at: now,
-            }],
+            &[crate::change::audit_event(
+                &Actor::Cli,
+                org.id,
+                &RequestMeta::default(),
+                now,
+                AuditEntry::new(AuditAction::MemberSeeded, org.id).with("count", batch).with("seed", seed),
+            )],
         )
         .await?;
         if !load.is_active() {
@@ -467,7 +463,7 @@ pub async fn add_member(
     };
     let now = app.clock.now();
     let mut tx = app.db.begin().await?;
-    let user = match users::find_user_by_email_tx(&mut tx, &email).await? {
+    let user = match users::find_user_by_email(&mut tx, &email).await? {
         Some(u) => u,
         None => {
             let u = UserRecord {
@@ -498,17 +494,14 @@ pub async fn add_member(
     .await?;
     audit::append(
         &mut tx,
-        &[NewAuditEvent {
-            org_id: org.id,
-            actor_id: None,
-            actor_label: "cli".into(),
-            action: "member.added".into(),
-            target_type: "member".into(),
-            target_id: user.id.to_string(),
-            details: serde_json::json!({"after": {"email": user.email, "status": status}}).to_string(),
-            ip: None,
-            created_at: now,
-        }],
+        &[crate::change::audit_event(
+            &Actor::Cli,
+            org.id,
+            &RequestMeta::default(),
+            now,
+            AuditEntry::new(AuditAction::MemberAdded, user.id)
+                .after(serde_json::json!({"email": user.email, "status": status})),
+        )],
     )
     .await?;
     // New members get their preset's default role.

@@ -4,7 +4,7 @@
 //! administrators acting at once are checked one after the other.
 
 use roster_domain::permissions::{Actions, Grants};
-use roster_domain::roles::{Effective, is_administrator, lacking};
+use roster_domain::roles::{Effective, is_administrator};
 use roster_domain::{OrgId, UserId};
 use roster_store::orgs::OrgRecord;
 use roster_store::{Tx, roles};
@@ -12,14 +12,11 @@ use roster_store::{Tx, roles};
 use crate::access::OrgAccess;
 use crate::error::Result;
 use crate::policy::{OrgPolicy, load_effective};
-use crate::{Actor, AppError, ConflictKind};
+use crate::{AppError, ConflictKind};
 
 /// No escalation: refuses to give grants the actor does not hold.
 pub fn within_own_grants(access: &OrgAccess, wanted: &Grants, what: &str) -> Result<()> {
-    if matches!(access.actor, Actor::Cli) {
-        return Ok(());
-    }
-    match lacking(wanted, access.effective.grants()) {
+    match access.lacks(wanted) {
         None => Ok(()),
         Some(missing) => {
             Err(AppError::Escalation(format!("{what} would grant permissions you do not hold yourself: {missing}")))
@@ -30,10 +27,7 @@ pub fn within_own_grants(access: &OrgAccess, wanted: &Grants, what: &str) -> Res
 /// No escalation: refuses to change a member who holds grants the actor
 /// does not (an administrator cannot touch someone more powerful).
 pub fn may_change_member(access: &OrgAccess, target: &Effective, email: &str) -> Result<()> {
-    if matches!(access.actor, Actor::Cli) {
-        return Ok(());
-    }
-    match lacking(target.grants(), access.effective.grants()) {
+    match access.lacks(target.grants()) {
         None => Ok(()),
         Some(missing) => Err(AppError::Escalation(format!(
             "{email} holds permissions you do not ({missing}); only someone who holds them can change this member"

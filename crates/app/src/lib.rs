@@ -4,8 +4,10 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod actor;
 pub mod auth;
 pub mod authz;
+pub mod change;
 pub mod clock;
 pub mod demo;
 pub mod error;
@@ -19,6 +21,7 @@ pub mod tokens;
 
 use std::sync::Arc;
 
+pub use actor::{Actor, Principal};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AppError, ConflictKind};
 pub use roster_store::Db;
@@ -93,53 +96,4 @@ pub struct RequestMeta {
     pub ip: Option<String>,
     /// The client's User-Agent.
     pub user_agent: Option<String>,
-}
-
-/// Who is acting: a signed-in person, or the operator at the command line.
-#[derive(Debug, Clone)]
-pub enum Actor {
-    /// A signed-in user.
-    User(auth::Principal),
-    /// The `roster` command line, run by whoever operates the server.
-    Cli,
-}
-
-impl Actor {
-    /// The acting user's id, if a person is acting.
-    pub fn user_id(&self) -> Option<roster_domain::UserId> {
-        match self {
-            Actor::User(p) => Some(p.user_id),
-            Actor::Cli => None,
-        }
-    }
-
-    /// How the actor appears in the audit log.
-    pub fn label(&self) -> String {
-        match self {
-            Actor::User(p) => p.email.clone(),
-            Actor::Cli => "cli".into(),
-        }
-    }
-}
-
-/// An audit event for a change an actor makes in an organization.
-pub(crate) fn audit_event(
-    access: &access::OrgAccess,
-    meta: &RequestMeta,
-    now: roster_domain::Timestamp,
-    action: &str,
-    target: (&str, String),
-    details: serde_json::Value,
-) -> roster_domain::audit::NewAuditEvent {
-    roster_domain::audit::NewAuditEvent {
-        org_id: access.org.id,
-        actor_id: access.actor.user_id(),
-        actor_label: access.actor.label(),
-        action: action.into(),
-        target_type: target.0.into(),
-        target_id: target.1,
-        details: details.to_string(),
-        ip: meta.ip.clone(),
-        created_at: now,
-    }
 }

@@ -1,13 +1,14 @@
 //! The Users directory: list, read, rename, change status, bulk changes.
 
-use roster_domain::audit::NewAuditEvent;
+use roster_domain::audit::{AuditAction, AuditEntry};
 use roster_domain::members::{Cursor, MAX_OFFSET, Member, StatusChange, StatusCounts, check_per_page};
 use roster_domain::orgs::parse_display_name;
-use roster_domain::{MemberFilter, MemberSort, MemberStatus, SortOrder, Timestamp, UserId, ValidationError};
+use roster_domain::{MemberFilter, MemberSort, MemberStatus, SortOrder, UserId, ValidationError};
 use roster_store::members::{ListSpec, PageStart};
-use roster_store::{Tx, audit, members, sessions, users};
+use roster_store::{members, sessions, users};
 
-use crate::access::{OrgAccess, Permission, relock};
+use crate::access::{OrgAccess, Permission};
+use crate::change::{self, Change};
 use crate::error::Result;
 use crate::invariants::{administrator_remains, may_change_member, not_self};
 use crate::policy::load_effective;
@@ -181,25 +182,14 @@ pub async fn get_member(app: &App, access: &OrgAccess, user: UserId) -> Result<M
     Ok(with_roles(app, access, vec![m]).await?.remove(0))
 }
 
-fn audit_event(
-    access: &OrgAccess,
-    meta: &RequestMeta,
-    now: Timestamp,
-    action: &str,
-    user: UserId,
-    details: serde_json::Value,
-) -> NewAuditEvent {
-    crate::audit_event(access, meta, now, action, ("member", user.to_string()), details)
-}
-
-/// Locks the organization, re-reads the actor's standing, reads the member
-/// (or answers 404) and refuses when the member holds grants the actor lacks.
-async fn lock_member(tx: &mut Tx, app: &App, access: &OrgAccess, user: UserId) -> Result<(OrgAccess, Member)> {
-    let access = relock(tx, app, access, Permission::MEMBERS_UPDATE).await?;
-    let member = members::find_member_tx(tx, access.org.id, user).await?.ok_or(AppError::NotFound("member"))?;
-    let target = load_effective(tx, &access.policy, access.org.id, user).await?;
-    may_change_member(&access, &target, &member.email)?;
-    Ok((access, member))
+/// Reads the member a change is about (or answers 404) and refuses when
+/// they hold grants the actor lacks. Runs inside the change, after the lock.
+async fn member_in_change(change: &mut Change<'_>, user: UserId) -> Result<Member> {
+    let member =
+        members::find_member(&mut change.tx, change.access.org.id, user).await?.ok_or(AppError::NotFound("member"))?;
+    let target = load_effective(&mut change.tx, &change.access.policy, change.access.org.id, user).await?;
+    may_change_member(&change.access, &target, &member.email)?;
+    Ok(member)
 }
 
 /// Renames a member (their user's display name).
@@ -212,42 +202,32 @@ pub async fn rename_member(
 ) -> Result<MemberView> {
     access.require(Permission::MEMBERS_UPDATE)?;
     let name = parse_display_name("name", name)?;
-    let now = app.clock.now();
-    let mut tx = app.db.begin().await?;
-    let (access, before) = lock_member(&mut tx, app, access, user).await?;
-    let access = &access;
-    apply_rename(&mut tx, access, &before, &name, meta, now).await?;
-    let after = members::find_member_tx(&mut tx, access.org.id, user).await?.ok_or(AppError::NotFound("member"))?;
-    let view = with_roles_from(&mut tx, access, vec![after]).await?.remove(0);
-    tx.commit().await?;
+    let mut change = change::begin(app, access, Permission::MEMBERS_UPDATE, meta).await?;
+    let before = member_in_change(&mut change, user).await?;
+    apply_rename(&mut change, &before, &name).await?;
+    let view = reread(&mut change, user).await?;
+    change.commit().await?;
     Ok(view)
 }
 
-/// Renames a member inside a change's transaction, auditing it, when the name differs.
-async fn apply_rename(
-    tx: &mut Tx,
-    access: &OrgAccess,
-    before: &Member,
-    name: &str,
-    meta: &RequestMeta,
-    now: Timestamp,
-) -> Result<()> {
+/// The member as the change left them, with their roles.
+async fn reread(change: &mut Change<'_>, user: UserId) -> Result<MemberView> {
+    let after =
+        members::find_member(&mut change.tx, change.access.org.id, user).await?.ok_or(AppError::NotFound("member"))?;
+    Ok(with_roles_from(&mut change.tx, &change.access, vec![after]).await?.remove(0))
+}
+
+/// Renames a member inside a change, auditing it, when the name differs.
+async fn apply_rename(change: &mut Change<'_>, before: &Member, name: &str) -> Result<()> {
     if before.name == name {
         return Ok(());
     }
-    users::update_user_name(tx, before.user_id, name, now).await?;
-    audit::append(
-        tx,
-        &[audit_event(
-            access,
-            meta,
-            now,
-            "member.updated",
-            before.user_id,
-            serde_json::json!({"before": {"name": before.name}, "after": {"name": name}}),
-        )],
-    )
-    .await?;
+    users::update_user_name(&mut change.tx, before.user_id, name, change.now).await?;
+    change.record(
+        AuditEntry::new(AuditAction::MemberUpdated, before.user_id)
+            .before(serde_json::json!({"name": before.name}))
+            .after(serde_json::json!({"name": name})),
+    );
     Ok(())
 }
 
@@ -282,22 +262,19 @@ pub async fn update_member(
     if !errors.errors.is_empty() {
         return Err(errors.into());
     }
-    let now = app.clock.now();
-    let mut tx = app.db.begin().await?;
-    let (access, before) = lock_member(&mut tx, app, access, user).await?;
-    let access = &access;
+    let mut change = change::begin(app, access, Permission::MEMBERS_UPDATE, meta).await?;
+    let before = member_in_change(&mut change, user).await?;
     if let Some(roles) = &edit.roles {
-        crate::roles::apply_member_roles(&mut tx, access, user, roles, meta, now).await?;
+        crate::roles::apply_member_roles(&mut change, user, roles).await?;
     }
     if let Some(grants) = grants {
-        crate::roles::apply_member_grants(&mut tx, access, user, grants, meta, now).await?;
+        crate::roles::apply_member_grants(&mut change, user, grants).await?;
     }
     if let Some(name) = name {
-        apply_rename(&mut tx, access, &before, &name, meta, now).await?;
+        apply_rename(&mut change, &before, &name).await?;
     }
-    let after = members::find_member_tx(&mut tx, access.org.id, user).await?.ok_or(AppError::NotFound("member"))?;
-    let view = with_roles_from(&mut tx, access, vec![after]).await?.remove(0);
-    tx.commit().await?;
+    let view = reread(&mut change, user).await?;
+    change.commit().await?;
     Ok(view)
 }
 
@@ -314,15 +291,34 @@ pub async fn change_status(
     app: &App,
     access: &OrgAccess,
     user: UserId,
-    change: StatusChange,
+    change_kind: StatusChange,
     meta: &RequestMeta,
 ) -> Result<MemberView> {
     access.require(Permission::MEMBERS_UPDATE)?;
-    let now = app.clock.now();
-    let mut tx = app.db.begin().await?;
-    let (access, member) = lock_member(&mut tx, app, access, user).await?;
-    let access = &access;
-    let org = &access.org;
+    let mut change = change::begin(app, access, Permission::MEMBERS_UPDATE, meta).await?;
+    let member = member_in_change(&mut change, user).await?;
+    let to = status_change_refusal(&change.access, &member, change_kind)?;
+    let (org, now) = (change.access.org.id, change.now);
+    members::set_status(&mut change.tx, org, user, member.status, to).await?;
+    if change_kind.removes_access() {
+        sessions::end_user_sessions(&mut change.tx, &[user], now, end_reason(to)).await?;
+        administrator_remains(&mut change.tx, &change.access.org, &change.access.policy).await?;
+    }
+    change.record(
+        AuditEntry::new(change_kind.audit_action(), user)
+            .before(serde_json::json!({"status": member.status}))
+            .after(serde_json::json!({"status": to})),
+    );
+    let view = with_roles_from(&mut change.tx, &change.access, vec![Member { status: to, ..member }]).await?.remove(0);
+    change.commit().await?;
+    Ok(view)
+}
+
+/// The status a change would give a member, or why it is refused: the
+/// status does not allow it, the member is the owner, or the actor is the
+/// member (nobody disables or archives themselves). Grants are checked
+/// separately ([`may_change_member`]).
+fn status_change_refusal(access: &OrgAccess, member: &Member, change: StatusChange) -> Result<MemberStatus> {
     let Some(to) = change.apply(member.status) else {
         return Err(AppError::conflict(
             ConflictKind::StatusTransition,
@@ -336,59 +332,71 @@ pub async fn change_status(
         ));
     };
     if change.removes_access() {
-        if org.owner_id == Some(user) {
+        if access.is_owned_by(member.user_id) {
             return Err(AppError::conflict(
                 ConflictKind::OwnerProtected,
                 format!(
                     "{} owns {}; the owner cannot be disabled or archived (hand ownership on first)",
-                    member.email, org.name
+                    member.email, access.org.name
                 ),
             ));
         }
-        not_self(access, user, &change.label().to_lowercase())?;
+        not_self(access, member.user_id, &change.label().to_lowercase())?;
     }
-    members::set_status(&mut tx, org.id, user, member.status, to).await?;
-    if change.removes_access() {
-        sessions::end_user_sessions(&mut tx, &[user], now, end_reason(to)).await?;
-        administrator_remains(&mut tx, org, &access.policy).await?;
+    Ok(to)
+}
+
+/// The status changes the actor may make to each member of a page (what
+/// the row's buttons offer): those the member's status allows, that no rule
+/// refuses (the owner, yourself), on members within the actor's reach. Empty
+/// rows without `members:update`.
+pub async fn row_actions(app: &App, access: &OrgAccess, rows: &[MemberView]) -> Result<Vec<Vec<StatusChange>>> {
+    if !access.can(Permission::MEMBERS_UPDATE) {
+        return Ok(vec![vec![]; rows.len()]);
     }
-    audit::append(
-        &mut tx,
-        &[audit_event(
-            access,
-            meta,
-            now,
-            change.audit_action(),
-            user,
-            serde_json::json!({"before": {"status": member.status}, "after": {"status": to}}),
-        )],
-    )
-    .await?;
-    let view = with_roles_from(&mut tx, access, vec![Member { status: to, ..member }]).await?.remove(0);
-    tx.commit().await?;
-    Ok(view)
+    let batch: Vec<(UserId, MemberStatus)> = rows.iter().map(|v| (v.member.user_id, v.member.status)).collect();
+    let beyond = beyond_reach(&mut app.db.conn().await?, access, &batch).await?;
+    Ok(rows
+        .iter()
+        .map(|v| {
+            if beyond.contains(&v.member.user_id) {
+                return vec![];
+            }
+            StatusChange::ALL.into_iter().filter(|c| status_change_refusal(access, &v.member, *c).is_ok()).collect()
+        })
+        .collect())
 }
 
 fn statuses_list(s: &[MemberStatus]) -> String {
     s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" or ")
 }
 
-/// What a bulk change will do, for the confirm step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BulkPreview {
-    /// Members that will change.
-    pub will_change: u64,
-    /// Matching members the change will skip (the owner).
-    pub will_skip: u64,
+/// Why a bulk change leaves a matching member alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Skipped {
+    /// The owner (never disabled).
+    pub owner: u64,
+    /// The actor themselves (nobody disables themselves).
+    pub actor: u64,
+    /// Members holding permissions the actor lacks (no escalation).
+    pub beyond_reach: u64,
 }
 
-/// What a bulk change did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+impl Skipped {
+    /// All skipped members.
+    pub fn total(&self) -> u64 {
+        self.owner + self.actor + self.beyond_reach
+    }
+}
+
+/// What a bulk change did, or (from [`preview_bulk`]) would do: the same
+/// selection rule decides both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct BulkOutcome {
-    /// Members changed.
+    /// Members changed (or to be changed).
     pub changed: u64,
-    /// Matching members left alone because a rule protects them.
-    pub skipped: u64,
+    /// Matching members left alone, by reason.
+    pub skipped: Skipped,
 }
 
 fn check_bulk(change: StatusChange) -> Result<()> {
@@ -399,137 +407,138 @@ fn check_bulk(change: StatusChange) -> Result<()> {
     }
 }
 
-/// Counts what a bulk change would do, without doing it.
+/// Members read per step of a bulk walk.
+const BULK_BATCH: u64 = 1000;
+
+/// The selection rule of a bulk change, for one batch of matching members:
+/// which to change and, for the others, why not. The preview and the change
+/// both decide with it, so they cannot disagree.
+async fn select_batch(
+    r: &mut impl roster_store::Reader,
+    access: &OrgAccess,
+    change: StatusChange,
+    batch: &[(UserId, MemberStatus)],
+    skipped: &mut Skipped,
+) -> Result<Vec<(UserId, MemberStatus)>> {
+    let beyond = beyond_reach(r, access, batch).await?;
+    let mut out = Vec::with_capacity(batch.len());
+    for (id, status) in batch {
+        if change.removes_access() && access.is_owned_by(*id) {
+            skipped.owner += 1;
+        } else if change.removes_access() && access.actor.user_id() == Some(*id) {
+            skipped.actor += 1;
+        } else if beyond.contains(id) {
+            skipped.beyond_reach += 1;
+        } else {
+            out.push((*id, *status));
+        }
+    }
+    Ok(out)
+}
+
+/// Counts what a bulk change would do, without doing it: the same walk and
+/// the same selection rule as [`bulk_change`], read-only.
 pub async fn preview_bulk(
     app: &App,
     access: &OrgAccess,
     change: StatusChange,
     filter: &MemberFilter,
-) -> Result<BulkPreview> {
+) -> Result<BulkOutcome> {
     access.require(Permission::MEMBERS_UPDATE)?;
     check_bulk(change)?;
     let mut conn = app.db.conn().await?;
-    let n = members::count_for_change(&mut conn, access.org.id, filter, change.applies_to()).await?;
-    let mut skip = 0;
-    if change.removes_access() {
-        // The owner and the actor are never disabled by a bulk change.
-        let mut protected: Vec<UserId> = access.org.owner_id.into_iter().collect();
-        protected.extend(access.actor.user_id().filter(|me| Some(*me) != access.org.owner_id));
-        for id in protected {
-            let Some(m) = members::find_member(&mut conn, access.org.id, id).await? else { continue };
-            let holds_role = match filter.role {
-                Some(role) => roster_store::roles::member_role_ids(&mut conn, access.org.id, id).await?.contains(&role),
-                None => true,
-            };
-            if change.applies_to().contains(&m.status)
-                && filter.admits(m.status)
-                && matches_search(&m, &filter.q)
-                && holds_role
-            {
-                skip += 1;
-            }
-        }
+    let mut outcome = BulkOutcome::default();
+    let mut after = None;
+    loop {
+        let batch =
+            members::select_member_ids(&mut conn, access.org.id, filter, change.applies_to(), after, BULK_BATCH)
+                .await?;
+        let Some((last, _)) = batch.last() else { break };
+        after = Some(*last);
+        outcome.changed += select_batch(&mut conn, access, change, &batch, &mut outcome.skipped).await?.len() as u64;
     }
-    Ok(BulkPreview { will_change: n - skip.min(n), will_skip: skip })
-}
-
-fn matches_search(m: &Member, q: &str) -> bool {
-    q.is_empty() || m.email.to_lowercase().contains(q) || m.name.to_lowercase().contains(q)
+    Ok(outcome)
 }
 
 /// Applies `change` to every member matching `filter` (not just one page), in
-/// one transaction, auditing each member changed. The owner is skipped.
+/// one transaction, auditing each member changed. The owner, the actor and
+/// members beyond the actor's reach are skipped and counted.
 pub async fn bulk_change(
     app: &App,
     access: &OrgAccess,
-    change: StatusChange,
+    change_kind: StatusChange,
     filter: &MemberFilter,
     meta: &RequestMeta,
 ) -> Result<BulkOutcome> {
     access.require(Permission::MEMBERS_UPDATE)?;
-    check_bulk(change)?;
-    let now = app.clock.now();
-    let mut tx = app.db.begin().await?;
-    let access = &relock(&mut tx, app, access, Permission::MEMBERS_UPDATE).await?;
-    let org = &access.org;
-    let mut outcome = BulkOutcome { changed: 0, skipped: 0 };
+    check_bulk(change_kind)?;
+    let mut change = change::begin(app, access, Permission::MEMBERS_UPDATE, meta).await?;
+    let (org, now) = (change.access.org.id, change.now);
+    let mut outcome = BulkOutcome::default();
     let mut after = None;
     loop {
-        let batch = members::select_member_ids(&mut tx, org.id, filter, change.applies_to(), after, 1000).await?;
+        let batch =
+            members::select_member_ids(&mut change.tx, org, filter, change_kind.applies_to(), after, BULK_BATCH)
+                .await?;
         let Some((last, _)) = batch.last() else { break };
         after = Some(*last);
-        let beyond = beyond_reach(&mut tx, access, &batch).await?;
-        let protected = |id: &UserId| {
-            beyond.contains(id)
-                || (change.removes_access() && (org.owner_id == Some(*id) || access.actor.user_id() == Some(*id)))
-        };
-        let mut events = Vec::with_capacity(batch.len());
+        let chosen = select_batch(&mut change.tx, &change.access, change_kind, &batch, &mut outcome.skipped).await?;
         let mut ended = Vec::new();
-        for from in change.applies_to() {
-            let ids: Vec<UserId> =
-                batch.iter().filter(|(id, s)| s == from && !protected(id)).map(|(id, _)| *id).collect();
-            let Some(to) = change.apply(*from) else {
-                continue;
-            };
-            members::set_status_many(&mut tx, org.id, &ids, *from, to).await?;
+        for from in change_kind.applies_to() {
+            let Some(to) = change_kind.apply(*from) else { continue };
+            let ids: Vec<UserId> = chosen.iter().filter(|(_, s)| s == from).map(|(id, _)| *id).collect();
+            members::set_status_many(&mut change.tx, org, &ids, *from, to).await?;
             for id in &ids {
-                events.push(audit_event(
-                    access,
-                    meta,
-                    now,
-                    change.audit_action(),
-                    *id,
-                    serde_json::json!({"before": {"status": from}, "after": {"status": to}, "bulk": true}),
-                ));
+                change.record(
+                    AuditEntry::new(change_kind.audit_action(), id)
+                        .before(serde_json::json!({"status": from}))
+                        .after(serde_json::json!({"status": to}))
+                        .with("bulk", true),
+                );
             }
-            if change.removes_access() {
+            if change_kind.removes_access() {
                 ended.extend(ids.iter().copied());
             }
             outcome.changed += ids.len() as u64;
         }
-        outcome.skipped += batch.iter().filter(|(id, _)| protected(id)).count() as u64;
         if !ended.is_empty() {
-            sessions::end_user_sessions(&mut tx, &ended, now, "member_disabled").await?;
+            sessions::end_user_sessions(&mut change.tx, &ended, now, "member_disabled").await?;
         }
-        audit::append(&mut tx, &events).await?;
+        change.flush().await?;
     }
-    if change.removes_access() {
-        administrator_remains(&mut tx, org, &access.policy).await?;
+    if change_kind.removes_access() {
+        administrator_remains(&mut change.tx, &change.access.org, &change.access.policy).await?;
     }
-    tx.commit().await?;
+    change.commit().await?;
     Ok(outcome)
 }
 
 /// The members of a batch who hold grants the actor lacks (no escalation:
-/// a bulk change leaves them alone and counts them as skipped).
-async fn beyond_reach(tx: &mut Tx, access: &OrgAccess, batch: &[(UserId, MemberStatus)]) -> Result<Vec<UserId>> {
-    if matches!(access.actor, crate::Actor::Cli) {
-        return Ok(vec![]);
+/// a bulk change leaves them alone and counts them as skipped). A member's
+/// grants are the union of their roles' and their own, so they exceed the
+/// actor's exactly when one role, or their own grants, does.
+async fn beyond_reach(
+    r: &mut impl roster_store::Reader,
+    access: &OrgAccess,
+    batch: &[(UserId, MemberStatus)],
+) -> Result<std::collections::HashSet<UserId>> {
+    if access.actor.is_operator() {
+        return Ok(Default::default());
     }
+    let exceeding: std::collections::HashSet<roster_domain::RoleId> =
+        access.policy.roles.iter().filter(|r| access.lacks(&r.grants).is_some()).map(|r| r.id).collect();
     let ids: Vec<UserId> = batch.iter().map(|(u, _)| *u).collect();
-    let mut held: std::collections::HashMap<UserId, Vec<roster_domain::RoleId>> = Default::default();
-    for (u, r) in roster_store::roles::roles_of_members(tx, access.org.id, &ids).await? {
-        held.entry(u).or_default().push(r);
-    }
-    let mut own = roster_store::roles::grants_of_members(tx, access.org.id, &ids).await?;
-    // Most members share a few sets of roles: decide each set once.
-    let mut by_roles: std::collections::HashMap<Vec<roster_domain::RoleId>, bool> = Default::default();
-    let mut out = Vec::new();
-    for id in ids {
-        let mut roles = held.remove(&id).unwrap_or_default();
-        roles.sort();
-        let exceeds = match own.remove(&id) {
-            Some(g) => {
-                roster_domain::roles::lacking(access.policy.effective(&roles, g).grants(), access.effective.grants())
-                    .is_some()
+    let mut out: std::collections::HashSet<UserId> = Default::default();
+    if !exceeding.is_empty() {
+        for (u, role) in roster_store::roles::roles_of_members(r, access.org.id, &ids).await? {
+            if exceeding.contains(&role) {
+                out.insert(u);
             }
-            None => *by_roles.entry(roles.clone()).or_insert_with(|| {
-                let e = access.policy.effective(&roles, Default::default());
-                roster_domain::roles::lacking(e.grants(), access.effective.grants()).is_some()
-            }),
-        };
-        if exceeds {
-            out.push(id);
+        }
+    }
+    for (u, own) in roster_store::roles::grants_of_members(r, access.org.id, &ids).await? {
+        if access.lacks(&own).is_some() {
+            out.insert(u);
         }
     }
     Ok(out)

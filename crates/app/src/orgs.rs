@@ -1,6 +1,6 @@
 //! Creating organizations and listing a user's.
 
-use roster_domain::audit::NewAuditEvent;
+use roster_domain::audit::{AuditAction, AuditEntry};
 use roster_domain::orgs::parse_display_name;
 use roster_domain::permissions::DEFAULT_PRESET;
 use roster_domain::{Email, MemberStatus, OrgId, OrgName, OrgSlug, UserId, ValidationError};
@@ -10,7 +10,7 @@ use roster_store::users::UserRecord;
 use roster_store::{audit, members, orgs, users};
 
 use crate::error::Result;
-use crate::{Actor, App, AppError, ConflictKind, auth};
+use crate::{Actor, App, AppError, ConflictKind, RequestMeta, auth};
 
 /// What creating an organization needs.
 #[derive(Debug, Clone)]
@@ -78,7 +78,7 @@ pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Creat
     };
     let now = app.clock.now();
     let mut tx = app.db.begin().await?;
-    let existing = users::find_user_by_email_tx(&mut tx, &email).await?;
+    let existing = users::find_user_by_email(&mut tx, &email).await?;
     let user = match existing {
         Some(u) => u,
         None => {
@@ -130,32 +130,14 @@ pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Creat
         (None, None) => Some(auth::issue_password_token(app, &mut tx, user.id).await?),
         _ => None,
     };
-    let event = |action: &str, target_type: &str, target_id: String, details: serde_json::Value| NewAuditEvent {
-        org_id: org.id,
-        actor_id: actor.user_id(),
-        actor_label: actor.label(),
-        action: action.into(),
-        target_type: target_type.into(),
-        target_id,
-        details: details.to_string(),
-        ip: None,
-        created_at: now,
-    };
+    let event = |e: AuditEntry| crate::change::audit_event(actor, org.id, &RequestMeta::default(), now, e);
     audit::append(
         &mut tx,
         &[
-            event(
-                "organization.created",
-                "organization",
-                org.id.to_string(),
-                serde_json::json!({"after": {"name": org.name, "slug": org.slug, "owner": user.email, "preset": preset.key}}),
-            ),
-            event(
-                "member.added",
-                "member",
-                user.id.to_string(),
-                serde_json::json!({"after": {"email": user.email, "status": "active", "owner": true, "roles": [preset.role(&preset.owner_role).map(|r| r.name.clone())]}}),
-            ),
+            event(AuditEntry::new(AuditAction::OrganizationCreated, org.id).after(
+                serde_json::json!({"name": org.name, "slug": org.slug, "owner": user.email, "preset": preset.key}),
+            )),
+            event(AuditEntry::new(AuditAction::MemberAdded, user.id).after(serde_json::json!({"email": user.email, "status": "active", "owner": true, "roles": [preset.role(&preset.owner_role).map(|r| r.name.clone())]}))),
         ],
     )
     .await?;

@@ -11,11 +11,14 @@ use roster_store::roles as store;
 pub use roster_store::roles::RoleRecord;
 use roster_store::{Tx, members, orgs};
 
-use crate::access::{OrgAccess, Permission, relock};
+use roster_domain::audit::{AuditAction, AuditEntry};
+
+use crate::access::{OrgAccess, Permission};
+use crate::change::{self, Change};
 use crate::error::Result;
 use crate::invariants::{administrator_remains, may_change_member, owner_untouched, within_own_grants};
 use crate::policy::{OrgPolicy, Resource, load_effective};
-use crate::{App, AppError, ConflictKind, RequestMeta, audit_event};
+use crate::{App, AppError, ConflictKind, RequestMeta};
 
 /// Grants as a client sends them: resource → action names.
 pub type GrantsInput = BTreeMap<String, Vec<String>>;
@@ -113,19 +116,19 @@ fn check_name_free(policy: &OrgPolicy, name: &str, except: Option<RoleId>) -> Re
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn insert_custom(
-    tx: &mut Tx,
-    access: &OrgAccess,
+/// A custom role about to be inserted.
+struct NewCustomRole<'a> {
     key: RoleKey,
     name: String,
     description: String,
     grants: Grants,
-    now: Timestamp,
-    meta: &RequestMeta,
-    copied_from: Option<&RoleRecord>,
-) -> Result<RoleRecord> {
-    let policy = &access.policy;
+    copied_from: Option<&'a RoleRecord>,
+}
+
+async fn insert_custom(change: &mut Change<'_>, new: NewCustomRole<'_>) -> Result<RoleRecord> {
+    let NewCustomRole { key, name, description, grants, copied_from } = new;
+    let (org, now) = (change.access.org.id, change.now);
+    let policy = &change.access.policy;
     check_name_free(policy, &name, None)?;
     // A key made from a name may collide with another role's: number it.
     let mut key = key.as_str().to_string();
@@ -141,23 +144,19 @@ async fn insert_custom(
         description,
         builtin: false,
         locked: false,
-        position: store::next_position(tx, access.org.id).await?,
+        position: store::next_position(&mut change.tx, org).await?,
         member_count: 0,
         grants,
     };
-    if let Err(e) = store::insert_role(tx, access.org.id, &role, now).await {
+    if let Err(e) = store::insert_role(&mut change.tx, org, &role, now).await {
         return Err(if e.is_unique_violation() { name_taken(&role.name) } else { e.into() });
     }
-    orgs::bump_authz_version(tx, access.org.id).await?;
-    let mut details = serde_json::json!({"after": {"key": role.key, "name": role.name, "description": role.description, "grants": grants_json(&role.grants)}});
+    orgs::bump_authz_version(&mut change.tx, org).await?;
+    let mut entry = AuditEntry::new(AuditAction::RoleCreated, role.id).after(serde_json::json!({"key": role.key, "name": role.name, "description": role.description, "grants": grants_json(&role.grants)}));
     if let Some(from) = copied_from {
-        details["copied_from"] = from.key.clone().into();
+        entry = entry.with("copied_from", from.key.clone());
     }
-    roster_store::audit::append(
-        tx,
-        &[audit_event(access, meta, now, "role.created", ("role", role.id.to_string()), details)],
-    )
-    .await?;
+    change.record(entry);
     Ok(role)
 }
 
@@ -181,12 +180,10 @@ pub async fn create_role(app: &App, access: &OrgAccess, input: RoleInput, meta: 
             format!("a role with the key '{}' already exists here", key),
         ));
     }
-    let now = app.clock.now();
-    let mut tx = app.db.begin().await?;
-    let access = relock(&mut tx, app, access, Permission::ROLES_CREATE).await?;
-    within_own_grants(&access, &grants, &format!("the role '{name}'"))?;
-    let role = insert_custom(&mut tx, &access, key, name, description, grants, now, meta, None).await?;
-    tx.commit().await?;
+    let mut change = change::begin(app, access, Permission::ROLES_CREATE, meta).await?;
+    within_own_grants(&change.access, &grants, &format!("the role '{name}'"))?;
+    let role = insert_custom(&mut change, NewCustomRole { key, name, description, grants, copied_from: None }).await?;
+    change.commit().await?;
     Ok(role)
 }
 
@@ -213,25 +210,18 @@ pub async fn copy_role(
             }
         }
     };
-    let now = app.clock.now();
-    let mut tx = app.db.begin().await?;
-    let access = relock(&mut tx, app, access, Permission::ROLES_CREATE).await?;
-    let source = role_in(&access, &source.id.to_string())?.clone();
-    within_own_grants(&access, &source.grants, &format!("a copy of '{}'", source.name))?;
-    let key = RoleKey::from_name(&name);
-    let role = insert_custom(
-        &mut tx,
-        &access,
-        key,
+    let mut change = change::begin(app, access, Permission::ROLES_CREATE, meta).await?;
+    let source = role_in(&change.access, &source.id.to_string())?.clone();
+    within_own_grants(&change.access, &source.grants, &format!("a copy of '{}'", source.name))?;
+    let new = NewCustomRole {
+        key: RoleKey::from_name(&name),
         name,
-        source.description.clone(),
-        source.grants.clone(),
-        now,
-        meta,
-        Some(&source),
-    )
-    .await?;
-    tx.commit().await?;
+        description: source.description.clone(),
+        grants: source.grants.clone(),
+        copied_from: Some(&source),
+    };
+    let role = insert_custom(&mut change, new).await?;
+    change.commit().await?;
     Ok(role)
 }
 
@@ -257,9 +247,9 @@ pub async fn update_role(
     if !errors.errors.is_empty() {
         return Err(errors.into());
     }
-    let now = app.clock.now();
-    let mut tx = app.db.begin().await?;
-    let access = relock(&mut tx, app, access, Permission::ROLES_UPDATE).await?;
+    let mut change = change::begin(app, access, Permission::ROLES_UPDATE, meta).await?;
+    let (org, now) = (change.access.org.id, change.now);
+    let access = change.access.clone();
     let before = role_in(&access, id_or_key)?.clone();
     if before.locked {
         return Err(AppError::conflict(
@@ -283,31 +273,21 @@ pub async fn update_role(
     if after == before {
         return Ok(before);
     }
-    if let Err(e) = store::update_role(&mut tx, access.org.id, before.id, &after.name, &after.description, now).await {
+    if let Err(e) = store::update_role(&mut change.tx, org, before.id, &after.name, &after.description, now).await {
         return Err(if e.is_unique_violation() { name_taken(&after.name) } else { e.into() });
     }
     if after.grants != before.grants {
-        store::set_role_grants(&mut tx, access.org.id, before.id, &after.grants).await?;
-        let policy = crate::policy::load_policy(&mut tx, app, &access.org).await?;
-        administrator_remains(&mut tx, &access.org, &policy).await?;
+        store::set_role_grants(&mut change.tx, org, before.id, &after.grants).await?;
+        let policy = crate::policy::load_policy(&mut change.tx, app, &access.org).await?;
+        administrator_remains(&mut change.tx, &access.org, &policy).await?;
     }
-    orgs::bump_authz_version(&mut tx, access.org.id).await?;
-    roster_store::audit::append(
-        &mut tx,
-        &[audit_event(
-            &access,
-            meta,
-            now,
-            "role.updated",
-            ("role", before.id.to_string()),
-            serde_json::json!({
-                "before": {"name": before.name, "description": before.description, "grants": grants_json(&before.grants)},
-                "after": {"name": after.name, "description": after.description, "grants": grants_json(&after.grants)},
-            }),
-        )],
-    )
-    .await?;
-    tx.commit().await?;
+    orgs::bump_authz_version(&mut change.tx, org).await?;
+    change.record(
+        AuditEntry::new(AuditAction::RoleUpdated, before.id)
+            .before(serde_json::json!({"name": before.name, "description": before.description, "grants": grants_json(&before.grants)}))
+            .after(serde_json::json!({"name": after.name, "description": after.description, "grants": grants_json(&after.grants)})),
+    );
+    change.commit().await?;
     Ok(after)
 }
 
@@ -321,9 +301,9 @@ pub async fn delete_role(
     meta: &RequestMeta,
 ) -> Result<u64> {
     access.require(Permission::ROLES_DELETE)?;
-    let now = app.clock.now();
-    let mut tx = app.db.begin().await?;
-    let access = relock(&mut tx, app, access, Permission::ROLES_DELETE).await?;
+    let mut change = change::begin(app, access, Permission::ROLES_DELETE, meta).await?;
+    let org = change.access.org.id;
+    let access = change.access.clone();
     let role = role_in(&access, id_or_key)?.clone();
     if role.builtin {
         return Err(AppError::conflict(
@@ -361,45 +341,34 @@ pub async fn delete_role(
     if let Some(t) = &target {
         let mut after = None;
         loop {
-            let batch = store::holders(&mut tx, access.org.id, role.id, after, 1000).await?;
+            let batch = store::holders(&mut change.tx, org, role.id, after, 1000).await?;
             let Some(last) = batch.last() else { break };
             after = Some(*last);
-            store::add_role(&mut tx, access.org.id, t.id, &batch).await?;
-            store::remove_role(&mut tx, access.org.id, role.id, &batch).await?;
-            let events: Vec<_> = batch
-                .iter()
-                .map(|u| {
-                    audit_event(
-                        &access,
-                        meta,
-                        now,
-                        "member.roles_changed",
-                        ("member", u.to_string()),
-                        serde_json::json!({"removed": [role.name], "added": [t.name], "reason": "role deleted"}),
-                    )
-                })
-                .collect();
-            roster_store::audit::append(&mut tx, &events).await?;
+            store::add_role(&mut change.tx, org, t.id, &batch).await?;
+            store::remove_role(&mut change.tx, org, role.id, &batch).await?;
+            for u in &batch {
+                change.record(
+                    AuditEntry::new(AuditAction::MemberRolesChanged, u)
+                        .with("removed", serde_json::json!([role.name]))
+                        .with("added", serde_json::json!([t.name]))
+                        .with("reason", "role deleted"),
+                );
+            }
+            change.flush().await?;
             moved += batch.len() as u64;
         }
     }
-    store::delete_role(&mut tx, access.org.id, role.id).await?;
-    orgs::bump_authz_version(&mut tx, access.org.id).await?;
-    let policy = crate::policy::load_policy(&mut tx, app, &access.org).await?;
-    administrator_remains(&mut tx, &access.org, &policy).await?;
-    roster_store::audit::append(
-        &mut tx,
-        &[audit_event(
-            &access,
-            meta,
-            now,
-            "role.deleted",
-            ("role", role.id.to_string()),
-            serde_json::json!({"before": {"key": role.key, "name": role.name, "grants": grants_json(&role.grants)}, "reassigned_to": target.map(|t| t.name), "members_moved": moved}),
-        )],
-    )
-    .await?;
-    tx.commit().await?;
+    store::delete_role(&mut change.tx, org, role.id).await?;
+    orgs::bump_authz_version(&mut change.tx, org).await?;
+    let policy = crate::policy::load_policy(&mut change.tx, app, &access.org).await?;
+    administrator_remains(&mut change.tx, &access.org, &policy).await?;
+    change.record(
+        AuditEntry::new(AuditAction::RoleDeleted, role.id)
+            .before(serde_json::json!({"key": role.key, "name": role.name, "grants": grants_json(&role.grants)}))
+            .with("reassigned_to", target.map(|t| t.name))
+            .with("members_moved", moved),
+    );
+    change.commit().await?;
     Ok(moved)
 }
 
@@ -426,13 +395,10 @@ pub async fn member_access(app: &App, access: &OrgAccess, user: UserId) -> Resul
 
 /// Reads the member being changed, inside the change's transaction, and
 /// applies the rules about who may change them.
-async fn member_for_change(
-    tx: &mut Tx,
-    access: &OrgAccess,
-    user: UserId,
-) -> Result<(String, roster_domain::roles::Effective)> {
-    let m = members::find_member_tx(tx, access.org.id, user).await?.ok_or(AppError::NotFound("member"))?;
-    let effective = load_effective(tx, &access.policy, access.org.id, user).await?;
+async fn member_for_change(change: &mut Change<'_>, user: UserId) -> Result<(String, roster_domain::roles::Effective)> {
+    let access = &change.access;
+    let m = members::find_member(&mut change.tx, access.org.id, user).await?.ok_or(AppError::NotFound("member"))?;
+    let effective = load_effective(&mut change.tx, &access.policy, access.org.id, user).await?;
     owner_untouched(&access.org, access, user, &m.email, "change the roles of")?;
     may_change_member(access, &effective, &m.email)?;
     Ok((m.email, effective))
@@ -448,23 +414,20 @@ pub async fn set_member_roles(
     meta: &RequestMeta,
 ) -> Result<Vec<RoleRecord>> {
     access.require(Permission::MEMBERS_UPDATE)?;
-    let now = app.clock.now();
-    let mut tx = app.db.begin().await?;
-    let access = relock(&mut tx, app, access, Permission::MEMBERS_UPDATE).await?;
-    let out = apply_member_roles(&mut tx, &access, user, wanted, meta, now).await?;
-    tx.commit().await?;
+    let mut change = change::begin(app, access, Permission::MEMBERS_UPDATE, meta).await?;
+    let out = apply_member_roles(&mut change, user, wanted).await?;
+    change.commit().await?;
     Ok(out)
 }
 
-/// [`set_member_roles`] inside a change's transaction (after [`relock`]).
+/// [`set_member_roles`] inside a change.
 pub(crate) async fn apply_member_roles(
-    tx: &mut Tx,
-    access: &OrgAccess,
+    change: &mut Change<'_>,
     user: UserId,
     wanted: &[String],
-    meta: &RequestMeta,
-    now: Timestamp,
 ) -> Result<Vec<RoleRecord>> {
+    let access = change.access.clone();
+    let access = &access;
     let mut errors = ValidationError { errors: vec![] };
     let mut new_roles: Vec<RoleRecord> = Vec::new();
     for (i, r) in wanted.iter().enumerate() {
@@ -480,7 +443,8 @@ pub(crate) async fn apply_member_roles(
     if !errors.errors.is_empty() {
         return Err(errors.into());
     }
-    let (email, _) = member_for_change(tx, access, user).await?;
+    let (email, _) = member_for_change(change, user).await?;
+    let tx = &mut change.tx;
     let held = store::member_role_ids(tx, access.org.id, user).await?;
     if access.org.owner_id == Some(user)
         && let Some(owner_role) = access.policy.owner_role()
@@ -517,23 +481,13 @@ pub(crate) async fn apply_member_roles(
     let names = |rs: &[&RoleRecord]| rs.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
     let before: Vec<String> =
         access.policy.roles.iter().filter(|r| held.contains(&r.id)).map(|r| r.name.clone()).collect();
-    roster_store::audit::append(
-        tx,
-        &[audit_event(
-            access,
-            meta,
-            now,
-            "member.roles_changed",
-            ("member", user.to_string()),
-            serde_json::json!({
-                "before": {"roles": before},
-                "after": {"roles": new_roles.iter().map(|r| r.name.clone()).collect::<Vec<_>>()},
-                "added": names(&added),
-                "removed": names(&removed),
-            }),
-        )],
-    )
-    .await?;
+    change.record(
+        AuditEntry::new(AuditAction::MemberRolesChanged, user)
+            .before(serde_json::json!({"roles": before}))
+            .after(serde_json::json!({"roles": new_roles.iter().map(|r| r.name.clone()).collect::<Vec<_>>()}))
+            .with("added", names(&added))
+            .with("removed", names(&removed)),
+    );
     Ok(new_roles)
 }
 
@@ -548,44 +502,29 @@ pub async fn set_member_grants(
 ) -> Result<Grants> {
     access.require(Permission::MEMBERS_UPDATE)?;
     let grants = parse_grants("grants", input, &access.policy)?;
-    let now = app.clock.now();
-    let mut tx = app.db.begin().await?;
-    let access = relock(&mut tx, app, access, Permission::MEMBERS_UPDATE).await?;
-    let out = apply_member_grants(&mut tx, &access, user, grants, meta, now).await?;
-    tx.commit().await?;
+    let mut change = change::begin(app, access, Permission::MEMBERS_UPDATE, meta).await?;
+    let out = apply_member_grants(&mut change, user, grants).await?;
+    change.commit().await?;
     Ok(out)
 }
 
-/// [`set_member_grants`] inside a change's transaction (after [`relock`]).
-pub(crate) async fn apply_member_grants(
-    tx: &mut Tx,
-    access: &OrgAccess,
-    user: UserId,
-    grants: Grants,
-    meta: &RequestMeta,
-    now: Timestamp,
-) -> Result<Grants> {
-    let (_, effective) = member_for_change(tx, access, user).await?;
+/// [`set_member_grants`] inside a change.
+pub(crate) async fn apply_member_grants(change: &mut Change<'_>, user: UserId, grants: Grants) -> Result<Grants> {
+    let (_, effective) = member_for_change(change, user).await?;
+    let access = &change.access;
     within_own_grants(access, &grants, "these permissions")?;
     let before = effective.own().clone();
     if before == grants {
         return Ok(grants);
     }
-    store::set_member_grants(tx, access.org.id, user, &grants).await?;
-    orgs::bump_authz_version(tx, access.org.id).await?;
-    administrator_remains(tx, &access.org, &access.policy).await?;
-    roster_store::audit::append(
-        tx,
-        &[audit_event(
-            access,
-            meta,
-            now,
-            "member.grants_changed",
-            ("member", user.to_string()),
-            serde_json::json!({"before": {"grants": grants_json(&before)}, "after": {"grants": grants_json(&grants)}}),
-        )],
-    )
-    .await?;
+    store::set_member_grants(&mut change.tx, access.org.id, user, &grants).await?;
+    orgs::bump_authz_version(&mut change.tx, access.org.id).await?;
+    administrator_remains(&mut change.tx, &access.org, &access.policy).await?;
+    change.record(
+        AuditEntry::new(AuditAction::MemberGrantsChanged, user)
+            .before(serde_json::json!({"grants": grants_json(&before)}))
+            .after(serde_json::json!({"grants": grants_json(&grants)})),
+    );
     Ok(grants)
 }
 
@@ -596,9 +535,9 @@ pub async fn transfer_ownership(app: &App, access: &OrgAccess, to: UserId, meta:
     if !access.is_owner() {
         return Err(AppError::Forbidden(format!("only the owner of {} can hand ownership on", access.org.name)));
     }
-    let now = app.clock.now();
-    let mut tx = app.db.begin().await?;
-    let access = relock(&mut tx, app, access, Permission::MEMBERS_READ).await?;
+    let mut change = change::begin(app, access, Permission::MEMBERS_READ, meta).await?;
+    let access = change.access.clone();
+    let tx = &mut change.tx;
     if !access.is_owner() {
         return Err(AppError::Forbidden(format!("only the owner of {} can hand ownership on", access.org.name)));
     }
@@ -608,7 +547,7 @@ pub async fn transfer_ownership(app: &App, access: &OrgAccess, to: UserId, meta:
             format!("in {} the owner cannot transfer ownership (its role preset says so)", access.org.name),
         ));
     }
-    let target = members::find_member_tx(&mut tx, access.org.id, to).await?.ok_or(AppError::NotFound("member"))?;
+    let target = members::find_member(tx, access.org.id, to).await?.ok_or(AppError::NotFound("member"))?;
     if Some(to) == access.actor.user_id() {
         return Err(ValidationError::field("user", "is already the owner").into());
     }
@@ -619,24 +558,17 @@ pub async fn transfer_ownership(app: &App, access: &OrgAccess, to: UserId, meta:
         )
         .into());
     }
-    orgs::set_owner(&mut tx, access.org.id, to).await?;
+    orgs::set_owner(tx, access.org.id, to).await?;
     if let Some(owner_role) = access.policy.owner_role() {
-        store::add_role(&mut tx, access.org.id, owner_role.id, &[to]).await?;
+        store::add_role(tx, access.org.id, owner_role.id, &[to]).await?;
     }
-    orgs::bump_authz_version(&mut tx, access.org.id).await?;
-    roster_store::audit::append(
-        &mut tx,
-        &[audit_event(
-            &access,
-            meta,
-            now,
-            "organization.owner_transferred",
-            ("organization", access.org.id.to_string()),
-            serde_json::json!({"before": {"owner": access.actor.label()}, "after": {"owner": target.email}}),
-        )],
-    )
-    .await?;
-    tx.commit().await?;
+    orgs::bump_authz_version(tx, access.org.id).await?;
+    change.record(
+        AuditEntry::new(AuditAction::OrganizationOwnerTransferred, access.org.id)
+            .before(serde_json::json!({"owner": access.actor.label()}))
+            .after(serde_json::json!({"owner": target.email})),
+    );
+    change.commit().await?;
     Ok(())
 }
 
@@ -707,9 +639,9 @@ pub async fn install_missing_presets(app: &App) -> Result<usize> {
             &[roster_domain::audit::NewAuditEvent {
                 org_id: org.id,
                 actor_id: None,
-                actor_label: "system".into(),
-                action: "organization.preset_installed".into(),
-                target_type: "organization".into(),
+                actor_label: crate::Actor::System.label(),
+                action: AuditAction::OrganizationPresetInstalled,
+                target_type: AuditAction::OrganizationPresetInstalled.target_type().into(),
                 target_id: org.id.to_string(),
                 details: serde_json::json!({"after": {"preset": preset.key}}).to_string(),
                 ip: None,

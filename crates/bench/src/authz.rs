@@ -109,7 +109,8 @@ async fn prepare(args: &AuthzArgs) -> anyhow::Result<()> {
     )
     .await
     .map_err(|e| anyhow!("{e}"))?;
-    let access = roster_app::access::open_org_as_cli(&app, "authz").await.map_err(|e| anyhow!("{e}"))?;
+    let access =
+        roster_app::access::open_org(&app, &roster_app::Actor::Cli, "authz").await.map_err(|e| anyhow!("{e}"))?;
     let roles: Vec<String> = ROLES.iter().map(|r| r.to_string()).collect();
     roster_app::roles::set_member_roles(&app, &access, id, &roles, &Default::default())
         .await

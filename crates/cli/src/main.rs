@@ -223,7 +223,7 @@ async fn run() -> anyhow::Result<()> {
         }
         Command::Role { command: RoleCommand::List { org } } => {
             let app = open(&settings).await?;
-            let access = roster_app::access::open_org_as_cli(&app, &org).await.map_err(describe)?;
+            let access = roster_app::access::open_org(&app, &roster_app::Actor::Cli, &org).await.map_err(describe)?;
             println!("KEY\tNAME\tMEMBERS\tBUILTIN\tGRANTS\tID");
             for r in roster_app::roles::list_roles(&access).map_err(describe)? {
                 println!("{}\t{}\t{}\t{}\t{}\t{}", r.key, r.name, r.member_count, r.builtin, r.grants, r.id);
@@ -330,7 +330,7 @@ fn describe(e: roster_app::AppError) -> anyhow::Error {
 }
 
 async fn user_list(app: App, org: &str, status: Option<String>, q: &str, limit: Option<u64>) -> anyhow::Result<()> {
-    let access = roster_app::access::open_org_as_cli(&app, org).await.map_err(describe)?;
+    let access = roster_app::access::open_org(&app, &roster_app::Actor::Cli, org).await.map_err(describe)?;
     let statuses = status
         .unwrap_or_default()
         .split(',')
@@ -360,7 +360,7 @@ async fn user_list(app: App, org: &str, status: Option<String>, q: &str, limit: 
 }
 
 async fn dev_seed(app: App, org: &str, members: u64, seed: u64) -> anyhow::Result<()> {
-    let access = match roster_app::access::open_org_as_cli(&app, org).await {
+    let access = match roster_app::access::open_org(&app, &roster_app::Actor::Cli, org).await {
         Ok(a) => a,
         Err(roster_app::AppError::NotFound(_)) => {
             roster_app::orgs::create_org(
@@ -377,7 +377,7 @@ async fn dev_seed(app: App, org: &str, members: u64, seed: u64) -> anyhow::Resul
             )
             .await
             .map_err(describe)?;
-            roster_app::access::open_org_as_cli(&app, org).await.map_err(describe)?
+            roster_app::access::open_org(&app, &roster_app::Actor::Cli, org).await.map_err(describe)?
         }
         Err(e) => bail!("{e}"),
     };

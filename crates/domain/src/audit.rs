@@ -5,6 +5,116 @@ use sha2::{Digest, Sha256};
 
 use crate::{OrgId, Timestamp, UserId};
 
+/// Declares the closed set of audit actions: each with its stable dotted
+/// name (stored, filtered on, never renamed), the kind of object it targets,
+/// and the words the History tab shows ("disabled", "changed the roles of").
+macro_rules! audit_actions {
+    ($($variant:ident => $name:literal, $target:literal, $words:literal;)*) => {
+        /// Everything the audit log can say happened. Names are stable: an
+        /// event written once keeps its name forever.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum AuditAction {
+            $(
+                #[doc = concat!("`", $name, "`: ", $words, ".")]
+                $variant,
+            )*
+        }
+
+        impl AuditAction {
+            /// Every action, in declaration order.
+            pub const ALL: &'static [AuditAction] = &[$(AuditAction::$variant),*];
+
+            /// The stable dotted name (`member.disabled`).
+            pub fn as_str(self) -> &'static str {
+                match self { $(AuditAction::$variant => $name,)* }
+            }
+
+            /// The kind of object the action is about (`member`, `role`, `organization`).
+            pub fn target_type(self) -> &'static str {
+                match self { $(AuditAction::$variant => $target,)* }
+            }
+
+            /// What the actor did, in words, to put between the actor and the target.
+            pub fn words(self) -> &'static str {
+                match self { $(AuditAction::$variant => $words,)* }
+            }
+        }
+    };
+}
+
+audit_actions! {
+    MemberAdded => "member.added", "member", "added";
+    MemberSeeded => "member.seeded", "organization", "generated members in";
+    MemberUpdated => "member.updated", "member", "updated";
+    MemberEnabled => "member.enabled", "member", "enabled";
+    MemberDisabled => "member.disabled", "member", "disabled";
+    MemberArchived => "member.archived", "member", "archived";
+    MemberRestored => "member.restored", "member", "restored";
+    MemberRolesChanged => "member.roles_changed", "member", "changed the roles of";
+    MemberGrantsChanged => "member.grants_changed", "member", "changed the own permissions of";
+    UserPasswordSet => "user.password_set", "member", "set the password of";
+    RoleCreated => "role.created", "role", "created the role";
+    RoleUpdated => "role.updated", "role", "edited the role";
+    RoleDeleted => "role.deleted", "role", "deleted the role";
+    OrganizationCreated => "organization.created", "organization", "created";
+    OrganizationOwnerTransferred => "organization.owner_transferred", "organization", "handed on ownership of";
+    OrganizationPresetInstalled => "organization.preset_installed", "organization", "installed the role preset in";
+}
+
+impl std::fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for AuditAction {
+    type Err = crate::ValidationError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AuditAction::ALL
+            .iter()
+            .copied()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| crate::ValidationError::field("action", format!("'{s}' is not an audit action")))
+    }
+}
+
+/// What a change says about itself, before the change path adds who acted,
+/// from where and when: an action, its target, and details built with
+/// [`AuditEntry::before`], [`AuditEntry::after`] and [`AuditEntry::with`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    /// What happened.
+    pub action: AuditAction,
+    /// The id of the object it happened to (its kind comes from the action).
+    pub target_id: String,
+    /// The details object (`{"before": …, "after": …, …}`).
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AuditEntry {
+    /// An entry about one object.
+    pub fn new(action: AuditAction, target: impl ToString) -> Self {
+        Self { action, target_id: target.to_string(), details: serde_json::Map::new() }
+    }
+
+    /// The state before the change (the fields that changed).
+    pub fn before(self, value: serde_json::Value) -> Self {
+        self.with("before", value)
+    }
+
+    /// The state after the change (the same fields as [`Self::before`]).
+    pub fn after(self, value: serde_json::Value) -> Self {
+        self.with("after", value)
+    }
+
+    /// Any other detail (`"bulk": true`, `"reason": …`).
+    pub fn with(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.details.insert(key.to_string(), value.into());
+        self
+    }
+}
+
 /// An audit event about to be written. The store assigns its sequence number
 /// and chain hash inside the transaction that makes the change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,8 +125,8 @@ pub struct NewAuditEvent {
     pub actor_id: Option<UserId>,
     /// How the actor is shown: an email, or `cli` / `system`.
     pub actor_label: String,
-    /// A stable dotted name, such as `member.disabled`.
-    pub action: String,
+    /// What happened (stored by its stable dotted name, such as `member.disabled`).
+    pub action: AuditAction,
     /// The kind of object changed (`member`, `organization`, …).
     pub target_type: String,
     /// The id of the object changed.
@@ -42,7 +152,7 @@ pub fn chain_hash(prev: &[u8], seq: i64, e: &NewAuditEvent) -> Vec<u8> {
     field(e.org_id.0.as_bytes());
     field(e.actor_id.map(|a| a.0.into_bytes()).unwrap_or_default().as_slice());
     field(e.actor_label.as_bytes());
-    field(e.action.as_bytes());
+    field(e.action.as_str().as_bytes());
     field(e.target_type.as_bytes());
     field(e.target_id.as_bytes());
     field(e.details.as_bytes());
@@ -60,7 +170,7 @@ mod tests {
             org_id: OrgId::new(),
             actor_id: None,
             actor_label: "cli".into(),
-            action: "member.disabled".into(),
+            action: AuditAction::MemberDisabled,
             target_type: "member".into(),
             target_id: "x".into(),
             details: "{}".into(),
@@ -78,5 +188,29 @@ mod tests {
         let mut e2 = e.clone();
         e2.details = "{\"a\":1}".into();
         assert_ne!(base, chain_hash(b"", 1, &e2));
+    }
+
+    #[test]
+    fn action_names_are_unique_and_parse_back() {
+        let mut names: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+        for a in AuditAction::ALL {
+            assert_eq!(a.as_str().parse::<AuditAction>().unwrap(), *a);
+        }
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), AuditAction::ALL.len());
+        assert!("member.vanished".parse::<AuditAction>().is_err());
+    }
+
+    #[test]
+    fn entry_builds_details() {
+        let e = AuditEntry::new(AuditAction::MemberDisabled, "u1")
+            .before(serde_json::json!({"status": "active"}))
+            .after(serde_json::json!({"status": "disabled"}))
+            .with("bulk", true);
+        assert_eq!(
+            serde_json::Value::Object(e.details),
+            serde_json::json!({"before": {"status": "active"}, "after": {"status": "disabled"}, "bulk": true})
+        );
     }
 }

@@ -85,6 +85,10 @@ pub enum StatusChange {
 }
 
 impl StatusChange {
+    /// Every change, in the order a row offers them.
+    pub const ALL: [StatusChange; 4] =
+        [StatusChange::Enable, StatusChange::Disable, StatusChange::Restore, StatusChange::Archive];
+
     /// The status this change leads to from `from`, or `None` when it does not
     /// apply (enabling an active member, restoring one that is not archived).
     pub fn apply(self, from: MemberStatus) -> Option<MemberStatus> {
@@ -105,12 +109,23 @@ impl StatusChange {
     }
 
     /// The audit action recorded for it.
-    pub fn audit_action(self) -> &'static str {
+    pub fn audit_action(self) -> crate::audit::AuditAction {
+        use crate::audit::AuditAction;
         match self {
-            Self::Enable => "member.enabled",
-            Self::Disable => "member.disabled",
-            Self::Archive => "member.archived",
-            Self::Restore => "member.restored",
+            Self::Enable => AuditAction::MemberEnabled,
+            Self::Disable => AuditAction::MemberDisabled,
+            Self::Archive => AuditAction::MemberArchived,
+            Self::Restore => AuditAction::MemberRestored,
+        }
+    }
+
+    /// The wire name (`enable`, `disable`, `archive`, `restore`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Enable => "enable",
+            Self::Disable => "disable",
+            Self::Archive => "archive",
+            Self::Restore => "restore",
         }
     }
 

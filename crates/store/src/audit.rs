@@ -62,7 +62,7 @@ pub async fn append(tx: &mut Tx, events: &[NewAuditEvent]) -> Result<()> {
                     Uuid::now_v7().into(),
                     e.actor_id.map(|a| a.0).into(),
                     e.actor_label.clone().into(),
-                    e.action.clone().into(),
+                    e.action.as_str().into(),
                     e.target_type.clone().into(),
                     e.target_id.clone().into(),
                     e.details.clone().into(),
@@ -168,11 +168,15 @@ pub async fn verify_chain(conn: &mut Conn, org: OrgId) -> Result<Option<i64>> {
             if r.seq != after + 1 {
                 return Ok(Some(after + 1));
             }
+            // An action name this version does not know was not written by Roster.
+            let Ok(action) = r.action.parse() else {
+                return Ok(Some(r.seq));
+            };
             let e = NewAuditEvent {
                 org_id: org,
                 actor_id: r.actor_id.map(roster_domain::UserId),
                 actor_label: r.actor_label,
-                action: r.action,
+                action,
                 target_type: r.target_type,
                 target_id: r.target_id,
                 details: r.details,

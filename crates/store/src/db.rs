@@ -168,11 +168,22 @@ impl Tx {
         }
         Ok(())
     }
+
+    /// Rolls the transaction back (dropping it does too, later).
+    pub async fn rollback(self) -> Result<()> {
+        match self.inner {
+            TxInner::Sqlite(t) => t.rollback().await?,
+            TxInner::Postgres(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
 }
 
 /// Reads that work the same on a pooled connection and inside a
 /// transaction, so that a store function serves both without a copy.
 pub trait Reader: Send {
+    /// The backend the reads run on (for the few predicates that differ).
+    fn backend(&self) -> Backend;
     /// Runs a query and decodes every row.
     fn read_all<T: Row, S: SqlxBinder + Sync>(&mut self, stmt: &S) -> impl Future<Output = Result<Vec<T>>> + Send;
     /// Runs a query and decodes its first row, if any.
@@ -185,6 +196,9 @@ pub trait Reader: Send {
 macro_rules! reader_impl {
     ($t:ty) => {
         impl Reader for $t {
+            fn backend(&self) -> Backend {
+                <$t>::backend(self)
+            }
             fn read_all<T: Row, S: SqlxBinder + Sync>(
                 &mut self,
                 stmt: &S,

@@ -326,12 +326,12 @@ async fn add_to_count(tx: &mut Tx, org: OrgId, status: MemberStatus, n: i64) -> 
 }
 
 /// One member of an organization.
-pub async fn find_member(conn: &mut Conn, org: OrgId, user: UserId) -> Result<Option<Member>> {
+pub async fn find_member(r: &mut impl crate::Reader, org: OrgId, user: UserId) -> Result<Option<Member>> {
     let q = member_select()
         .and_where(Expr::col(("members", "org_id")).eq(org.0))
         .and_where(Expr::col(("members", "user_id")).eq(user.0))
         .to_owned();
-    conn.fetch_optional::<MemberRow, _>(&q).await?.map(Member::try_from).transpose()
+    r.read_optional::<MemberRow, _>(&q).await?.map(Member::try_from).transpose()
 }
 
 /// A member's status, or `None` for a user who is not a member.
@@ -350,15 +350,6 @@ pub async fn member_status(r: &mut impl crate::Reader, org: OrgId, user: UserId)
         .await?
         .map(|s| s.status.parse().map_err(|_| StoreError::Corrupt(format!("member status {}", s.status))))
         .transpose()
-}
-
-/// One member of an organization, read inside a transaction.
-pub async fn find_member_tx(tx: &mut Tx, org: OrgId, user: UserId) -> Result<Option<Member>> {
-    let q = member_select()
-        .and_where(Expr::col(("members", "org_id")).eq(org.0))
-        .and_where(Expr::col(("members", "user_id")).eq(user.0))
-        .to_owned();
-    tx.fetch_optional::<MemberRow, _>(&q).await?.map(Member::try_from).transpose()
 }
 
 /// Moves one member from `from` to `to` and updates the counters. Answers
@@ -782,7 +773,7 @@ pub async fn count_members(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -
 /// The ids of the next `limit` members (by id, after `after`) that match a
 /// filter and have one of `statuses`, for bulk changes.
 pub async fn select_member_ids(
-    tx: &mut Tx,
+    r: &mut impl crate::Reader,
     org: OrgId,
     filter: &MemberFilter,
     statuses: &[MemberStatus],
@@ -801,12 +792,12 @@ pub async fn select_member_ids(
         return Ok(Vec::new());
     }
     let narrowed = MemberFilter { q: filter.q.clone(), statuses, role: filter.role };
-    apply_filter(&mut q, tx.backend(), org, &narrowed, true, SearchPath::TrigramSet, Source::Members);
+    apply_filter(&mut q, r.backend(), org, &narrowed, true, SearchPath::TrigramSet, Source::Members);
     if let Some(a) = after {
         q.and_where(Expr::col(("members", "user_id")).gt(a.0));
     }
     q.order_by(("members", "user_id"), Order::Asc).limit(limit);
-    tx.fetch_all::<IdRow, _>(&q)
+    r.read_all::<IdRow, _>(&q)
         .await?
         .into_iter()
         .map(|r| {

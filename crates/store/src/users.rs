@@ -4,7 +4,7 @@ use roster_domain::{Email, Timestamp, UserId};
 use sea_query::{Expr, ExprTrait, Query};
 use uuid::Uuid;
 
-use crate::{Result, Tx, db::Conn};
+use crate::{Result, Tx};
 
 /// A user as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,21 +69,15 @@ pub async fn insert_user(tx: &mut Tx, u: &UserRecord) -> Result<()> {
 }
 
 /// Finds a user by email.
-pub async fn find_user_by_email(conn: &mut Conn, email: &Email) -> Result<Option<UserRecord>> {
+pub async fn find_user_by_email(r: &mut impl crate::Reader, email: &Email) -> Result<Option<UserRecord>> {
     let q = Query::select().columns(COLUMNS).from("users").and_where(Expr::col("email").eq(email.as_str())).to_owned();
-    Ok(conn.fetch_optional::<UserRow, _>(&q).await?.map(Into::into))
-}
-
-/// Finds a user by email inside a transaction.
-pub async fn find_user_by_email_tx(tx: &mut Tx, email: &Email) -> Result<Option<UserRecord>> {
-    let q = Query::select().columns(COLUMNS).from("users").and_where(Expr::col("email").eq(email.as_str())).to_owned();
-    Ok(tx.fetch_optional::<UserRow, _>(&q).await?.map(Into::into))
+    Ok(r.read_optional::<UserRow, _>(&q).await?.map(Into::into))
 }
 
 /// Finds a user by id.
-pub async fn find_user(conn: &mut Conn, id: UserId) -> Result<Option<UserRecord>> {
+pub async fn find_user(r: &mut impl crate::Reader, id: UserId) -> Result<Option<UserRecord>> {
     let q = Query::select().columns(COLUMNS).from("users").and_where(Expr::col("id").eq(id.0)).to_owned();
-    Ok(conn.fetch_optional::<UserRow, _>(&q).await?.map(Into::into))
+    Ok(r.read_optional::<UserRow, _>(&q).await?.map(Into::into))
 }
 
 /// Renames a user, and mirrors the name into every membership row in the

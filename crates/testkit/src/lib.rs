@@ -204,7 +204,8 @@ impl TestApp {
 
     /// Sets a member's roles (by key) as the operator would.
     pub async fn set_roles(&self, org: &roster_store::orgs::OrgRecord, user: roster_domain::UserId, roles: &[&str]) {
-        let access = roster_app::access::open_org_as_cli(&self.app, &org.slug).await.expect("open org");
+        let access =
+            roster_app::access::open_org(&self.app, &roster_app::Actor::Cli, &org.slug).await.expect("open org");
         let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
         roster_app::roles::set_member_roles(&self.app, &access, user, &roles, &Default::default())
             .await
@@ -218,7 +219,8 @@ impl TestApp {
         name: &str,
         grants: &[(&str, &[&str])],
     ) -> String {
-        let access = roster_app::access::open_org_as_cli(&self.app, &org.slug).await.expect("open org");
+        let access =
+            roster_app::access::open_org(&self.app, &roster_app::Actor::Cli, &org.slug).await.expect("open org");
         let input = roster_app::roles::RoleInput {
             key: None,
             name: name.into(),

@@ -7,7 +7,7 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
-use roster_app::auth::Principal;
+use roster_app::Principal;
 use roster_app::{AppError, RequestMeta};
 use serde::de::DeserializeOwned;
 
@@ -51,6 +51,13 @@ pub struct ApiUser {
     pub token: String,
 }
 
+impl ApiUser {
+    /// The actor the request acts as.
+    pub fn actor(&self) -> roster_app::Actor {
+        roster_app::Actor::User(self.principal.clone())
+    }
+}
+
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = ApiError;
 
@@ -71,6 +78,11 @@ pub struct UiUser {
 }
 
 impl UiUser {
+    /// The actor the request acts as.
+    pub fn actor(&self) -> roster_app::Actor {
+        roster_app::Actor::User(self.principal.clone())
+    }
+
     /// The CSRF token pages embed in their forms.
     pub fn csrf(&self) -> String {
         roster_app::tokens::csrf_for_session(&self.token)

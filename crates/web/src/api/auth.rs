@@ -93,7 +93,7 @@ pub async fn me(State(state): State<AppState>, headers: axum::http::HeaderMap) -
     Ok(Json(me_from(&p, orgs, token)))
 }
 
-fn me_from(p: &roster_app::auth::Principal, orgs: Vec<roster_app::orgs::Membership>, token: &str) -> Me {
+fn me_from(p: &roster_app::Principal, orgs: Vec<roster_app::orgs::Membership>, token: &str) -> Me {
     Me {
         user: MeUser { id: p.user_id.0, email: p.email.clone(), name: p.name.clone() },
         organizations: orgs
@@ -104,7 +104,7 @@ fn me_from(p: &roster_app::auth::Principal, orgs: Vec<roster_app::orgs::Membersh
     }
 }
 
-async fn me_for(state: &AppState, p: &roster_app::auth::Principal, token: &str) -> ApiResult<Me> {
+async fn me_for(state: &AppState, p: &roster_app::Principal, token: &str) -> ApiResult<Me> {
     let orgs = roster_app::orgs::active_memberships(&state.app, p.user_id).await?;
     Ok(me_from(p, orgs, token))
 }

@@ -58,7 +58,7 @@ pub async fn check(
     Path(org): Path<String>,
     ApiJson(body): ApiJson<Check>,
 ) -> ApiResult<Json<CheckResult>> {
-    let access = open_org(&state.app, &user.principal, &org).await?;
+    let access = open_org(&state.app, &user.actor(), &org).await?;
     let mut out = roster_app::authz::check_many(&state.app, &access, &[body.into()]).await?;
     Ok(Json(out.remove(0).into()))
 }
@@ -89,7 +89,7 @@ pub async fn check_batch(
     Path(org): Path<String>,
     ApiJson(body): ApiJson<CheckBatch>,
 ) -> ApiResult<Json<CheckBatchResult>> {
-    let access = open_org(&state.app, &user.principal, &org).await?;
+    let access = open_org(&state.app, &user.actor(), &org).await?;
     let checks: Vec<CheckRequest> = body.checks.into_iter().map(Into::into).collect();
     let results = roster_app::authz::check_many(&state.app, &access, &checks).await?;
     Ok(Json(CheckBatchResult { results: results.into_iter().map(Into::into).collect() }))

@@ -144,7 +144,7 @@ pub struct PermissionList {
 }
 
 async fn org_for(state: &AppState, user: &ApiUser, org: &str) -> ApiResult<OrgAccess> {
-    Ok(open_org(&state.app, &user.principal, org).await?)
+    Ok(open_org(&state.app, &user.actor(), org).await?)
 }
 
 /// The resources grants can name in an organization. Needs `roles:read`.

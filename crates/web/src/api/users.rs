@@ -185,7 +185,7 @@ fn parse_user_id(id: &str) -> Result<UserId, ApiError> {
 }
 
 async fn org_for(state: &AppState, user: &ApiUser, org: &str) -> ApiResult<OrgAccess> {
-    Ok(open_org(&state.app, &user.principal, org).await?)
+    Ok(open_org(&state.app, &user.actor(), org).await?)
 }
 
 /// Lists an organization's members. Needs `members:read`.
@@ -366,8 +366,8 @@ pub async fn bulk_users(
     let filter = MemberFilter::new(&body.filter.q, body.filter.status)?.with_role(role);
     if body.dry_run {
         let p = roster_app::members::preview_bulk(&state.app, &access, body.action, &filter).await?;
-        return Ok(Json(BulkResult { changed: p.will_change, skipped: p.will_skip, dry_run: true }));
+        return Ok(Json(BulkResult { changed: p.changed, skipped: p.skipped.total(), dry_run: true }));
     }
     let o = roster_app::members::bulk_change(&state.app, &access, body.action, &filter, &meta).await?;
-    Ok(Json(BulkResult { changed: o.changed, skipped: o.skipped, dry_run: false }))
+    Ok(Json(BulkResult { changed: o.changed, skipped: o.skipped.total(), dry_run: false }))
 }

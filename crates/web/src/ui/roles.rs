@@ -152,7 +152,7 @@ struct RolesPage {
 }
 
 async fn open(state: &AppState, user: &UiUser, org: &str) -> Result<OrgAccess, AppError> {
-    open_org(&state.app, &user.principal, org).await
+    open_org(&state.app, &user.actor(), org).await
 }
 
 /// The Roles tab: every role, its badge, members and permission matrix.

@@ -148,24 +148,16 @@ fn parse_page_query(raw: Option<&str>) -> Result<ListRequest, roster_domain::Val
     parse_list_query(Some(&serde_urlencoded::to_string(&out).unwrap_or_default()), Strictness::Lenient)
 }
 
-fn row(v: MemberView, access: &OrgAccess, me: UserId, now: roster_domain::Timestamp) -> Row {
+fn row(
+    v: MemberView,
+    allowed: Vec<StatusChange>,
+    access: &OrgAccess,
+    me: UserId,
+    now: roster_domain::Timestamp,
+) -> Row {
     let m = v.member;
-    let is_owner = access.org.owner_id == Some(m.user_id);
-    let mut actions = Vec::new();
-    for c in [StatusChange::Enable, StatusChange::Disable, StatusChange::Restore, StatusChange::Archive] {
-        let protected = is_owner && c.removes_access();
-        if c.apply(m.status).is_some() && !protected {
-            actions.push((
-                match c {
-                    StatusChange::Enable => "enable",
-                    StatusChange::Disable => "disable",
-                    StatusChange::Archive => "archive",
-                    StatusChange::Restore => "restore",
-                },
-                c.label(),
-            ));
-        }
-    }
+    let is_owner = access.is_owned_by(m.user_id);
+    let actions = allowed.into_iter().map(|c| (c.as_str(), c.label())).collect();
     Row {
         id: m.user_id.to_string(),
         email: m.email,
@@ -190,7 +182,7 @@ pub async fn users_page(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let access = match open_org(&state.app, &user.principal, &org).await {
+    let access = match open_org(&state.app, &user.actor(), &org).await {
         Ok(a) => a,
         Err(e) => return error_page(&e),
     };
@@ -277,6 +269,10 @@ pub async fn users_page(
     let status =
         if req.filter.statuses.len() == 1 { req.filter.statuses[0].as_str().to_string() } else { String::new() };
     let sort = format!("{}{}", if req.order == SortOrder::Desc { "-" } else { "" }, req.sort.as_str());
+    let allowed = match roster_app::members::row_actions(&state.app, &access, &list.items).await {
+        Ok(a) => a,
+        Err(e) => return error_page(&e),
+    };
     let page_view = UsersPage {
         q: req.filter.q.clone(),
         status,
@@ -298,7 +294,12 @@ pub async fn users_page(
             created: sort_key(MemberSort::Created),
             last_active: sort_key(MemberSort::LastActive),
         },
-        rows: list.items.into_iter().map(|m| row(m, &access, user.principal.user_id, now)).collect(),
+        rows: list
+            .items
+            .into_iter()
+            .zip(allowed)
+            .map(|(m, allowed)| row(m, allowed, &access, user.principal.user_id, now))
+            .collect(),
         page,
         pages,
         prev_href: list.prev_cursor.map(|c| {
@@ -336,7 +337,7 @@ pub async fn status_submit(
     Path((org, id, action)): Path<(String, String, String)>,
     Form(f): Form<ReturnForm>,
 ) -> Response {
-    let access = match open_org(&state.app, &user.principal, &org).await {
+    let access = match open_org(&state.app, &user.actor(), &org).await {
         Ok(a) => a,
         Err(e) => return error_page(&e),
     };
@@ -531,7 +532,7 @@ pub async fn edit_page(
     headers: HeaderMap,
 ) -> Response {
     let result = async {
-        let access = open_org(&state.app, &user.principal, &org).await?;
+        let access = open_org(&state.app, &user.actor(), &org).await?;
         let uid = parse_id(&id)?;
         let back: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
         let back = back.into_iter().find(|(k, _)| k == "return_to").map(|(_, v)| v).unwrap_or_default();
@@ -581,7 +582,7 @@ pub async fn edit_submit(
     headers: HeaderMap,
     Form(pairs): Form<Pairs>,
 ) -> Response {
-    let access = match open_org(&state.app, &user.principal, &org).await {
+    let access = match open_org(&state.app, &user.actor(), &org).await {
         Ok(a) => a,
         Err(e) => return error_page(&e),
     };
@@ -643,7 +644,8 @@ struct BulkPage {
     removes_access: bool,
     will_change: u64,
     will_change_label: String,
-    will_skip: u64,
+    /// Why matching members will be left alone, one sentence each.
+    skip_notes: Vec<String>,
     filter_summary: String,
     q: String,
     status: String,
@@ -665,6 +667,25 @@ fn summary(filter: &MemberFilter, access: &OrgAccess) -> String {
     if parts.is_empty() { "every user in the organization".into() } else { parts.join(", ") }
 }
 
+/// The sentences that say which matching members a bulk change leaves
+/// alone and why (before the change, or after it when `done`).
+fn skip_notes(skipped: &roster_app::members::Skipped, done: bool) -> Vec<String> {
+    let (will, was) = if done { ("was", "were") } else { ("will be", "will be") };
+    let mut notes = Vec::new();
+    if skipped.owner > 0 {
+        notes.push(format!("The organization's owner matches too and {will} left as is."));
+    }
+    if skipped.actor > 0 {
+        notes.push(format!("You match too, and {will} left as is: nobody disables themselves."));
+    }
+    match skipped.beyond_reach {
+        0 => {}
+        1 => notes.push(format!("1 user holds permissions you do not, and {will} left as is.")),
+        n => notes.push(format!("{} users hold permissions you do not, and {was} left as is.", format::count(n))),
+    }
+    notes
+}
+
 fn bulk_action(s: &str) -> Option<(StatusChange, &'static str, &'static str, &'static str)> {
     match s {
         "enable" => Some((StatusChange::Enable, "enable", "Enable", "enabled")),
@@ -682,7 +703,7 @@ pub async fn bulk_confirm(
     headers: HeaderMap,
 ) -> Response {
     let result = async {
-        let access = open_org(&state.app, &user.principal, &org).await?;
+        let access = open_org(&state.app, &user.actor(), &org).await?;
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
         let action = pairs.iter().find(|(k, _)| k == "action").map(|(_, v)| v.as_str()).unwrap_or("");
         let (change, action, verb, past) = bulk_action(action).ok_or(AppError::NotFound("page"))?;
@@ -698,9 +719,9 @@ pub async fn bulk_confirm(
             verb,
             past,
             removes_access: change.removes_access(),
-            will_change: preview.will_change,
-            will_change_label: format::count(preview.will_change),
-            will_skip: preview.will_skip,
+            will_change: preview.changed,
+            will_change_label: format::count(preview.changed),
+            skip_notes: skip_notes(&preview.skipped, false),
             filter_summary: summary(&filter, &access),
             q: req.filter.q.clone(),
             status: req.filter.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","),
@@ -735,7 +756,7 @@ pub async fn bulk_submit(
     Form(f): Form<BulkForm>,
 ) -> Response {
     let result = async {
-        let access = open_org(&state.app, &user.principal, &org).await?;
+        let access = open_org(&state.app, &user.actor(), &org).await?;
         let (change, _, _, past) = bulk_action(&f.action).ok_or(AppError::NotFound("page"))?;
         let statuses =
             f.status.split(',').filter(|s| !s.is_empty()).map(str::parse).collect::<Result<Vec<MemberStatus>, _>>()?;
@@ -744,7 +765,7 @@ pub async fn bulk_submit(
         let outcome =
             roster_app::members::bulk_change(&state.app, &access, change, &filter, &meta as &RequestMeta).await?;
         let back = safe_return(&f.return_to, &users_path(&access.org.slug));
-        let skipped = if outcome.skipped > 0 { " The owner was left as is." } else { "" };
+        let skipped: String = skip_notes(&outcome.skipped, true).iter().map(|n| format!(" {n}")).collect();
         Ok::<_, AppError>(redirect_with_flash(
             &back,
             "ok",

@@ -333,7 +333,7 @@ async fn fifty_concurrent_demotions_and_disables_leave_an_administrator() {
         assert!(status.is_success() || status.is_client_error(), "{status} {body}");
     }
     // Exactly one active administrator remains (asked as the operator: either may be gone).
-    let access = roster_app::access::open_org_as_cli(&app.app, "acme").await.unwrap();
+    let access = roster_app::access::open_org(&app.app, &roster_app::Actor::Cli, "acme").await.unwrap();
     let req = roster_app::members::ListRequest {
         role: Some("account_owner".into()),
         filter: roster_domain::MemberFilter::new("", vec![roster_domain::MemberStatus::Active]).unwrap(),
@@ -455,13 +455,13 @@ async fn a_member_edit_saves_all_of_it_or_none_of_it() {
     let org = app.create_org_with_preset("agency", "owner@agency.test", "owner-admin-user").await;
     let admin = app.add_member_with_roles(&org, "admin@agency.test", &["admin"]).await;
     let user = app.add_member(&org, "user@agency.test", "Uma").await;
-    let principal = roster_app::auth::Principal {
+    let principal = roster_app::Principal {
         user_id: admin,
         email: "admin@agency.test".into(),
         name: "admin".into(),
         session_id: roster_domain::SessionId::new(),
     };
-    let access = roster_app::access::open_org(&app.app, &principal, "agency").await.unwrap();
+    let access = roster_app::access::open_org(&app.app, &roster_app::Actor::User(principal), "agency").await.unwrap();
     // Roles and name are fine, the own grant is beyond the admin: nothing is saved.
     let edit = roster_app::members::MemberEdit {
         name: Some("Uma Renamed".into()),

@@ -1,0 +1,74 @@
+//! Who acts: the one model every use case, audit event and check reads.
+//!
+//! Architecture invariant: an [`Actor`] is established by an interface (a
+//! session cookie in `web`, the operator's command line in `cli`, a worker in
+//! `app`) and passed down unchanged; no use case invents one. Only the
+//! operator kinds ([`Actor::is_operator`]) pass the grant limits, and they
+//! pass them in one place ([`crate::access::OrgAccess::lacks`]).
+
+use roster_domain::{SessionId, UserId};
+
+/// The signed-in person behind a request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// Their user id.
+    pub user_id: UserId,
+    /// Their email.
+    pub email: String,
+    /// Their display name.
+    pub name: String,
+    /// The session the request came with.
+    pub session_id: SessionId,
+}
+
+/// Who is acting.
+///
+/// Service accounts join this enum with their issue (a bearer token names an
+/// account of one organization, authorized by its roles like a member); every
+/// `match` on `Actor` is then a place the compiler points to.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    /// A person signed in with a session: bounded by their grants in each
+    /// organization, and no further.
+    User(Principal),
+    /// The `roster` command line, run by whoever operates the server: may do
+    /// everything, in every organization.
+    Cli,
+    /// Roster itself: migrations, workers, the demo loader.
+    System,
+}
+
+impl Actor {
+    /// The acting user's id, if a person is acting.
+    pub fn user_id(&self) -> Option<UserId> {
+        match self {
+            Actor::User(p) => Some(p.user_id),
+            Actor::Cli | Actor::System => None,
+        }
+    }
+
+    /// The signed-in person, if one is acting.
+    pub fn principal(&self) -> Option<&Principal> {
+        match self {
+            Actor::User(p) => Some(p),
+            Actor::Cli | Actor::System => None,
+        }
+    }
+
+    /// Whether this actor operates the deployment rather than belonging to
+    /// an organization: the command line and Roster itself. Operators hold
+    /// every permission, and the no-escalation limits (which compare an
+    /// actor's grants with what they hand out) do not apply to them.
+    pub fn is_operator(&self) -> bool {
+        matches!(self, Actor::Cli | Actor::System)
+    }
+
+    /// How the actor appears in the audit log.
+    pub fn label(&self) -> String {
+        match self {
+            Actor::User(p) => p.email.clone(),
+            Actor::Cli => "cli".into(),
+            Actor::System => "system".into(),
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! The one path every change to an organization takes.
+//!
+//! [`begin`] opens the transaction, takes the organization's row lock,
+//! re-reads the actor's standing and requires the permission again (what a
+//! change is checked against must be what it commits against); the use case
+//! then writes through [`Change::tx`] and says what it did with
+//! [`Change::record`]; [`Change::commit`] writes the audit events and commits.
+//!
+//! Architecture invariant: a change's writes are committed only together with
+//! its audit events. A change that recorded nothing is rolled back by
+//! [`Change::commit`], so a use case that forgets its event loses its write
+//! (and its tests notice) instead of committing an unaudited change.
+
+use roster_domain::audit::{AuditEntry, NewAuditEvent};
+use roster_domain::{OrgId, Timestamp};
+use roster_store::Tx;
+
+use crate::access::{OrgAccess, Permission, relock};
+use crate::error::Result;
+use crate::{Actor, App, RequestMeta};
+
+/// A change in progress: the transaction, the actor's standing as re-read
+/// under the lock, the time of the change, and the events recorded so far.
+pub struct Change<'m> {
+    /// The transaction every write of the change goes through.
+    pub tx: Tx,
+    /// The actor's standing, re-read inside the transaction.
+    pub access: OrgAccess,
+    /// When the change happens (one instant for all its events).
+    pub now: Timestamp,
+    meta: &'m RequestMeta,
+    pending: Vec<NewAuditEvent>,
+    recorded: usize,
+}
+
+/// Begins a change: transaction, lock, fresh standing, permission.
+pub async fn begin<'m>(app: &App, access: &OrgAccess, p: Permission, meta: &'m RequestMeta) -> Result<Change<'m>> {
+    access.require(p)?;
+    let now = app.clock.now();
+    let mut tx = app.db.begin().await?;
+    let access = relock(&mut tx, app, access, p).await?;
+    Ok(Change { tx, access, now, meta, pending: Vec::new(), recorded: 0 })
+}
+
+impl Change<'_> {
+    /// Records what the change did; written at the next [`Self::flush`] or at commit.
+    pub fn record(&mut self, entry: AuditEntry) {
+        let event = audit_event(&self.access.actor, self.access.org.id, self.meta, self.now, entry);
+        self.pending.push(event);
+        self.recorded += 1;
+    }
+
+    /// Writes the events recorded so far (a change over many members flushes
+    /// per batch, so that memory stays flat).
+    pub async fn flush(&mut self) -> Result<()> {
+        if !self.pending.is_empty() {
+            roster_store::audit::append(&mut self.tx, &self.pending).await?;
+            self.pending.clear();
+        }
+        Ok(())
+    }
+
+    /// How many events the change has recorded.
+    pub fn recorded(&self) -> usize {
+        self.recorded
+    }
+
+    /// Writes the remaining events and commits; a change that recorded
+    /// nothing changed nothing worth keeping, and is rolled back.
+    pub async fn commit(mut self) -> Result<()> {
+        if self.recorded == 0 {
+            self.tx.rollback().await?;
+            return Ok(());
+        }
+        self.flush().await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The full audit event for an entry: who acted, in which organization,
+/// from where, when. Changes outside an organization's change path (creating
+/// an organization, setting one's password, the demo loader) use it too.
+pub(crate) fn audit_event(
+    actor: &Actor,
+    org: OrgId,
+    meta: &RequestMeta,
+    now: Timestamp,
+    e: AuditEntry,
+) -> NewAuditEvent {
+    NewAuditEvent {
+        org_id: org,
+        actor_id: actor.user_id(),
+        actor_label: actor.label(),
+        target_type: e.action.target_type().into(),
+        action: e.action,
+        target_id: e.target_id,
+        details: serde_json::Value::Object(e.details).to_string(),
+        ip: meta.ip.clone(),
+        created_at: now,
+    }
+}
