@@ -543,3 +543,70 @@ async fn beyond_reach(
     }
     Ok(out)
 }
+
+/// Whether the actor may change members here (the Users tab's row actions,
+/// bulk buttons and edit links).
+pub fn may_manage(access: &OrgAccess) -> bool {
+    access.can(Permission::MEMBERS_UPDATE)
+}
+
+/// A role as the member form offers it.
+#[derive(Debug, Clone)]
+pub struct RoleOffer {
+    /// The role.
+    pub role: roster_store::roles::RoleRecord,
+    /// Whether the member holds it now.
+    pub held: bool,
+    /// Why the actor cannot change whether the member holds it, if they cannot.
+    pub refusal: Option<String>,
+}
+
+/// What the member edit form shows and offers: the member, their roles and
+/// own grants, each role with the reason it cannot be given or taken, and
+/// what the actor may hand out per resource.
+#[derive(Debug, Clone)]
+pub struct MemberForm {
+    /// The member.
+    pub member: Member,
+    /// Every role of the organization, in display order.
+    pub roles: Vec<RoleOffer>,
+    /// The member's own grants beside their roles.
+    pub own: roster_domain::permissions::Grants,
+    /// Why the member's roles and permissions cannot be changed at all here
+    /// (the owner, seen by anyone else); the form then saves the name only.
+    pub access_locked: Option<String>,
+    /// The actor's own grants: the most the form may hand out per resource.
+    pub grantable: roster_domain::permissions::Grants,
+}
+
+/// Whether the actor may change `user`'s roles and own grants at all: the
+/// owner's are the owner's to change.
+pub fn may_change_access(access: &OrgAccess, user: UserId) -> bool {
+    !access.is_owned_by(user) || access.is_owner()
+}
+
+/// The member edit form's content. Needs members:update.
+pub async fn member_form(app: &App, access: &OrgAccess, user: UserId) -> Result<MemberForm> {
+    access.require(Permission::MEMBERS_UPDATE)?;
+    let member = get_member(app, access, user).await?.member;
+    let held = crate::roles::member_access(app, access, user).await?;
+    let is_owner = access.is_owned_by(user);
+    let access_locked = (!may_change_access(access, user))
+        .then(|| format!("{} owns the organization: only they can change their roles and permissions.", member.name));
+    let roles = access
+        .policy
+        .roles
+        .iter()
+        .map(|r| {
+            let refusal = if access_locked.is_some() {
+                Some(String::new())
+            } else if is_owner && r.locked {
+                Some("The owner always holds this role.".to_string())
+            } else {
+                access.lacks(&r.grants).map(|lack| format!("Grants more than you hold ({lack})."))
+            };
+            RoleOffer { held: held.roles.iter().any(|h| h.id == r.id), role: r.clone(), refusal }
+        })
+        .collect();
+    Ok(MemberForm { member, roles, own: held.own, access_locked, grantable: access.effective.grants().clone() })
+}

@@ -225,6 +225,27 @@ pub async fn copy_role(
     Ok(role)
 }
 
+/// Why a role cannot be edited at all: the owner's role is locked.
+pub fn locked(role: &RoleRecord) -> Option<AppError> {
+    role.locked.then(|| {
+        AppError::conflict(
+            ConflictKind::RoleLocked,
+            format!("'{}' is the owner's role and always grants everything; copy it to make a variant", role.name),
+        )
+    })
+}
+
+/// Whether the actor may create custom roles (the empty editor).
+pub fn may_create_role(access: &OrgAccess) -> Result<()> {
+    access.require(Permission::ROLES_CREATE)
+}
+
+/// A role opened in the editor. Needs roles:update.
+pub fn role_for_edit(access: &OrgAccess, id_or_key: &str) -> Result<RoleRecord> {
+    access.require(Permission::ROLES_UPDATE)?;
+    get_role(access, id_or_key)
+}
+
 /// Edits a role's name, description or grants. The owner's role is locked.
 /// No escalation: the actor must hold every grant the role has now and
 /// every grant it would have.
@@ -251,11 +272,8 @@ pub async fn update_role(
     let (org, now) = (change.access.org.id, change.now);
     let access = change.access.clone();
     let before = role_in(&access, id_or_key)?.clone();
-    if before.locked {
-        return Err(AppError::conflict(
-            ConflictKind::RoleLocked,
-            format!("'{}' is the owner's role and always grants everything; copy it to make a variant", before.name),
-        ));
+    if let Some(refusal) = locked(&before) {
+        return Err(refusal);
     }
     within_own_grants(&access, &before.grants, &format!("editing '{}'", before.name))?;
     let mut after = before.clone();
@@ -532,15 +550,11 @@ pub(crate) async fn apply_member_grants(change: &mut Change<'_>, user: UserId, g
 /// only where the preset allows it; the new owner gets the owner's role, and
 /// the previous owner keeps the roles they hold.
 pub async fn transfer_ownership(app: &App, access: &OrgAccess, to: UserId, meta: &RequestMeta) -> Result<()> {
-    if !access.is_owner() {
-        return Err(AppError::Forbidden(format!("only the owner of {} can hand ownership on", access.org.name)));
-    }
+    refuse_unless_owner(access)?;
     let mut change = change::begin(app, access, Permission::MEMBERS_READ, meta).await?;
     let access = change.access.clone();
     let tx = &mut change.tx;
-    if !access.is_owner() {
-        return Err(AppError::Forbidden(format!("only the owner of {} can hand ownership on", access.org.name)));
-    }
+    refuse_unless_owner(&access)?;
     if !access.org.owner_transfer {
         return Err(AppError::conflict(
             ConflictKind::TransferDisabled,
@@ -652,4 +666,94 @@ pub async fn install_missing_presets(app: &App) -> Result<usize> {
         tx.commit().await?;
     }
     Ok(pending.len())
+}
+
+/// What the actor may do with one role on the Roles tab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoleActions {
+    /// Edit its name, description and grants (never the owner's locked role).
+    pub edit: bool,
+    /// Copy it as a new custom role.
+    pub copy: bool,
+    /// Delete it (custom roles only).
+    pub delete: bool,
+}
+
+/// What the Roles tab offers the actor beside each role's own actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RolesTabActions {
+    /// Create custom roles.
+    pub create: bool,
+    /// Follow a role's member count to the filtered Users list.
+    pub see_members: bool,
+    /// Hand ownership on (the owner, where the preset allows it).
+    pub transfer: bool,
+}
+
+/// What the actor may do on the Roles tab.
+pub fn roles_tab_actions(access: &OrgAccess) -> RolesTabActions {
+    RolesTabActions {
+        create: access.can(Permission::ROLES_CREATE),
+        see_members: access.can(Permission::MEMBERS_READ),
+        transfer: access.is_owner() && access.org.owner_transfer,
+    }
+}
+
+/// What the actor may do with a role.
+pub fn role_actions(access: &OrgAccess, role: &RoleRecord) -> RoleActions {
+    RoleActions {
+        edit: !role.locked && access.can(Permission::ROLES_UPDATE),
+        copy: access.can(Permission::ROLES_CREATE),
+        delete: !role.builtin && access.can(Permission::ROLES_DELETE),
+    }
+}
+
+/// A custom role about to be deleted, and the roles its members may be
+/// moved to (those the actor may give). Needs roles:delete; a built-in role
+/// is refused as [`delete_role`] refuses it.
+pub fn deletion_choices(access: &OrgAccess, id_or_key: &str) -> Result<(RoleRecord, Vec<RoleRecord>)> {
+    access.require(Permission::ROLES_DELETE)?;
+    let role = get_role(access, id_or_key)?;
+    if role.builtin {
+        return Err(AppError::conflict(
+            ConflictKind::BuiltinRole,
+            format!("'{}' is a built-in role: it can be copied and edited, not deleted", role.name),
+        ));
+    }
+    let targets =
+        access.policy.roles.iter().filter(|r| r.id != role.id && access.lacks(&r.grants).is_none()).cloned().collect();
+    Ok((role, targets))
+}
+
+/// Who may become the owner: active members other than the owner matching
+/// `q`, at most `limit` of them, and whether there are more. Only the owner
+/// asks; where the preset does not allow a transfer, nobody.
+pub async fn transfer_candidates(
+    app: &App,
+    access: &OrgAccess,
+    q: &str,
+    limit: u32,
+) -> Result<(Vec<roster_domain::members::Member>, bool)> {
+    refuse_unless_owner(access)?;
+    if !access.org.owner_transfer {
+        return Ok((vec![], false));
+    }
+    let req = crate::members::ListRequest {
+        filter: roster_domain::MemberFilter::new(q, vec![MemberStatus::Active])?,
+        page: 1,
+        per_page: limit,
+        ..Default::default()
+    };
+    let list = crate::members::list_members(app, access, &req).await?;
+    let more = list.next_cursor.is_some();
+    let me = access.actor.user_id();
+    Ok((list.items.into_iter().map(|v| v.member).filter(|m| Some(m.user_id) != me).collect(), more))
+}
+
+fn refuse_unless_owner(access: &OrgAccess) -> Result<()> {
+    if access.is_owner() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!("only the owner of {} can hand ownership on", access.org.name)))
+    }
 }

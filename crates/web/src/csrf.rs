@@ -62,7 +62,7 @@ fn refuse(req: &Request) -> Response {
         )
         .into_response()
     } else {
-        crate::ui::message_page(
+        crate::page::message_page(
             StatusCode::FORBIDDEN,
             "This form has expired",
             "The page was open too long or came from elsewhere. Go back, reload it and try again.",

@@ -104,7 +104,7 @@ impl FromRequestParts<AppState> for UiUser {
         match roster_app::auth::authenticate(&state.app, &token).await {
             Ok(principal) => Ok(Self { principal, token }),
             Err(AppError::Unauthenticated) => Err(to_login()),
-            Err(e) => Err(crate::ui::error_page(&e)),
+            Err(e) => Err(crate::page::error_page(&e)),
         }
     }
 }

@@ -11,6 +11,7 @@ mod csrf;
 pub mod error;
 mod extract;
 mod format;
+mod page;
 pub mod ui;
 
 use axum::Router;

@@ -4,20 +4,15 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
-use roster_app::AppError;
-use roster_app::access::{OrgAccess, Permission, open_org};
-use roster_app::members::ListRequest;
+use axum::extract::{Path, RawQuery};
+use axum::http::StatusCode;
 use roster_app::policy::{EnforcedBy, Resource};
 use roster_app::roles::{GrantsInput, RoleInput, RolePatch, RoleRecord};
+use roster_domain::UserId;
 use roster_domain::permissions::{Action, Actions, Level};
-use roster_domain::{MemberFilter, MemberStatus, UserId};
 
-use super::{Frame, error_page, redirect_with_flash, render, respond, with_flash_cleared};
-use crate::AppState;
-use crate::extract::{Meta, UiUser};
+use super::{FormErrors, Frame, OrgPage, TabKey, UiResult, redirect_with_flash};
+use crate::extract::Meta;
 
 /// A form as ordered (name, value) pairs: the forms here have one field per
 /// resource and repeated checkboxes, which a fixed struct cannot name.
@@ -31,10 +26,6 @@ pub(super) fn field<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
 /// Every value of a repeated field.
 pub(super) fn fields<'a>(pairs: &'a Pairs, name: &str) -> Vec<&'a str> {
     pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
-}
-
-fn roles_path(slug: &str) -> String {
-    format!("/orgs/{slug}/settings/roles")
 }
 
 /// How the grant on one resource reads in a matrix cell (seed 004's marks).
@@ -151,67 +142,50 @@ struct RolesPage {
     owner_name: String,
 }
 
-async fn open(state: &AppState, user: &UiUser, org: &str) -> Result<OrgAccess, AppError> {
-    open_org(&state.app, &user.actor(), org).await
-}
-
 /// The Roles tab: every role, its badge, members and permission matrix.
 /// Needs roles:read.
-pub async fn roles_page(
-    State(state): State<AppState>,
-    user: UiUser,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let access = open(&state, &user, &org).await?;
-        let roles = roster_app::roles::list_roles(&access)?;
-        let slug = access.org.slug.clone();
-        let can_members = access.can(Permission::MEMBERS_READ);
-        let cards = roles
-            .iter()
-            .map(|r| {
-                let (kind, kind_label) = kind(r);
-                RoleCard {
-                    id: r.id.to_string(),
-                    key: r.key.clone(),
-                    name: r.name.clone(),
-                    description: r.description.clone(),
-                    kind,
-                    kind_label,
-                    member_count: r.member_count,
-                    members_href: can_members.then(|| format!("/orgs/{slug}/settings/users?role={}", r.id)),
-                    can_edit: !r.locked && access.can(Permission::ROLES_UPDATE),
-                    can_copy: access.can(Permission::ROLES_CREATE),
-                    can_delete: !r.builtin && access.can(Permission::ROLES_DELETE),
-                    rows: matrix(&access.policy.resources, &[r]),
-                }
-            })
-            .collect();
-        let owner_name = match access.org.owner_id {
-            Some(id) if access.can(Permission::MEMBERS_READ) => {
-                roster_app::members::get_member(&state.app, &access, id)
-                    .await
-                    .map(|m| m.member.name)
-                    .unwrap_or_default()
+pub async fn roles_page(page: OrgPage) -> UiResult {
+    let access = &page.access;
+    let roles = roster_app::roles::list_roles(access)?;
+    let tab = roster_app::roles::roles_tab_actions(access);
+    let cards = roles
+        .iter()
+        .map(|r| {
+            let (kind, kind_label) = kind(r);
+            let may = roster_app::roles::role_actions(access, r);
+            RoleCard {
+                id: r.id.to_string(),
+                key: r.key.clone(),
+                name: r.name.clone(),
+                description: r.description.clone(),
+                kind,
+                kind_label,
+                member_count: r.member_count,
+                members_href: tab.see_members.then(|| format!("{}?role={}", page.links.users(), r.id)),
+                can_edit: may.edit,
+                can_copy: may.copy,
+                can_delete: may.delete,
+                rows: matrix(&access.policy.resources, &[r]),
             }
-            _ => String::new(),
-        };
-        let frame = Frame::new(&state, &user, &access, "roles", &headers).await?;
-        Ok::<_, AppError>(RolesPage {
-            frame,
+        })
+        .collect();
+    let owner_name = match access.org.owner_id {
+        Some(id) if tab.see_members => {
+            roster_app::members::get_member(page.app(), access, id).await.map(|m| m.member.name).unwrap_or_default()
+        }
+        _ => String::new(),
+    };
+    page.render(
+        StatusCode::OK,
+        &RolesPage {
+            frame: page.frame(TabKey::Roles).await?,
             cards,
-            can_create: access.can(Permission::ROLES_CREATE),
+            can_create: tab.create,
             is_owner: access.is_owner(),
             owner_transfer: access.org.owner_transfer,
             owner_name,
-        })
-    }
-    .await;
-    match result {
-        Ok(p) => with_flash_cleared(p.frame.flash.is_some(), render(StatusCode::OK, &p)),
-        Err(e) => error_page(&e),
-    }
+        },
+    )
 }
 
 #[derive(Template)]
@@ -227,36 +201,28 @@ struct ComparePage {
 
 /// Roles side by side (seed 000's comparison table): `?roles=a&roles=b`,
 /// every role when none is named. Needs roles:read.
-pub async fn compare_page(
-    State(state): State<AppState>,
-    user: UiUser,
-    Path(org): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let access = open(&state, &user, &org).await?;
-        let roles = roster_app::roles::list_roles(&access)?;
-        let pairs: Pairs = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
-        let wanted: Vec<&str> = fields(&pairs, "roles").into_iter().filter(|v| !v.is_empty()).collect();
-        let chosen: Vec<&RoleRecord> = if wanted.is_empty() {
-            roles.iter().collect()
-        } else {
-            roles.iter().filter(|r| wanted.iter().any(|w| *w == r.id.to_string() || *w == r.key)).collect::<Vec<_>>()
-        };
-        let chosen = if chosen.is_empty() { roles.iter().collect() } else { chosen };
-        Ok::<_, AppError>(ComparePage {
+pub async fn compare_page(page: OrgPage, RawQuery(raw): RawQuery) -> UiResult {
+    let roles = roster_app::roles::list_roles(&page.access)?;
+    let pairs: Pairs = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
+    let wanted: Vec<&str> = fields(&pairs, "roles").into_iter().filter(|v| !v.is_empty()).collect();
+    let chosen: Vec<&RoleRecord> = if wanted.is_empty() {
+        roles.iter().collect()
+    } else {
+        roles.iter().filter(|r| wanted.iter().any(|w| *w == r.id.to_string() || *w == r.key)).collect::<Vec<_>>()
+    };
+    let chosen = if chosen.is_empty() { roles.iter().collect() } else { chosen };
+    page.render(
+        StatusCode::OK,
+        &ComparePage {
             choices: roles
                 .iter()
                 .map(|r| (r.id.to_string(), r.name.clone(), chosen.iter().any(|c| c.id == r.id)))
                 .collect(),
             columns: chosen.iter().map(|r| (r.name.clone(), kind(r).0)).collect(),
-            rows: matrix(&access.policy.resources, &chosen),
-            frame: Frame::new(&state, &user, &access, "roles", &headers).await?,
-        })
-    }
-    .await;
-    respond(StatusCode::OK, result)
+            rows: matrix(&page.access.policy.resources, &chosen),
+            frame: page.frame(TabKey::Roles).await?,
+        },
+    )
 }
 
 /// One resource's row in the role editor.
@@ -337,35 +303,10 @@ impl RoleDraft {
     }
 }
 
-async fn editor(
-    state: &AppState,
-    user: &UiUser,
-    access: &OrgAccess,
-    headers: &HeaderMap,
-    role: Option<&RoleRecord>,
-    draft: RoleDraft,
-    error: Option<AppError>,
-) -> Result<RoleEditPage, AppError> {
-    let slug = &access.org.slug;
-    let (mut name_error, mut description_error, mut form_error) = (None, None, None);
-    match &error {
-        Some(AppError::Validation(v)) => {
-            for e in &v.errors {
-                match e.field.as_str() {
-                    "name" => name_error = Some(format!("Name {}", e.message)),
-                    "description" => description_error = Some(format!("Description {}", e.message)),
-                    other => form_error = Some(format!("{other} {}", e.message)),
-                }
-            }
-        }
-        Some(e) => {
-            let p = crate::error::problem_for(e);
-            form_error = Some(format!("{}: {}", p.title, p.detail));
-        }
-        None => {}
-    }
-    let lines = resource_lines(&access.policy.resources);
-    let rows = lines
+/// The role editor as shown: the role (none for a new one), what was typed,
+/// and what was wrong with it.
+async fn editor(page: &OrgPage, role: Option<&RoleRecord>, draft: RoleDraft, errors: FormErrors) -> UiResult {
+    let rows = resource_lines(&page.access.policy.resources)
         .into_iter()
         .map(|line| {
             let (actions, level) = draft
@@ -378,169 +319,102 @@ async fn editor(
             EditRow { line, level, acts }
         })
         .collect();
-    Ok(RoleEditPage {
-        frame: Frame::new(state, user, access, "roles", headers).await?,
-        title: match role {
-            Some(r) => format!("Edit role: {}", r.name),
-            None => "New role".into(),
+    page.render(
+        errors.status,
+        &RoleEditPage {
+            frame: page.frame(TabKey::Roles).await?,
+            title: match role {
+                Some(r) => format!("Edit role: {}", r.name),
+                None => "New role".into(),
+            },
+            action: match role {
+                Some(r) => page.links.role_edit(&r.id.to_string()),
+                None => page.links.role_new(),
+            },
+            submit_label: if role.is_some() { "Save role" } else { "Create role" },
+            name: draft.name,
+            description: draft.description,
+            name_error: errors.field("name").map(|m| format!("Name {m}")),
+            description_error: errors.field("description").map(|m| format!("Description {m}")),
+            form_error: errors.form,
+            rows,
+            cancel_href: page.links.roles(),
         },
-        action: match role {
-            Some(r) => format!("/orgs/{slug}/settings/roles/{}/edit", r.id),
-            None => format!("/orgs/{slug}/settings/roles/new"),
-        },
-        submit_label: if role.is_some() { "Save role" } else { "Create role" },
-        name: draft.name,
-        description: draft.description,
-        name_error,
-        description_error,
-        form_error,
-        rows,
-        cancel_href: roles_path(slug),
-    })
+    )
 }
 
-fn status_for(e: &AppError) -> StatusCode {
-    match e {
-        AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        AppError::Conflict { .. } => StatusCode::CONFLICT,
-        _ => StatusCode::FORBIDDEN,
-    }
-}
-
-/// Whether an error is one the form shows beside what was typed.
-fn shown_in_form(e: &AppError) -> bool {
-    matches!(e, AppError::Validation(_) | AppError::Escalation(_) | AppError::Conflict { .. })
-}
+/// The fields of the role editor that show their own errors.
+const ROLE_FIELDS: &[&str] = &["name", "description"];
 
 /// The empty role editor. Needs roles:create.
-pub async fn new_page(
-    State(state): State<AppState>,
-    user: UiUser,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let access = open(&state, &user, &org).await?;
-        access.require(Permission::ROLES_CREATE)?;
-        let draft = RoleDraft { name: String::new(), description: String::new(), grants: vec![] };
-        editor(&state, &user, &access, &headers, None, draft, None).await
-    }
-    .await;
-    respond(StatusCode::OK, result)
+pub async fn new_page(page: OrgPage) -> UiResult {
+    roster_app::roles::may_create_role(&page.access)?;
+    let draft = RoleDraft { name: String::new(), description: String::new(), grants: vec![] };
+    editor(&page, None, draft, FormErrors::default()).await
 }
 
 /// Creates a custom role; on an error shows the form again as typed.
 /// Needs roles:create (and no escalation).
-pub async fn new_submit(
-    State(state): State<AppState>,
-    user: UiUser,
-    Meta(meta): Meta,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-    Form(pairs): Form<Pairs>,
-) -> Response {
-    let access = match open(&state, &user, &org).await {
-        Ok(a) => a,
-        Err(e) => return error_page(&e),
-    };
-    let draft = RoleDraft::from_form(&pairs, &access.policy.resources);
+pub async fn new_submit(page: OrgPage, Meta(meta): Meta, Form(pairs): Form<Pairs>) -> UiResult {
+    let draft = RoleDraft::from_form(&pairs, &page.access.policy.resources);
     let input = RoleInput {
         key: None,
         name: draft.name.clone(),
         description: draft.description.clone(),
         grants: draft.grants_input(),
     };
-    match roster_app::roles::create_role(&state.app, &access, input, &meta).await {
-        Ok(role) => {
-            redirect_with_flash(&roles_path(&access.org.slug), "ok", &format!("Created the role {}.", role.name))
-        }
-        Err(e) if shown_in_form(&e) => {
-            let status = status_for(&e);
-            respond(status, editor(&state, &user, &access, &headers, None, draft, Some(e)).await)
-        }
-        Err(e) => error_page(&e),
+    match roster_app::roles::create_role(page.app(), &page.access, input, &meta).await {
+        Ok(role) => Ok(redirect_with_flash(&page.links.roles(), "ok", &format!("Created the role {}.", role.name))),
+        Err(e) => editor(&page, None, draft, FormErrors::from_refusal(e, ROLE_FIELDS)?).await,
     }
 }
 
-/// The editor for an existing role. Needs roles:update; the owner's role is locked.
-pub async fn edit_page(
-    State(state): State<AppState>,
-    user: UiUser,
-    Path((org, id)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let access = open(&state, &user, &org).await?;
-        access.require(Permission::ROLES_UPDATE)?;
-        let role = roster_app::roles::get_role(&access, &id)?;
-        let draft = RoleDraft::from_role(&role, &access.policy.resources);
-        let locked = role.locked.then(|| {
-            AppError::conflict(
-                roster_app::ConflictKind::RoleLocked,
-                format!("'{}' is the owner's role and always grants everything; copy it to make a variant", role.name),
-            )
-        });
-        editor(&state, &user, &access, &headers, Some(&role), draft, locked).await
-    }
-    .await;
-    respond(StatusCode::OK, result)
+/// The editor for an existing role. Needs roles:update; the owner's role is
+/// shown with the reason it cannot be changed.
+pub async fn edit_page(page: OrgPage, Path((_, id)): Path<(String, String)>) -> UiResult {
+    let role = roster_app::roles::role_for_edit(&page.access, &id)?;
+    let draft = RoleDraft::from_role(&role, &page.access.policy.resources);
+    let errors = match roster_app::roles::locked(&role) {
+        Some(e) => FormErrors::from_refusal(e, ROLE_FIELDS)?,
+        None => FormErrors::default(),
+    };
+    editor(&page, Some(&role), draft, errors).await
 }
 
 /// Saves a role's name, description and grants; on an error shows the form
 /// again as typed. Needs roles:update (and no escalation).
 pub async fn edit_submit(
-    State(state): State<AppState>,
-    user: UiUser,
+    page: OrgPage,
     Meta(meta): Meta,
-    Path((org, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    Path((_, id)): Path<(String, String)>,
     Form(pairs): Form<Pairs>,
-) -> Response {
-    let access = match open(&state, &user, &org).await {
-        Ok(a) => a,
-        Err(e) => return error_page(&e),
-    };
-    let role = match roster_app::roles::get_role(&access, &id) {
-        Ok(r) => r,
-        Err(e) => return error_page(&e),
-    };
-    let draft = RoleDraft::from_form(&pairs, &access.policy.resources);
+) -> UiResult {
+    let role = roster_app::roles::get_role(&page.access, &id)?;
+    let draft = RoleDraft::from_form(&pairs, &page.access.policy.resources);
     let patch = RolePatch {
         name: Some(draft.name.clone()),
         description: Some(draft.description.clone()),
         grants: Some(draft.grants_input()),
     };
-    match roster_app::roles::update_role(&state.app, &access, &id, patch, &meta).await {
-        Ok(r) => redirect_with_flash(&roles_path(&access.org.slug), "ok", &format!("Saved the role {}.", r.name)),
-        Err(e) if shown_in_form(&e) => {
-            let status = status_for(&e);
-            respond(status, editor(&state, &user, &access, &headers, Some(&role), draft, Some(e)).await)
-        }
-        Err(e) => error_page(&e),
+    match roster_app::roles::update_role(page.app(), &page.access, &id, patch, &meta).await {
+        Ok(r) => Ok(redirect_with_flash(&page.links.roles(), "ok", &format!("Saved the role {}.", r.name))),
+        Err(e) => editor(&page, Some(&role), draft, FormErrors::from_refusal(e, ROLE_FIELDS)?).await,
     }
 }
 
 /// Copies a role as a new custom role and opens it in the editor.
 /// Needs roles:create.
-pub async fn copy_submit(
-    State(state): State<AppState>,
-    user: UiUser,
-    Meta(meta): Meta,
-    Path((org, id)): Path<(String, String)>,
-) -> Response {
-    let access = match open(&state, &user, &org).await {
-        Ok(a) => a,
-        Err(e) => return error_page(&e),
-    };
-    let back = roles_path(&access.org.slug);
-    match roster_app::roles::copy_role(&state.app, &access, &id, None, &meta).await {
-        Ok(r) => redirect_with_flash(
-            &format!("{back}/{}/edit", r.id),
+pub async fn copy_submit(page: OrgPage, Meta(meta): Meta, Path((_, id)): Path<(String, String)>) -> UiResult {
+    match roster_app::roles::copy_role(page.app(), &page.access, &id, None, &meta).await {
+        Ok(r) => Ok(redirect_with_flash(
+            &page.links.role_edit(&r.id.to_string()),
             "ok",
             &format!("Created {}: rename it and adjust what it allows.", r.name),
-        ),
-        Err(e) if shown_in_form(&e) => redirect_with_flash(&back, "error", &crate::error::problem_for(&e).detail),
-        Err(e) => error_page(&e),
+        )),
+        Err(e) => {
+            let errors = FormErrors::from_refusal(e, &[])?;
+            Ok(redirect_with_flash(&page.links.roles(), "error", errors.form.as_deref().unwrap_or_default()))
+        }
     }
 }
 
@@ -558,96 +432,50 @@ struct DeletePage {
     form_error: Option<String>,
 }
 
-async fn delete_view(
-    state: &AppState,
-    user: &UiUser,
-    access: &OrgAccess,
-    headers: &HeaderMap,
-    id: &str,
-    reassign_to: String,
-    form_error: Option<String>,
-) -> Result<DeletePage, AppError> {
-    access.require(Permission::ROLES_DELETE)?;
-    let role = roster_app::roles::get_role(access, id)?;
-    if role.builtin {
-        return Err(AppError::conflict(
-            roster_app::ConflictKind::BuiltinRole,
-            format!("'{}' is a built-in role: it can be copied and edited, not deleted", role.name),
-        ));
-    }
-    let mine = access.effective.grants();
-    Ok(DeletePage {
-        frame: Frame::new(state, user, access, "roles", headers).await?,
-        id: role.id.to_string(),
-        members_href: format!("/orgs/{}/settings/users?role={}", access.org.slug, role.id),
-        targets: access
-            .policy
-            .roles
-            .iter()
-            .filter(|r| r.id != role.id && roster_domain::roles::lacking(&r.grants, mine).is_none())
-            .map(|r| (r.id.to_string(), r.name.clone()))
-            .collect(),
-        name: role.name,
-        member_count: role.member_count,
-        reassign_to,
-        form_error,
-    })
+async fn delete_view(page: &OrgPage, id: &str, reassign_to: String, errors: FormErrors) -> UiResult {
+    let (role, targets) = roster_app::roles::deletion_choices(&page.access, id)?;
+    page.render(
+        errors.status,
+        &DeletePage {
+            frame: page.frame(TabKey::Roles).await?,
+            id: role.id.to_string(),
+            members_href: format!("{}?role={}", page.links.users(), role.id),
+            targets: targets.into_iter().map(|r| (r.id.to_string(), r.name)).collect(),
+            name: role.name,
+            member_count: role.member_count,
+            reassign_to,
+            form_error: errors.form,
+        },
+    )
 }
 
 /// The confirm step of deleting a custom role; asks which role its members
 /// get instead. Needs roles:delete.
-pub async fn delete_page(
-    State(state): State<AppState>,
-    user: UiUser,
-    Path((org, id)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let access = open(&state, &user, &org).await?;
-        delete_view(&state, &user, &access, &headers, &id, String::new(), None).await
-    }
-    .await;
-    respond(StatusCode::OK, result)
+pub async fn delete_page(page: OrgPage, Path((_, id)): Path<(String, String)>) -> UiResult {
+    delete_view(&page, &id, String::new(), FormErrors::default()).await
 }
 
 /// Deletes a custom role, moving its members to `reassign_to`.
 /// Needs roles:delete (and members:update when members move).
 pub async fn delete_submit(
-    State(state): State<AppState>,
-    user: UiUser,
+    page: OrgPage,
     Meta(meta): Meta,
-    Path((org, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    Path((_, id)): Path<(String, String)>,
     Form(pairs): Form<Pairs>,
-) -> Response {
-    let access = match open(&state, &user, &org).await {
-        Ok(a) => a,
-        Err(e) => return error_page(&e),
-    };
-    let name = access.policy.find_role(&id).map(|r| r.name.clone()).unwrap_or_default();
+) -> UiResult {
+    let name = page.access.policy.find_role(&id).map(|r| r.name.clone()).unwrap_or_default();
     let reassign = field(&pairs, "reassign_to").to_string();
     let target = Some(reassign.as_str()).filter(|s| !s.is_empty());
-    match roster_app::roles::delete_role(&state.app, &access, &id, target, &meta).await {
+    match roster_app::roles::delete_role(page.app(), &page.access, &id, target, &meta).await {
         Ok(moved) => {
             let moved = if moved > 0 {
                 format!(" {moved} member{} got the other role instead.", if moved == 1 { "" } else { "s" })
             } else {
                 String::new()
             };
-            redirect_with_flash(&roles_path(&access.org.slug), "ok", &format!("Deleted the role {name}.{moved}"))
+            Ok(redirect_with_flash(&page.links.roles(), "ok", &format!("Deleted the role {name}.{moved}")))
         }
-        Err(e) if shown_in_form(&e) => {
-            let status = status_for(&e);
-            let p = crate::error::problem_for(&e);
-            let msg = match &e {
-                AppError::Validation(v) => {
-                    v.errors.iter().map(|x| format!("{} {}", x.field, x.message)).collect::<Vec<_>>().join("; ")
-                }
-                _ => format!("{}: {}", p.title, p.detail),
-            };
-            respond(status, delete_view(&state, &user, &access, &headers, &id, reassign, Some(msg)).await)
-        }
-        Err(e) => error_page(&e),
+        Err(e) => delete_view(&page, &id, reassign, FormErrors::from_refusal(e, &[])?).await,
     }
 }
 
@@ -668,112 +496,48 @@ struct OwnerPage {
 /// How many members the new-owner select lists.
 const OWNER_CANDIDATES: u32 = 200;
 
-async fn owner_view(
-    state: &AppState,
-    user: &UiUser,
-    access: &OrgAccess,
-    headers: &HeaderMap,
-    q: &str,
-    chosen: String,
-    form_error: Option<String>,
-) -> Result<OwnerPage, AppError> {
-    if !access.is_owner() {
-        return Err(AppError::Forbidden(format!("only the owner of {} can hand ownership on", access.org.name)));
-    }
-    let (candidates, more) = if access.org.owner_transfer {
-        let req = ListRequest {
-            filter: MemberFilter::new(q, vec![MemberStatus::Active])?,
-            page: 1,
-            per_page: OWNER_CANDIDATES,
-            ..Default::default()
-        };
-        let list = roster_app::members::list_members(&state.app, access, &req).await?;
-        let me = user.principal.user_id;
-        let more = list.next_cursor.is_some();
-        let c = list
-            .items
-            .into_iter()
-            .filter(|v| v.member.user_id != me)
-            .map(|v| (v.member.user_id.to_string(), format!("{} · {}", v.member.name, v.member.email)))
-            .collect();
-        (c, more)
-    } else {
-        (vec![], false)
-    };
-    Ok(OwnerPage {
-        frame: Frame::new(state, user, access, "roles", headers).await?,
-        allowed: access.org.owner_transfer,
-        candidates,
-        more,
-        q: q.trim().to_string(),
-        chosen,
-        form_error,
-    })
+async fn owner_view(page: &OrgPage, q: &str, chosen: String, errors: FormErrors) -> UiResult {
+    let (candidates, more) =
+        roster_app::roles::transfer_candidates(page.app(), &page.access, q, OWNER_CANDIDATES).await?;
+    page.render(
+        errors.status,
+        &OwnerPage {
+            frame: page.frame(TabKey::Roles).await?,
+            allowed: page.access.org.owner_transfer,
+            candidates: candidates
+                .into_iter()
+                .map(|m| (m.user_id.to_string(), format!("{} · {}", m.name, m.email)))
+                .collect(),
+            more,
+            q: q.trim().to_string(),
+            chosen,
+            form_error: errors.form,
+        },
+    )
 }
 
 /// The confirm page of handing ownership on. Only the owner, and only where
 /// the organization's preset allows it.
-pub async fn owner_page(
-    State(state): State<AppState>,
-    user: UiUser,
-    Path(org): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let query: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
-    let q = query.iter().find(|(k, _)| k == "q").map(|(_, v)| v.as_str()).unwrap_or("");
-    let result = async {
-        let access = open(&state, &user, &org).await?;
-        owner_view(&state, &user, &access, &headers, q, String::new(), None).await
-    }
-    .await;
-    respond(StatusCode::OK, result)
+pub async fn owner_page(page: OrgPage, RawQuery(raw): RawQuery) -> UiResult {
+    let query: Pairs = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
+    owner_view(&page, field(&query, "q"), String::new(), FormErrors::default()).await
 }
 
 /// Hands ownership to the chosen active member once the owner ticked the
 /// confirmation.
-pub async fn owner_submit(
-    State(state): State<AppState>,
-    user: UiUser,
-    Meta(meta): Meta,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-    Form(pairs): Form<Pairs>,
-) -> Response {
-    let access = match open(&state, &user, &org).await {
-        Ok(a) => a,
-        Err(e) => return error_page(&e),
-    };
+pub async fn owner_submit(page: OrgPage, Meta(meta): Meta, Form(pairs): Form<Pairs>) -> UiResult {
     let chosen = field(&pairs, "user").to_string();
-    let refused = |msg: String| {
-        let chosen = chosen.clone();
-        let (state, user, access, headers) = (&state, &user, &access, &headers);
-        async move {
-            respond(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                owner_view(state, user, access, headers, "", chosen, Some(msg)).await,
-            )
-        }
-    };
     let Ok(to) = chosen.parse::<UserId>() else {
-        return refused("Choose the member who becomes the owner.".into()).await;
+        return owner_view(&page, "", chosen, FormErrors::form("Choose the member who becomes the owner.")).await;
     };
     if field(&pairs, "confirm") != "yes" {
-        return refused("Tick the box to confirm that you will no longer be the owner.".into()).await;
+        let errors = FormErrors::form("Tick the box to confirm that you will no longer be the owner.");
+        return owner_view(&page, "", chosen, errors).await;
     }
-    match roster_app::roles::transfer_ownership(&state.app, &access, to, &meta).await {
-        Ok(()) => redirect_with_flash(
-            &roles_path(&access.org.slug),
-            "ok",
-            "Ownership handed on: you are no longer the owner.",
-        ),
-        Err(e) if shown_in_form(&e) => {
-            let msg = match &e {
-                AppError::Validation(v) => v.errors.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("; "),
-                other => crate::error::problem_for(other).detail,
-            };
-            refused(msg).await
+    match roster_app::roles::transfer_ownership(page.app(), &page.access, to, &meta).await {
+        Ok(()) => {
+            Ok(redirect_with_flash(&page.links.roles(), "ok", "Ownership handed on: you are no longer the owner."))
         }
-        Err(e) => error_page(&e),
+        Err(e) => owner_view(&page, "", chosen, FormErrors::from_refusal(e, &[])?).await,
     }
 }

@@ -2,28 +2,23 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
-use roster_app::access::{OrgAccess, Permission, open_org};
+use axum::extract::{Path, RawQuery};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use roster_app::AppError;
+use roster_app::access::OrgAccess;
 use roster_app::members::{ListRequest, MemberView};
 use roster_app::roles::GrantsInput;
-use roster_app::{AppError, RequestMeta};
 use roster_domain::members::{PER_PAGE_DEFAULT, StatusChange};
 use roster_domain::permissions::Actions;
 use roster_domain::{MemberFilter, MemberSort, MemberStatus, SortOrder, UserId};
 use serde::Deserialize;
 
 use super::roles::{Pairs, field, fields};
-use super::{Frame, error_page, redirect_with_flash, render, respond, safe_return, with_flash_cleared};
-use crate::AppState;
+use super::{FormErrors, Frame, OrgPage, TabKey, UiResult, redirect_with_flash, safe_return};
 use crate::api::users::{Strictness, parse_list_query};
-use crate::extract::{Meta, UiUser};
+use crate::extract::Meta;
 use crate::format;
-
-fn users_path(slug: &str) -> String {
-    format!("/orgs/{slug}/settings/users")
-}
 
 /// The list's state as query parameters, so links keep the filters.
 fn list_query(req: &ListRequest, overrides: &[(&str, String)]) -> String {
@@ -175,32 +170,11 @@ fn row(
 }
 
 /// The Users tab.
-pub async fn users_page(
-    State(state): State<AppState>,
-    user: UiUser,
-    Path(org): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let access = match open_org(&state.app, &user.actor(), &org).await {
-        Ok(a) => a,
-        Err(e) => return error_page(&e),
-    };
-    if !access.can(Permission::MEMBERS_READ) {
-        return super::forbidden_in_frame(
-            &state,
-            &user,
-            &access,
-            "users",
-            &headers,
-            "You cannot see the users",
-            "Listing the members of this organization needs the Users permission (members: read). Ask an administrator if you need it.",
-        )
-        .await;
-    }
+pub async fn users_page(org_page: OrgPage, RawQuery(raw): RawQuery) -> UiResult {
+    let (state, access, user) = (&org_page.state, &org_page.access, &org_page.user);
     let mut req = match parse_page_query(raw.as_deref()) {
         Ok(r) => r,
-        Err(_) => return Redirect::to(&users_path(&access.org.slug)).into_response(),
+        Err(_) => return Ok(Redirect::to(&org_page.links.users()).into_response()),
     };
     // The role filter is shown and linked by id; a key is accepted and an
     // unknown role starts over without it.
@@ -209,28 +183,24 @@ pub async fn users_page(
             Some(role) => req.role = Some(role.id.to_string()),
             None => {
                 req.role = None;
-                return Redirect::to(&href(&users_path(&access.org.slug), list_query(&req, &[]))).into_response();
+                return Ok(Redirect::to(&href(&org_page.links.users(), list_query(&req, &[]))).into_response());
             }
         }
     }
-    let list = match roster_app::members::list_members(&state.app, &access, &req).await {
+    let list = match roster_app::members::list_members(&state.app, access, &req).await {
         Ok(l) => l,
         // A stale cursor or a too-deep page: start over with the same filters.
         Err(AppError::Validation(_)) => {
-            return Redirect::to(&href(
-                &users_path(&access.org.slug),
+            return Ok(Redirect::to(&href(
+                &org_page.links.users(),
                 list_query(&req, &[("cursor", String::new()), ("page", String::new())]),
             ))
-            .into_response();
+            .into_response());
         }
-        Err(e) => return error_page(&e),
+        Err(e) => return org_page.refusal_in_frame(TabKey::Users, "You cannot see the users", e).await,
     };
-    let frame = match Frame::new(&state, &user, &access, "users", &headers).await {
-        Ok(f) => f,
-        Err(e) => return error_page(&e),
-    };
-    let had_flash = frame.flash.is_some();
-    let path = users_path(&access.org.slug);
+    let frame = org_page.frame(TabKey::Users).await?;
+    let path = org_page.links.users();
     let now = state.app.clock.now();
     let plus = if list.counts_capped { "+" } else { "" };
     let badges = MemberStatus::ALL
@@ -269,10 +239,7 @@ pub async fn users_page(
     let status =
         if req.filter.statuses.len() == 1 { req.filter.statuses[0].as_str().to_string() } else { String::new() };
     let sort = format!("{}{}", if req.order == SortOrder::Desc { "-" } else { "" }, req.sort.as_str());
-    let allowed = match roster_app::members::row_actions(&state.app, &access, &list.items).await {
-        Ok(a) => a,
-        Err(e) => return error_page(&e),
-    };
+    let allowed = roster_app::members::row_actions(&state.app, access, &list.items).await?;
     let page_view = UsersPage {
         q: req.filter.q.clone(),
         status,
@@ -285,7 +252,7 @@ pub async fn users_page(
         per_page_options: vec![10, 25, 50, 100, 200],
         badges,
         total_label: format!("{}{plus}", format::count(list.total)),
-        can_update: access.can(Permission::MEMBERS_UPDATE),
+        can_update: roster_app::members::may_manage(access),
         enable_all_href: bulk("enable"),
         disable_all_href: bulk("disable"),
         sort_links: SortLinks {
@@ -298,7 +265,7 @@ pub async fn users_page(
             .items
             .into_iter()
             .zip(allowed)
-            .map(|(m, allowed)| row(m, allowed, &access, user.principal.user_id, now))
+            .map(|(m, allowed)| row(m, allowed, access, user.principal.user_id, now))
             .collect(),
         page,
         pages,
@@ -316,7 +283,7 @@ pub async fn users_page(
         return_to: current,
         frame,
     };
-    with_flash_cleared(had_flash, render(StatusCode::OK, &page_view))
+    org_page.render(StatusCode::OK, &page_view)
 }
 
 #[derive(Deserialize)]
@@ -331,26 +298,21 @@ fn parse_id(id: &str) -> Result<UserId, AppError> {
 
 /// A row action: enable, disable, archive or restore.
 pub async fn status_submit(
-    State(state): State<AppState>,
-    user: UiUser,
+    page: OrgPage,
     Meta(meta): Meta,
-    Path((org, id, action)): Path<(String, String, String)>,
+    Path((_, id, action)): Path<(String, String, String)>,
     Form(f): Form<ReturnForm>,
-) -> Response {
-    let access = match open_org(&state.app, &user.actor(), &org).await {
-        Ok(a) => a,
-        Err(e) => return error_page(&e),
-    };
-    let back = safe_return(&f.return_to, &users_path(&access.org.slug));
+) -> UiResult {
+    let back = safe_return(&f.return_to, &page.links.users());
     let (Ok(change), Ok(uid)) = (action.parse::<StatusChange>(), parse_id(&id)) else {
-        return error_page(&AppError::NotFound("page"));
+        return Err(AppError::NotFound("page").into());
     };
-    match roster_app::members::change_status(&state.app, &access, uid, change, &meta).await {
-        Ok(m) => redirect_with_flash(&back, "ok", &format!("{} is now {}.", m.member.email, m.member.status)),
-        Err(e @ (AppError::Conflict { .. } | AppError::Forbidden(_))) => {
-            redirect_with_flash(&back, "error", &crate::error::problem_for(&e).detail)
+    match roster_app::members::change_status(page.app(), &page.access, uid, change, &meta).await {
+        Ok(m) => Ok(redirect_with_flash(&back, "ok", &format!("{} is now {}.", m.member.email, m.member.status))),
+        Err(e @ (AppError::Conflict { .. } | AppError::Forbidden(_) | AppError::Escalation(_))) => {
+            Ok(redirect_with_flash(&back, "error", &crate::error::problem_for(&e).detail))
         }
-        Err(e) => error_page(&e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -435,61 +397,43 @@ impl MemberDraft {
     }
 }
 
-/// A form shown again: what was typed and what was wrong with it.
-#[derive(Default)]
-struct Typed {
-    draft: Option<MemberDraft>,
-    name_error: Option<String>,
-    form_error: Option<String>,
-}
-
+/// The member form as shown: as stored, or as typed with what was wrong.
 async fn edit_view(
-    state: &AppState,
-    user: &UiUser,
-    access: &OrgAccess,
-    headers: &HeaderMap,
+    page: &OrgPage,
     uid: UserId,
-    typed: Typed,
+    draft: Option<MemberDraft>,
+    errors: FormErrors,
     return_to: String,
-) -> Result<EditPage, AppError> {
-    let Typed { draft, name_error, form_error } = typed;
-    access.require(Permission::MEMBERS_UPDATE)?;
-    let m = roster_app::members::get_member(&state.app, access, uid).await?.member;
-    let held = roster_app::roles::member_access(&state.app, access, uid).await?;
-    let is_owner = access.org.owner_id == Some(m.user_id);
+) -> UiResult {
+    let form = roster_app::members::member_form(page.app(), &page.access, uid).await?;
+    let m = form.member;
     let draft = draft.unwrap_or_else(|| MemberDraft {
         name: m.name.clone(),
-        roles: held.roles.iter().map(|r| r.id.to_string()).collect(),
-        custom: !held.own.is_empty(),
-        grants: held.own.iter().map(|(k, a)| (k.to_string(), joined(a))).collect(),
+        roles: form.roles.iter().filter(|o| o.held).map(|o| o.role.id.to_string()).collect(),
+        custom: !form.own.is_empty(),
+        grants: form.own.iter().map(|(k, a)| (k.to_string(), joined(a))).collect(),
     });
-    let mine = access.effective.grants();
-    let access_locked = (is_owner && !access.is_owner())
-        .then(|| format!("{} owns the organization: only they can change their roles and permissions.", m.name));
-    let roles = access
-        .policy
+    let roles = form
         .roles
         .iter()
-        .map(|r| {
-            let id = r.id.to_string();
-            let checked = draft.roles.iter().any(|x| *x == id || *x == r.key);
-            let (disabled, hint) = if access_locked.is_some() {
-                (true, String::new())
-            } else if is_owner && r.locked {
-                (true, "The owner always holds this role.".to_string())
-            } else if let Some(lack) = roster_domain::roles::lacking(&r.grants, mine) {
-                (true, format!("Grants more than you hold ({lack})."))
-            } else {
-                (false, String::new())
-            };
-            RoleChoice { id, name: r.name.clone(), description: r.description.clone(), checked, disabled, hint }
+        .map(|o| {
+            let id = o.role.id.to_string();
+            let checked = draft.roles.iter().any(|x| *x == id || *x == o.role.key);
+            RoleChoice {
+                id,
+                name: o.role.name.clone(),
+                description: o.role.description.clone(),
+                checked,
+                disabled: o.refusal.is_some(),
+                hint: o.refusal.clone().unwrap_or_default(),
+            }
         })
         .collect();
-    let grant_rows = super::roles::resource_lines(&access.policy.resources)
+    let grant_rows = super::roles::resource_lines(&page.access.policy.resources)
         .into_iter()
         .map(|line| {
             let value = draft.grants.get(&line.key).cloned().unwrap_or_default();
-            let allowed = mine.on(&line.key);
+            let allowed = form.grantable.on(&line.key);
             let mut options: Vec<(String, String, bool)> =
                 [(Actions::NONE, "❌ None"), (Actions::VIEW, "🧐 View"), (Actions::EDIT, "✍️ Edit")]
                     .into_iter()
@@ -504,133 +448,60 @@ async fn edit_view(
             GrantRow { line, value, options }
         })
         .collect();
-    Ok(EditPage {
-        frame: Frame::new(state, user, access, "users", headers).await?,
-        id: m.user_id.to_string(),
-        status: m.status.as_str(),
-        status_label: m.status.label(),
-        is_owner,
-        name: draft.name,
-        email: m.email,
-        name_error,
-        form_error,
-        return_to,
-        show_access: access.can(Permission::MEMBERS_UPDATE),
-        access_locked,
-        roles,
-        custom: draft.custom,
-        grant_rows,
-    })
+    page.render(
+        errors.status,
+        &EditPage {
+            frame: page.frame(TabKey::Users).await?,
+            id: m.user_id.to_string(),
+            status: m.status.as_str(),
+            status_label: m.status.label(),
+            is_owner: page.access.is_owned_by(m.user_id),
+            name: draft.name,
+            email: m.email,
+            name_error: errors.field("name"),
+            form_error: errors.form,
+            return_to,
+            show_access: true,
+            access_locked: form.access_locked,
+            roles,
+            custom: draft.custom,
+            grant_rows,
+        },
+    )
 }
 
 /// The edit form. Needs members:update.
-pub async fn edit_page(
-    State(state): State<AppState>,
-    user: UiUser,
-    Path((org, id)): Path<(String, String)>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let access = open_org(&state.app, &user.actor(), &org).await?;
-        let uid = parse_id(&id)?;
-        let back: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
-        let back = back.into_iter().find(|(k, _)| k == "return_to").map(|(_, v)| v).unwrap_or_default();
-        edit_view(
-            &state,
-            &user,
-            &access,
-            &headers,
-            uid,
-            Typed::default(),
-            safe_return(&back, &users_path(&access.org.slug)),
-        )
-        .await
-    }
-    .await;
-    respond(StatusCode::OK, result)
+pub async fn edit_page(page: OrgPage, Path((_, id)): Path<(String, String)>, RawQuery(raw): RawQuery) -> UiResult {
+    let uid = parse_id(&id)?;
+    let back: Pairs = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
+    let back = safe_return(field(&back, "return_to"), &page.links.users());
+    edit_view(&page, uid, None, FormErrors::default(), back).await
 }
 
-/// Applies the form (name, roles, own permissions) as one change: all of
-/// it or, when any part is refused, none of it.
-async fn apply_edit(
-    state: &AppState,
-    access: &OrgAccess,
-    uid: UserId,
-    draft: &MemberDraft,
-    meta: &RequestMeta,
-) -> Result<String, AppError> {
-    // The owner's roles are the owner's to change: the form does not offer
-    // them to anyone else, so only the name is sent then.
-    let roles_offered = access.org.owner_id != Some(uid) || access.is_owner();
+/// Saves the edit form (name, roles, own permissions) as one change: all
+/// of it or, when any part is refused, none of it; on a refusal shows the
+/// form again with what was typed and the reason. Needs members:update (and
+/// no escalation).
+pub async fn edit_submit(
+    page: OrgPage,
+    Meta(meta): Meta,
+    Path((_, id)): Path<(String, String)>,
+    Form(pairs): Form<Pairs>,
+) -> UiResult {
+    let back = safe_return(field(&pairs, "return_to"), &page.links.users());
+    let uid = parse_id(&id)?;
+    let draft = MemberDraft::from_form(&pairs);
+    // The form offers the owner's roles to the owner alone; otherwise it
+    // saves the name only.
+    let access_offered = roster_app::members::may_change_access(&page.access, uid);
     let edit = roster_app::members::MemberEdit {
         name: Some(draft.name.clone()),
-        roles: roles_offered.then(|| draft.roles.clone()),
-        grants: roles_offered.then(|| draft.grants_input()),
+        roles: access_offered.then(|| draft.roles.clone()),
+        grants: access_offered.then(|| draft.grants_input()),
     };
-    let saved = roster_app::members::update_member(&state.app, access, uid, edit, meta).await?;
-    Ok(saved.member.email)
-}
-
-/// Saves the edit form; on any refusal shows the form again with what was
-/// typed and the reason. Needs members:update (and no escalation).
-pub async fn edit_submit(
-    State(state): State<AppState>,
-    user: UiUser,
-    Meta(meta): Meta,
-    Path((org, id)): Path<(String, String)>,
-    headers: HeaderMap,
-    Form(pairs): Form<Pairs>,
-) -> Response {
-    let access = match open_org(&state.app, &user.actor(), &org).await {
-        Ok(a) => a,
-        Err(e) => return error_page(&e),
-    };
-    let back = safe_return(field(&pairs, "return_to"), &users_path(&access.org.slug));
-    let uid = match parse_id(&id) {
-        Ok(u) => u,
-        Err(e) => return error_page(&e),
-    };
-    let draft = MemberDraft::from_form(&pairs);
-    match apply_edit(&state, &access, uid, &draft, &meta).await {
-        Ok(email) => redirect_with_flash(&back, "ok", &format!("Saved {email}.")),
-        Err(
-            e
-            @ (AppError::Validation(_) | AppError::Escalation(_) | AppError::Conflict { .. } | AppError::Forbidden(_)),
-        ) => {
-            let (status, (name_error, form_error)) = match &e {
-                AppError::Validation(v) => {
-                    let name = v.errors.iter().find(|x| x.field == "name").map(|x| x.message.clone());
-                    let other: Vec<String> = v
-                        .errors
-                        .iter()
-                        .filter(|x| x.field != "name")
-                        .map(|x| format!("{} {}", x.field, x.message))
-                        .collect();
-                    (StatusCode::UNPROCESSABLE_ENTITY, (name, (!other.is_empty()).then(|| other.join("; "))))
-                }
-                other => {
-                    let p = crate::error::problem_for(other);
-                    let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::FORBIDDEN);
-                    (status, (None, Some(format!("{}: {}", p.title, p.detail))))
-                }
-            };
-            match edit_view(
-                &state,
-                &user,
-                &access,
-                &headers,
-                uid,
-                Typed { draft: Some(draft), name_error, form_error },
-                back,
-            )
-            .await
-            {
-                Ok(p) => render(status, &p),
-                Err(e) => error_page(&e),
-            }
-        }
-        Err(e) => error_page(&e),
+    match roster_app::members::update_member(page.app(), &page.access, uid, edit, &meta).await {
+        Ok(saved) => Ok(redirect_with_flash(&back, "ok", &format!("Saved {}.", saved.member.email))),
+        Err(e) => edit_view(&page, uid, Some(draft), FormErrors::from_refusal(e, &["name"])?, back).await,
     }
 }
 
@@ -695,26 +566,20 @@ fn bulk_action(s: &str) -> Option<(StatusChange, &'static str, &'static str, &'s
 }
 
 /// The confirm step of "Enable all" / "Disable all": says how many will change.
-pub async fn bulk_confirm(
-    State(state): State<AppState>,
-    user: UiUser,
-    Path(org): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let access = open_org(&state.app, &user.actor(), &org).await?;
+pub async fn bulk_confirm(page: OrgPage, RawQuery(raw): RawQuery) -> UiResult {
+    let access = &page.access;
+    {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
         let action = pairs.iter().find(|(k, _)| k == "action").map(|(_, v)| v.as_str()).unwrap_or("");
         let (change, action, verb, past) = bulk_action(action).ok_or(AppError::NotFound("page"))?;
         let mut req = parse_page_query(raw.as_deref())?;
-        let role = roster_app::members::resolve_role_filter(&access, req.role.as_deref())?;
+        let role = roster_app::members::resolve_role_filter(access, req.role.as_deref())?;
         req.role = role.map(|r| r.to_string());
         let filter = req.filter.clone().with_role(role);
-        let preview = roster_app::members::preview_bulk(&state.app, &access, change, &filter).await?;
-        let back = href(&users_path(&access.org.slug), list_query(&req, &[]));
-        Ok::<_, AppError>(BulkPage {
-            frame: Frame::new(&state, &user, &access, "users", &headers).await?,
+        let preview = roster_app::members::preview_bulk(page.app(), access, change, &filter).await?;
+        let back = href(&page.links.users(), list_query(&req, &[]));
+        let view = BulkPage {
+            frame: page.frame(TabKey::Users).await?,
             action,
             verb,
             past,
@@ -722,15 +587,14 @@ pub async fn bulk_confirm(
             will_change: preview.changed,
             will_change_label: format::count(preview.changed),
             skip_notes: skip_notes(&preview.skipped, false),
-            filter_summary: summary(&filter, &access),
+            filter_summary: summary(&filter, access),
             q: req.filter.q.clone(),
             status: req.filter.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","),
             role: req.role.clone().unwrap_or_default(),
             return_to: back,
-        })
+        };
+        page.render(StatusCode::OK, &view)
     }
-    .await;
-    respond(StatusCode::OK, result)
 }
 
 #[derive(Deserialize)]
@@ -748,25 +612,18 @@ pub struct BulkForm {
 }
 
 /// Runs a confirmed bulk change and reports how many changed.
-pub async fn bulk_submit(
-    State(state): State<AppState>,
-    user: UiUser,
-    Meta(meta): Meta,
-    Path(org): Path<String>,
-    Form(f): Form<BulkForm>,
-) -> Response {
-    let result = async {
-        let access = open_org(&state.app, &user.actor(), &org).await?;
+pub async fn bulk_submit(page: OrgPage, Meta(meta): Meta, Form(f): Form<BulkForm>) -> UiResult {
+    let access = &page.access;
+    {
         let (change, _, _, past) = bulk_action(&f.action).ok_or(AppError::NotFound("page"))?;
         let statuses =
             f.status.split(',').filter(|s| !s.is_empty()).map(str::parse).collect::<Result<Vec<MemberStatus>, _>>()?;
-        let role = roster_app::members::resolve_role_filter(&access, Some(&f.role))?;
+        let role = roster_app::members::resolve_role_filter(access, Some(&f.role))?;
         let filter = MemberFilter::new(&f.q, statuses)?.with_role(role);
-        let outcome =
-            roster_app::members::bulk_change(&state.app, &access, change, &filter, &meta as &RequestMeta).await?;
-        let back = safe_return(&f.return_to, &users_path(&access.org.slug));
+        let outcome = roster_app::members::bulk_change(page.app(), access, change, &filter, &meta).await?;
+        let back = safe_return(&f.return_to, &page.links.users());
         let skipped: String = skip_notes(&outcome.skipped, true).iter().map(|n| format!(" {n}")).collect();
-        Ok::<_, AppError>(redirect_with_flash(
+        Ok(redirect_with_flash(
             &back,
             "ok",
             &format!(
@@ -776,6 +633,4 @@ pub async fn bulk_submit(
             ),
         ))
     }
-    .await;
-    result.unwrap_or_else(|e| error_page(&e))
 }

@@ -1,0 +1,291 @@
+//! The web kit every organization page is made of, so that a tab's handlers
+//! are glue: [`OrgPage`] signs the visitor in, opens the organization named
+//! by the `{org}` path segment and takes the flash; [`UiError`] renders the
+//! error page for whatever refused the request; [`FormErrors`] is the one
+//! mapping from a refused change to what a form shows; [`TABS`] drives the
+//! navigation.
+//!
+//! Architecture invariant: a page handler takes an [`OrgPage`] (or a
+//! [`UiUser`] outside an organization) and returns `Result<Response,
+//! UiError>`; it never opens the organization, reads the flash or maps an
+//! `AppError` itself.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use roster_app::access::{OrgAccess, Permission, open_org};
+use roster_app::{App, AppError};
+use roster_domain::ValidationError;
+
+use super::paths::OrgLinks;
+use crate::AppState;
+use crate::extract::{UiUser, cookie};
+use crate::page::{error_page, render};
+
+/// Why a page request failed: a service error (rendered as the error page),
+/// or an answer already made (a redirect to the sign-in page).
+pub enum UiError {
+    /// A service error.
+    App(AppError),
+    /// A finished answer (boxed: a response is large beside an error).
+    Response(Box<Response>),
+}
+
+impl<E: Into<AppError>> From<E> for UiError {
+    fn from(e: E) -> Self {
+        Self::App(e.into())
+    }
+}
+
+impl IntoResponse for UiError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::App(e) => error_page(&e),
+            Self::Response(r) => *r,
+        }
+    }
+}
+
+/// What a page handler answers.
+pub type UiResult = Result<Response, UiError>;
+
+/// A tab along the top of User Management.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TabKey {
+    /// The Users tab.
+    Users,
+    /// The Roles tab.
+    Roles,
+}
+
+/// A tab's row in the table that drives the navigation.
+pub struct TabSpec {
+    /// Which tab.
+    pub key: TabKey,
+    /// Its label.
+    pub label: &'static str,
+    /// Its link, for an organization.
+    pub href: fn(&OrgLinks) -> String,
+    /// The permission that shows it (`None`: every member sees it).
+    pub shown_by: Option<Permission>,
+}
+
+/// The tabs of User Management, in order. A new tab is one row here.
+pub const TABS: &[TabSpec] = &[
+    TabSpec { key: TabKey::Users, label: "Users", href: OrgLinks::users, shown_by: None },
+    TabSpec { key: TabKey::Roles, label: "Roles", href: OrgLinks::roles, shown_by: Some(Permission::ROLES_READ) },
+];
+
+/// A tab as the frame draws it.
+pub struct Tab {
+    /// Its label.
+    pub label: &'static str,
+    /// Where it leads.
+    pub href: String,
+    /// Whether it is the current one.
+    pub active: bool,
+}
+
+/// A one-off notice shown after a redirect (kind `ok` or `error`).
+#[derive(Debug, Clone)]
+pub struct Flash {
+    /// `ok` or `error`, used as a CSS class.
+    pub kind: &'static str,
+    /// The text.
+    pub message: String,
+}
+
+const FLASH_COOKIE: &str = "roster_flash";
+
+/// The `Set-Cookie` value that carries a flash to the next page.
+fn set_flash(kind: &'static str, message: &str) -> String {
+    let v = serde_urlencoded::to_string([("k", kind), ("m", message)]).unwrap_or_default();
+    format!("{FLASH_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=60", v.replace(';', "%3B"))
+}
+
+/// Reads a flash.
+fn take_flash(headers: &HeaderMap) -> Option<Flash> {
+    let raw = cookie(headers, FLASH_COOKIE)?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw).ok()?;
+    let kind = match pairs.iter().find(|(k, _)| k == "k")?.1.as_str() {
+        "ok" => "ok",
+        _ => "error",
+    };
+    let message = pairs.into_iter().find(|(k, _)| k == "m")?.1;
+    Some(Flash { kind, message })
+}
+
+/// A redirect that shows a flash on the next page.
+pub fn redirect_with_flash(to: &str, kind: &'static str, message: &str) -> Response {
+    ([(header::SET_COOKIE, set_flash(kind, message))], Redirect::to(to)).into_response()
+}
+
+/// What every page inside the frame shows: who is signed in, which
+/// organization, the tabs, a flash, and the organization's links.
+pub struct Frame {
+    /// The user's name.
+    pub user_name: String,
+    /// The user's email.
+    pub user_email: String,
+    /// The CSRF token for forms.
+    pub csrf: String,
+    /// The current organization's slug.
+    pub org_slug: String,
+    /// The current organization's name.
+    pub org_name: String,
+    /// (slug, name) of every organization the user can switch to.
+    pub orgs: Vec<(String, String)>,
+    /// The tabs the viewer may open.
+    pub tabs: Vec<Tab>,
+    /// A notice from the previous action.
+    pub flash: Option<Flash>,
+    /// The organization's page links.
+    pub links: OrgLinks,
+}
+
+/// A request for one of an organization's pages, signed in and opened.
+pub struct OrgPage {
+    /// The shared state.
+    pub state: AppState,
+    /// Who is signed in.
+    pub user: UiUser,
+    /// Their standing in the organization.
+    pub access: OrgAccess,
+    /// The organization's page links.
+    pub links: OrgLinks,
+    flash: Option<Flash>,
+}
+
+impl FromRequestParts<AppState> for OrgPage {
+    type Rejection = UiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = UiUser::from_request_parts(parts, state).await.map_err(|r| UiError::Response(Box::new(r)))?;
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| UiError::App(AppError::NotFound("organization")))?;
+        let org = params.iter().find(|(k, _)| *k == "org").map(|(_, v)| v.to_string());
+        let org = org.ok_or(AppError::NotFound("organization"))?;
+        let access = open_org(&state.app, &user.actor(), &org).await?;
+        let links = OrgLinks::new(&access.org.slug);
+        Ok(Self { state: state.clone(), user, access, links, flash: take_flash(&parts.headers) })
+    }
+}
+
+impl OrgPage {
+    /// The service.
+    pub fn app(&self) -> &App {
+        &self.state.app
+    }
+
+    /// The frame for a page on one tab.
+    pub async fn frame(&self, active: TabKey) -> Result<Frame, UiError> {
+        let orgs = roster_app::orgs::active_memberships(&self.state.app, self.user.principal.user_id).await?;
+        Ok(Frame {
+            user_name: self.user.principal.name.clone(),
+            user_email: self.user.principal.email.clone(),
+            csrf: self.user.csrf(),
+            org_slug: self.access.org.slug.clone(),
+            org_name: self.access.org.name.clone(),
+            orgs: orgs.into_iter().map(|m| (m.org.slug, m.org.name)).collect(),
+            tabs: TABS
+                .iter()
+                .filter(|t| t.shown_by.is_none_or(|p| self.access.can(p)))
+                .map(|t| Tab { label: t.label, href: (t.href)(&self.links), active: t.key == active })
+                .collect(),
+            flash: self.flash.clone(),
+            links: self.links.clone(),
+        })
+    }
+
+    /// Renders a page of this organization, clearing the flash it showed.
+    pub fn render<T: Template>(&self, status: StatusCode, page: &T) -> UiResult {
+        let mut res = render(status, page);
+        if self.flash.is_some()
+            && let Ok(v) = format!("{FLASH_COOKIE}=; Path=/; Max-Age=0").parse()
+        {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+        Ok(res)
+    }
+
+    /// A refusal shown inside the frame, so that the tabs the viewer may
+    /// use stay at hand; other errors become the error page.
+    pub async fn refusal_in_frame(&self, active: TabKey, title: &str, e: AppError) -> UiResult {
+        if !matches!(e, AppError::Forbidden(_)) {
+            return Err(e.into());
+        }
+        let p = crate::error::problem_for(&e);
+        let frame = self.frame(active).await?;
+        self.render(StatusCode::FORBIDDEN, &FrameMessagePage { frame, title, message: &p.detail })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "frame_message.html")]
+struct FrameMessagePage<'a> {
+    frame: Frame,
+    title: &'a str,
+    message: &'a str,
+}
+
+/// What a form shows when a change it sent was refused: a message per field
+/// it has, and one for the form as a whole.
+#[derive(Debug, Default)]
+pub struct FormErrors {
+    /// The status the form is shown again with.
+    pub status: StatusCode,
+    /// Field name → what is wrong with it.
+    pub fields: BTreeMap<String, String>,
+    /// What is wrong beyond the form's own fields.
+    pub form: Option<String>,
+}
+
+impl FormErrors {
+    /// The one mapping from a refused change to a form's errors. Refusals a
+    /// person can act on in the form (bad input, no escalation, a rule's
+    /// conflict, a missing permission) are shown in it: validation errors
+    /// by field where the form has that field (`own_fields`), the rest as
+    /// one message. Any other error is not about the form, and is passed on.
+    pub fn from_refusal(e: AppError, own_fields: &[&str]) -> Result<Self, UiError> {
+        match &e {
+            AppError::Validation(v) => Ok(Self::from_validation(v, own_fields)),
+            AppError::Escalation(_) | AppError::Conflict { .. } | AppError::Forbidden(_) => {
+                let p = crate::error::problem_for(&e);
+                Ok(Self {
+                    status: StatusCode::from_u16(p.status).unwrap_or(StatusCode::FORBIDDEN),
+                    fields: BTreeMap::new(),
+                    form: Some(format!("{}: {}", p.title, p.detail)),
+                })
+            }
+            _ => Err(e.into()),
+        }
+    }
+
+    fn from_validation(v: &ValidationError, own_fields: &[&str]) -> Self {
+        let mut fields = BTreeMap::new();
+        let mut other = Vec::new();
+        for e in &v.errors {
+            if own_fields.contains(&e.field.as_str()) && !fields.contains_key(&e.field) {
+                fields.insert(e.field.clone(), e.message.clone());
+            } else {
+                other.push(format!("{} {}", e.field, e.message));
+            }
+        }
+        Self { status: StatusCode::UNPROCESSABLE_ENTITY, fields, form: (!other.is_empty()).then(|| other.join("; ")) }
+    }
+
+    /// A message for the form as a whole (a check the handler makes itself).
+    pub fn form(message: impl Into<String>) -> Self {
+        Self { status: StatusCode::UNPROCESSABLE_ENTITY, fields: BTreeMap::new(), form: Some(message.into()) }
+    }
+
+    /// The message for one field, if any.
+    pub fn field(&self, name: &str) -> Option<String> {
+        self.fields.get(name).cloned()
+    }
+}

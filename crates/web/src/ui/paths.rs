@@ -1,0 +1,144 @@
+//! Every page route, declared once: the router registers these patterns,
+//! and handlers and templates build their links from them through
+//! [`OrgLinks`], so a path cannot be spelled two ways.
+
+/// The Users tab.
+pub const USERS: &str = "/orgs/{org}/settings/users";
+/// The confirm step and the submit of a bulk change.
+pub const USERS_BULK: &str = "/orgs/{org}/settings/users/bulk";
+/// A member's edit form.
+pub const USER_EDIT: &str = "/orgs/{org}/settings/users/{id}/edit";
+/// A row action on a member (`enable`, `disable`, `archive`, `restore`).
+pub const USER_STATUS: &str = "/orgs/{org}/settings/users/{id}/{action}";
+/// The Roles tab.
+pub const ROLES: &str = "/orgs/{org}/settings/roles";
+/// Roles side by side.
+pub const ROLES_COMPARE: &str = "/orgs/{org}/settings/roles/compare";
+/// A new custom role.
+pub const ROLE_NEW: &str = "/orgs/{org}/settings/roles/new";
+/// The role editor.
+pub const ROLE_EDIT: &str = "/orgs/{org}/settings/roles/{id}/edit";
+/// Copying a role.
+pub const ROLE_COPY: &str = "/orgs/{org}/settings/roles/{id}/copy";
+/// Deleting a custom role.
+pub const ROLE_DELETE: &str = "/orgs/{org}/settings/roles/{id}/delete";
+/// Handing ownership on.
+pub const OWNER: &str = "/orgs/{org}/settings/owner";
+
+/// Fills a route pattern's `{name}` parameters, percent-encoding each value.
+pub fn fill(pattern: &str, params: &[(&str, &str)]) -> String {
+    let mut out = pattern.to_string();
+    for (name, value) in params {
+        out = out.replace(&format!("{{{name}}}"), &segment(value));
+    }
+    out
+}
+
+/// A path segment: unreserved characters as they are, the rest as `%XX`.
+fn segment(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The links of one organization's pages, for handlers and templates
+/// (`{{ frame.links.user_edit(r.id) }}`).
+#[derive(Debug, Clone)]
+pub struct OrgLinks {
+    slug: String,
+}
+
+impl OrgLinks {
+    /// The links of the organization with this slug.
+    pub fn new(slug: &str) -> Self {
+        Self { slug: slug.to_string() }
+    }
+
+    fn org(&self, pattern: &str) -> String {
+        fill(pattern, &[("org", &self.slug)])
+    }
+
+    fn org_id(&self, pattern: &str, id: &str) -> String {
+        fill(pattern, &[("org", &self.slug), ("id", id)])
+    }
+
+    /// The Users tab.
+    pub fn users(&self) -> String {
+        self.org(USERS)
+    }
+
+    /// The Users tab of another organization (the organization switcher).
+    pub fn users_of(&self, slug: &str) -> String {
+        fill(USERS, &[("org", slug)])
+    }
+
+    /// The bulk change step.
+    pub fn users_bulk(&self) -> String {
+        self.org(USERS_BULK)
+    }
+
+    /// A member's edit form.
+    pub fn user_edit(&self, id: &str) -> String {
+        self.org_id(USER_EDIT, id)
+    }
+
+    /// A row action on a member.
+    pub fn user_status(&self, id: &str, action: &str) -> String {
+        fill(USER_STATUS, &[("org", &self.slug), ("id", id), ("action", action)])
+    }
+
+    /// The Roles tab.
+    pub fn roles(&self) -> String {
+        self.org(ROLES)
+    }
+
+    /// Roles side by side.
+    pub fn roles_compare(&self) -> String {
+        self.org(ROLES_COMPARE)
+    }
+
+    /// A new custom role.
+    pub fn role_new(&self) -> String {
+        self.org(ROLE_NEW)
+    }
+
+    /// The role editor.
+    pub fn role_edit(&self, id: &str) -> String {
+        self.org_id(ROLE_EDIT, id)
+    }
+
+    /// Copying a role.
+    pub fn role_copy(&self, id: &str) -> String {
+        self.org_id(ROLE_COPY, id)
+    }
+
+    /// Deleting a role.
+    pub fn role_delete(&self, id: &str) -> String {
+        self.org_id(ROLE_DELETE, id)
+    }
+
+    /// Handing ownership on.
+    pub fn owner(&self) -> String {
+        self.org(OWNER)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_fill_the_declared_patterns() {
+        let l = OrgLinks::new("acme");
+        assert_eq!(l.users(), "/orgs/acme/settings/users");
+        assert_eq!(l.user_status("u1", "disable"), "/orgs/acme/settings/users/u1/disable");
+        assert_eq!(l.role_edit("r 1"), "/orgs/acme/settings/roles/r%201/edit");
+        assert!(!l.owner().contains('{'));
+    }
+}
