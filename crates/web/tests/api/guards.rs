@@ -153,3 +153,44 @@ async fn the_sign_in_form_answers_429_with_retry_after() {
     assert!(page.contains("Too many failed sign-ins"), "{page}");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn an_authz_check_answers_an_outsider_exactly_like_an_unknown_email() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme", "owner@acme.test").await;
+    let other = app.create_org("globex", "owner@globex.test").await;
+    let outsider_id = other.owner_id.unwrap();
+    let viewer = app.create_role(&org, "Role viewer", &[("roles", &["read"])]).await;
+    app.add_member_with_roles(&org, "plain@acme.test", &[viewer.as_str()]).await;
+    let plain = app.login("plain@acme.test", PASSWORD).await;
+    let owner = app.login("owner@acme.test", PASSWORD).await;
+    let unknown_id = uuid::Uuid::now_v7().to_string();
+    let check = |user: String| json!({"user": user, "resource": "members", "action": "read"});
+    for (who, session) in [("a member without members:read", &plain), ("the owner", &owner)] {
+        for (unknown, outsider) in [
+            ("nobody@acme.test".to_string(), "owner@globex.test".to_string()),
+            (unknown_id.clone(), outsider_id.to_string()),
+        ] {
+            let a = session.post("/api/v1/orgs/acme/authz/check", check(unknown.clone())).await;
+            let b = session.post("/api/v1/orgs/acme/authz/check", check(outsider.clone())).await;
+            assert_eq!(a, b, "{who}: an outsider ({outsider}) is answered like an unknown user ({unknown})");
+            let batch = |u: &str| json!({"checks": [check("owner@acme.test".into()), check(u.to_string())]});
+            let a = session.post("/api/v1/orgs/acme/authz/check-batch", batch(&unknown)).await;
+            let b = session.post("/api/v1/orgs/acme/authz/check-batch", batch(&outsider)).await;
+            assert_eq!(a, b, "{who}, in a batch: {outsider} vs {unknown}");
+        }
+    }
+    // Without members:read, asking about anyone but yourself is forbidden,
+    // members and strangers alike; with it, a stranger is not found.
+    let (status, _) = plain.post("/api/v1/orgs/acme/authz/check", check("nobody@acme.test".into())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = plain.post("/api/v1/orgs/acme/authz/check", check("owner@acme.test".into())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = plain.post("/api/v1/orgs/acme/authz/check", check(" Plain@ACME.test".into())).await;
+    assert_eq!(status, StatusCode::OK, "yourself, however spelled");
+    let (status, body) = owner.post("/api/v1/orgs/acme/authz/check", check("owner@globex.test".into())).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, body) = owner.post("/api/v1/orgs/acme/authz/check", check("plain@acme.test".into())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.finish().await;
+}
