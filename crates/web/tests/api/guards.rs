@@ -194,3 +194,62 @@ async fn an_authz_check_answers_an_outsider_exactly_like_an_unknown_email() {
     assert_eq!(status, StatusCode::OK, "{body}");
     app.finish().await;
 }
+
+/// Every active holder of a role, read page by page from the store.
+async fn active_holders(
+    app: &TestApp,
+    org: roster_domain::OrgId,
+    role: roster_domain::RoleId,
+) -> Vec<roster_domain::UserId> {
+    let mut conn = app.app.db.conn().await.unwrap();
+    let mut all = Vec::new();
+    loop {
+        let page = roster_store::roles::active_holders_of_any(&mut conn, org, &[role], all.last().copied(), 1000)
+            .await
+            .unwrap();
+        let done = page.len() < 1000;
+        all.extend(page);
+        if done {
+            return all;
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_last_administrator_rule_is_exact_in_a_large_organization() {
+    let app = spawn_app().await;
+    // The default preset's Billing Manager changes members but not roles:
+    // alone, it does not administer. A fifth of the seeded members hold it.
+    let org = app.create_org("big", "owner@big.test").await;
+    app.seed(&org, 12_000).await;
+    let roles = roster_store::roles::list_roles(&mut app.app.db.conn().await.unwrap(), org.id).await.unwrap();
+    let billing = roles.iter().find(|r| r.key == "billing_manager").unwrap().id;
+    let role_editor = app.create_role(&org, "Role editor", &[("roles", &["read", "update"])]).await;
+    // The only member who administers besides the owner does so through a
+    // combination of roles, and comes after every other candidate.
+    let combo = app.add_member_with_roles(&org, "combo@big.test", &["billing_manager", role_editor.as_str()]).await;
+    let candidates = active_holders(&app, org.id, billing).await;
+    let before = candidates.iter().filter(|u| **u < combo).count();
+    assert!(before >= 1_500, "{before} candidates come before the administrator");
+    assert_eq!(candidates.last(), Some(&combo));
+    app.make_ownerless(&org).await;
+    let owner = org.owner_id.unwrap();
+    let meta = roster_app::RequestMeta::default();
+    // Disabling the former owner leaves one administrator: allowed.
+    let access = roster_app::access::open_org_as_cli(&app.app, "big").await.unwrap();
+    roster_app::members::change_status(&app.app, &access, owner, roster_domain::members::StatusChange::Disable, &meta)
+        .await
+        .expect("an administrator remains, found among more than a thousand candidates");
+    // Taking the combination apart would leave none: refused.
+    let access = roster_app::access::open_org_as_cli(&app.app, "big").await.unwrap();
+    let refused =
+        roster_app::roles::set_member_roles(&app.app, &access, combo, &["billing_manager".to_string()], &meta).await;
+    assert!(
+        matches!(
+            refused,
+            Err(roster_app::AppError::Conflict { kind: roster_app::ConflictKind::LastAdministrator, .. })
+        ),
+        "{refused:?}"
+    );
+    app.finish().await;
+}
