@@ -61,7 +61,8 @@ async fn resolve_member(app: &App, access: &OrgAccess, user: &str, field: &str) 
     }
     access.require(Permission::MEMBERS_READ)?;
     match subject? {
-        // Membership is checked with the member's status, in this organization.
+        // An id's membership is checked when its status is read in this
+        // organization (`member_grants`), with the same answer for a stranger.
         Subject::Id(id) => Ok(id),
         Subject::Email(email) => members::member_id_by_email(&mut app.db.conn().await?, access.org.id, &email)
             .await?
