@@ -75,24 +75,29 @@ pub fn warm_up() {
 }
 
 /// Signs in with email and password and opens a session. A wrong email and a
-/// wrong password answer the same error after the same work.
+/// wrong password answer the same error after the same work. The attempt is
+/// reserved against the throttle's counters before the password is hashed,
+/// so a refused attempt costs no hashing and concurrent guesses cannot
+/// overrun the limit.
 pub async fn login(app: &App, email: &str, password: &str, meta: &RequestMeta) -> Result<(Principal, NewSessionToken)> {
     let now = app.clock.now();
-    if let Some(ms) = app.login_throttle.blocked_for(email, meta.ip.as_deref(), now) {
-        return Err(AppError::TooManyAttempts { retry_after_s: (ms + 999) / 1000 });
-    }
+    let reservation = app.login_throttle.reserve(&app.db, email, meta.ip.as_deref(), now).await?;
     let email = Email::parse(email).ok();
     let user = match &email {
         Some(e) => users::find_user_by_email(&mut app.db.conn().await?, e).await?,
         None => None,
     };
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    if !verify_password(password.to_string(), hash).await? {
-        app.login_throttle.record_failure(email.as_ref().map_or("", |e| e.as_str()), meta.ip.as_deref(), now);
-        return Err(AppError::InvalidCredentials);
-    }
-    let user = user.ok_or(AppError::InvalidCredentials)?;
-    app.login_throttle.record_success(&user.email);
+    // Verified whether or not the user exists (against a dummy hash if not).
+    let verified = verify_password(password.to_string(), hash).await?;
+    let user = match user {
+        Some(user) if verified => user,
+        _ => {
+            app.login_throttle.failed(&app.db, &reservation).await?;
+            return Err(AppError::InvalidCredentials);
+        }
+    };
+    app.login_throttle.succeeded(&app.db, &reservation).await?;
     let token = tokens::new_secret();
     let session = sessions::NewSession {
         id: SessionId::new(),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use roster_domain::permissions::Action;
 use roster_domain::roles::{Decision, Effective};
 use roster_domain::{Email, MemberStatus, UserId, ValidationError};
-use roster_store::{members, users};
+use roster_store::members;
 
 use crate::access::{OrgAccess, Permission};
 use crate::error::Result;
@@ -28,19 +28,46 @@ pub struct CheckRequest {
 /// The most checks one batch may ask.
 pub const BATCH_MAX: usize = 1000;
 
-async fn resolve_user(app: &App, access: &OrgAccess, user: &str, field: &str) -> Result<UserId> {
+/// Whom a check asks about, as written: a user id or an email address.
+enum Subject {
+    Id(UserId),
+    Email(Email),
+}
+
+fn parse_subject(user: &str, field: &str) -> Result<Subject> {
     if let Ok(id) = user.parse::<UserId>() {
-        return Ok(id);
+        return Ok(Subject::Id(id));
     }
-    if let crate::Actor::User(p) = &access.actor
-        && p.email.eq_ignore_ascii_case(user)
-    {
-        return Ok(p.user_id);
+    match Email::parse(user) {
+        Ok(email) => Ok(Subject::Email(email)),
+        Err(_) => Err(ValidationError::field(field, "is neither a user id nor an email address").into()),
     }
-    let email =
-        Email::parse(user).map_err(|_| ValidationError::field(field, "is neither a user id nor an email address"))?;
-    let found = users::find_user_by_email(&mut app.db.conn().await?, &email).await?;
-    found.map(|u| u.id).ok_or(AppError::NotFound("member"))
+}
+
+/// Finds the member a check asks about, among this organization's members
+/// only: a user of another organization is not found, exactly like an
+/// unknown email, so a check reveals nothing about accounts elsewhere.
+/// Asking about anyone but yourself needs `members:read`, checked before
+/// anything is looked up.
+async fn resolve_member(app: &App, access: &OrgAccess, user: &str, field: &str) -> Result<UserId> {
+    let subject = parse_subject(user, field);
+    let myself = match (&subject, &access.actor) {
+        (Ok(Subject::Id(id)), _) => access.actor.user_id() == Some(*id),
+        (Ok(Subject::Email(e)), crate::Actor::User(p)) => p.email == e.as_str(),
+        _ => false,
+    };
+    if myself {
+        return access.actor.user_id().ok_or(AppError::NotFound("member"));
+    }
+    access.require(Permission::MEMBERS_READ)?;
+    match subject? {
+        // An id's membership is checked when its status is read in this
+        // organization (`member_grants`), with the same answer for a stranger.
+        Subject::Id(id) => Ok(id),
+        Subject::Email(email) => members::member_id_by_email(&mut app.db.conn().await?, access.org.id, &email)
+            .await?
+            .ok_or(AppError::NotFound("member")),
+    }
 }
 
 async fn member_grants(app: &App, access: &OrgAccess, user: UserId) -> Result<Option<Arc<Effective>>> {
@@ -58,7 +85,8 @@ async fn member_grants(app: &App, access: &OrgAccess, user: UserId) -> Result<Op
 }
 
 /// Answers a batch of checks in order. Asking about yourself needs no
-/// permission; asking about others needs `members:read`.
+/// permission; asking about others needs `members:read`. Someone who is not
+/// a member of this organization is answered exactly like an unknown email.
 pub async fn check_many(app: &App, access: &OrgAccess, checks: &[CheckRequest]) -> Result<Vec<Decision>> {
     if checks.len() > BATCH_MAX {
         return Err(ValidationError::field("checks", format!("at most {BATCH_MAX} checks per request")).into());
@@ -88,10 +116,7 @@ pub async fn check_many(app: &App, access: &OrgAccess, checks: &[CheckRequest]) 
             Some((u, g)) if *u == c.user => g.clone(),
             _ => {
                 let field = if checks.len() == 1 { "user".to_string() } else { format!("checks[{i}].user") };
-                let user = resolve_user(app, access, c.user.trim(), &field).await?;
-                if access.actor.user_id() != Some(user) {
-                    access.require(Permission::MEMBERS_READ)?;
-                }
+                let user = resolve_member(app, access, c.user.trim(), &field).await?;
                 let g = member_grants(app, access, user).await?;
                 last = Some((c.user.clone(), g.clone()));
                 g

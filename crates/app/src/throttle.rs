@@ -1,89 +1,115 @@
-//! Sign-in throttling: after too many failed attempts for one email address
-//! (or from one client address) within a window, further attempts are refused
-//! until the window ends, whatever the password. It slows password guessing
-//! without locking the account for good.
+//! Sign-in throttling: at most a few password guesses per account, and a
+//! few more per client address, are evaluated in a window; further attempts
+//! are refused until the window ends, whatever the password. It slows
+//! password guessing without locking the account for good.
 //!
-//! The counters live in memory, per server process: several instances each
-//! allow the limit. That is the accepted trade-off until a shared store is needed.
+//! Each attempt is reserved in the database before its password is hashed
+//! (`roster_store::throttle::reserve_attempt`: check and increment in one
+//! statement), so the limit holds however many guesses arrive at once and on
+//! however many server instances. A successful sign-in forgets the
+//! account's failures, unless other attempts at the account are in flight
+//! at that moment (then the counter stands until the window ends, so a right
+//! password among parallel guesses frees no more guesses). A success also
+//! gives back its own reservation on the address, so that many people
+//! signing in from one office do not lock each other out.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use roster_domain::{Email, Timestamp};
+use roster_store::Db;
+use roster_store::throttle::{self, AttemptKey, AttemptKind};
 
-use roster_domain::Timestamp;
+use crate::AppError;
+use crate::error::Result;
 
-/// Failed attempts allowed per email address in one window.
+/// Attempts allowed per email address in one window.
 pub const FAILURES_PER_EMAIL: u32 = 5;
-/// Failed attempts allowed per client address in one window.
+/// Attempts allowed per client address in one window.
 pub const FAILURES_PER_IP: u32 = 50;
 /// The window's length.
 pub const WINDOW_MS: i64 = 15 * 60 * 1000;
 
-/// Failure counters by key (`email:…` or `ip:…`).
-#[derive(Debug, Default)]
+/// The limits; the counters themselves live in the database.
+#[derive(Debug, Clone)]
 pub struct LoginThrottle {
-    counters: Mutex<HashMap<String, (u32, Timestamp)>>,
+    /// Attempts allowed per email address in one window.
+    pub per_email: u32,
+    /// Attempts allowed per client address in one window.
+    pub per_ip: u32,
+    /// The window's length (milliseconds).
+    pub window_ms: i64,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        Self { per_email: FAILURES_PER_EMAIL, per_ip: FAILURES_PER_IP, window_ms: WINDOW_MS }
+    }
+}
+
+/// An attempt that may go ahead: the counters it was reserved on, each with
+/// the start of the window it was counted in.
+#[derive(Debug, Clone)]
+pub struct Reservation {
+    email: (AttemptKey, i64),
+    ip: (AttemptKey, i64),
+}
+
+/// The counter key of an email as typed: the hex SHA-256 of the normalized
+/// address (of the trimmed, lower-cased text when it is not an address), so
+/// the table holds no addresses and every spelling of one address shares a
+/// counter.
+fn email_key(email: &str) -> AttemptKey {
+    let normalized =
+        Email::parse(email).map(|e| e.as_str().to_string()).unwrap_or_else(|_| email.trim().to_lowercase());
+    AttemptKey { kind: AttemptKind::Email, key: hex::encode(crate::tokens::hash_secret(&normalized)) }
+}
+
+fn ip_key(ip: Option<&str>) -> AttemptKey {
+    AttemptKey { kind: AttemptKind::Ip, key: ip.unwrap_or("-").to_string() }
 }
 
 impl LoginThrottle {
-    fn keys(email: &str, ip: Option<&str>) -> [(String, u32); 2] {
-        [
-            (format!("email:{}", email.trim().to_lowercase()), FAILURES_PER_EMAIL),
-            (format!("ip:{}", ip.unwrap_or("-")), FAILURES_PER_IP),
-        ]
+    /// Reserves an attempt for this email from this address, or refuses it
+    /// (`TooManyAttempts`, with the seconds until the window ends) when
+    /// either counter is at its limit. Call before evaluating the password.
+    pub async fn reserve(&self, db: &Db, email: &str, ip: Option<&str>, now: Timestamp) -> Result<Reservation> {
+        let mut conn = db.conn().await?;
+        throttle::sweep(&mut conn, now, self.window_ms).await?;
+        let email = email_key(email);
+        let Some(email_start) =
+            throttle::reserve_attempt(&mut conn, &email, self.per_email, now, self.window_ms).await?
+        else {
+            return Err(self.refusal(&mut conn, &email, now).await?);
+        };
+        let ip = ip_key(ip);
+        let Some(ip_start) = throttle::reserve_attempt(&mut conn, &ip, self.per_ip, now, self.window_ms).await? else {
+            // The attempt is not made: the account's counter gets its place back.
+            throttle::release_attempt(&mut conn, &email, email_start).await?;
+            return Err(self.refusal(&mut conn, &ip, now).await?);
+        };
+        Ok(Reservation { email: (email, email_start), ip: (ip, ip_start) })
     }
 
-    /// When attempts are refused, the milliseconds until they are allowed again.
-    pub fn blocked_for(&self, email: &str, ip: Option<&str>, now: Timestamp) -> Option<i64> {
-        let counters = self.counters.lock().ok()?;
-        Self::keys(email, ip)
-            .iter()
-            .filter_map(|(k, limit)| {
-                let (n, start) = counters.get(k)?;
-                let left = start.0 + WINDOW_MS - now.0;
-                (*n >= *limit && left > 0).then_some(left)
-            })
-            .max()
+    async fn refusal(&self, conn: &mut roster_store::Conn, key: &AttemptKey, now: Timestamp) -> Result<AppError> {
+        let start = throttle::window_start(conn, key).await?.unwrap_or(now.0);
+        let left_ms = (start + self.window_ms - now.0).max(1_000);
+        Ok(AppError::TooManyAttempts { retry_after_s: (left_ms + 999) / 1000 })
     }
 
-    /// Counts a failed attempt.
-    pub fn record_failure(&self, email: &str, ip: Option<&str>, now: Timestamp) {
-        let Ok(mut counters) = self.counters.lock() else { return };
-        if counters.len() > 100_000 {
-            counters.retain(|_, (_, start)| now.0 - start.0 < WINDOW_MS);
-        }
-        for (k, _) in Self::keys(email, ip) {
-            let e = counters.entry(k).or_insert((0, now));
-            if now.0 - e.1.0 >= WINDOW_MS {
-                *e = (0, now);
-            }
-            e.0 += 1;
-        }
+    /// Records that a reserved attempt failed: it stays counted on both
+    /// counters until the window ends.
+    pub async fn failed(&self, db: &Db, r: &Reservation) -> Result<()> {
+        let mut conn = db.conn().await?;
+        throttle::record_failure(&mut conn, &r.email.0, r.email.1).await?;
+        throttle::record_failure(&mut conn, &r.ip.0, r.ip.1).await?;
+        Ok(())
     }
 
-    /// Forgets an email's failures after a successful sign-in.
-    pub fn record_success(&self, email: &str) {
-        if let Ok(mut counters) = self.counters.lock() {
-            counters.remove(&format!("email:{}", email.trim().to_lowercase()));
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn blocks_after_the_limit_until_the_window_ends() {
-        let t = LoginThrottle::default();
-        let now = Timestamp(1_000_000);
-        for _ in 0..FAILURES_PER_EMAIL {
-            assert_eq!(t.blocked_for("a@x.test", Some("1.1.1.1"), now), None);
-            t.record_failure("A@x.test", Some("1.1.1.1"), now);
-        }
-        assert!(t.blocked_for("a@x.test", Some("2.2.2.2"), now).is_some(), "per email, from any address");
-        assert_eq!(t.blocked_for("b@x.test", Some("1.1.1.1"), now), None, "other emails are fine");
-        assert_eq!(t.blocked_for("a@x.test", None, now.plus_millis(WINDOW_MS)), None);
-        t.record_success("a@x.test");
-        assert_eq!(t.blocked_for("a@x.test", None, now), None);
+    /// Records that a reserved attempt succeeded: the account's failures are
+    /// forgotten when no other attempt at it is in flight, and the address
+    /// gets this attempt's place back.
+    pub async fn succeeded(&self, db: &Db, r: &Reservation) -> Result<()> {
+        let mut conn = db.conn().await?;
+        throttle::clear_settled(&mut conn, &r.email.0, r.email.1).await?;
+        throttle::release_attempt(&mut conn, &r.ip.0, r.ip.1).await?;
+        Ok(())
     }
 }

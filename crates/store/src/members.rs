@@ -352,6 +352,27 @@ pub async fn member_status(r: &mut impl crate::Reader, org: OrgId, user: UserId)
         .transpose()
 }
 
+/// The member of an organization with this email, if any: the user's id.
+/// Only this organization's members are looked at, so the answer says
+/// nothing about accounts elsewhere.
+pub async fn member_id_by_email(
+    r: &mut impl crate::Reader,
+    org: OrgId,
+    email: &roster_domain::Email,
+) -> Result<Option<UserId>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        user_id: Uuid,
+    }
+    let q = Query::select()
+        .column("user_id")
+        .from("members")
+        .and_where(Expr::col("org_id").eq(org.0))
+        .and_where(Expr::col("email").eq(email.as_str()))
+        .to_owned();
+    Ok(r.read_optional::<Row, _>(&q).await?.map(|r| UserId(r.user_id)))
+}
+
 /// Moves one member from `from` to `to` and updates the counters. Answers
 /// `false` (and changes nothing) when the member's status was not `from`.
 pub async fn set_status(tx: &mut Tx, org: OrgId, user: UserId, from: MemberStatus, to: MemberStatus) -> Result<bool> {

@@ -369,11 +369,14 @@ pub async fn set_member_grants(tx: &mut Tx, org: OrgId, user: UserId, grants: &G
     replace_grants(tx, "member_grants", "user_id", org, user.0, grants).await
 }
 
-/// Active members holding any of `roles`, at most `limit`.
+/// Active members holding any of `roles`, in user-id order: a page of at
+/// most `limit` after `after` (keyset paging, so every holder is reached
+/// however many there are).
 pub async fn active_holders_of_any(
     r: &mut impl Reader,
     org: OrgId,
     roles: &[RoleId],
+    after: Option<UserId>,
     limit: u64,
 ) -> Result<Vec<UserId>> {
     #[derive(sqlx::FromRow)]
@@ -383,8 +386,8 @@ pub async fn active_holders_of_any(
     if roles.is_empty() {
         return Ok(vec![]);
     }
-    let q = Query::select()
-        .distinct()
+    let mut q = Query::select();
+    q.distinct()
         .column(("member_roles", "user_id"))
         .from("member_roles")
         .inner_join(
@@ -396,26 +399,33 @@ pub async fn active_holders_of_any(
         .and_where(Expr::col(("member_roles", "org_id")).eq(org.0))
         .and_where(Expr::col(("member_roles", "role_id")).is_in(roles.iter().map(|r| r.0)))
         .and_where(Expr::col(("members", "status")).eq(MemberStatus::Active.as_str()))
-        .limit(limit)
-        .to_owned();
+        .order_by(("member_roles", "user_id"), Order::Asc)
+        .limit(limit);
+    if let Some(a) = after {
+        q.and_where(Expr::col(("member_roles", "user_id")).gt(a.0));
+    }
     Ok(r.read_all::<Row, _>(&q).await?.into_iter().map(|r| UserId(r.user_id)).collect())
 }
 
 /// Active members whose own grants include every action of `actions` on
-/// `resource`, at most `limit`.
+/// `resource`, in user-id order: a page of at most `limit` after `after`.
 pub async fn active_with_own_grant(
     r: &mut impl Reader,
     org: OrgId,
     resource: &str,
     actions: Actions,
+    after: Option<UserId>,
     limit: u64,
 ) -> Result<Vec<UserId>> {
-    // Few members carry own grants on administration resources, and fewer
-    // still the action asked for; the bits are tested here, not in SQL,
-    // because the two backends spell bitwise AND on integers differently.
-    let q = Query::select()
-        .column(("member_grants", "user_id"))
-        .column(("member_grants", "actions"))
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        user_id: Uuid,
+    }
+    // The stored bit sets that cover `actions`, listed, because the two
+    // backends spell bitwise AND on integers differently.
+    let covering: Vec<i32> = (0u8..16).filter(|b| Actions::from_bits(*b).covers(actions)).map(i32::from).collect();
+    let mut q = Query::select();
+    q.column(("member_grants", "user_id"))
         .from("member_grants")
         .inner_join(
             "members",
@@ -425,20 +435,14 @@ pub async fn active_with_own_grant(
         )
         .and_where(Expr::col(("member_grants", "org_id")).eq(org.0))
         .and_where(Expr::col(("member_grants", "resource")).eq(resource))
+        .and_where(Expr::col(("member_grants", "actions")).is_in(covering))
         .and_where(Expr::col(("members", "status")).eq(MemberStatus::Active.as_str()))
-        .to_owned();
-    #[derive(sqlx::FromRow)]
-    struct WithActions {
-        user_id: Uuid,
-        actions: i32,
+        .order_by(("member_grants", "user_id"), Order::Asc)
+        .limit(limit);
+    if let Some(a) = after {
+        q.and_where(Expr::col(("member_grants", "user_id")).gt(a.0));
     }
-    Ok(r.read_all::<WithActions, _>(&q)
-        .await?
-        .into_iter()
-        .filter(|w| actions_of(w.actions).covers(actions))
-        .take(limit as usize)
-        .map(|w| UserId(w.user_id))
-        .collect())
+    Ok(r.read_all::<Row, _>(&q).await?.into_iter().map(|r| UserId(r.user_id)).collect())
 }
 
 /// Stores an organization's application resources.

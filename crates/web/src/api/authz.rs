@@ -48,6 +48,9 @@ impl From<Decision> for CheckResult {
 
 /// Answers one check. Asking about yourself needs no permission; about
 /// others, `members:read`. A member who is not active is allowed nothing.
+///
+/// Only this organization's members are looked up: a user of another
+/// organization is answered exactly like an unknown one (404).
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/authz/check", tag = "authz", request_body = Check,
     params(("org" = String, Path, description = "Organization id or slug")),
     responses((status = 200, body = CheckResult), (status = 401, body = Problem), (status = 403, body = Problem),

@@ -4,6 +4,7 @@
 
 mod auth;
 mod contract;
+mod guards;
 mod house;
 mod matrix;
 mod roles;
