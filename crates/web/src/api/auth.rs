@@ -61,7 +61,8 @@ pub struct Me {
 /// A wrong email and a wrong password give the same answer.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = Me, description = "Signed in; the session cookie is set"),
-              (status = 401, body = Problem), (status = 422, body = Problem)))]
+              (status = 401, body = Problem), (status = 403, body = Problem, description = "Posted from another site (Origin or Sec-Fetch-Site)"),
+              (status = 422, body = Problem)))]
 pub async fn login(
     State(state): State<AppState>,
     Meta(meta): Meta,

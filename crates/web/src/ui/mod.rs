@@ -15,6 +15,7 @@ use roster_app::access::{OrgAccess, Permission};
 
 use crate::AppState;
 use crate::extract::{UiUser, cookie};
+pub(crate) use crate::redirect::safe_path;
 
 /// Every page route.
 pub fn router() -> Router<AppState> {
@@ -224,14 +225,4 @@ pub fn error_page(e: &AppError) -> Response {
     let p = crate::error::problem_for(e);
     let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     message_page(status, &p.title, &p.detail)
-}
-
-/// Accepts a `return_to` only when it points back into this site's pages,
-/// so a form cannot be used to redirect elsewhere.
-fn safe_return(to: &str, fallback: &str) -> String {
-    if to.starts_with('/') && !to.starts_with("//") && !to.contains('\\') {
-        to.to_string()
-    } else {
-        fallback.to_string()
-    }
 }

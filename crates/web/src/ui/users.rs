@@ -15,7 +15,7 @@ use roster_domain::{MemberFilter, MemberSort, MemberStatus, SortOrder, UserId};
 use serde::Deserialize;
 
 use super::roles::{Pairs, field, fields};
-use super::{Frame, error_page, redirect_with_flash, render, respond, safe_return, with_flash_cleared};
+use super::{Frame, error_page, redirect_with_flash, render, respond, safe_path, with_flash_cleared};
 use crate::AppState;
 use crate::api::users::{Strictness, parse_list_query};
 use crate::extract::{Meta, UiUser};
@@ -340,7 +340,7 @@ pub async fn status_submit(
         Ok(a) => a,
         Err(e) => return error_page(&e),
     };
-    let back = safe_return(&f.return_to, &users_path(&access.org.slug));
+    let back = safe_path(&f.return_to, &users_path(&access.org.slug));
     let (Ok(change), Ok(uid)) = (action.parse::<StatusChange>(), parse_id(&id)) else {
         return error_page(&AppError::NotFound("page"));
     };
@@ -542,7 +542,7 @@ pub async fn edit_page(
             &headers,
             uid,
             Typed::default(),
-            safe_return(&back, &users_path(&access.org.slug)),
+            safe_path(&back, &users_path(&access.org.slug)),
         )
         .await
     }
@@ -585,7 +585,7 @@ pub async fn edit_submit(
         Ok(a) => a,
         Err(e) => return error_page(&e),
     };
-    let back = safe_return(field(&pairs, "return_to"), &users_path(&access.org.slug));
+    let back = safe_path(field(&pairs, "return_to"), &users_path(&access.org.slug));
     let uid = match parse_id(&id) {
         Ok(u) => u,
         Err(e) => return error_page(&e),
@@ -743,7 +743,7 @@ pub async fn bulk_submit(
         let filter = MemberFilter::new(&f.q, statuses)?.with_role(role);
         let outcome =
             roster_app::members::bulk_change(&state.app, &access, change, &filter, &meta as &RequestMeta).await?;
-        let back = safe_return(&f.return_to, &users_path(&access.org.slug));
+        let back = safe_path(&f.return_to, &users_path(&access.org.slug));
         let skipped = if outcome.skipped > 0 { " The owner was left as is." } else { "" };
         Ok::<_, AppError>(redirect_with_flash(
             &back,

@@ -6,5 +6,6 @@ mod auth;
 mod contract;
 mod matrix;
 mod roles;
+mod security;
 mod ui;
 mod users;
