@@ -248,8 +248,15 @@ const LAST: &[&str] = &[
 pub const DEMO_PASSWORD: &str = "roster-demo-password";
 /// The demo's owner of the largest organization.
 pub const DEMO_OWNER: &str = "owner@acme.test";
-/// A demo member who is not an owner (sees the directory read-only).
+/// A demo member who is not an owner: a Billing Manager in Acme Corp (see
+/// [`DEMO_MEMBER_ABOUT`]).
 pub const DEMO_MEMBER: &str = "member@acme.test";
+/// What the start banner and the README say about [`DEMO_MEMBER`]: the roles
+/// [`load_demo`] gives them in each organization (each organization's
+/// roles by name, in name order, joined by "and", then "in" and the
+/// organization's name). The CLI test holds it to the seeded data.
+pub const DEMO_MEMBER_ABOUT: &str = "Billing Manager and User in Acme Corp: manages users, but cannot edit roles \
+     or hand out Account Owner; Reporting in Globex";
 
 /// A deterministic UUIDv7 for generated rows.
 fn seeded_id(rng: &mut StdRng, at: Timestamp) -> Uuid {

@@ -42,6 +42,13 @@ pub struct CreatedOrg {
 
 /// Creates an organization with its owner as its first active member, and
 /// audits both, in one transaction.
+///
+/// Who may: any signed-in user (who becomes its owner) and the command line;
+/// there is no permission to hold, since the organization does not exist
+/// yet. The actor is therefore established before this is called (the API
+/// authenticates, and checks the CSRF token, before it reads the body), so
+/// whether a slug is taken (409) is told only to those who may create an
+/// organization; anyone else gets the same 401 or 403 whatever the slug.
 pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<CreatedOrg> {
     let mut errors = ValidationError { errors: vec![] };
     let name = OrgName::parse("name", &input.name).map_err(|e| errors.merge(e)).ok();

@@ -194,9 +194,10 @@ async fn run() -> anyhow::Result<()> {
                 roster_app::demo::DEMO_PASSWORD
             );
             println!(
-                "  or as      {} / {}  (a member without admin rights)",
+                "  or as      {} / {}  ({})",
                 roster_app::demo::DEMO_MEMBER,
-                roster_app::demo::DEMO_PASSWORD
+                roster_app::demo::DEMO_PASSWORD,
+                roster_app::demo::DEMO_MEMBER_ABOUT
             );
             serve(app, &listen).await
         }

@@ -117,3 +117,44 @@ fn org_create_user_list_and_seed() {
     assert!(problems.is_empty(), "{problems:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The start banner's description of the demo member names exactly the
+/// roles the demo gives them, organization by organization.
+#[test]
+fn demo_banner_describes_the_member_roles_the_demo_seeds() {
+    let dir = std::env::temp_dir().join(format!("roster-cli-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("demo.db");
+    let seeded = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = roster_store::Db::connect(db.to_str().unwrap()).await.unwrap();
+        db.migrate().await.unwrap();
+        let app = roster_app::App::new(db.clone(), roster_app::Config::default());
+        roster_app::demo::load_demo(&app).await.unwrap();
+        let email = roster_domain::Email::parse(roster_app::demo::DEMO_MEMBER).unwrap();
+        let member = roster_store::users::find_user_by_email(&mut db.conn().await.unwrap(), &email)
+            .await
+            .unwrap()
+            .expect("the demo member exists")
+            .id;
+        let mut seeded = vec![];
+        for org in roster_app::orgs::active_memberships(&app, member).await.unwrap() {
+            let mut conn = db.conn().await.unwrap();
+            let held = roster_store::roles::member_role_ids(&mut conn, org.org.id, member).await.unwrap();
+            let mut names: Vec<String> = roster_store::roles::list_roles(&mut conn, org.org.id)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|r| held.contains(&r.id))
+                .map(|r| r.name)
+                .collect();
+            names.sort();
+            seeded.push(format!("{} in {}", names.join(" and "), org.org.name));
+        }
+        seeded
+    });
+    assert_eq!(seeded.len(), 2, "{seeded:?}");
+    for roles in &seeded {
+        assert!(roster_app::demo::DEMO_MEMBER_ABOUT.contains(roles.as_str()), "the banner omits {roles:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

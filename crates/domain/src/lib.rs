@@ -14,6 +14,7 @@ pub mod orgs;
 pub mod permissions;
 pub mod roles;
 pub mod time;
+pub mod unicode;
 
 pub use email::Email;
 pub use error::{FieldError, ValidationError};

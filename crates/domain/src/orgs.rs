@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::ValidationError;
+use crate::unicode::unseen_in_name;
 
 /// A URL-safe organization handle: 2–63 characters of `a-z`, `0-9` and `-`,
 /// starting with a letter, not ending with `-`.
@@ -38,7 +39,7 @@ impl fmt::Display for OrgSlug {
 }
 
 /// A display name for an organization or a person: trimmed, 1–200 characters,
-/// no control characters.
+/// no control, bidirectional-control or zero-width characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(transparent)]
 pub struct OrgName(String);
@@ -55,7 +56,9 @@ impl OrgName {
     }
 }
 
-/// Checks a display name: trimmed, 1–200 characters, no control characters.
+/// Checks a display name: trimmed, 1–200 characters, no control,
+/// bidirectional-control or zero-width characters (which would let a name
+/// look like another or read backwards).
 pub fn parse_display_name(field: &str, input: &str) -> Result<String, ValidationError> {
     let s = input.trim();
     if s.is_empty() {
@@ -64,8 +67,8 @@ pub fn parse_display_name(field: &str, input: &str) -> Result<String, Validation
     if s.chars().count() > 200 {
         return Err(ValidationError::field(field, "must be at most 200 characters"));
     }
-    if s.chars().any(char::is_control) {
-        return Err(ValidationError::field(field, "must not contain control characters"));
+    if let Some(unseen) = unseen_in_name(s) {
+        return Err(ValidationError::field(field, unseen.message()));
     }
     Ok(s.to_string())
 }
@@ -87,5 +90,25 @@ mod tests {
         assert_eq!(parse_display_name("name", "  Ann Lee ").unwrap(), "Ann Lee");
         assert!(parse_display_name("name", "   ").is_err());
         assert!(parse_display_name("name", &"x".repeat(201)).is_err());
+        assert_eq!(parse_display_name("name", "José Núñez").unwrap(), "José Núñez");
+    }
+
+    #[test]
+    fn names_refuse_invisible_and_direction_changing_characters() {
+        for c in ['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{202E}', '\u{2066}', '\u{200F}'] {
+            let err = parse_display_name("name", &format!("Ann{c}Lee")).unwrap_err();
+            assert_eq!(err.errors[0].field, "name");
+            assert_eq!(
+                err.errors[0].message,
+                format!("contains an invisible or direction-changing character (U+{:04X})", c as u32)
+            );
+        }
+        let err = OrgName::parse("name", "Acme\u{202E}cnI").unwrap_err();
+        assert_eq!(err.errors[0].field, "name");
+        let err = parse_display_name("owner_name", "Ann\tLee").unwrap_err();
+        assert_eq!(
+            (err.errors[0].field.as_str(), err.errors[0].message.as_str()),
+            ("owner_name", "contains a control character (U+0009)")
+        );
     }
 }

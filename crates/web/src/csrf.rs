@@ -7,22 +7,31 @@
 //! 403. The token is derived from the session token, so nothing is stored.
 
 use axum::body::Body;
-use axum::extract::Request;
-use axum::http::{Method, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::AppState;
 use crate::error::Problem;
 use crate::extract::{SESSION_COOKIE, cookie};
 
-/// Paths that start a session and so cannot hold a token yet.
-const EXEMPT: [&str; 2] = ["/api/v1/auth/login", "/login"];
+/// Paths that start a session and so cannot hold a token yet; they are
+/// guarded by where the request comes from instead.
+const SIGN_IN: [&str; 2] = ["/api/v1/auth/login", "/login"];
 
 /// The middleware.
-pub async fn protect(req: Request, next: Next) -> Response {
+pub async fn protect(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !unsafe_method || EXEMPT.contains(&req.uri().path()) {
+    if !unsafe_method {
         return next.run(req).await;
+    }
+    if SIGN_IN.contains(&req.uri().path()) {
+        return if comes_from_elsewhere(req.headers(), &state.app.config.base_url) {
+            refuse_sign_in(&req)
+        } else {
+            next.run(req).await
+        };
     }
     let Some(session) = cookie(req.headers(), SESSION_COOKIE).map(str::to_string) else {
         return next.run(req).await;
@@ -67,5 +76,115 @@ fn refuse(req: &Request) -> Response {
             "This form has expired",
             "The page was open too long or came from elsewhere. Go back, reload it and try again.",
         )
+    }
+}
+
+/// Whether the browser says a request comes from another site: it sent
+/// `Sec-Fetch-Site: cross-site`, or an `Origin` that is neither the public
+/// base URL's origin nor that of the host the request was sent to.
+fn comes_from_elsewhere(headers: &HeaderMap, base_url: &str) -> bool {
+    let header = |name| headers.get(name).map(|v| v.to_str().unwrap_or("\u{0}").trim().to_ascii_lowercase());
+    if header("sec-fetch-site").as_deref() == Some("cross-site") {
+        return true;
+    }
+    let Some(origin) = header(header::ORIGIN.as_str()) else {
+        return false;
+    };
+    let Some(origin) = origin_of(&origin) else {
+        // `null` (a sandboxed or privacy-sensitive context) or garbage.
+        return true;
+    };
+    if origin_of(base_url).is_some_and(|base| base == origin) {
+        return false;
+    }
+    // The scheme of the request itself is unknown behind a proxy, so the
+    // host alone decides.
+    let host = header(header::HOST.as_str());
+    let origin_host = origin.split_once("://").map(|(_, h)| h);
+    !matches!((host, origin_host), (Some(h), Some(o)) if strip_default_port(&h) == o)
+}
+
+/// The `scheme://host[:port]` of a URL, lower-cased, without a default port;
+/// `None` when it has no http(s) scheme or no host.
+fn origin_of(url: &str) -> Option<String> {
+    let url = url.trim().to_ascii_lowercase();
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    let authority = match (scheme, authority.rsplit_once(':')) {
+        ("http", Some((h, "80"))) | ("https", Some((h, "443"))) => h,
+        _ => authority,
+    };
+    Some(format!("{scheme}://{authority}"))
+}
+
+/// A `Host` header without `:80` or `:443`, which browsers leave out of an origin.
+fn strip_default_port(host: &str) -> &str {
+    host.strip_suffix(":80").or_else(|| host.strip_suffix(":443")).unwrap_or(host)
+}
+
+/// The refusal of a sign-in posted from another site.
+fn refuse_sign_in(req: &Request) -> Response {
+    if req.uri().path().starts_with("/api/") {
+        Problem::new(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "Sign-in from another site refused",
+            "Sign in from Roster's own pages, or from a program that sends no Origin header.",
+        )
+        .into_response()
+    } else {
+        refuse(req)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "https://roster.example.com";
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn sign_in_from_elsewhere_is_recognised() {
+        for bad in [
+            vec![("sec-fetch-site", "cross-site")],
+            vec![("sec-fetch-site", "cross-site"), ("origin", "https://roster.example.com")],
+            vec![("origin", "https://evil.example"), ("host", "roster.example.com")],
+            vec![("origin", "http://roster.example.com"), ("host", "other.example")],
+            vec![("origin", "https://roster.example.com.evil.example")],
+            vec![("origin", "null"), ("host", "roster.example.com")],
+            vec![("origin", "https://evil.example")],
+        ] {
+            assert!(comes_from_elsewhere(&headers(&bad), BASE), "{bad:?} must be refused");
+        }
+    }
+
+    #[test]
+    fn sign_in_from_here_or_from_programs_passes() {
+        for good in [
+            vec![],
+            vec![("sec-fetch-site", "same-origin")],
+            vec![("sec-fetch-site", "none")],
+            vec![("origin", "https://roster.example.com")],
+            vec![("origin", "https://Roster.example.com:443")],
+            vec![("origin", "http://127.0.0.1:8080"), ("host", "127.0.0.1:8080")],
+            vec![("origin", "http://localhost"), ("host", "localhost:80")],
+            vec![("host", "roster.example.com")],
+        ] {
+            assert!(!comes_from_elsewhere(&headers(&good), BASE), "{good:?} must pass");
+        }
     }
 }

@@ -12,6 +12,7 @@ pub mod error;
 mod extract;
 mod format;
 mod page;
+mod redirect;
 pub mod ui;
 
 use axum::Router;
@@ -43,23 +44,56 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let (api_router, openapi) = api::router().split_for_parts();
     let docs = utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi);
-    Router::new()
+    let https = state.secure_cookies;
+    let router = Router::new()
         .merge(api_router)
         .merge(ui::router())
         .merge(assets::router())
-        .layer(axum::middleware::from_fn(csrf::protect))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::protect))
         .with_state(state)
         .merge(docs)
         .layer(axum::middleware::from_fn(log_request))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(axum::middleware::from_fn(no_store))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-            ),
+        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)));
+    // HSTS over plain http would be ignored at best and, on a host later
+    // moved to https, harmless; sent only when the public URL is https.
+    if https {
+        router.layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
         ))
+    } else {
+        router
+    }
+}
+
+/// The content security policy: scripts only from our own files (no inline
+/// script or `on…=` handler exists in the templates), no framing, forms
+/// posting only here. Inline styles stay allowed for htmx's indicator style.
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+
+/// `Strict-Transport-Security`, sent when the public base URL is https.
+const HSTS: &str = "max-age=31536000; includeSubDomains";
+
+/// Marks every answer `Cache-Control: no-store` unless its handler chose
+/// otherwise, except the static assets and the API document, which are
+/// the same for everyone. Pages and API answers for a signed-in user, the
+/// sign-in page and the set-password page (its URL holds a one-time secret)
+/// must never be kept by a browser or a shared cache.
+async fn no_store(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let path = req.uri().path();
+    let shared = path.starts_with("/assets/") || path.starts_with("/api/docs") || path == "/api/openapi.json";
+    let mut res = next.run(req).await;
+    if !shared && !res.headers().contains_key(header::CACHE_CONTROL) {
+        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
 }
 
 /// The OpenAPI document, as served at `/api/openapi.json`.

@@ -65,7 +65,9 @@ pub struct Me {
 /// `Retry-After` (seconds) until the window ends.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = Me, description = "Signed in; the session cookie is set"),
-              (status = 401, body = Problem), (status = 422, body = Problem),
+              (status = 401, body = Problem),
+              (status = 403, body = Problem, description = "Posted from another site (Origin or Sec-Fetch-Site)"),
+              (status = 422, body = Problem),
               (status = 429, body = Problem, description = "Too many sign-in attempts",
                headers(("Retry-After" = i64, description = "Seconds until sign-in may be tried again")))))]
 pub async fn login(

@@ -39,7 +39,10 @@ pub struct OrgBody {
     pub preset: String,
 }
 
-/// Creates an organization owned by the signed-in user, with the roles of a preset.
+/// Creates an organization owned by the signed-in user, with the roles of a
+/// preset. Needs a signed-in user (no permission: the organization does not
+/// exist yet); `ApiUser` refuses anyone else before the body is read, so a
+/// stranger learns nothing about which slugs are taken.
 #[utoipa::path(post, path = "/api/v1/orgs", tag = "orgs", request_body = CreateOrg,
     responses((status = 201, body = OrgBody), (status = 401, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_org(

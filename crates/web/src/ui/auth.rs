@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use roster_app::AppError;
 use serde::Deserialize;
 
-use super::{error_page, message_page, render, safe_return};
+use super::{error_page, message_page, render, safe_path};
 use crate::AppState;
 use crate::extract::{Meta, UiUser, clear_session_cookie, session_cookie};
 
@@ -28,7 +28,7 @@ pub struct NextQuery {
 
 /// The sign-in form.
 pub async fn login_page(Query(q): Query<NextQuery>) -> Response {
-    render(StatusCode::OK, &LoginPage { email: String::new(), next: safe_return(&q.next, "/"), error: None })
+    render(StatusCode::OK, &LoginPage { email: String::new(), next: safe_path(&q.next, "/"), error: None })
 }
 
 #[derive(Deserialize)]
@@ -43,7 +43,7 @@ pub struct LoginForm {
 
 /// Signs in and goes where the user was headed.
 pub async fn login_submit(State(state): State<AppState>, Meta(meta): Meta, Form(f): Form<LoginForm>) -> Response {
-    let next = safe_return(&f.next, "/");
+    let next = safe_path(&f.next, "/");
     match roster_app::auth::login(&state.app, &f.email, &f.password, &meta).await {
         Ok((_, session)) => {
             let max_age = (session.expires_at.0 - state.app.clock.now().0) / 1000;

@@ -15,6 +15,7 @@ pub use kit::{Flash, FormErrors, Frame, OrgPage, TabKey, UiError, UiResult, redi
 
 use crate::AppState;
 use crate::extract::UiUser;
+pub(crate) use crate::redirect::safe_path;
 
 /// Every page route.
 pub fn router() -> Router<AppState> {
@@ -51,13 +52,3 @@ async fn home(state: axum::extract::State<AppState>, user: UiUser) -> UiResult {
 
 use crate::page::render;
 pub use crate::page::{error_page, message_page};
-
-/// Accepts a `return_to` only when it points back into this site's pages,
-/// so a form cannot be used to redirect elsewhere.
-fn safe_return(to: &str, fallback: &str) -> String {
-    if to.starts_with('/') && !to.starts_with("//") && !to.contains('\\') {
-        to.to_string()
-    } else {
-        fallback.to_string()
-    }
-}

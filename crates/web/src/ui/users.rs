@@ -15,7 +15,7 @@ use roster_domain::{MemberFilter, MemberSort, MemberStatus, SortOrder, UserId};
 use serde::Deserialize;
 
 use super::roles::{Pairs, field, fields};
-use super::{FormErrors, Frame, OrgPage, TabKey, UiResult, redirect_with_flash, safe_return};
+use super::{FormErrors, Frame, OrgPage, TabKey, UiResult, redirect_with_flash, safe_path};
 use crate::api::users::{Strictness, parse_list_query};
 use crate::extract::Meta;
 use crate::format;
@@ -303,7 +303,7 @@ pub async fn status_submit(
     Path((_, id, action)): Path<(String, String, String)>,
     Form(f): Form<ReturnForm>,
 ) -> UiResult {
-    let back = safe_return(&f.return_to, &page.links.users());
+    let back = safe_path(&f.return_to, &page.links.users());
     let (Ok(change), Ok(uid)) = (action.parse::<StatusChange>(), parse_id(&id)) else {
         return Err(AppError::NotFound("page").into());
     };
@@ -474,7 +474,7 @@ async fn edit_view(
 pub async fn edit_page(page: OrgPage, Path((_, id)): Path<(String, String)>, RawQuery(raw): RawQuery) -> UiResult {
     let uid = parse_id(&id)?;
     let back: Pairs = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
-    let back = safe_return(field(&back, "return_to"), &page.links.users());
+    let back = safe_path(field(&back, "return_to"), &page.links.users());
     edit_view(&page, uid, None, FormErrors::default(), back).await
 }
 
@@ -488,7 +488,7 @@ pub async fn edit_submit(
     Path((_, id)): Path<(String, String)>,
     Form(pairs): Form<Pairs>,
 ) -> UiResult {
-    let back = safe_return(field(&pairs, "return_to"), &page.links.users());
+    let back = safe_path(field(&pairs, "return_to"), &page.links.users());
     let uid = parse_id(&id)?;
     let draft = MemberDraft::from_form(&pairs);
     // The form offers the owner's roles to the owner alone; otherwise it
@@ -621,7 +621,7 @@ pub async fn bulk_submit(page: OrgPage, Meta(meta): Meta, Form(f): Form<BulkForm
         let role = roster_app::members::resolve_role_filter(access, Some(&f.role))?;
         let filter = MemberFilter::new(&f.q, statuses)?.with_role(role);
         let outcome = roster_app::members::bulk_change(page.app(), access, change, &filter, &meta).await?;
-        let back = safe_return(&f.return_to, &page.links.users());
+        let back = safe_path(&f.return_to, &page.links.users());
         let skipped: String = skip_notes(&outcome.skipped, true).iter().map(|n| format!(" {n}")).collect();
         Ok(redirect_with_flash(
             &back,

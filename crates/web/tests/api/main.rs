@@ -8,5 +8,6 @@ mod guards;
 mod house;
 mod matrix;
 mod roles;
+mod security;
 mod ui;
 mod users;
