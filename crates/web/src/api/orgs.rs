@@ -16,6 +16,7 @@ use crate::extract::{ApiJson, ApiUser};
 /// A new organization.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Umbrella", "slug": "umbrella", "preset": "account-owner"}))]
 pub struct CreateOrg {
     /// Display name.
     pub name: String,
@@ -41,7 +42,7 @@ pub struct OrgBody {
 
 /// Creates an organization owned by the signed-in user, with the roles of a preset.
 #[utoipa::path(post, path = "/api/v1/orgs", tag = "orgs", request_body = CreateOrg,
-    responses((status = 201, body = OrgBody), (status = 401, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = OrgBody), (status = 409, body = Problem)))]
 pub async fn create_org(
     State(state): State<AppState>,
     user: ApiUser,
