@@ -247,10 +247,7 @@ impl Contract {
             let value = match param["in"].as_str() {
                 Some("path") => {
                     let at = template.split('/').position(|t| t == format!("{{{name}}}"));
-                    match at.and_then(|i| concrete.get(i)) {
-                        Some(v) => Some(coerce(self.resolve(schema), &[v.to_string()])),
-                        None => None,
-                    }
+                    at.and_then(|i| concrete.get(i)).map(|v| coerce(self.resolve(schema), &[v.to_string()]))
                 }
                 Some("query") => {
                     let values: Vec<String> = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect();

@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use roster_app::access::{OrgAccess, open_org};
 use roster_app::policy::Resource;
 use roster_app::roles::RoleRecord;
@@ -351,10 +352,16 @@ pub async fn delete_role(
     user: ApiUser,
     Meta(meta): Meta,
     Path((org, id)): Path<(String, String)>,
-    Query(params): Query<DeleteRoleParams>,
-) -> ApiResult<Json<DeletedRole>> {
-    let access = org_for(&state, &user, &org).await?;
-    let moved = roster_app::roles::delete_role(&state.app, &access, &id, params.reassign_to.as_deref(), &meta).await?;
+    RawQuery(query): RawQuery,
+) -> Result<Json<DeletedRole>, axum::response::Response> {
+    // Read by hand so that a query that cannot be read answers a problem
+    // document, not axum's plain-text rejection.
+    let params: DeleteRoleParams = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
+        .map_err(|e| Problem::malformed(None, format!("the query string cannot be read: {e}")).into_response())?;
+    let access = org_for(&state, &user, &org).await.map_err(IntoResponse::into_response)?;
+    let moved = roster_app::roles::delete_role(&state.app, &access, &id, params.reassign_to.as_deref(), &meta)
+        .await
+        .map_err(|e| ApiError(e).into_response())?;
     Ok(Json(DeletedRole { members_moved: moved }))
 }
 

@@ -239,6 +239,10 @@ async fn malformed_bodies_unknown_routes_and_wrong_methods_answer_problems() {
     assert_eq!(body["type"], "/problems/malformed-request");
     let r = s.raw(s.client.post(url("/api/v1/orgs")).header("X-CSRF-Token", &s.csrf).body("name=x")).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // A query string that cannot be read is a problem document too.
+    let (status, body) = s.send(Method::DELETE, "/api/v1/orgs/acme/roles/user?reassign_to=a&reassign_to=b", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["type"], "/problems/malformed-request");
 
     for (method, path) in [(Method::GET, "/api/v1/nope"), (Method::POST, "/api/v2/orgs"), (Method::GET, "/api")] {
         let r = s.raw(s.client.request(method.clone(), url(path)).header("X-CSRF-Token", &s.csrf)).await;
