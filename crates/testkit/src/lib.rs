@@ -2,7 +2,13 @@
 //! (SQLite by default, PostgreSQL when `ROSTER_TEST_DB=postgres`), and
 //! [`TestApp::finish`] runs the consistency check `verify()` and drops the
 //! database. Fixtures create organizations and sign people in.
+//!
+//! Every answer on an API path is held to `openapi.json` ([`contract`]): a
+//! status, media type or body the document does not describe fails the test,
+//! at the [`Session`] helper that received it or at [`TestApp::finish`].
 #![forbid(unsafe_code)]
+
+pub mod contract;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -36,6 +42,8 @@ pub struct TestApp {
     pub app: App,
     /// The clock the app reads; move it to test expiry.
     pub clock: Arc<ManualClock>,
+    /// What the contract check found (see [`contract`]).
+    pub violations: contract::Violations,
     pg_database: Option<String>,
     _dir: Option<TempDir>,
 }
@@ -86,13 +94,15 @@ pub async fn spawn_app() -> TestApp {
     let (db, pg_database, dir) = fresh_db().await;
     let clock = Arc::new(ManualClock::at(roster_app::SystemClock.now()));
     let app = App::new(db, roster_app::Config::default()).with_clock(clock.clone());
-    let router = roster_web::router(roster_web::AppState::new(app.clone()));
+    let violations = contract::Violations::default();
+    let router = roster_web::router(roster_web::AppState::new(app.clone()))
+        .layer(axum::middleware::from_fn_with_state(violations.clone(), contract::check_exchange));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
     });
-    TestApp { addr, base_url: format!("http://{addr}"), app, clock, pg_database, _dir: dir }
+    TestApp { addr, base_url: format!("http://{addr}"), app, clock, violations, pg_database, _dir: dir }
 }
 
 /// A signed-in HTTP client: the cookie jar plus the CSRF token.
@@ -104,12 +114,29 @@ pub struct Session {
     pub csrf: String,
     /// The app's base URL.
     pub base_url: String,
+    /// The app's contract check, consulted after every answer.
+    pub violations: contract::Violations,
 }
 
 impl Session {
     /// GET a path; answers the status and the JSON body (or Null).
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         let r = self.client.get(format!("{}{path}", self.base_url)).send().await.expect("request");
+        self.answer(r).await
+    }
+
+    /// Sends a request built on this session's client (for what [`Self::send`]
+    /// cannot say: other headers, form bodies, raw bytes); the answer has been
+    /// checked against the document.
+    pub async fn raw(&self, req: reqwest::RequestBuilder) -> reqwest::Response {
+        let r = req.send().await.expect("request");
+        self.violations.assert_none();
+        r
+    }
+
+    /// The status and JSON body of an answer, once the contract check passed it.
+    async fn answer(&self, r: reqwest::Response) -> (StatusCode, Value) {
+        self.violations.assert_none();
         let status = r.status();
         (status, r.json().await.unwrap_or(Value::Null))
     }
@@ -122,8 +149,7 @@ impl Session {
             req = req.json(&b);
         }
         let r = req.send().await.expect("request");
-        let status = r.status();
-        (status, r.json().await.unwrap_or(Value::Null))
+        self.answer(r).await
     }
 
     /// POST JSON with the CSRF header.
@@ -147,12 +173,25 @@ impl TestApp {
             .send()
             .await
             .expect("login request");
+        self.violations.assert_none();
         assert_eq!(r.status(), StatusCode::OK, "login of {email} failed");
         let body: Value = r.json().await.expect("login body");
         Session {
             client,
             csrf: body["csrf_token"].as_str().expect("csrf").to_string(),
             base_url: self.base_url.clone(),
+            violations: self.violations.clone(),
+        }
+    }
+
+    /// A session-less view of this app for requests of tests' own making:
+    /// answers are checked against the document like a [`Session`]'s.
+    pub fn anonymous(&self) -> Session {
+        Session {
+            client: client(),
+            csrf: String::new(),
+            base_url: self.base_url.clone(),
+            violations: self.violations.clone(),
         }
     }
 
@@ -265,8 +304,10 @@ impl TestApp {
     /// the test's database.
     pub async fn finish(self) {
         let problems = roster_store::verify::verify(&self.app.db).await.expect("verify ran");
-        assert!(problems.is_empty(), "verify() found broken invariants:\n{}", problems.join("\n"));
+        let violations = self.violations.clone();
         self.discard().await;
+        violations.assert_none();
+        assert!(problems.is_empty(), "verify() found broken invariants:\n{}", problems.join("\n"));
     }
 
     /// Drops the test's database without checking it (for tests that broke
@@ -281,5 +322,6 @@ impl TestApp {
                 .await;
             p.close().await;
         }
+        self.violations.assert_none();
     }
 }

@@ -16,7 +16,8 @@ mod redirect;
 pub mod ui;
 
 use axum::Router;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
 use roster_app::App;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -42,7 +43,8 @@ impl AppState {
 /// The whole application: API, OpenAPI document and Swagger UI, web UI,
 /// health checks, static assets, with CSRF protection and security headers.
 pub fn router(state: AppState) -> Router {
-    let (api_router, openapi) = api::router().split_for_parts();
+    let (api_router, openapi) = api::router_and_document();
+    let allowed = std::sync::Arc::new(api::allowed_methods(&openapi));
     let docs = utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi);
     let https = state.secure_cookies;
     let router = Router::new()
@@ -52,6 +54,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::protect))
         .with_state(state)
         .merge(docs)
+        .fallback(not_found)
+        .method_not_allowed_fallback(move |method: Method, uri: Uri| method_not_allowed(allowed.clone(), method, uri))
         .layer(axum::middleware::from_fn(log_request))
         .layer(axum::middleware::from_fn(no_store))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -98,8 +102,53 @@ async fn no_store(req: axum::extract::Request, next: axum::middleware::Next) -> 
 
 /// The OpenAPI document, as served at `/api/openapi.json`.
 pub fn openapi_json() -> String {
-    let (_, openapi) = api::router().split_for_parts();
+    let (_, openapi) = api::router_and_document();
     openapi.to_pretty_json().unwrap_or_default()
+}
+
+/// Whether a path belongs to the API, whose answers are problem documents.
+fn is_api(uri: &Uri) -> bool {
+    uri.path() == "/api" || uri.path().starts_with("/api/")
+}
+
+/// A path no route has: 404 problem+json under `/api`, a page elsewhere.
+async fn not_found(uri: Uri) -> Response {
+    if is_api(&uri) {
+        error::Problem::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Not found",
+            "There is no such path in this API; /api/openapi.json lists them.",
+        )
+        .into_response()
+    } else {
+        ui::message_page(StatusCode::NOT_FOUND, "Page not found", "There is no page at this address.")
+    }
+}
+
+/// A known path asked with a method it does not have: 405, as problem+json
+/// with the `Allow` header (from the OpenAPI document) under `/api`, and a
+/// page elsewhere. (axum's own `Allow` is lost under the router's layers.)
+async fn method_not_allowed(allowed: std::sync::Arc<Vec<(String, String)>>, method: Method, uri: Uri) -> Response {
+    if is_api(&uri) {
+        let mut res = error::Problem::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "Method not allowed",
+            format!("{method} is not a method of this path; the Allow header lists its methods."),
+        )
+        .into_response();
+        if let Some(allow) = api::allow_for(&allowed, uri.path()).and_then(|a| HeaderValue::from_str(&a).ok()) {
+            res.headers_mut().insert(header::ALLOW, allow);
+        }
+        res
+    } else {
+        ui::message_page(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Method not allowed",
+            "This page cannot be asked for that way.",
+        )
+    }
 }
 
 /// Logs each request's method, path (never the query, which may carry a

@@ -16,6 +16,7 @@ use crate::extract::{ApiJson, ApiUser, Meta, clear_session_cookie, session_cooki
 /// Credentials.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "owner@acme.test", "password": "roster-demo-password"}))]
 pub struct LoginRequest {
     /// The account's email.
     pub email: String,
@@ -65,11 +66,7 @@ pub struct Me {
 /// `Retry-After` (seconds) until the window ends.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = Me, description = "Signed in; the session cookie is set"),
-              (status = 401, body = Problem),
-              (status = 403, body = Problem, description = "Posted from another site (Origin or Sec-Fetch-Site)"),
-              (status = 422, body = Problem),
-              (status = 429, body = Problem, description = "Too many sign-in attempts",
-               headers(("Retry-After" = i64, description = "Seconds until sign-in may be tried again")))))]
+              (status = 429, body = Problem)))]
 pub async fn login(
     State(state): State<AppState>,
     Meta(meta): Meta,
@@ -90,14 +87,14 @@ pub async fn login(
 
 /// Ends the current session and clears its cookie.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
-    responses((status = 204, description = "Signed out"), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 204, description = "Signed out")))]
 pub async fn logout(State(state): State<AppState>, user: ApiUser) -> ApiResult<Response> {
     roster_app::auth::logout(&state.app, &user.principal).await?;
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear_session_cookie(state.secure_cookies))]).into_response())
 }
 
 /// The signed-in user, their organizations, and the CSRF token.
-#[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = Me), (status = 401, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = Me)))]
 pub async fn me(State(state): State<AppState>, headers: axum::http::HeaderMap) -> ApiResult<Json<Me>> {
     // The session and the organizations come from one query, so this does
     // not take the `ApiUser` extractor (which would read the session again).

@@ -10,18 +10,20 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::error::{ApiResult, Problem};
+use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiUser};
 
 /// One question.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"user": "member@acme.test", "resource": "members", "action": "update"}))]
 pub struct Check {
     /// The member: a user id or an email address.
     pub user: String,
     /// A resource key (see `GET …/permissions`).
     pub resource: String,
     /// `read`, `create`, `update` or `delete`.
+    #[schema(schema_with = crate::api::roles::action_schema)]
     pub action: String,
 }
 
@@ -52,9 +54,7 @@ impl From<Decision> for CheckResult {
 /// Only this organization's members are looked up: a user of another
 /// organization is answered exactly like an unknown one (404).
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/authz/check", tag = "authz", request_body = Check,
-    params(("org" = String, Path, description = "Organization id or slug")),
-    responses((status = 200, body = CheckResult), (status = 401, body = Problem), (status = 403, body = Problem),
-              (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = CheckResult)))]
 pub async fn check(
     State(state): State<AppState>,
     user: ApiUser,
@@ -69,6 +69,7 @@ pub async fn check(
 /// Several questions.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"checks": [{"user": "member@acme.test", "resource": "members", "action": "update"}, {"user": "member@acme.test", "resource": "billing", "action": "read"}]}))]
 pub struct CheckBatch {
     /// Up to 1,000 checks.
     pub checks: Vec<Check>,
@@ -83,9 +84,7 @@ pub struct CheckBatchResult {
 
 /// Answers up to 1,000 checks in order, under the same rules as one.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/authz/check-batch", tag = "authz", request_body = CheckBatch,
-    params(("org" = String, Path, description = "Organization id or slug")),
-    responses((status = 200, body = CheckBatchResult), (status = 401, body = Problem), (status = 403, body = Problem),
-              (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = CheckBatchResult)))]
 pub async fn check_batch(
     State(state): State<AppState>,
     user: ApiUser,

@@ -8,11 +8,34 @@ pub mod orgs;
 pub mod roles;
 pub mod users;
 
+use axum::http::StatusCode;
+use serde_json::json;
 use utoipa::OpenApi;
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::{Ref, RefOr, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+
+/// The `{id}` of a member's paths (documentation only: the handlers read it
+/// as text, and an id that is not a UUID answers 404 like a missing one).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct UserPath {
+    /// The member's user id (the `id` of an item of `GET /api/v1/orgs/acme/users`, or `user.id` of `GET /api/v1/me`).
+    #[param(example = "01920000-0000-7000-8000-000000000000")]
+    pub id: uuid::Uuid,
+}
+
+/// The `{id}` of a role's paths.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct RolePath {
+    /// The role's id or key (`GET /api/v1/orgs/acme/roles` lists them).
+    #[param(example = "billing_manager")]
+    pub id: String,
+}
 
 /// The document's fixed parts; paths and schemas come from the handlers.
 #[derive(OpenApi)]
@@ -22,7 +45,11 @@ use crate::AppState;
         version = "1",
         description = "Multi-tenant user management. Errors are RFC 9457 problem documents (application/problem+json). \
             Programs sign in with POST /api/v1/auth/login, keep the session cookie, and send the csrf_token from \
-            GET /api/v1/me as X-CSRF-Token on every POST, PUT, PATCH and DELETE."
+            GET /api/v1/me as X-CSRF-Token on every POST, PUT, PATCH and DELETE.\n\n\
+            Every /api/v1 operation may answer the standard problems 400, 401, 403, 404, 422 and 500 \
+            (components/responses). A path under /api that is not in this document answers 404 (NotFound), \
+            and a path of this document asked with a method it does not list answers 405 (MethodNotAllowed) \
+            with an Allow header; both as application/problem+json."
     ),
     tags(
         (name = "auth", description = "Signing in and out"),
@@ -35,7 +62,14 @@ use crate::AppState;
 )]
 pub struct ApiDoc;
 
-/// Every API route, with its OpenAPI description.
+/// The API's routes and its finished OpenAPI document (see [`finish_document`]).
+pub fn router_and_document() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut doc) = router().split_for_parts();
+    finish_document(&mut doc);
+    (router, doc)
+}
+
+/// Every API route, with its OpenAPI description as the handlers declare it.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
@@ -61,4 +95,196 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(roles::transfer_ownership))
         .routes(routes!(authz::check))
         .routes(routes!(authz::check_batch))
+}
+
+/// The reusable problem responses: component name, status, and when it is answered.
+const PROBLEMS: [(&str, u16, &str); 9] = [
+    (
+        "BadRequest",
+        400,
+        "The request could not be read: a body that is not JSON or not sent as application/json, \
+         or a query string that is not well-formed.",
+    ),
+    ("Unauthorized", 401, "No valid session (on sign-in: the email or password is wrong)."),
+    (
+        "Forbidden",
+        403,
+        "A permission is missing, the change would go beyond your own permissions, \
+         or the X-CSRF-Token header is missing or wrong.",
+    ),
+    (
+        "NotFound",
+        404,
+        "No such organization or object, or you cannot see it; also any path under /api that is not in this document.",
+    ),
+    ("MethodNotAllowed", 405, "The path exists, but not with this method; the Allow header lists its methods."),
+    ("Conflict", 409, "The current state does not allow this change."),
+    ("UnprocessableContent", 422, "The input was read but is invalid; `errors` names each bad field."),
+    (
+        "TooManyRequests",
+        429,
+        "Too many sign-in attempts for this account or from this address; Retry-After says when to try again.",
+    ),
+    ("InternalError", 500, "Something failed on the server's side."),
+];
+
+/// The problems every `/api/v1` operation may answer, besides its own.
+const STANDARD: [u16; 6] = [400, 401, 403, 404, 422, 500];
+
+/// The component name of the problem response for a status.
+fn problem_name(status: u16) -> Option<&'static str> {
+    PROBLEMS.iter().find(|(_, s, _)| *s == status).map(|(name, _, _)| *name)
+}
+
+/// Completes the document the handlers declare, so that each handler's
+/// annotation names only what is particular to it: the problem responses
+/// and the `{org}` parameter are declared once, as components, and referenced
+/// from every operation that has them. A handler's `(status = 409, body =
+/// Problem)` becomes a reference to the standard problem response (media
+/// type `application/problem+json`), every `/api/v1` operation gets the
+/// [`STANDARD`] problems, and a response without a description gets its
+/// status's reason phrase (OpenAPI requires one).
+pub fn finish_document(doc: &mut utoipa::openapi::OpenApi) {
+    let components = doc.components.get_or_insert_with(Default::default);
+    for (name, status, description) in PROBLEMS {
+        let mut response = json!({
+            "description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        });
+        if status == 405 {
+            response["headers"] =
+                json!({"Allow": {"description": "The methods the path has.", "schema": {"type": "string"}}});
+        }
+        if status == 429 {
+            response["headers"] = json!({"Retry-After": {
+                "description": "Seconds until sign-in may be tried again.",
+                "schema": {"type": "integer", "minimum": 1},
+            }});
+        }
+        components.responses.insert(name.into(), RefOr::T(from_json(response)));
+    }
+    components.parameters.insert(
+        "org".into(),
+        RefOr::T(from_json(json!({
+            "name": "org",
+            "in": "path",
+            "required": true,
+            "description": "The organization's id or slug (the demo's largest is `acme`).",
+            "schema": {"type": "string"},
+            "example": "acme",
+        }))),
+    );
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for op in operations_mut(item) {
+            if path.contains("{org}") {
+                let params = op.parameters.get_or_insert_with(Vec::new);
+                params.retain(|p| !matches!(p, RefOr::T(p) if p.name == "org"));
+                params.insert(0, RefOr::Ref(Ref::new("#/components/parameters/org")));
+            }
+            let responses = &mut op.responses.responses;
+            for (status, response) in responses.iter_mut() {
+                let code = status.parse::<u16>().unwrap_or_default();
+                match response {
+                    RefOr::T(r) if is_problem(r) => {
+                        let name = problem_name(code)
+                            .unwrap_or_else(|| panic!("{path}: no standard problem response for {status}"));
+                        let mut reference = Ref::from_response_name(name);
+                        reference.description = r.description.clone();
+                        *response = RefOr::Ref(reference);
+                    }
+                    RefOr::T(r) if r.description.is_empty() => {
+                        let reason = StatusCode::from_u16(code).ok().and_then(|s| s.canonical_reason());
+                        r.description = reason.unwrap_or("Answer").to_string();
+                    }
+                    _ => {}
+                }
+            }
+            if path.starts_with("/api/v1/") {
+                for status in STANDARD {
+                    let name = problem_name(status).expect("standard problems are components");
+                    responses.entry(status.to_string()).or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+                }
+            }
+        }
+    }
+}
+
+/// The methods of each of the document's paths, as an `Allow` header
+/// (`GET` brings `HEAD`, which the router answers too).
+pub fn allowed_methods(doc: &utoipa::openapi::OpenApi) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        let mut methods = Vec::new();
+        for (name, present) in [
+            ("GET", item.get.is_some()),
+            ("HEAD", item.get.is_some() || item.head.is_some()),
+            ("POST", item.post.is_some()),
+            ("PUT", item.put.is_some()),
+            ("PATCH", item.patch.is_some()),
+            ("DELETE", item.delete.is_some()),
+            ("OPTIONS", item.options.is_some()),
+        ] {
+            if present {
+                methods.push(name);
+            }
+        }
+        out.push((path.clone(), methods.join(",")));
+    }
+    out
+}
+
+/// The `Allow` value for a concrete path: that of the template it matches
+/// best (a literal segment beats a parameter).
+pub fn allow_for(allowed: &[(String, String)], path: &str) -> Option<String> {
+    let segments: Vec<&str> = path.split('/').collect();
+    allowed
+        .iter()
+        .filter_map(|(template, allow)| {
+            let parts: Vec<&str> = template.split('/').collect();
+            if parts.len() != segments.len() {
+                return None;
+            }
+            let mut literal = 0;
+            for (t, s) in parts.iter().zip(&segments) {
+                if t.starts_with('{') {
+                    continue;
+                }
+                if t != s {
+                    return None;
+                }
+                literal += 1;
+            }
+            Some((literal, allow))
+        })
+        .max_by_key(|(literal, _)| *literal)
+        .map(|(_, allow)| allow.clone())
+}
+
+/// A document part written as JSON; the parts are constants, so a failure is a bug here.
+fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
+    serde_json::from_value(value).expect("a well-formed OpenAPI part")
+}
+
+/// Whether a response's bodies are problem documents.
+fn is_problem(r: &Response) -> bool {
+    !r.content.is_empty()
+        && r.content.values().all(|c| {
+            matches!(c, RefOr::T(c) if matches!(&c.schema, Some(RefOr::Ref(s)) if s.ref_location == "#/components/schemas/Problem"))
+        })
+}
+
+/// A path's operations.
+fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .flatten()
 }

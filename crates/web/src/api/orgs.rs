@@ -16,6 +16,7 @@ use crate::extract::{ApiJson, ApiUser};
 /// A new organization.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Umbrella", "slug": "umbrella", "preset": "account-owner"}))]
 pub struct CreateOrg {
     /// Display name.
     pub name: String,
@@ -44,7 +45,7 @@ pub struct OrgBody {
 /// exist yet); `ApiUser` refuses anyone else before the body is read, so a
 /// stranger learns nothing about which slugs are taken.
 #[utoipa::path(post, path = "/api/v1/orgs", tag = "orgs", request_body = CreateOrg,
-    responses((status = 201, body = OrgBody), (status = 401, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = OrgBody), (status = 409, body = Problem)))]
 pub async fn create_org(
     State(state): State<AppState>,
     user: ApiUser,

@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use roster_app::access::{OrgAccess, open_org};
 use roster_app::policy::Resource;
 use roster_app::roles::RoleRecord;
@@ -23,6 +24,22 @@ use crate::extract::{ApiJson, ApiUser, Meta};
 /// Grants on the wire: resource → actions.
 pub type GrantsBody = BTreeMap<String, Vec<String>>;
 
+/// The schema of an action name: what `Action` parses.
+pub fn action_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    serde_json::from_value(serde_json::json!({"type": "string", "enum": ["read", "create", "update", "delete"]}))
+        .expect("a well-formed schema")
+}
+
+/// The schema of grants on the wire: resource → action names.
+fn grants_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    serde_json::from_value(serde_json::json!({
+        "type": "object",
+        "description": "Resource key → actions (`GET …/permissions` lists the resources).",
+        "additionalProperties": {"type": "array", "items": action_schema()},
+    }))
+    .expect("a well-formed schema")
+}
+
 fn grants_body(g: &Grants) -> GrantsBody {
     g.iter().map(|(r, a)| (r.to_string(), a.iter().map(|a| Action::as_str(a).to_string()).collect())).collect()
 }
@@ -37,6 +54,7 @@ pub struct PresetRoleBody {
     /// What it is for.
     pub description: String,
     /// What it grants.
+    #[schema(schema_with = grants_schema)]
     pub grants: GrantsBody,
 }
 
@@ -81,7 +99,7 @@ pub struct PresetList {
 
 /// The role presets an organization can be created from. Needs a signed-in user.
 #[utoipa::path(get, path = "/api/v1/presets", tag = "roles",
-    responses((status = 200, body = PresetList), (status = 401, body = Problem)))]
+    responses((status = 200, body = PresetList)))]
 pub async fn list_presets(_user: ApiUser) -> Json<PresetList> {
     Json(PresetList {
         items: roster_domain::permissions::presets()
@@ -149,8 +167,7 @@ async fn org_for(state: &AppState, user: &ApiUser, org: &str) -> ApiResult<OrgAc
 
 /// The resources grants can name in an organization. Needs `roles:read`.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/permissions", tag = "roles",
-    params(("org" = String, Path, description = "Organization id or slug")),
-    responses((status = 200, body = PermissionList), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = PermissionList)))]
 pub async fn list_permissions(
     State(state): State<AppState>,
     user: ApiUser,
@@ -180,6 +197,7 @@ pub struct RoleBody {
     /// Members holding it.
     pub member_count: i64,
     /// What it grants: resource → actions.
+    #[schema(schema_with = grants_schema)]
     pub grants: GrantsBody,
 }
 
@@ -207,8 +225,7 @@ pub struct RoleList {
 
 /// An organization's roles. Needs `roles:read`.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/roles", tag = "roles",
-    params(("org" = String, Path, description = "Organization id or slug")),
-    responses((status = 200, body = RoleList), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = RoleList)))]
 pub async fn list_roles(
     State(state): State<AppState>,
     user: ApiUser,
@@ -221,6 +238,7 @@ pub async fn list_roles(
 /// A new custom role.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Support", "description": "Answers members' questions.", "grants": {"members": ["read"], "billing": ["read"]}}))]
 pub struct NewRole {
     /// Stable key (a–z, 0–9, _); made from the name when absent.
     #[serde(default)]
@@ -232,6 +250,7 @@ pub struct NewRole {
     pub description: String,
     /// What it grants: resource → actions (`read`, `create`, `update`, `delete`).
     #[serde(default)]
+    #[schema(schema_with = grants_schema)]
     pub grants: GrantsBody,
     /// Ignored on input (roles are never created built-in).
     #[serde(default)]
@@ -243,9 +262,8 @@ pub struct NewRole {
 
 /// Creates a custom role. Needs `roles:create`; its grants must be your own.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/roles", tag = "roles", request_body = NewRole,
-    params(("org" = String, Path, description = "Organization id or slug")),
-    responses((status = 201, body = RoleBody), (status = 403, body = Problem), (status = 404, body = Problem),
-              (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = RoleBody),
+              (status = 409, body = Problem)))]
 pub async fn create_role(
     State(state): State<AppState>,
     user: ApiUser,
@@ -261,8 +279,8 @@ pub async fn create_role(
 
 /// One role. Needs `roles:read`.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/roles/{id}", tag = "roles",
-    params(("org" = String, Path, description = "Organization id or slug"), ("id" = String, Path, description = "Role id or key")),
-    responses((status = 200, body = RoleBody), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    params(super::RolePath),
+    responses((status = 200, body = RoleBody)))]
 pub async fn get_role(
     State(state): State<AppState>,
     user: ApiUser,
@@ -275,6 +293,7 @@ pub async fn get_role(
 /// Changes to a role; absent fields stay.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"description": "Reads members and billing.", "grants": {"members": ["read"], "billing": ["read"]}}))]
 pub struct RoleChanges {
     /// New name.
     #[serde(default)]
@@ -284,15 +303,16 @@ pub struct RoleChanges {
     pub description: Option<String>,
     /// New grants, replacing all of them.
     #[serde(default)]
+    #[schema(schema_with = grants_schema)]
     pub grants: Option<GrantsBody>,
 }
 
 /// Edits a role. Needs `roles:update`; you must hold every grant it has and
 /// would have. The owner's role is locked (409).
 #[utoipa::path(patch, path = "/api/v1/orgs/{org}/roles/{id}", tag = "roles", request_body = RoleChanges,
-    params(("org" = String, Path, description = "Organization id or slug"), ("id" = String, Path, description = "Role id or key")),
-    responses((status = 200, body = RoleBody), (status = 403, body = Problem), (status = 404, body = Problem),
-              (status = 409, body = Problem), (status = 422, body = Problem)))]
+    params(super::RolePath),
+    responses((status = 200, body = RoleBody),
+              (status = 409, body = Problem)))]
 pub async fn update_role(
     State(state): State<AppState>,
     user: ApiUser,
@@ -324,24 +344,31 @@ pub struct DeletedRole {
 /// reassign). Built-in roles and roles still assigned without
 /// `reassign_to` are refused (409).
 #[utoipa::path(delete, path = "/api/v1/orgs/{org}/roles/{id}", tag = "roles",
-    params(("org" = String, Path, description = "Organization id or slug"), ("id" = String, Path, description = "Role id or key"), DeleteRoleParams),
-    responses((status = 200, body = DeletedRole), (status = 403, body = Problem), (status = 404, body = Problem),
-              (status = 409, body = Problem), (status = 422, body = Problem)))]
+    params(super::RolePath, DeleteRoleParams),
+    responses((status = 200, body = DeletedRole),
+              (status = 409, body = Problem)))]
 pub async fn delete_role(
     State(state): State<AppState>,
     user: ApiUser,
     Meta(meta): Meta,
     Path((org, id)): Path<(String, String)>,
-    Query(params): Query<DeleteRoleParams>,
-) -> ApiResult<Json<DeletedRole>> {
-    let access = org_for(&state, &user, &org).await?;
-    let moved = roster_app::roles::delete_role(&state.app, &access, &id, params.reassign_to.as_deref(), &meta).await?;
+    RawQuery(query): RawQuery,
+) -> Result<Json<DeletedRole>, axum::response::Response> {
+    // Read by hand so that a query that cannot be read answers a problem
+    // document, not axum's plain-text rejection.
+    let params: DeleteRoleParams = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
+        .map_err(|e| Problem::malformed(None, format!("the query string cannot be read: {e}")).into_response())?;
+    let access = org_for(&state, &user, &org).await.map_err(IntoResponse::into_response)?;
+    let moved = roster_app::roles::delete_role(&state.app, &access, &id, params.reassign_to.as_deref(), &meta)
+        .await
+        .map_err(|e| ApiError(e).into_response())?;
     Ok(Json(DeletedRole { members_moved: moved }))
 }
 
 /// A copy's name.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Billing Manager (EU)"}))]
 pub struct CopyRole {
     /// The copy's name (default "Copy of …").
     #[serde(default)]
@@ -350,8 +377,8 @@ pub struct CopyRole {
 
 /// Copies a role (built-in ones too) as a new custom role. Needs `roles:create`.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/roles/{id}/copy", tag = "roles", request_body = CopyRole,
-    params(("org" = String, Path, description = "Organization id or slug"), ("id" = String, Path, description = "Role id or key")),
-    responses((status = 201, body = RoleBody), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    params(super::RolePath),
+    responses((status = 201, body = RoleBody), (status = 409, body = Problem)))]
 pub async fn copy_role(
     State(state): State<AppState>,
     user: ApiUser,
@@ -374,6 +401,7 @@ pub struct MemberAccessBody {
     /// Roles held.
     pub roles: Vec<RoleBody>,
     /// Grants of their own beside their roles.
+    #[schema(schema_with = grants_schema)]
     pub grants: GrantsBody,
 }
 
@@ -385,8 +413,8 @@ impl From<MemberAccess> for MemberAccessBody {
 
 /// A member's roles and own grants. Needs `members:read`.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/users/{id}/roles", tag = "roles",
-    params(("org" = String, Path, description = "Organization id or slug"), ("id" = Uuid, Path, description = "User id")),
-    responses((status = 200, body = MemberAccessBody), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    params(super::UserPath),
+    responses((status = 200, body = MemberAccessBody)))]
 pub async fn get_member_roles(
     State(state): State<AppState>,
     user: ApiUser,
@@ -399,6 +427,7 @@ pub async fn get_member_roles(
 /// The roles a member should hold.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"roles": ["billing_manager"]}))]
 pub struct SetRoles {
     /// Role ids or keys (replacing the member's roles).
     pub roles: Vec<String>,
@@ -407,9 +436,9 @@ pub struct SetRoles {
 /// Sets a member's roles. Needs `members:update`; you must hold every grant
 /// of each role you give, and every grant the member holds now.
 #[utoipa::path(put, path = "/api/v1/orgs/{org}/users/{id}/roles", tag = "roles", request_body = SetRoles,
-    params(("org" = String, Path, description = "Organization id or slug"), ("id" = Uuid, Path, description = "User id")),
-    responses((status = 200, body = MemberAccessBody), (status = 403, body = Problem), (status = 404, body = Problem),
-              (status = 409, body = Problem), (status = 422, body = Problem)))]
+    params(super::UserPath),
+    responses((status = 200, body = MemberAccessBody),
+              (status = 409, body = Problem)))]
 pub async fn set_member_roles(
     State(state): State<AppState>,
     user: ApiUser,
@@ -427,17 +456,19 @@ pub async fn set_member_roles(
 /// A member's own grants.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"grants": {"billing": ["read"]}}))]
 pub struct SetGrants {
     /// Resource → actions, replacing the member's own grants (empty: none).
+    #[schema(schema_with = grants_schema)]
     pub grants: GrantsBody,
 }
 
 /// Sets a member's own grants beside their roles (seed 002's "Custom"
 /// permissions). Needs `members:update`; only grants you hold yourself.
 #[utoipa::path(put, path = "/api/v1/orgs/{org}/users/{id}/grants", tag = "roles", request_body = SetGrants,
-    params(("org" = String, Path, description = "Organization id or slug"), ("id" = Uuid, Path, description = "User id")),
-    responses((status = 200, body = MemberAccessBody), (status = 403, body = Problem), (status = 404, body = Problem),
-              (status = 409, body = Problem), (status = 422, body = Problem)))]
+    params(super::UserPath),
+    responses((status = 200, body = MemberAccessBody),
+              (status = 409, body = Problem)))]
 pub async fn set_member_grants(
     State(state): State<AppState>,
     user: ApiUser,
@@ -464,9 +495,8 @@ pub struct TransferOwnership {
 /// Hands the organization to another active member. Only the owner, and
 /// only where the preset allows it (409 otherwise).
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/transfer-ownership", tag = "roles", request_body = TransferOwnership,
-    params(("org" = String, Path, description = "Organization id or slug")),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
-              (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 204),
+              (status = 409, body = Problem)))]
 pub async fn transfer_ownership(
     State(state): State<AppState>,
     user: ApiUser,

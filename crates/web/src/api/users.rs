@@ -108,21 +108,39 @@ impl From<MemberList> for UserList {
 #[allow(dead_code)]
 pub struct ListUsersParams {
     /// Case-insensitive substring of the name or email.
+    #[param(example = "smith")]
     q: Option<String>,
-    /// One or several of active, disabled, invited, archived (repeat the parameter or separate with commas).
+    /// One or several of active, disabled, invited, archived (repeat the parameter or separate with commas; `all` means no filter).
+    #[param(schema_with = status_filter_schema)]
     status: Option<Vec<MemberStatus>>,
     /// email (default), name, created or last_active.
+    #[param(inline)]
     sort: Option<MemberSort>,
     /// asc (default) or desc.
+    #[param(inline)]
     order: Option<SortOrder>,
-    /// 1-based page number (up to 10,000 rows deep; deeper, follow cursors).
+    /// 1-based page number, as deep as 10,000 rows (so at most 1001, with 10 per page); deeper, follow cursors.
+    #[param(minimum = 1, maximum = 1001)]
     page: Option<u32>,
     /// Rows per page, 10–200 (default 25).
+    #[param(minimum = 10, maximum = 200)]
     per_page: Option<u32>,
     /// A next_cursor or prev_cursor from an earlier answer.
     cursor: Option<String>,
     /// Only holders of this role (its id or key).
+    #[param(example = "billing_manager")]
     role: Option<String>,
+}
+
+/// The `status` filter: statuses, `all`, or comma-separated lists of them, as [`parse_list_query`] reads it.
+fn status_filter_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    let one = "(active|disabled|invited|archived|all)";
+    serde_json::from_value(serde_json::json!({
+        "type": "array",
+        "description": "One or several of active, disabled, invited, archived: repeat the parameter or separate with commas; `all` means no filter.",
+        "items": {"type": "string", "pattern": format!("^{one}(,{one})*$"), "examples": ["active", "active,disabled"]},
+    }))
+    .expect("a well-formed schema")
 }
 
 /// Where an unknown query parameter is an error (API) or ignored (pages).
@@ -190,9 +208,8 @@ async fn org_for(state: &AppState, user: &ApiUser, org: &str) -> ApiResult<OrgAc
 
 /// Lists an organization's members. Needs `members:read`.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/users", tag = "users",
-    params(("org" = String, Path, description = "Organization id or slug"), ListUsersParams),
-    responses((status = 200, body = UserList), (status = 400, body = Problem), (status = 401, body = Problem),
-              (status = 404, body = Problem), (status = 422, body = Problem)))]
+    params(ListUsersParams),
+    responses((status = 200, body = UserList)))]
 pub async fn list_users(
     State(state): State<AppState>,
     user: ApiUser,
@@ -206,8 +223,8 @@ pub async fn list_users(
 
 /// One member. Needs `members:read`.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/users/{id}", tag = "users",
-    params(("org" = String, Path, description = "Organization id or slug"), ("id" = Uuid, Path, description = "User id")),
-    responses((status = 200, body = UserItem), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    params(super::UserPath),
+    responses((status = 200, body = UserItem)))]
 pub async fn get_user(
     State(state): State<AppState>,
     user: ApiUser,
@@ -220,6 +237,7 @@ pub async fn get_user(
 /// Changes to a member.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Morgan Member"}))]
 pub struct UpdateUser {
     /// New display name (1–200 characters).
     pub name: String,
@@ -227,9 +245,8 @@ pub struct UpdateUser {
 
 /// Renames a member. Needs `members:update`.
 #[utoipa::path(patch, path = "/api/v1/orgs/{org}/users/{id}", tag = "users", request_body = UpdateUser,
-    params(("org" = String, Path, description = "Organization id or slug"), ("id" = Uuid, Path, description = "User id")),
-    responses((status = 200, body = UserItem), (status = 401, body = Problem), (status = 403, body = Problem),
-              (status = 404, body = Problem), (status = 422, body = Problem)))]
+    params(super::UserPath),
+    responses((status = 200, body = UserItem)))]
 pub async fn update_user(
     State(state): State<AppState>,
     user: ApiUser,
@@ -258,8 +275,8 @@ async fn change(
 /// Disables a member and ends their sessions at once. Needs `members:update`.
 /// The owner, and the last administrator, cannot be disabled (409).
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/users/{id}/disable", tag = "users",
-    params(("org" = String, Path, description = "Organization id or slug"), ("id" = Uuid, Path, description = "User id")),
-    responses((status = 200, body = UserItem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    params(super::UserPath),
+    responses((status = 200, body = UserItem), (status = 409, body = Problem)))]
 pub async fn disable_user(
     State(state): State<AppState>,
     user: ApiUser,
@@ -271,8 +288,8 @@ pub async fn disable_user(
 
 /// Enables a disabled member. Needs `members:update`.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/users/{id}/enable", tag = "users",
-    params(("org" = String, Path, description = "Organization id or slug"), ("id" = Uuid, Path, description = "User id")),
-    responses((status = 200, body = UserItem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    params(super::UserPath),
+    responses((status = 200, body = UserItem), (status = 409, body = Problem)))]
 pub async fn enable_user(
     State(state): State<AppState>,
     user: ApiUser,
@@ -284,8 +301,8 @@ pub async fn enable_user(
 
 /// Archives a member (keeps their history) and ends their sessions. Needs `members:update`.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/users/{id}/archive", tag = "users",
-    params(("org" = String, Path, description = "Organization id or slug"), ("id" = Uuid, Path, description = "User id")),
-    responses((status = 200, body = UserItem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    params(super::UserPath),
+    responses((status = 200, body = UserItem), (status = 409, body = Problem)))]
 pub async fn archive_user(
     State(state): State<AppState>,
     user: ApiUser,
@@ -297,8 +314,8 @@ pub async fn archive_user(
 
 /// Restores an archived member to active. Needs `members:update`.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/users/{id}/restore", tag = "users",
-    params(("org" = String, Path, description = "Organization id or slug"), ("id" = Uuid, Path, description = "User id")),
-    responses((status = 200, body = UserItem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    params(super::UserPath),
+    responses((status = 200, body = UserItem), (status = 409, body = Problem)))]
 pub async fn restore_user(
     State(state): State<AppState>,
     user: ApiUser,
@@ -323,12 +340,32 @@ pub struct BulkFilter {
     pub role: Option<String>,
 }
 
+/// The changes a bulk request can make.
+#[derive(Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BulkAction {
+    /// Enables the disabled members matching the filter.
+    Enable,
+    /// Disables the active and invited members matching the filter.
+    Disable,
+}
+
+impl From<BulkAction> for StatusChange {
+    fn from(a: BulkAction) -> Self {
+        match a {
+            BulkAction::Enable => StatusChange::Enable,
+            BulkAction::Disable => StatusChange::Disable,
+        }
+    }
+}
+
 /// A bulk change request.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"action": "disable", "filter": {"q": "smith", "status": ["active"]}, "dry_run": true}))]
 pub struct BulkRequest {
     /// `enable` or `disable`.
-    pub action: StatusChange,
+    pub action: BulkAction,
     /// Which members (every one matching, not just a page).
     #[serde(default)]
     pub filter: BulkFilter,
@@ -352,8 +389,7 @@ pub struct BulkResult {
 /// Enables or disables every member matching a filter, auditing each one.
 /// Needs `members:update`.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/users/bulk", tag = "users", request_body = BulkRequest,
-    params(("org" = String, Path, description = "Organization id or slug")),
-    responses((status = 200, body = BulkResult), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = BulkResult)))]
 pub async fn bulk_users(
     State(state): State<AppState>,
     user: ApiUser,
@@ -364,10 +400,11 @@ pub async fn bulk_users(
     let access = org_for(&state, &user, &org).await?;
     let role = roster_app::members::resolve_role_filter(&access, body.filter.role.as_deref())?;
     let filter = MemberFilter::new(&body.filter.q, body.filter.status)?.with_role(role);
+    let action = body.action.into();
     if body.dry_run {
-        let p = roster_app::members::preview_bulk(&state.app, &access, body.action, &filter).await?;
+        let p = roster_app::members::preview_bulk(&state.app, &access, action, &filter).await?;
         return Ok(Json(BulkResult { changed: p.changed, skipped: p.skipped.total(), dry_run: true }));
     }
-    let o = roster_app::members::bulk_change(&state.app, &access, body.action, &filter, &meta).await?;
+    let o = roster_app::members::bulk_change(&state.app, &access, action, &filter, &meta).await?;
     Ok(Json(BulkResult { changed: o.changed, skipped: o.skipped.total(), dry_run: false }))
 }
