@@ -42,29 +42,63 @@ pub fn clear_session_cookie(secure: bool) -> String {
     format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}", if secure { "; Secure" } else { "" })
 }
 
-/// The signed-in principal of an API request, with its session token
-/// (needed to derive the CSRF token). Refuses with 401 problem+json.
-pub struct ApiUser {
-    /// Who is signed in.
+/// Who an API request acts as, from its credentials: the session cookie
+/// today; a bearer token joins here with service accounts, and every handler
+/// that takes this extractor accepts it. Refuses with 401 problem+json.
+pub struct Authenticated {
+    /// The actor.
+    pub actor: roster_app::Actor,
+    /// The signed-in person behind a session.
     pub principal: Principal,
-    /// The session token from the cookie.
+    /// The session token from the cookie (the CSRF token derives from it).
     pub token: String,
 }
 
-impl ApiUser {
+impl Authenticated {
     /// The actor the request acts as.
     pub fn actor(&self) -> roster_app::Actor {
-        roster_app::Actor::User(self.principal.clone())
+        self.actor.clone()
     }
 }
 
-impl FromRequestParts<AppState> for ApiUser {
+/// Reads the session cookie and resolves it to the signed-in principal.
+async fn session(parts: &Parts, state: &AppState) -> Result<(Principal, String), AppError> {
+    let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(AppError::Unauthenticated)?.to_string();
+    let principal = roster_app::auth::authenticate(&state.app, &token).await?;
+    Ok((principal, token))
+}
+
+impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(AppError::Unauthenticated)?.to_string();
-        let principal = roster_app::auth::authenticate(&state.app, &token).await?;
-        Ok(Self { principal, token })
+        let (principal, token) = session(parts, state).await?;
+        Ok(Self { actor: roster_app::Actor::User(principal.clone()), principal, token })
+    }
+}
+
+/// An API request about one organization: authenticated, and the
+/// organization named by the `{org}` path segment opened for the actor
+/// (404 for one the actor may not see).
+pub struct OrgApi {
+    /// Who is acting.
+    pub auth: Authenticated,
+    /// Their standing in the organization.
+    pub access: roster_app::access::OrgAccess,
+}
+
+impl FromRequestParts<AppState> for OrgApi {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let auth = Authenticated::from_request_parts(parts, state).await?;
+        let params = axum::extract::RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::NotFound("organization"))?;
+        let org = params.iter().find(|(k, _)| *k == "org").map(|(_, v)| v.to_string());
+        let org = org.ok_or(AppError::NotFound("organization"))?;
+        let access = roster_app::access::open_org(&state.app, &auth.actor, &org).await?;
+        Ok(Self { auth, access })
     }
 }
 
@@ -98,11 +132,8 @@ impl FromRequestParts<AppState> for UiUser {
             let q = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
             Redirect::to(&format!("/login?{q}")).into_response()
         };
-        let Some(token) = cookie(&parts.headers, SESSION_COOKIE).map(str::to_string) else {
-            return Err(to_login());
-        };
-        match roster_app::auth::authenticate(&state.app, &token).await {
-            Ok(principal) => Ok(Self { principal, token }),
+        match session(parts, state).await {
+            Ok((principal, token)) => Ok(Self { principal, token }),
             Err(AppError::Unauthenticated) => Err(to_login()),
             Err(e) => Err(crate::page::error_page(&e)),
         }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, ApiUser, Meta, clear_session_cookie, session_cookie};
+use crate::extract::{ApiJson, Authenticated, Meta, clear_session_cookie, session_cookie};
 
 /// Credentials.
 #[derive(Deserialize, ToSchema)]
@@ -88,7 +88,7 @@ pub async fn login(
 /// Ends the current session and clears its cookie.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
     responses((status = 204, description = "Signed out")))]
-pub async fn logout(State(state): State<AppState>, user: ApiUser) -> ApiResult<Response> {
+pub async fn logout(State(state): State<AppState>, user: Authenticated) -> ApiResult<Response> {
     roster_app::auth::logout(&state.app, &user.principal).await?;
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear_session_cookie(state.secure_cookies))]).into_response())
 }
@@ -97,7 +97,7 @@ pub async fn logout(State(state): State<AppState>, user: ApiUser) -> ApiResult<R
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = Me)))]
 pub async fn me(State(state): State<AppState>, headers: axum::http::HeaderMap) -> ApiResult<Json<Me>> {
     // The session and the organizations come from one query, so this does
-    // not take the `ApiUser` extractor (which would read the session again).
+    // not take the `Authenticated` extractor (which would read the session again).
     let token = crate::extract::cookie(&headers, crate::extract::SESSION_COOKIE)
         .ok_or(roster_app::AppError::Unauthenticated)?;
     let (p, orgs) = roster_app::auth::authenticate_with_orgs(&state.app, token).await?;

@@ -2,8 +2,7 @@
 //! a member may do something.
 
 use axum::Json;
-use axum::extract::{Path, State};
-use roster_app::access::open_org;
+use axum::extract::State;
 use roster_app::authz::CheckRequest;
 use roster_domain::roles::Decision;
 use serde::{Deserialize, Serialize};
@@ -11,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ApiUser};
+use crate::extract::{ApiJson, OrgApi};
 
 /// One question.
 #[derive(Deserialize, ToSchema)]
@@ -57,11 +56,9 @@ impl From<Decision> for CheckResult {
     responses((status = 200, body = CheckResult)))]
 pub async fn check(
     State(state): State<AppState>,
-    user: ApiUser,
-    Path(org): Path<String>,
+    OrgApi { access, .. }: OrgApi,
     ApiJson(body): ApiJson<Check>,
 ) -> ApiResult<Json<CheckResult>> {
-    let access = open_org(&state.app, &user.actor(), &org).await?;
     let mut out = roster_app::authz::check_many(&state.app, &access, &[body.into()]).await?;
     Ok(Json(out.remove(0).into()))
 }
@@ -87,11 +84,9 @@ pub struct CheckBatchResult {
     responses((status = 200, body = CheckBatchResult)))]
 pub async fn check_batch(
     State(state): State<AppState>,
-    user: ApiUser,
-    Path(org): Path<String>,
+    OrgApi { access, .. }: OrgApi,
     ApiJson(body): ApiJson<CheckBatch>,
 ) -> ApiResult<Json<CheckBatchResult>> {
-    let access = open_org(&state.app, &user.actor(), &org).await?;
     let checks: Vec<CheckRequest> = body.checks.into_iter().map(Into::into).collect();
     let results = roster_app::authz::check_many(&state.app, &access, &checks).await?;
     Ok(Json(CheckBatchResult { results: results.into_iter().map(Into::into).collect() }))

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::error::{ApiResult, Problem};
-use crate::extract::{ApiJson, ApiUser};
+use crate::extract::{ApiJson, Authenticated};
 
 /// A new organization.
 #[derive(Deserialize, ToSchema)]
@@ -42,13 +42,13 @@ pub struct OrgBody {
 
 /// Creates an organization owned by the signed-in user, with the roles of a
 /// preset. Needs a signed-in user (no permission: the organization does not
-/// exist yet); `ApiUser` refuses anyone else before the body is read, so a
+/// exist yet); `Authenticated` refuses anyone else before the body is read, so a
 /// stranger learns nothing about which slugs are taken.
 #[utoipa::path(post, path = "/api/v1/orgs", tag = "orgs", request_body = CreateOrg,
     responses((status = 201, body = OrgBody), (status = 409, body = Problem)))]
 pub async fn create_org(
     State(state): State<AppState>,
-    user: ApiUser,
+    user: Authenticated,
     ApiJson(body): ApiJson<CreateOrg>,
 ) -> ApiResult<(StatusCode, Json<OrgBody>)> {
     let created = roster_app::orgs::create_org(

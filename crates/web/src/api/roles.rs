@@ -7,7 +7,6 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use roster_app::access::{OrgAccess, open_org};
 use roster_app::policy::Resource;
 use roster_app::roles::RoleRecord;
 use roster_app::roles::{GrantsInput, MemberAccess, RoleInput, RolePatch};
@@ -19,7 +18,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, ApiUser, Meta};
+use crate::extract::{ApiJson, Authenticated, Meta, OrgApi};
 
 /// Grants on the wire: resource → actions.
 pub type GrantsBody = BTreeMap<String, Vec<String>>;
@@ -100,7 +99,7 @@ pub struct PresetList {
 /// The role presets an organization can be created from. Needs a signed-in user.
 #[utoipa::path(get, path = "/api/v1/presets", tag = "roles",
     responses((status = 200, body = PresetList)))]
-pub async fn list_presets(_user: ApiUser) -> Json<PresetList> {
+pub async fn list_presets(_user: Authenticated) -> Json<PresetList> {
     Json(PresetList {
         items: roster_domain::permissions::presets()
             .into_iter()
@@ -161,19 +160,10 @@ pub struct PermissionList {
     pub items: Vec<PermissionBody>,
 }
 
-async fn org_for(state: &AppState, user: &ApiUser, org: &str) -> ApiResult<OrgAccess> {
-    Ok(open_org(&state.app, &user.actor(), org).await?)
-}
-
 /// The resources grants can name in an organization. Needs `roles:read`.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/permissions", tag = "roles",
     responses((status = 200, body = PermissionList)))]
-pub async fn list_permissions(
-    State(state): State<AppState>,
-    user: ApiUser,
-    Path(org): Path<String>,
-) -> ApiResult<Json<PermissionList>> {
-    let access = org_for(&state, &user, &org).await?;
+pub async fn list_permissions(OrgApi { access, .. }: OrgApi) -> ApiResult<Json<PermissionList>> {
     Ok(Json(PermissionList {
         items: roster_app::roles::list_permissions(&access)?.into_iter().map(Into::into).collect(),
     }))
@@ -226,12 +216,7 @@ pub struct RoleList {
 /// An organization's roles. Needs `roles:read`.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/roles", tag = "roles",
     responses((status = 200, body = RoleList)))]
-pub async fn list_roles(
-    State(state): State<AppState>,
-    user: ApiUser,
-    Path(org): Path<String>,
-) -> ApiResult<Json<RoleList>> {
-    let access = org_for(&state, &user, &org).await?;
+pub async fn list_roles(OrgApi { access, .. }: OrgApi) -> ApiResult<Json<RoleList>> {
     Ok(Json(RoleList { items: roster_app::roles::list_roles(&access)?.into_iter().map(Into::into).collect() }))
 }
 
@@ -266,12 +251,10 @@ pub struct NewRole {
               (status = 409, body = Problem)))]
 pub async fn create_role(
     State(state): State<AppState>,
-    user: ApiUser,
+    OrgApi { access, .. }: OrgApi,
     Meta(meta): Meta,
-    Path(org): Path<String>,
     ApiJson(body): ApiJson<NewRole>,
 ) -> ApiResult<(StatusCode, Json<RoleBody>)> {
-    let access = org_for(&state, &user, &org).await?;
     let input = RoleInput { key: body.key, name: body.name, description: body.description, grants: body.grants };
     let role = roster_app::roles::create_role(&state.app, &access, input, &meta).await?;
     Ok((StatusCode::CREATED, Json(role.into())))
@@ -282,11 +265,9 @@ pub async fn create_role(
     params(super::RolePath),
     responses((status = 200, body = RoleBody)))]
 pub async fn get_role(
-    State(state): State<AppState>,
-    user: ApiUser,
-    Path((org, id)): Path<(String, String)>,
+    OrgApi { access, .. }: OrgApi,
+    Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<RoleBody>> {
-    let access = org_for(&state, &user, &org).await?;
     Ok(Json(roster_app::roles::get_role(&access, &id)?.into()))
 }
 
@@ -315,12 +296,11 @@ pub struct RoleChanges {
               (status = 409, body = Problem)))]
 pub async fn update_role(
     State(state): State<AppState>,
-    user: ApiUser,
+    OrgApi { access, .. }: OrgApi,
     Meta(meta): Meta,
-    Path((org, id)): Path<(String, String)>,
+    Path((_, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<RoleChanges>,
 ) -> ApiResult<Json<RoleBody>> {
-    let access = org_for(&state, &user, &org).await?;
     let patch = RolePatch { name: body.name, description: body.description, grants: body.grants };
     Ok(Json(roster_app::roles::update_role(&state.app, &access, &id, patch, &meta).await?.into()))
 }
@@ -349,16 +329,15 @@ pub struct DeletedRole {
               (status = 409, body = Problem)))]
 pub async fn delete_role(
     State(state): State<AppState>,
-    user: ApiUser,
+    OrgApi { access, .. }: OrgApi,
     Meta(meta): Meta,
-    Path((org, id)): Path<(String, String)>,
+    Path((_, id)): Path<(String, String)>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<DeletedRole>, axum::response::Response> {
     // Read by hand so that a query that cannot be read answers a problem
     // document, not axum's plain-text rejection.
     let params: DeleteRoleParams = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
         .map_err(|e| Problem::malformed(None, format!("the query string cannot be read: {e}")).into_response())?;
-    let access = org_for(&state, &user, &org).await.map_err(IntoResponse::into_response)?;
     let moved = roster_app::roles::delete_role(&state.app, &access, &id, params.reassign_to.as_deref(), &meta)
         .await
         .map_err(|e| ApiError(e).into_response())?;
@@ -381,12 +360,11 @@ pub struct CopyRole {
     responses((status = 201, body = RoleBody), (status = 409, body = Problem)))]
 pub async fn copy_role(
     State(state): State<AppState>,
-    user: ApiUser,
+    OrgApi { access, .. }: OrgApi,
     Meta(meta): Meta,
-    Path((org, id)): Path<(String, String)>,
+    Path((_, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<CopyRole>,
 ) -> ApiResult<(StatusCode, Json<RoleBody>)> {
-    let access = org_for(&state, &user, &org).await?;
     let role = roster_app::roles::copy_role(&state.app, &access, &id, body.name.as_deref(), &meta).await?;
     Ok((StatusCode::CREATED, Json(role.into())))
 }
@@ -417,10 +395,9 @@ impl From<MemberAccess> for MemberAccessBody {
     responses((status = 200, body = MemberAccessBody)))]
 pub async fn get_member_roles(
     State(state): State<AppState>,
-    user: ApiUser,
-    Path((org, id)): Path<(String, String)>,
+    OrgApi { access, .. }: OrgApi,
+    Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<MemberAccessBody>> {
-    let access = org_for(&state, &user, &org).await?;
     Ok(Json(roster_app::roles::member_access(&state.app, &access, parse_user_id(&id)?).await?.into()))
 }
 
@@ -441,15 +418,13 @@ pub struct SetRoles {
               (status = 409, body = Problem)))]
 pub async fn set_member_roles(
     State(state): State<AppState>,
-    user: ApiUser,
+    OrgApi { access, .. }: OrgApi,
     Meta(meta): Meta,
-    Path((org, id)): Path<(String, String)>,
+    Path((_, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<SetRoles>,
 ) -> ApiResult<Json<MemberAccessBody>> {
-    let access = org_for(&state, &user, &org).await?;
     let uid = parse_user_id(&id)?;
     roster_app::roles::set_member_roles(&state.app, &access, uid, &body.roles, &meta).await?;
-    let access = org_for(&state, &user, &org).await?;
     Ok(Json(roster_app::roles::member_access(&state.app, &access, uid).await?.into()))
 }
 
@@ -471,16 +446,14 @@ pub struct SetGrants {
               (status = 409, body = Problem)))]
 pub async fn set_member_grants(
     State(state): State<AppState>,
-    user: ApiUser,
+    OrgApi { access, .. }: OrgApi,
     Meta(meta): Meta,
-    Path((org, id)): Path<(String, String)>,
+    Path((_, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<SetGrants>,
 ) -> ApiResult<Json<MemberAccessBody>> {
-    let access = org_for(&state, &user, &org).await?;
     let uid = parse_user_id(&id)?;
     let input: GrantsInput = body.grants;
     roster_app::roles::set_member_grants(&state.app, &access, uid, &input, &meta).await?;
-    let access = org_for(&state, &user, &org).await?;
     Ok(Json(roster_app::roles::member_access(&state.app, &access, uid).await?.into()))
 }
 
@@ -499,12 +472,10 @@ pub struct TransferOwnership {
               (status = 409, body = Problem)))]
 pub async fn transfer_ownership(
     State(state): State<AppState>,
-    user: ApiUser,
+    OrgApi { access, .. }: OrgApi,
     Meta(meta): Meta,
-    Path(org): Path<String>,
     ApiJson(body): ApiJson<TransferOwnership>,
 ) -> ApiResult<StatusCode> {
-    let access = org_for(&state, &user, &org).await?;
     roster_app::roles::transfer_ownership(&state.app, &access, UserId(body.user), &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, ApiUser, Meta};
+use crate::extract::{ApiJson, Authenticated, Meta};
 use crate::format::rfc3339;
 
 /// One member as the API shows them.
@@ -202,7 +202,7 @@ fn parse_user_id(id: &str) -> Result<UserId, ApiError> {
     id.parse().map_err(|_| ApiError(roster_app::AppError::NotFound("member")))
 }
 
-async fn org_for(state: &AppState, user: &ApiUser, org: &str) -> ApiResult<OrgAccess> {
+async fn org_for(state: &AppState, user: &Authenticated, org: &str) -> ApiResult<OrgAccess> {
     Ok(open_org(&state.app, &user.actor(), org).await?)
 }
 
@@ -212,7 +212,7 @@ async fn org_for(state: &AppState, user: &ApiUser, org: &str) -> ApiResult<OrgAc
     responses((status = 200, body = UserList)))]
 pub async fn list_users(
     State(state): State<AppState>,
-    user: ApiUser,
+    user: Authenticated,
     Path(org): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<UserList>> {
@@ -227,7 +227,7 @@ pub async fn list_users(
     responses((status = 200, body = UserItem)))]
 pub async fn get_user(
     State(state): State<AppState>,
-    user: ApiUser,
+    user: Authenticated,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<Json<UserItem>> {
     let access = org_for(&state, &user, &org).await?;
@@ -249,7 +249,7 @@ pub struct UpdateUser {
     responses((status = 200, body = UserItem)))]
 pub async fn update_user(
     State(state): State<AppState>,
-    user: ApiUser,
+    user: Authenticated,
     Meta(meta): Meta,
     Path((org, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<UpdateUser>,
@@ -262,7 +262,7 @@ pub async fn update_user(
 
 async fn change(
     state: AppState,
-    user: ApiUser,
+    user: Authenticated,
     meta: roster_app::RequestMeta,
     org: String,
     id: String,
@@ -279,7 +279,7 @@ async fn change(
     responses((status = 200, body = UserItem), (status = 409, body = Problem)))]
 pub async fn disable_user(
     State(state): State<AppState>,
-    user: ApiUser,
+    user: Authenticated,
     Meta(meta): Meta,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<Json<UserItem>> {
@@ -292,7 +292,7 @@ pub async fn disable_user(
     responses((status = 200, body = UserItem), (status = 409, body = Problem)))]
 pub async fn enable_user(
     State(state): State<AppState>,
-    user: ApiUser,
+    user: Authenticated,
     Meta(meta): Meta,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<Json<UserItem>> {
@@ -305,7 +305,7 @@ pub async fn enable_user(
     responses((status = 200, body = UserItem), (status = 409, body = Problem)))]
 pub async fn archive_user(
     State(state): State<AppState>,
-    user: ApiUser,
+    user: Authenticated,
     Meta(meta): Meta,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<Json<UserItem>> {
@@ -318,7 +318,7 @@ pub async fn archive_user(
     responses((status = 200, body = UserItem), (status = 409, body = Problem)))]
 pub async fn restore_user(
     State(state): State<AppState>,
-    user: ApiUser,
+    user: Authenticated,
     Meta(meta): Meta,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<Json<UserItem>> {
@@ -392,7 +392,7 @@ pub struct BulkResult {
     responses((status = 200, body = BulkResult)))]
 pub async fn bulk_users(
     State(state): State<AppState>,
-    user: ApiUser,
+    user: Authenticated,
     Meta(meta): Meta,
     Path(org): Path<String>,
     ApiJson(body): ApiJson<BulkRequest>,
