@@ -2,7 +2,9 @@
 //! htmx (served from the binary) turns links and forms into partial reloads.
 
 mod auth;
+mod form;
 pub mod kit;
+mod matrix;
 pub mod paths;
 mod roles;
 mod users;

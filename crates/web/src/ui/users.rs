@@ -14,7 +14,7 @@ use roster_domain::permissions::Actions;
 use roster_domain::{MemberFilter, MemberSort, MemberStatus, SortOrder, UserId};
 use serde::Deserialize;
 
-use super::roles::{Pairs, field, fields};
+use super::form::{Pairs, field, fields};
 use super::{FormErrors, Frame, OrgPage, TabKey, UiResult, redirect_with_flash, safe_path};
 use crate::api::users::{Strictness, parse_list_query};
 use crate::extract::Meta;
@@ -329,7 +329,7 @@ pub struct RoleChoice {
 
 /// One resource's select among the member's own permissions.
 pub struct GrantRow {
-    line: super::roles::ResourceLine,
+    line: crate::ui::matrix::ResourceLine,
     /// The chosen value: the actions joined by `+` ("" for none).
     value: String,
     /// (value, label, disabled) of each option.
@@ -429,7 +429,7 @@ async fn edit_view(
             }
         })
         .collect();
-    let grant_rows = super::roles::resource_lines(&page.access.policy.resources)
+    let grant_rows = crate::ui::matrix::resource_lines(&page.access.policy.resources)
         .into_iter()
         .map(|line| {
             let value = draft.grants.get(&line.key).cloned().unwrap_or_default();

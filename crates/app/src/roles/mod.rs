@@ -1,23 +1,32 @@
-//! Roles: the organization's permissions list, custom roles (create, edit,
-//! copy, delete with reassignment), members' roles and own grants, presets,
-//! and handing ownership on.
+//! Roles: the organization's permissions list and custom roles (create,
+//! edit, copy, delete with reassignment). Beside them: `assignments` (who
+//! holds which role, and members' own grants), `ownership` (handing the
+//! organization on) and `presets` (the roles an organization starts with).
+
+mod assignments;
+mod ownership;
+mod presets;
+
+pub use assignments::*;
+pub use ownership::*;
+pub use presets::*;
 
 use std::collections::BTreeMap;
 
-use roster_domain::permissions::{Action, Actions, Grants, Preset, preset};
+use roster_domain::permissions::{Action, Actions, Grants};
 use roster_domain::roles::{RoleKey, parse_role_description, parse_role_name};
-use roster_domain::{MemberStatus, OrgId, RoleId, Timestamp, UserId, ValidationError};
+use roster_domain::{RoleId, ValidationError};
+use roster_store::orgs;
 use roster_store::roles as store;
 pub use roster_store::roles::RoleRecord;
-use roster_store::{Tx, members, orgs};
 
 use roster_domain::audit::{AuditAction, AuditEntry};
 
 use crate::access::{OrgAccess, Permission};
 use crate::change::{self, Change};
 use crate::error::Result;
-use crate::invariants::{administrator_remains, may_change_member, owner_untouched, within_own_grants};
-use crate::policy::{OrgPolicy, Resource, load_effective};
+use crate::invariants::{administrator_remains, within_own_grants};
+use crate::policy::{OrgPolicy, Resource};
 use crate::{App, AppError, ConflictKind, RequestMeta};
 
 /// Grants as a client sends them: resource → action names.
@@ -390,284 +399,6 @@ pub async fn delete_role(
     Ok(moved)
 }
 
-/// A member's roles and own grants, for the edit form and the API.
-#[derive(Debug, Clone)]
-pub struct MemberAccess {
-    /// Roles held, in display order.
-    pub roles: Vec<RoleRecord>,
-    /// Grants of their own beside their roles.
-    pub own: Grants,
-}
-
-/// What a member holds.
-pub async fn member_access(app: &App, access: &OrgAccess, user: UserId) -> Result<MemberAccess> {
-    access.require(Permission::MEMBERS_READ)?;
-    let mut conn = app.db.conn().await?;
-    if members::member_status(&mut conn, access.org.id, user).await?.is_none() {
-        return Err(AppError::NotFound("member"));
-    }
-    let ids = store::member_role_ids(&mut conn, access.org.id, user).await?;
-    let own = store::grants_of_members(&mut conn, access.org.id, &[user]).await?.remove(&user).unwrap_or_default();
-    Ok(MemberAccess { roles: access.policy.roles.iter().filter(|r| ids.contains(&r.id)).cloned().collect(), own })
-}
-
-/// Reads the member being changed, inside the change's transaction, and
-/// applies the rules about who may change them.
-async fn member_for_change(change: &mut Change<'_>, user: UserId) -> Result<(String, roster_domain::roles::Effective)> {
-    let access = &change.access;
-    let m = members::find_member(&mut change.tx, access.org.id, user).await?.ok_or(AppError::NotFound("member"))?;
-    let effective = load_effective(&mut change.tx, &access.policy, access.org.id, user).await?;
-    owner_untouched(&access.org, access, user, &m.email, "change the roles of")?;
-    may_change_member(access, &effective, &m.email)?;
-    Ok((m.email, effective))
-}
-
-/// Sets a member's roles (ids or keys). No escalation: the actor must hold
-/// every grant of each role added, and every grant the member holds now.
-pub async fn set_member_roles(
-    app: &App,
-    access: &OrgAccess,
-    user: UserId,
-    wanted: &[String],
-    meta: &RequestMeta,
-) -> Result<Vec<RoleRecord>> {
-    access.require(Permission::MEMBERS_UPDATE)?;
-    let mut change = change::begin(app, access, Permission::MEMBERS_UPDATE, meta).await?;
-    let out = apply_member_roles(&mut change, user, wanted).await?;
-    change.commit().await?;
-    Ok(out)
-}
-
-/// [`set_member_roles`] inside a change.
-pub(crate) async fn apply_member_roles(
-    change: &mut Change<'_>,
-    user: UserId,
-    wanted: &[String],
-) -> Result<Vec<RoleRecord>> {
-    let access = change.access.clone();
-    let access = &access;
-    let mut errors = ValidationError { errors: vec![] };
-    let mut new_roles: Vec<RoleRecord> = Vec::new();
-    for (i, r) in wanted.iter().enumerate() {
-        match access.policy.find_role(r.trim()) {
-            Some(role) if !new_roles.iter().any(|n| n.id == role.id) => new_roles.push(role.clone()),
-            Some(_) => {}
-            None => errors.merge(ValidationError::field(
-                format!("roles[{i}]"),
-                format!("'{r}' is not a role of this organization"),
-            )),
-        }
-    }
-    if !errors.errors.is_empty() {
-        return Err(errors.into());
-    }
-    let (email, _) = member_for_change(change, user).await?;
-    let tx = &mut change.tx;
-    let held = store::member_role_ids(tx, access.org.id, user).await?;
-    if access.org.owner_id == Some(user)
-        && let Some(owner_role) = access.policy.owner_role()
-        && !new_roles.iter().any(|r| r.id == owner_role.id)
-    {
-        return Err(AppError::conflict(
-            ConflictKind::OwnerProtected,
-            format!("{email} owns {} and always holds '{}'; hand ownership on first", access.org.name, owner_role.name),
-        ));
-    }
-    let added: Vec<&RoleRecord> = new_roles.iter().filter(|r| !held.contains(&r.id)).collect();
-    let removed: Vec<&RoleRecord> = access
-        .policy
-        .roles
-        .iter()
-        .filter(|r| held.contains(&r.id) && !new_roles.iter().any(|n| n.id == r.id))
-        .collect();
-    for r in &added {
-        within_own_grants(access, &r.grants, &format!("giving '{}'", r.name))?;
-    }
-    if added.is_empty() && removed.is_empty() {
-        return Ok(new_roles);
-    }
-    for r in &added {
-        store::add_role(tx, access.org.id, r.id, &[user]).await?;
-    }
-    for r in &removed {
-        store::remove_role(tx, access.org.id, r.id, &[user]).await?;
-    }
-    orgs::bump_authz_version(tx, access.org.id).await?;
-    if !removed.is_empty() {
-        administrator_remains(tx, &access.org, &access.policy).await?;
-    }
-    let names = |rs: &[&RoleRecord]| rs.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
-    let before: Vec<String> =
-        access.policy.roles.iter().filter(|r| held.contains(&r.id)).map(|r| r.name.clone()).collect();
-    change.record(
-        AuditEntry::new(AuditAction::MemberRolesChanged, user)
-            .before(serde_json::json!({"roles": before}))
-            .after(serde_json::json!({"roles": new_roles.iter().map(|r| r.name.clone()).collect::<Vec<_>>()}))
-            .with("added", names(&added))
-            .with("removed", names(&removed)),
-    );
-    Ok(new_roles)
-}
-
-/// Sets a member's own grants beside their roles (seed 002's "Custom"
-/// permissions), under the same no-escalation rule.
-pub async fn set_member_grants(
-    app: &App,
-    access: &OrgAccess,
-    user: UserId,
-    input: &GrantsInput,
-    meta: &RequestMeta,
-) -> Result<Grants> {
-    access.require(Permission::MEMBERS_UPDATE)?;
-    let grants = parse_grants("grants", input, &access.policy)?;
-    let mut change = change::begin(app, access, Permission::MEMBERS_UPDATE, meta).await?;
-    let out = apply_member_grants(&mut change, user, grants).await?;
-    change.commit().await?;
-    Ok(out)
-}
-
-/// [`set_member_grants`] inside a change.
-pub(crate) async fn apply_member_grants(change: &mut Change<'_>, user: UserId, grants: Grants) -> Result<Grants> {
-    let (_, effective) = member_for_change(change, user).await?;
-    let access = &change.access;
-    within_own_grants(access, &grants, "these permissions")?;
-    let before = effective.own().clone();
-    if before == grants {
-        return Ok(grants);
-    }
-    store::set_member_grants(&mut change.tx, access.org.id, user, &grants).await?;
-    orgs::bump_authz_version(&mut change.tx, access.org.id).await?;
-    administrator_remains(&mut change.tx, &access.org, &access.policy).await?;
-    change.record(
-        AuditEntry::new(AuditAction::MemberGrantsChanged, user)
-            .before(serde_json::json!({"grants": grants_json(&before)}))
-            .after(serde_json::json!({"grants": grants_json(&grants)})),
-    );
-    Ok(grants)
-}
-
-/// Hands the organization to another active member. Only the owner may, and
-/// only where the preset allows it; the new owner gets the owner's role, and
-/// the previous owner keeps the roles they hold.
-pub async fn transfer_ownership(app: &App, access: &OrgAccess, to: UserId, meta: &RequestMeta) -> Result<()> {
-    refuse_unless_owner(access)?;
-    let mut change = change::begin(app, access, Permission::MEMBERS_READ, meta).await?;
-    let access = change.access.clone();
-    let tx = &mut change.tx;
-    refuse_unless_owner(&access)?;
-    if !access.org.owner_transfer {
-        return Err(AppError::conflict(
-            ConflictKind::TransferDisabled,
-            format!("in {} the owner cannot transfer ownership (its role preset says so)", access.org.name),
-        ));
-    }
-    let target = members::find_member(tx, access.org.id, to).await?.ok_or(AppError::NotFound("member"))?;
-    if Some(to) == access.actor.user_id() {
-        return Err(ValidationError::field("user", "is already the owner").into());
-    }
-    if target.status != MemberStatus::Active {
-        return Err(ValidationError::field(
-            "user",
-            format!("{} is {}; only an active member can become owner", target.email, target.status),
-        )
-        .into());
-    }
-    orgs::set_owner(tx, access.org.id, to).await?;
-    if let Some(owner_role) = access.policy.owner_role() {
-        store::add_role(tx, access.org.id, owner_role.id, &[to]).await?;
-    }
-    orgs::bump_authz_version(tx, access.org.id).await?;
-    change.record(
-        AuditEntry::new(AuditAction::OrganizationOwnerTransferred, access.org.id)
-            .before(serde_json::json!({"owner": access.actor.label()}))
-            .after(serde_json::json!({"owner": target.email})),
-    );
-    change.commit().await?;
-    Ok(())
-}
-
-/// Installs a preset's resources and roles in a new organization; the owner
-/// (if any) gets the owner's role. Answers the roles by key.
-pub(crate) async fn install_preset(
-    tx: &mut Tx,
-    org: OrgId,
-    preset: &Preset,
-    owner: Option<UserId>,
-    now: Timestamp,
-) -> Result<BTreeMap<String, RoleId>> {
-    orgs::set_preset(tx, org, &preset.key, preset.is_partner(), preset.owner_transfer).await?;
-    store::insert_org_resources(tx, org, &preset.resources).await?;
-    let mut ids = BTreeMap::new();
-    for (i, r) in preset.roles.iter().enumerate() {
-        let role = RoleRecord {
-            id: RoleId::new(),
-            key: r.key.clone(),
-            name: r.name.clone(),
-            description: r.description.clone(),
-            builtin: true,
-            locked: r.key == preset.owner_role,
-            position: i as i32,
-            member_count: 0,
-            grants: r.grants.clone(),
-        };
-        store::insert_role(tx, org, &role, now).await?;
-        ids.insert(r.key.clone(), role.id);
-    }
-    if let Some(owner) = owner {
-        store::add_role(tx, org, ids[&preset.owner_role], &[owner]).await?;
-    }
-    orgs::bump_authz_version(tx, org).await?;
-    Ok(ids)
-}
-
-/// Looks up a preset, or names the known ones.
-pub fn find_preset(key: &str) -> Result<Preset> {
-    preset(key).ok_or_else(|| {
-        let known: Vec<String> = roster_domain::permissions::presets().into_iter().map(|p| p.key).collect();
-        ValidationError::field("preset", format!("unknown preset '{key}'; use one of {}", known.join(", "))).into()
-    })
-}
-
-/// Gives organizations created before roles existed the default preset: the
-/// owner gets the owner's role, every other member the default role. Runs
-/// after migrations; does nothing once every organization has a preset.
-pub async fn install_missing_presets(app: &App) -> Result<usize> {
-    let pending = orgs::orgs_without_preset(&mut app.db.conn().await?).await?;
-    let preset = find_preset(roster_domain::permissions::DEFAULT_PRESET)?;
-    for org in &pending {
-        let now = app.clock.now();
-        let mut tx = app.db.begin().await?;
-        let ids = install_preset(&mut tx, org.id, &preset, org.owner_id, now).await?;
-        let mut after = None;
-        loop {
-            let batch =
-                members::select_member_ids(&mut tx, org.id, &Default::default(), &MemberStatus::ALL, after, 1000)
-                    .await?;
-            let Some((last, _)) = batch.last() else { break };
-            after = Some(*last);
-            let others: Vec<UserId> = batch.iter().map(|(u, _)| *u).filter(|u| Some(*u) != org.owner_id).collect();
-            store::add_role(&mut tx, org.id, ids[&preset.default_role], &others).await?;
-        }
-        roster_store::audit::append(
-            &mut tx,
-            &[roster_domain::audit::NewAuditEvent {
-                org_id: org.id,
-                actor_id: None,
-                actor_label: crate::Actor::System.label(),
-                action: AuditAction::OrganizationPresetInstalled,
-                target_type: AuditAction::OrganizationPresetInstalled.target_type().into(),
-                target_id: org.id.to_string(),
-                details: serde_json::json!({"after": {"preset": preset.key}}).to_string(),
-                ip: None,
-                created_at: now,
-            }],
-        )
-        .await?;
-        tx.commit().await?;
-    }
-    Ok(pending.len())
-}
-
 /// What the actor may do with one role on the Roles tab.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RoleActions {
@@ -723,37 +454,4 @@ pub fn deletion_choices(access: &OrgAccess, id_or_key: &str) -> Result<(RoleReco
     let targets =
         access.policy.roles.iter().filter(|r| r.id != role.id && access.lacks(&r.grants).is_none()).cloned().collect();
     Ok((role, targets))
-}
-
-/// Who may become the owner: active members other than the owner matching
-/// `q`, at most `limit` of them, and whether there are more. Only the owner
-/// asks; where the preset does not allow a transfer, nobody.
-pub async fn transfer_candidates(
-    app: &App,
-    access: &OrgAccess,
-    q: &str,
-    limit: u32,
-) -> Result<(Vec<roster_domain::members::Member>, bool)> {
-    refuse_unless_owner(access)?;
-    if !access.org.owner_transfer {
-        return Ok((vec![], false));
-    }
-    let req = crate::members::ListRequest {
-        filter: roster_domain::MemberFilter::new(q, vec![MemberStatus::Active])?,
-        page: 1,
-        per_page: limit,
-        ..Default::default()
-    };
-    let list = crate::members::list_members(app, access, &req).await?;
-    let more = list.next_cursor.is_some();
-    let me = access.actor.user_id();
-    Ok((list.items.into_iter().map(|v| v.member).filter(|m| Some(m.user_id) != me).collect(), more))
-}
-
-fn refuse_unless_owner(access: &OrgAccess) -> Result<()> {
-    if access.is_owner() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(format!("only the owner of {} can hand ownership on", access.org.name)))
-    }
 }
