@@ -115,17 +115,7 @@ pub async fn list_members(app: &App, access: &OrgAccess, req: &ListRequest) -> R
     let per_page = check_per_page(req.per_page)?;
     let page = req.page.max(1);
     let start = match &req.cursor {
-        Some(c) => {
-            let cursor = Cursor::decode(c)?;
-            if cursor.sort != req.sort || cursor.order != req.order {
-                return Err(ValidationError::field(
-                    "cursor",
-                    "belongs to another sort or order; start again from page 1",
-                )
-                .into());
-            }
-            PageStart::Cursor(cursor)
-        }
+        Some(c) => PageStart::Cursor(Cursor::decode_for(c, req.sort, req.order)?),
         None => {
             let offset = u64::from(page - 1) * u64::from(per_page);
             if offset > MAX_OFFSET {
@@ -146,8 +136,7 @@ pub async fn list_members(app: &App, access: &OrgAccess, req: &ListRequest) -> R
     let cursor_at = |m: &Member, backward: bool| {
         Cursor { sort: req.sort, order: req.order, value: m.sort_value(req.sort), id: m.user_id, backward }.encode()
     };
-    let next_cursor = page_rows.has_more_after.then(|| page_rows.items.last().map(|m| cursor_at(m, false))).flatten();
-    let prev_cursor = page_rows.has_more_before.then(|| page_rows.items.first().map(|m| cursor_at(m, true))).flatten();
+    let (next_cursor, prev_cursor) = page_rows.cursors(cursor_at);
     drop(conn);
     Ok(MemberList {
         total: counts.total_for(&req.filter),

@@ -11,6 +11,7 @@ pub mod error;
 pub mod ids;
 pub mod members;
 pub mod orgs;
+pub mod page;
 pub mod permissions;
 pub mod roles;
 pub mod time;

@@ -210,37 +210,7 @@ impl FromStr for MemberSort {
     }
 }
 
-/// Ascending or descending.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum SortOrder {
-    /// Smallest first (the default).
-    #[default]
-    Asc,
-    /// Largest first.
-    Desc,
-}
-
-impl FromStr for SortOrder {
-    type Err = ValidationError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "asc" => Ok(Self::Asc),
-            "desc" => Ok(Self::Desc),
-            other => Err(ValidationError::field("order", format!("unknown order '{other}'; use asc or desc"))),
-        }
-    }
-}
-
-impl SortOrder {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Asc => "asc",
-            Self::Desc => "desc",
-        }
-    }
-}
+pub use crate::page::{SortOrder, SortValue};
 
 /// Which members a list or a bulk action covers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -306,96 +276,13 @@ pub fn check_per_page(per_page: u32) -> Result<u32, ValidationError> {
     }
 }
 
-/// The sort key value of one row, as a keyset cursor carries it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SortValue {
-    /// A text column (email, name).
-    Text(String),
-    /// A time column (created, last active); `None` for never.
-    Time(Option<Timestamp>),
-}
+/// A keyset position in the directory.
+pub type Cursor = crate::page::Cursor<MemberSort, UserId>;
 
-/// A keyset position: the sort value and id of the last row seen, plus the
-/// direction to read in from there.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cursor {
-    /// The sort this cursor belongs to; a cursor is refused under another sort.
-    pub sort: MemberSort,
-    /// The order this cursor belongs to.
-    pub order: SortOrder,
-    /// The boundary row's sort value.
-    pub value: SortValue,
-    /// The boundary row's id, breaking ties.
-    pub id: UserId,
-    /// `true` to read the rows before the boundary (a "previous" link).
-    pub backward: bool,
-}
-
-impl Cursor {
-    /// Encodes the cursor as an opaque URL-safe string.
-    pub fn encode(&self) -> String {
-        let value = match &self.value {
-            SortValue::Text(s) => format!("t{s}"),
-            SortValue::Time(Some(t)) => format!("n{}", t.0),
-            SortValue::Time(None) => "z".to_string(),
-        };
-        let raw = format!(
-            "{}|{}|{}|{}|{}",
-            self.sort.as_str(),
-            self.order.as_str(),
-            if self.backward { "b" } else { "f" },
-            self.id,
-            value
-        );
-        hex_encode(raw.as_bytes())
+impl crate::page::SortKey for MemberSort {
+    fn as_str(self) -> &'static str {
+        MemberSort::as_str(self)
     }
-
-    /// Decodes a cursor made by [`Cursor::encode`].
-    pub fn decode(s: &str) -> Result<Self, ValidationError> {
-        let bad = || ValidationError::field("cursor", "is not a cursor this server issued; start again from page 1");
-        let bytes = hex_decode(s).ok_or_else(bad)?;
-        let raw = String::from_utf8(bytes).map_err(|_| bad())?;
-        let mut parts = raw.splitn(5, '|');
-        let (Some(sort), Some(order), Some(dir), Some(id), Some(value)) =
-            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(bad());
-        };
-        let value = match value.split_at_checked(1) {
-            Some(("t", s)) => SortValue::Text(s.to_string()),
-            Some(("n", n)) => SortValue::Time(Some(Timestamp(n.parse().map_err(|_| bad())?))),
-            Some(("z", "")) => SortValue::Time(None),
-            _ => return Err(bad()),
-        };
-        Ok(Self {
-            sort: sort.parse().map_err(|_| bad())?,
-            order: order.parse().map_err(|_| bad())?,
-            backward: match dir {
-                "f" => false,
-                "b" => true,
-                _ => return Err(bad()),
-            },
-            id: id.parse().map_err(|_| bad())?,
-            value,
-        })
-    }
-}
-
-fn hex_encode(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
-}
-
-fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || s.len() > 2048 {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
 }
 
 /// One row of the Users directory.

@@ -498,15 +498,7 @@ pub struct ListSpec {
 }
 
 /// A page of the directory.
-#[derive(Debug, Clone)]
-pub struct MemberPage {
-    /// The rows, in display order.
-    pub items: Vec<Member>,
-    /// Whether rows follow the last one (in display order).
-    pub has_more_after: bool,
-    /// Whether rows precede the first one.
-    pub has_more_before: bool,
-}
+pub type MemberPage = roster_domain::page::Page<Member>;
 
 fn sort_column(sort: MemberSort) -> &'static str {
     match sort {
