@@ -423,7 +423,7 @@ pub async fn preview_bulk(
             };
             if change.applies_to().contains(&m.status)
                 && filter.admits(m.status)
-                && matches_search(&m, &filter.q)
+                && filter.matches_text(&m.email, &m.name)
                 && holds_role
             {
                 skip += 1;
@@ -431,10 +431,6 @@ pub async fn preview_bulk(
         }
     }
     Ok(BulkPreview { will_change: n - skip.min(n), will_skip: skip })
-}
-
-fn matches_search(m: &Member, q: &str) -> bool {
-    q.is_empty() || m.email.to_lowercase().contains(q) || m.name.to_lowercase().contains(q)
 }
 
 /// Applies `change` to every member matching `filter` (not just one page), in
