@@ -793,17 +793,29 @@ pub async fn list_members(conn: &mut Conn, org: OrgId, spec: &ListSpec) -> Resul
     // Reading backward walks the index the other way and flips the rows after.
     let ascending = (spec.order == SortOrder::Asc) != backward;
     let order = if ascending { Order::Asc } else { Order::Desc };
+    // An address condition reads its rows from the email index (see `plan`);
+    // under another sort they are then sorted. The sort column is written as
+    // an expression (the same values and order) so that no planner walks
+    // that column's index instead: without statistics, SQLite would scan a
+    // whole organization in name order to find one address.
+    let sort_key = if spec.filter.email_matches().is_empty() || spec.sort == MemberSort::Email {
+        Expr::col(("members", col))
+    } else if matches!(spec.sort, MemberSort::Name) {
+        Expr::cust(r#""members"."name" || ''"#)
+    } else {
+        Expr::col(("members", col)).add(0)
+    };
     match &spec.start {
         PageStart::Offset(n) => {
             q.offset(*n);
         }
         PageStart::Cursor(c) => {
-            let left = Expr::tuple([Expr::col(("members", col)), Expr::col(("members", "user_id"))]);
+            let left = Expr::tuple([sort_key.clone(), Expr::col(("members", "user_id"))]);
             let right = Expr::tuple([sort_value_expr(&c.value), Expr::val(c.id.0)]);
             q.and_where(if ascending { left.gt(right) } else { left.lt(right) });
         }
     }
-    q.order_by(("members", col), order.clone()).order_by(("members", "user_id"), order).limit(spec.limit + 1);
+    q.order_by_expr(sort_key, order.clone()).order_by(("members", "user_id"), order).limit(spec.limit + 1);
     // A search or a role filter is planned for its values (see `fetch_all_planned`).
     let rows = if !spec.filter.has_text() && spec.filter.role.is_none() {
         conn.fetch_all::<MemberRow, _>(&q).await?
