@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 mod authz;
+mod lookup;
 
 use std::process::Stdio;
 use std::sync::Arc;
@@ -46,6 +47,8 @@ enum Command {
     Run(RunArgs),
     /// Measures permission checks: in process, and the check endpoint against /healthz.
     Authz(authz::AuthzArgs),
+    /// Measures looking members up by address (email= exact and prefix, q= an address) on a seeded database.
+    Lookup(lookup::LookupArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -97,6 +100,7 @@ async fn main() -> anyhow::Result<()> {
         Command::SetPassword { database_url, email, password } => set_password(&database_url, &email, &password).await,
         Command::Run(args) => run(args).await,
         Command::Authz(args) => authz::run(args).await,
+        Command::Lookup(args) => lookup::run(args).await,
     }
 }
 

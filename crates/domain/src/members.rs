@@ -212,11 +212,81 @@ impl FromStr for MemberSort {
 
 pub use crate::page::{SortOrder, SortValue};
 
-/// Which members a list or a bulk action covers.
+/// How the `email` filter matches an address (addresses are stored lower-cased).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailMatch {
+    /// Exactly this address.
+    Exact(String),
+    /// Every address that begins with this text.
+    Prefix(String),
+}
+
+impl EmailMatch {
+    /// Reads an `email` filter value: `ann*` is a prefix (the `*` may only
+    /// end the value); a whole address (`ann@acme.test`) is that address
+    /// exactly; any other text (`ann`, `ann@acme`) is a prefix too. Empty
+    /// text, or `*` alone, is no filter.
+    pub fn parse(value: &str) -> Result<Option<Self>, ValidationError> {
+        let v = value.trim().to_lowercase();
+        check_filter_text("email", &v, MemberFilter::MAX_EMAIL)?;
+        let (text, starred) = match v.strip_suffix('*') {
+            Some(rest) => (rest, true),
+            None => (v.as_str(), false),
+        };
+        if text.contains('*') {
+            return Err(ValidationError::field(
+                "email",
+                "may hold a * only at its end (ann* is every address starting with ann)",
+            ));
+        }
+        Ok(if text.is_empty() {
+            None
+        } else if !starred && let Ok(address) = crate::Email::parse(text) {
+            Some(Self::Exact(address.as_str().to_string()))
+        } else {
+            Some(Self::Prefix(text.to_string()))
+        })
+    }
+
+    /// Whether a (lower-case) address matches.
+    pub fn matches(&self, email: &str) -> bool {
+        match self {
+            Self::Exact(a) => email == a,
+            Self::Prefix(p) => email.starts_with(p.as_str()),
+        }
+    }
+}
+
+/// Refuses control characters (NUL, line breaks, tabs, …), which no name or
+/// address holds and the search indexes cannot take, and overlong text.
+fn check_filter_text(field: &str, value: &str, max: usize) -> Result<(), ValidationError> {
+    if value.chars().any(char::is_control) {
+        return Err(ValidationError::field(
+            field,
+            "must not contain control characters (such as NUL, tab or line breaks)",
+        ));
+    }
+    if value.chars().count() > max {
+        return Err(ValidationError::field(field, format!("must be at most {max} characters")));
+    }
+    Ok(())
+}
+
+/// Which members a list or a bulk action covers. Every part narrows the
+/// set further (they combine with AND).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemberFilter {
-    /// Case-insensitive substring of the name or the email (trimmed, may be empty).
+    /// The search box, trimmed and lower-cased (may be empty): a
+    /// case-insensitive substring of the name or the email, except that a
+    /// whole email address matches the addresses that begin with it (see
+    /// [`MemberFilter::q_address`]).
     pub q: String,
+    /// A case-insensitive substring of the display name only (trimmed,
+    /// lower-cased, may be empty).
+    pub name: String,
+    /// The `email` filter as given (trimmed, lower-cased, may be empty); see
+    /// [`EmailMatch::parse`] for what it matches.
+    pub email: String,
     /// The statuses to include; empty means all.
     pub statuses: Vec<MemberStatus>,
     /// Only members holding this role.
@@ -226,20 +296,36 @@ pub struct MemberFilter {
 impl MemberFilter {
     /// The longest search text accepted.
     pub const MAX_Q: usize = 200;
+    /// The longest name filter accepted.
+    pub const MAX_NAME: usize = 200;
+    /// The longest email filter accepted (an address's own limit).
+    pub const MAX_EMAIL: usize = 254;
 
-    /// Builds a filter, checking the search text's length and removing
-    /// duplicate statuses.
-    pub fn new(q: &str, mut statuses: Vec<MemberStatus>) -> Result<Self, ValidationError> {
+    /// Builds a filter from the search text and statuses, checking the text
+    /// and removing duplicate statuses.
+    pub fn new(q: &str, statuses: Vec<MemberStatus>) -> Result<Self, ValidationError> {
+        Self::parse(q, "", "", statuses)
+    }
+
+    /// Builds a filter from every text part (search, name, email) and the
+    /// statuses, naming each bad field.
+    pub fn parse(q: &str, name: &str, email: &str, mut statuses: Vec<MemberStatus>) -> Result<Self, ValidationError> {
+        let mut errors = ValidationError { errors: vec![] };
         let q = q.trim().to_lowercase();
-        if q.chars().count() > Self::MAX_Q {
-            return Err(ValidationError::field("q", "must be at most 200 characters"));
+        let name = name.trim().to_lowercase();
+        let email = email.trim().to_lowercase();
+        check_filter_text("q", &q, Self::MAX_Q).unwrap_or_else(|e| errors.merge(e));
+        check_filter_text("name", &name, Self::MAX_NAME).unwrap_or_else(|e| errors.merge(e));
+        EmailMatch::parse(&email).map(drop).unwrap_or_else(|e| errors.merge(e));
+        if !errors.errors.is_empty() {
+            return Err(errors);
         }
         statuses.sort();
         statuses.dedup();
         if statuses.len() == MemberStatus::ALL.len() {
             statuses.clear();
         }
-        Ok(Self { q, statuses, role: None })
+        Ok(Self { q, name, email, statuses, role: None })
     }
 
     /// The same filter, narrowed to holders of a role.
@@ -255,6 +341,45 @@ impl MemberFilter {
     /// Whether a member with this status passes the status part.
     pub fn admits(&self, status: MemberStatus) -> bool {
         self.statuses.is_empty() || self.statuses.contains(&status)
+    }
+
+    /// The search text when it is a whole email address (it has an `@` and
+    /// parses as one): such a search is answered from the address index as
+    /// the addresses beginning with it (that address itself, and longer ones
+    /// such as `ann@acme.test.au`), not as a substring of names and emails,
+    /// so that looking a member up by address costs an index lookup.
+    pub fn q_address(&self) -> Option<&str> {
+        (self.q.contains('@') && crate::Email::parse(&self.q).is_ok_and(|e| e.as_str() == self.q))
+            .then_some(self.q.as_str())
+    }
+
+    /// The search text that is matched as a substring of the name or the
+    /// email (empty when there is none, or when it is a whole address).
+    pub fn q_text(&self) -> &str {
+        if self.q_address().is_some() { "" } else { &self.q }
+    }
+
+    /// The conditions on the address: the `email` filter's and a search
+    /// that is a whole address (as a prefix).
+    pub fn email_matches(&self) -> Vec<EmailMatch> {
+        let mut out: Vec<EmailMatch> = EmailMatch::parse(&self.email).ok().flatten().into_iter().collect();
+        out.extend(self.q_address().map(|a| EmailMatch::Prefix(a.to_string())));
+        out
+    }
+
+    /// Whether any text part (search, name, email) is set.
+    pub fn has_text(&self) -> bool {
+        !self.q.is_empty() || !self.name.is_empty() || !self.email_matches().is_empty()
+    }
+
+    /// Whether a member with this (lower-case) email and this name passes
+    /// the text parts, exactly as the store's queries decide it.
+    pub fn matches_text(&self, email: &str, name: &str) -> bool {
+        let name = name.to_lowercase();
+        let q = self.q_text();
+        (q.is_empty() || email.contains(q) || name.contains(q))
+            && (self.name.is_empty() || name.contains(&self.name))
+            && self.email_matches().iter().all(|m| m.matches(email))
     }
 }
 
@@ -397,5 +522,47 @@ mod tests {
         assert_eq!(f.statuses, vec![MemberStatus::Active]);
         let all = MemberFilter::new("", MemberStatus::ALL.to_vec()).unwrap();
         assert!(!all.has_status());
+    }
+
+    #[test]
+    fn email_filter_is_exact_for_an_address_and_a_prefix_otherwise() {
+        let parse = |s: &str| EmailMatch::parse(s).unwrap();
+        assert_eq!(parse(" Ann@Acme.Test "), Some(EmailMatch::Exact("ann@acme.test".into())));
+        assert_eq!(parse("ann*"), Some(EmailMatch::Prefix("ann".into())));
+        assert_eq!(parse("ann"), Some(EmailMatch::Prefix("ann".into())));
+        assert_eq!(parse("ann@acme"), Some(EmailMatch::Prefix("ann@acme".into())));
+        assert_eq!(parse("ann@acme.test*"), Some(EmailMatch::Prefix("ann@acme.test".into())));
+        assert_eq!(parse(""), None);
+        assert_eq!(parse("*"), None);
+        assert_eq!(EmailMatch::parse("a*b").unwrap_err().errors[0].field, "email");
+        assert!(parse("ann@acme.test").unwrap().matches("ann@acme.test"));
+        assert!(!parse("ann@acme.test").unwrap().matches("ann@acme.test.au"));
+        assert!(parse("ann*").unwrap().matches("anna@acme.test"));
+    }
+
+    #[test]
+    fn a_whole_address_in_q_is_an_address_prefix() {
+        let f = MemberFilter::new("Ann@Acme.Test", vec![]).unwrap();
+        assert_eq!(f.q_address(), Some("ann@acme.test"));
+        assert_eq!(f.q_text(), "");
+        assert!(f.matches_text("ann@acme.test", "Ann"));
+        assert!(f.matches_text("ann@acme.test.au", "Ann"));
+        assert!(!f.matches_text("joann@acme.test", "Jo Ann"));
+        let f = MemberFilter::new("ann@acme", vec![]).unwrap();
+        assert_eq!(f.q_address(), None);
+        assert!(f.matches_text("joann@acme.test", "Jo"));
+    }
+
+    #[test]
+    fn control_characters_are_refused_naming_the_field() {
+        for (q, name, email, field) in
+            [("a\0b", "", "", "q"), ("", "a\u{1}", "", "name"), ("", "", "ann\0*", "email"), ("", "x\ny", "", "name")]
+        {
+            let e = MemberFilter::parse(q, name, email, vec![]).unwrap_err();
+            assert_eq!(e.errors.len(), 1, "{e}");
+            assert_eq!(e.errors[0].field, field, "{e}");
+        }
+        let e = MemberFilter::parse("\0", "\0", "\0", vec![]).unwrap_err();
+        assert_eq!(e.errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["q", "name", "email"]);
     }
 }

@@ -13,8 +13,13 @@
 //! PostgreSQL's planner makes that choice from pg_trgm's statistics; SQLite's
 //! cannot see how many rows an FTS5 query matches, so [`list_members`] asks
 //! the index first (a bounded count) and builds the query for the answer.
+//!
+//! An address condition (the `email` filter, or a search that is a whole
+//! address) is never a trigram search: an exact address is an equality and
+//! a prefix a range on `members.email`, read from the email indexes on both
+//! backends, so that looking a member up by address costs an index lookup.
 
-use roster_domain::members::{Cursor, Member, SortValue, StatusCounts};
+use roster_domain::members::{Cursor, EmailMatch, Member, SortValue, StatusCounts};
 use roster_domain::{MemberFilter, MemberSort, MemberStatus, OrgId, SortOrder, Timestamp, UserId};
 use sea_query::{Alias, Expr, ExprTrait, Order, Query, QueryBuilder, SelectStatement, Values};
 use sea_query_sqlx::{SqlxBinder, SqlxValues};
@@ -546,8 +551,8 @@ enum SearchPath {
 }
 
 /// Whether the search needs the SQLite trigram index as the outer loop.
-fn reads_trigrams(backend: Backend, q: &str, path: SearchPath) -> bool {
-    backend == Backend::Sqlite && path == SearchPath::Trigrams && uses_trigrams(q)
+fn reads_trigrams(backend: Backend, filter: &MemberFilter, path: SearchPath) -> bool {
+    backend == Backend::Sqlite && path == SearchPath::Trigrams && fts_query(filter).is_some()
 }
 
 /// FTS5's trigram tokenizer answers text of three characters or more.
@@ -560,30 +565,114 @@ fn fts_phrase(q: &str) -> String {
     format!("\"{}\"", q.replace('"', "\"\""))
 }
 
-/// The search predicate: the one place where the backends differ in SQL.
-/// SQLite answers a substring of three or more characters from its FTS5
-/// trigram index, PostgreSQL from its pg_trgm GIN index; shorter text falls
-/// back to LIKE. (Custom SQL uses each builder's placeholders: `?` for
-/// SQLite, `$n` for PostgreSQL.)
-fn search_condition(backend: Backend, q: &str, path: SearchPath) -> Expr {
-    let pattern = format!("%{}%", like_escape(q));
-    match backend {
-        Backend::Sqlite if uses_trigrams(q) && path == SearchPath::Trigrams => {
-            Expr::cust_with_values(r#""members_fts" MATCH ?"#, [fts_phrase(q)])
-        }
-        Backend::Sqlite if uses_trigrams(q) && path == SearchPath::TrigramSet => Expr::cust_with_values(
-            r#""members"."rowid" IN (SELECT "rowid" FROM "members_fts" WHERE "members_fts" MATCH ?)"#,
-            [fts_phrase(q)],
-        ),
-        Backend::Sqlite => Expr::cust_with_values(
-            r#"("members"."email" LIKE ? ESCAPE '\' OR "members"."name" LIKE ? ESCAPE '\')"#,
-            [pattern.clone(), pattern],
-        ),
-        Backend::Postgres => Expr::cust_with_values(
-            r#"lower("members"."email" || ' ' || "members"."name") LIKE $1 ESCAPE '\'"#,
-            [pattern],
-        ),
+/// The FTS5 query for a filter's text parts that the trigram index can
+/// answer (three characters or more): the search as a phrase in either
+/// column, the name filter as a phrase in the `name` column. `None` when no
+/// part can use the index.
+fn fts_query(filter: &MemberFilter) -> Option<String> {
+    let mut parts = Vec::new();
+    let q = filter.q_text();
+    if uses_trigrams(q) {
+        parts.push(fts_phrase(q));
     }
+    if uses_trigrams(&filter.name) {
+        parts.push(format!("name : {}", fts_phrase(&filter.name)));
+    }
+    (!parts.is_empty()).then(|| parts.join(" AND "))
+}
+
+/// The smallest text that sorts after every text beginning with `prefix`,
+/// in the byte order both backends use for `members.email` (SQLite's BINARY
+/// collation, PostgreSQL's `COLLATE "C"`: UTF-8 bytes compare as code
+/// points do). `None` when there is none (an empty prefix).
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last as u32 + 1 {
+            0xD800 => 0xE000,
+            n => n,
+        };
+        if let Some(c) = char::from_u32(next) {
+            chars.push(c);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// The address conditions: an exact address is an equality, a prefix a
+/// range (`email >= 'ann' AND email < 'ano'`), so that both backends read
+/// them from the `(org_id, [status,] email, user_id)` indexes.
+fn email_conditions(filter: &MemberFilter) -> Vec<Expr> {
+    let col = || Expr::col(("members", "email"));
+    let mut out = Vec::new();
+    for m in filter.email_matches() {
+        match m {
+            EmailMatch::Exact(a) => out.push(col().eq(a)),
+            EmailMatch::Prefix(p) => {
+                if let Some(end) = prefix_end(&p) {
+                    out.push(col().lt(end));
+                }
+                out.push(col().gte(p));
+            }
+        }
+    }
+    out
+}
+
+/// The text predicates (search and name): the one place where the backends
+/// differ in SQL. SQLite answers text of three or more characters from its
+/// FTS5 trigram index (one MATCH for every such part), PostgreSQL from its
+/// pg_trgm GIN index over `lower(email || ' ' || name)` (a name filter tests
+/// that expression too, so that the index serves it, then the name alone);
+/// shorter text falls back to LIKE. (Custom SQL uses each builder's
+/// placeholders: `?` for SQLite, `$n` for PostgreSQL.)
+fn search_condition(backend: Backend, filter: &MemberFilter, path: SearchPath) -> Option<Expr> {
+    let pattern = |t: &str| format!("%{}%", like_escape(t));
+    let q = filter.q_text();
+    let name = filter.name.as_str();
+    let mut out = Vec::new();
+    match backend {
+        Backend::Sqlite => {
+            let indexed = matches!(path, SearchPath::Trigrams | SearchPath::TrigramSet);
+            if indexed && let Some(fts) = fts_query(filter) {
+                out.push(if path == SearchPath::Trigrams {
+                    Expr::cust_with_values(r#""members_fts" MATCH ?"#, [fts])
+                } else {
+                    Expr::cust_with_values(
+                        r#""members"."rowid" IN (SELECT "rowid" FROM "members_fts" WHERE "members_fts" MATCH ?)"#,
+                        [fts],
+                    )
+                });
+            }
+            // Text the trigram index did not answer is tested with LIKE.
+            let needs_like = |t: &str| !t.is_empty() && (!indexed || !uses_trigrams(t));
+            if needs_like(q) {
+                out.push(Expr::cust_with_values(
+                    r#"("members"."email" LIKE ? ESCAPE '\' OR "members"."name" LIKE ? ESCAPE '\')"#,
+                    [pattern(q), pattern(q)],
+                ));
+            }
+            if needs_like(name) {
+                out.push(Expr::cust_with_values(r#""members"."name" LIKE ? ESCAPE '\'"#, [pattern(name)]));
+            }
+        }
+        Backend::Postgres => {
+            if !q.is_empty() {
+                out.push(Expr::cust_with_values(
+                    r#"lower("members"."email" || ' ' || "members"."name") LIKE $1 ESCAPE '\'"#,
+                    [pattern(q)],
+                ));
+            }
+            if !name.is_empty() {
+                out.push(Expr::cust_with_values(
+                    r#"(lower("members"."email" || ' ' || "members"."name") LIKE $1 ESCAPE '\' AND lower("members"."name") LIKE $2 ESCAPE '\')"#,
+                    [pattern(name), pattern(name)],
+                ));
+            }
+        }
+    }
+    out.into_iter().reduce(|a, b| a.and(b))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -600,8 +689,11 @@ fn apply_filter(
     if with_status && filter.has_status() {
         q.and_where(Expr::col(("members", "status")).is_in(filter.statuses.iter().map(|s| s.as_str())));
     }
-    if !filter.q.is_empty() {
-        q.and_where(search_condition(backend, &filter.q, path));
+    for c in email_conditions(filter) {
+        q.and_where(c);
+    }
+    if let Some(c) = search_condition(backend, filter, path) {
+        q.and_where(c);
     }
     if let Some(role) = filter.role {
         if source == Source::RoleHolders {
@@ -650,8 +742,14 @@ async fn plan(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -> Result<(Sou
     if reads_role_holders(conn, org, filter).await? {
         return Ok((Source::RoleHolders, SearchPath::RowTest));
     }
-    let path = search_path(conn, &filter.q).await?;
-    let source = if reads_trigrams(conn.backend(), &filter.q, path) { Source::Trigrams } else { Source::Members };
+    // An address condition is read from the email index: an exact address
+    // is one row and a prefix a range, where the trigram index would read
+    // the match lists of common trigrams such as "@ac".
+    if !filter.email_matches().is_empty() {
+        return Ok((Source::Members, SearchPath::RowTest));
+    }
+    let path = search_path(conn, filter).await?;
+    let source = if reads_trigrams(conn.backend(), filter, path) { Source::Trigrams } else { Source::Members };
     Ok((source, path))
 }
 
@@ -659,10 +757,10 @@ async fn plan(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -> Result<(Sou
 /// a pg_trgm match from statistics and needs no help. SQLite's treats every
 /// FTS5 query alike, so it is asked here: a count of matches, stopped at
 /// [`TRIGRAM_READ_MAX`], that reads only the index's list of row ids.
-async fn search_path(conn: &mut Conn, q: &str) -> Result<SearchPath> {
-    if q.is_empty() || conn.backend() != Backend::Sqlite || !uses_trigrams(q) {
+async fn search_path(conn: &mut Conn, filter: &MemberFilter) -> Result<SearchPath> {
+    let Some(fts) = fts_query(filter).filter(|_| conn.backend() == Backend::Sqlite) else {
         return Ok(SearchPath::RowTest);
-    }
+    };
     #[derive(sqlx::FromRow)]
     struct N {
         n: i64,
@@ -670,7 +768,7 @@ async fn search_path(conn: &mut Conn, q: &str) -> Result<SearchPath> {
     let hits = Query::select()
         .expr(Expr::cust("1"))
         .from("members_fts")
-        .and_where(search_condition(Backend::Sqlite, q, SearchPath::Trigrams))
+        .and_where(Expr::cust_with_values(r#""members_fts" MATCH ?"#, [fts]))
         .limit(TRIGRAM_READ_MAX)
         .to_owned();
     let probe = Query::select()
@@ -699,19 +797,31 @@ pub async fn list_members(conn: &mut Conn, org: OrgId, spec: &ListSpec) -> Resul
     // Reading backward walks the index the other way and flips the rows after.
     let ascending = (spec.order == SortOrder::Asc) != backward;
     let order = if ascending { Order::Asc } else { Order::Desc };
+    // An address condition reads its rows from the email index (see `plan`);
+    // under another sort they are then sorted. The sort column is written as
+    // an expression (the same values and order) so that no planner walks
+    // that column's index instead: without statistics, SQLite would scan a
+    // whole organization in name order to find one address.
+    let sort_key = if spec.filter.email_matches().is_empty() || spec.sort == MemberSort::Email {
+        Expr::col(("members", col))
+    } else if matches!(spec.sort, MemberSort::Name) {
+        Expr::cust(r#""members"."name" || ''"#)
+    } else {
+        Expr::col(("members", col)).add(0)
+    };
     match &spec.start {
         PageStart::Offset(n) => {
             q.offset(*n);
         }
         PageStart::Cursor(c) => {
-            let left = Expr::tuple([Expr::col(("members", col)), Expr::col(("members", "user_id"))]);
+            let left = Expr::tuple([sort_key.clone(), Expr::col(("members", "user_id"))]);
             let right = Expr::tuple([sort_value_expr(&c.value), Expr::val(c.id.0)]);
             q.and_where(if ascending { left.gt(right) } else { left.lt(right) });
         }
     }
-    q.order_by(("members", col), order.clone()).order_by(("members", "user_id"), order).limit(spec.limit + 1);
+    q.order_by_expr(sort_key, order.clone()).order_by(("members", "user_id"), order).limit(spec.limit + 1);
     // A search or a role filter is planned for its values (see `fetch_all_planned`).
-    let rows = if spec.filter.q.is_empty() && spec.filter.role.is_none() {
+    let rows = if !spec.filter.has_text() && spec.filter.role.is_none() {
         conn.fetch_all::<MemberRow, _>(&q).await?
     } else {
         conn.fetch_all_planned::<MemberRow, _>(&q).await?
@@ -738,7 +848,7 @@ pub async fn count_members(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -
         status: String,
         n: i64,
     }
-    let capped = !filter.q.is_empty() || filter.role.is_some();
+    let capped = filter.has_text() || filter.role.is_some();
     let q = if !capped {
         Query::select()
             .column("status")
@@ -755,9 +865,12 @@ pub async fn count_members(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -
         inner.column(("members", "status"));
         let source = if backend != Backend::Sqlite {
             Source::Members
-        } else if filter.role.is_some() && (filter.q.is_empty() || reads_role_holders(conn, org, filter).await?) {
+        } else if filter.role.is_some() && (!filter.has_text() || reads_role_holders(conn, org, filter).await?) {
             Source::RoleHolders
-        } else if reads_trigrams(backend, &filter.q, SearchPath::Trigrams) {
+        } else if !filter.email_matches().is_empty() {
+            // The email index reads the matching addresses (see `plan`).
+            Source::Members
+        } else if reads_trigrams(backend, filter, SearchPath::Trigrams) {
             Source::Trigrams
         } else {
             Source::Members
@@ -783,6 +896,13 @@ pub async fn count_members(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -
     Ok((counts, capped && total > SEARCH_COUNT_CAP))
 }
 
+/// How a bulk change's queries apply the search: testing the whole trigram
+/// match set, unless an address condition already narrows the rows through
+/// the email index (then each of those rows is tested).
+fn bulk_path(filter: &MemberFilter) -> SearchPath {
+    if filter.email_matches().is_empty() { SearchPath::TrigramSet } else { SearchPath::RowTest }
+}
+
 /// The ids of the next `limit` members (by id, after `after`) that match a
 /// filter and have one of `statuses`, for bulk changes.
 pub async fn select_member_ids(
@@ -804,8 +924,8 @@ pub async fn select_member_ids(
     if statuses.is_empty() {
         return Ok(Vec::new());
     }
-    let narrowed = MemberFilter { q: filter.q.clone(), statuses, role: filter.role };
-    apply_filter(&mut q, r.backend(), org, &narrowed, true, SearchPath::TrigramSet, Source::Members);
+    let narrowed = MemberFilter { statuses, ..filter.clone() };
+    apply_filter(&mut q, r.backend(), org, &narrowed, true, bulk_path(filter), Source::Members);
     if let Some(a) = after {
         q.and_where(Expr::col(("members", "user_id")).gt(a.0));
     }
@@ -832,7 +952,7 @@ pub async fn count_for_change(
     if statuses.is_empty() {
         return Ok(0);
     }
-    if filter.q.is_empty() && filter.role.is_none() {
+    if !filter.has_text() && filter.role.is_none() {
         let (counts, _) = count_members(conn, org, filter).await?;
         return Ok(statuses.iter().map(|s| counts.get(*s)).sum());
     }
@@ -846,9 +966,9 @@ pub async fn count_for_change(
         &mut q,
         conn.backend(),
         org,
-        &MemberFilter { q: filter.q.clone(), statuses, role: filter.role },
+        &MemberFilter { statuses, ..filter.clone() },
         true,
-        SearchPath::TrigramSet,
+        bulk_path(filter),
         Source::Members,
     );
     Ok(conn.fetch_all_planned::<N, _>(&q).await?.first().map_or(0, |n| n.n.clamp(0, i64::MAX) as u64))

@@ -107,9 +107,17 @@ impl From<MemberList> for UserList {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct ListUsersParams {
-    /// Case-insensitive substring of the name or email.
+    /// Case-insensitive substring of the name or email (at most 200 characters). A whole email
+    /// address (`ann@acme.test`) is looked up by address instead: it matches that address and
+    /// longer ones beginning with it (`ann@acme.test.au`), not addresses that merely contain it.
     #[param(example = "smith")]
     q: Option<String>,
+    /// Case-insensitive substring of the display name only (at most 200 characters).
+    name: Option<String>,
+    /// The email address, case-insensitively: a whole address (`ann@acme.test`) matches exactly
+    /// that address; text ending in `*` (`ann*`, `ann@acme.test*`) matches the addresses beginning
+    /// with it; any other text (`ann`, `ann@acme`) is a prefix too. A `*` may only end the value.
+    email: Option<String>,
     /// One or several of active, disabled, invited, archived (repeat the parameter or separate with commas; `all` means no filter).
     #[param(schema_with = status_filter_schema)]
     status: Option<Vec<MemberStatus>>,
@@ -158,12 +166,14 @@ pub fn parse_list_query(raw: Option<&str>, strict: Strictness) -> Result<ListReq
         .map_err(|_| ValidationError::field("query", "is not a valid query string"))?;
     let mut errors = ValidationError { errors: vec![] };
     let mut req = ListRequest { page: 1, per_page: PER_PAGE_DEFAULT, ..Default::default() };
-    let mut q = String::new();
+    let (mut q, mut name, mut email) = (String::new(), String::new(), String::new());
     let mut statuses = Vec::new();
     for (k, v) in pairs {
         let v = v.trim().to_string();
         match k.as_str() {
             "q" => q = v,
+            "name" => name = v,
+            "email" => email = v,
             "status" => {
                 for s in v.split(',').map(str::trim).filter(|s| !s.is_empty() && *s != "all") {
                     match s.parse::<MemberStatus>() {
@@ -191,7 +201,7 @@ pub fn parse_list_query(raw: Option<&str>, strict: Strictness) -> Result<ListReq
             _ => {}
         }
     }
-    match MemberFilter::new(&q, statuses) {
+    match MemberFilter::parse(&q, &name, &email, statuses) {
         Ok(f) => req.filter = f,
         Err(e) => errors.merge(e),
     }
@@ -329,9 +339,16 @@ pub async fn restore_user(
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct BulkFilter {
-    /// Case-insensitive substring of the name or email.
+    /// Case-insensitive substring of the name or email; a whole address matches the addresses
+    /// beginning with it (as the list's `q`).
     #[serde(default)]
     pub q: String,
+    /// Case-insensitive substring of the display name only (as the list's `name`).
+    #[serde(default)]
+    pub name: String,
+    /// A whole address (exact), or a prefix ending in `*` or not a whole address (as the list's `email`).
+    #[serde(default)]
+    pub email: String,
     /// Statuses to include; empty or absent means all.
     #[serde(default)]
     pub status: Vec<MemberStatus>,
@@ -399,7 +416,8 @@ pub async fn bulk_users(
 ) -> ApiResult<Json<BulkResult>> {
     let access = org_for(&state, &user, &org).await?;
     let role = roster_app::members::resolve_role_filter(&access, body.filter.role.as_deref())?;
-    let filter = MemberFilter::new(&body.filter.q, body.filter.status)?.with_role(role);
+    let f = body.filter;
+    let filter = MemberFilter::parse(&f.q, &f.name, &f.email, f.status)?.with_role(role);
     let action = body.action.into();
     if body.dry_run {
         let p = roster_app::members::preview_bulk(&state.app, &access, action, &filter).await?;

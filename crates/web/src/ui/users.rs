@@ -26,6 +26,12 @@ fn list_query(req: &ListRequest, overrides: &[(&str, String)]) -> String {
     if !req.filter.q.is_empty() {
         pairs.push(("q", req.filter.q.clone()));
     }
+    if !req.filter.name.is_empty() {
+        pairs.push(("name", req.filter.name.clone()));
+    }
+    if !req.filter.email.is_empty() {
+        pairs.push(("email", req.filter.email.clone()));
+    }
     if req.filter.has_status() {
         pairs.push(("status", req.filter.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")));
     }
@@ -90,6 +96,12 @@ pub struct SortLinks {
 struct UsersPage {
     frame: Frame,
     q: String,
+    /// The name filter's value.
+    name: String,
+    /// The email filter's value.
+    email: String,
+    /// Why the typed filter was refused (the page then lists nobody).
+    filter_error: Option<String>,
     status: String,
     sort: String,
     per_page: u32,
@@ -172,9 +184,12 @@ fn row(
 /// The Users tab.
 pub async fn users_page(org_page: OrgPage, RawQuery(raw): RawQuery) -> UiResult {
     let (state, access, user) = (&org_page.state, &org_page.access, &org_page.user);
-    let mut req = match parse_page_query(raw.as_deref()) {
-        Ok(r) => r,
-        Err(_) => return Ok(Redirect::to(&org_page.links.users()).into_response()),
+    let (mut req, refused) = match parse_page_query(raw.as_deref()) {
+        Ok(r) => (r, None),
+        Err(e) => match refused_text(raw.as_deref(), &e) {
+            Some(refused) => (refused.rest, Some((refused.typed, refused.message))),
+            None => return Ok(Redirect::to(&org_page.links.users()).into_response()),
+        },
     };
     // The role filter is shown and linked by id; a key is accepted and an
     // unknown role starts over without it.
@@ -187,7 +202,22 @@ pub async fn users_page(org_page: OrgPage, RawQuery(raw): RawQuery) -> UiResult 
             }
         }
     }
-    let list = match roster_app::members::list_members(&state.app, access, &req).await {
+    let listed = match &refused {
+        // A refused filter lists nobody, so that no bulk link covers more
+        // than what was asked for.
+        Some(_) => Ok(roster_app::members::MemberList {
+            items: vec![],
+            total: 0,
+            page: 1,
+            per_page: req.per_page,
+            counts: Default::default(),
+            counts_capped: false,
+            next_cursor: None,
+            prev_cursor: None,
+        }),
+        None => roster_app::members::list_members(&state.app, access, &req).await,
+    };
+    let list = match listed {
         Ok(l) => l,
         // A stale cursor or a too-deep page: start over with the same filters.
         Err(AppError::Validation(_)) => {
@@ -240,8 +270,16 @@ pub async fn users_page(org_page: OrgPage, RawQuery(raw): RawQuery) -> UiResult 
         if req.filter.statuses.len() == 1 { req.filter.statuses[0].as_str().to_string() } else { String::new() };
     let sort = format!("{}{}", if req.order == SortOrder::Desc { "-" } else { "" }, req.sort.as_str());
     let allowed = roster_app::members::row_actions(&state.app, access, &list.items).await?;
+    let (typed, filter_error) = match refused {
+        Some((typed, message)) => (typed, Some(message)),
+        None => ([req.filter.q.clone(), req.filter.name.clone(), req.filter.email.clone()], None),
+    };
+    let [q, name, email] = typed;
     let page_view = UsersPage {
-        q: req.filter.q.clone(),
+        q,
+        name,
+        email,
+        filter_error: filter_error.clone(),
         status,
         sort,
         per_page: list.per_page,
@@ -283,7 +321,45 @@ pub async fn users_page(org_page: OrgPage, RawQuery(raw): RawQuery) -> UiResult 
         return_to: current,
         frame,
     };
-    org_page.render(StatusCode::OK, &page_view)
+    let status = if filter_error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    org_page.render(status, &page_view)
+}
+
+/// The text filters, as the page's query gave them.
+const TEXT_FILTERS: [&str; 3] = ["q", "name", "email"];
+
+/// A page query whose text filters were refused.
+struct RefusedText {
+    /// The query without the refused filters.
+    rest: ListRequest,
+    /// What was typed into the search, name and email boxes, to show again
+    /// (control characters shown as U+FFFD, which a page can hold).
+    typed: [String; 3],
+    /// Why, naming each refused box.
+    message: String,
+}
+
+/// When only text filters were refused, answers the rest of the query and
+/// what was typed, so the page can say why and keep the values; otherwise
+/// (a bad status, sort or page) `None`.
+fn refused_text(raw: Option<&str>, e: &roster_domain::ValidationError) -> Option<RefusedText> {
+    if !e.errors.iter().all(|x| TEXT_FILTERS.contains(&x.field.as_str())) {
+        return None;
+    }
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or("")).ok()?;
+    let typed = TEXT_FILTERS.map(|f| {
+        let v = pairs.iter().rev().find(|(k, _)| k == f).map_or("", |(_, v)| v.as_str());
+        v.chars().map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect::<String>()
+    });
+    let kept: Vec<&(String, String)> = pairs.iter().filter(|(k, _)| !e.errors.iter().any(|x| x.field == *k)).collect();
+    let rest = parse_page_query(Some(&serde_urlencoded::to_string(kept).ok()?)).ok()?;
+    let label = |f: &str| match f {
+        "q" => "Search",
+        "name" => "Name",
+        _ => "Email",
+    };
+    let message = e.errors.iter().map(|x| format!("{}: {}.", label(&x.field), x.message)).collect::<Vec<_>>().join(" ");
+    Some(RefusedText { rest, typed, message })
 }
 
 #[derive(Deserialize)]
@@ -519,6 +595,8 @@ struct BulkPage {
     skip_notes: Vec<String>,
     filter_summary: String,
     q: String,
+    name: String,
+    email: String,
     status: String,
     role: String,
     return_to: String,
@@ -531,6 +609,14 @@ fn summary(filter: &MemberFilter, access: &OrgAccess) -> String {
     }
     if !filter.q.is_empty() {
         parts.push(format!("matching “{}”", filter.q));
+    }
+    if !filter.name.is_empty() {
+        parts.push(format!("named like “{}”", filter.name));
+    }
+    match roster_domain::members::EmailMatch::parse(&filter.email) {
+        Ok(Some(roster_domain::members::EmailMatch::Exact(a))) => parts.push(format!("with the email {a}")),
+        Ok(Some(roster_domain::members::EmailMatch::Prefix(p))) => parts.push(format!("with an email starting “{p}”")),
+        _ => {}
     }
     if filter.has_status() {
         parts.push(format!("status {}", filter.statuses.iter().map(|s| s.label()).collect::<Vec<_>>().join(" or ")));
@@ -589,6 +675,8 @@ pub async fn bulk_confirm(page: OrgPage, RawQuery(raw): RawQuery) -> UiResult {
             skip_notes: skip_notes(&preview.skipped, false),
             filter_summary: summary(&filter, access),
             q: req.filter.q.clone(),
+            name: req.filter.name.clone(),
+            email: req.filter.email.clone(),
             status: req.filter.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","),
             role: req.role.clone().unwrap_or_default(),
             return_to: back,
@@ -603,6 +691,10 @@ pub struct BulkForm {
     action: String,
     #[serde(default)]
     q: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
     #[serde(default)]
     status: String,
     #[serde(default)]
@@ -619,7 +711,7 @@ pub async fn bulk_submit(page: OrgPage, Meta(meta): Meta, Form(f): Form<BulkForm
         let statuses =
             f.status.split(',').filter(|s| !s.is_empty()).map(str::parse).collect::<Result<Vec<MemberStatus>, _>>()?;
         let role = roster_app::members::resolve_role_filter(access, Some(&f.role))?;
-        let filter = MemberFilter::new(&f.q, statuses)?.with_role(role);
+        let filter = MemberFilter::parse(&f.q, &f.name, &f.email, statuses)?.with_role(role);
         let outcome = roster_app::members::bulk_change(page.app(), access, change, &filter, &meta).await?;
         let back = safe_path(&f.return_to, &page.links.users());
         let skipped: String = skip_notes(&outcome.skipped, true).iter().map(|n| format!(" {n}")).collect();

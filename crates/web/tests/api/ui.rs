@@ -546,3 +546,95 @@ async fn ownership_is_handed_on_after_a_confirmation() {
     assert!(html.contains("id=\"transfer-disabled\""));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn filter_bar_keeps_name_and_email_in_links_pages_and_bulk() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme", "owner@acme.test").await;
+    app.seed(&org, 20).await;
+    for i in 0..12 {
+        app.add_member(&org, &format!("zed{i:02}@acme.test"), &format!("Zed Quincy {i}")).await;
+    }
+    app.add_member(&org, "zed.other@acme.test", "Someone Else").await;
+    let (c, csrf) = sign_in(&app, "owner@acme.test").await;
+    let base = &app.base_url;
+    let (status, html) = page(&c, format!("{base}/orgs/acme/settings/users?name=quincy&email=zed*&per_page=10")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"name\" name=\"name\" value=\"quincy\""), "the Name box keeps its value");
+    assert!(html.contains("id=\"email\" name=\"email\" value=\"zed*\""), "the Email box keeps its value");
+    assert!(html.contains("12 Total"), "{html}");
+    assert!(!html.contains("zed.other@acme.test"));
+    // The next page, the badges, the sort links and the bulk links keep both filters.
+    let next = html.split("id=\"next\" href=\"").nth(1).unwrap().split('"').next().unwrap().replace("&#38;", "&");
+    assert!(next.contains("name=quincy") && next.contains("email=zed*"), "{next}");
+    let (_, second) = page(&c, format!("{base}{next}")).await;
+    assert!(second.contains("Page 2 / 2"), "{next}: {second}");
+    assert!(second.contains("value=\"quincy\"") && second.contains("value=\"zed*\""));
+    let disable =
+        html.split("id=\"disable-all\" href=\"").nth(1).unwrap().split('"').next().unwrap().replace("&#38;", "&");
+    assert!(disable.contains("name=quincy") && disable.contains("email=zed*"), "{disable}");
+    for badge in html.split("class=\"badge badge-").skip(1).take(4) {
+        assert!(badge.contains("name=quincy") && badge.contains("email=zed*"), "{badge}");
+    }
+    // The confirm step counts the same members and carries the filters to the post.
+    let (_, confirm) = page(&c, format!("{base}{disable}")).await;
+    assert!(confirm.contains("<strong>12</strong>"), "{confirm}");
+    assert!(confirm.contains("name=\"name\" value=\"quincy\"") && confirm.contains("name=\"email\" value=\"zed*\""));
+    let r = c
+        .post(format!("{base}/orgs/acme/settings/users/bulk"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("action", "disable"),
+            ("name", "quincy"),
+            ("email", "zed*"),
+            ("return_to", "/orgs/acme/settings/users"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, after) = page(&c, format!("{base}/orgs/acme/settings/users?email=zed*&status=disabled")).await;
+    assert!(after.contains("12 Total"), "{after}");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn control_characters_in_filters_show_an_error_and_keep_the_values() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme", "owner@acme.test").await;
+    app.seed(&org, 5).await;
+    let (c, csrf) = sign_in(&app, "owner@acme.test").await;
+    let base = &app.base_url;
+    let (status, html) =
+        page(&c, format!("{base}/orgs/acme/settings/users?q=a%00b&name=zed&email=ann*&status=active")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("id=\"filter-error\""), "{html}");
+    assert!(html.contains("Search: must not contain control characters"), "{html}");
+    assert!(html.contains("value=\"a\u{FFFD}b\""), "the search box keeps what was typed");
+    assert!(html.contains("value=\"zed\"") && html.contains("value=\"ann*\""), "the other boxes keep theirs");
+    assert!(html.contains("<option value=\"active\" selected>"), "and the status");
+    assert!(!html.contains("id=\"disable-all\""), "no bulk action over a refused filter");
+    let (status, html) = page(&c, format!("{base}/orgs/acme/settings/users?name=a%0Ab&email=a%01")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Name: must not contain") && html.contains("Email: must not contain"), "{html}");
+    // The bulk confirm step and the bulk post refuse them without a 500.
+    let (status, html) = page(&c, format!("{base}/orgs/acme/settings/users/bulk?action=disable&q=a%00b")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    for (field, value) in [("q", "a\u{0}b"), ("name", "\u{0}"), ("email", "ann\u{0}*")] {
+        let r = c
+            .post(format!("{base}/orgs/acme/settings/users/bulk"))
+            .form(&[
+                ("csrf_token", csrf.as_str()),
+                ("action", "disable"),
+                (field, value),
+                ("return_to", "/orgs/acme/settings/users"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+    }
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/users?status=active")).await;
+    assert!(!html.contains("users disabled"), "nothing changed");
+    app.finish().await;
+}

@@ -410,3 +410,189 @@ async fn concurrent_changes_keep_counts_and_chain_consistent() {
     assert!(ids.contains(&owner));
     app.finish().await;
 }
+
+/// Everyone in the organization as (email, name), read through the API.
+async fn everyone(s: &Session) -> Vec<(String, String, String)> {
+    let (_, all) = s.get("/api/v1/orgs/acme/users?per_page=200").await;
+    assert!(all["next_cursor"].is_null(), "fits one page");
+    all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let text = |k: &str| i[k].as_str().unwrap().to_string();
+            (text("email"), text("name"), text("status"))
+        })
+        .collect()
+}
+
+/// The members of `org` used by the name and email filter tests: addresses
+/// that begin with, equal and contain `ann@acme.test`, and names with "ann".
+async fn add_anns(app: &TestApp, org: &roster_store::orgs::OrgRecord) {
+    for (email, name) in [
+        ("ann@acme.test", "Ann Lee"),
+        ("anna@acme.test", "Anna Berg"),
+        ("joann@acme.test", "Jo Ann"),
+        ("ann@acme.test.au", "Ann Aussie"),
+        ("other@acme.test", "Annabel Quist"),
+    ] {
+        app.add_member(org, email, name).await;
+    }
+}
+
+#[tokio::test]
+async fn name_and_email_filters_match_exactly_what_they_document() {
+    let (app, org, s) = acme(40).await;
+    add_anns(&app, &org).await;
+    let people = everyone(&s).await;
+    // (query, what it must answer, at least this many)
+    type Rule = Box<dyn Fn(&str, &str, &str) -> bool>;
+    let cases: Vec<(&str, Rule, usize)> = vec![
+        ("email=ann@acme.test", Box::new(|e, _, _| e == "ann@acme.test"), 1),
+        ("email=ANN@Acme.Test", Box::new(|e, _, _| e == "ann@acme.test"), 1),
+        ("email=ann*", Box::new(|e, _, _| e.starts_with("ann")), 3),
+        ("email=ann", Box::new(|e, _, _| e.starts_with("ann")), 3),
+        ("email=ann@acme.test*", Box::new(|e, _, _| e.starts_with("ann@acme.test")), 2),
+        ("email=ann@acme", Box::new(|e, _, _| e.starts_with("ann@acme")), 2),
+        ("email=nobody@acme.test", Box::new(|_, _, _| false), 0),
+        ("name=ANN", Box::new(|_, n, _| n.to_lowercase().contains("ann")), 5),
+        ("name=an", Box::new(|_, n, _| n.to_lowercase().contains("an")), 5),
+        ("name=acme", Box::new(|_, n, _| n.to_lowercase().contains("acme")), 0),
+        // A search that is a whole address is looked up by address: that
+        // address and longer ones, not addresses that merely contain it.
+        ("q=ann@acme.test", Box::new(|e, _, _| e.starts_with("ann@acme.test")), 2),
+        ("q=nn@acme", Box::new(|e, n, _| e.contains("nn@acme") || n.to_lowercase().contains("nn@acme")), 3),
+        ("name=ann&email=ann*", Box::new(|e, n, _| e.starts_with("ann") && n.to_lowercase().contains("ann")), 3),
+        ("name=berg&email=ann*", Box::new(|e, n, _| e.starts_with("ann") && n.to_lowercase().contains("berg")), 1),
+        ("q=quist&name=annabel", Box::new(|e, n, _| e == "other@acme.test" && n == "Annabel Quist"), 1),
+        ("q=acme.test&email=ann*&name=aussie", Box::new(|e, _, _| e == "ann@acme.test.au"), 1),
+        ("q=ann@acme.test&email=ann@acme.test", Box::new(|e, _, _| e == "ann@acme.test"), 1),
+    ];
+    for (query, rule, at_least) in cases {
+        let (status, body) = s.get(&format!("/api/v1/orgs/acme/users?{query}&per_page=200")).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {body}");
+        let mut expected: Vec<String> =
+            people.iter().filter(|(e, n, st)| rule(e, n, st)).map(|(e, _, _)| e.clone()).collect();
+        expected.sort();
+        assert!(expected.len() >= at_least, "{query}: {expected:?}");
+        assert!(expected.len() < people.len(), "{query} should narrow the list");
+        assert_eq!(emails(&body), expected, "{query}");
+        assert_eq!(body["total"].as_u64().unwrap() as usize, expected.len(), "{query}");
+        assert_eq!(body["counts_capped"], false, "{query}");
+        // Every page of a cursor walk answers the same members.
+        let (_, small) = s.get(&format!("/api/v1/orgs/acme/users?{query}&per_page=10&sort=name")).await;
+        assert_eq!(small["total"], body["total"], "{query}");
+    }
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn name_and_email_filters_combine_with_status_and_counts() {
+    let (app, org, s) = acme(40).await;
+    add_anns(&app, &org).await;
+    let people = everyone(&s).await;
+    let au = people.iter().find(|p| p.0 == "ann@acme.test.au").unwrap();
+    let (_, au_item) = s.get("/api/v1/orgs/acme/users?email=ann@acme.test.au").await;
+    let id = au_item["items"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(au.2, "active");
+    let (status, _) = s.post(&format!("/api/v1/orgs/acme/users/{id}/disable"), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, active) = s.get("/api/v1/orgs/acme/users?email=ann@acme.test*&status=active").await;
+    assert_eq!(emails(&active), ["ann@acme.test"]);
+    assert_eq!(active["total"], 1);
+    // The badges count the address filter without its status part.
+    assert_eq!(active["counts"]["active"], 1);
+    assert_eq!(active["counts"]["disabled"], 1);
+    let (_, disabled) = s.get("/api/v1/orgs/acme/users?q=ann@acme.test&status=disabled").await;
+    assert_eq!(emails(&disabled), ["ann@acme.test.au"]);
+    let (_, named) = s.get("/api/v1/orgs/acme/users?name=aussie&status=disabled,invited").await;
+    assert_eq!(emails(&named), ["ann@acme.test.au"]);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn bulk_preview_and_change_take_the_name_and_email_filters() {
+    type Rule = Box<dyn Fn(&str, &str) -> bool>;
+    let cases: Vec<(Value, Rule, &[&str])> = vec![
+        (json!({"email": "ann*"}), Box::new(|e, _| e.starts_with("ann")), &["active", "invited"]),
+        (json!({"email": "ann@acme.test"}), Box::new(|e, _| e == "ann@acme.test"), &["active", "invited"]),
+        (
+            json!({"name": "ann", "q": "acme.test"}),
+            Box::new(|_, n| n.to_lowercase().contains("ann")),
+            &["active", "invited"],
+        ),
+        (
+            json!({"q": "ann@acme.test", "status": ["active"]}),
+            Box::new(|e, _| e.starts_with("ann@acme.test")),
+            &["active"],
+        ),
+    ];
+    for (filter, rule, statuses) in cases {
+        // A fresh organization per case, so that each one counts from the same start.
+        let (app, org, s) = acme(40).await;
+        add_anns(&app, &org).await;
+        let people = everyone(&s).await;
+        let matching: Vec<&(String, String, String)> = people.iter().filter(|(e, n, _)| rule(e, n)).collect();
+        let will = matching.iter().filter(|(_, _, st)| statuses.contains(&st.as_str())).count();
+        assert!(will >= 1, "{filter}");
+        let (status, dry) = s
+            .post("/api/v1/orgs/acme/users/bulk", json!({"action": "disable", "filter": filter, "dry_run": true}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{filter}: {dry}");
+        assert_eq!(dry["changed"].as_u64().unwrap() as usize, will, "{filter}: {dry}");
+        let (status, done) =
+            s.post("/api/v1/orgs/acme/users/bulk", json!({"action": "disable", "filter": filter})).await;
+        assert_eq!(status, StatusCode::OK, "{filter}: {done}");
+        assert_eq!(done["changed"], dry["changed"], "{filter}");
+        // Exactly the matching members changed.
+        let after = everyone(&s).await;
+        for ((e, n, before), (e2, _, now)) in people.iter().zip(&after) {
+            assert_eq!(e, e2);
+            let changed = rule(e, n) && statuses.contains(&before.as_str());
+            assert_eq!(now == "disabled", changed || before == "disabled", "{filter}: {e} {before} → {now}");
+        }
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn control_characters_in_text_filters_are_refused_naming_the_field() {
+    let (app, _, s) = acme(5).await;
+    for (query, field) in [
+        ("q=a%00b", "q"),
+        ("q=ann%00", "q"),
+        ("name=a%01", "name"),
+        ("email=ann%00*", "email"),
+        ("email=an%0Dn@acme.test", "email"),
+        ("email=a*b", "email"),
+        ("q=a%09b&status=active", "q"),
+    ] {
+        let (status, body) = s.get(&format!("/api/v1/orgs/acme/users?{query}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
+        assert_eq!(body["type"], "/problems/validation", "{query}: {body}");
+        assert_eq!(body["errors"][0]["field"], field, "{query}: {body}");
+    }
+    // Every refused field is named at once.
+    let (status, body) = s.get("/api/v1/orgs/acme/users?q=%00&name=%00&email=%00").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["q", "name", "email"]);
+    // The bulk filter refuses them too, in a dry run and for real.
+    for filter in [json!({"q": "a\u{0}b"}), json!({"name": "\u{1b}"}), json!({"email": "ann\u{0}"})] {
+        for dry_run in [true, false] {
+            let (status, body) = s
+                .post(
+                    "/api/v1/orgs/acme/users/bulk",
+                    json!({"action": "disable", "filter": filter, "dry_run": dry_run}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{filter}: {body}");
+            let field = filter.as_object().unwrap().keys().next().unwrap().clone();
+            assert_eq!(body["errors"][0]["field"], field, "{filter}: {body}");
+        }
+    }
+    let (_, after) = s.get("/api/v1/orgs/acme/users?status=disabled").await;
+    let (_, before) = s.get("/api/v1/orgs/acme/users").await;
+    assert_eq!(after["total"], before["counts"]["disabled"], "nothing changed");
+    app.finish().await;
+}
