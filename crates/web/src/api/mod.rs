@@ -4,9 +4,9 @@
 pub mod auth;
 pub mod authz;
 pub mod health;
+pub mod members;
 pub mod orgs;
 pub mod roles;
-pub mod users;
 
 use axum::http::StatusCode;
 use serde_json::json;
@@ -77,13 +77,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
-        .routes(routes!(users::list_users))
-        .routes(routes!(users::get_user, users::update_user))
-        .routes(routes!(users::disable_user))
-        .routes(routes!(users::enable_user))
-        .routes(routes!(users::archive_user))
-        .routes(routes!(users::restore_user))
-        .routes(routes!(users::bulk_users))
+        .routes(routes!(members::list_users))
+        .routes(routes!(members::get_user, members::update_user))
+        .routes(routes!(members::disable_user))
+        .routes(routes!(members::enable_user))
+        .routes(routes!(members::archive_user))
+        .routes(routes!(members::restore_user))
+        .routes(routes!(members::bulk_users))
         .routes(routes!(orgs::create_org))
         .routes(routes!(roles::list_presets))
         .routes(routes!(roles::list_permissions))

@@ -5,9 +5,9 @@ mod auth;
 mod form;
 pub mod kit;
 mod matrix;
+mod members;
 pub mod paths;
 mod roles;
-mod users;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -26,10 +26,10 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(auth::login_page).post(auth::login_submit))
         .route("/logout", post(auth::logout))
         .route("/set-password", get(auth::set_password_page).post(auth::set_password_submit))
-        .route(paths::USERS, get(users::users_page))
-        .route(paths::USERS_BULK, get(users::bulk_confirm).post(users::bulk_submit))
-        .route(paths::USER_EDIT, get(users::edit_page).post(users::edit_submit))
-        .route(paths::USER_STATUS, post(users::status_submit))
+        .route(paths::USERS, get(members::users_page))
+        .route(paths::USERS_BULK, get(members::bulk_confirm).post(members::bulk_submit))
+        .route(paths::USER_EDIT, get(members::edit_page).post(members::edit_submit))
+        .route(paths::USER_STATUS, post(members::status_submit))
         .route(paths::ROLES, get(roles::roles_page))
         .route(paths::ROLES_COMPARE, get(roles::compare_page))
         .route(paths::ROLE_NEW, get(roles::new_page).post(roles::new_submit))

@@ -7,7 +7,7 @@ mod contract;
 mod guards;
 mod house;
 mod matrix;
+mod members;
 mod roles;
 mod security;
 mod ui;
-mod users;

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use roster_app::access::{OrgAccess, open_org};
+use roster_app::access::OrgAccess;
 use roster_app::members::{ListRequest, MemberList, MemberView};
 use roster_domain::members::{PER_PAGE_DEFAULT, StatusChange, StatusCounts};
 use roster_domain::{MemberFilter, MemberSort, MemberStatus, SortOrder, UserId, ValidationError};
@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, Authenticated, Meta};
+use crate::extract::{ApiJson, Meta, OrgApi};
 use crate::format::rfc3339;
 
 /// One member as the API shows them.
@@ -212,21 +212,15 @@ fn parse_user_id(id: &str) -> Result<UserId, ApiError> {
     id.parse().map_err(|_| ApiError(roster_app::AppError::NotFound("member")))
 }
 
-async fn org_for(state: &AppState, user: &Authenticated, org: &str) -> ApiResult<OrgAccess> {
-    Ok(open_org(&state.app, &user.actor(), org).await?)
-}
-
 /// Lists an organization's members. Needs `members:read`.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/users", tag = "users",
     params(ListUsersParams),
     responses((status = 200, body = UserList)))]
 pub async fn list_users(
     State(state): State<AppState>,
-    user: Authenticated,
-    Path(org): Path<String>,
+    OrgApi { access, .. }: OrgApi,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<UserList>> {
-    let access = org_for(&state, &user, &org).await?;
     let req = parse_list_query(raw.as_deref(), Strictness::Strict)?;
     Ok(Json(roster_app::members::list_members(&state.app, &access, &req).await?.into()))
 }
@@ -237,10 +231,9 @@ pub async fn list_users(
     responses((status = 200, body = UserItem)))]
 pub async fn get_user(
     State(state): State<AppState>,
-    user: Authenticated,
-    Path((org, id)): Path<(String, String)>,
+    OrgApi { access, .. }: OrgApi,
+    Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<UserItem>> {
-    let access = org_for(&state, &user, &org).await?;
     Ok(Json(roster_app::members::get_member(&state.app, &access, parse_user_id(&id)?).await?.into()))
 }
 
@@ -259,12 +252,11 @@ pub struct UpdateUser {
     responses((status = 200, body = UserItem)))]
 pub async fn update_user(
     State(state): State<AppState>,
-    user: Authenticated,
+    OrgApi { access, .. }: OrgApi,
     Meta(meta): Meta,
-    Path((org, id)): Path<(String, String)>,
+    Path((_, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<UpdateUser>,
 ) -> ApiResult<Json<UserItem>> {
-    let access = org_for(&state, &user, &org).await?;
     Ok(Json(
         roster_app::members::rename_member(&state.app, &access, parse_user_id(&id)?, &body.name, &meta).await?.into(),
     ))
@@ -272,13 +264,11 @@ pub async fn update_user(
 
 async fn change(
     state: AppState,
-    user: Authenticated,
+    access: OrgAccess,
     meta: roster_app::RequestMeta,
-    org: String,
     id: String,
     change: StatusChange,
 ) -> ApiResult<Json<UserItem>> {
-    let access = org_for(&state, &user, &org).await?;
     Ok(Json(roster_app::members::change_status(&state.app, &access, parse_user_id(&id)?, change, &meta).await?.into()))
 }
 
@@ -289,11 +279,11 @@ async fn change(
     responses((status = 200, body = UserItem), (status = 409, body = Problem)))]
 pub async fn disable_user(
     State(state): State<AppState>,
-    user: Authenticated,
+    OrgApi { access, .. }: OrgApi,
     Meta(meta): Meta,
-    Path((org, id)): Path<(String, String)>,
+    Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<UserItem>> {
-    change(state, user, meta, org, id, StatusChange::Disable).await
+    change(state, access, meta, id, StatusChange::Disable).await
 }
 
 /// Enables a disabled member. Needs `members:update`.
@@ -302,11 +292,11 @@ pub async fn disable_user(
     responses((status = 200, body = UserItem), (status = 409, body = Problem)))]
 pub async fn enable_user(
     State(state): State<AppState>,
-    user: Authenticated,
+    OrgApi { access, .. }: OrgApi,
     Meta(meta): Meta,
-    Path((org, id)): Path<(String, String)>,
+    Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<UserItem>> {
-    change(state, user, meta, org, id, StatusChange::Enable).await
+    change(state, access, meta, id, StatusChange::Enable).await
 }
 
 /// Archives a member (keeps their history) and ends their sessions. Needs `members:update`.
@@ -315,11 +305,11 @@ pub async fn enable_user(
     responses((status = 200, body = UserItem), (status = 409, body = Problem)))]
 pub async fn archive_user(
     State(state): State<AppState>,
-    user: Authenticated,
+    OrgApi { access, .. }: OrgApi,
     Meta(meta): Meta,
-    Path((org, id)): Path<(String, String)>,
+    Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<UserItem>> {
-    change(state, user, meta, org, id, StatusChange::Archive).await
+    change(state, access, meta, id, StatusChange::Archive).await
 }
 
 /// Restores an archived member to active. Needs `members:update`.
@@ -328,11 +318,11 @@ pub async fn archive_user(
     responses((status = 200, body = UserItem), (status = 409, body = Problem)))]
 pub async fn restore_user(
     State(state): State<AppState>,
-    user: Authenticated,
+    OrgApi { access, .. }: OrgApi,
     Meta(meta): Meta,
-    Path((org, id)): Path<(String, String)>,
+    Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<UserItem>> {
-    change(state, user, meta, org, id, StatusChange::Restore).await
+    change(state, access, meta, id, StatusChange::Restore).await
 }
 
 /// The filter of a bulk change: the list's filter fields.
@@ -409,12 +399,10 @@ pub struct BulkResult {
     responses((status = 200, body = BulkResult)))]
 pub async fn bulk_users(
     State(state): State<AppState>,
-    user: Authenticated,
+    OrgApi { access, .. }: OrgApi,
     Meta(meta): Meta,
-    Path(org): Path<String>,
     ApiJson(body): ApiJson<BulkRequest>,
 ) -> ApiResult<Json<BulkResult>> {
-    let access = org_for(&state, &user, &org).await?;
     let role = roster_app::members::resolve_role_filter(&access, body.filter.role.as_deref())?;
     let f = body.filter;
     let filter = MemberFilter::parse(&f.q, &f.name, &f.email, f.status)?.with_role(role);

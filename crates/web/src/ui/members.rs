@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::form::{Pairs, field, fields};
 use super::{FormErrors, Frame, OrgPage, TabKey, UiResult, redirect_with_flash, safe_path};
-use crate::api::users::{Strictness, parse_list_query};
+use crate::api::members::{Strictness, parse_list_query};
 use crate::extract::Meta;
 use crate::format;
 
