@@ -164,6 +164,30 @@ pub fn client() -> reqwest::Client {
 }
 
 impl TestApp {
+    /// Signs in through the sign-in form, as a browser without JavaScript
+    /// would; answers the cookie-keeping client and the CSRF token that the
+    /// pages of `acme` carry in their forms.
+    pub async fn sign_in_form(&self, email: &str) -> (reqwest::Client, String) {
+        let c = client();
+        let r = c
+            .post(format!("{}/login", self.base_url))
+            .form(&[("email", email), ("password", PASSWORD), ("next", "/")])
+            .send()
+            .await
+            .expect("sign-in form");
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in as {email}");
+        let page = c
+            .get(format!("{}/orgs/acme/settings/users", self.base_url))
+            .send()
+            .await
+            .expect("users page")
+            .text()
+            .await
+            .expect("users page body");
+        let csrf = page.split("name=\"csrf_token\" value=\"").nth(1).and_then(|s| s.split('"').next());
+        (c, csrf.expect("the page carries a CSRF token").to_string())
+    }
+
     /// Signs in over the API.
     pub async fn login(&self, email: &str, password: &str) -> Session {
         let client = client();

@@ -3,7 +3,7 @@
 //! disables or archives themselves.
 
 use reqwest::StatusCode;
-use roster_testkit::{PASSWORD, client, spawn_app};
+use roster_testkit::{PASSWORD, spawn_app};
 use serde_json::json;
 
 #[tokio::test]
@@ -21,14 +21,7 @@ async fn nobody_disables_or_archives_themselves() {
     let (_, me) = a.get(&format!("/api/v1/orgs/acme/users/{admin}")).await;
     assert_eq!(me["status"], "active");
     // The page offers on your own row only what you may do: no Disable, no Archive.
-    let c = client();
-    let r = c
-        .post(format!("{}/login", app.base_url))
-        .form(&[("email", "admin@acme.test"), ("password", PASSWORD), ("next", "/")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (c, _) = app.sign_in_form("admin@acme.test").await;
     let html = c.get(format!("{}/orgs/acme/settings/users", app.base_url)).send().await.unwrap().text().await.unwrap();
     let own_row = row_of(&html, "admin@acme.test");
     assert!(own_row.contains("btn-edit"), "{own_row}");
@@ -61,12 +54,7 @@ async fn bulk_preview_counts_what_the_change_does_for_an_admin_who_is_not_the_ow
         b.post("/api/v1/orgs/acme/users/bulk", json!({"action": "disable", "filter": filter, "dry_run": true})).await;
     assert_eq!(status, StatusCode::OK, "{preview}");
     // The confirm page says the same number, and why the others stay.
-    let c = client();
-    c.post(format!("{}/login", app.base_url))
-        .form(&[("email", "bm@acme.test"), ("password", PASSWORD), ("next", "/")])
-        .send()
-        .await
-        .unwrap();
+    let (c, _) = app.sign_in_form("bm@acme.test").await;
     let page = c
         .get(format!("{}/orgs/acme/settings/users/bulk?action=disable&status=active", app.base_url))
         .send()

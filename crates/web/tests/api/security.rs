@@ -8,21 +8,6 @@ use reqwest::{Method, StatusCode};
 use roster_testkit::{PASSWORD, TestApp, client, spawn_app};
 use serde_json::json;
 
-/// Signs in through the form; answers the client and the CSRF token the pages carry.
-async fn sign_in(app: &TestApp, email: &str) -> (reqwest::Client, String) {
-    let c = client();
-    let r = c
-        .post(format!("{}/login", app.base_url))
-        .form(&[("email", email), ("password", PASSWORD), ("next", "/")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let page = c.get(format!("{}/orgs/acme/settings/users", app.base_url)).send().await.unwrap().text().await.unwrap();
-    let csrf = page.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    (c, csrf)
-}
-
 fn location(r: &reqwest::Response) -> &str {
     r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("")
 }
@@ -70,7 +55,7 @@ async fn form_actions_and_cancel_links_stay_on_site() {
     let app = spawn_app().await;
     let org = app.create_org("acme", "owner@acme.test").await;
     let bob = app.add_member(&org, "bob@acme.test", "Bob").await;
-    let (c, csrf) = sign_in(&app, "owner@acme.test").await;
+    let (c, csrf) = app.sign_in_form("owner@acme.test").await;
     let base = &app.base_url;
     let users = "/orgs/acme/settings/users";
     // CR LF once made the redirect fail with a 500 after the change was made.
@@ -212,7 +197,7 @@ async fn names_with_direction_changing_characters_are_refused() {
 async fn pages_and_api_answers_are_not_cached_and_scripts_are_not_inline() {
     let app = spawn_app().await;
     app.create_org("acme", "owner@acme.test").await;
-    let (c, _) = sign_in(&app, "owner@acme.test").await;
+    let (c, _) = app.sign_in_form("owner@acme.test").await;
     let base = &app.base_url;
     for (who, path) in [
         ("anyone", "/login"),

@@ -4,28 +4,13 @@
 use reqwest::StatusCode;
 use roster_testkit::{PASSWORD, TestApp, client, spawn_app};
 
-/// Signs in through the form; answers the client and the CSRF token the pages carry.
-async fn sign_in(app: &TestApp, email: &str) -> (reqwest::Client, String) {
-    let c = client();
-    let r = c
-        .post(format!("{}/login", app.base_url))
-        .form(&[("email", email), ("password", PASSWORD), ("next", "/")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let page = c.get(format!("{}/orgs/acme/settings/users", app.base_url)).send().await.unwrap().text().await.unwrap();
-    let csrf = page.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    (c, csrf)
-}
-
 #[tokio::test]
 async fn users_page_lists_filters_and_pages() {
     let app = spawn_app().await;
     let org = app.create_org("acme", "owner@acme.test").await;
     app.seed(&org, 30).await;
     app.add_member(&org, "zed.quincy@acme.test", "Zed Quincy").await;
-    let (c, _) = sign_in(&app, "owner@acme.test").await;
+    let (c, _) = app.sign_in_form("owner@acme.test").await;
     let page = c.get(format!("{}/orgs/acme/settings/users?per_page=10", app.base_url)).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
@@ -64,7 +49,7 @@ async fn row_actions_edit_and_bulk_work_with_plain_forms() {
     let org = app.create_org("acme", "owner@acme.test").await;
     app.seed(&org, 20).await;
     let bob = app.add_member(&org, "bob@acme.test", "Bob").await;
-    let (c, csrf) = sign_in(&app, "owner@acme.test").await;
+    let (c, csrf) = app.sign_in_form("owner@acme.test").await;
     let base = &app.base_url;
     // Disable through the row form; the flash says so on the page we return to.
     let r = c
@@ -146,7 +131,7 @@ async fn members_without_rights_see_no_actions_and_strangers_see_nothing() {
     let viewer = app.create_role(&org, "Directory viewer", &[("members", &["read"])]).await;
     app.add_member_with_roles(&org, "bob@acme.test", &[viewer.as_str()]).await;
     app.create_org("globex", "owner@globex.test").await;
-    let (c, _) = sign_in(&app, "bob@acme.test").await;
+    let (c, _) = app.sign_in_form("bob@acme.test").await;
     let html = c.get(format!("{}/orgs/acme/settings/users", app.base_url)).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("bob@acme.test"));
     assert!(!html.contains("data-action="), "no row actions without members:update");
@@ -181,7 +166,7 @@ async fn users_page_shows_role_badges_and_filters_by_role() {
     app.add_member(&org, "bob@acme.test", "Bob").await;
     app.add_member_with_roles(&org, "carol@acme.test", &["billing_manager"]).await;
     let billing = role_id(&app, "owner@acme.test", "billing_manager").await;
-    let (c, _) = sign_in(&app, "owner@acme.test").await;
+    let (c, _) = app.sign_in_form("owner@acme.test").await;
     let base = &app.base_url;
     let (_, html) = page(&c, format!("{base}/orgs/acme/settings/users")).await;
     let carol = section(&html, "data-email=\"carol@acme.test\"", "</tr>");
@@ -238,7 +223,7 @@ async fn members_roles_and_own_permissions_change_through_the_edit_form() {
     let billing = role_id(&app, "owner@acme.test", "billing_manager").await;
     let user_role = role_id(&app, "owner@acme.test", "user").await;
     let owner_role = role_id(&app, "owner@acme.test", "account_owner").await;
-    let (c, csrf) = sign_in(&app, "owner@acme.test").await;
+    let (c, csrf) = app.sign_in_form("owner@acme.test").await;
     let base = &app.base_url;
     let edit = format!("{base}/orgs/acme/settings/users/{bob}/edit");
     let (_, html) = page(&c, edit.clone()).await;
@@ -324,7 +309,7 @@ async fn members_roles_and_own_permissions_change_through_the_edit_form() {
 async fn custom_roles_are_created_edited_copied_and_deleted_through_forms() {
     let app = spawn_app().await;
     let org = app.create_org("acme", "owner@acme.test").await;
-    let (c, csrf) = sign_in(&app, "owner@acme.test").await;
+    let (c, csrf) = app.sign_in_form("owner@acme.test").await;
     let base = &app.base_url;
     let (status, html) = page(&c, format!("{base}/orgs/acme/settings/roles/new")).await;
     assert_eq!(status, StatusCode::OK);
@@ -436,7 +421,7 @@ async fn roles_tab_shows_each_roles_matrix_and_compares_them() {
     app.add_member_with_roles(&org, "carol@acme.test", &["billing_manager"]).await;
     app.add_member(&org, "bob@acme.test", "Bob").await;
     let billing = role_id(&app, "owner@acme.test", "billing_manager").await;
-    let (c, _) = sign_in(&app, "owner@acme.test").await;
+    let (c, _) = app.sign_in_form("owner@acme.test").await;
     let base = &app.base_url;
     let (status, html) = page(&c, format!("{base}/orgs/acme/settings/roles")).await;
     assert_eq!(status, StatusCode::OK);
@@ -496,7 +481,7 @@ async fn ownership_is_handed_on_after_a_confirmation() {
     let app = spawn_app().await;
     let org = app.create_org("acme", "owner@acme.test").await;
     let bob = app.add_member(&org, "bob@acme.test", "Bob").await;
-    let (c, csrf) = sign_in(&app, "owner@acme.test").await;
+    let (c, csrf) = app.sign_in_form("owner@acme.test").await;
     let base = &app.base_url;
     let (_, html) = page(&c, format!("{base}/orgs/acme/settings/roles")).await;
     assert!(html.contains("id=\"transfer-owner\""));
@@ -556,7 +541,7 @@ async fn filter_bar_keeps_name_and_email_in_links_pages_and_bulk() {
         app.add_member(&org, &format!("zed{i:02}@acme.test"), &format!("Zed Quincy {i}")).await;
     }
     app.add_member(&org, "zed.other@acme.test", "Someone Else").await;
-    let (c, csrf) = sign_in(&app, "owner@acme.test").await;
+    let (c, csrf) = app.sign_in_form("owner@acme.test").await;
     let base = &app.base_url;
     let (status, html) = page(&c, format!("{base}/orgs/acme/settings/users?name=quincy&email=zed*&per_page=10")).await;
     assert_eq!(status, StatusCode::OK);
@@ -603,7 +588,7 @@ async fn control_characters_in_filters_show_an_error_and_keep_the_values() {
     let app = spawn_app().await;
     let org = app.create_org("acme", "owner@acme.test").await;
     app.seed(&org, 5).await;
-    let (c, csrf) = sign_in(&app, "owner@acme.test").await;
+    let (c, csrf) = app.sign_in_form("owner@acme.test").await;
     let base = &app.base_url;
     let (status, html) =
         page(&c, format!("{base}/orgs/acme/settings/users?q=a%00b&name=zed&email=ann*&status=active")).await;
