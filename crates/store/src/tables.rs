@@ -10,6 +10,48 @@
 
 use sea_query::Iden;
 
+/// `users`: global human identities.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum Users {
+    Table,
+    Id,
+    Email,
+    Name,
+    PasswordHash,
+    EmailConfirmed,
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// `members`: a user's membership of an organization, with the user's email
+/// and name mirrored for searching and sorting.
+#[derive(Iden, Clone, Copy)]
+#[allow(dead_code, reason = "the columns only members.rs queries, until its queries use these names")]
+pub(crate) enum Members {
+    Table,
+    OrgId,
+    UserId,
+    Email,
+    Name,
+    Status,
+    CreatedAt,
+    LastActiveAt,
+    /// SQLite's implicit row id, which the FTS index refers to.
+    Rowid,
+}
+
+/// `password_tokens`: one-time password-setting tokens, by the SHA-256 of
+/// their secret.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum PasswordTokens {
+    Table,
+    TokenHash,
+    UserId,
+    CreatedAt,
+    ExpiresAt,
+    UsedAt,
+}
+
 /// `audit_events`: each organization's hash-chained audit log.
 #[derive(Iden, Clone, Copy)]
 pub(crate) enum AuditEvents {
