@@ -23,6 +23,21 @@ pub(crate) enum Users {
     UpdatedAt,
 }
 
+/// `organizations`: the tenants.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum Organizations {
+    Table,
+    Id,
+    Slug,
+    Name,
+    OwnerId,
+    CreatedAt,
+    Preset,
+    Partner,
+    OwnerTransfer,
+    AuthzVersion,
+}
+
 /// `members`: a user's membership of an organization, with the user's email
 /// and name mirrored for searching and sorting.
 #[derive(Iden, Clone, Copy)]
@@ -38,6 +53,33 @@ pub(crate) enum Members {
     LastActiveAt,
     /// SQLite's implicit row id, which the FTS index refers to.
     Rowid,
+}
+
+/// `member_counts`: an organization's members per status, kept in the
+/// transaction that changes them.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum MemberCounts {
+    Table,
+    OrgId,
+    Status,
+    Count,
+}
+
+/// `sessions`: sign-in sessions, by the SHA-256 of their token.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum Sessions {
+    Table,
+    Id,
+    UserId,
+    TokenHash,
+    CreatedAt,
+    LastSeenAt,
+    IdleExpiresAt,
+    ExpiresAt,
+    Ip,
+    UserAgent,
+    EndedAt,
+    EndReason,
 }
 
 /// `password_tokens`: one-time password-setting tokens, by the SHA-256 of
