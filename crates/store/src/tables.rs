@@ -111,3 +111,64 @@ pub(crate) enum AuditEvents {
     CreatedAt,
     Hash,
 }
+
+/// `org_resources`: an organization's application resources.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum OrgResources {
+    Table,
+    OrgId,
+    Key,
+    Label,
+    Description,
+    Position,
+}
+
+/// `roles`: an organization's roles.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum Roles {
+    Table,
+    OrgId,
+    Id,
+    Key,
+    Name,
+    /// The lower-cased name, unique in the organization.
+    NameKey,
+    Description,
+    Builtin,
+    Locked,
+    Position,
+    MemberCount,
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// `role_grants`: what a role grants, one row per resource.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum RoleGrants {
+    Table,
+    OrgId,
+    RoleId,
+    Resource,
+    /// The granted actions as four bits.
+    Actions,
+}
+
+/// `member_roles`: which members hold which roles.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum MemberRoles {
+    Table,
+    OrgId,
+    UserId,
+    RoleId,
+}
+
+/// `member_grants`: a member's own grants, one row per resource.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum MemberGrants {
+    Table,
+    OrgId,
+    UserId,
+    Resource,
+    /// The granted actions as four bits.
+    Actions,
+}
