@@ -172,3 +172,15 @@ pub(crate) enum MemberGrants {
     /// The granted actions as four bits.
     Actions,
 }
+
+/// `sign_in_attempts`: the sign-in throttle's counters.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum SignInAttempts {
+    Table,
+    /// What the counter counts by (`email` or `ip`).
+    Kind,
+    Key,
+    WindowStart,
+    Attempts,
+    Failures,
+}
