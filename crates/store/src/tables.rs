@@ -55,6 +55,17 @@ pub(crate) enum Members {
     Rowid,
 }
 
+/// `members_fts` (SQLite only): the FTS5 trigram index over members' email
+/// and name, an external-content table keyed by `members.rowid`.
+#[derive(Iden, Clone, Copy)]
+#[allow(dead_code, reason = "only members.rs queries the index, until its queries use these names")]
+pub(crate) enum MembersFts {
+    Table,
+    Rowid,
+    Email,
+    Name,
+}
+
 /// `member_counts`: an organization's members per status, kept in the
 /// transaction that changes them.
 #[derive(Iden, Clone, Copy)]
@@ -183,4 +194,23 @@ pub(crate) enum SignInAttempts {
     WindowStart,
     Attempts,
     Failures,
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_query::Iden;
+
+    use super::*;
+
+    /// The derived names are the schema's: snake_case, and `Table` is the table.
+    #[test]
+    fn names_are_the_schemas() {
+        assert_eq!(AuditEvents::Table.to_string(), "audit_events");
+        assert_eq!(AuditEvents::OrgId.to_string(), "org_id");
+        assert_eq!(SignInAttempts::Table.to_string(), "sign_in_attempts");
+        assert_eq!(MembersFts::Table.to_string(), "members_fts");
+        assert_eq!(Members::Rowid.to_string(), "rowid");
+        assert_eq!(Roles::NameKey.to_string(), "name_key");
+        assert_eq!(Organizations::AuthzVersion.to_string(), "authz_version");
+    }
 }
