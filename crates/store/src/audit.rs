@@ -5,6 +5,7 @@ use roster_domain::audit::{NewAuditEvent, chain_hash};
 use sea_query::{Expr, ExprTrait, Order, Query};
 use uuid::Uuid;
 
+use crate::tables::AuditEvents;
 use crate::{Result, Tx, db::Conn};
 
 #[derive(sqlx::FromRow)]
@@ -15,10 +16,10 @@ struct Head {
 
 async fn head(tx: &mut Tx, org: OrgId) -> Result<Option<Head>> {
     let q = Query::select()
-        .columns(["seq", "hash"])
-        .from("audit_events")
-        .and_where(Expr::col("org_id").eq(org.0))
-        .order_by("seq", Order::Desc)
+        .columns([AuditEvents::Seq, AuditEvents::Hash])
+        .from(AuditEvents::Table)
+        .and_where(Expr::col(AuditEvents::OrgId).eq(org.0))
+        .order_by(AuditEvents::Seq, Order::Desc)
         .limit(1)
         .to_owned();
     tx.fetch_optional(&q).await
@@ -39,19 +40,19 @@ pub async fn append(tx: &mut Tx, events: &[NewAuditEvent]) -> Result<()> {
         };
         for chunk in events[i..i + run].chunks(400) {
             let mut q = Query::insert();
-            q.into_table("audit_events").columns([
-                "org_id",
-                "seq",
-                "id",
-                "actor_id",
-                "actor_label",
-                "action",
-                "target_type",
-                "target_id",
-                "details",
-                "ip",
-                "created_at",
-                "hash",
+            q.into_table(AuditEvents::Table).columns([
+                AuditEvents::OrgId,
+                AuditEvents::Seq,
+                AuditEvents::Id,
+                AuditEvents::ActorId,
+                AuditEvents::ActorLabel,
+                AuditEvents::Action,
+                AuditEvents::TargetType,
+                AuditEvents::TargetId,
+                AuditEvents::Details,
+                AuditEvents::Ip,
+                AuditEvents::CreatedAt,
+                AuditEvents::Hash,
             ]);
             for e in chunk {
                 seq += 1;
@@ -104,6 +105,20 @@ pub struct AuditRow {
     pub hash: Vec<u8>,
 }
 
+/// The columns an [`AuditRow`] is read from.
+const ROW_COLUMNS: [AuditEvents; 10] = [
+    AuditEvents::Seq,
+    AuditEvents::ActorId,
+    AuditEvents::ActorLabel,
+    AuditEvents::Action,
+    AuditEvents::TargetType,
+    AuditEvents::TargetId,
+    AuditEvents::Details,
+    AuditEvents::Ip,
+    AuditEvents::CreatedAt,
+    AuditEvents::Hash,
+];
+
 /// The newest `limit` events of an organization about one target, newest first.
 pub async fn events_for_target(
     conn: &mut Conn,
@@ -113,23 +128,12 @@ pub async fn events_for_target(
     limit: u64,
 ) -> Result<Vec<AuditRow>> {
     let q = Query::select()
-        .columns([
-            "seq",
-            "actor_id",
-            "actor_label",
-            "action",
-            "target_type",
-            "target_id",
-            "details",
-            "ip",
-            "created_at",
-            "hash",
-        ])
-        .from("audit_events")
-        .and_where(Expr::col("org_id").eq(org.0))
-        .and_where(Expr::col("target_type").eq(target_type))
-        .and_where(Expr::col("target_id").eq(target_id))
-        .order_by("seq", Order::Desc)
+        .columns(ROW_COLUMNS)
+        .from(AuditEvents::Table)
+        .and_where(Expr::col(AuditEvents::OrgId).eq(org.0))
+        .and_where(Expr::col(AuditEvents::TargetType).eq(target_type))
+        .and_where(Expr::col(AuditEvents::TargetId).eq(target_id))
+        .order_by(AuditEvents::Seq, Order::Desc)
         .limit(limit)
         .to_owned();
     conn.fetch_all(&q).await
@@ -142,22 +146,11 @@ pub async fn verify_chain(conn: &mut Conn, org: OrgId) -> Result<Option<i64>> {
     let mut after = 0i64;
     loop {
         let q = Query::select()
-            .columns([
-                "seq",
-                "actor_id",
-                "actor_label",
-                "action",
-                "target_type",
-                "target_id",
-                "details",
-                "ip",
-                "created_at",
-                "hash",
-            ])
-            .from("audit_events")
-            .and_where(Expr::col("org_id").eq(org.0))
-            .and_where(Expr::col("seq").gt(after))
-            .order_by("seq", Order::Asc)
+            .columns(ROW_COLUMNS)
+            .from(AuditEvents::Table)
+            .and_where(Expr::col(AuditEvents::OrgId).eq(org.0))
+            .and_where(Expr::col(AuditEvents::Seq).gt(after))
+            .order_by(AuditEvents::Seq, Order::Asc)
             .limit(5000)
             .to_owned();
         let rows: Vec<AuditRow> = conn.fetch_all(&q).await?;

@@ -13,6 +13,7 @@ pub mod orgs;
 pub mod roles;
 pub mod schema;
 pub mod sessions;
+mod tables;
 pub mod throttle;
 pub mod users;
 pub mod verify;

@@ -4,6 +4,7 @@ use roster_domain::{OrgId, Timestamp, UserId};
 use sea_query::{Expr, ExprTrait, Query};
 use uuid::Uuid;
 
+use crate::tables::{MemberCounts, Members, Organizations};
 use crate::{Backend, Result, Tx, db::Conn};
 
 /// An organization as stored.
@@ -59,12 +60,21 @@ impl From<OrgRow> for OrgRecord {
     }
 }
 
-pub(crate) const COLUMNS: [&str; 9] =
-    ["id", "slug", "name", "owner_id", "created_at", "preset", "partner", "owner_transfer", "authz_version"];
+pub(crate) const COLUMNS: [Organizations; 9] = [
+    Organizations::Id,
+    Organizations::Slug,
+    Organizations::Name,
+    Organizations::OwnerId,
+    Organizations::CreatedAt,
+    Organizations::Preset,
+    Organizations::Partner,
+    Organizations::OwnerTransfer,
+    Organizations::AuthzVersion,
+];
 
 /// Inserts an organization and its zeroed member counters.
 pub async fn insert_org(tx: &mut Tx, org: &OrgRecord) -> Result<()> {
-    tx.execute(Query::insert().into_table("organizations").columns(COLUMNS).values_panic([
+    tx.execute(Query::insert().into_table(Organizations::Table).columns(COLUMNS).values_panic([
         org.id.0.into(),
         org.slug.clone().into(),
         org.name.clone().into(),
@@ -77,7 +87,7 @@ pub async fn insert_org(tx: &mut Tx, org: &OrgRecord) -> Result<()> {
     ]))
     .await?;
     let mut counters = Query::insert();
-    counters.into_table("member_counts").columns(["org_id", "status", "count"]);
+    counters.into_table(MemberCounts::Table).columns([MemberCounts::OrgId, MemberCounts::Status, MemberCounts::Count]);
     for s in roster_domain::MemberStatus::ALL {
         counters.values_panic([org.id.0.into(), s.as_str().into(), 0i64.into()]);
     }
@@ -88,10 +98,10 @@ pub async fn insert_org(tx: &mut Tx, org: &OrgRecord) -> Result<()> {
 /// Finds an organization by id or by slug.
 pub async fn find_org(conn: &mut Conn, id_or_slug: &str) -> Result<Option<OrgRecord>> {
     let mut q = Query::select();
-    q.columns(COLUMNS).from("organizations");
+    q.columns(COLUMNS).from(Organizations::Table);
     match Uuid::parse_str(id_or_slug) {
-        Ok(id) => q.and_where(Expr::col("id").eq(id)),
-        Err(_) => q.and_where(Expr::col("slug").eq(id_or_slug.to_lowercase())),
+        Ok(id) => q.and_where(Expr::col(Organizations::Id).eq(id)),
+        Err(_) => q.and_where(Expr::col(Organizations::Slug).eq(id_or_slug.to_lowercase())),
     };
     Ok(conn.fetch_optional::<OrgRow, _>(&q).await?.map(Into::into))
 }
@@ -112,17 +122,17 @@ pub async fn find_org_for_member(
     }
     let mut q = Query::select();
     for c in COLUMNS {
-        q.column(("organizations", c));
+        q.column((Organizations::Table, c));
     }
-    q.expr_as(Expr::col(("members", "status")), "member_status").from("organizations").left_join(
-        "members",
-        Expr::col(("members", "org_id"))
-            .equals(("organizations", "id"))
-            .and(Expr::col(("members", "user_id")).eq(user.0)),
+    q.expr_as(Expr::col((Members::Table, Members::Status)), "member_status").from(Organizations::Table).left_join(
+        Members::Table,
+        Expr::col((Members::Table, Members::OrgId))
+            .equals((Organizations::Table, Organizations::Id))
+            .and(Expr::col((Members::Table, Members::UserId)).eq(user.0)),
     );
     match Uuid::parse_str(id_or_slug) {
-        Ok(id) => q.and_where(Expr::col(("organizations", "id")).eq(id)),
-        Err(_) => q.and_where(Expr::col(("organizations", "slug")).eq(id_or_slug.to_lowercase())),
+        Ok(id) => q.and_where(Expr::col((Organizations::Table, Organizations::Id)).eq(id)),
+        Err(_) => q.and_where(Expr::col((Organizations::Table, Organizations::Slug)).eq(id_or_slug.to_lowercase())),
     };
     let Some(row) = conn.fetch_optional::<Row, _>(&q).await? else { return Ok(None) };
     let status = match row.member_status {
@@ -140,7 +150,7 @@ pub async fn find_org_for_member(
 /// needs no row lock: its write transactions already run one at a time.
 pub async fn lock_org(tx: &mut Tx, org_id: OrgId) -> Result<Option<OrgRecord>> {
     let mut q = Query::select();
-    q.columns(COLUMNS).from("organizations").and_where(Expr::col("id").eq(org_id.0));
+    q.columns(COLUMNS).from(Organizations::Table).and_where(Expr::col(Organizations::Id).eq(org_id.0));
     if tx.backend() == Backend::Postgres {
         q.lock(sea_query::LockType::Update);
     }
@@ -149,7 +159,11 @@ pub async fn lock_org(tx: &mut Tx, org_id: OrgId) -> Result<Option<OrgRecord>> {
 
 /// Every organization, by name (for the CLI and the demo).
 pub async fn list_orgs(conn: &mut Conn) -> Result<Vec<OrgRecord>> {
-    let q = Query::select().columns(COLUMNS).from("organizations").order_by("name", sea_query::Order::Asc).to_owned();
+    let q = Query::select()
+        .columns(COLUMNS)
+        .from(Organizations::Table)
+        .order_by(Organizations::Name, sea_query::Order::Asc)
+        .to_owned();
     Ok(conn.fetch_all::<OrgRow, _>(&q).await?.into_iter().map(Into::into).collect())
 }
 
@@ -158,9 +172,9 @@ pub async fn list_orgs(conn: &mut Conn) -> Result<Vec<OrgRecord>> {
 pub async fn bump_authz_version(tx: &mut Tx, org: OrgId) -> Result<()> {
     tx.execute(
         Query::update()
-            .table("organizations")
-            .value("authz_version", Expr::col("authz_version").add(1))
-            .and_where(Expr::col("id").eq(org.0)),
+            .table(Organizations::Table)
+            .value(Organizations::AuthzVersion, Expr::col(Organizations::AuthzVersion).add(1))
+            .and_where(Expr::col(Organizations::Id).eq(org.0)),
     )
     .await?;
     Ok(())
@@ -168,8 +182,13 @@ pub async fn bump_authz_version(tx: &mut Tx, org: OrgId) -> Result<()> {
 
 /// Hands an organization to another owner.
 pub async fn set_owner(tx: &mut Tx, org: OrgId, owner: UserId) -> Result<()> {
-    tx.execute(Query::update().table("organizations").value("owner_id", owner.0).and_where(Expr::col("id").eq(org.0)))
-        .await?;
+    tx.execute(
+        Query::update()
+            .table(Organizations::Table)
+            .value(Organizations::OwnerId, owner.0)
+            .and_where(Expr::col(Organizations::Id).eq(org.0)),
+    )
+    .await?;
     Ok(())
 }
 
@@ -177,11 +196,11 @@ pub async fn set_owner(tx: &mut Tx, org: OrgId, owner: UserId) -> Result<()> {
 pub async fn set_preset(tx: &mut Tx, org: OrgId, preset: &str, partner: bool, owner_transfer: bool) -> Result<()> {
     tx.execute(
         Query::update()
-            .table("organizations")
-            .value("preset", preset)
-            .value("partner", partner)
-            .value("owner_transfer", owner_transfer)
-            .and_where(Expr::col("id").eq(org.0)),
+            .table(Organizations::Table)
+            .value(Organizations::Preset, preset)
+            .value(Organizations::Partner, partner)
+            .value(Organizations::OwnerTransfer, owner_transfer)
+            .and_where(Expr::col(Organizations::Id).eq(org.0)),
     )
     .await?;
     Ok(())
@@ -189,7 +208,11 @@ pub async fn set_preset(tx: &mut Tx, org: OrgId, preset: &str, partner: bool, ow
 
 /// Organizations created before roles existed (no preset yet).
 pub async fn orgs_without_preset(conn: &mut Conn) -> Result<Vec<OrgRecord>> {
-    let q = Query::select().columns(COLUMNS).from("organizations").and_where(Expr::col("preset").eq("")).to_owned();
+    let q = Query::select()
+        .columns(COLUMNS)
+        .from(Organizations::Table)
+        .and_where(Expr::col(Organizations::Preset).eq(""))
+        .to_owned();
     Ok(conn.fetch_all::<OrgRow, _>(&q).await?.into_iter().map(Into::into).collect())
 }
 
@@ -198,9 +221,9 @@ pub async fn orgs_without_preset(conn: &mut Conn) -> Result<Vec<OrgRecord>> {
 pub async fn clear_owner(tx: &mut Tx, org: OrgId) -> Result<()> {
     tx.execute(
         Query::update()
-            .table("organizations")
-            .value("owner_id", Option::<Uuid>::None)
-            .and_where(Expr::col("id").eq(org.0)),
+            .table(Organizations::Table)
+            .value(Organizations::OwnerId, Option::<Uuid>::None)
+            .and_where(Expr::col(Organizations::Id).eq(org.0)),
     )
     .await?;
     Ok(())

@@ -11,9 +11,10 @@ use std::collections::BTreeMap;
 
 use roster_domain::permissions::{Actions, AppResource, Grants};
 use roster_domain::{MemberStatus, OrgId, RoleId, Timestamp, UserId};
-use sea_query::{Expr, ExprTrait, Order, Query};
+use sea_query::{Expr, ExprTrait, Iden, Order, Query};
 use uuid::Uuid;
 
+use crate::tables::{MemberGrants, MemberRoles, Members, OrgResources, RoleGrants, Roles};
 use crate::{Reader, Result, Tx};
 
 /// A role as stored, with its grants.
@@ -66,20 +67,20 @@ fn actions_of(bits: i32) -> Actions {
 pub async fn insert_role(tx: &mut Tx, org: OrgId, role: &RoleRecord, now: Timestamp) -> Result<()> {
     tx.execute(
         Query::insert()
-            .into_table("roles")
+            .into_table(Roles::Table)
             .columns([
-                "org_id",
-                "id",
-                "key",
-                "name",
-                "name_key",
-                "description",
-                "builtin",
-                "locked",
-                "position",
-                "member_count",
-                "created_at",
-                "updated_at",
+                Roles::OrgId,
+                Roles::Id,
+                Roles::Key,
+                Roles::Name,
+                Roles::NameKey,
+                Roles::Description,
+                Roles::Builtin,
+                Roles::Locked,
+                Roles::Position,
+                Roles::MemberCount,
+                Roles::CreatedAt,
+                Roles::UpdatedAt,
             ])
             .values_panic([
                 org.0.into(),
@@ -102,31 +103,58 @@ pub async fn insert_role(tx: &mut Tx, org: OrgId, role: &RoleRecord, now: Timest
 
 /// Replaces a role's grants.
 pub async fn set_role_grants(tx: &mut Tx, org: OrgId, role: RoleId, grants: &Grants) -> Result<()> {
-    replace_grants(tx, "role_grants", "role_id", org, role.0, grants).await
+    replace_grants(tx, &ROLE_GRANTS, org, role.0, grants).await
 }
 
+/// The names of one of the two grant tables, which share their shape: a
+/// role's grants are keyed by `role_id`, a member's own by `user_id`.
+struct GrantTable<T> {
+    table: T,
+    org_id: T,
+    owner: T,
+    resource: T,
+    actions: T,
+}
+
+/// A role's grants.
+const ROLE_GRANTS: GrantTable<RoleGrants> = GrantTable {
+    table: RoleGrants::Table,
+    org_id: RoleGrants::OrgId,
+    owner: RoleGrants::RoleId,
+    resource: RoleGrants::Resource,
+    actions: RoleGrants::Actions,
+};
+
+/// A member's own grants.
+const MEMBER_GRANTS: GrantTable<MemberGrants> = GrantTable {
+    table: MemberGrants::Table,
+    org_id: MemberGrants::OrgId,
+    owner: MemberGrants::UserId,
+    resource: MemberGrants::Resource,
+    actions: MemberGrants::Actions,
+};
+
 /// Replaces the grant rows of one owner (a role or a member) in one of the
-/// two grant tables, which share their shape.
-async fn replace_grants(
+/// two grant tables.
+async fn replace_grants<T: Iden + Copy + 'static>(
     tx: &mut Tx,
-    table: &'static str,
-    owner_column: &'static str,
+    t: &GrantTable<T>,
     org: OrgId,
     owner: Uuid,
     grants: &Grants,
 ) -> Result<()> {
     tx.execute(
         Query::delete()
-            .from_table(table)
-            .and_where(Expr::col("org_id").eq(org.0))
-            .and_where(Expr::col(owner_column).eq(owner)),
+            .from_table(t.table)
+            .and_where(Expr::col(t.org_id).eq(org.0))
+            .and_where(Expr::col(t.owner).eq(owner)),
     )
     .await?;
     if grants.is_empty() {
         return Ok(());
     }
     let mut q = Query::insert();
-    q.into_table(table).columns(["org_id", owner_column, "resource", "actions"]);
+    q.into_table(t.table).columns([t.org_id, t.owner, t.resource, t.actions]);
     for (resource, actions) in grants.iter() {
         q.values_panic([org.0.into(), owner.into(), resource.into(), i32::from(actions.bits()).into()]);
     }
@@ -145,13 +173,13 @@ pub async fn update_role(
 ) -> Result<()> {
     tx.execute(
         Query::update()
-            .table("roles")
-            .value("name", name)
-            .value("name_key", name.to_lowercase())
-            .value("description", description)
-            .value("updated_at", now.0)
-            .and_where(Expr::col("org_id").eq(org.0))
-            .and_where(Expr::col("id").eq(role.0)),
+            .table(Roles::Table)
+            .value(Roles::Name, name)
+            .value(Roles::NameKey, name.to_lowercase())
+            .value(Roles::Description, description)
+            .value(Roles::UpdatedAt, now.0)
+            .and_where(Expr::col(Roles::OrgId).eq(org.0))
+            .and_where(Expr::col(Roles::Id).eq(role.0)),
     )
     .await?;
     Ok(())
@@ -161,16 +189,16 @@ pub async fn update_role(
 pub async fn delete_role(tx: &mut Tx, org: OrgId, role: RoleId) -> Result<()> {
     tx.execute(
         Query::delete()
-            .from_table("role_grants")
-            .and_where(Expr::col("org_id").eq(org.0))
-            .and_where(Expr::col("role_id").eq(role.0)),
+            .from_table(RoleGrants::Table)
+            .and_where(Expr::col(RoleGrants::OrgId).eq(org.0))
+            .and_where(Expr::col(RoleGrants::RoleId).eq(role.0)),
     )
     .await?;
     tx.execute(
         Query::delete()
-            .from_table("roles")
-            .and_where(Expr::col("org_id").eq(org.0))
-            .and_where(Expr::col("id").eq(role.0)),
+            .from_table(Roles::Table)
+            .and_where(Expr::col(Roles::OrgId).eq(org.0))
+            .and_where(Expr::col(Roles::Id).eq(role.0)),
     )
     .await?;
     Ok(())
@@ -179,18 +207,27 @@ pub async fn delete_role(tx: &mut Tx, org: OrgId, role: RoleId) -> Result<()> {
 /// Every role of an organization with its grants, in display order.
 pub async fn list_roles(r: &mut impl Reader, org: OrgId) -> Result<Vec<RoleRecord>> {
     let q = Query::select()
-        .columns(["id", "key", "name", "description", "builtin", "locked", "position", "member_count"])
-        .from("roles")
-        .and_where(Expr::col("org_id").eq(org.0))
-        .order_by("position", Order::Asc)
-        .order_by("id", Order::Asc)
+        .columns([
+            Roles::Id,
+            Roles::Key,
+            Roles::Name,
+            Roles::Description,
+            Roles::Builtin,
+            Roles::Locked,
+            Roles::Position,
+            Roles::MemberCount,
+        ])
+        .from(Roles::Table)
+        .and_where(Expr::col(Roles::OrgId).eq(org.0))
+        .order_by(Roles::Position, Order::Asc)
+        .order_by(Roles::Id, Order::Asc)
         .to_owned();
     let rows: Vec<RoleRow> = r.read_all(&q).await?;
     let g = Query::select()
-        .expr_as(Expr::col("role_id"), "owner")
-        .columns(["resource", "actions"])
-        .from("role_grants")
-        .and_where(Expr::col("org_id").eq(org.0))
+        .expr_as(Expr::col(RoleGrants::RoleId), "owner")
+        .columns([RoleGrants::Resource, RoleGrants::Actions])
+        .from(RoleGrants::Table)
+        .and_where(Expr::col(RoleGrants::OrgId).eq(org.0))
         .to_owned();
     let mut grants: BTreeMap<Uuid, Grants> = BTreeMap::new();
     for row in r.read_all::<GrantRow, _>(&g).await? {
@@ -219,9 +256,9 @@ pub async fn next_position(r: &mut impl Reader, org: OrgId) -> Result<i32> {
         p: Option<i32>,
     }
     let q = Query::select()
-        .expr_as(Expr::col("position").max(), "p")
-        .from("roles")
-        .and_where(Expr::col("org_id").eq(org.0))
+        .expr_as(Expr::col(Roles::Position).max(), "p")
+        .from(Roles::Table)
+        .and_where(Expr::col(Roles::OrgId).eq(org.0))
         .to_owned();
     Ok(r.read_optional::<P, _>(&q).await?.and_then(|p| p.p).map_or(0, |p| p + 1))
 }
@@ -241,10 +278,10 @@ pub async fn roles_of_members(r: &mut impl Reader, org: OrgId, users: &[UserId])
     let mut out = Vec::new();
     for chunk in users.chunks(500) {
         let q = Query::select()
-            .columns(["user_id", "role_id"])
-            .from("member_roles")
-            .and_where(Expr::col("org_id").eq(org.0))
-            .and_where(Expr::col("user_id").is_in(chunk.iter().map(|u| u.0)))
+            .columns([MemberRoles::UserId, MemberRoles::RoleId])
+            .from(MemberRoles::Table)
+            .and_where(Expr::col(MemberRoles::OrgId).eq(org.0))
+            .and_where(Expr::col(MemberRoles::UserId).is_in(chunk.iter().map(|u| u.0)))
             .to_owned();
         out.extend(r.read_all::<Row, _>(&q).await?.into_iter().map(|r| (UserId(r.user_id), RoleId(r.role_id))));
     }
@@ -256,11 +293,11 @@ pub async fn grants_of_members(r: &mut impl Reader, org: OrgId, users: &[UserId]
     let mut out: BTreeMap<UserId, Grants> = BTreeMap::new();
     for chunk in users.chunks(500) {
         let q = Query::select()
-            .expr_as(Expr::col("user_id"), "owner")
-            .columns(["resource", "actions"])
-            .from("member_grants")
-            .and_where(Expr::col("org_id").eq(org.0))
-            .and_where(Expr::col("user_id").is_in(chunk.iter().map(|u| u.0)))
+            .expr_as(Expr::col(MemberGrants::UserId), "owner")
+            .columns([MemberGrants::Resource, MemberGrants::Actions])
+            .from(MemberGrants::Table)
+            .and_where(Expr::col(MemberGrants::OrgId).eq(org.0))
+            .and_where(Expr::col(MemberGrants::UserId).is_in(chunk.iter().map(|u| u.0)))
             .to_owned();
         for row in r.read_all::<GrantRow, _>(&q).await? {
             out.entry(UserId(row.owner)).or_default().grant(&row.resource, actions_of(row.actions));
@@ -275,10 +312,10 @@ async fn add_to_member_count(tx: &mut Tx, org: OrgId, role: RoleId, n: i64) -> R
     }
     tx.execute(
         Query::update()
-            .table("roles")
-            .value("member_count", Expr::col("member_count").add(n))
-            .and_where(Expr::col("org_id").eq(org.0))
-            .and_where(Expr::col("id").eq(role.0)),
+            .table(Roles::Table)
+            .value(Roles::MemberCount, Expr::col(Roles::MemberCount).add(n))
+            .and_where(Expr::col(Roles::OrgId).eq(org.0))
+            .and_where(Expr::col(Roles::Id).eq(role.0)),
     )
     .await?;
     Ok(())
@@ -295,7 +332,7 @@ pub async fn add_role(tx: &mut Tx, org: OrgId, role: RoleId, users: &[UserId]) -
             continue;
         }
         let mut q = Query::insert();
-        q.into_table("member_roles").columns(["org_id", "user_id", "role_id"]);
+        q.into_table(MemberRoles::Table).columns([MemberRoles::OrgId, MemberRoles::UserId, MemberRoles::RoleId]);
         for u in &new {
             q.values_panic([org.0.into(), u.0.into(), role.0.into()]);
         }
@@ -312,11 +349,11 @@ async fn holders_among(tx: &mut Tx, org: OrgId, role: RoleId, users: &[UserId]) 
         user_id: Uuid,
     }
     let q = Query::select()
-        .column("user_id")
-        .from("member_roles")
-        .and_where(Expr::col("org_id").eq(org.0))
-        .and_where(Expr::col("role_id").eq(role.0))
-        .and_where(Expr::col("user_id").is_in(users.iter().map(|u| u.0)))
+        .column(MemberRoles::UserId)
+        .from(MemberRoles::Table)
+        .and_where(Expr::col(MemberRoles::OrgId).eq(org.0))
+        .and_where(Expr::col(MemberRoles::RoleId).eq(role.0))
+        .and_where(Expr::col(MemberRoles::UserId).is_in(users.iter().map(|u| u.0)))
         .to_owned();
     Ok(tx.fetch_all::<Row, _>(&q).await?.into_iter().map(|r| UserId(r.user_id)).collect())
 }
@@ -328,10 +365,10 @@ pub async fn remove_role(tx: &mut Tx, org: OrgId, role: RoleId, users: &[UserId]
         removed += tx
             .execute(
                 Query::delete()
-                    .from_table("member_roles")
-                    .and_where(Expr::col("org_id").eq(org.0))
-                    .and_where(Expr::col("role_id").eq(role.0))
-                    .and_where(Expr::col("user_id").is_in(chunk.iter().map(|u| u.0))),
+                    .from_table(MemberRoles::Table)
+                    .and_where(Expr::col(MemberRoles::OrgId).eq(org.0))
+                    .and_where(Expr::col(MemberRoles::RoleId).eq(role.0))
+                    .and_where(Expr::col(MemberRoles::UserId).is_in(chunk.iter().map(|u| u.0))),
             )
             .await?;
     }
@@ -352,21 +389,21 @@ pub async fn holders(
         user_id: Uuid,
     }
     let mut q = Query::select();
-    q.column("user_id")
-        .from("member_roles")
-        .and_where(Expr::col("org_id").eq(org.0))
-        .and_where(Expr::col("role_id").eq(role.0))
-        .order_by("user_id", Order::Asc)
+    q.column(MemberRoles::UserId)
+        .from(MemberRoles::Table)
+        .and_where(Expr::col(MemberRoles::OrgId).eq(org.0))
+        .and_where(Expr::col(MemberRoles::RoleId).eq(role.0))
+        .order_by(MemberRoles::UserId, Order::Asc)
         .limit(limit);
     if let Some(a) = after {
-        q.and_where(Expr::col("user_id").gt(a.0));
+        q.and_where(Expr::col(MemberRoles::UserId).gt(a.0));
     }
     Ok(r.read_all::<Row, _>(&q).await?.into_iter().map(|r| UserId(r.user_id)).collect())
 }
 
 /// Replaces a member's own grants.
 pub async fn set_member_grants(tx: &mut Tx, org: OrgId, user: UserId, grants: &Grants) -> Result<()> {
-    replace_grants(tx, "member_grants", "user_id", org, user.0, grants).await
+    replace_grants(tx, &MEMBER_GRANTS, org, user.0, grants).await
 }
 
 /// Active members holding any of `roles`, in user-id order: a page of at
@@ -388,21 +425,21 @@ pub async fn active_holders_of_any(
     }
     let mut q = Query::select();
     q.distinct()
-        .column(("member_roles", "user_id"))
-        .from("member_roles")
+        .column((MemberRoles::Table, MemberRoles::UserId))
+        .from(MemberRoles::Table)
         .inner_join(
-            "members",
-            Expr::col(("members", "org_id"))
-                .equals(("member_roles", "org_id"))
-                .and(Expr::col(("members", "user_id")).equals(("member_roles", "user_id"))),
+            Members::Table,
+            Expr::col((Members::Table, Members::OrgId))
+                .equals((MemberRoles::Table, MemberRoles::OrgId))
+                .and(Expr::col((Members::Table, Members::UserId)).equals((MemberRoles::Table, MemberRoles::UserId))),
         )
-        .and_where(Expr::col(("member_roles", "org_id")).eq(org.0))
-        .and_where(Expr::col(("member_roles", "role_id")).is_in(roles.iter().map(|r| r.0)))
-        .and_where(Expr::col(("members", "status")).eq(MemberStatus::Active.as_str()))
-        .order_by(("member_roles", "user_id"), Order::Asc)
+        .and_where(Expr::col((MemberRoles::Table, MemberRoles::OrgId)).eq(org.0))
+        .and_where(Expr::col((MemberRoles::Table, MemberRoles::RoleId)).is_in(roles.iter().map(|r| r.0)))
+        .and_where(Expr::col((Members::Table, Members::Status)).eq(MemberStatus::Active.as_str()))
+        .order_by((MemberRoles::Table, MemberRoles::UserId), Order::Asc)
         .limit(limit);
     if let Some(a) = after {
-        q.and_where(Expr::col(("member_roles", "user_id")).gt(a.0));
+        q.and_where(Expr::col((MemberRoles::Table, MemberRoles::UserId)).gt(a.0));
     }
     Ok(r.read_all::<Row, _>(&q).await?.into_iter().map(|r| UserId(r.user_id)).collect())
 }
@@ -425,22 +462,22 @@ pub async fn active_with_own_grant(
     // backends spell bitwise AND on integers differently.
     let covering: Vec<i32> = (0u8..16).filter(|b| Actions::from_bits(*b).covers(actions)).map(i32::from).collect();
     let mut q = Query::select();
-    q.column(("member_grants", "user_id"))
-        .from("member_grants")
+    q.column((MemberGrants::Table, MemberGrants::UserId))
+        .from(MemberGrants::Table)
         .inner_join(
-            "members",
-            Expr::col(("members", "org_id"))
-                .equals(("member_grants", "org_id"))
-                .and(Expr::col(("members", "user_id")).equals(("member_grants", "user_id"))),
+            Members::Table,
+            Expr::col((Members::Table, Members::OrgId))
+                .equals((MemberGrants::Table, MemberGrants::OrgId))
+                .and(Expr::col((Members::Table, Members::UserId)).equals((MemberGrants::Table, MemberGrants::UserId))),
         )
-        .and_where(Expr::col(("member_grants", "org_id")).eq(org.0))
-        .and_where(Expr::col(("member_grants", "resource")).eq(resource))
-        .and_where(Expr::col(("member_grants", "actions")).is_in(covering))
-        .and_where(Expr::col(("members", "status")).eq(MemberStatus::Active.as_str()))
-        .order_by(("member_grants", "user_id"), Order::Asc)
+        .and_where(Expr::col((MemberGrants::Table, MemberGrants::OrgId)).eq(org.0))
+        .and_where(Expr::col((MemberGrants::Table, MemberGrants::Resource)).eq(resource))
+        .and_where(Expr::col((MemberGrants::Table, MemberGrants::Actions)).is_in(covering))
+        .and_where(Expr::col((Members::Table, Members::Status)).eq(MemberStatus::Active.as_str()))
+        .order_by((MemberGrants::Table, MemberGrants::UserId), Order::Asc)
         .limit(limit);
     if let Some(a) = after {
-        q.and_where(Expr::col(("member_grants", "user_id")).gt(a.0));
+        q.and_where(Expr::col((MemberGrants::Table, MemberGrants::UserId)).gt(a.0));
     }
     Ok(r.read_all::<Row, _>(&q).await?.into_iter().map(|r| UserId(r.user_id)).collect())
 }
@@ -451,7 +488,13 @@ pub async fn insert_org_resources(tx: &mut Tx, org: OrgId, resources: &[AppResou
         return Ok(());
     }
     let mut q = Query::insert();
-    q.into_table("org_resources").columns(["org_id", "key", "label", "description", "position"]);
+    q.into_table(OrgResources::Table).columns([
+        OrgResources::OrgId,
+        OrgResources::Key,
+        OrgResources::Label,
+        OrgResources::Description,
+        OrgResources::Position,
+    ]);
     for (i, r) in resources.iter().enumerate() {
         q.values_panic([
             org.0.into(),
@@ -474,10 +517,10 @@ pub async fn list_org_resources(r: &mut impl Reader, org: OrgId) -> Result<Vec<A
         description: String,
     }
     let q = Query::select()
-        .columns(["key", "label", "description"])
-        .from("org_resources")
-        .and_where(Expr::col("org_id").eq(org.0))
-        .order_by("position", Order::Asc)
+        .columns([OrgResources::Key, OrgResources::Label, OrgResources::Description])
+        .from(OrgResources::Table)
+        .and_where(Expr::col(OrgResources::OrgId).eq(org.0))
+        .order_by(OrgResources::Position, Order::Asc)
         .to_owned();
     Ok(r.read_all::<Row, _>(&q)
         .await?
@@ -491,7 +534,7 @@ pub async fn insert_assignments(tx: &mut Tx, org: OrgId, pairs: &[(UserId, RoleI
     let mut per_role: BTreeMap<RoleId, i64> = BTreeMap::new();
     for chunk in pairs.chunks(10_000) {
         let mut q = Query::insert();
-        q.into_table("member_roles").columns(["org_id", "user_id", "role_id"]);
+        q.into_table(MemberRoles::Table).columns([MemberRoles::OrgId, MemberRoles::UserId, MemberRoles::RoleId]);
         for (u, r) in chunk {
             q.values_panic([org.0.into(), u.0.into(), r.0.into()]);
             *per_role.entry(*r).or_default() += 1;

@@ -1,9 +1,10 @@
 //! Sign-in sessions. Only the SHA-256 of a session token is stored.
 
 use roster_domain::{SessionId, Timestamp, UserId};
-use sea_query::{Expr, ExprTrait, Query};
+use sea_query::{Expr, ExprTrait, Iden, Query};
 use uuid::Uuid;
 
+use crate::tables::{Members, Organizations, Sessions, Users};
 use crate::{Result, Tx, db::Conn};
 
 /// A session to insert.
@@ -50,17 +51,17 @@ pub struct SessionUser {
 pub async fn insert_session(tx: &mut Tx, s: &NewSession) -> Result<()> {
     tx.execute(
         Query::insert()
-            .into_table("sessions")
+            .into_table(Sessions::Table)
             .columns([
-                "id",
-                "user_id",
-                "token_hash",
-                "created_at",
-                "last_seen_at",
-                "idle_expires_at",
-                "expires_at",
-                "ip",
-                "user_agent",
+                Sessions::Id,
+                Sessions::UserId,
+                Sessions::TokenHash,
+                Sessions::CreatedAt,
+                Sessions::LastSeenAt,
+                Sessions::IdleExpiresAt,
+                Sessions::ExpiresAt,
+                Sessions::Ip,
+                Sessions::UserAgent,
             ])
             .values_panic([
                 s.id.0.into(),
@@ -82,17 +83,17 @@ pub async fn insert_session(tx: &mut Tx, s: &NewSession) -> Result<()> {
 /// Expiry is the caller's to check against its clock.
 pub async fn find_live_session(conn: &mut Conn, token_hash: &[u8]) -> Result<Option<SessionUser>> {
     let q = Query::select()
-        .expr_as(Expr::col(("sessions", "id")), "session_id")
-        .column(("sessions", "user_id"))
-        .column(("users", "email"))
-        .column(("users", "name"))
-        .column(("sessions", "last_seen_at"))
-        .column(("sessions", "idle_expires_at"))
-        .column(("sessions", "expires_at"))
-        .from("sessions")
-        .inner_join("users", Expr::col(("users", "id")).equals(("sessions", "user_id")))
-        .and_where(Expr::col(("sessions", "token_hash")).eq(token_hash.to_vec()))
-        .and_where(Expr::col(("sessions", "ended_at")).is_null())
+        .expr_as(Expr::col((Sessions::Table, Sessions::Id)), "session_id")
+        .column((Sessions::Table, Sessions::UserId))
+        .column((Users::Table, Users::Email))
+        .column((Users::Table, Users::Name))
+        .column((Sessions::Table, Sessions::LastSeenAt))
+        .column((Sessions::Table, Sessions::IdleExpiresAt))
+        .column((Sessions::Table, Sessions::ExpiresAt))
+        .from(Sessions::Table)
+        .inner_join(Users::Table, Expr::col((Users::Table, Users::Id)).equals((Sessions::Table, Sessions::UserId)))
+        .and_where(Expr::col((Sessions::Table, Sessions::TokenHash)).eq(token_hash.to_vec()))
+        .and_where(Expr::col((Sessions::Table, Sessions::EndedAt)).is_null())
         .to_owned();
     conn.fetch_optional(&q).await
 }
@@ -132,28 +133,31 @@ pub async fn find_live_session_with_orgs(
         authz_version: Option<i64>,
     }
     let mut q = Query::select();
-    q.expr_as(Expr::col(("sessions", "id")), "session_id")
-        .column(("sessions", "user_id"))
-        .column(("users", "email"))
-        .column(("users", "name"))
-        .column(("sessions", "last_seen_at"))
-        .column(("sessions", "idle_expires_at"))
-        .column(("sessions", "expires_at"));
+    q.expr_as(Expr::col((Sessions::Table, Sessions::Id)), "session_id")
+        .column((Sessions::Table, Sessions::UserId))
+        .column((Users::Table, Users::Email))
+        .column((Users::Table, Users::Name))
+        .column((Sessions::Table, Sessions::LastSeenAt))
+        .column((Sessions::Table, Sessions::IdleExpiresAt))
+        .column((Sessions::Table, Sessions::ExpiresAt));
     for c in crate::orgs::COLUMNS {
-        q.expr_as(Expr::col(("organizations", c)), format!("org_{c}"));
+        q.expr_as(Expr::col((Organizations::Table, c)), format!("org_{}", c.unquoted()));
     }
-    q.from("sessions")
-        .inner_join("users", Expr::col(("users", "id")).equals(("sessions", "user_id")))
+    q.from(Sessions::Table)
+        .inner_join(Users::Table, Expr::col((Users::Table, Users::Id)).equals((Sessions::Table, Sessions::UserId)))
         .left_join(
-            "members",
-            Expr::col(("members", "user_id"))
-                .equals(("sessions", "user_id"))
-                .and(Expr::col(("members", "status")).eq(roster_domain::MemberStatus::Active.as_str())),
+            Members::Table,
+            Expr::col((Members::Table, Members::UserId))
+                .equals((Sessions::Table, Sessions::UserId))
+                .and(Expr::col((Members::Table, Members::Status)).eq(roster_domain::MemberStatus::Active.as_str())),
         )
-        .left_join("organizations", Expr::col(("organizations", "id")).equals(("members", "org_id")))
-        .and_where(Expr::col(("sessions", "token_hash")).eq(token_hash.to_vec()))
-        .and_where(Expr::col(("sessions", "ended_at")).is_null())
-        .order_by(("organizations", "name"), sea_query::Order::Asc);
+        .left_join(
+            Organizations::Table,
+            Expr::col((Organizations::Table, Organizations::Id)).equals((Members::Table, Members::OrgId)),
+        )
+        .and_where(Expr::col((Sessions::Table, Sessions::TokenHash)).eq(token_hash.to_vec()))
+        .and_where(Expr::col((Sessions::Table, Sessions::EndedAt)).is_null())
+        .order_by((Organizations::Table, Organizations::Name), sea_query::Order::Asc);
     let rows: Vec<Row> = conn.fetch_all(&q).await?;
     let Some(first) = rows.first() else { return Ok(None) };
     let session = first.session.clone();
@@ -181,9 +185,9 @@ pub async fn find_live_session_with_orgs(
 pub async fn touch_session(tx: &mut Tx, id: SessionId, now: Timestamp, idle_expires_at: Timestamp) -> Result<()> {
     tx.execute(
         Query::update()
-            .table("sessions")
-            .values([("last_seen_at", now.0.into()), ("idle_expires_at", idle_expires_at.0.into())])
-            .and_where(Expr::col("id").eq(id.0)),
+            .table(Sessions::Table)
+            .values([(Sessions::LastSeenAt, now.0.into()), (Sessions::IdleExpiresAt, idle_expires_at.0.into())])
+            .and_where(Expr::col(Sessions::Id).eq(id.0)),
     )
     .await?;
     Ok(())
@@ -194,10 +198,10 @@ pub async fn end_session(tx: &mut Tx, id: SessionId, now: Timestamp, reason: &st
     let n = tx
         .execute(
             Query::update()
-                .table("sessions")
-                .values([("ended_at", now.0.into()), ("end_reason", reason.into())])
-                .and_where(Expr::col("id").eq(id.0))
-                .and_where(Expr::col("ended_at").is_null()),
+                .table(Sessions::Table)
+                .values([(Sessions::EndedAt, now.0.into()), (Sessions::EndReason, reason.into())])
+                .and_where(Expr::col(Sessions::Id).eq(id.0))
+                .and_where(Expr::col(Sessions::EndedAt).is_null()),
         )
         .await?;
     Ok(n == 1)
@@ -210,10 +214,10 @@ pub async fn end_user_sessions(tx: &mut Tx, users: &[UserId], now: Timestamp, re
         ended += tx
             .execute(
                 Query::update()
-                    .table("sessions")
-                    .values([("ended_at", now.0.into()), ("end_reason", reason.into())])
-                    .and_where(Expr::col("user_id").is_in(chunk.iter().map(|u| u.0)))
-                    .and_where(Expr::col("ended_at").is_null()),
+                    .table(Sessions::Table)
+                    .values([(Sessions::EndedAt, now.0.into()), (Sessions::EndReason, reason.into())])
+                    .and_where(Expr::col(Sessions::UserId).is_in(chunk.iter().map(|u| u.0)))
+                    .and_where(Expr::col(Sessions::EndedAt).is_null()),
             )
             .await?;
     }
@@ -228,9 +232,9 @@ pub async fn count_live_sessions(conn: &mut Conn, user: UserId) -> Result<i64> {
     }
     let q = Query::select()
         .expr_as(Expr::cust("COUNT(*)"), "n")
-        .from("sessions")
-        .and_where(Expr::col("user_id").eq(user.0))
-        .and_where(Expr::col("ended_at").is_null())
+        .from(Sessions::Table)
+        .and_where(Expr::col(Sessions::UserId).eq(user.0))
+        .and_where(Expr::col(Sessions::EndedAt).is_null())
         .to_owned();
     Ok(conn.fetch_one::<N, _>(&q).await?.n)
 }

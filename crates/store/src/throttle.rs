@@ -11,9 +11,8 @@
 use roster_domain::Timestamp;
 use sea_query::{Expr, ExprTrait, OnConflict, Query};
 
+use crate::tables::SignInAttempts;
 use crate::{Conn, Result};
-
-const TABLE: &str = "sign_in_attempts";
 
 /// What a counter counts attempts by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,12 +43,13 @@ pub struct AttemptKey {
 
 impl AttemptKey {
     fn matches(&self) -> Expr {
-        Expr::col((TABLE, "kind")).eq(self.kind.as_str()).and(Expr::col((TABLE, "key")).eq(self.key.as_str()))
+        col(SignInAttempts::Kind).eq(self.kind.as_str()).and(col(SignInAttempts::Key).eq(self.key.as_str()))
     }
 }
 
-fn col(name: &'static str) -> Expr {
-    Expr::col((TABLE, name))
+/// A counter column, qualified by its table.
+fn col(name: SignInAttempts) -> Expr {
+    Expr::col((SignInAttempts::Table, name))
 }
 
 #[derive(sqlx::FromRow)]
@@ -68,27 +68,43 @@ pub async fn reserve_attempt(
     now: Timestamp,
     window_ms: i64,
 ) -> Result<Option<i64>> {
-    let ended = || col("window_start").lte(now.0 - window_ms);
+    let ended = || col(SignInAttempts::WindowStart).lte(now.0 - window_ms);
     let q = Query::insert()
-        .into_table(TABLE)
-        .columns(["kind", "key", "window_start", "attempts", "failures"])
+        .into_table(SignInAttempts::Table)
+        .columns([
+            SignInAttempts::Kind,
+            SignInAttempts::Key,
+            SignInAttempts::WindowStart,
+            SignInAttempts::Attempts,
+            SignInAttempts::Failures,
+        ])
         .values_panic([key.kind.as_str().into(), key.key.clone().into(), now.0.into(), 1i64.into(), 0i64.into()])
         .on_conflict(
-            OnConflict::columns(["kind", "key"])
-                .value("window_start", Expr::case(ended(), now.0).finally(col("window_start")))
-                .value("attempts", Expr::case(ended(), 1i64).finally(col("attempts").add(1i64)))
-                .value("failures", Expr::case(ended(), 0i64).finally(col("failures")))
-                .action_and_where(col("attempts").lt(i64::from(limit)).or(ended()))
+            OnConflict::columns([SignInAttempts::Kind, SignInAttempts::Key])
+                .value(
+                    SignInAttempts::WindowStart,
+                    Expr::case(ended(), now.0).finally(col(SignInAttempts::WindowStart)),
+                )
+                .value(
+                    SignInAttempts::Attempts,
+                    Expr::case(ended(), 1i64).finally(col(SignInAttempts::Attempts).add(1i64)),
+                )
+                .value(SignInAttempts::Failures, Expr::case(ended(), 0i64).finally(col(SignInAttempts::Failures)))
+                .action_and_where(col(SignInAttempts::Attempts).lt(i64::from(limit)).or(ended()))
                 .to_owned(),
         )
-        .returning_col("window_start")
+        .returning_col(SignInAttempts::WindowStart)
         .to_owned();
     Ok(conn.fetch_optional::<WindowRow, _>(&q).await?.map(|r| r.window_start))
 }
 
 /// The start of a counter's current window, if it has one.
 pub async fn window_start(conn: &mut Conn, key: &AttemptKey) -> Result<Option<i64>> {
-    let q = Query::select().column("window_start").from(TABLE).and_where(key.matches()).to_owned();
+    let q = Query::select()
+        .column(SignInAttempts::WindowStart)
+        .from(SignInAttempts::Table)
+        .and_where(key.matches())
+        .to_owned();
     Ok(conn.fetch_optional::<WindowRow, _>(&q).await?.map(|r| r.window_start))
 }
 
@@ -99,11 +115,11 @@ pub async fn window_start(conn: &mut Conn, key: &AttemptKey) -> Result<Option<i6
 pub async fn release_attempt(conn: &mut Conn, key: &AttemptKey, window_start: i64) -> Result<()> {
     conn.execute(
         Query::update()
-            .table(TABLE)
-            .value("attempts", col("attempts").sub(1i64))
+            .table(SignInAttempts::Table)
+            .value(SignInAttempts::Attempts, col(SignInAttempts::Attempts).sub(1i64))
             .and_where(key.matches())
-            .and_where(col("window_start").eq(window_start))
-            .and_where(col("attempts").gt(col("failures"))),
+            .and_where(col(SignInAttempts::WindowStart).eq(window_start))
+            .and_where(col(SignInAttempts::Attempts).gt(col(SignInAttempts::Failures))),
     )
     .await?;
     Ok(())
@@ -114,11 +130,11 @@ pub async fn release_attempt(conn: &mut Conn, key: &AttemptKey, window_start: i6
 pub async fn record_failure(conn: &mut Conn, key: &AttemptKey, window_start: i64) -> Result<()> {
     conn.execute(
         Query::update()
-            .table(TABLE)
-            .value("failures", col("failures").add(1i64))
+            .table(SignInAttempts::Table)
+            .value(SignInAttempts::Failures, col(SignInAttempts::Failures).add(1i64))
             .and_where(key.matches())
-            .and_where(col("window_start").eq(window_start))
-            .and_where(col("failures").lt(col("attempts"))),
+            .and_where(col(SignInAttempts::WindowStart).eq(window_start))
+            .and_where(col(SignInAttempts::Failures).lt(col(SignInAttempts::Attempts))),
     )
     .await?;
     Ok(())
@@ -131,14 +147,17 @@ pub async fn record_failure(conn: &mut Conn, key: &AttemptKey, window_start: i64
 /// window ends, so a success never lets more guesses through.
 pub async fn clear_settled(conn: &mut Conn, key: &AttemptKey, window_start: i64) -> Result<()> {
     // This attempt counts on the row only if its window has not restarted since.
-    let own = || Expr::case(col("window_start").eq(window_start), 1i64).finally(0i64);
+    let own = || Expr::case(col(SignInAttempts::WindowStart).eq(window_start), 1i64).finally(0i64);
     conn.execute(
         Query::update()
-            .table(TABLE)
-            .value("attempts", col("attempts").sub(col("failures")).sub(own()))
-            .value("failures", 0i64)
+            .table(SignInAttempts::Table)
+            .value(
+                SignInAttempts::Attempts,
+                col(SignInAttempts::Attempts).sub(col(SignInAttempts::Failures)).sub(own()),
+            )
+            .value(SignInAttempts::Failures, 0i64)
             .and_where(key.matches())
-            .and_where(col("attempts").sub(col("failures")).eq(own())),
+            .and_where(col(SignInAttempts::Attempts).sub(col(SignInAttempts::Failures)).eq(own())),
     )
     .await?;
     Ok(())
@@ -147,5 +166,10 @@ pub async fn clear_settled(conn: &mut Conn, key: &AttemptKey, window_start: i64)
 /// Deletes the counters whose window has ended by `now` (their next attempt
 /// would start a new window anyway); answers how many.
 pub async fn sweep(conn: &mut Conn, now: Timestamp, window_ms: i64) -> Result<u64> {
-    conn.execute(Query::delete().from_table(TABLE).and_where(col("window_start").lte(now.0 - window_ms))).await
+    conn.execute(
+        Query::delete()
+            .from_table(SignInAttempts::Table)
+            .and_where(col(SignInAttempts::WindowStart).lte(now.0 - window_ms)),
+    )
+    .await
 }

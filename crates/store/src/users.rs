@@ -4,6 +4,7 @@ use roster_domain::{Email, Timestamp, UserId};
 use sea_query::{Expr, ExprTrait, Query};
 use uuid::Uuid;
 
+use crate::tables::{Members, PasswordTokens, Users};
 use crate::{Result, Tx};
 
 /// A user as stored.
@@ -46,14 +47,23 @@ impl From<UserRow> for UserRecord {
     }
 }
 
-const COLUMNS: [&str; 6] = ["id", "email", "name", "password_hash", "email_confirmed", "created_at"];
+const COLUMNS: [Users; 6] =
+    [Users::Id, Users::Email, Users::Name, Users::PasswordHash, Users::EmailConfirmed, Users::CreatedAt];
 
 /// Inserts a user.
 pub async fn insert_user(tx: &mut Tx, u: &UserRecord) -> Result<()> {
     tx.execute(
         Query::insert()
-            .into_table("users")
-            .columns(["id", "email", "name", "password_hash", "email_confirmed", "created_at", "updated_at"])
+            .into_table(Users::Table)
+            .columns([
+                Users::Id,
+                Users::Email,
+                Users::Name,
+                Users::PasswordHash,
+                Users::EmailConfirmed,
+                Users::CreatedAt,
+                Users::UpdatedAt,
+            ])
             .values_panic([
                 u.id.0.into(),
                 u.email.clone().into(),
@@ -70,13 +80,17 @@ pub async fn insert_user(tx: &mut Tx, u: &UserRecord) -> Result<()> {
 
 /// Finds a user by email.
 pub async fn find_user_by_email(r: &mut impl crate::Reader, email: &Email) -> Result<Option<UserRecord>> {
-    let q = Query::select().columns(COLUMNS).from("users").and_where(Expr::col("email").eq(email.as_str())).to_owned();
+    let q = Query::select()
+        .columns(COLUMNS)
+        .from(Users::Table)
+        .and_where(Expr::col(Users::Email).eq(email.as_str()))
+        .to_owned();
     Ok(r.read_optional::<UserRow, _>(&q).await?.map(Into::into))
 }
 
 /// Finds a user by id.
 pub async fn find_user(r: &mut impl crate::Reader, id: UserId) -> Result<Option<UserRecord>> {
-    let q = Query::select().columns(COLUMNS).from("users").and_where(Expr::col("id").eq(id.0)).to_owned();
+    let q = Query::select().columns(COLUMNS).from(Users::Table).and_where(Expr::col(Users::Id).eq(id.0)).to_owned();
     Ok(r.read_optional::<UserRow, _>(&q).await?.map(Into::into))
 }
 
@@ -85,12 +99,15 @@ pub async fn find_user(r: &mut impl crate::Reader, id: UserId) -> Result<Option<
 pub async fn update_user_name(tx: &mut Tx, id: UserId, name: &str, now: Timestamp) -> Result<()> {
     tx.execute(
         Query::update()
-            .table("users")
-            .values([("name", name.into()), ("updated_at", now.0.into())])
-            .and_where(Expr::col("id").eq(id.0)),
+            .table(Users::Table)
+            .values([(Users::Name, name.into()), (Users::UpdatedAt, now.0.into())])
+            .and_where(Expr::col(Users::Id).eq(id.0)),
     )
     .await?;
-    tx.execute(Query::update().table("members").value("name", name).and_where(Expr::col("user_id").eq(id.0))).await?;
+    tx.execute(
+        Query::update().table(Members::Table).value(Members::Name, name).and_where(Expr::col(Members::UserId).eq(id.0)),
+    )
+    .await?;
     Ok(())
 }
 
@@ -99,9 +116,13 @@ pub async fn update_user_name(tx: &mut Tx, id: UserId, name: &str, now: Timestam
 pub async fn set_password(tx: &mut Tx, id: UserId, hash: &str, now: Timestamp) -> Result<()> {
     tx.execute(
         Query::update()
-            .table("users")
-            .values([("password_hash", hash.into()), ("email_confirmed", true.into()), ("updated_at", now.0.into())])
-            .and_where(Expr::col("id").eq(id.0)),
+            .table(Users::Table)
+            .values([
+                (Users::PasswordHash, hash.into()),
+                (Users::EmailConfirmed, true.into()),
+                (Users::UpdatedAt, now.0.into()),
+            ])
+            .and_where(Expr::col(Users::Id).eq(id.0)),
     )
     .await?;
     Ok(())
@@ -128,8 +149,13 @@ pub async fn insert_password_token(
 ) -> Result<()> {
     tx.execute(
         Query::insert()
-            .into_table("password_tokens")
-            .columns(["token_hash", "user_id", "created_at", "expires_at"])
+            .into_table(PasswordTokens::Table)
+            .columns([
+                PasswordTokens::TokenHash,
+                PasswordTokens::UserId,
+                PasswordTokens::CreatedAt,
+                PasswordTokens::ExpiresAt,
+            ])
             .values_panic([token_hash.to_vec().into(), user.0.into(), now.0.into(), expires_at.0.into()]),
     )
     .await?;
@@ -139,9 +165,9 @@ pub async fn insert_password_token(
 /// Finds a password token by hash.
 pub async fn find_password_token(tx: &mut Tx, token_hash: &[u8]) -> Result<Option<PasswordToken>> {
     let q = Query::select()
-        .columns(["user_id", "expires_at", "used_at"])
-        .from("password_tokens")
-        .and_where(Expr::col("token_hash").eq(token_hash.to_vec()))
+        .columns([PasswordTokens::UserId, PasswordTokens::ExpiresAt, PasswordTokens::UsedAt])
+        .from(PasswordTokens::Table)
+        .and_where(Expr::col(PasswordTokens::TokenHash).eq(token_hash.to_vec()))
         .to_owned();
     tx.fetch_optional(&q).await
 }
@@ -150,9 +176,9 @@ pub async fn find_password_token(tx: &mut Tx, token_hash: &[u8]) -> Result<Optio
 pub async fn use_password_token(tx: &mut Tx, token_hash: &[u8], now: Timestamp) -> Result<()> {
     tx.execute(
         Query::update()
-            .table("password_tokens")
-            .value("used_at", now.0)
-            .and_where(Expr::col("token_hash").eq(token_hash.to_vec())),
+            .table(PasswordTokens::Table)
+            .value(PasswordTokens::UsedAt, now.0)
+            .and_where(Expr::col(PasswordTokens::TokenHash).eq(token_hash.to_vec())),
     )
     .await?;
     Ok(())
@@ -162,14 +188,14 @@ pub async fn use_password_token(tx: &mut Tx, token_hash: &[u8], now: Timestamp) 
 pub async fn insert_users(tx: &mut Tx, rows: &[UserRecord]) -> Result<()> {
     for chunk in rows.chunks(500) {
         let mut q = Query::insert();
-        q.into_table("users").columns([
-            "id",
-            "email",
-            "name",
-            "password_hash",
-            "email_confirmed",
-            "created_at",
-            "updated_at",
+        q.into_table(Users::Table).columns([
+            Users::Id,
+            Users::Email,
+            Users::Name,
+            Users::PasswordHash,
+            Users::EmailConfirmed,
+            Users::CreatedAt,
+            Users::UpdatedAt,
         ]);
         for u in chunk {
             q.values_panic([
@@ -193,6 +219,10 @@ pub async fn org_ids_of_user(tx: &mut Tx, user: UserId) -> Result<Vec<roster_dom
     struct Row {
         org_id: Uuid,
     }
-    let q = Query::select().column("org_id").from("members").and_where(Expr::col("user_id").eq(user.0)).to_owned();
+    let q = Query::select()
+        .column(Members::OrgId)
+        .from(Members::Table)
+        .and_where(Expr::col(Members::UserId).eq(user.0))
+        .to_owned();
     Ok(tx.fetch_all::<Row, _>(&q).await?.into_iter().map(|r| roster_domain::OrgId(r.org_id)).collect())
 }

@@ -1,0 +1,216 @@
+//! The names of Roster's tables and columns, for the query builder.
+//!
+//! One enum per table, derived with sea-query's `Iden`: the `Table` variant
+//! names the table (the enum's name in snake_case) and every other variant
+//! names a column (the variant's name in snake_case), so that
+//! `AuditEvents::OrgId` is written `"org_id"`. The enums follow the migrations
+//! in `migrations/sqlite` and `migrations/postgres`; a column added there is
+//! added here. Aliases given to computed columns (`AS "n"`) are not names of
+//! the schema and stay strings where they are used.
+
+use sea_query::Iden;
+
+/// `users`: global human identities.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum Users {
+    Table,
+    Id,
+    Email,
+    Name,
+    PasswordHash,
+    EmailConfirmed,
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// `organizations`: the tenants.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum Organizations {
+    Table,
+    Id,
+    Slug,
+    Name,
+    OwnerId,
+    CreatedAt,
+    Preset,
+    Partner,
+    OwnerTransfer,
+    AuthzVersion,
+}
+
+/// `members`: a user's membership of an organization, with the user's email
+/// and name mirrored for searching and sorting.
+#[derive(Iden, Clone, Copy)]
+#[allow(dead_code, reason = "the columns only members.rs queries, until its queries use these names")]
+pub(crate) enum Members {
+    Table,
+    OrgId,
+    UserId,
+    Email,
+    Name,
+    Status,
+    CreatedAt,
+    LastActiveAt,
+    /// SQLite's implicit row id, which the FTS index refers to.
+    Rowid,
+}
+
+/// `members_fts` (SQLite only): the FTS5 trigram index over members' email
+/// and name, an external-content table keyed by `members.rowid`.
+#[derive(Iden, Clone, Copy)]
+#[allow(dead_code, reason = "only members.rs queries the index, until its queries use these names")]
+pub(crate) enum MembersFts {
+    Table,
+    Rowid,
+    Email,
+    Name,
+}
+
+/// `member_counts`: an organization's members per status, kept in the
+/// transaction that changes them.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum MemberCounts {
+    Table,
+    OrgId,
+    Status,
+    Count,
+}
+
+/// `sessions`: sign-in sessions, by the SHA-256 of their token.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum Sessions {
+    Table,
+    Id,
+    UserId,
+    TokenHash,
+    CreatedAt,
+    LastSeenAt,
+    IdleExpiresAt,
+    ExpiresAt,
+    Ip,
+    UserAgent,
+    EndedAt,
+    EndReason,
+}
+
+/// `password_tokens`: one-time password-setting tokens, by the SHA-256 of
+/// their secret.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum PasswordTokens {
+    Table,
+    TokenHash,
+    UserId,
+    CreatedAt,
+    ExpiresAt,
+    UsedAt,
+}
+
+/// `audit_events`: each organization's hash-chained audit log.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum AuditEvents {
+    Table,
+    OrgId,
+    Seq,
+    Id,
+    ActorId,
+    ActorLabel,
+    Action,
+    TargetType,
+    TargetId,
+    Details,
+    Ip,
+    CreatedAt,
+    Hash,
+}
+
+/// `org_resources`: an organization's application resources.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum OrgResources {
+    Table,
+    OrgId,
+    Key,
+    Label,
+    Description,
+    Position,
+}
+
+/// `roles`: an organization's roles.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum Roles {
+    Table,
+    OrgId,
+    Id,
+    Key,
+    Name,
+    /// The lower-cased name, unique in the organization.
+    NameKey,
+    Description,
+    Builtin,
+    Locked,
+    Position,
+    MemberCount,
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// `role_grants`: what a role grants, one row per resource.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum RoleGrants {
+    Table,
+    OrgId,
+    RoleId,
+    Resource,
+    /// The granted actions as four bits.
+    Actions,
+}
+
+/// `member_roles`: which members hold which roles.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum MemberRoles {
+    Table,
+    OrgId,
+    UserId,
+    RoleId,
+}
+
+/// `member_grants`: a member's own grants, one row per resource.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum MemberGrants {
+    Table,
+    OrgId,
+    UserId,
+    Resource,
+    /// The granted actions as four bits.
+    Actions,
+}
+
+/// `sign_in_attempts`: the sign-in throttle's counters.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum SignInAttempts {
+    Table,
+    /// What the counter counts by (`email` or `ip`).
+    Kind,
+    Key,
+    WindowStart,
+    Attempts,
+    Failures,
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_query::Iden;
+
+    use super::*;
+
+    /// The derived names are the schema's: snake_case, and `Table` is the table.
+    #[test]
+    fn names_are_the_schemas() {
+        assert_eq!(AuditEvents::Table.to_string(), "audit_events");
+        assert_eq!(AuditEvents::OrgId.to_string(), "org_id");
+        assert_eq!(SignInAttempts::Table.to_string(), "sign_in_attempts");
+        assert_eq!(MembersFts::Table.to_string(), "members_fts");
+        assert_eq!(Members::Rowid.to_string(), "rowid");
+        assert_eq!(Roles::NameKey.to_string(), "name_key");
+        assert_eq!(Organizations::AuthzVersion.to_string(), "authz_version");
+    }
+}
