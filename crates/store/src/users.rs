@@ -52,30 +52,7 @@ const COLUMNS: [Users; 6] =
 
 /// Inserts a user.
 pub async fn insert_user(tx: &mut Tx, u: &UserRecord) -> Result<()> {
-    tx.execute(
-        Query::insert()
-            .into_table(Users::Table)
-            .columns([
-                Users::Id,
-                Users::Email,
-                Users::Name,
-                Users::PasswordHash,
-                Users::EmailConfirmed,
-                Users::CreatedAt,
-                Users::UpdatedAt,
-            ])
-            .values_panic([
-                u.id.0.into(),
-                u.email.clone().into(),
-                u.name.clone().into(),
-                u.password_hash.clone().into(),
-                u.email_confirmed.into(),
-                u.created_at.0.into(),
-                u.created_at.0.into(),
-            ]),
-    )
-    .await?;
-    Ok(())
+    insert_users(tx, std::slice::from_ref(u)).await
 }
 
 /// Finds a user by email.
