@@ -41,6 +41,15 @@ impl Permission {
     /// Delete custom roles.
     pub const ROLES_DELETE: Permission = Permission { resource: "roles", action: Action::Delete };
 
+    /// See pending invitations (and the Outbox's messages of the organization).
+    pub const INVITATIONS_READ: Permission = Permission { resource: "invitations", action: Action::Read };
+    /// Invite people.
+    pub const INVITATIONS_CREATE: Permission = Permission { resource: "invitations", action: Action::Create };
+    /// Resend invitations.
+    pub const INVITATIONS_UPDATE: Permission = Permission { resource: "invitations", action: Action::Update };
+    /// Cancel invitations.
+    pub const INVITATIONS_DELETE: Permission = Permission { resource: "invitations", action: Action::Delete };
+
     /// The permission's name in messages (`members:update`).
     pub fn name(self) -> String {
         format!("{}:{}", self.resource, self.action.as_str())

@@ -12,10 +12,13 @@ pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod invariants;
+pub mod mail;
 pub mod members;
 pub mod orgs;
+pub mod outbox;
 pub mod policy;
 pub mod roles;
+pub mod smtp;
 pub mod throttle;
 pub mod tokens;
 
@@ -51,6 +54,15 @@ impl Default for Config {
             base_url: "http://localhost:8080".into(),
             app_resources: vec![],
         }
+    }
+}
+
+impl Config {
+    /// An absolute link to `path` (which starts with `/`) on this
+    /// deployment, built from the configured public base URL and never from
+    /// a request's `Host` header.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url.trim_end_matches('/'))
     }
 }
 

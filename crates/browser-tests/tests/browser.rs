@@ -326,7 +326,7 @@ async fn users_scenario(b: &Browser, steps: &mut Steps) {
     // The edit form opens from the row and Cancel returns to the same search.
     let row = format!("tr[data-email=\"{}\"]", target.email);
     b.click(&format!("{row} a.btn-edit")).await;
-    let name = b.find("#name").await.prop("value").await.ok().flatten();
+    let name = b.find("#member-edit #name").await.prop("value").await.ok().flatten();
     assert_eq!(name.as_deref(), Some(target.name.as_str()), "the edit form shows the member's name");
     b.screenshot("09-edit-member").await;
     b.click("#cancel").await;

@@ -10,6 +10,7 @@ pub mod audit;
 mod db;
 pub mod members;
 pub mod orgs;
+pub mod outbox;
 pub mod roles;
 pub mod schema;
 pub mod sessions;

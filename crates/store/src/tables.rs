@@ -214,3 +214,24 @@ mod tests {
         assert_eq!(Organizations::AuthzVersion.to_string(), "authz_version");
     }
 }
+
+/// `outbox`: emails written with the change that causes them, sent by a worker.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum Outbox {
+    Table,
+    Id,
+    OrgId,
+    Kind,
+    ToEmail,
+    Subject,
+    TextBody,
+    HtmlBody,
+    Sensitive,
+    Status,
+    Attempts,
+    NextAttemptAt,
+    LeaseUntil,
+    LastError,
+    CreatedAt,
+    SentAt,
+}
