@@ -26,6 +26,8 @@ need_pkg() {
 # --- Browser: Debian's Chromium and ChromeDriver, never a downloaded one.
 # The color emoji font renders the permission marks (✍️ 🧐 ❌) in screenshots.
 need_pkg chromium chromium-driver fonts-noto-color-emoji
+# --- Mail: a real SMTP server on 127.0.0.1 for the outbox tests (Debian's aiosmtpd).
+need_pkg python3-aiosmtpd
 
 # --- PostgreSQL: use the server at 127.0.0.1:5432 when it answers with
 # trust auth; otherwise start a private one on port 54329.

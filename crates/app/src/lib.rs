@@ -43,6 +43,13 @@ pub struct Config {
     /// Application resources this deployment declares for every
     /// organization (the host application enforces them).
     pub app_resources: Vec<roster_domain::permissions::AppResource>,
+    /// Whether an SMTP server is configured (a worker sends the outbox);
+    /// without one, messages are kept on the Outbox page.
+    pub mail_delivery: bool,
+    /// The demo's Outbox page shows every message with its links (also
+    /// people's own reset links), so that a visitor can walk every flow
+    /// without a mailbox. Never set outside `roster demo`.
+    pub demo_outbox: bool,
 }
 
 impl Default for Config {
@@ -53,6 +60,8 @@ impl Default for Config {
             password_link_ms: 72 * 60 * 60 * 1000,
             base_url: "http://localhost:8080".into(),
             app_resources: vec![],
+            mail_delivery: false,
+            demo_outbox: false,
         }
     }
 }

@@ -17,7 +17,7 @@ use roster_store::Tx;
 use roster_store::outbox::{self, MessageRow, NewMessage, Scope};
 use uuid::Uuid;
 
-use crate::access::{Permission, open_org};
+use crate::access::{OrgAccess, Permission, open_org};
 use crate::error::Result;
 use crate::mail::{Letter, MailKind};
 use crate::{Actor, App, AppError};
@@ -230,6 +230,19 @@ fn shown(row: MessageRow, reveal: bool, base_url: &str) -> OutboxMessage {
     }
 }
 
+impl OutboxMessage {
+    /// The cursor of the page that follows this message (`<created ms>.<id>`).
+    pub fn cursor(&self) -> String {
+        format!("{}.{}", self.created_at.0, self.id)
+    }
+}
+
+/// Reads a cursor made by [`OutboxMessage::cursor`].
+pub fn parse_cursor(cursor: &str) -> Option<(Timestamp, Uuid)> {
+    let (at, id) = cursor.split_once('.')?;
+    Some((Timestamp(at.parse().ok()?), id.parse().ok()?))
+}
+
 /// The page size of the outbox listing.
 pub const PAGE: u64 = 50;
 
@@ -256,7 +269,20 @@ pub async fn list(app: &App, actor: &Actor, before: Option<(Timestamp, Uuid)>) -
         }
         Actor::Cli | Actor::System => Scope::All,
     };
-    let reveal = actor.is_operator();
+    let reveal = actor.is_operator() || app.config.demo_outbox;
+    let scope = if app.config.demo_outbox { Scope::All } else { scope };
+    let rows = outbox::list_messages(&mut app.db.conn().await?, &scope, before.map(|(t, id)| (t.0, id)), PAGE).await?;
+    Ok(rows.into_iter().map(|r| shown(r, reveal, &app.config.base_url)).collect())
+}
+
+/// One organization's outbox (its Outbox tab), newest first, a page at a
+/// time; needs `invitations:read`. Sensitive links are hidden. In the demo
+/// ([`crate::Config::demo_outbox`]) the tab shows every message, links and
+/// all.
+pub async fn list_org(app: &App, access: &OrgAccess, before: Option<(Timestamp, Uuid)>) -> Result<Vec<OutboxMessage>> {
+    access.require(Permission::INVITATIONS_READ)?;
+    let (scope, reveal) =
+        if app.config.demo_outbox { (Scope::All, true) } else { (Scope::Orgs(vec![access.org.id]), false) };
     let rows = outbox::list_messages(&mut app.db.conn().await?, &scope, before.map(|(t, id)| (t.0, id)), PAGE).await?;
     Ok(rows.into_iter().map(|r| shown(r, reveal, &app.config.base_url)).collect())
 }

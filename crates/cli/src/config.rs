@@ -12,8 +12,19 @@ pub struct Settings {
     pub listen: String,
     /// A SQLite file path or a postgres:// URL.
     pub database_url: String,
-    /// The public URL, used in printed and mailed links.
+    /// The public URL, used in printed and mailed links (`public_url` /
+    /// `ROSTER_PUBLIC_URL`; `base_url` is its older name).
     pub base_url: String,
+    /// The public URL; when set it replaces `base_url`.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// The SMTP server (`smtp://host:port`, `smtps://user:pass@host:465`;
+    /// `?tls=none` for a local relay). Without one, emails are kept on the
+    /// Outbox page.
+    #[serde(default)]
+    pub smtp_url: Option<String>,
+    /// The sender of Roster's emails.
+    pub smtp_from: String,
     /// Application resources every organization can grant (the host
     /// application enforces them), as `[[resources]]` tables with `key`,
     /// `label` and `description`.
@@ -39,6 +50,9 @@ impl Default for Settings {
             listen: "127.0.0.1:8080".into(),
             database_url: "roster.db".into(),
             base_url: "http://localhost:8080".into(),
+            public_url: None,
+            smtp_url: None,
+            smtp_from: "Roster <roster@localhost>".into(),
             resources: vec![],
         }
     }
@@ -57,12 +71,25 @@ impl Settings {
             .collect()
     }
 
+    /// The public base URL links are built from.
+    pub fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| self.base_url.clone()).trim_end_matches('/').to_string()
+    }
+
     /// Reads settings from the layers.
     pub fn load(file: Option<&str>) -> anyhow::Result<Self> {
         let mut f = Figment::from(Serialized::defaults(Settings::default()));
         if let Some(path) = file {
             f = f.merge(Toml::file_exact(path));
         }
-        Ok(f.merge(Env::prefixed("ROSTER_").only(&["listen", "database_url", "base_url"])).extract()?)
+        Ok(f.merge(Env::prefixed("ROSTER_").only(&[
+            "listen",
+            "database_url",
+            "base_url",
+            "public_url",
+            "smtp_url",
+            "smtp_from",
+        ]))
+        .extract()?)
     }
 }

@@ -19,12 +19,22 @@ use crate::config::Settings;
 #[derive(Parser)]
 #[command(name = "roster", version, about = "Multi-tenant user management")]
 struct Cli {
-    /// A TOML config file (keys: listen, database_url, base_url). Env variables ROSTER_* override it.
+    /// A TOML config file (keys: listen, database_url, public_url, smtp_url, smtp_from, [[resources]]). Env variables ROSTER_* override it.
     #[arg(long, global = true, env = "ROSTER_CONFIG")]
     config: Option<String>,
     /// Database: a SQLite file path (default roster.db) or a postgres:// URL.
     #[arg(long, global = true)]
     database_url: Option<String>,
+    /// The public base URL of this deployment, for links in emails (env ROSTER_PUBLIC_URL).
+    #[arg(long, global = true)]
+    public_url: Option<String>,
+    /// The SMTP server: smtp://host:port (STARTTLS; ?tls=none for a local relay) or
+    /// smtps://user:password@host:465 (env ROSTER_SMTP_URL). Without one, emails stay on the Outbox page.
+    #[arg(long, global = true)]
+    smtp_url: Option<String>,
+    /// The sender of Roster's emails, e.g. "Acme <no-reply@acme.example>" (env ROSTER_SMTP_FROM).
+    #[arg(long, global = true)]
+    smtp_from: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -70,8 +80,23 @@ enum Command {
         #[command(subcommand)]
         command: RoleCommand,
     },
+    /// The email outbox: every message Roster wrote, newest first.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
     /// Print the OpenAPI document.
     Openapi,
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// List messages, newest first (the operator sees every message, links and all).
+    List {
+        /// Print each message's text too.
+        #[arg(long)]
+        text: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -169,23 +194,33 @@ async fn run() -> anyhow::Result<()> {
     if let Some(url) = cli.database_url {
         settings.database_url = url;
     }
+    if let Some(url) = cli.public_url {
+        settings.public_url = Some(url);
+    }
+    if let Some(url) = cli.smtp_url {
+        settings.smtp_url = Some(url);
+    }
+    if let Some(from) = cli.smtp_from {
+        settings.smtp_from = from;
+    }
     match cli.command {
         Command::Serve { listen } => {
             if let Some(l) = listen {
                 settings.listen = l;
             }
             let app = open(&settings).await?;
-            serve(app, &settings.listen).await
+            serve(app, &settings, &settings.listen).await
         }
         Command::Demo { listen, file } => {
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{file}{suffix}"));
             }
             settings.database_url = file;
-            if !listen.is_empty() {
+            if !listen.is_empty() && settings.public_url.is_none() {
                 settings.base_url = format!("http://{listen}");
             }
-            let app = open(&settings).await?;
+            let mut app = open(&settings).await?;
+            app.config = std::sync::Arc::new(roster_app::Config { demo_outbox: true, ..(*app.config).clone() });
             roster_app::demo::load_demo(&app).await?;
             println!("Roster demo on http://{listen}");
             println!(
@@ -199,7 +234,12 @@ async fn run() -> anyhow::Result<()> {
                 roster_app::demo::DEMO_PASSWORD,
                 roster_app::demo::DEMO_MEMBER_ABOUT
             );
-            serve(app, &listen).await
+            if settings.smtp_url.is_none() {
+                println!(
+                    "  no SMTP server configured: emails (invitations, reset links) are kept on the Outbox tab, links and all"
+                );
+            }
+            serve(app, &settings, &listen).await
         }
         Command::Migrate => {
             open(&settings).await?;
@@ -238,6 +278,26 @@ async fn run() -> anyhow::Result<()> {
         Command::Dev { command: DevCommand::Seed { org, members, seed } } => {
             dev_seed(open(&settings).await?, &org, members, seed).await
         }
+        Command::Outbox { command: OutboxCommand::List { text } } => {
+            let app = open(&settings).await?;
+            let messages = roster_app::outbox::list(&app, &Actor::Cli, None).await.map_err(describe)?;
+            println!("CREATED\tSTATUS\tKIND\tTO\tSUBJECT\tLAST ERROR");
+            for m in messages {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    m.created_at.0,
+                    m.status,
+                    m.kind,
+                    m.to,
+                    m.subject,
+                    m.last_error.as_deref().unwrap_or("")
+                );
+                if text {
+                    println!("{}\n", m.text);
+                }
+            }
+            Ok(())
+        }
         Command::Openapi => {
             println!("{}", roster_web::openapi_json());
             Ok(())
@@ -251,8 +311,9 @@ async fn open(settings: &Settings) -> anyhow::Result<App> {
     let app = App::new(
         db,
         roster_app::Config {
-            base_url: settings.base_url.clone(),
+            base_url: settings.public_url(),
             app_resources: settings.app_resources(),
+            mail_delivery: settings.smtp_url.is_some(),
             ..Default::default()
         },
     );
@@ -263,8 +324,20 @@ async fn open(settings: &Settings) -> anyhow::Result<App> {
     Ok(app)
 }
 
-async fn serve(app: App, listen: &str) -> anyhow::Result<()> {
+async fn serve(app: App, settings: &Settings, listen: &str) -> anyhow::Result<()> {
     roster_app::auth::warm_up();
+    match &settings.smtp_url {
+        Some(url) => {
+            let mailer = roster_app::smtp::SmtpMailer::from_url(url, &settings.smtp_from)?;
+            tokio::spawn(roster_app::outbox::run_worker(
+                app.clone(),
+                std::sync::Arc::new(mailer),
+                roster_app::outbox::WorkerOptions::default(),
+            ));
+            tracing::info!(from = %settings.smtp_from, "sending email through SMTP");
+        }
+        None => tracing::info!("no SMTP server configured (--smtp-url): emails are kept on the Outbox tab"),
+    }
     let router = roster_web::router(roster_web::AppState::new(app.clone()));
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, "roster listening");

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod contract;
+pub mod smtp;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -91,14 +92,22 @@ async fn fresh_db() -> (Db, Option<String>, Option<TempDir>) {
 
 /// Starts Roster on 127.0.0.1:0 over a fresh database with a manual clock.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// [`spawn_app`] with the configuration changed first (expiries, limits…).
+pub async fn spawn_app_with(configure: impl FnOnce(&mut roster_app::Config)) -> TestApp {
     let (db, pg_database, dir) = fresh_db().await;
     let clock = Arc::new(ManualClock::at(roster_app::SystemClock.now()));
-    let app = App::new(db, roster_app::Config::default()).with_clock(clock.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    // Links in emails point at this very server.
+    let mut config = roster_app::Config { base_url: format!("http://{addr}"), ..Default::default() };
+    configure(&mut config);
+    let app = App::new(db, config).with_clock(clock.clone());
     let violations = contract::Violations::default();
     let router = roster_web::router(roster_web::AppState::new(app.clone()))
         .layer(axum::middleware::from_fn_with_state(violations.clone(), contract::check_exchange));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
     });
@@ -164,6 +173,15 @@ pub fn client() -> reqwest::Client {
 }
 
 impl TestApp {
+    /// Starts the outbox worker sending through `smtp` (polling every 50 ms).
+    pub fn start_mail_worker(&self, smtp: &smtp::SmtpServer) {
+        let mailer =
+            roster_app::smtp::SmtpMailer::from_url(&smtp.url(), "Roster <roster@roster.test>").expect("mailer");
+        let opts =
+            roster_app::outbox::WorkerOptions { poll: std::time::Duration::from_millis(50), ..Default::default() };
+        tokio::spawn(roster_app::outbox::run_worker(self.app.clone(), Arc::new(mailer), opts));
+    }
+
     /// Signs in through the sign-in form, as a browser without JavaScript
     /// would; answers the cookie-keeping client and the CSRF token that the
     /// pages of `acme` carry in their forms.

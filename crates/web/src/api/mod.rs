@@ -6,6 +6,7 @@ pub mod authz;
 pub mod health;
 pub mod members;
 pub mod orgs;
+pub mod outbox;
 pub mod roles;
 
 use axum::http::StatusCode;
@@ -57,6 +58,7 @@ pub struct RolePath {
         (name = "roles", description = "Roles, permissions, presets and ownership"),
         (name = "authz", description = "Checks for the host application"),
         (name = "orgs", description = "Organizations"),
+        (name = "outbox", description = "The emails Roster wrote, and their delivery"),
         (name = "health", description = "Liveness and readiness")
     )
 )]
@@ -95,6 +97,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(roles::transfer_ownership))
         .routes(routes!(authz::check))
         .routes(routes!(authz::check_batch))
+        .routes(routes!(outbox::list_outbox))
 }
 
 /// The reusable problem responses: component name, status, and when it is answered.

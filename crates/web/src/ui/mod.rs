@@ -6,6 +6,7 @@ mod form;
 pub mod kit;
 mod matrix;
 mod members;
+mod outbox;
 pub mod paths;
 mod roles;
 
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route(paths::ROLE_COPY, post(roles::copy_submit))
         .route(paths::ROLE_DELETE, get(roles::delete_page).post(roles::delete_submit))
         .route(paths::OWNER, get(roles::owner_page).post(roles::owner_submit))
+        .route(paths::OUTBOX, get(outbox::outbox_page))
 }
 
 /// `/`: the first organization's Users tab.

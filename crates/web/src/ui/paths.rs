@@ -22,6 +22,8 @@ pub const ROLE_EDIT: &str = "/orgs/{org}/settings/roles/{id}/edit";
 pub const ROLE_COPY: &str = "/orgs/{org}/settings/roles/{id}/copy";
 /// Deleting a custom role.
 pub const ROLE_DELETE: &str = "/orgs/{org}/settings/roles/{id}/delete";
+/// The organization's outbox: the emails Roster wrote for it.
+pub const OUTBOX: &str = "/orgs/{org}/settings/outbox";
 /// Handing ownership on.
 pub const OWNER: &str = "/orgs/{org}/settings/owner";
 
@@ -126,6 +128,11 @@ impl OrgLinks {
     /// Handing ownership on.
     pub fn owner(&self) -> String {
         self.org(OWNER)
+    }
+
+    /// The Outbox tab.
+    pub fn outbox(&self) -> String {
+        self.org(OUTBOX)
     }
 }
 

@@ -8,6 +8,7 @@ mod guards;
 mod house;
 mod matrix;
 mod members;
+mod outbox;
 mod roles;
 mod security;
 mod ui;
