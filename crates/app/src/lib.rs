@@ -11,6 +11,7 @@ pub mod change;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod hashing;
 pub mod invariants;
 pub mod members;
 pub mod orgs;
@@ -40,6 +41,11 @@ pub struct Config {
     /// Application resources this deployment declares for every
     /// organization (the host application enforces them).
     pub app_resources: Vec<roster_domain::permissions::AppResource>,
+    /// Password hashing threads (0: one per available core).
+    pub hash_workers: usize,
+    /// Password hashes that may wait for a thread beyond the ones being
+    /// computed; more at once are refused with 429 (`None`: a few per thread).
+    pub hash_queue: Option<usize>,
 }
 
 impl Default for Config {
@@ -50,6 +56,8 @@ impl Default for Config {
             password_link_ms: 72 * 60 * 60 * 1000,
             base_url: "http://localhost:8080".into(),
             app_resources: vec![],
+            hash_workers: 0,
+            hash_queue: None,
         }
     }
 }
@@ -68,17 +76,21 @@ pub struct App {
     pub login_throttle: Arc<throttle::LoginThrottle>,
     /// Roles and members' grants, cached per organization version.
     pub policies: Arc<policy::PolicyCache>,
+    /// The password hashing threads.
+    pub hashing: Arc<hashing::HashPool>,
 }
 
 impl App {
     /// An app over a migrated database, with the system clock.
     pub fn new(db: Db, config: Config) -> Self {
+        let hashing = Arc::new(hashing::HashPool::new(config.hash_workers, config.hash_queue));
         Self {
             db,
             clock: Arc::new(SystemClock),
             config: Arc::new(config),
             login_throttle: Default::default(),
             policies: Default::default(),
+            hashing,
         }
     }
 

@@ -112,7 +112,8 @@ async fn set_password(url: &str, email: &str, password: &str) -> anyhow::Result<
     let user = roster_store::users::find_user_by_email(&mut db.conn().await?, &email)
         .await?
         .with_context(|| format!("no user has the email {}", email.as_str()))?;
-    let hash = roster_app::auth::hash_password(password.to_string()).await.map_err(|e| anyhow!("{e}"))?;
+    let hash =
+        roster_app::hashing::HashPool::new(1, Some(0)).hash(password.to_string()).await.map_err(|e| anyhow!("{e}"))?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64;
     let mut tx = db.begin().await?;
     roster_store::users::set_password(&mut tx, user.id, &hash, Timestamp(now)).await?;

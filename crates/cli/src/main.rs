@@ -264,7 +264,6 @@ async fn open(settings: &Settings) -> anyhow::Result<App> {
 }
 
 async fn serve(app: App, listen: &str) -> anyhow::Result<()> {
-    roster_app::auth::warm_up();
     let router = roster_web::router(roster_web::AppState::new(app.clone()));
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, "roster listening");
