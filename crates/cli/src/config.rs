@@ -19,6 +19,13 @@ pub struct Settings {
     /// `label` and `description`.
     #[serde(default)]
     pub resources: Vec<ResourceSetting>,
+    /// Password hashing threads (0: one per available core).
+    #[serde(default)]
+    pub hash_workers: usize,
+    /// Password hashes that may wait beyond the ones being computed; more
+    /// sign-ins at once answer 429 (unset: a few per thread).
+    #[serde(default)]
+    pub hash_queue: Option<usize>,
 }
 
 /// One application resource declared in the config file.
@@ -40,6 +47,8 @@ impl Default for Settings {
             database_url: "roster.db".into(),
             base_url: "http://localhost:8080".into(),
             resources: vec![],
+            hash_workers: 0,
+            hash_queue: None,
         }
     }
 }
@@ -63,6 +72,13 @@ impl Settings {
         if let Some(path) = file {
             f = f.merge(Toml::file_exact(path));
         }
-        Ok(f.merge(Env::prefixed("ROSTER_").only(&["listen", "database_url", "base_url"])).extract()?)
+        Ok(f.merge(Env::prefixed("ROSTER_").only(&[
+            "listen",
+            "database_url",
+            "base_url",
+            "hash_workers",
+            "hash_queue",
+        ]))
+        .extract()?)
     }
 }

@@ -19,7 +19,7 @@ use crate::config::Settings;
 #[derive(Parser)]
 #[command(name = "roster", version, about = "Multi-tenant user management")]
 struct Cli {
-    /// A TOML config file (keys: listen, database_url, base_url). Env variables ROSTER_* override it.
+    /// A TOML config file (keys: listen, database_url, base_url, hash_workers, hash_queue). Env variables ROSTER_* override it.
     #[arg(long, global = true, env = "ROSTER_CONFIG")]
     config: Option<String>,
     /// Database: a SQLite file path (default roster.db) or a postgres:// URL.
@@ -36,6 +36,13 @@ enum Command {
         /// Address to listen on (default 127.0.0.1:8080).
         #[arg(long)]
         listen: Option<String>,
+        /// Password hashing threads (default: one per core; ROSTER_HASH_WORKERS).
+        #[arg(long)]
+        hash_workers: Option<usize>,
+        /// Password hashes that may wait beyond the ones being computed; more
+        /// sign-ins at once answer 429 (default: 4 per thread; ROSTER_HASH_QUEUE).
+        #[arg(long)]
+        hash_queue: Option<usize>,
     },
     /// Serve a fresh SQLite database filled with deterministic demo data.
     Demo {
@@ -170,9 +177,15 @@ async fn run() -> anyhow::Result<()> {
         settings.database_url = url;
     }
     match cli.command {
-        Command::Serve { listen } => {
+        Command::Serve { listen, hash_workers, hash_queue } => {
             if let Some(l) = listen {
                 settings.listen = l;
+            }
+            if let Some(n) = hash_workers {
+                settings.hash_workers = n;
+            }
+            if hash_queue.is_some() {
+                settings.hash_queue = hash_queue;
             }
             let app = open(&settings).await?;
             serve(app, &settings.listen).await
@@ -253,6 +266,8 @@ async fn open(settings: &Settings) -> anyhow::Result<App> {
         roster_app::Config {
             base_url: settings.base_url.clone(),
             app_resources: settings.app_resources(),
+            hash_workers: settings.hash_workers,
+            hash_queue: settings.hash_queue,
             ..Default::default()
         },
     );

@@ -91,9 +91,15 @@ async fn fresh_db() -> (Db, Option<String>, Option<TempDir>) {
 
 /// Starts Roster on 127.0.0.1:0 over a fresh database with a manual clock.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(roster_app::Config::default()).await
+}
+
+/// [`spawn_app`] with other tunables (a hashing pool of one thread and one
+/// waiting place, say).
+pub async fn spawn_app_with(config: roster_app::Config) -> TestApp {
     let (db, pg_database, dir) = fresh_db().await;
     let clock = Arc::new(ManualClock::at(roster_app::SystemClock.now()));
-    let app = App::new(db, roster_app::Config::default()).with_clock(clock.clone());
+    let app = App::new(db, config).with_clock(clock.clone());
     let violations = contract::Violations::default();
     let router = roster_web::router(roster_web::AppState::new(app.clone()))
         .layer(axum::middleware::from_fn_with_state(violations.clone(), contract::check_exchange));
