@@ -10,6 +10,7 @@
 
 mod authz;
 mod lookup;
+mod signin;
 
 use std::process::Stdio;
 use std::sync::Arc;
@@ -49,6 +50,8 @@ enum Command {
     Authz(authz::AuthzArgs),
     /// Measures looking members up by address (email= exact and prefix, q= an address) on a seeded database.
     Lookup(lookup::LookupArgs),
+    /// Measures sign-ins over HTTP against argon2id verifications on the pool, the directory under sign-in load, memory, and 500 at once.
+    Signin(signin::SigninArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -101,6 +104,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Run(args) => run(args).await,
         Command::Authz(args) => authz::run(args).await,
         Command::Lookup(args) => lookup::run(args).await,
+        Command::Signin(args) => signin::run(args).await,
     }
 }
 
