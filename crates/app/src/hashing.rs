@@ -87,7 +87,7 @@ struct Job {
     reply: oneshot::Sender<Result<Done>>,
     params: Params,
     // Held until the job is done, so the slot counts it while it runs.
-    _permit: OwnedSemaphorePermit,
+    permit: OwnedSemaphorePermit,
 }
 
 impl std::fmt::Debug for Job {
@@ -178,7 +178,7 @@ impl Slot {
 
     async fn run(self, work: Work) -> Result<Done> {
         let (reply, answer) = oneshot::channel();
-        let job = Job { work, reply, params: self.params, _permit: self.permit };
+        let job = Job { work, reply, params: self.params, permit: self.permit };
         self.sender.send(job).map_err(|_| AppError::Internal("hashing: the pool has stopped".into()))?;
         answer.await.map_err(|_| AppError::Internal("hashing: the worker stopped".into()))?
     }
@@ -199,7 +199,7 @@ fn work(receiver: &Mutex<mpsc::Receiver<Job>>) {
             // The request went away while its job waited.
             continue;
         }
-        let Job { work, reply, params, _permit } = job;
+        let Job { work, reply, params, permit } = job;
         let done = std::panic::catch_unwind(AssertUnwindSafe(|| match work {
             Work::Verify { password, hash } => {
                 verify_into(&mut memory, &params, password.as_bytes(), &hash).map(Done::Verified)
@@ -207,6 +207,9 @@ fn work(receiver: &Mutex<mpsc::Receiver<Job>>) {
             Work::Hash { password } => hash_into(&mut memory, &params, password.as_bytes()).map(Done::Hashed),
         }))
         .unwrap_or_else(|_| Err(AppError::Internal("hashing: a job panicked".into())));
+        // The place is free before the answer arrives, so whoever is
+        // answered can take a place again at once.
+        drop(permit);
         let _ = reply.send(done);
     }
 }
@@ -422,6 +425,16 @@ mod tests {
         let (ok, wrong) = tokio::join!(a.verify("pw".into(), hash.clone()), b.verify("pw!".into(), hash));
         assert!(ok.unwrap() && !wrong.unwrap());
         assert!(pool.try_slot().is_ok());
+    }
+
+    #[tokio::test]
+    async fn whoever_is_answered_can_take_a_place_again_at_once() {
+        // One place: each job must have given it back before its answer came.
+        let pool = HashPool::with_params(1, Some(0), cheap());
+        let hash = pool.hash("pw".into()).await.unwrap();
+        for _ in 0..50 {
+            assert!(pool.verify("pw".into(), hash.clone()).await.unwrap());
+        }
     }
 
     #[test]

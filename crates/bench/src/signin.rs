@@ -67,6 +67,9 @@ pub struct SigninArgs {
     /// A label for the tables (the backend, the build).
     #[arg(long, default_value = "")]
     pub label: String,
+    /// Only measure the ceiling on pools of these sizes (comma-separated), then stop.
+    #[arg(long, value_delimiter = ',')]
+    pub ceiling_only: Vec<usize>,
 }
 
 const ORG: &str = "signin";
@@ -293,6 +296,18 @@ pub async fn run(args: SigninArgs) -> anyhow::Result<()> {
         bail!("--accounts must be at least --flood");
     }
     let label = if args.label.is_empty() { String::new() } else { format!(" ({})", args.label) };
+    if !args.ceiling_only.is_empty() {
+        let hash = HashPool::new(1, None).hash(PASSWORD.into()).await.map_err(|e| anyhow!("{e}"))?;
+        println!("| workers | verifications/s (runs) |\n| --- | --- |");
+        for _ in 0..args.runs {
+            for &w in &args.ceiling_only {
+                let pool = Arc::new(HashPool::new(w, None));
+                ceiling(&pool, &hash, 1.0).await?;
+                println!("| {w} | {:.1} |", ceiling(&pool, &hash, args.secs).await?);
+            }
+        }
+        return Ok(());
+    }
     let hash = prepare(&args).await?;
     // The same pool the server builds by default: one worker per core, the default queue.
     let pool = Arc::new(HashPool::new(0, None));
