@@ -127,6 +127,42 @@ async fn prepare(args: &SigninArgs) -> anyhow::Result<String> {
     Ok(hash)
 }
 
+/// CPU seconds used so far by the threads of process `pid` whose name
+/// starts with `prefix` (every thread for ""), from each thread's
+/// `/proc/PID/task/TID/schedstat` (nanoseconds on a CPU).
+fn cpu_secs(pid: u32, prefix: &str) -> anyhow::Result<f64> {
+    let mut ns = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        let dir = task?.path();
+        let (Ok(comm), Ok(stat)) =
+            (std::fs::read_to_string(dir.join("comm")), std::fs::read_to_string(dir.join("schedstat")))
+        else {
+            continue; // the thread ended meanwhile
+        };
+        if comm.starts_with(prefix) {
+            ns += stat.split_whitespace().next().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        }
+    }
+    Ok(ns as f64 / 1e9)
+}
+
+/// A ceiling run: verifications per second (wall clock), and CPU seconds
+/// per verification (the pool's threads' own time, which the machine's
+/// other load does not inflate).
+struct Ceiling {
+    per_s: f64,
+    cpu_each: f64,
+}
+
+async fn ceiling_run(pool: &Arc<HashPool>, hash: &str, secs: f64) -> anyhow::Result<Ceiling> {
+    let me = std::process::id();
+    let cpu = cpu_secs(me, "roster-hash-")?;
+    let started = Instant::now();
+    let per_s = ceiling(pool, hash, secs).await?;
+    let n = per_s * started.elapsed().as_secs_f64();
+    Ok(Ceiling { per_s, cpu_each: (cpu_secs(me, "roster-hash-")? - cpu) / n })
+}
+
 /// Verifications per second on `pool`, kept full (one job per place).
 async fn ceiling(pool: &Arc<HashPool>, hash: &str, secs: f64) -> anyhow::Result<f64> {
     let done = Arc::new(AtomicUsize::new(0));
@@ -197,13 +233,19 @@ impl SignIns {
 
     /// Stops the clients; answers the sign-ins per second.
     async fn stop(self) -> anyhow::Result<f64> {
+        Ok(self.stop_counting().await?.0)
+    }
+
+    /// Stops the clients; answers the sign-ins per second and how many
+    /// were answered, in all, once the last client stopped.
+    async fn stop_counting(self) -> anyhow::Result<(f64, usize)> {
         self.stop.store(true, Ordering::Relaxed);
         let n = self.ok.load(Ordering::Relaxed);
         let rate = n as f64 / self.started.elapsed().as_secs_f64();
         for t in self.tasks {
             t.await??;
         }
-        Ok(rate)
+        Ok((rate, self.ok.load(Ordering::Relaxed)))
     }
 }
 
@@ -337,11 +379,21 @@ pub async fn run(args: SigninArgs) -> anyhow::Result<()> {
 
     let (mut ceil, mut signins, mut p99_idle, mut p99_loaded, mut p50_idle, mut p50_loaded, mut loaded_rate) =
         (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    let (mut cpu_verify, mut cpu_server, mut cpu_server_hash, mut cpu_client) = (vec![], vec![], vec![], vec![]);
     for _ in 0..args.runs {
-        ceil.push(ceiling(&pool, &hash, args.secs).await?);
+        let c = ceiling_run(&pool, &hash, args.secs).await?;
+        ceil.push(c.per_s);
+        cpu_verify.push(c.cpu_each);
+        let (server_cpu, server_hash_cpu, client_cpu) =
+            (cpu_secs(server.pid, "")?, cpu_secs(server.pid, "roster-hash-")?, cpu_secs(std::process::id(), "")?);
         let s = SignIns::start(&http, &base, args.concurrency, args.accounts);
         tokio::time::sleep(Duration::from_secs_f64(args.secs)).await;
-        signins.push(s.stop().await?);
+        let (rate, n) = s.stop_counting().await?;
+        signins.push(rate);
+        let n = n as f64;
+        cpu_server.push((cpu_secs(server.pid, "")? - server_cpu) / n);
+        cpu_server_hash.push((cpu_secs(server.pid, "roster-hash-")? - server_hash_cpu) / n);
+        cpu_client.push((cpu_secs(std::process::id(), "")? - client_cpu) / n);
         let idle = list_latencies(&owner, &users, args.list_requests).await?;
         p99_idle.push(percentile(&idle, 0.99));
         p50_idle.push(percentile(&idle, 0.50));
@@ -387,12 +439,37 @@ pub async fn run(args: SigninArgs) -> anyhow::Result<()> {
         args.secs
     );
     println!("| figure | measured (runs) | goal | ratio |\n| --- | --- | --- | --- |");
-    println!("| (a) verifications/s on the pool, in process (the ceiling) | {c:.1} ({}) | — | — |", list(&ceil, 1));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let (cv, cs, ch, cc) = (
+        median(cpu_verify.clone()),
+        median(cpu_server.clone()),
+        median(cpu_server_hash.clone()),
+        median(cpu_client.clone()),
+    );
+    let ms_list = |v: &[f64]| v.iter().map(|x| format!("{:.1}", x * 1e3)).collect::<Vec<_>>().join(", ");
     println!(
-        "| (b) sign-ins/s over HTTP, {} clients | {sr:.1} ({}) | ≥ 0.9 × (a) | {:.2} of (a) |",
+        "| (a) verifications/s on the pool, in process (the ceiling, wall clock) | {c:.1} ({}) | — | — |",
+        list(&ceil, 1)
+    );
+    println!(
+        "| (b) sign-ins/s over HTTP, {} clients (wall clock) | {sr:.1} ({}) | ≥ 0.9 × (a) | {:.2} of (a) |",
         args.concurrency,
         list(&signins, 1),
         sr / c
+    );
+    println!("| (a′) CPU per verification on the pool | {:.1} ms ({}) | — | — |", cv * 1e3, ms_list(&cpu_verify));
+    println!(
+        "| (b′) server CPU per sign-in: all threads (of which hashing) | {:.1} ms ({}) ({:.1} ms) | — | — |",
+        cs * 1e3,
+        ms_list(&cpu_server),
+        ch * 1e3
+    );
+    println!("| (b′) client CPU per sign-in (this process) | {:.1} ms ({}) | — | — |", cc * 1e3, ms_list(&cpu_client));
+    println!(
+        "| ceiling on {cores:.0} idle cores: {cores:.0} ÷ (a′) verifications/s vs {cores:.0} ÷ server CPU sign-ins/s | {:.1} vs {:.1} | ≥ 0.9 | {:.2} |",
+        cores / cv,
+        cores / cs,
+        cv / cs
     );
     println!("| (c) `GET …/users?per_page=50` p99, alone | {pi:.2} ms ({}) | — | — |", list(&p99_idle, 2));
     println!(
