@@ -1,14 +1,11 @@
 //! Signing in and out, sessions, and passwords.
 
-use std::sync::LazyLock;
-
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use roster_domain::audit::{AuditAction, AuditEntry};
 use roster_domain::{Email, SessionId, Timestamp, UserId, ValidationError};
 use roster_store::{sessions, users};
 
 use crate::error::Result;
+use crate::hashing::Slot;
 use crate::{App, AppError, Principal, RequestMeta, tokens};
 
 /// A new session: the secret goes into the cookie and nowhere else.
@@ -38,48 +35,33 @@ pub fn check_password(password: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
-/// Hashes a password with argon2id on a blocking thread, off the async runtime.
-pub async fn hash_password(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| AppError::Internal(format!("hashing: {e}")))
-    })
-    .await
-    .map_err(|e| AppError::Internal(format!("hashing task: {e}")))?
+/// Hashes a password with argon2id on the hashing pool, off the async
+/// runtime; refused with `Busy` when the pool is full.
+pub async fn hash_password(app: &App, password: String) -> Result<String> {
+    app.hashing.hash(password).await
 }
 
-/// A hash of a random password, verified against when the email is unknown
-/// so that a wrong email costs the same time as a wrong password.
-static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
-    Argon2::default().hash_password(tokens::new_secret().as_bytes()).map(|h| h.to_string()).unwrap_or_default()
-});
-
-async fn verify_password(password: String, hash: Option<String>) -> Result<bool> {
-    tokio::task::spawn_blocking(move || {
-        let (hash, real) = match hash {
-            Some(h) => (h, true),
-            None => (DUMMY_HASH.clone(), false),
-        };
-        let ok = Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok();
-        ok && real
-    })
-    .await
-    .map_err(|e| AppError::Internal(format!("verify task: {e}")))
-}
-
-/// Warms the dummy hash so the first failed sign-in is not slower than the rest.
-pub fn warm_up() {
-    LazyLock::force(&DUMMY_HASH);
+/// Verifies a password on a slot of the hashing pool. When the email is
+/// unknown (`hash` is `None`) it is verified against the pool's dummy hash,
+/// at the same parameters, so a wrong email costs the same work as a wrong
+/// password.
+async fn verify_password(app: &App, slot: Slot, password: String, hash: Option<String>) -> Result<bool> {
+    let (hash, real) = match hash {
+        Some(h) => (h, true),
+        None => (app.hashing.dummy_hash().to_string(), false),
+    };
+    Ok(slot.verify(password, hash).await? && real)
 }
 
 /// Signs in with email and password and opens a session. A wrong email and a
 /// wrong password answer the same error after the same work. The attempt is
 /// reserved against the throttle's counters before the password is hashed,
 /// so a refused attempt costs no hashing and concurrent guesses cannot
-/// overrun the limit.
+/// overrun the limit. Before that, the attempt takes its place on the
+/// hashing pool: when the pool is full it is refused at once (`Busy`),
+/// before the throttle counts it, so it is not a guess.
 pub async fn login(app: &App, email: &str, password: &str, meta: &RequestMeta) -> Result<(Principal, NewSessionToken)> {
+    let slot = app.hashing.try_slot()?;
     let now = app.clock.now();
     let reservation = app.login_throttle.reserve(&app.db, email, meta.ip.as_deref(), now).await?;
     let email = Email::parse(email).ok();
@@ -89,7 +71,7 @@ pub async fn login(app: &App, email: &str, password: &str, meta: &RequestMeta) -
     };
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     // Verified whether or not the user exists (against a dummy hash if not).
-    let verified = verify_password(password.to_string(), hash).await?;
+    let verified = verify_password(app, slot, password.to_string(), hash).await?;
     let user = match user {
         Some(user) if verified => user,
         _ => {
@@ -203,7 +185,7 @@ pub async fn issue_password_token(app: &App, tx: &mut roster_store::Tx, user: Us
 /// Sets a password with a one-time link token. The token then stops working.
 pub async fn set_password_with_token(app: &App, token: &str, password: &str) -> Result<UserId> {
     check_password(password)?;
-    let hash = hash_password(password.to_string()).await?;
+    let hash = hash_password(app, password.to_string()).await?;
     let token_hash = tokens::hash_secret(token);
     let now = app.clock.now();
     let mut tx = app.db.begin().await?;

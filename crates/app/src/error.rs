@@ -86,6 +86,13 @@ pub enum AppError {
         /// Seconds until attempts are allowed again.
         retry_after_s: i64,
     },
+    /// Every place on the password hashing pool is taken; try again after
+    /// this many seconds. Nothing was done (a sign-in was not counted).
+    #[error("busy")]
+    Busy {
+        /// Seconds to wait before trying again.
+        retry_after_s: i64,
+    },
     /// A link or token is unknown, used or expired.
     #[error("this link is invalid or has expired")]
     InvalidToken,
@@ -101,6 +108,15 @@ impl AppError {
     /// A conflict of a kind, with its explanation.
     pub fn conflict(kind: ConflictKind, detail: impl Into<String>) -> Self {
         Self::Conflict { kind, detail: detail.into() }
+    }
+
+    /// For a refusal that passes with time (`TooManyAttempts`, `Busy`): the
+    /// seconds to wait, which the web layer sends as `Retry-After`.
+    pub fn retry_after_s(&self) -> Option<i64> {
+        match self {
+            Self::TooManyAttempts { retry_after_s } | Self::Busy { retry_after_s } => Some(*retry_after_s),
+            _ => None,
+        }
     }
 }
 

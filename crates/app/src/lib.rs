@@ -11,6 +11,7 @@ pub mod change;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod hashing;
 pub mod invariants;
 pub mod mail;
 pub mod members;
@@ -50,6 +51,11 @@ pub struct Config {
     /// people's own reset links), so that a visitor can walk every flow
     /// without a mailbox. Never set outside `roster demo`.
     pub demo_outbox: bool,
+    /// Password hashing threads (0: one per available core).
+    pub hash_workers: usize,
+    /// Password hashes that may wait for a thread beyond the ones being
+    /// computed; more at once are refused with 429 (`None`: a few per thread).
+    pub hash_queue: Option<usize>,
 }
 
 impl Default for Config {
@@ -62,6 +68,8 @@ impl Default for Config {
             app_resources: vec![],
             mail_delivery: false,
             demo_outbox: false,
+            hash_workers: 0,
+            hash_queue: None,
         }
     }
 }
@@ -89,17 +97,21 @@ pub struct App {
     pub login_throttle: Arc<throttle::LoginThrottle>,
     /// Roles and members' grants, cached per organization version.
     pub policies: Arc<policy::PolicyCache>,
+    /// The password hashing threads.
+    pub hashing: Arc<hashing::HashPool>,
 }
 
 impl App {
     /// An app over a migrated database, with the system clock.
     pub fn new(db: Db, config: Config) -> Self {
+        let hashing = Arc::new(hashing::HashPool::new(config.hash_workers, config.hash_queue));
         Self {
             db,
             clock: Arc::new(SystemClock),
             config: Arc::new(config),
             login_throttle: Default::default(),
             policies: Default::default(),
+            hashing,
         }
     }
 

@@ -80,7 +80,7 @@ pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Creat
         None => email.as_str().split('@').next().unwrap_or("Owner").to_string(),
     };
     let hash = match &input.owner_password {
-        Some(p) => Some(auth::hash_password(p.clone()).await?),
+        Some(p) => Some(auth::hash_password(app, p.clone()).await?),
         None => None,
     };
     let now = app.clock.now();

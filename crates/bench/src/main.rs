@@ -10,6 +10,7 @@
 
 mod authz;
 mod lookup;
+mod signin;
 
 use std::process::Stdio;
 use std::sync::Arc;
@@ -49,6 +50,8 @@ enum Command {
     Authz(authz::AuthzArgs),
     /// Measures looking members up by address (email= exact and prefix, q= an address) on a seeded database.
     Lookup(lookup::LookupArgs),
+    /// Measures sign-ins over HTTP against argon2id verifications on the pool, the directory under sign-in load, memory, and 500 at once.
+    Signin(signin::SigninArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -101,6 +104,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Run(args) => run(args).await,
         Command::Authz(args) => authz::run(args).await,
         Command::Lookup(args) => lookup::run(args).await,
+        Command::Signin(args) => signin::run(args).await,
     }
 }
 
@@ -112,7 +116,8 @@ async fn set_password(url: &str, email: &str, password: &str) -> anyhow::Result<
     let user = roster_store::users::find_user_by_email(&mut db.conn().await?, &email)
         .await?
         .with_context(|| format!("no user has the email {}", email.as_str()))?;
-    let hash = roster_app::auth::hash_password(password.to_string()).await.map_err(|e| anyhow!("{e}"))?;
+    let hash =
+        roster_app::hashing::HashPool::new(1, Some(0)).hash(password.to_string()).await.map_err(|e| anyhow!("{e}"))?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as i64;
     let mut tx = db.begin().await?;
     roster_store::users::set_password(&mut tx, user.id, &hash, Timestamp(now)).await?;

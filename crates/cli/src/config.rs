@@ -30,6 +30,13 @@ pub struct Settings {
     /// `label` and `description`.
     #[serde(default)]
     pub resources: Vec<ResourceSetting>,
+    /// Password hashing threads (0: one per available core).
+    #[serde(default)]
+    pub hash_workers: usize,
+    /// Password hashes that may wait beyond the ones being computed; more
+    /// sign-ins at once answer 429 (unset: a few per thread).
+    #[serde(default)]
+    pub hash_queue: Option<usize>,
 }
 
 /// One application resource declared in the config file.
@@ -54,6 +61,8 @@ impl Default for Settings {
             smtp_url: None,
             smtp_from: "Roster <roster@localhost>".into(),
             resources: vec![],
+            hash_workers: 0,
+            hash_queue: None,
         }
     }
 }
@@ -89,6 +98,8 @@ impl Settings {
             "public_url",
             "smtp_url",
             "smtp_from",
+            "hash_workers",
+            "hash_queue",
         ]))
         .extract()?)
     }

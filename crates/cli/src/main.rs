@@ -19,7 +19,7 @@ use crate::config::Settings;
 #[derive(Parser)]
 #[command(name = "roster", version, about = "Multi-tenant user management")]
 struct Cli {
-    /// A TOML config file (keys: listen, database_url, public_url, smtp_url, smtp_from, [[resources]]). Env variables ROSTER_* override it.
+    /// A TOML config file (keys: listen, database_url, public_url, smtp_url, smtp_from, hash_workers, hash_queue, [[resources]]). Env variables ROSTER_* override it.
     #[arg(long, global = true, env = "ROSTER_CONFIG")]
     config: Option<String>,
     /// Database: a SQLite file path (default roster.db) or a postgres:// URL.
@@ -46,6 +46,13 @@ enum Command {
         /// Address to listen on (default 127.0.0.1:8080).
         #[arg(long)]
         listen: Option<String>,
+        /// Password hashing threads (default: one per core; ROSTER_HASH_WORKERS).
+        #[arg(long)]
+        hash_workers: Option<usize>,
+        /// Password hashes that may wait beyond the ones being computed; more
+        /// sign-ins at once answer 429 (default: 4 per thread; ROSTER_HASH_QUEUE).
+        #[arg(long)]
+        hash_queue: Option<usize>,
     },
     /// Serve a fresh SQLite database filled with deterministic demo data.
     Demo {
@@ -204,9 +211,15 @@ async fn run() -> anyhow::Result<()> {
         settings.smtp_from = from;
     }
     match cli.command {
-        Command::Serve { listen } => {
+        Command::Serve { listen, hash_workers, hash_queue } => {
             if let Some(l) = listen {
                 settings.listen = l;
+            }
+            if let Some(n) = hash_workers {
+                settings.hash_workers = n;
+            }
+            if hash_queue.is_some() {
+                settings.hash_queue = hash_queue;
             }
             let app = open(&settings).await?;
             serve(app, &settings, &settings.listen).await
@@ -314,6 +327,8 @@ async fn open(settings: &Settings) -> anyhow::Result<App> {
             base_url: settings.public_url(),
             app_resources: settings.app_resources(),
             mail_delivery: settings.smtp_url.is_some(),
+            hash_workers: settings.hash_workers,
+            hash_queue: settings.hash_queue,
             ..Default::default()
         },
     );
@@ -325,7 +340,6 @@ async fn open(settings: &Settings) -> anyhow::Result<App> {
 }
 
 async fn serve(app: App, settings: &Settings, listen: &str) -> anyhow::Result<()> {
-    roster_app::auth::warm_up();
     match &settings.smtp_url {
         Some(url) => {
             let mailer = roster_app::smtp::SmtpMailer::from_url(url, &settings.smtp_from)?;

@@ -118,6 +118,12 @@ pub fn problem_for(e: &AppError) -> Problem {
             "Too many attempts",
             format!("Too many failed sign-ins. Try again in {} minutes.", (retry_after_s + 59) / 60),
         ),
+        AppError::Busy { .. } => Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "busy",
+            "Busy",
+            "Too many passwords are being checked at this moment. Try again in a second.",
+        ),
         AppError::InvalidToken => Problem::new(
             StatusCode::BAD_REQUEST,
             "invalid-token",
@@ -154,8 +160,17 @@ fn conflict_title(kind: ConflictKind) -> &'static str {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        problem_for(&self.0).into_response()
+        with_retry_after(&self.0, problem_for(&self.0).into_response())
     }
+}
+
+/// Adds `Retry-After` (seconds) to the answer of a refusal that passes with
+/// time (too many attempts, a busy hashing pool).
+pub fn with_retry_after(e: &AppError, mut res: Response) -> Response {
+    if let Some(s) = e.retry_after_s() {
+        res.headers_mut().insert(header::RETRY_AFTER, s.into());
+    }
+    res
 }
 
 /// Shorthand for API handler results.

@@ -31,9 +31,9 @@ pub fn message_page(status: StatusCode, title: &str, message: &str) -> Response 
 }
 
 /// The page for a service error: the same status, title and words as the
-/// API's problem document for it.
+/// API's problem document for it (and its `Retry-After`).
 pub fn error_page(e: &AppError) -> Response {
     let p = crate::error::problem_for(e);
     let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    message_page(status, &p.title, &p.detail)
+    crate::error::with_retry_after(e, message_page(status, &p.title, &p.detail))
 }

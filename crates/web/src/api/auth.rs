@@ -4,13 +4,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use roster_app::AppError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, Authenticated, Meta, clear_session_cookie, session_cookie};
 
 /// Credentials.
@@ -63,7 +62,10 @@ pub struct Me {
 /// A wrong email and a wrong password give the same answer.
 ///
 /// Too many attempts for one account or from one address answer 429 with
-/// `Retry-After` (seconds) until the window ends.
+/// `Retry-After` (seconds) until the window ends. When more sign-ins arrive
+/// at once than the password hashing pool admits, the excess answers 429
+/// (`/problems/busy`) with `Retry-After: 1` at once, and is not counted as
+/// an attempt.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = Me, description = "Signed in; the session cookie is set"),
               (status = 429, body = Problem)))]
@@ -72,13 +74,7 @@ pub async fn login(
     Meta(meta): Meta,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
-    let (principal, session) = match roster_app::auth::login(&state.app, &body.email, &body.password, &meta).await {
-        Ok(signed_in) => signed_in,
-        Err(e @ AppError::TooManyAttempts { retry_after_s }) => {
-            return Ok(([(header::RETRY_AFTER, retry_after_s.to_string())], ApiError(e)).into_response());
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let (principal, session) = roster_app::auth::login(&state.app, &body.email, &body.password, &meta).await?;
     let me = me_for(&state, &principal, &session.token).await?;
     let max_age = (session.expires_at.0 - state.app.clock.now().0) / 1000;
     Ok(([(header::SET_COOKIE, session_cookie(&session.token, state.secure_cookies, max_age))], Json(me))

@@ -126,7 +126,8 @@ const PROBLEMS: [(&str, u16, &str); 9] = [
     (
         "TooManyRequests",
         429,
-        "Too many sign-in attempts for this account or from this address; Retry-After says when to try again.",
+        "Too many sign-in attempts for this account or from this address (`/problems/too-many-attempts`), \
+         or too many passwords being checked at once (`/problems/busy`); Retry-After says when to try again.",
     ),
     ("InternalError", 500, "Something failed on the server's side."),
 ];
@@ -160,7 +161,7 @@ pub fn finish_document(doc: &mut utoipa::openapi::OpenApi) {
         }
         if status == 429 {
             response["headers"] = json!({"Retry-After": {
-                "description": "Seconds until sign-in may be tried again.",
+                "description": "Seconds until the request may be tried again.",
                 "schema": {"type": "integer", "minimum": 1},
             }});
         }

@@ -54,14 +54,13 @@ pub async fn login_submit(State(state): State<AppState>, Meta(meta): Meta, Form(
             StatusCode::UNAUTHORIZED,
             &LoginPage { email: f.email, next, error: Some("The email or password is wrong.".into()) },
         ),
-        Err(e @ AppError::TooManyAttempts { retry_after_s }) => (
-            [(header::RETRY_AFTER, retry_after_s.to_string())],
+        Err(e @ (AppError::TooManyAttempts { .. } | AppError::Busy { .. })) => crate::error::with_retry_after(
+            &e,
             render(
                 StatusCode::TOO_MANY_REQUESTS,
                 &LoginPage { email: f.email, next, error: Some(crate::error::problem_for(&e).detail) },
             ),
-        )
-            .into_response(),
+        ),
         Err(e) => error_page(&e),
     }
 }

@@ -5,6 +5,7 @@
 mod auth;
 mod contract;
 mod guards;
+mod hashing;
 mod house;
 mod matrix;
 mod members;

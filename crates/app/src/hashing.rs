@@ -1,0 +1,447 @@
+//! Password hashing on a fixed pool of worker threads.
+//!
+//! argon2id at Roster's parameters needs 19 MiB of memory per hash. Hashing
+//! each password on a fresh blocking thread with a fresh allocation works,
+//! but the allocator keeps the freed blocks (glibc raises its mmap threshold
+//! to the size of the last freed block and then serves the next ones from
+//! per-thread arenas), so a minute of sign-ins left the server at 823 MB of
+//! anonymous memory. Here a fixed number of threads (one per core by
+//! default) each own one memory block, allocated on its first job and reused
+//! for every hash after it, so memory stays at `workers × 19 MiB` however
+//! many people sign in.
+//!
+//! The pool admits at most `workers + queue` jobs at a time: a request takes
+//! a [`Slot`] first ([`HashPool::try_slot`]), and when none is free it is
+//! refused at once with [`AppError::Busy`] (429 with `Retry-After`) rather
+//! than queued without limit. A sign-in takes its slot before the throttle
+//! counts the attempt, so a refusal costs no database work and is not a
+//! guess.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use argon2::password_hash::phc::{Output, ParamsString, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
+use rand::RngCore;
+use subtle::ConstantTimeEq;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+
+use crate::AppError;
+use crate::error::Result;
+
+/// Jobs that may wait per worker, when the configuration does not say.
+pub const DEFAULT_QUEUE_PER_WORKER: usize = 4;
+
+/// What a refused request is told to wait (seconds): a full queue drains in
+/// well under a second (a hash takes tens of milliseconds).
+pub const BUSY_RETRY_AFTER_S: i64 = 1;
+
+/// Length of a new hash's salt (bytes).
+const SALT_LEN: usize = 16;
+/// Length of a new hash's output (bytes).
+const OUTPUT_LEN: usize = 32;
+
+/// The parameters Roster hashes new passwords with: argon2id, version 0x13,
+/// 19 MiB, two passes, one lane (OWASP's first recommendation, and the
+/// argon2 crate's default).
+pub fn roster_params() -> Params {
+    Params::DEFAULT
+}
+
+/// A password hashing pool: fixed worker threads, each reusing its own
+/// argon2 memory, behind a bounded admission count. Cheap to share (`Arc`);
+/// the threads end when the pool is dropped.
+#[derive(Debug)]
+pub struct HashPool {
+    sender: mpsc::Sender<Job>,
+    slots: Arc<Semaphore>,
+    workers: usize,
+    capacity: usize,
+    params: Params,
+    dummy_hash: String,
+}
+
+/// A place in the pool, taken before the work is known (so that a sign-in
+/// can be refused before anything else is done) and used by one
+/// [`Slot::verify`] or [`Slot::hash`]. Dropping it unused gives it back.
+#[derive(Debug)]
+pub struct Slot {
+    sender: mpsc::Sender<Job>,
+    permit: OwnedSemaphorePermit,
+    params: Params,
+}
+
+enum Work {
+    Verify { password: String, hash: String },
+    Hash { password: String },
+}
+
+enum Done {
+    Verified(bool),
+    Hashed(String),
+}
+
+struct Job {
+    work: Work,
+    reply: oneshot::Sender<Result<Done>>,
+    params: Params,
+    // Held until the job is done, so the slot counts it while it runs.
+    permit: OwnedSemaphorePermit,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Job")
+    }
+}
+
+impl HashPool {
+    /// A pool of `workers` threads (0: one per available core) admitting
+    /// `queue` waiting jobs beyond the ones being hashed (`None`:
+    /// [`DEFAULT_QUEUE_PER_WORKER`] per worker), at Roster's parameters.
+    pub fn new(workers: usize, queue: Option<usize>) -> Self {
+        Self::with_params(workers, queue, roster_params())
+    }
+
+    /// [`HashPool::new`] hashing new passwords with other parameters (tests
+    /// use cheap ones). Verification always follows the hash's own.
+    pub fn with_params(workers: usize, queue: Option<usize>, params: Params) -> Self {
+        let workers = if workers == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { workers };
+        let capacity = workers + queue.unwrap_or(DEFAULT_QUEUE_PER_WORKER * workers);
+        let (sender, receiver) = mpsc::channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for i in 0..workers {
+            let receiver = receiver.clone();
+            std::thread::Builder::new()
+                .name(format!("roster-hash-{i}"))
+                .spawn(move || work(&receiver))
+                .expect("spawning a hashing thread");
+        }
+        let dummy_hash = dummy_hash(&params);
+        Self { sender, slots: Arc::new(Semaphore::new(capacity)), workers, capacity, params, dummy_hash }
+    }
+
+    /// The number of worker threads.
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// How many jobs the pool admits at once (running and waiting).
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Takes a place in the pool, or refuses at once with
+    /// [`AppError::Busy`] when every place is taken.
+    pub fn try_slot(&self) -> Result<Slot> {
+        let permit =
+            self.slots.clone().try_acquire_owned().map_err(|_| AppError::Busy { retry_after_s: BUSY_RETRY_AFTER_S })?;
+        Ok(Slot { sender: self.sender.clone(), permit, params: self.params.clone() })
+    }
+
+    /// A hash in Roster's format that no password matches (its output is
+    /// random), to verify against when an email is unknown: the work is the
+    /// same as for a real hash, on the same pool.
+    pub fn dummy_hash(&self) -> &str {
+        &self.dummy_hash
+    }
+
+    /// Whether `password` matches the PHC string `hash` (any argon2 variant
+    /// and parameters). A malformed hash matches nothing.
+    pub async fn verify(&self, password: String, hash: String) -> Result<bool> {
+        self.try_slot()?.verify(password, hash).await
+    }
+
+    /// Hashes a new password with the pool's parameters; answers the PHC string.
+    pub async fn hash(&self, password: String) -> Result<String> {
+        self.try_slot()?.hash(password).await
+    }
+}
+
+impl Slot {
+    /// Whether `password` matches the PHC string `hash`, computed on the pool.
+    pub async fn verify(self, password: String, hash: String) -> Result<bool> {
+        match self.run(Work::Verify { password, hash }).await? {
+            Done::Verified(ok) => Ok(ok),
+            Done::Hashed(_) => Err(AppError::Internal("hashing: a verification answered a hash".into())),
+        }
+    }
+
+    /// Hashes a new password on the pool; answers the PHC string.
+    pub async fn hash(self, password: String) -> Result<String> {
+        match self.run(Work::Hash { password }).await? {
+            Done::Hashed(h) => Ok(h),
+            Done::Verified(_) => Err(AppError::Internal("hashing: a hash answered a verification".into())),
+        }
+    }
+
+    async fn run(self, work: Work) -> Result<Done> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job { work, reply, params: self.params, permit: self.permit };
+        self.sender.send(job).map_err(|_| AppError::Internal("hashing: the pool has stopped".into()))?;
+        answer.await.map_err(|_| AppError::Internal("hashing: the worker stopped".into()))?
+    }
+}
+
+/// A worker: takes jobs until the pool is dropped, hashing into its own
+/// memory, allocated on the first job and kept.
+fn work(receiver: &Mutex<mpsc::Receiver<Job>>) {
+    let mut memory: Vec<Block> = Vec::new();
+    loop {
+        // The lock is held only while waiting for the next job.
+        let job = match receiver.lock() {
+            Ok(r) => r.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = job else { return };
+        if job.reply.is_closed() {
+            // The request went away while its job waited.
+            continue;
+        }
+        let Job { work, reply, params, permit } = job;
+        let done = std::panic::catch_unwind(AssertUnwindSafe(|| match work {
+            Work::Verify { password, hash } => {
+                verify_into(&mut memory, &params, password.as_bytes(), &hash).map(Done::Verified)
+            }
+            Work::Hash { password } => hash_into(&mut memory, &params, password.as_bytes()).map(Done::Hashed),
+        }))
+        .unwrap_or_else(|_| Err(AppError::Internal("hashing: a job panicked".into())));
+        // The place is free before the answer arrives, so whoever is
+        // answered can take a place again at once.
+        drop(permit);
+        let _ = reply.send(done);
+    }
+}
+
+/// The worker's memory for `params`: its own block when that is large
+/// enough (allocated the first time), else a block of the right size for
+/// this job only (a hash stored with stronger parameters than the pool's).
+fn memory_for<'m>(memory: &'m mut Vec<Block>, own: &Params, params: &Params) -> MemoryFor<'m> {
+    let needed = params.block_count();
+    if memory.is_empty() {
+        memory.resize(own.block_count().max(Params::MIN_M_COST as usize), Block::new());
+    }
+    if needed <= memory.len() {
+        MemoryFor::Own(&mut memory[..needed])
+    } else {
+        MemoryFor::Once(vec![Block::new(); needed])
+    }
+}
+
+enum MemoryFor<'m> {
+    Own(&'m mut [Block]),
+    Once(Vec<Block>),
+}
+
+impl AsMut<[Block]> for MemoryFor<'_> {
+    fn as_mut(&mut self) -> &mut [Block] {
+        match self {
+            Self::Own(m) => m,
+            Self::Once(v) => v,
+        }
+    }
+}
+
+/// Whether `password` matches the PHC string `phc`: its algorithm, version,
+/// parameters and salt are parsed, the hash is recomputed into `memory`
+/// and compared in constant time. A hash that does not parse matches nothing.
+fn verify_into(memory: &mut Vec<Block>, own: &Params, password: &[u8], phc: &str) -> Result<bool> {
+    let Some((argon, salt, expected)) = parse(phc) else {
+        tracing::warn!("a stored password hash could not be read");
+        return Ok(false);
+    };
+    let mut computed = vec![0u8; expected.len()];
+    let blocks = memory_for(memory, own, argon.params());
+    if argon.hash_password_into_with_memory(password, salt.as_ref(), &mut computed, blocks).is_err() {
+        return Ok(false);
+    }
+    Ok(computed.ct_eq(expected.as_bytes()).into())
+}
+
+/// The hasher, salt and expected output of a PHC string.
+fn parse(phc: &str) -> Option<(Argon2<'static>, Salt, Output)> {
+    let hash = PasswordHash::new(phc).ok()?;
+    let algorithm = Algorithm::try_from(hash.algorithm.as_str()).ok()?;
+    let version = match hash.version {
+        Some(v) => Version::try_from(v).ok()?,
+        None => Version::default(),
+    };
+    let params = Params::try_from(&hash).ok()?;
+    Some((Argon2::new(algorithm, version, params), hash.salt?, hash.hash?))
+}
+
+/// A new PHC string for `password`: argon2id v0x13 at `params`, a random
+/// 16-byte salt, computed into `memory`.
+fn hash_into(memory: &mut Vec<Block>, params: &Params, password: &[u8]) -> Result<String> {
+    let mut salt = [0u8; SALT_LEN];
+    rand::rng().fill_bytes(&mut salt);
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let mut out = [0u8; OUTPUT_LEN];
+    let blocks = memory_for(memory, params, params);
+    argon
+        .hash_password_into_with_memory(password, &salt, &mut out, blocks)
+        .map_err(|e| AppError::Internal(format!("hashing: {e}")))?;
+    phc_string(params, &salt, &out)
+}
+
+/// The PHC string of an argon2id v0x13 hash.
+fn phc_string(params: &Params, salt: &[u8], out: &[u8]) -> Result<String> {
+    fn internal(e: impl std::fmt::Display) -> AppError {
+        AppError::Internal(format!("hashing: {e}"))
+    }
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(internal)?,
+        salt: Some(Salt::new(salt).map_err(internal)?),
+        hash: Some(Output::new(out).map_err(internal)?),
+    };
+    Ok(hash.to_string())
+}
+
+/// A well-formed hash at `params` whose output is random bytes, so that no
+/// password matches it and verifying against it costs a full hash.
+fn dummy_hash(params: &Params) -> String {
+    let mut salt = [0u8; SALT_LEN];
+    let mut out = [0u8; OUTPUT_LEN];
+    rand::rng().fill_bytes(&mut salt);
+    rand::rng().fill_bytes(&mut out);
+    phc_string(params, &salt, &out).expect("the dummy hash is well-formed")
+}
+
+#[cfg(test)]
+mod tests {
+    use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+
+    use super::*;
+
+    /// Cheap parameters, so the tests run fast in a debug build.
+    fn cheap() -> Params {
+        Params::new(64, 1, 1, None).unwrap()
+    }
+
+    #[tokio::test]
+    async fn verifies_its_own_hashes_and_refuses_wrong_passwords() {
+        let pool = HashPool::with_params(1, None, cheap());
+        let hash = pool.hash("correct horse battery".into()).await.unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{hash}");
+        assert!(pool.verify("correct horse battery".into(), hash.clone()).await.unwrap());
+        assert!(!pool.verify("correct horse batterY".into(), hash.clone()).await.unwrap());
+        assert!(!pool.verify(String::new(), hash.clone()).await.unwrap());
+        // Each hash has its own salt.
+        assert_ne!(pool.hash("correct horse battery".into()).await.unwrap(), hash);
+    }
+
+    #[tokio::test]
+    async fn hashes_of_the_plain_crate_verify_and_its_hashes_verify_there() {
+        // Roster's own parameters, as stored by the code before the pool.
+        let pool = HashPool::new(1, None);
+        let plain = Argon2::default().hash_password(b"an older password").unwrap().to_string();
+        assert!(pool.verify("an older password".into(), plain.clone()).await.unwrap());
+        assert!(!pool.verify("another password".into(), plain).await.unwrap());
+        let ours = pool.hash("a newer password".into()).await.unwrap();
+        assert!(ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{ours}");
+        assert!(Argon2::default().verify_password(b"a newer password", ours.as_str()).is_ok());
+        // Other variants and parameters than the pool's verify too: fewer
+        // blocks than the worker holds, and more (a block for that job).
+        for params in [cheap(), Params::new(32 * 1024, 1, 2, None).unwrap()] {
+            for alg in [Algorithm::Argon2i, Algorithm::Argon2d, Algorithm::Argon2id] {
+                let h = Argon2::new(alg, Version::V0x13, params.clone()).hash_password(b"pw").unwrap().to_string();
+                assert!(pool.verify("pw".into(), h.clone()).await.unwrap(), "{h}");
+                assert!(!pool.verify("pW".into(), h).await.unwrap());
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_dummy_hash_costs_a_hash_and_matches_nothing() {
+        let pool = HashPool::new(1, None);
+        let dummy = pool.dummy_hash().to_string();
+        assert!(dummy.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{dummy}");
+        assert!(parse(&dummy).is_some());
+        assert!(!pool.verify(String::new(), dummy.clone()).await.unwrap());
+        assert_ne!(HashPool::new(1, None).dummy_hash(), dummy);
+    }
+
+    #[tokio::test]
+    async fn malformed_hashes_match_nothing() {
+        let pool = HashPool::with_params(1, None, cheap());
+        for bad in ["", "plain", "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ", "$scrypt$ln=4,r=8,p=1$c2FsdHNhbHQ$aGFzaA"] {
+            assert!(!pool.verify("pw".into(), bad.into()).await.unwrap(), "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_jobs_each_get_their_own_answer() {
+        let pool = Arc::new(HashPool::with_params(2, Some(64), cheap()));
+        let hashes: Vec<String> = hash_all(&pool, (0..8).map(|i| format!("password number {i}")).collect()).await;
+        let mut checks = Vec::new();
+        for (i, h) in hashes.iter().enumerate() {
+            for j in 0..8 {
+                let (pool, h) = (pool.clone(), h.clone());
+                checks.push(tokio::spawn(async move {
+                    (i == j, pool.verify(format!("password number {j}"), h).await.unwrap())
+                }));
+            }
+        }
+        for c in checks {
+            let (expected, got) = c.await.unwrap();
+            assert_eq!(expected, got);
+        }
+    }
+
+    async fn hash_all(pool: &Arc<HashPool>, passwords: Vec<String>) -> Vec<String> {
+        let tasks: Vec<_> = passwords
+            .into_iter()
+            .map(|p| {
+                let pool = pool.clone();
+                tokio::spawn(async move { pool.hash(p).await.unwrap() })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.unwrap());
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn a_full_pool_refuses_at_once_and_a_freed_slot_admits_again() {
+        let pool = HashPool::with_params(1, Some(1), cheap());
+        assert_eq!((pool.workers(), pool.capacity()), (1, 2));
+        let first = pool.try_slot().unwrap();
+        let second = pool.try_slot().unwrap();
+        match pool.try_slot() {
+            Err(AppError::Busy { retry_after_s }) => assert_eq!(retry_after_s, BUSY_RETRY_AFTER_S),
+            other => panic!("expected Busy, got {other:?}"),
+        }
+        assert!(matches!(pool.hash("pw".into()).await, Err(AppError::Busy { .. })));
+        // A slot is given back when its job is done, and when it is dropped unused.
+        let hash = first.hash("pw".into()).await.unwrap();
+        drop(second);
+        let (a, b) = (pool.try_slot().unwrap(), pool.try_slot().unwrap());
+        assert!(pool.try_slot().is_err());
+        let (ok, wrong) = tokio::join!(a.verify("pw".into(), hash.clone()), b.verify("pw!".into(), hash));
+        assert!(ok.unwrap() && !wrong.unwrap());
+        assert!(pool.try_slot().is_ok());
+    }
+
+    #[tokio::test]
+    async fn whoever_is_answered_can_take_a_place_again_at_once() {
+        // One place: each job must have given it back before its answer came.
+        let pool = HashPool::with_params(1, Some(0), cheap());
+        let hash = pool.hash("pw".into()).await.unwrap();
+        for _ in 0..50 {
+            assert!(pool.verify("pw".into(), hash.clone()).await.unwrap());
+        }
+    }
+
+    #[test]
+    fn zero_workers_means_one_per_core() {
+        let pool = HashPool::with_params(0, None, cheap());
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(pool.workers(), cores);
+        assert_eq!(pool.capacity(), cores * (1 + DEFAULT_QUEUE_PER_WORKER));
+    }
+}
