@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod authz;
 pub mod health;
+pub mod invitations;
 pub mod members;
 pub mod orgs;
 pub mod roles;
@@ -55,6 +56,7 @@ pub struct RolePath {
         (name = "auth", description = "Signing in and out"),
         (name = "users", description = "An organization's members directory"),
         (name = "roles", description = "Roles, permissions, presets and ownership"),
+        (name = "invitations", description = "Inviting people, and accepting an invitation"),
         (name = "authz", description = "Checks for the host application"),
         (name = "orgs", description = "Organizations"),
         (name = "health", description = "Liveness and readiness")
@@ -95,6 +97,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(roles::transfer_ownership))
         .routes(routes!(authz::check))
         .routes(routes!(authz::check_batch))
+        .routes(routes!(invitations::invite, invitations::list))
+        .routes(routes!(invitations::resend))
+        .routes(routes!(invitations::cancel))
+        .routes(routes!(invitations::bulk))
+        .routes(routes!(invitations::accept))
 }
 
 /// The reusable problem responses: component name, status, and when it is answered.

@@ -6,6 +6,7 @@ mod auth;
 mod contract;
 mod guards;
 mod house;
+mod invitations;
 mod matrix;
 mod members;
 mod roles;
