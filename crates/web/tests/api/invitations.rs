@@ -458,3 +458,245 @@ async fn bulk_resend_and_cancel_cover_the_filtered_invitations() {
     assert_eq!(users["counts"]["invited"], 0);
     app.finish().await;
 }
+
+// The pages, as a browser without JavaScript uses them.
+
+async fn page(c: &reqwest::Client, url: String) -> (StatusCode, String) {
+    let r = c.get(url).send().await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
+async fn post_form(c: &reqwest::Client, url: String, form: &[(&str, &str)]) -> reqwest::Response {
+    c.post(url).form(form).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_multi_row_form_keeps_every_row_when_one_is_wrong() {
+    let (app, org, s) = acme().await;
+    app.add_member(&org, "member@acme.test", "Member").await;
+    let (c, csrf) = app.sign_in_form("owner@acme.test").await;
+    let base = &app.base_url;
+    let (status, html) = page(&c, format!("{base}/orgs/acme/settings/users/invite-many?rows=3")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("name=\"email_2\"") && !html.contains("name=\"email_3\""), "three rows");
+    assert!(html.contains("Generate rows") && html.contains("Create users") && html.contains("name=\"send_email\""));
+    let url = format!("{base}/orgs/acme/settings/users/invite-many");
+    let rows = |bad: &'static str| {
+        vec![
+            ("csrf_token", csrf.clone()),
+            ("rows", "4".to_string()),
+            ("first_name_0", "Ann".into()),
+            ("last_name_0", "Lee".into()),
+            ("email_0", "ann@example.test".into()),
+            ("role_0", String::new()),
+            ("first_name_1", "Bad".into()),
+            ("email_1", bad.into()),
+            ("first_name_2", "Bo".into()),
+            ("email_2", "bo@example.test".into()),
+            ("send_email", "on".into()),
+        ]
+    };
+    let form = rows("not-an-email");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = post_form(&c, url.clone(), &pairs).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    for kept in ["value=\"ann@example.test\"", "value=\"Lee\"", "value=\"bo@example.test\"", "value=\"not-an-email\""] {
+        assert!(html.contains(kept), "{kept} is kept: {html}");
+    }
+    assert!(html.contains("id=\"row-1-error\""), "the bad row says why");
+    assert!(html.contains("Row 2: Email"), "{html}");
+    assert!(!html.contains("id=\"row-0-error\"") && !html.contains("id=\"row-2-error\""));
+    assert!(user_row(&s, "ann@example.test").await.is_none(), "nobody was invited yet");
+    // An existing member in a row is refused next to it, too.
+    let form = rows("member@acme.test");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let html = post_form(&c, url.clone(), &pairs).await.text().await.unwrap();
+    assert!(html.contains("is a member of Org acme already"), "{html}");
+    // Fixed, every row is invited and the result lists each one.
+    let form = rows("cy@example.test");
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = post_form(&c, url, &pairs).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("3 users invited"), "{html}");
+    for e in ["ann@example.test", "cy@example.test", "bo@example.test"] {
+        assert!(html.contains(&format!("data-email=\"{e}\"")), "{e} in the result");
+        assert_eq!(user_row(&s, e).await.unwrap()["status"], "invited");
+        assert_eq!(messages_to(&app, e).await, 1);
+    }
+    // The Users tab marks invited rows with their expiry.
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/users?status=invited")).await;
+    assert!(html.contains("Invitation expires"), "{html}");
+    assert!(html.contains("id=\"invited-note\""));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_invite_form_offers_only_roles_the_inviter_may_give() {
+    let (app, org, _) = acme().await;
+    app.add_member_with_roles(&org, "billing@acme.test", &["billing_manager"]).await;
+    app.add_member(&org, "plain@acme.test", "Plain").await;
+    let base = &app.base_url;
+    let (owner, _) = app.sign_in_form("owner@acme.test").await;
+    let (_, html) = page(&owner, format!("{base}/orgs/acme/settings/users")).await;
+    assert!(html.contains("id=\"invite-user\""), "the owner may invite");
+    let (plain, _) = app.sign_in_form("plain@acme.test").await;
+    let (_, html) = page(&plain, format!("{base}/orgs/acme/settings/users")).await;
+    assert!(!html.contains("id=\"invite-user\""), "a plain user may not");
+    let (status, _) = page(&plain, format!("{base}/orgs/acme/settings/users/invite")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (c, csrf) = app.sign_in_form("billing@acme.test").await;
+    let (status, html) = page(&c, format!("{base}/orgs/acme/settings/users/invite")).await;
+    assert_eq!(status, StatusCode::OK);
+    let owner_box = html.split("<label class=\"role-choice").find(|l| l.contains("Account Owner")).unwrap();
+    assert!(owner_box.contains("disabled") && owner_box.contains("Grants more than you hold"), "{owner_box}");
+    // A forged post is refused and the form keeps what was typed.
+    let account_owner = roster_app::access::open_org(&app.app, &roster_app::Actor::Cli, "acme")
+        .await
+        .unwrap()
+        .policy
+        .find_role("account_owner")
+        .unwrap()
+        .id
+        .to_string();
+    let url = format!("{base}/orgs/acme/settings/users/invite");
+    let r = post_form(
+        &c,
+        url.clone(),
+        &[
+            ("csrf_token", &csrf),
+            ("first_name", "Boss"),
+            ("email", "boss@example.test"),
+            ("roles", &account_owner),
+            ("perm_mode", "roles"),
+            ("send_email", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("value=\"boss@example.test\"") && html.contains("Beyond your own permissions"), "{html}");
+    // A bad address is named next to its box.
+    let r = post_form(&c, url.clone(), &[("csrf_token", &csrf), ("first_name", "Ann"), ("email", "ann@")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("id=\"email-error\""));
+    // Without the email, the link is shown to hand on.
+    let r = post_form(&c, url, &[("csrf_token", &csrf), ("first_name", "Ann"), ("email", "ann@example.test")]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("class=\"link-box\"") && html.contains("/invite/"), "{html}");
+    assert_eq!(messages_to(&app, "ann@example.test").await, 0);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_accept_page_sets_a_password_or_signs_in_and_lands_in_the_organization() {
+    let (app, _, s) = acme().await;
+    app.create_org("globex", "gary@globex.test").await;
+    invite(&s, "ann@example.test", json!(["billing_manager"])).await;
+    invite(&s, "gary@globex.test", json!([])).await;
+    let base = &app.base_url;
+    let token = mailed_token(&app, "ann@example.test").await;
+    let c = roster_testkit::client();
+    let (status, html) = page(&c, format!("{base}/invite/{token}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Join Org acme") && html.contains("value=\"Ann Lee\"") && html.contains("Billing Manager"));
+    assert!(html.contains("name=\"password\""));
+    // A short password: said so, the name kept.
+    let url = format!("{base}/invite/{token}");
+    let r = post_form(&c, url.clone(), &[("name", "Ann Q. Lee"), ("password", "short")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"password-error\"") && html.contains("value=\"Ann Q. Lee\""), "{html}");
+    let r = post_form(&c, url.clone(), &[("name", "Ann Q. Lee"), ("password", NEW_PASSWORD)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/orgs/acme/settings/users");
+    let (status, html) = page(&c, format!("{base}/orgs/acme/settings/users")).await;
+    assert_eq!(status, StatusCode::OK, "signed in, a Billing Manager sees the users");
+    assert!(html.contains("Welcome to Org acme.") && html.contains("Ann Q. Lee"));
+    // Used now: one plain page that says nothing else.
+    let (status, used) = page(&roster_testkit::client(), url).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, bogus) = page(&roster_testkit::client(), format!("{base}/invite/nonsense")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(used, bogus, "a used link and a made-up one look the same");
+    assert!(!used.contains("acme") && !used.contains("ann@"));
+    // An existing account signs in to accept.
+    let token = mailed_token(&app, "gary@globex.test").await;
+    let c = roster_testkit::client();
+    let (_, html) = page(&c, format!("{base}/invite/{token}")).await;
+    assert!(html.contains("Sign in and join") && !html.contains("Choose a password"), "{html}");
+    let r = post_form(&c, format!("{base}/invite/{token}"), &[("password", "not his password at all")]).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.text().await.unwrap().contains("The password is wrong."));
+    let r = post_form(&c, format!("{base}/invite/{token}"), &[("password", PASSWORD)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/orgs/acme/settings/users");
+    assert_eq!(user_row(&s, "gary@globex.test").await.unwrap()["status"], "active");
+    // A post from another site is refused.
+    let (_, body) = invite(&s, "cy@example.test", json!([])).await;
+    assert_eq!(body["status"], "pending");
+    let token = mailed_token(&app, "cy@example.test").await;
+    let r = roster_testkit::client()
+        .post(format!("{base}/invite/{token}"))
+        .header("Origin", "https://evil.example")
+        .form(&[("password", NEW_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_invitations_tab_resends_and_cancels_after_a_confirmation() {
+    let (app, _, s) = acme().await;
+    for e in ["ann@example.test", "bo@example.test"] {
+        invite(&s, e, json!([])).await;
+    }
+    app.advance(8 * 86_400_000);
+    let s = app.login("owner@acme.test", PASSWORD).await;
+    invite(&s, "cy@example.test", json!([])).await;
+    let (c, csrf) = app.sign_in_form("owner@acme.test").await;
+    let base = &app.base_url;
+    let (status, html) = page(&c, format!("{base}/orgs/acme/settings/invitations")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(">Invitations</a>"), "the tab");
+    assert!(html.contains("1 Pending") && html.contains("2 Expired"), "{html}");
+    assert!(html.contains("data-status=\"expired\"") && html.contains("owner@acme.test"));
+    // Cancel one, after its confirmation.
+    let (_, list) = s.get("/api/v1/orgs/acme/invitations?status=pending").await;
+    let id = list["items"][0]["id"].as_str().unwrap();
+    let (status, html) = page(&c, format!("{base}/orgs/acme/settings/invitations/{id}/cancel")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Cancel the invitation of cy@example.test?"), "{html}");
+    let r = post_form(
+        &c,
+        format!("{base}/orgs/acme/settings/invitations/{id}/cancel"),
+        &[("csrf_token", &csrf), ("return_to", "/orgs/acme/settings/invitations")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/invitations")).await;
+    assert!(html.contains("Canceled the invitation of cy@example.test."), "{html}");
+    // Resend every expired one, after the count.
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/invitations/bulk?action=resend&status=expired")).await;
+    assert!(html.contains("Send again 2 invitations?"), "{html}");
+    let r = post_form(
+        &c,
+        format!("{base}/orgs/acme/settings/invitations/bulk"),
+        &[
+            ("csrf_token", &csrf),
+            ("action", "resend"),
+            ("status", "expired"),
+            ("return_to", "/orgs/acme/settings/invitations"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/invitations")).await;
+    assert!(html.contains("2 invitations sent again.") && html.contains("2 Pending") && html.contains("0 Expired"));
+    assert_eq!(messages_to(&app, "ann@example.test").await, 2);
+    app.finish().await;
+}
