@@ -19,6 +19,13 @@ pub struct Settings {
     /// `label` and `description`.
     #[serde(default)]
     pub resources: Vec<ResourceSetting>,
+    /// How many days an invitation's link works (default 7).
+    #[serde(default = "default_invitation_days")]
+    pub invitation_days: u32,
+}
+
+fn default_invitation_days() -> u32 {
+    7
 }
 
 /// One application resource declared in the config file.
@@ -40,6 +47,7 @@ impl Default for Settings {
             database_url: "roster.db".into(),
             base_url: "http://localhost:8080".into(),
             resources: vec![],
+            invitation_days: default_invitation_days(),
         }
     }
 }
@@ -63,6 +71,7 @@ impl Settings {
         if let Some(path) = file {
             f = f.merge(Toml::file_exact(path));
         }
-        Ok(f.merge(Env::prefixed("ROSTER_").only(&["listen", "database_url", "base_url"])).extract()?)
+        Ok(f.merge(Env::prefixed("ROSTER_").only(&["listen", "database_url", "base_url", "invitation_days"]))
+            .extract()?)
     }
 }
