@@ -493,20 +493,20 @@ pub async fn list(app: &App, access: &OrgAccess, req: &ListRequest) -> Result<In
     let mut rows = store::list_invitations(&mut conn, access.org.id, &spec).await?;
     let more = rows.len() > per_page as usize;
     rows.truncate(per_page as usize);
-    let next_cursor = more
-        .then(|| {
-            rows.last().map(|r| {
-                InvitationCursor {
-                    sort: InvitationSort::Created,
-                    order: SortOrder::Desc,
-                    value: roster_domain::page::SortValue::Time(Some(r.created_at)),
-                    id: r.id,
-                    backward: false,
-                }
-                .encode()
-            })
+    let next_cursor = if more {
+        rows.last().map(|r| {
+            InvitationCursor {
+                sort: InvitationSort::Created,
+                order: SortOrder::Desc,
+                value: roster_domain::page::SortValue::Time(Some(r.created_at)),
+                id: r.id,
+                backward: false,
+            }
+            .encode()
         })
-        .flatten();
+    } else {
+        None
+    };
     let raw = store::count_states(&mut conn, access.org.id, now, COUNT_CAP).await?;
     let counts_capped = raw.iter().any(|(_, n)| *n > COUNT_CAP);
     Ok(InvitationList {
