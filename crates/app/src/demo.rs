@@ -448,7 +448,63 @@ pub async fn load_demo(app: &App) -> Result<Vec<OrgId>> {
             tx.commit().await?;
         }
     }
+    for org in orgs.iter().filter(|o| ids[..2].contains(&o.id)) {
+        demo_invitations(app, org).await?;
+    }
     Ok(ids)
+}
+
+/// The demo's invitations, made by each organization's owner: in Acme three
+/// pending and two that expired last week (their links are dead; they can
+/// be sent again), in Globex one pending. Their emails wait on the Outbox page.
+async fn demo_invitations(app: &App, org: &OrgRecord) -> Result<()> {
+    let Some(owner) = org.owner_id else { return Ok(()) };
+    let Some(owner) = users::find_user(&mut app.db.conn().await?, owner).await? else { return Ok(()) };
+    // The owner acts as if signed in (the demo has no session for them yet).
+    let actor = Actor::User(crate::Principal {
+        user_id: owner.id,
+        email: owner.email,
+        name: owner.name,
+        session_id: roster_domain::SessionId::new(),
+    });
+    let access = crate::access::open_org(app, &actor, &org.id.0.to_string()).await?;
+    let people: &[(&str, &str, &str, Option<&str>, bool)] = if org.slug == "acme" {
+        &[
+            ("priya.patel@partner.example", "Priya", "Patel", Some("billing_manager"), false),
+            ("tom.becker@acme.example", "Tom", "Becker", None, false),
+            ("lena.fischer@acme.example", "Lena", "Fischer", None, false),
+            ("omar.haddad@acme.example", "Omar", "Haddad", None, true),
+            ("julia.santos@partner.example", "Julia", "Santos", Some("billing_manager"), true),
+        ]
+    } else {
+        &[("kim.nguyen@globex.example", "Kim", "Nguyen", None, false)]
+    };
+    let now = app.clock.now();
+    for (email, first, last, role, expired) in people {
+        let input = crate::invitations::InvitationInput {
+            email: email.to_string(),
+            first_name: first.to_string(),
+            last_name: last.to_string(),
+            roles: role.map(|r| vec![r.to_string()]),
+            grants: None,
+            send_email: true,
+        };
+        let invited = crate::invitations::invite(app, &access, &input, &RequestMeta::default()).await?;
+        if *expired {
+            let day = 86_400_000;
+            let mut tx = app.db.begin().await?;
+            roster_store::invitations::set_dates(
+                &mut tx,
+                org.id,
+                invited.invitation.id,
+                Timestamp(now.0 - 10 * day),
+                Timestamp(now.0 - 3 * day),
+            )
+            .await?;
+            tx.commit().await?;
+        }
+    }
+    Ok(())
 }
 
 /// Adds a member (creating their user, with a password if given, when none

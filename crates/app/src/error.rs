@@ -29,6 +29,12 @@ pub enum ConflictKind {
     TransferDisabled,
     /// Members cannot disable, archive or demote themselves.
     SelfChange,
+    /// The address belongs to a member of the organization already.
+    AlreadyMember,
+    /// The address has a pending invitation already (send it again instead).
+    AlreadyInvited,
+    /// The invitation was accepted or canceled; it cannot be sent again or canceled.
+    InvitationClosed,
 }
 
 impl ConflictKind {
@@ -46,6 +52,9 @@ impl ConflictKind {
             Self::RoleInUse => "role-in-use",
             Self::TransferDisabled => "transfer-disabled",
             Self::SelfChange => "self-change",
+            Self::AlreadyMember => "already-member",
+            Self::AlreadyInvited => "already-invited",
+            Self::InvitationClosed => "invitation-closed",
         }
     }
 }

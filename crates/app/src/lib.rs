@@ -13,6 +13,7 @@ pub mod demo;
 pub mod error;
 pub mod hashing;
 pub mod invariants;
+pub mod invitations;
 pub mod mail;
 pub mod members;
 pub mod orgs;
@@ -39,6 +40,8 @@ pub struct Config {
     pub session_absolute_ms: i64,
     /// How long a set-password link works (milliseconds).
     pub password_link_ms: i64,
+    /// How long an invitation's link works (milliseconds; 7 days by default).
+    pub invitation_ttl_ms: i64,
     /// The public base URL, for links printed or mailed (`http://localhost:8080`).
     pub base_url: String,
     /// Application resources this deployment declares for every
@@ -64,6 +67,7 @@ impl Default for Config {
             session_idle_ms: 2 * 60 * 60 * 1000,
             session_absolute_ms: 12 * 60 * 60 * 1000,
             password_link_ms: 72 * 60 * 60 * 1000,
+            invitation_ttl_ms: 7 * 24 * 60 * 60 * 1000,
             base_url: "http://localhost:8080".into(),
             app_resources: vec![],
             mail_delivery: false,

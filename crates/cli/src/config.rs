@@ -37,6 +37,13 @@ pub struct Settings {
     /// sign-ins at once answer 429 (unset: a few per thread).
     #[serde(default)]
     pub hash_queue: Option<usize>,
+    /// How many days an invitation's link works (default 7).
+    #[serde(default = "default_invitation_days")]
+    pub invitation_days: u32,
+}
+
+fn default_invitation_days() -> u32 {
+    7
 }
 
 /// One application resource declared in the config file.
@@ -63,6 +70,7 @@ impl Default for Settings {
             resources: vec![],
             hash_workers: 0,
             hash_queue: None,
+            invitation_days: default_invitation_days(),
         }
     }
 }
@@ -100,6 +108,7 @@ impl Settings {
             "smtp_from",
             "hash_workers",
             "hash_queue",
+            "invitation_days",
         ]))
         .extract()?)
     }

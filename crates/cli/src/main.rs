@@ -92,6 +92,11 @@ enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// Invitations of an organization.
+    Invitation {
+        #[command(subcommand)]
+        command: InvitationCommand,
+    },
     /// Print the OpenAPI document.
     Openapi,
 }
@@ -114,6 +119,42 @@ enum RoleCommand {
         #[arg(long)]
         org: String,
     },
+}
+
+#[derive(Subcommand)]
+enum InvitationCommand {
+    /// List an organization's invitations, newest first, with inviter, dates and expiry.
+    List {
+        /// Organization slug or id.
+        #[arg(long)]
+        org: String,
+        /// Only pending, expired, accepted or canceled ones.
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Invite someone; prints the accept link when no email is sent.
+    Invite {
+        /// Organization slug or id.
+        #[arg(long)]
+        org: String,
+        /// Their email address.
+        #[arg(long)]
+        email: String,
+        /// First name.
+        #[arg(long)]
+        first_name: String,
+        /// Last name.
+        #[arg(long, default_value = "")]
+        last_name: String,
+        /// Role keys or ids, comma-separated (default: the preset's default role).
+        #[arg(long)]
+        roles: Option<String>,
+        /// Do not email the link; print it instead.
+        #[arg(long)]
+        no_email: bool,
+    },
+    /// Write `invitation.expired` to the audit log for invitations that expired since the last sweep.
+    Sweep,
 }
 
 #[derive(Subcommand)]
@@ -285,6 +326,7 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Org { command } => org(open(&settings).await?, command).await,
+        Command::Invitation { command } => invitation(open(&settings).await?, command).await,
         Command::User { command: UserCommand::List { org, status, q, limit } } => {
             user_list(open(&settings).await?, &org, status, &q, limit).await
         }
@@ -329,6 +371,7 @@ async fn open(settings: &Settings) -> anyhow::Result<App> {
             mail_delivery: settings.smtp_url.is_some(),
             hash_workers: settings.hash_workers,
             hash_queue: settings.hash_queue,
+            invitation_ttl_ms: i64::from(settings.invitation_days.max(1)) * 86_400_000,
             ..Default::default()
         },
     );
@@ -408,6 +451,63 @@ async fn org(app: App, command: OrgCommand) -> anyhow::Result<()> {
             for o in roster_app::orgs::list_all(&app).await.map_err(describe)? {
                 println!("{}\t{}\t{}", o.slug, o.id, o.name);
             }
+            Ok(())
+        }
+    }
+}
+
+async fn invitation(app: App, command: InvitationCommand) -> anyhow::Result<()> {
+    match command {
+        InvitationCommand::List { org, status } => {
+            let access = roster_app::access::open_org(&app, &Actor::Cli, &org).await.map_err(describe)?;
+            let state = status.filter(|s| !s.is_empty()).map(|s| s.parse()).transpose()?;
+            let mut req = roster_app::invitations::ListRequest { state, cursor: None, per_page: 200 };
+            println!("EMAIL\tNAME\tSTATUS\tROLES\tINVITED BY\tSENT\tEXPIRES\tID");
+            loop {
+                let page = roster_app::invitations::list(&app, &access, &req).await.map_err(describe)?;
+                for i in &page.items {
+                    let roles: Vec<&str> = i.roles.iter().map(|r| r.name.as_str()).collect();
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        i.email,
+                        roster_domain::invitations::display_name(&i.first_name, &i.last_name),
+                        i.state,
+                        roles.join(", "),
+                        i.invited_by,
+                        i.sent_at.0,
+                        i.expires_at.0,
+                        i.id
+                    );
+                }
+                match page.next_cursor {
+                    Some(c) => req.cursor = Some(c),
+                    None => break,
+                }
+            }
+            Ok(())
+        }
+        InvitationCommand::Invite { org, email, first_name, last_name, roles, no_email } => {
+            let access = roster_app::access::open_org(&app, &Actor::Cli, &org).await.map_err(describe)?;
+            let input = roster_app::invitations::InvitationInput {
+                email,
+                first_name,
+                last_name,
+                roles: roles.map(|r| r.split(',').map(str::trim).filter(|r| !r.is_empty()).map(String::from).collect()),
+                grants: None,
+                send_email: !no_email,
+            };
+            let invited =
+                roster_app::invitations::invite(&app, &access, &input, &Default::default()).await.map_err(describe)?;
+            println!("invited {} ({})", invited.invitation.email, invited.invitation.id);
+            match invited.accept_url {
+                Some(url) => println!("hand them this link (one use, until it expires):\n{url}"),
+                None => println!("the invitation email is in the outbox"),
+            }
+            Ok(())
+        }
+        InvitationCommand::Sweep => {
+            let n = roster_app::invitations::sweep_expired(&app).await.map_err(describe)?;
+            println!("recorded the expiry of {n} invitations");
             Ok(())
         }
     }

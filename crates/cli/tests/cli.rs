@@ -158,3 +158,35 @@ fn demo_banner_describes_the_member_roles_the_demo_seeds() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn invitation_invite_and_list() {
+    let dir = std::env::temp_dir().join(format!("roster-cli-inv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("cli.db");
+    let db = db.to_str().unwrap();
+    let (ok, _, err) =
+        roster(db, &["org", "create", "--name", "Acme", "--slug", "acme", "--owner-email", "ann@acme.test"], None);
+    assert!(ok, "{err}");
+    let (ok, out, err) = roster(
+        db,
+        &["invitation", "invite", "--org", "acme", "--email", "Bo@Example.test", "--first-name", "Bo", "--no-email"],
+        None,
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("/invite/"), "the link is printed without an email: {out}");
+    let (ok, out, err) = roster(
+        db,
+        &["invitation", "invite", "--org", "acme", "--email", "bo@example.test", "--first-name", "Bo"],
+        None,
+    );
+    assert!(!ok, "a second invitation of the same address is refused: {out}");
+    assert!(err.contains("invited to Acme already"), "{err}");
+    let (ok, out, err) = roster(db, &["invitation", "list", "--org", "acme", "--status", "pending"], None);
+    assert!(ok, "{err}");
+    assert!(out.lines().any(|l| l.starts_with("bo@example.test\tBo\tpending\tUser\tcli\t")), "{out}");
+    let (ok, out, err) = roster(db, &["invitation", "sweep"], None);
+    assert!(ok, "{err}");
+    assert!(out.contains("recorded the expiry of 0 invitations"), "{out}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -59,6 +59,11 @@ audit_actions! {
     OrganizationCreated => "organization.created", "organization", "created";
     OrganizationOwnerTransferred => "organization.owner_transferred", "organization", "handed on ownership of";
     OrganizationPresetInstalled => "organization.preset_installed", "organization", "installed the role preset in";
+    InvitationSent => "invitation.sent", "member", "invited";
+    InvitationResent => "invitation.resent", "member", "sent the invitation again to";
+    InvitationCanceled => "invitation.canceled", "member", "canceled the invitation of";
+    InvitationAccepted => "invitation.accepted", "member", "accepted the invitation, joining as";
+    InvitationExpired => "invitation.expired", "member", "recorded the expiry of the invitation of";
 }
 
 impl std::fmt::Display for AuditAction {

@@ -69,3 +69,7 @@ id_type!(
     /// A role of one organization.
     RoleId
 );
+id_type!(
+    /// An invitation to join one organization.
+    InvitationId
+);

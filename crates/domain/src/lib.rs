@@ -9,6 +9,7 @@ pub mod audit;
 pub mod email;
 pub mod error;
 pub mod ids;
+pub mod invitations;
 pub mod members;
 pub mod orgs;
 pub mod page;
@@ -19,7 +20,7 @@ pub mod unicode;
 
 pub use email::Email;
 pub use error::{FieldError, ValidationError};
-pub use ids::{OrgId, RoleId, SessionId, UserId};
+pub use ids::{InvitationId, OrgId, RoleId, SessionId, UserId};
 pub use members::{MemberFilter, MemberSort, MemberStatus, SortOrder};
 pub use orgs::{OrgName, OrgSlug};
 pub use time::Timestamp;

@@ -973,3 +973,31 @@ pub async fn count_for_change(
     );
     Ok(conn.fetch_all_planned::<N, _>(&q).await?.first().map_or(0, |n| n.n.clamp(0, i64::MAX) as u64))
 }
+
+/// Removes a membership that never started: an invited member whose
+/// invitation was canceled. Their roles (with the roles' member counts) and
+/// own grants go with it, and the status counters are updated. Answers
+/// `false` (and changes nothing) when the member is not `invited`. The
+/// caller bumps the organization's authorization version.
+pub async fn delete_invited_member(tx: &mut Tx, org: OrgId, user: UserId) -> Result<bool> {
+    if member_status(tx, org, user).await? != Some(MemberStatus::Invited) {
+        return Ok(false);
+    }
+    for role in crate::roles::member_role_ids(tx, org, user).await? {
+        crate::roles::remove_role(tx, org, role, &[user]).await?;
+    }
+    crate::roles::set_member_grants(tx, org, user, &Default::default()).await?;
+    let n = tx
+        .execute(
+            Query::delete()
+                .from_table("members")
+                .and_where(Expr::col("org_id").eq(org.0))
+                .and_where(Expr::col("user_id").eq(user.0))
+                .and_where(Expr::col("status").eq(MemberStatus::Invited.as_str())),
+        )
+        .await?;
+    if n == 1 {
+        add_to_count(tx, org, MemberStatus::Invited, -1).await?;
+    }
+    Ok(n == 1)
+}

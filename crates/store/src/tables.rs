@@ -235,3 +235,31 @@ pub(crate) enum Outbox {
     CreatedAt,
     SentAt,
 }
+
+/// `invitations`: pending memberships by email, by the SHA-256 of their
+/// link's secret.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum Invitations {
+    Table,
+    OrgId,
+    Id,
+    UserId,
+    Email,
+    FirstName,
+    LastName,
+    Roles,
+    Grants,
+    TokenHash,
+    Status,
+    ExpiresAt,
+    InvitedBy,
+    InvitedByLabel,
+    CreatedAt,
+    SentAt,
+    ResendCount,
+    AcceptedAt,
+    CanceledAt,
+    CanceledBy,
+    CanceledByLabel,
+    ExpiredNotedAt,
+}

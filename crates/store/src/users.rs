@@ -203,3 +203,15 @@ pub async fn org_ids_of_user(tx: &mut Tx, user: UserId) -> Result<Vec<roster_dom
         .to_owned();
     Ok(tx.fetch_all::<Row, _>(&q).await?.into_iter().map(|r| roster_domain::OrgId(r.org_id)).collect())
 }
+
+/// Marks a user's email address confirmed (they followed a link sent to it).
+pub async fn confirm_email(tx: &mut Tx, id: UserId, now: Timestamp) -> Result<()> {
+    tx.execute(
+        Query::update()
+            .table(Users::Table)
+            .values([(Users::EmailConfirmed, true.into()), (Users::UpdatedAt, now.0.into())])
+            .and_where(Expr::col(Users::Id).eq(id.0)),
+    )
+    .await?;
+    Ok(())
+}

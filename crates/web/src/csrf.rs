@@ -20,6 +20,13 @@ use crate::extract::{SESSION_COOKIE, cookie};
 /// guarded by where the request comes from instead.
 const SIGN_IN: [&str; 2] = ["/api/v1/auth/login", "/login"];
 
+/// Whether a path accepts an invitation, which signs the invitee in (and
+/// needs no session before): guarded by where the request comes from, like
+/// a sign-in, and by the token too when a session cookie comes with it.
+fn accepts_invitation(path: &str) -> bool {
+    path == "/api/v1/invitations/accept" || path.starts_with("/invite/")
+}
+
 /// The middleware.
 pub async fn protect(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
@@ -32,6 +39,9 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
         } else {
             next.run(req).await
         };
+    }
+    if accepts_invitation(req.uri().path()) && comes_from_elsewhere(req.headers(), &state.app.config.base_url) {
+        return refuse_sign_in(&req);
     }
     let Some(session) = cookie(req.headers(), SESSION_COOKIE).map(str::to_string) else {
         return next.run(req).await;

@@ -155,6 +155,9 @@ fn conflict_title(kind: ConflictKind) -> &'static str {
         ConflictKind::RoleInUse => "Role in use",
         ConflictKind::TransferDisabled => "Ownership transfer is off",
         ConflictKind::SelfChange => "Not on yourself",
+        ConflictKind::AlreadyMember => "Already a member",
+        ConflictKind::AlreadyInvited => "Already invited",
+        ConflictKind::InvitationClosed => "Invitation no longer pending",
     }
 }
 

@@ -172,33 +172,47 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|_| Problem::malformed(None, "the request body could not be read"))?;
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        match serde_path_to_error::deserialize::<_, T>(de) {
-            Ok(v) => Ok(Self(v)),
-            Err(e) => {
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                let field = if path == "." { None } else { Some(path.as_str()) };
-                if inner.is_syntax() || inner.is_eof() {
-                    Err(Problem::malformed(None, format!("the body is not valid JSON: {inner}")))
-                } else {
-                    let msg = inner.to_string();
-                    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-                    let field = field.map(str::to_string).or_else(|| {
-                        // serde names a missing or unknown field inside its message.
-                        msg.split('`').nth(1).map(str::to_string)
-                    });
-                    let mut p = Problem::malformed(field.as_deref(), msg.clone());
-                    p.status = 422;
-                    p.type_ = "/problems/validation".into();
-                    p.title = "Invalid input".into();
-                    p.detail = match &field {
-                        Some(f) => format!("{f}: {msg}"),
-                        None => msg,
-                    };
-                    Err(p)
-                }
+        decode_json(&bytes).map(Self)
+    }
+}
+
+/// Reads a JSON body into `T`: unreadable JSON is a 400, a wrong or missing
+/// field a 422 naming it (what [`ApiJson`] answers).
+pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(de) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let field = if path == "." { None } else { Some(path.as_str()) };
+            if inner.is_syntax() || inner.is_eof() {
+                Err(Problem::malformed(None, format!("the body is not valid JSON: {inner}")))
+            } else {
+                let msg = inner.to_string();
+                let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+                let field = field.map(str::to_string).or_else(|| {
+                    // serde names a missing or unknown field inside its message.
+                    msg.split('`').nth(1).map(str::to_string)
+                });
+                let mut p = Problem::malformed(field.as_deref(), msg.clone());
+                p.status = 422;
+                p.type_ = "/problems/validation".into();
+                p.title = "Invalid input".into();
+                p.detail = match &field {
+                    Some(f) => format!("{f}: {msg}"),
+                    None => msg,
+                };
+                Err(p)
             }
         }
     }
+}
+
+/// The signed-in principal behind a request's session cookie, if there is a
+/// live one, and the cookie's token (pages and operations that anyone may
+/// use, and that act differently for a signed-in visitor).
+pub async fn optional_session(headers: &axum::http::HeaderMap, state: &AppState) -> Option<(Principal, String)> {
+    let token = cookie(headers, SESSION_COOKIE)?.to_string();
+    roster_app::auth::authenticate(&state.app, &token).await.ok().map(|p| (p, token))
 }

@@ -59,7 +59,7 @@ pub fn parse_grants(field: &str, input: &GrantsInput, policy: &OrgPolicy) -> Res
 }
 
 /// Grants as audit details show them.
-fn grants_json(g: &Grants) -> serde_json::Value {
+pub(crate) fn grants_json(g: &Grants) -> serde_json::Value {
     g.iter()
         .map(|(r, a)| (r.to_string(), serde_json::Value::from(a.iter().map(Action::as_str).collect::<Vec<_>>())))
         .collect()

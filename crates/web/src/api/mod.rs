@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod authz;
 pub mod health;
+pub mod invitations;
 pub mod members;
 pub mod orgs;
 pub mod outbox;
@@ -56,6 +57,7 @@ pub struct RolePath {
         (name = "auth", description = "Signing in and out"),
         (name = "users", description = "An organization's members directory"),
         (name = "roles", description = "Roles, permissions, presets and ownership"),
+        (name = "invitations", description = "Inviting people, and accepting an invitation"),
         (name = "authz", description = "Checks for the host application"),
         (name = "orgs", description = "Organizations"),
         (name = "outbox", description = "The emails Roster wrote, and their delivery"),
@@ -98,6 +100,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(authz::check))
         .routes(routes!(authz::check_batch))
         .routes(routes!(outbox::list_outbox))
+        .routes(routes!(invitations::invite, invitations::list))
+        .routes(routes!(invitations::resend))
+        .routes(routes!(invitations::cancel))
+        .routes(routes!(invitations::bulk))
+        .routes(routes!(invitations::accept))
 }
 
 /// The reusable problem responses: component name, status, and when it is answered.

@@ -30,7 +30,7 @@ pub fn action_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema
 }
 
 /// The schema of grants on the wire: resource → action names.
-fn grants_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+pub(crate) fn grants_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
     serde_json::from_value(serde_json::json!({
         "type": "object",
         "description": "Resource key → actions (`GET …/permissions` lists the resources).",
@@ -39,7 +39,7 @@ fn grants_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
     .expect("a well-formed schema")
 }
 
-fn grants_body(g: &Grants) -> GrantsBody {
+pub(crate) fn grants_body(g: &Grants) -> GrantsBody {
     g.iter().map(|(r, a)| (r.to_string(), a.iter().map(|a| Action::as_str(a).to_string()).collect())).collect()
 }
 

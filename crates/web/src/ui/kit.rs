@@ -62,6 +62,8 @@ pub enum TabKey {
     Roles,
     /// The Outbox tab.
     Outbox,
+    /// The Invitations tab.
+    Invitations,
 }
 
 /// A tab's row in the table that drives the navigation.
@@ -80,6 +82,12 @@ pub struct TabSpec {
 pub const TABS: &[TabSpec] = &[
     TabSpec { key: TabKey::Users, label: "Users", href: OrgLinks::users, shown_by: None },
     TabSpec { key: TabKey::Roles, label: "Roles", href: OrgLinks::roles, shown_by: Some(Permission::ROLES_READ) },
+    TabSpec {
+        key: TabKey::Invitations,
+        label: "Invitations",
+        href: OrgLinks::invitations,
+        shown_by: Some(Permission::INVITATIONS_READ),
+    },
     TabSpec {
         key: TabKey::Outbox,
         label: "Outbox",

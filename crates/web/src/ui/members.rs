@@ -74,6 +74,8 @@ pub struct Row {
     actions: Vec<(&'static str, &'static str)>,
     /// (role id, role name) badges.
     roles: Vec<(String, String)>,
+    /// An invited member's invitation: when it expires (or expired), and whether it did.
+    invite_note: Option<(String, bool)>,
 }
 
 pub struct Badge {
@@ -115,6 +117,10 @@ struct UsersPage {
     badges: Vec<Badge>,
     total_label: String,
     can_update: bool,
+    /// Whether "+ Invite User" is offered.
+    can_invite: bool,
+    /// Whether the viewer may open the Invitations tab.
+    can_list_invitations: bool,
     enable_all_href: String,
     disable_all_href: String,
     sort_links: SortLinks,
@@ -161,6 +167,7 @@ fn row(
     access: &OrgAccess,
     me: UserId,
     now: roster_domain::Timestamp,
+    invitation: Option<&roster_app::invitations::InvitationView>,
 ) -> Row {
     let m = v.member;
     let is_owner = access.is_owned_by(m.user_id);
@@ -178,6 +185,12 @@ fn row(
         is_me: m.user_id == me,
         actions,
         roles: v.roles.into_iter().map(|r| (r.id.to_string(), r.name)).collect(),
+        invite_note: invitation.map(|i| match i.state {
+            roster_domain::invitations::InvitationState::Expired => {
+                (format!("Invitation expired {}", format::date(i.expires_at)), true)
+            }
+            _ => (format!("Invitation expires {}", format::date(i.expires_at)), false),
+        }),
     }
 }
 
@@ -270,6 +283,8 @@ pub async fn users_page(org_page: OrgPage, RawQuery(raw): RawQuery) -> UiResult 
         if req.filter.statuses.len() == 1 { req.filter.statuses[0].as_str().to_string() } else { String::new() };
     let sort = format!("{}{}", if req.order == SortOrder::Desc { "-" } else { "" }, req.sort.as_str());
     let allowed = roster_app::members::row_actions(&state.app, access, &list.items).await?;
+    let members: Vec<roster_domain::members::Member> = list.items.iter().map(|v| v.member.clone()).collect();
+    let invitations = roster_app::invitations::pending_of_members(&state.app, access, &members).await?;
     let (typed, filter_error) = match refused {
         Some((typed, message)) => (typed, Some(message)),
         None => ([req.filter.q.clone(), req.filter.name.clone(), req.filter.email.clone()], None),
@@ -291,6 +306,8 @@ pub async fn users_page(org_page: OrgPage, RawQuery(raw): RawQuery) -> UiResult 
         badges,
         total_label: format!("{}{plus}", format::count(list.total)),
         can_update: roster_app::members::may_manage(access),
+        can_invite: roster_app::invitations::may_invite(access),
+        can_list_invitations: roster_app::invitations::may_list(access),
         enable_all_href: bulk("enable"),
         disable_all_href: bulk("disable"),
         sort_links: SortLinks {
@@ -303,7 +320,10 @@ pub async fn users_page(org_page: OrgPage, RawQuery(raw): RawQuery) -> UiResult 
             .items
             .into_iter()
             .zip(allowed)
-            .map(|(m, allowed)| row(m, allowed, access, user.principal.user_id, now))
+            .map(|(m, allowed)| {
+                let invitation = invitations.get(&m.member.user_id);
+                row(m, allowed, access, user.principal.user_id, now, invitation)
+            })
             .collect(),
         page,
         pages,
@@ -405,11 +425,11 @@ pub struct RoleChoice {
 
 /// One resource's select among the member's own permissions.
 pub struct GrantRow {
-    line: crate::ui::matrix::ResourceLine,
+    pub(super) line: crate::ui::matrix::ResourceLine,
     /// The chosen value: the actions joined by `+` ("" for none).
-    value: String,
+    pub(super) value: String,
     /// (value, label, disabled) of each option.
-    options: Vec<(String, String, bool)>,
+    pub(super) options: Vec<(String, String, bool)>,
 }
 
 #[derive(Template)]
@@ -453,24 +473,60 @@ impl MemberDraft {
             name: field(pairs, "name").to_string(),
             roles: fields(pairs, "roles").into_iter().filter(|r| !r.is_empty()).map(str::to_string).collect(),
             custom: field(pairs, "perm_mode") == "custom",
-            grants: pairs
-                .iter()
-                .filter_map(|(k, v)| k.strip_prefix("grant.").map(|r| (r.to_string(), v.clone())))
-                .collect(),
+            grants: grant_values(pairs),
         }
     }
 
     /// The own grants to save: none unless "Custom" is chosen.
     fn grants_input(&self) -> GrantsInput {
-        if !self.custom {
-            return GrantsInput::new();
-        }
-        self.grants
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| (k.clone(), v.split('+').filter(|a| !a.is_empty()).map(str::to_string).collect()))
-            .collect()
+        grants_from_form(self.custom, &self.grants)
     }
+}
+
+/// The own-permission selects of a member form (the edit form and the
+/// invite form): per resource, the options the actor may hand out, with the
+/// drafted value chosen.
+pub(super) fn grant_rows(
+    access: &OrgAccess,
+    grantable: &roster_domain::permissions::Grants,
+    values: &std::collections::BTreeMap<String, String>,
+) -> Vec<GrantRow> {
+    crate::ui::matrix::resource_lines(&access.policy.resources)
+        .into_iter()
+        .map(|line| {
+            let value = values.get(&line.key).cloned().unwrap_or_default();
+            let allowed = grantable.on(&line.key);
+            let mut options: Vec<(String, String, bool)> =
+                [(Actions::NONE, "❌ None"), (Actions::VIEW, "🧐 View"), (Actions::EDIT, "✍️ Edit")]
+                    .into_iter()
+                    .map(|(a, label)| (joined(a), label.to_string(), !allowed.covers(a)))
+                    .collect();
+            if !options.iter().any(|o| o.0 == value) {
+                options.push((value.clone(), format!("🔧 Custom: {}", value.replace('+', ", ")), false));
+            }
+            for o in &mut options {
+                o.2 = o.2 && o.0 != value;
+            }
+            GrantRow { line, value, options }
+        })
+        .collect()
+}
+
+/// The own grants a member form sends: none unless "Custom" is chosen.
+pub(super) fn grants_from_form(custom: bool, values: &std::collections::BTreeMap<String, String>) -> GrantsInput {
+    if !custom {
+        return GrantsInput::new();
+    }
+    values
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.clone(), v.split('+').filter(|a| !a.is_empty()).map(str::to_string).collect()))
+        .collect()
+}
+
+/// The drafted own grants of a form: `grant.<resource>` fields.
+pub(super) fn grant_values(pairs: &Pairs) -> std::collections::BTreeMap<String, String> {
+    pairs.iter().filter_map(|(k, v)| k.strip_prefix("grant.").map(|r| (r.to_string(), v.clone()))).collect()
 }
 
 /// The member form as shown: as stored, or as typed with what was wrong.
@@ -505,25 +561,7 @@ async fn edit_view(
             }
         })
         .collect();
-    let grant_rows = crate::ui::matrix::resource_lines(&page.access.policy.resources)
-        .into_iter()
-        .map(|line| {
-            let value = draft.grants.get(&line.key).cloned().unwrap_or_default();
-            let allowed = form.grantable.on(&line.key);
-            let mut options: Vec<(String, String, bool)> =
-                [(Actions::NONE, "❌ None"), (Actions::VIEW, "🧐 View"), (Actions::EDIT, "✍️ Edit")]
-                    .into_iter()
-                    .map(|(a, label)| (joined(a), label.to_string(), !allowed.covers(a)))
-                    .collect();
-            if !options.iter().any(|o| o.0 == value) {
-                options.push((value.clone(), format!("🔧 Custom: {}", value.replace('+', ", ")), false));
-            }
-            for o in &mut options {
-                o.2 = o.2 && o.0 != value;
-            }
-            GrantRow { line, value, options }
-        })
-        .collect();
+    let grant_rows = grant_rows(&page.access, &form.grantable, &draft.grants);
     page.render(
         errors.status,
         &EditPage {

@@ -3,6 +3,7 @@
 
 mod auth;
 mod form;
+mod invitations;
 pub mod kit;
 mod matrix;
 mod members;
@@ -29,6 +30,12 @@ pub fn router() -> Router<AppState> {
         .route("/set-password", get(auth::set_password_page).post(auth::set_password_submit))
         .route(paths::USERS, get(members::users_page))
         .route(paths::USERS_BULK, get(members::bulk_confirm).post(members::bulk_submit))
+        .route(paths::INVITE, get(invitations::invite_page).post(invitations::invite_submit))
+        .route(paths::INVITE_MANY, get(invitations::invite_many_page).post(invitations::invite_many_submit))
+        .route(paths::INVITATIONS, get(invitations::invitations_page))
+        .route(paths::INVITATIONS_BULK, get(invitations::bulk_confirm).post(invitations::bulk_submit))
+        .route(paths::INVITATION_ACTION, get(invitations::action_confirm).post(invitations::action_submit))
+        .route(paths::ACCEPT, get(invitations::accept_page).post(invitations::accept_submit))
         .route(paths::USER_EDIT, get(members::edit_page).post(members::edit_submit))
         .route(paths::USER_STATUS, post(members::status_submit))
         .route(paths::ROLES, get(roles::roles_page))

@@ -26,6 +26,18 @@ pub const ROLE_DELETE: &str = "/orgs/{org}/settings/roles/{id}/delete";
 pub const OUTBOX: &str = "/orgs/{org}/settings/outbox";
 /// Handing ownership on.
 pub const OWNER: &str = "/orgs/{org}/settings/owner";
+/// The invite form ("+ Invite User").
+pub const INVITE: &str = "/orgs/{org}/settings/users/invite";
+/// The multi-row invite form.
+pub const INVITE_MANY: &str = "/orgs/{org}/settings/users/invite-many";
+/// The Invitations tab.
+pub const INVITATIONS: &str = "/orgs/{org}/settings/invitations";
+/// The confirm step and the submit of a bulk resend or cancel.
+pub const INVITATIONS_BULK: &str = "/orgs/{org}/settings/invitations/bulk";
+/// The confirm step and the submit of one invitation's `resend` or `cancel`.
+pub const INVITATION_ACTION: &str = "/orgs/{org}/settings/invitations/{id}/{action}";
+/// The public page of an invitation link.
+pub const ACCEPT: &str = "/invite/{token}";
 
 /// Fills a route pattern's `{name}` parameters, percent-encoding each value.
 pub fn fill(pattern: &str, params: &[(&str, &str)]) -> String {
@@ -134,6 +146,36 @@ impl OrgLinks {
     pub fn outbox(&self) -> String {
         self.org(OUTBOX)
     }
+
+    /// The invite form.
+    pub fn invite(&self) -> String {
+        self.org(INVITE)
+    }
+
+    /// The multi-row invite form.
+    pub fn invite_many(&self) -> String {
+        self.org(INVITE_MANY)
+    }
+
+    /// The Invitations tab.
+    pub fn invitations(&self) -> String {
+        self.org(INVITATIONS)
+    }
+
+    /// The bulk resend or cancel step.
+    pub fn invitations_bulk(&self) -> String {
+        self.org(INVITATIONS_BULK)
+    }
+
+    /// One invitation's resend or cancel step.
+    pub fn invitation_action(&self, id: &str, action: &str) -> String {
+        fill(INVITATION_ACTION, &[("org", &self.slug), ("id", id), ("action", action)])
+    }
+}
+
+/// The public page of an invitation link.
+pub fn accept(token: &str) -> String {
+    fill(ACCEPT, &[("token", token)])
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ mod contract;
 mod guards;
 mod hashing;
 mod house;
+mod invitations;
 mod matrix;
 mod members;
 mod outbox;

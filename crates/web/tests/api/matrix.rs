@@ -36,6 +36,17 @@ fn rule(method: &str, path: &str) -> Option<(Rule, Value)> {
     let none = Value::Null;
     Some(match (method, path) {
         ("POST", "/api/v1/auth/login") | ("GET", "/healthz") | ("GET", "/readyz") => (Rule::Public, none),
+        ("POST", "/api/v1/invitations/accept") => (Rule::Public, json!({"token": "not-a-token"})),
+        ("GET", "/api/v1/orgs/{org}/invitations") => (Rule::Grant("invitations", Read), none),
+        ("POST", "/api/v1/orgs/{org}/invitations") => (
+            Rule::Grant("invitations", Create),
+            json!({"email": "__slug__@matrix.test", "first_name": "Matrix", "roles": ["__default_role__"]}),
+        ),
+        ("POST", "/api/v1/orgs/{org}/invitations/bulk") => {
+            (Rule::Grant("invitations", Update), json!({"action": "resend", "dry_run": true}))
+        }
+        ("POST", "/api/v1/orgs/{org}/invitations/{id}/resend") => (Rule::Grant("invitations", Update), json!({})),
+        ("DELETE", "/api/v1/orgs/{org}/invitations/{id}") => (Rule::Grant("invitations", Delete), none),
         ("POST", "/api/v1/auth/logout") => (Rule::EndsSession, json!({})),
         ("GET", "/api/v1/me") | ("GET", "/api/v1/presets") => (Rule::SignedIn, none),
         // The outbox of the organizations where the caller may read invitations (here: only this one).
@@ -82,6 +93,8 @@ struct Tenant {
     owner_id: String,
     target_id: String,
     target_email: String,
+    /// A pending invitation of the tenant.
+    invitation_id: String,
     /// (role key, signed-in session of a member holding only that role, is the owner).
     actors: Vec<(String, Session, bool)>,
 }
@@ -93,6 +106,15 @@ async fn tenant(app: &TestApp, slug: &str, preset_key: &str) -> Tenant {
     app.create_role(&org, "Matrix target", &[]).await;
     let target_email = format!("target@{slug}.test");
     let target = app.add_member(&org, &target_email, "Target").await;
+    let access = roster_app::access::open_org(&app.app, &roster_app::Actor::Cli, slug).await.unwrap();
+    let input = roster_app::invitations::InvitationInput {
+        email: format!("invited@{slug}.test"),
+        first_name: "Invited".into(),
+        roles: Some(vec![p.default_role.clone()]),
+        send_email: true,
+        ..Default::default()
+    };
+    let invited = roster_app::invitations::invite(&app.app, &access, &input, &Default::default()).await.unwrap();
     let mut actors = vec![(p.owner_role.clone(), app.login(&owner_email, PASSWORD).await, true)];
     for r in &p.roles {
         let email = format!("role-{}@{slug}.test", r.key);
@@ -105,13 +127,20 @@ async fn tenant(app: &TestApp, slug: &str, preset_key: &str) -> Tenant {
         owner_id: org.owner_id.unwrap().to_string(),
         target_id: target.to_string(),
         target_email,
+        invitation_id: invited.invitation.id.to_string(),
         actors,
     }
 }
 
 fn concrete(path: &str, t: &Tenant, method: &str) -> String {
     let role = if method == "DELETE" { preset(&t.preset).unwrap().default_role } else { "matrix_target".to_string() };
-    let id = if path.contains("/roles/{id}") { role } else { t.target_id.clone() };
+    let id = if path.contains("/roles/{id}") {
+        role
+    } else if path.contains("/invitations/{id}") {
+        t.invitation_id.clone()
+    } else {
+        t.target_id.clone()
+    };
     path.replace("{org}", &t.slug).replace("{id}", &id)
 }
 
