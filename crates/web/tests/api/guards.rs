@@ -5,8 +5,14 @@
 use futures::future::join_all;
 use reqwest::StatusCode;
 use roster_app::throttle::{FAILURES_PER_EMAIL, FAILURES_PER_IP, WINDOW_MS};
-use roster_testkit::{PASSWORD, TestApp, client, spawn_app};
+use roster_testkit::{PASSWORD, TestApp, client, spawn_app, spawn_app_with};
 use serde_json::json;
+
+/// An app whose hashing pool admits every guess of these tests at once, so
+/// that only the throttle refuses (the pool's own refusals: `hashing.rs`).
+async fn spawn_app_admitting_all() -> TestApp {
+    spawn_app_with(roster_app::Config { hash_queue: Some(1_000), ..Default::default() }).await
+}
 
 /// One API sign-in from a fresh client: the status, the `Retry-After`
 /// header (seconds) and the problem type.
@@ -45,7 +51,7 @@ fn tally(answers: &[(StatusCode, Option<i64>, String)]) -> (usize, usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_guesses_at_one_account_evaluate_only_the_limit() {
-    let app = spawn_app().await;
+    let app = spawn_app_admitting_all().await;
     app.create_org("acme", "owner@acme.test").await;
     let guesses = (0..50).map(|i| {
         let app = &app;
@@ -72,7 +78,7 @@ async fn parallel_guesses_at_one_account_evaluate_only_the_limit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_right_password_among_parallel_guesses_frees_no_extra_guesses() {
-    let app = spawn_app().await;
+    let app = spawn_app_admitting_all().await;
     app.create_org("acme", "owner@acme.test").await;
     let attempts = (0..50).map(|i| {
         let app = &app;
@@ -93,7 +99,7 @@ async fn a_right_password_among_parallel_guesses_frees_no_extra_guesses() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_guesses_from_one_address_evaluate_at_most_its_limit() {
-    let app = spawn_app().await;
+    let app = spawn_app_admitting_all().await;
     app.create_org("acme", "owner@acme.test").await;
     let guesses = (0..200).map(|i| {
         let app = &app;
