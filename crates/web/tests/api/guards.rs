@@ -5,8 +5,14 @@
 use futures::future::join_all;
 use reqwest::StatusCode;
 use roster_app::throttle::{FAILURES_PER_EMAIL, FAILURES_PER_IP, WINDOW_MS};
-use roster_testkit::{PASSWORD, TestApp, client, spawn_app_with};
+use roster_testkit::{PASSWORD, TestApp, client, spawn_app, spawn_app_with};
 use serde_json::json;
+
+/// An app whose hashing pool admits every guess of these tests at once, so
+/// that only the throttle refuses (the pool's own refusals: `hashing.rs`).
+async fn spawn_app_admitting_all() -> TestApp {
+    spawn_app_with(roster_app::Config { hash_queue: Some(1_000), ..Default::default() }).await
+}
 
 /// One API sign-in from a fresh client: the status, the `Retry-After`
 /// header (seconds) and the problem type.
@@ -21,13 +27,6 @@ async fn api_login(app: &TestApp, email: &str, password: &str) -> (StatusCode, O
     let retry_after = r.headers().get("retry-after").map(|v| v.to_str().unwrap().parse::<i64>().unwrap());
     let body: serde_json::Value = r.json().await.unwrap_or_default();
     (status, retry_after, body["type"].as_str().unwrap_or_default().to_string())
-}
-
-/// An app whose hashing pool lets every parallel guess of these tests wait
-/// for a thread, so that only the throttle refuses them (a full pool's
-/// `busy` refusals are tested in hashing.rs).
-async fn spawn_throttled_app() -> TestApp {
-    spawn_app_with(|c| c.hash_queue = Some(1000)).await
 }
 
 /// Counts the answers of a batch of sign-ins by status, checking that every
@@ -52,7 +51,7 @@ fn tally(answers: &[(StatusCode, Option<i64>, String)]) -> (usize, usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_guesses_at_one_account_evaluate_only_the_limit() {
-    let app = spawn_throttled_app().await;
+    let app = spawn_app_admitting_all().await;
     app.create_org("acme", "owner@acme.test").await;
     let guesses = (0..50).map(|i| {
         let app = &app;
@@ -79,7 +78,7 @@ async fn parallel_guesses_at_one_account_evaluate_only_the_limit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_right_password_among_parallel_guesses_frees_no_extra_guesses() {
-    let app = spawn_throttled_app().await;
+    let app = spawn_app_admitting_all().await;
     app.create_org("acme", "owner@acme.test").await;
     let attempts = (0..50).map(|i| {
         let app = &app;
@@ -100,7 +99,7 @@ async fn a_right_password_among_parallel_guesses_frees_no_extra_guesses() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_guesses_from_one_address_evaluate_at_most_its_limit() {
-    let app = spawn_throttled_app().await;
+    let app = spawn_app_admitting_all().await;
     app.create_org("acme", "owner@acme.test").await;
     let guesses = (0..200).map(|i| {
         let app = &app;
@@ -121,7 +120,7 @@ async fn parallel_guesses_from_one_address_evaluate_at_most_its_limit() {
 
 #[tokio::test]
 async fn successful_sign_ins_from_one_address_are_not_throttled() {
-    let app = spawn_throttled_app().await;
+    let app = spawn_app().await;
     app.create_org("acme", "owner@acme.test").await;
     for _ in 0..FAILURES_PER_IP + 5 {
         app.login("owner@acme.test", PASSWORD).await;
@@ -140,7 +139,7 @@ async fn successful_sign_ins_from_one_address_are_not_throttled() {
 
 #[tokio::test]
 async fn the_sign_in_form_answers_429_with_retry_after() {
-    let app = spawn_throttled_app().await;
+    let app = spawn_app().await;
     app.create_org("acme", "owner@acme.test").await;
     for _ in 0..FAILURES_PER_EMAIL {
         assert_eq!(api_login(&app, "owner@acme.test", "wrong guess").await.0, StatusCode::UNAUTHORIZED);
@@ -163,7 +162,7 @@ async fn the_sign_in_form_answers_429_with_retry_after() {
 
 #[tokio::test]
 async fn an_authz_check_answers_an_outsider_exactly_like_an_unknown_email() {
-    let app = spawn_throttled_app().await;
+    let app = spawn_app().await;
     let org = app.create_org("acme", "owner@acme.test").await;
     let other = app.create_org("globex", "owner@globex.test").await;
     let outsider_id = other.owner_id.unwrap();
@@ -224,7 +223,7 @@ async fn active_holders(
 
 #[tokio::test]
 async fn the_last_administrator_rule_is_exact_in_a_large_organization() {
-    let app = spawn_throttled_app().await;
+    let app = spawn_app().await;
     // The default preset's Billing Manager changes members but not roles:
     // alone, it does not administer. A fifth of the seeded members hold it.
     let org = app.create_org("big", "owner@big.test").await;
