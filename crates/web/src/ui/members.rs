@@ -76,6 +76,8 @@ pub struct Row {
     roles: Vec<(String, String)>,
     /// An invited member's invitation: when it expires (or expired), and whether it did.
     invite_note: Option<(String, bool)>,
+    /// (action, label, link to its confirmation) for an invited member's invitation.
+    invite_actions: Vec<(&'static str, &'static str, String)>,
 }
 
 pub struct Badge {
@@ -167,8 +169,12 @@ fn row(
     access: &OrgAccess,
     me: UserId,
     now: roster_domain::Timestamp,
-    invitation: Option<&roster_app::invitations::InvitationView>,
+    invitation: Option<(&roster_app::invitations::InvitationView, Vec<(&'static str, &'static str, String)>)>,
 ) -> Row {
+    let (invitation, invite_actions) = match invitation {
+        Some((i, a)) => (Some(i), a),
+        None => (None, vec![]),
+    };
     let m = v.member;
     let is_owner = access.is_owned_by(m.user_id);
     let actions = allowed.into_iter().map(|c| (c.as_str(), c.label())).collect();
@@ -191,6 +197,7 @@ fn row(
             }
             _ => (format!("Invitation expires {}", format::date(i.expires_at)), false),
         }),
+        invite_actions,
     }
 }
 
@@ -285,6 +292,19 @@ pub async fn users_page(org_page: OrgPage, RawQuery(raw): RawQuery) -> UiResult 
     let allowed = roster_app::members::row_actions(&state.app, access, &list.items).await?;
     let members: Vec<roster_domain::members::Member> = list.items.iter().map(|v| v.member.clone()).collect();
     let invitations = roster_app::invitations::pending_of_members(&state.app, access, &members).await?;
+    let views: Vec<roster_app::invitations::InvitationView> = invitations.values().cloned().collect();
+    let invite_actions = roster_app::invitations::row_actions(&state.app, access, &views).await?;
+    let invite_actions: std::collections::BTreeMap<UserId, Vec<(&'static str, &'static str, String)>> = views
+        .iter()
+        .zip(invite_actions)
+        .map(|(v, acts)| {
+            let links = acts
+                .into_iter()
+                .map(|a| (a.as_str(), a.label(), org_page.links.invitation_action(&v.id.to_string(), a.as_str())))
+                .collect();
+            (v.user_id, links)
+        })
+        .collect();
     let (typed, filter_error) = match refused {
         Some((typed, message)) => (typed, Some(message)),
         None => ([req.filter.q.clone(), req.filter.name.clone(), req.filter.email.clone()], None),
@@ -321,7 +341,9 @@ pub async fn users_page(org_page: OrgPage, RawQuery(raw): RawQuery) -> UiResult 
             .into_iter()
             .zip(allowed)
             .map(|(m, allowed)| {
-                let invitation = invitations.get(&m.member.user_id);
+                let id = m.member.user_id;
+                let invitation =
+                    invitations.get(&id).map(|i| (i, invite_actions.get(&id).cloned().unwrap_or_default()));
                 row(m, allowed, access, user.principal.user_id, now, invitation)
             })
             .collect(),

@@ -11,7 +11,7 @@ use serde_json::json;
 /// An app whose hashing pool admits every guess of these tests at once, so
 /// that only the throttle refuses (the pool's own refusals: `hashing.rs`).
 async fn spawn_app_admitting_all() -> TestApp {
-    spawn_app_with(roster_app::Config { hash_queue: Some(1_000), ..Default::default() }).await
+    spawn_app_with(|c| c.hash_queue = Some(1_000)).await
 }
 
 /// One API sign-in from a fresh client: the status, the `Retry-After`

@@ -529,6 +529,7 @@ async fn the_multi_row_form_keeps_every_row_when_one_is_wrong() {
     let (_, html) = page(&c, format!("{base}/orgs/acme/settings/users?status=invited")).await;
     assert!(html.contains("Invitation expires"), "{html}");
     assert!(html.contains("id=\"invited-note\""));
+    assert!(html.contains("data-action=\"invitation-resend\"") && html.contains("data-action=\"invitation-cancel\""));
     app.finish().await;
 }
 
