@@ -163,13 +163,17 @@ fn parse_page_query(raw: Option<&str>) -> Result<ListRequest, roster_domain::Val
     parse_list_query(Some(&serde_urlencoded::to_string(&out).unwrap_or_default()), Strictness::Lenient)
 }
 
+/// An invited member's invitation and the actions its row offers
+/// (action, label, link).
+type RowInvitation<'a> = (&'a roster_app::invitations::InvitationView, Vec<(&'static str, &'static str, String)>);
+
 fn row(
     v: MemberView,
     allowed: Vec<StatusChange>,
     access: &OrgAccess,
     me: UserId,
     now: roster_domain::Timestamp,
-    invitation: Option<(&roster_app::invitations::InvitationView, Vec<(&'static str, &'static str, String)>)>,
+    invitation: Option<RowInvitation<'_>>,
 ) -> Row {
     let (invitation, invite_actions) = match invitation {
         Some((i, a)) => (Some(i), a),
