@@ -119,8 +119,10 @@ impl Mailer for SmtpMailer {
 mod tests {
     use super::*;
 
-    #[test]
-    fn urls_are_read_or_refused_with_a_reason() {
+    // lettre's connection pool spawns a task when it is dropped, so the
+    // mailers built here must be dropped inside a runtime.
+    #[tokio::test]
+    async fn urls_are_read_or_refused_with_a_reason() {
         assert!(SmtpMailer::from_url("smtp://127.0.0.1:2525?tls=none", "Roster <r@example.com>").is_ok());
         assert!(SmtpMailer::from_url("smtps://user:p%40ss@mail.example.com", "r@example.com").is_ok());
         assert!(SmtpMailer::from_url("smtp://mail.example.com:587", "r@example.com").is_ok());
