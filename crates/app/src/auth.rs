@@ -227,7 +227,7 @@ pub async fn set_password_with_token(app: &App, token: &str, password: &str, met
     if unlocked {
         entries.push(AuditEntry::new(AuditAction::UserUnlocked, user.id).with("via", "password reset"));
     }
-    crate::lockout::audit_everywhere(&mut tx, user.id, meta, now, entries).await?;
+    crate::lockout::audit_everywhere(&mut tx, user.id, crate::lockout::AccountActor::User, meta, now, entries).await?;
     tx.commit().await?;
     Ok(user.id)
 }

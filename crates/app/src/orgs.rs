@@ -90,6 +90,7 @@ pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Creat
         Some(u) => u,
         None => {
             let u = UserRecord {
+                locked_at: None,
                 id: UserId::new(),
                 email: email.as_str().to_string(),
                 name: owner_name,

@@ -29,7 +29,7 @@ pub const REQUESTS_PER_IP: u32 = 20;
 pub const WINDOW_MS: i64 = 15 * 60 * 1000;
 
 /// Who asked for a reset link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum Requester<'a> {
     /// The account's owner, from the sign-in page.
     Themselves,
@@ -49,7 +49,9 @@ pub async fn request(app: &App, email: &str, meta: &RequestMeta) -> Result<()> {
         let ip = AttemptKey { kind: AttemptKind::ResetIp, key: meta.ip.clone().unwrap_or_else(|| "-".into()) };
         if throttle::reserve_attempt(&mut conn, &ip, REQUESTS_PER_IP, now, WINDOW_MS).await?.is_none() {
             let start = throttle::window_start(&mut conn, &ip).await?.unwrap_or(now.0);
-            return Err(AppError::TooManyAttempts { retry_after_s: ((start + WINDOW_MS - now.0).max(1_000) + 999) / 1000 });
+            return Err(AppError::TooManyAttempts {
+                retry_after_s: ((start + WINDOW_MS - now.0).max(1_000) + 999) / 1000,
+            });
         }
         let key = AttemptKey { kind: AttemptKind::ResetEmail, key: crate::throttle::email_key(email).key };
         if throttle::reserve_attempt(&mut conn, &key, REQUESTS_PER_EMAIL, now, WINDOW_MS).await?.is_none() {
@@ -106,10 +108,18 @@ async fn write_link(
     let link = app.config.link(&format!("/set-password?token={secret}"));
     let to = Email::parse(&user.email)?;
     let (org, asked) = match by {
-        Requester::Themselves => (None, "Someone (we hope you) asked to reset the password of your Roster account.".to_string()),
+        Requester::Themselves => {
+            (None, "Someone (we hope you) asked to reset the password of your Roster account.".to_string())
+        }
         Requester::Administrator(access) => {
             let who = access.actor.principal().map(|p| p.name.clone()).unwrap_or_else(|| "An administrator".into());
-            (Some(access.org.id), format!("{who}, an administrator of {}, sent you a link to choose a new password for your Roster account.", access.org.name))
+            (
+                Some(access.org.id),
+                format!(
+                    "{who}, an administrator of {}, sent you a link to choose a new password for your Roster account.",
+                    access.org.name
+                ),
+            )
         }
     };
     let letter = Letter {
@@ -117,11 +127,17 @@ async fn write_link(
         greeting: format!("Hello {},", user.name),
         paragraphs: vec![
             asked,
-            format!("Your account: {}. Choosing a new password signs you out everywhere and unlocks a locked account.", user.email),
+            format!(
+                "Your account: {}. Choosing a new password signs you out everywhere and unlocks a locked account.",
+                user.email
+            ),
         ],
         action: Some(("Choose a new password".into(), link)),
         footer: vec![
-            format!("The link works for {} and only once.", crate::invitations::duration_words(app.config.reset_link_ms)),
+            format!(
+                "The link works for {} and only once.",
+                crate::invitations::duration_words(app.config.reset_link_ms)
+            ),
             "If you did not ask for it, ignore this email: your password stays as it is.".into(),
         ],
     };
