@@ -17,22 +17,17 @@ pub struct NewSessionToken {
     pub expires_at: Timestamp,
 }
 
-/// Shortest password accepted.
-pub const PASSWORD_MIN: usize = 12;
+/// Shortest password accepted (see [`roster_domain::passwords`]).
+pub const PASSWORD_MIN: usize = roster_domain::passwords::MIN_CHARS;
 /// Longest password accepted.
-pub const PASSWORD_MAX: usize = 128;
+pub const PASSWORD_MAX: usize = roster_domain::passwords::MAX_CHARS;
 
-/// Checks a new password's length (ASVS: at least 12 characters, at most 128,
-/// any characters allowed).
-pub fn check_password(password: &str) -> Result<(), ValidationError> {
-    let n = password.chars().count();
-    if n < PASSWORD_MIN {
-        return Err(ValidationError::field("password", format!("must be at least {PASSWORD_MIN} characters")));
-    }
-    if n > PASSWORD_MAX {
-        return Err(ValidationError::field("password", format!("must be at most {PASSWORD_MAX} characters")));
-    }
-    Ok(())
+/// Checks a new password against the rule (NIST SP 800-63B: 15 to 128
+/// characters, any characters, no composition rules, not common or
+/// predictable). `context` is what it must not be built from: the account's
+/// email and name.
+pub fn check_password(password: &str, context: &[&str]) -> Result<(), ValidationError> {
+    roster_domain::passwords::check(password, context)
 }
 
 /// Hashes a password with argon2id on the hashing pool, off the async
@@ -72,13 +67,23 @@ pub async fn login(app: &App, email: &str, password: &str, meta: &RequestMeta) -
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     // Verified whether or not the user exists (against a dummy hash if not).
     let verified = verify_password(app, slot, password.to_string(), hash).await?;
-    let user = match user {
-        Some(user) if verified => user,
-        _ => {
-            app.login_throttle.failed(&app.db, &reservation).await?;
-            return Err(AppError::InvalidCredentials);
-        }
+    let Some(user) = user else {
+        app.login_throttle.failed(&app.db, &reservation).await?;
+        return Err(AppError::InvalidCredentials);
     };
+    if user.locked_at.is_some() {
+        // A locked account stays locked whatever the password; the attempt
+        // counts against the throttle like a failure.
+        app.login_throttle.failed(&app.db, &reservation).await?;
+        return Err(AppError::AccountLocked);
+    }
+    if !verified {
+        app.login_throttle.failed(&app.db, &reservation).await?;
+        return Err(match crate::lockout::count_failure(app, &user, meta).await? {
+            true => AppError::AccountLocked,
+            false => AppError::InvalidCredentials,
+        });
+    }
     app.login_throttle.succeeded(&app.db, &reservation).await?;
     let token = tokens::new_secret();
     let session = sessions::NewSession {
@@ -93,6 +98,7 @@ pub async fn login(app: &App, email: &str, password: &str, meta: &RequestMeta) -
     };
     let mut tx = app.db.begin().await?;
     sessions::insert_session(&mut tx, &session).await?;
+    users::clear_failed_logins(&mut tx, user.id).await?;
     roster_store::members::touch_user_memberships(&mut tx, user.id, now).await?;
     tx.commit().await?;
     Ok((
@@ -167,52 +173,61 @@ pub async fn logout(app: &App, principal: &Principal) -> Result<()> {
 }
 
 /// Issues a one-time link token to set a user's password, inside the
-/// caller's transaction. Answers the secret (shown once).
-pub async fn issue_password_token(app: &App, tx: &mut roster_store::Tx, user: UserId) -> Result<String> {
+/// caller's transaction; the user's earlier unused links stop working.
+/// Answers the secret (shown once) and when it expires.
+pub async fn issue_password_token(
+    app: &App,
+    tx: &mut roster_store::Tx,
+    user: UserId,
+    ttl_ms: i64,
+) -> Result<(String, Timestamp)> {
     let secret = tokens::new_secret();
     let now = app.clock.now();
-    users::insert_password_token(
-        tx,
-        &tokens::hash_secret(&secret),
-        user,
-        now,
-        now.plus_millis(app.config.password_link_ms),
-    )
-    .await?;
-    Ok(secret)
+    let expires_at = now.plus_millis(ttl_ms);
+    users::end_password_tokens(tx, user, now).await?;
+    users::insert_password_token(tx, &tokens::hash_secret(&secret), user, now, expires_at).await?;
+    Ok((secret, expires_at))
 }
 
-/// Sets a password with a one-time link token. The token then stops working.
-pub async fn set_password_with_token(app: &App, token: &str, password: &str) -> Result<UserId> {
-    check_password(password)?;
-    let hash = hash_password(app, password.to_string()).await?;
+/// Sets a password with a one-time link token (a set-password or a reset
+/// link). The token and the user's other links then stop working, every
+/// session of the user ends (whoever knew the old password is signed out),
+/// and a locked account is unlocked. Audited in every organization the user
+/// belongs to.
+pub async fn set_password_with_token(app: &App, token: &str, password: &str, meta: &RequestMeta) -> Result<UserId> {
     let token_hash = tokens::hash_secret(token);
     let now = app.clock.now();
+    // The token is looked up first so that the password is checked against
+    // the account's own email and name, and an invalid link says so before
+    // any hashing.
+    let user = {
+        let mut conn = app.db.conn().await?;
+        let t = users::find_password_token(&mut conn, &token_hash).await?.ok_or(AppError::InvalidToken)?;
+        if t.used_at.is_some() || now.0 >= t.expires_at {
+            return Err(AppError::InvalidToken);
+        }
+        users::find_user(&mut conn, UserId(t.user_id)).await?.ok_or(AppError::InvalidToken)?
+    };
+    check_password(password, &[&user.email, &user.name])?;
+    let hash = hash_password(app, password.to_string()).await?;
     let mut tx = app.db.begin().await?;
-    let t = users::find_password_token(&mut tx, &token_hash).await?.ok_or(AppError::InvalidToken)?;
-    if t.used_at.is_some() || now.0 >= t.expires_at {
+    // Used by a concurrent request meanwhile: only one of them sets it.
+    if !users::use_password_token(&mut tx, &token_hash, now).await? {
         return Err(AppError::InvalidToken);
     }
-    let user = UserId(t.user_id);
-    users::use_password_token(&mut tx, &token_hash, now).await?;
-    users::set_password(&mut tx, user, &hash, now).await?;
-    // The change joins the log of every organization the user belongs to.
-    let mut events = Vec::new();
-    for org in users::org_ids_of_user(&mut tx, user).await? {
-        roster_store::orgs::lock_org(&mut tx, org).await?;
-        events.push(roster_domain::audit::NewAuditEvent {
-            actor_id: Some(user),
-            actor_label: "self".into(),
-            ..crate::change::audit_event(
-                &crate::Actor::System,
-                org,
-                &RequestMeta::default(),
-                now,
-                AuditEntry::new(AuditAction::UserPasswordSet, user).with("via", "one-time link"),
-            )
-        });
+    users::set_password(&mut tx, user.id, &hash, now).await?;
+    users::end_password_tokens(&mut tx, user.id, now).await?;
+    let ended = sessions::end_user_sessions(&mut tx, &[user.id], now, "password_changed").await?;
+    let unlocked = users::unlock(&mut tx, user.id).await?;
+    let mut entries = vec![
+        AuditEntry::new(AuditAction::UserPasswordSet, user.id)
+            .with("via", "one-time link")
+            .with("sessions_ended", ended),
+    ];
+    if unlocked {
+        entries.push(AuditEntry::new(AuditAction::UserUnlocked, user.id).with("via", "password reset"));
     }
-    roster_store::audit::append(&mut tx, &events).await?;
+    crate::lockout::audit_everywhere(&mut tx, user.id, crate::lockout::AccountActor::User, meta, now, entries).await?;
     tx.commit().await?;
-    Ok(user)
+    Ok(user.id)
 }

@@ -294,6 +294,7 @@ pub fn generate_members(
         };
         let email = format!("{}.{}{}@{domain}", first.to_lowercase(), last.to_lowercase().replace('\'', ""), i);
         let user = UserRecord {
+            locked_at: None,
             id: UserId(seeded_id(rng, created)),
             email,
             name: format!("{first} {last}"),
@@ -530,6 +531,7 @@ pub async fn add_member(
         Some(u) => u,
         None => {
             let u = UserRecord {
+                locked_at: None,
                 id: UserId::new(),
                 email: email.as_str().to_string(),
                 name,

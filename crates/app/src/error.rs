@@ -35,6 +35,8 @@ pub enum ConflictKind {
     AlreadyInvited,
     /// The invitation was accepted or canceled; it cannot be sent again or canceled.
     InvitationClosed,
+    /// The account is not locked (nothing to unlock).
+    NotLocked,
 }
 
 impl ConflictKind {
@@ -55,6 +57,7 @@ impl ConflictKind {
             Self::AlreadyMember => "already-member",
             Self::AlreadyInvited => "already-invited",
             Self::InvitationClosed => "invitation-closed",
+            Self::NotLocked => "not-locked",
         }
     }
 }
@@ -102,6 +105,10 @@ pub enum AppError {
         /// Seconds to wait before trying again.
         retry_after_s: i64,
     },
+    /// The account is locked after too many consecutive failed sign-ins,
+    /// until its password is reset or an administrator unlocks it.
+    #[error("account locked")]
+    AccountLocked,
     /// A link or token is unknown, used or expired.
     #[error("this link is invalid or has expired")]
     InvalidToken,

@@ -214,6 +214,7 @@ pub async fn invite(app: &App, access: &OrgAccess, input: &InvitationInput, meta
         Some(u) => u,
         None => {
             let u = UserRecord {
+                locked_at: None,
                 id: UserId::new(),
                 email: checked.email.as_str().to_string(),
                 name: display_name(&checked.first_name, &checked.last_name),
@@ -398,7 +399,7 @@ fn invitation_letter(
 }
 
 /// "7 days", "1 day", "12 hours".
-fn duration_words(ms: i64) -> String {
+pub(crate) fn duration_words(ms: i64) -> String {
     let hours = ms / 3_600_000;
     match (hours / 24, hours % 24) {
         (1, 0) => "1 day".into(),
@@ -1029,7 +1030,9 @@ pub async fn accept(
         let name = name.map_err(|e| errors.merge(e)).ok();
         if password.is_empty() {
             errors.merge(ValidationError::field("password", "is required"));
-        } else if let Err(e) = crate::auth::check_password(password) {
+        } else if let Err(e) =
+            crate::auth::check_password(password, &[&user.email, &display_name(&inv.first_name, &inv.last_name)])
+        {
             errors.merge(e);
         }
         let Some(name) = name.filter(|_| errors.errors.is_empty()) else { return Err(errors.into()) };

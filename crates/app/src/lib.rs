@@ -14,10 +14,12 @@ pub mod error;
 pub mod hashing;
 pub mod invariants;
 pub mod invitations;
+pub mod lockout;
 pub mod mail;
 pub mod members;
 pub mod orgs;
 pub mod outbox;
+pub mod password_reset;
 pub mod policy;
 pub mod roles;
 pub mod smtp;
@@ -40,6 +42,10 @@ pub struct Config {
     pub session_absolute_ms: i64,
     /// How long a set-password link works (milliseconds).
     pub password_link_ms: i64,
+    /// How long a password reset link works (milliseconds; 1 hour by default).
+    pub reset_link_ms: i64,
+    /// Consecutive failed sign-ins that lock an account (100, NIST SP 800-63B).
+    pub lockout_after: i64,
     /// How long an invitation's link works (milliseconds; 7 days by default).
     pub invitation_ttl_ms: i64,
     /// The public base URL, for links printed or mailed (`http://localhost:8080`).
@@ -67,6 +73,8 @@ impl Default for Config {
             session_idle_ms: 2 * 60 * 60 * 1000,
             session_absolute_ms: 12 * 60 * 60 * 1000,
             password_link_ms: 72 * 60 * 60 * 1000,
+            reset_link_ms: 60 * 60 * 1000,
+            lockout_after: 100,
             invitation_ttl_ms: 7 * 24 * 60 * 60 * 1000,
             base_url: "http://localhost:8080".into(),
             app_resources: vec![],

@@ -181,6 +181,67 @@ async fn member_in_change(change: &mut Change<'_>, user: UserId) -> Result<Membe
     Ok(member)
 }
 
+/// The member an administrator acts on for their account (sends a reset
+/// link, unlocks), inside a change: a member of the organization within the
+/// actor's reach, and the owner only by the owner. Refuses an archived
+/// member (they have no access here to recover).
+pub(crate) async fn member_for_account_action(change: &mut Change<'_>, user: UserId) -> Result<Member> {
+    let member = member_in_change(change, user).await?;
+    account_action_refusal(&change.access, &member)?;
+    Ok(member)
+}
+
+/// Why the actor may not act on a member's account, if they may not.
+fn account_action_refusal(access: &OrgAccess, member: &Member) -> Result<()> {
+    if access.is_owned_by(member.user_id) && !access.is_owner() && !access.actor.is_operator() {
+        return Err(AppError::conflict(
+            ConflictKind::OwnerProtected,
+            format!("{} owns {}; only they can act on their account", member.email, access.org.name),
+        ));
+    }
+    if member.status == MemberStatus::Archived {
+        return Err(AppError::conflict(
+            ConflictKind::StatusTransition,
+            format!("{} is archived; restore them first", member.email),
+        ));
+    }
+    Ok(())
+}
+
+/// What the actor may do to a member's account from the member's actions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AccountActions {
+    /// "Send reset link": mail the member a link to choose a new password.
+    pub send_reset_link: bool,
+    /// "Unlock": the account is locked after failed sign-ins.
+    pub unlock: bool,
+    /// Whether the account is locked (shown to anyone who may manage members).
+    pub locked: bool,
+}
+
+/// The account actions the actor may take on each member of a page, in
+/// order: none without `members:update`, none on members beyond the actor's
+/// reach, none on the owner for anyone but the owner, none on archived
+/// members; "Unlock" only on a locked account.
+pub async fn account_actions(app: &App, access: &OrgAccess, rows: &[Member]) -> Result<Vec<AccountActions>> {
+    if !access.can(Permission::MEMBERS_UPDATE) {
+        return Ok(vec![AccountActions::default(); rows.len()]);
+    }
+    let mut conn = app.db.conn().await?;
+    let batch: Vec<(UserId, MemberStatus)> = rows.iter().map(|m| (m.user_id, m.status)).collect();
+    let beyond = beyond_reach(&mut conn, access, &batch).await?;
+    let ids: Vec<UserId> = rows.iter().map(|m| m.user_id).collect();
+    let locked: std::collections::HashSet<UserId> = users::locked_among(&mut conn, &ids).await?.into_iter().collect();
+    Ok(rows
+        .iter()
+        .map(|m| {
+            let is_locked = locked.contains(&m.user_id);
+            let may = !beyond.contains(&m.user_id) && account_action_refusal(access, m).is_ok();
+            AccountActions { send_reset_link: may, unlock: may && is_locked, locked: is_locked }
+        })
+        .collect())
+}
+
 /// Renames a member (their user's display name).
 pub async fn rename_member(
     app: &App,

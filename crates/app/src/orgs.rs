@@ -59,7 +59,7 @@ pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Creat
         })
         .ok();
     if let Some(p) = &input.owner_password {
-        auth::check_password(p).map_err(|e| errors.merge(e)).ok();
+        auth::check_password(p, &[&input.owner_email, &input.name]).map_err(|e| errors.merge(e)).ok();
     }
     let preset_key = input.preset.as_deref().map(str::trim).filter(|p| !p.is_empty()).unwrap_or(DEFAULT_PRESET);
     let preset = crate::roles::find_preset(preset_key)
@@ -90,6 +90,7 @@ pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Creat
         Some(u) => u,
         None => {
             let u = UserRecord {
+                locked_at: None,
                 id: UserId::new(),
                 email: email.as_str().to_string(),
                 name: owner_name,
@@ -134,7 +135,7 @@ pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Creat
     .await?;
     crate::roles::install_preset(&mut tx, org.id, &preset, Some(user.id), now).await?;
     let password_token = match (&hash, &user.password_hash) {
-        (None, None) => Some(auth::issue_password_token(app, &mut tx, user.id).await?),
+        (None, None) => Some(auth::issue_password_token(app, &mut tx, user.id, app.config.password_link_ms).await?.0),
         _ => None,
     };
     let event = |e: AuditEntry| crate::change::audit_event(actor, org.id, &RequestMeta::default(), now, e);

@@ -56,7 +56,7 @@ pub struct Reservation {
 /// address (of the trimmed, lower-cased text when it is not an address), so
 /// the table holds no addresses and every spelling of one address shares a
 /// counter.
-fn email_key(email: &str) -> AttemptKey {
+pub(crate) fn email_key(email: &str) -> AttemptKey {
     let normalized =
         Email::parse(email).map(|e| e.as_str().to_string()).unwrap_or_else(|_| email.trim().to_lowercase());
     AttemptKey { kind: AttemptKind::Email, key: hex::encode(crate::tokens::hash_secret(&normalized)) }

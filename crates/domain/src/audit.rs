@@ -64,6 +64,9 @@ audit_actions! {
     InvitationCanceled => "invitation.canceled", "member", "canceled the invitation of";
     InvitationAccepted => "invitation.accepted", "member", "accepted the invitation, joining as";
     InvitationExpired => "invitation.expired", "member", "recorded the expiry of the invitation of";
+    UserPasswordResetRequested => "user.password_reset_requested", "member", "asked for a password reset link for";
+    UserLocked => "user.locked", "member", "locked, after too many failed sign-ins, the account of";
+    UserUnlocked => "user.unlocked", "member", "unlocked the account of";
 }
 
 impl std::fmt::Display for AuditAction {

@@ -13,6 +13,7 @@ pub mod invitations;
 pub mod members;
 pub mod orgs;
 pub mod page;
+pub mod passwords;
 pub mod permissions;
 pub mod roles;
 pub mod time;

@@ -21,6 +21,8 @@ pub(crate) enum Users {
     EmailConfirmed,
     CreatedAt,
     UpdatedAt,
+    FailedLogins,
+    LockedAt,
 }
 
 /// `organizations`: the tenants.

@@ -21,6 +21,10 @@ pub enum AttemptKind {
     Email,
     /// One client address: the key is the address as text.
     Ip,
+    /// Password reset requests for one email (key as for `Email`).
+    ResetEmail,
+    /// Password reset requests from one client address.
+    ResetIp,
 }
 
 impl AttemptKind {
@@ -28,6 +32,8 @@ impl AttemptKind {
         match self {
             AttemptKind::Email => "email",
             AttemptKind::Ip => "ip",
+            AttemptKind::ResetEmail => "reset_email",
+            AttemptKind::ResetIp => "reset_ip",
         }
     }
 }

@@ -22,6 +22,8 @@ pub struct UserRecord {
     pub email_confirmed: bool,
     /// When the user was created.
     pub created_at: Timestamp,
+    /// When the account was locked after too many failed sign-ins, if it is.
+    pub locked_at: Option<Timestamp>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -32,6 +34,7 @@ struct UserRow {
     password_hash: Option<String>,
     email_confirmed: bool,
     created_at: i64,
+    locked_at: Option<i64>,
 }
 
 impl From<UserRow> for UserRecord {
@@ -43,12 +46,20 @@ impl From<UserRow> for UserRecord {
             password_hash: r.password_hash,
             email_confirmed: r.email_confirmed,
             created_at: Timestamp(r.created_at),
+            locked_at: r.locked_at.map(Timestamp),
         }
     }
 }
 
-const COLUMNS: [Users; 6] =
-    [Users::Id, Users::Email, Users::Name, Users::PasswordHash, Users::EmailConfirmed, Users::CreatedAt];
+const COLUMNS: [Users; 7] = [
+    Users::Id,
+    Users::Email,
+    Users::Name,
+    Users::PasswordHash,
+    Users::EmailConfirmed,
+    Users::CreatedAt,
+    Users::LockedAt,
+];
 
 /// Inserts a user.
 pub async fn insert_user(tx: &mut Tx, u: &UserRecord) -> Result<()> {
@@ -140,25 +151,29 @@ pub async fn insert_password_token(
 }
 
 /// Finds a password token by hash.
-pub async fn find_password_token(tx: &mut Tx, token_hash: &[u8]) -> Result<Option<PasswordToken>> {
+pub async fn find_password_token(r: &mut impl crate::Reader, token_hash: &[u8]) -> Result<Option<PasswordToken>> {
     let q = Query::select()
         .columns([PasswordTokens::UserId, PasswordTokens::ExpiresAt, PasswordTokens::UsedAt])
         .from(PasswordTokens::Table)
         .and_where(Expr::col(PasswordTokens::TokenHash).eq(token_hash.to_vec()))
         .to_owned();
-    tx.fetch_optional(&q).await
+    r.read_optional(&q).await
 }
 
-/// Marks a password token used.
-pub async fn use_password_token(tx: &mut Tx, token_hash: &[u8], now: Timestamp) -> Result<()> {
-    tx.execute(
-        Query::update()
-            .table(PasswordTokens::Table)
-            .value(PasswordTokens::UsedAt, now.0)
-            .and_where(Expr::col(PasswordTokens::TokenHash).eq(token_hash.to_vec())),
-    )
-    .await?;
-    Ok(())
+/// Marks a password token used, if it is unused and not expired. Answers
+/// whether it was (of concurrent uses exactly one succeeds).
+pub async fn use_password_token(tx: &mut Tx, token_hash: &[u8], now: Timestamp) -> Result<bool> {
+    let n = tx
+        .execute(
+            Query::update()
+                .table(PasswordTokens::Table)
+                .value(PasswordTokens::UsedAt, now.0)
+                .and_where(Expr::col(PasswordTokens::TokenHash).eq(token_hash.to_vec()))
+                .and_where(Expr::col(PasswordTokens::UsedAt).is_null())
+                .and_where(Expr::col(PasswordTokens::ExpiresAt).gt(now.0)),
+        )
+        .await?;
+    Ok(n == 1)
 }
 
 /// Inserts many users in multi-row statements (seeding and imports).
@@ -214,4 +229,90 @@ pub async fn confirm_email(tx: &mut Tx, id: UserId, now: Timestamp) -> Result<()
     )
     .await?;
     Ok(())
+}
+
+/// Counts one more consecutive failed sign-in of a user and locks the
+/// account when the count reaches `limit`. Answers whether this failure
+/// locked it (exactly one failure does, however many run at once: the lock
+/// is set only where none is).
+pub async fn record_failed_login(tx: &mut Tx, id: UserId, limit: i64, now: Timestamp) -> Result<bool> {
+    tx.execute(
+        Query::update()
+            .table(Users::Table)
+            .value(Users::FailedLogins, Expr::col(Users::FailedLogins).add(1))
+            .and_where(Expr::col(Users::Id).eq(id.0)),
+    )
+    .await?;
+    let locked = tx
+        .execute(
+            Query::update()
+                .table(Users::Table)
+                .value(Users::LockedAt, now.0)
+                .and_where(Expr::col(Users::Id).eq(id.0))
+                .and_where(Expr::col(Users::LockedAt).is_null())
+                .and_where(Expr::col(Users::FailedLogins).gte(limit)),
+        )
+        .await?;
+    Ok(locked == 1)
+}
+
+/// Forgets a user's consecutive failed sign-ins (after a successful one).
+pub async fn clear_failed_logins(tx: &mut Tx, id: UserId) -> Result<()> {
+    tx.execute(
+        Query::update()
+            .table(Users::Table)
+            .value(Users::FailedLogins, 0)
+            .and_where(Expr::col(Users::Id).eq(id.0))
+            .and_where(Expr::col(Users::FailedLogins).ne(0)),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Unlocks a locked account and forgets its failed sign-ins. Answers
+/// whether it was locked.
+pub async fn unlock(tx: &mut Tx, id: UserId) -> Result<bool> {
+    let n = tx
+        .execute(
+            Query::update()
+                .table(Users::Table)
+                .values([(Users::LockedAt, Option::<i64>::None.into()), (Users::FailedLogins, 0.into())])
+                .and_where(Expr::col(Users::Id).eq(id.0))
+                .and_where(Expr::col(Users::LockedAt).is_not_null()),
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Ends every unused one-time password link of a user (a newer link, or
+/// the password was just set).
+pub async fn end_password_tokens(tx: &mut Tx, user: UserId, now: Timestamp) -> Result<()> {
+    tx.execute(
+        Query::update()
+            .table(PasswordTokens::Table)
+            .value(PasswordTokens::UsedAt, now.0)
+            .and_where(Expr::col(PasswordTokens::UserId).eq(user.0))
+            .and_where(Expr::col(PasswordTokens::UsedAt).is_null()),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The users among `ids` whose accounts are locked (what the Users tab marks).
+pub async fn locked_among(r: &mut impl crate::Reader, ids: &[UserId]) -> Result<Vec<UserId>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: Uuid,
+    }
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let q = Query::select()
+            .column(Users::Id)
+            .from(Users::Table)
+            .and_where(Expr::col(Users::Id).is_in(chunk.iter().map(|u| u.0)))
+            .and_where(Expr::col(Users::LockedAt).is_not_null())
+            .to_owned();
+        out.extend(r.read_all::<Row, _>(&q).await?.into_iter().map(|r| UserId(r.id)));
+    }
+    Ok(out)
 }

@@ -124,6 +124,13 @@ pub fn problem_for(e: &AppError) -> Problem {
             "Busy",
             "Too many passwords are being checked at this moment. Try again in a second.",
         ),
+        AppError::AccountLocked => Problem::new(
+            StatusCode::FORBIDDEN,
+            "account-locked",
+            "Account locked",
+            "This account is locked after too many failed sign-ins. Choose a new password with \"Forgot password?\" \
+             (the link unlocks it), or ask an administrator to unlock it.",
+        ),
         AppError::InvalidToken => Problem::new(
             StatusCode::BAD_REQUEST,
             "invalid-token",
@@ -158,6 +165,7 @@ fn conflict_title(kind: ConflictKind) -> &'static str {
         ConflictKind::AlreadyMember => "Already a member",
         ConflictKind::AlreadyInvited => "Already invited",
         ConflictKind::InvitationClosed => "Invitation no longer pending",
+        ConflictKind::NotLocked => "Not locked",
     }
 }
 

@@ -100,8 +100,12 @@ pub struct SetPasswordForm {
 }
 
 /// Sets the password, then sends the user to sign in.
-pub async fn set_password_submit(State(state): State<AppState>, Form(f): Form<SetPasswordForm>) -> Response {
-    match roster_app::auth::set_password_with_token(&state.app, &f.token, &f.password).await {
+pub async fn set_password_submit(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    Form(f): Form<SetPasswordForm>,
+) -> Response {
+    match roster_app::auth::set_password_with_token(&state.app, &f.token, &f.password, &meta).await {
         Ok(_) => message_page(StatusCode::OK, "Password set", "Your password is set. You can now sign in."),
         Err(AppError::Validation(v)) => render(
             StatusCode::UNPROCESSABLE_ENTITY,
