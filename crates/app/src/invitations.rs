@@ -745,6 +745,16 @@ pub struct BulkOutcome {
     pub skipped: u64,
 }
 
+/// The bulk actions ("Resend all", "Cancel all") the actor may offer on the
+/// list filtered by `filter`: those their permissions allow, and none when
+/// the filter shows only closed invitations (accepted or canceled).
+pub fn bulk_offers(access: &OrgAccess, filter: Option<InvitationState>) -> Vec<InvitationAction> {
+    if bulk_states(filter).is_err() {
+        return vec![];
+    }
+    [InvitationAction::Resend, InvitationAction::Cancel].into_iter().filter(|a| access.can(a.permission())).collect()
+}
+
 /// The open states a bulk change covers for a list filter: the filter's
 /// own when it is pending or expired, both when there is none.
 pub fn bulk_states(filter: Option<InvitationState>) -> Result<Vec<InvitationState>> {

@@ -12,6 +12,7 @@ pub mod error;
 mod extract;
 mod format;
 mod page;
+mod query;
 mod redirect;
 pub mod ui;
 

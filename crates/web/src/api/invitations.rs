@@ -7,7 +7,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use roster_app::invitations::{AcceptInput, InvitationAction, InvitationInput, InvitationView, Invited};
 use roster_domain::invitations::InvitationState;
-use roster_domain::{InvitationId, ValidationError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -19,6 +18,7 @@ use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem, problem_for};
 use crate::extract::{ApiJson, Meta, OrgApi, decode_json, optional_session, session_cookie};
 use crate::format::rfc3339;
+use crate::query::{self, Strictness};
 
 /// The `{id}` of an invitation's paths.
 #[derive(IntoParams)]
@@ -249,7 +249,7 @@ pub struct InvitationList {
     pub next_cursor: Option<String>,
 }
 
-/// Query parameters of the list (documentation of what [`parse_list_query`] reads).
+/// Query parameters of the list (documentation of what [`query::invitations_list`] reads).
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
@@ -264,37 +264,6 @@ pub struct ListInvitationsParams {
     cursor: Option<String>,
 }
 
-/// Reads the list's query, naming every bad parameter (unknown ones too
-/// when `strict`).
-pub fn parse_list_query(
-    raw: Option<&str>,
-    strict: bool,
-) -> Result<roster_app::invitations::ListRequest, ValidationError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
-        .map_err(|_| ValidationError::field("query", "is not a valid query string"))?;
-    let mut errors = ValidationError { errors: vec![] };
-    let mut req = roster_app::invitations::ListRequest {
-        per_page: roster_domain::members::PER_PAGE_DEFAULT,
-        ..Default::default()
-    };
-    for (k, v) in pairs {
-        let v = v.trim().to_string();
-        match k.as_str() {
-            "status" if v.is_empty() || v == "all" => {}
-            "status" => v.parse().map(|s| req.state = Some(s)).unwrap_or_else(|e| errors.merge(e)),
-            "per_page" if !v.is_empty() => match v.parse::<u32>() {
-                Ok(p) => req.per_page = p,
-                Err(_) => errors.merge(ValidationError::field("per_page", "must be a whole number between 10 and 200")),
-            },
-            "cursor" if !v.is_empty() => req.cursor = Some(v),
-            "per_page" | "cursor" => {}
-            other if strict => errors.merge(ValidationError::field(other, "is not a parameter of this list")),
-            _ => {}
-        }
-    }
-    if errors.errors.is_empty() { Ok(req) } else { Err(errors) }
-}
-
 /// Lists the organization's invitations, newest first. Needs `invitations:read`.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/invitations", tag = "invitations",
     params(ListInvitationsParams),
@@ -304,7 +273,7 @@ pub async fn list(
     OrgApi { access, .. }: OrgApi,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<InvitationList>> {
-    let req = parse_list_query(raw.as_deref(), true)?;
+    let req = query::invitations_list(raw.as_deref(), Strictness::Strict)?;
     let l = roster_app::invitations::list(&state.app, &access, &req).await?;
     let count = |s: InvitationState| l.counts.iter().find(|(k, _)| *k == s).map_or(0, |(_, n)| *n);
     Ok(Json(InvitationList {
@@ -320,10 +289,6 @@ pub async fn list(
     }))
 }
 
-fn parse_id(id: &str) -> Result<InvitationId, ApiError> {
-    id.parse().map_err(|_| ApiError(roster_app::AppError::NotFound("invitation")))
-}
-
 /// Sends an invitation again, pending or expired: a new link (the old one
 /// stops working) and a new expiry. Needs `invitations:update`; 409
 /// `invitation-closed` once it was accepted or canceled.
@@ -336,7 +301,7 @@ pub async fn resend(
     Meta(meta): Meta,
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<InvitationItem>> {
-    Ok(Json(roster_app::invitations::resend(&state.app, &access, parse_id(&id)?, &meta).await?.into()))
+    Ok(Json(roster_app::invitations::resend(&state.app, &access, query::id(&id, "invitation")?, &meta).await?.into()))
 }
 
 /// Cancels an invitation that was not accepted: its link stops working and
@@ -352,7 +317,7 @@ pub async fn cancel(
     Meta(meta): Meta,
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<InvitationItem>> {
-    Ok(Json(roster_app::invitations::cancel(&state.app, &access, parse_id(&id)?, &meta).await?.into()))
+    Ok(Json(roster_app::invitations::cancel(&state.app, &access, query::id(&id, "invitation")?, &meta).await?.into()))
 }
 
 /// What a bulk request does.

@@ -3,17 +3,18 @@
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use roster_app::access::OrgAccess;
-use roster_app::members::{ListRequest, MemberList, MemberView};
-use roster_domain::members::{PER_PAGE_DEFAULT, StatusChange, StatusCounts};
-use roster_domain::{MemberFilter, MemberSort, MemberStatus, SortOrder, UserId, ValidationError};
+use roster_app::members::{MemberList, MemberView};
+use roster_domain::members::{StatusChange, StatusCounts};
+use roster_domain::{MemberFilter, MemberSort, MemberStatus, SortOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, Meta, OrgApi};
 use crate::format::rfc3339;
+use crate::query::{self, Strictness};
 
 /// One member as the API shows them.
 #[derive(Serialize, ToSchema)]
@@ -102,7 +103,7 @@ impl From<MemberList> for UserList {
     }
 }
 
-/// Query parameters of the list (documentation of what [`parse_list_query`] reads).
+/// Query parameters of the list (documentation of what [`query::members_list`] reads).
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
@@ -140,7 +141,7 @@ pub struct ListUsersParams {
     role: Option<String>,
 }
 
-/// The `status` filter: statuses, `all`, or comma-separated lists of them, as [`parse_list_query`] reads it.
+/// The `status` filter: statuses, `all`, or comma-separated lists of them, as [`query::members_list`] reads it.
 fn status_filter_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
     let one = "(active|disabled|invited|archived|all)";
     serde_json::from_value(serde_json::json!({
@@ -149,67 +150,6 @@ fn status_filter_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Sch
         "items": {"type": "string", "pattern": format!("^{one}(,{one})*$"), "examples": ["active", "active,disabled"]},
     }))
     .expect("a well-formed schema")
-}
-
-/// Where an unknown query parameter is an error (API) or ignored (pages).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Strictness {
-    /// Unknown parameters are refused, naming them.
-    Strict,
-    /// Unknown parameters are ignored.
-    Lenient,
-}
-
-/// Reads the list's query parameters, collecting every bad one.
-pub fn parse_list_query(raw: Option<&str>, strict: Strictness) -> Result<ListRequest, ValidationError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
-        .map_err(|_| ValidationError::field("query", "is not a valid query string"))?;
-    let mut errors = ValidationError { errors: vec![] };
-    let mut req = ListRequest { page: 1, per_page: PER_PAGE_DEFAULT, ..Default::default() };
-    let (mut q, mut name, mut email) = (String::new(), String::new(), String::new());
-    let mut statuses = Vec::new();
-    for (k, v) in pairs {
-        let v = v.trim().to_string();
-        match k.as_str() {
-            "q" => q = v,
-            "name" => name = v,
-            "email" => email = v,
-            "status" => {
-                for s in v.split(',').map(str::trim).filter(|s| !s.is_empty() && *s != "all") {
-                    match s.parse::<MemberStatus>() {
-                        Ok(s) => statuses.push(s),
-                        Err(e) => errors.merge(e),
-                    }
-                }
-            }
-            "sort" if !v.is_empty() => v.parse().map(|s| req.sort = s).unwrap_or_else(|e| errors.merge(e)),
-            "order" if !v.is_empty() => v.parse().map(|o| req.order = o).unwrap_or_else(|e| errors.merge(e)),
-            "page" if !v.is_empty() => match v.parse::<u32>() {
-                Ok(p) if p >= 1 => req.page = p,
-                _ => errors.merge(ValidationError::field("page", "must be a whole number from 1")),
-            },
-            "per_page" if !v.is_empty() => match v.parse::<u32>() {
-                Ok(p) => req.per_page = p,
-                Err(_) => errors.merge(ValidationError::field("per_page", "must be a whole number between 10 and 200")),
-            },
-            "cursor" if !v.is_empty() => req.cursor = Some(v),
-            "role" if !v.is_empty() => req.role = Some(v),
-            "sort" | "order" | "page" | "per_page" | "cursor" | "role" => {}
-            other if strict == Strictness::Strict => {
-                errors.merge(ValidationError::field(other, "is not a parameter of this list"))
-            }
-            _ => {}
-        }
-    }
-    match MemberFilter::parse(&q, &name, &email, statuses) {
-        Ok(f) => req.filter = f,
-        Err(e) => errors.merge(e),
-    }
-    if errors.errors.is_empty() { Ok(req) } else { Err(errors) }
-}
-
-fn parse_user_id(id: &str) -> Result<UserId, ApiError> {
-    id.parse().map_err(|_| ApiError(roster_app::AppError::NotFound("member")))
 }
 
 /// Lists an organization's members. Needs `members:read`.
@@ -221,7 +161,7 @@ pub async fn list_users(
     OrgApi { access, .. }: OrgApi,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<UserList>> {
-    let req = parse_list_query(raw.as_deref(), Strictness::Strict)?;
+    let req = query::members_list(raw.as_deref(), Strictness::Strict)?;
     Ok(Json(roster_app::members::list_members(&state.app, &access, &req).await?.into()))
 }
 
@@ -234,7 +174,7 @@ pub async fn get_user(
     OrgApi { access, .. }: OrgApi,
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<UserItem>> {
-    Ok(Json(roster_app::members::get_member(&state.app, &access, parse_user_id(&id)?).await?.into()))
+    Ok(Json(roster_app::members::get_member(&state.app, &access, query::id(&id, "member")?).await?.into()))
 }
 
 /// Changes to a member.
@@ -258,7 +198,9 @@ pub async fn update_user(
     ApiJson(body): ApiJson<UpdateUser>,
 ) -> ApiResult<Json<UserItem>> {
     Ok(Json(
-        roster_app::members::rename_member(&state.app, &access, parse_user_id(&id)?, &body.name, &meta).await?.into(),
+        roster_app::members::rename_member(&state.app, &access, query::id(&id, "member")?, &body.name, &meta)
+            .await?
+            .into(),
     ))
 }
 
@@ -269,7 +211,9 @@ async fn change(
     id: String,
     change: StatusChange,
 ) -> ApiResult<Json<UserItem>> {
-    Ok(Json(roster_app::members::change_status(&state.app, &access, parse_user_id(&id)?, change, &meta).await?.into()))
+    Ok(Json(
+        roster_app::members::change_status(&state.app, &access, query::id(&id, "member")?, change, &meta).await?.into(),
+    ))
 }
 
 /// Disables a member and ends their sessions at once. Needs `members:update`.

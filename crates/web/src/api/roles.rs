@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, Authenticated, Meta, OrgApi};
+use crate::query;
 
 /// Grants on the wire: resource → actions.
 pub type GrantsBody = BTreeMap<String, Vec<String>>;
@@ -369,10 +370,6 @@ pub async fn copy_role(
     Ok((StatusCode::CREATED, Json(role.into())))
 }
 
-fn parse_user_id(id: &str) -> Result<UserId, ApiError> {
-    id.parse().map_err(|_| ApiError(roster_app::AppError::NotFound("member")))
-}
-
 /// A member's roles and own grants.
 #[derive(Serialize, ToSchema)]
 pub struct MemberAccessBody {
@@ -398,7 +395,7 @@ pub async fn get_member_roles(
     OrgApi { access, .. }: OrgApi,
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<MemberAccessBody>> {
-    Ok(Json(roster_app::roles::member_access(&state.app, &access, parse_user_id(&id)?).await?.into()))
+    Ok(Json(roster_app::roles::member_access(&state.app, &access, query::id(&id, "member")?).await?.into()))
 }
 
 /// The roles a member should hold.
@@ -423,7 +420,7 @@ pub async fn set_member_roles(
     Path((_, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<SetRoles>,
 ) -> ApiResult<Json<MemberAccessBody>> {
-    let uid = parse_user_id(&id)?;
+    let uid = query::id(&id, "member")?;
     roster_app::roles::set_member_roles(&state.app, &access, uid, &body.roles, &meta).await?;
     Ok(Json(roster_app::roles::member_access(&state.app, &access, uid).await?.into()))
 }
@@ -451,7 +448,7 @@ pub async fn set_member_grants(
     Path((_, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<SetGrants>,
 ) -> ApiResult<Json<MemberAccessBody>> {
-    let uid = parse_user_id(&id)?;
+    let uid = query::id(&id, "member")?;
     let input: GrantsInput = body.grants;
     roster_app::roles::set_member_grants(&state.app, &access, uid, &input, &meta).await?;
     Ok(Json(roster_app::roles::member_access(&state.app, &access, uid).await?.into()))

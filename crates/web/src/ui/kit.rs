@@ -140,6 +140,28 @@ pub fn redirect_with_flash(to: &str, kind: &'static str, message: &str) -> Respo
     ([(header::SET_COOKIE, set_flash(kind, message))], Redirect::to(to)).into_response()
 }
 
+/// The form of a row action's button: the page to go back to.
+#[derive(serde::Deserialize)]
+pub struct ReturnForm {
+    /// A same-origin path (checked by [`crate::redirect::safe_path`]).
+    #[serde(default)]
+    pub return_to: String,
+}
+
+/// Answers a row action: back to `back` with the outcome as the flash, the
+/// sentence saying what was done, or why it was refused when the refusal is
+/// one a person can act on (a rule's conflict, a missing permission, no
+/// escalation). Any other error becomes the error page.
+pub fn after_action(back: &str, outcome: Result<String, AppError>) -> UiResult {
+    match outcome {
+        Ok(done) => Ok(redirect_with_flash(back, "ok", &done)),
+        Err(e @ (AppError::Conflict { .. } | AppError::Forbidden(_) | AppError::Escalation(_))) => {
+            Ok(redirect_with_flash(back, "error", &crate::error::problem_for(&e).detail))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// What every page inside the frame shows: who is signed in, which
 /// organization, the tabs, a flash, and the organization's links.
 pub struct Frame {

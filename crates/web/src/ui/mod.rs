@@ -15,7 +15,9 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-pub use kit::{Flash, FormErrors, Frame, OrgPage, TabKey, UiError, UiResult, redirect_with_flash};
+pub use kit::{
+    Flash, FormErrors, Frame, OrgPage, ReturnForm, TabKey, UiError, UiResult, after_action, redirect_with_flash,
+};
 
 use crate::AppState;
 use crate::extract::UiUser;
@@ -29,14 +31,17 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(auth::logout))
         .route("/set-password", get(auth::set_password_page).post(auth::set_password_submit))
         .route(paths::USERS, get(members::users_page))
-        .route(paths::USERS_BULK, get(members::bulk_confirm).post(members::bulk_submit))
-        .route(paths::INVITE, get(invitations::invite_page).post(invitations::invite_submit))
-        .route(paths::INVITE_MANY, get(invitations::invite_many_page).post(invitations::invite_many_submit))
+        .route(paths::USERS_BULK, get(members::bulk::bulk_confirm).post(members::bulk::bulk_submit))
+        .route(paths::INVITE, get(invitations::invite::invite_page).post(invitations::invite::invite_submit))
+        .route(
+            paths::INVITE_MANY,
+            get(invitations::invite::invite_many_page).post(invitations::invite::invite_many_submit),
+        )
         .route(paths::INVITATIONS, get(invitations::invitations_page))
         .route(paths::INVITATIONS_BULK, get(invitations::bulk_confirm).post(invitations::bulk_submit))
         .route(paths::INVITATION_ACTION, get(invitations::action_confirm).post(invitations::action_submit))
-        .route(paths::ACCEPT, get(invitations::accept_page).post(invitations::accept_submit))
-        .route(paths::USER_EDIT, get(members::edit_page).post(members::edit_submit))
+        .route(paths::ACCEPT, get(invitations::accept::accept_page).post(invitations::accept::accept_submit))
+        .route(paths::USER_EDIT, get(members::edit::edit_page).post(members::edit::edit_submit))
         .route(paths::USER_STATUS, post(members::status_submit))
         .route(paths::ROLES, get(roles::roles_page))
         .route(paths::ROLES_COMPARE, get(roles::compare_page))

@@ -1,0 +1,105 @@
+//! The query strings of the lists, read once for the API and the pages,
+//! and the ids of paths: an id that is not well-formed answers 404, like
+//! a missing object, so the form of an id reveals nothing.
+
+use roster_app::AppError;
+use roster_app::members::ListRequest;
+use roster_domain::members::PER_PAGE_DEFAULT;
+use roster_domain::{MemberFilter, MemberStatus, ValidationError};
+
+/// Reads an object's id from a path segment; one that is not well-formed
+/// answers 404 naming `what`, like a missing one.
+pub fn id<T: std::str::FromStr>(text: &str, what: &'static str) -> Result<T, AppError> {
+    text.parse().map_err(|_| AppError::NotFound(what))
+}
+
+/// Where an unknown query parameter is an error (API) or ignored (pages).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Strictness {
+    /// Unknown parameters are refused, naming them.
+    Strict,
+    /// Unknown parameters are ignored.
+    Lenient,
+}
+
+/// Reads the members list's query parameters (`GET …/users`, the Users
+/// tab, the bulk filter), collecting every bad one.
+pub fn members_list(raw: Option<&str>, strict: Strictness) -> Result<ListRequest, ValidationError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
+        .map_err(|_| ValidationError::field("query", "is not a valid query string"))?;
+    let mut errors = ValidationError { errors: vec![] };
+    let mut req = ListRequest { page: 1, per_page: PER_PAGE_DEFAULT, ..Default::default() };
+    let (mut q, mut name, mut email) = (String::new(), String::new(), String::new());
+    let mut statuses = Vec::new();
+    for (k, v) in pairs {
+        let v = v.trim().to_string();
+        match k.as_str() {
+            "q" => q = v,
+            "name" => name = v,
+            "email" => email = v,
+            "status" => {
+                for s in v.split(',').map(str::trim).filter(|s| !s.is_empty() && *s != "all") {
+                    match s.parse::<MemberStatus>() {
+                        Ok(s) => statuses.push(s),
+                        Err(e) => errors.merge(e),
+                    }
+                }
+            }
+            "sort" if !v.is_empty() => v.parse().map(|s| req.sort = s).unwrap_or_else(|e| errors.merge(e)),
+            "order" if !v.is_empty() => v.parse().map(|o| req.order = o).unwrap_or_else(|e| errors.merge(e)),
+            "page" if !v.is_empty() => match v.parse::<u32>() {
+                Ok(p) if p >= 1 => req.page = p,
+                _ => errors.merge(ValidationError::field("page", "must be a whole number from 1")),
+            },
+            "per_page" if !v.is_empty() => match v.parse::<u32>() {
+                Ok(p) => req.per_page = p,
+                Err(_) => errors.merge(ValidationError::field("per_page", "must be a whole number between 10 and 200")),
+            },
+            "cursor" if !v.is_empty() => req.cursor = Some(v),
+            "role" if !v.is_empty() => req.role = Some(v),
+            "sort" | "order" | "page" | "per_page" | "cursor" | "role" => {}
+            other if strict == Strictness::Strict => {
+                errors.merge(ValidationError::field(other, "is not a parameter of this list"))
+            }
+            _ => {}
+        }
+    }
+    match MemberFilter::parse(&q, &name, &email, statuses) {
+        Ok(f) => req.filter = f,
+        Err(e) => errors.merge(e),
+    }
+    if errors.errors.is_empty() { Ok(req) } else { Err(errors) }
+}
+
+/// Reads the invitations list's query, naming every bad parameter
+/// (unknown ones too when `Strict`).
+pub fn invitations_list(
+    raw: Option<&str>,
+    strict: Strictness,
+) -> Result<roster_app::invitations::ListRequest, ValidationError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
+        .map_err(|_| ValidationError::field("query", "is not a valid query string"))?;
+    let mut errors = ValidationError { errors: vec![] };
+    let mut req = roster_app::invitations::ListRequest {
+        per_page: roster_domain::members::PER_PAGE_DEFAULT,
+        ..Default::default()
+    };
+    for (k, v) in pairs {
+        let v = v.trim().to_string();
+        match k.as_str() {
+            "status" if v.is_empty() || v == "all" => {}
+            "status" => v.parse().map(|s| req.state = Some(s)).unwrap_or_else(|e| errors.merge(e)),
+            "per_page" if !v.is_empty() => match v.parse::<u32>() {
+                Ok(p) => req.per_page = p,
+                Err(_) => errors.merge(ValidationError::field("per_page", "must be a whole number between 10 and 200")),
+            },
+            "cursor" if !v.is_empty() => req.cursor = Some(v),
+            "per_page" | "cursor" => {}
+            other if strict == Strictness::Strict => {
+                errors.merge(ValidationError::field(other, "is not a parameter of this list"))
+            }
+            _ => {}
+        }
+    }
+    if errors.errors.is_empty() { Ok(req) } else { Err(errors) }
+}
