@@ -103,6 +103,14 @@ impl OrgAccess {
         self.org.owner_id == Some(user)
     }
 
+    /// Whether the actor may act on the owner's account (send them a reset
+    /// link, unlock them): the owner themselves, and the operator, who is
+    /// how an owner locked out of everything gets back in. With
+    /// [`Self::lacks`], the only places the operator's capability is read.
+    pub fn acts_for_owner(&self) -> bool {
+        self.is_owner() || self.actor.is_operator()
+    }
+
     /// No escalation, the one place it is decided: what of `wanted` the
     /// actor does not hold themselves, in words ("members: delete"), or
     /// `None` when they hold all of it. Operators hold everything.

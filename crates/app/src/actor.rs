@@ -3,8 +3,10 @@
 //! Architecture invariant: an [`Actor`] is established by an interface (a
 //! session cookie in `web`, the operator's command line in `cli`, a worker in
 //! `app`) and passed down unchanged; no use case invents one. Only the
-//! operator kinds ([`Actor::is_operator`]) pass the grant limits, and they
-//! pass them in one place ([`crate::access::OrgAccess::lacks`]).
+//! operator kinds ([`Actor::is_operator`]) pass the grant limits and act on
+//! the owner's account, and that capability is read in one module only:
+//! [`crate::access::OrgAccess::lacks`] and
+//! [`crate::access::OrgAccess::acts_for_owner`].
 
 use roster_domain::{SessionId, UserId};
 

@@ -12,8 +12,8 @@
 //! (and its tests notice) instead of committing an unaudited change.
 
 use roster_domain::audit::{AuditEntry, NewAuditEvent};
-use roster_domain::{OrgId, Timestamp};
-use roster_store::Tx;
+use roster_domain::{OrgId, Timestamp, UserId};
+use roster_store::{Tx, orgs, users};
 
 use crate::access::{OrgAccess, Permission, relock};
 use crate::error::Result;
@@ -99,4 +99,40 @@ pub(crate) fn audit_event(
         ip: meta.ip.clone(),
         created_at: now,
     }
+}
+
+/// Who an account event is by, as the audit log shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountActor {
+    /// The account's own user (setting their password through a link).
+    User,
+    /// Roster itself (locking after failed sign-ins).
+    Roster,
+}
+
+/// Appends the same events about a user's account to the log of every
+/// organization the user belongs to, inside `tx`: an account is global, and
+/// each organization's administrators see what happened to their member.
+pub async fn audit_account(
+    tx: &mut Tx,
+    user: UserId,
+    by: AccountActor,
+    meta: &RequestMeta,
+    now: Timestamp,
+    entries: Vec<AuditEntry>,
+) -> Result<()> {
+    let mut events: Vec<NewAuditEvent> = Vec::new();
+    for org in users::org_ids_of_user(tx, user).await? {
+        // The organization's log is a hash chain: its lock orders appends.
+        orgs::lock_org(tx, org).await?;
+        for e in &entries {
+            let event = audit_event(&Actor::System, org, meta, now, e.clone());
+            events.push(match by {
+                AccountActor::User => NewAuditEvent { actor_id: Some(user), actor_label: "self".into(), ..event },
+                AccountActor::Roster => event,
+            });
+        }
+    }
+    roster_store::audit::append(tx, &events).await?;
+    Ok(())
 }

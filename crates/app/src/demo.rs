@@ -522,7 +522,7 @@ pub async fn add_member(
     let email = roster_domain::Email::parse(email)?;
     let name = roster_domain::orgs::parse_display_name("name", name)?;
     let hash = match password {
-        Some(p) => Some(crate::auth::hash_password(app, p.to_string()).await?),
+        Some(p) => Some(crate::passwords::hash_password(app, p.to_string()).await?),
         None => None,
     };
     let now = app.clock.now();

@@ -10,51 +10,14 @@
 //! store's statements ([`users::record_failed_login`]), so the limit holds
 //! across server instances and exactly one failure locks.
 
-use roster_domain::audit::{AuditAction, AuditEntry, NewAuditEvent};
-use roster_domain::{Email, Timestamp, UserId};
+use roster_domain::audit::{AuditAction, AuditEntry};
+use roster_domain::{Email, UserId};
 use roster_store::users::{self, UserRecord};
-use roster_store::{Tx, orgs};
 
 use crate::access::{OrgAccess, Permission};
 use crate::error::Result;
 use crate::mail::{Letter, MailKind};
-use crate::{Actor, App, AppError, ConflictKind, RequestMeta, change, outbox};
-
-/// Who an account event is by, as the audit log shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccountActor {
-    /// The account's own user (setting their password through a link).
-    User,
-    /// Roster itself (locking after failed sign-ins).
-    Roster,
-}
-
-/// Appends the same events about a user's account to the log of every
-/// organization the user belongs to, inside `tx`: an account is global, and
-/// each organization's administrators see what happened to their member.
-pub async fn audit_everywhere(
-    tx: &mut Tx,
-    user: UserId,
-    by: AccountActor,
-    meta: &RequestMeta,
-    now: Timestamp,
-    entries: Vec<AuditEntry>,
-) -> Result<()> {
-    let mut events: Vec<NewAuditEvent> = Vec::new();
-    for org in users::org_ids_of_user(tx, user).await? {
-        // The organization's log is a hash chain: its lock orders appends.
-        orgs::lock_org(tx, org).await?;
-        for e in &entries {
-            let event = change::audit_event(&Actor::System, org, meta, now, e.clone());
-            events.push(match by {
-                AccountActor::User => NewAuditEvent { actor_id: Some(user), actor_label: "self".into(), ..event },
-                AccountActor::Roster => event,
-            });
-        }
-    }
-    roster_store::audit::append(tx, &events).await?;
-    Ok(())
-}
+use crate::{App, AppError, ConflictKind, RequestMeta, change, outbox};
 
 /// Counts a failed sign-in of a known user; answers whether it locked the
 /// account. The failure that locks also writes the audit events and mails
@@ -68,7 +31,7 @@ pub async fn count_failure(app: &App, user: &UserRecord, meta: &RequestMeta) -> 
         let entry = AuditEntry::new(AuditAction::UserLocked, user.id)
             .with("failed_sign_ins", limit)
             .with("email", user.email.clone());
-        audit_everywhere(&mut tx, user.id, AccountActor::Roster, meta, now, vec![entry]).await?;
+        change::audit_account(&mut tx, user.id, change::AccountActor::Roster, meta, now, vec![entry]).await?;
         let to = Email::parse(&user.email)?;
         outbox::enqueue(&mut tx, None, MailKind::AccountLocked, &to, &locked_letter(app, user), false, now).await?;
     }

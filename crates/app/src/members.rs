@@ -193,7 +193,7 @@ pub(crate) async fn member_for_account_action(change: &mut Change<'_>, user: Use
 
 /// Why the actor may not act on a member's account, if they may not.
 fn account_action_refusal(access: &OrgAccess, member: &Member) -> Result<()> {
-    if access.is_owned_by(member.user_id) && !access.is_owner() && !access.actor.is_operator() {
+    if access.is_owned_by(member.user_id) && !access.acts_for_owner() {
         return Err(AppError::conflict(
             ConflictKind::OwnerProtected,
             format!("{} owns {}; only they can act on their account", member.email, access.org.name),
@@ -572,9 +572,6 @@ async fn beyond_reach(
     access: &OrgAccess,
     batch: &[(UserId, MemberStatus)],
 ) -> Result<std::collections::HashSet<UserId>> {
-    if access.actor.is_operator() {
-        return Ok(Default::default());
-    }
     let exceeding: std::collections::HashSet<roster_domain::RoleId> =
         access.policy.roles.iter().filter(|r| access.lacks(&r.grants).is_some()).map(|r| r.id).collect();
     let ids: Vec<UserId> = batch.iter().map(|(u, _)| *u).collect();

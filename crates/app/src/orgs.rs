@@ -10,7 +10,7 @@ use roster_store::users::UserRecord;
 use roster_store::{audit, members, orgs, users};
 
 use crate::error::Result;
-use crate::{Actor, App, AppError, ConflictKind, RequestMeta, auth};
+use crate::{Actor, App, AppError, ConflictKind, RequestMeta, passwords};
 
 /// What creating an organization needs.
 #[derive(Debug, Clone)]
@@ -59,7 +59,7 @@ pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Creat
         })
         .ok();
     if let Some(p) = &input.owner_password {
-        auth::check_password(p, &[&input.owner_email, &input.name]).map_err(|e| errors.merge(e)).ok();
+        passwords::check_password(p, &[&input.owner_email, &input.name]).map_err(|e| errors.merge(e)).ok();
     }
     let preset_key = input.preset.as_deref().map(str::trim).filter(|p| !p.is_empty()).unwrap_or(DEFAULT_PRESET);
     let preset = crate::roles::find_preset(preset_key)
@@ -80,7 +80,7 @@ pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Creat
         None => email.as_str().split('@').next().unwrap_or("Owner").to_string(),
     };
     let hash = match &input.owner_password {
-        Some(p) => Some(auth::hash_password(app, p.clone()).await?),
+        Some(p) => Some(passwords::hash_password(app, p.clone()).await?),
         None => None,
     };
     let now = app.clock.now();
@@ -135,7 +135,9 @@ pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Creat
     .await?;
     crate::roles::install_preset(&mut tx, org.id, &preset, Some(user.id), now).await?;
     let password_token = match (&hash, &user.password_hash) {
-        (None, None) => Some(auth::issue_password_token(app, &mut tx, user.id, app.config.password_link_ms).await?.0),
+        (None, None) => {
+            Some(passwords::issue_password_token(app, &mut tx, user.id, app.config.password_link_ms).await?.0)
+        }
         _ => None,
     };
     let event = |e: AuditEntry| crate::change::audit_event(actor, org.id, &RequestMeta::default(), now, e);

@@ -269,7 +269,7 @@ pub async fn list(app: &App, actor: &Actor, before: Option<(Timestamp, Uuid)>) -
         }
         Actor::Cli | Actor::System => Scope::All,
     };
-    let reveal = actor.is_operator() || app.config.demo_outbox;
+    let reveal = matches!(scope, Scope::All) || app.config.demo_outbox;
     let scope = if app.config.demo_outbox { Scope::All } else { scope };
     let rows = outbox::list_messages(&mut app.db.conn().await?, &scope, before.map(|(t, id)| (t.0, id)), PAGE).await?;
     Ok(rows.into_iter().map(|r| shown(r, reveal, &app.config.base_url)).collect())

@@ -15,10 +15,10 @@ use roster_store::throttle::{self, AttemptKey, AttemptKind};
 use roster_store::users::{self, UserRecord};
 
 use crate::access::{OrgAccess, Permission};
+use crate::change::{AccountActor, audit_account};
 use crate::error::Result;
-use crate::lockout::{AccountActor, audit_everywhere};
 use crate::mail::{Letter, MailKind};
-use crate::{App, AppError, RequestMeta, auth, change, outbox};
+use crate::{App, AppError, RequestMeta, change, outbox, passwords};
 
 /// Reset links asked for one address in one window (more are ignored,
 /// silently: the answer is the same).
@@ -75,7 +75,7 @@ async fn mail_link_if_known(app: &App, email: &Email, meta: &RequestMeta) -> Res
     let mut tx = app.db.begin().await?;
     write_link(app, &mut tx, &user, Requester::Themselves, now).await?;
     let entry = AuditEntry::new(AuditAction::UserPasswordResetRequested, user.id).with("by", "themselves");
-    audit_everywhere(&mut tx, user.id, AccountActor::User, meta, now, vec![entry]).await?;
+    audit_account(&mut tx, user.id, AccountActor::User, meta, now, vec![entry]).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -104,7 +104,7 @@ async fn write_link(
     by: Requester<'_>,
     now: Timestamp,
 ) -> Result<Timestamp> {
-    let (secret, expires_at) = auth::issue_password_token(app, tx, user.id, app.config.reset_link_ms).await?;
+    let (secret, expires_at) = passwords::issue_password_token(app, tx, user.id, app.config.reset_link_ms).await?;
     let link = app.config.link(&format!("/set-password?token={secret}"));
     let to = Email::parse(&user.email)?;
     let (org, asked) = match by {

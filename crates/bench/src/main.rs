@@ -109,7 +109,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn set_password(url: &str, email: &str, password: &str) -> anyhow::Result<()> {
-    roster_app::auth::check_password(password, &[email]).map_err(|e| anyhow!("{e}"))?;
+    roster_app::passwords::check_password(password, &[email]).map_err(|e| anyhow!("{e}"))?;
     let email = Email::parse(email).map_err(|e| anyhow!("{e}"))?;
     let db = roster_store::Db::connect(url).await?;
     db.migrate().await?;

@@ -107,7 +107,7 @@ async fn prepare(args: &SigninArgs) -> anyhow::Result<String> {
     .await
     .map_err(|e| anyhow!("{e}"))?;
     roster_app::demo::seed_members(&app, &created.org, args.members, 5, &|_| {}).await.map_err(|e| anyhow!("{e}"))?;
-    let hash = roster_app::auth::hash_password(&app, PASSWORD.into()).await.map_err(|e| anyhow!("{e}"))?;
+    let hash = roster_app::passwords::hash_password(&app, PASSWORD.into()).await.map_err(|e| anyhow!("{e}"))?;
     for i in 0..args.accounts {
         let id = roster_app::demo::add_member(
             &app,

@@ -1,14 +1,13 @@
 //! Roles: the organization's permissions list and custom roles (create,
 //! edit, copy, delete with reassignment). Beside them: `assignments` (who
-//! holds which role, and members' own grants), `ownership` (handing the
-//! organization on) and `presets` (the roles an organization starts with).
+//! holds which role, and members' own grants) and `presets` (the roles an
+//! organization starts with). Handing the organization on is
+//! [`crate::ownership`].
 
 mod assignments;
-mod ownership;
 mod presets;
 
 pub use assignments::*;
-pub use ownership::*;
 pub use presets::*;
 
 use std::collections::BTreeMap;

@@ -15,7 +15,7 @@ use super::auth::{MeOrg, MeUser};
 use super::members::RoleBadge;
 use super::roles::{GrantsBody, grants_body, grants_schema};
 use crate::AppState;
-use crate::error::{ApiError, ApiResult, Problem, problem_for};
+use crate::error::{ApiResult, Problem, problem_for};
 use crate::extract::{ApiJson, Meta, OrgApi, decode_json, optional_session, session_cookie};
 use crate::format::rfc3339;
 use crate::query::{self, Strictness};
@@ -155,6 +155,10 @@ pub struct BatchInvite {
 #[derive(Deserialize, ToSchema)]
 #[serde(untagged)]
 #[allow(dead_code, reason = "documents the body; the handler reads which of the two it is")]
+#[schema(example = json!({"invitations": [
+    {"email": "ann@acme.test", "first_name": "Ann", "last_name": "Lee", "roles": ["user"], "send_email": true},
+    {"email": "bo@acme.test", "first_name": "Bo", "roles": ["billing_manager"], "send_email": false}
+]}))]
 pub enum InviteBody {
     /// A batch: `{"invitations": […]}`.
     Batch(BatchInvite),
@@ -422,13 +426,7 @@ pub async fn accept(
     let signed_in = optional_session(&headers, &state).await;
     let input = AcceptInput { token: body.token, name: body.name, password: body.password };
     let accepted =
-        match roster_app::invitations::accept(&state.app, &input, signed_in.as_ref().map(|(p, _)| p), &meta).await {
-            Ok(a) => a,
-            Err(e @ roster_app::AppError::TooManyAttempts { retry_after_s }) => {
-                return Ok(([(header::RETRY_AFTER, retry_after_s.to_string())], ApiError(e)).into_response());
-            }
-            Err(e) => return Err(e.into()),
-        };
+        roster_app::invitations::accept(&state.app, &input, signed_in.as_ref().map(|(p, _)| p), &meta).await?;
     let p = &accepted.principal;
     let o = &accepted.org;
     let token = match (&accepted.session, &signed_in) {

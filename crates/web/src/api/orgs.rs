@@ -45,7 +45,7 @@ pub struct OrgBody {
 /// exist yet); `Authenticated` refuses anyone else before the body is read, so a
 /// stranger learns nothing about which slugs are taken.
 #[utoipa::path(post, path = "/api/v1/orgs", tag = "orgs", request_body = CreateOrg,
-    responses((status = 201, body = OrgBody), (status = 409, body = Problem)))]
+    responses((status = 201, body = OrgBody), (status = 409, body = Problem), (status = 429, body = Problem)))]
 pub async fn create_org(
     State(state): State<AppState>,
     user: Authenticated,

@@ -457,6 +457,7 @@ pub async fn set_member_grants(
 /// Who becomes owner.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"user": "01920000-0000-7000-8000-000000000000"}))]
 pub struct TransferOwnership {
     /// The new owner's user id (an active member).
     pub user: Uuid,
@@ -473,6 +474,6 @@ pub async fn transfer_ownership(
     Meta(meta): Meta,
     ApiJson(body): ApiJson<TransferOwnership>,
 ) -> ApiResult<StatusCode> {
-    roster_app::roles::transfer_ownership(&state.app, &access, UserId(body.user), &meta).await?;
+    roster_app::ownership::transfer_ownership(&state.app, &access, UserId(body.user), &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -105,7 +105,7 @@ pub async fn set_password_submit(
     Meta(meta): Meta,
     Form(f): Form<SetPasswordForm>,
 ) -> Response {
-    match roster_app::auth::set_password_with_token(&state.app, &f.token, &f.password, &meta).await {
+    match roster_app::passwords::set_password_with_token(&state.app, &f.token, &f.password, &meta).await {
         Ok(_) => message_page(StatusCode::OK, "Password set", "Your password is set. You can now sign in."),
         Err(AppError::Validation(v)) => render(
             StatusCode::UNPROCESSABLE_ENTITY,

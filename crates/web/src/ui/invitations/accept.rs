@@ -70,7 +70,7 @@ async fn accept_view(
             expires: format::date(preview.expires_at),
             mode,
             csrf: csrf_of(headers),
-            min_password: roster_app::auth::PASSWORD_MIN,
+            min_password: roster_app::passwords::PASSWORD_MIN,
             name_error: errors.field("name"),
             password_error: errors.field("password"),
             error: errors.form,

@@ -28,7 +28,7 @@ const OWNER_CANDIDATES: u32 = 200;
 
 async fn owner_view(page: &OrgPage, q: &str, chosen: String, errors: FormErrors) -> UiResult {
     let (candidates, more) =
-        roster_app::roles::transfer_candidates(page.app(), &page.access, q, OWNER_CANDIDATES).await?;
+        roster_app::ownership::transfer_candidates(page.app(), &page.access, q, OWNER_CANDIDATES).await?;
     page.render(
         errors.status,
         &OwnerPage {
@@ -64,7 +64,7 @@ pub async fn owner_submit(page: OrgPage, Meta(meta): Meta, Form(pairs): Form<Pai
         let errors = FormErrors::form("Tick the box to confirm that you will no longer be the owner.");
         return owner_view(&page, "", chosen, errors).await;
     }
-    match roster_app::roles::transfer_ownership(page.app(), &page.access, to, &meta).await {
+    match roster_app::ownership::transfer_ownership(page.app(), &page.access, to, &meta).await {
         Ok(()) => {
             Ok(redirect_with_flash(&page.links.roles(), "ok", "Ownership handed on: you are no longer the owner."))
         }

@@ -1,4 +1,6 @@
-//! The owner: handing the organization on, and who may take it.
+//! The owner: handing the organization on, and who may take it. Beside
+//! `roles` and `members`, which it reads (a candidate is a member found by
+//! the directory's search; the new owner gets the owner's role).
 
 use roster_domain::audit::{AuditAction, AuditEntry};
 use roster_domain::{MemberStatus, UserId, ValidationError};
