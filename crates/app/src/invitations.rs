@@ -399,7 +399,7 @@ fn invitation_letter(
 }
 
 /// "7 days", "1 day", "12 hours".
-pub(crate) fn duration_words(ms: i64) -> String {
+pub fn duration_words(ms: i64) -> String {
     let hours = ms / 3_600_000;
     match (hours / 24, hours % 24) {
         (1, 0) => "1 day".into(),

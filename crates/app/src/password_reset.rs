@@ -20,6 +20,11 @@ use crate::error::Result;
 use crate::mail::{Letter, MailKind};
 use crate::{App, AppError, RequestMeta, change, outbox, passwords};
 
+/// What a reset request answers (the API and the page), whoever the
+/// address belongs to.
+pub const ANSWER: &str = "If this address has a Roster account, a link to choose a new password is on its way. \
+     It works for a limited time and only once; choosing a new password signs you out everywhere.";
+
 /// Reset links asked for one address in one window (more are ignored,
 /// silently: the answer is the same).
 pub const REQUESTS_PER_EMAIL: u32 = 3;

@@ -59,7 +59,10 @@ pub struct Me {
 }
 
 /// Signs in with email and password; sets the HTTP-only session cookie.
-/// A wrong email and a wrong password give the same answer.
+/// A wrong email and a wrong password give the same answer. An account
+/// locked after 100 failed sign-ins in a row answers 403 `account-locked`
+/// whatever the password, until its password is reset or an administrator
+/// unlocks it.
 ///
 /// Too many attempts for one account or from one address answer 429 with
 /// `Retry-After` (seconds) until the window ends. When more sign-ins arrive
@@ -79,6 +82,66 @@ pub async fn login(
     let max_age = (session.expires_at.0 - state.app.clock.now().0) / 1000;
     Ok(([(header::SET_COOKIE, session_cookie(&session.token, state.secure_cookies, max_age))], Json(me))
         .into_response())
+}
+
+/// An address to send a reset link to.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "member@acme.test"}))]
+pub struct PasswordResetRequest {
+    /// The account's email.
+    pub email: String,
+}
+
+/// The answer to a reset request, the same for every address.
+#[derive(Serialize, ToSchema)]
+pub struct PasswordResetAccepted {
+    /// What happens next.
+    pub detail: String,
+}
+
+/// A new password, with the token of the emailed link.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"token": "the token of the emailed link", "password": "a long passphrase of my own"}))]
+pub struct PasswordResetConfirm {
+    /// The token: the `token` parameter of the emailed link.
+    pub token: String,
+    /// The new password: 15 to 128 characters, not common or easily guessed.
+    pub password: String,
+}
+
+/// "Forgot password?": mails a link to choose a new password to the
+/// address, if it has an account. Always answers 202 with the same body,
+/// at once, for known and unknown addresses alike (the account is looked up
+/// after the answer), so the answer tells nothing about who has an account.
+/// Too many requests from one client answer 429 with `Retry-After`; more
+/// than a few for one address in a quarter of an hour are ignored, silently.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth", request_body = PasswordResetRequest,
+    responses((status = 202, body = PasswordResetAccepted), (status = 429, body = Problem)))]
+pub async fn request_password_reset(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    ApiJson(body): ApiJson<PasswordResetRequest>,
+) -> ApiResult<(StatusCode, Json<PasswordResetAccepted>)> {
+    roster_app::password_reset::request(&state.app, &body.email, &meta).await?;
+    Ok((StatusCode::ACCEPTED, Json(PasswordResetAccepted { detail: roster_app::password_reset::ANSWER.into() })))
+}
+
+/// Sets a new password with the token of a reset (or set-password) link.
+/// The link then stops working, every session of the account ends, and a
+/// locked account is unlocked. A token that is unknown, used or expired
+/// answers 400 `invalid-token`, whichever it is; a password the rule refuses
+/// answers 422 saying why.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "auth", request_body = PasswordResetConfirm,
+    responses((status = 204, description = "The password is set; sign in with it"), (status = 429, body = Problem)))]
+pub async fn confirm_password_reset(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    ApiJson(body): ApiJson<PasswordResetConfirm>,
+) -> ApiResult<StatusCode> {
+    roster_app::passwords::set_password_with_token(&state.app, &body.token, &body.password, &meta).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Ends the current session and clears its cookie.

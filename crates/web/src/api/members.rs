@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
 use roster_app::access::OrgAccess;
 use roster_app::members::{MemberList, MemberView};
 use roster_domain::members::{StatusChange, StatusCounts};
@@ -228,6 +229,47 @@ pub async fn disable_user(
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<UserItem>> {
     change(state, access, meta, id, StatusChange::Disable).await
+}
+
+/// When a reset link sent to a member stops working.
+#[derive(Serialize, ToSchema)]
+pub struct ResetLinkSent {
+    /// When the link expires (RFC 3339).
+    pub expires_at: String,
+}
+
+/// "Send reset link": mails the member a link to choose a new password
+/// (the administrator never sees it; it is hidden on Outbox pages). Needs
+/// `members:update`, and the member within your reach: the owner only by the
+/// owner, and not an archived member (409).
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/users/{id}/password-reset", tag = "users",
+    params(super::UserPath),
+    responses((status = 202, body = ResetLinkSent, description = "The link is in the outbox"),
+              (status = 409, body = Problem)))]
+pub async fn send_password_reset(
+    State(state): State<AppState>,
+    OrgApi { access, .. }: OrgApi,
+    Meta(meta): Meta,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<(StatusCode, Json<ResetLinkSent>)> {
+    let expires = roster_app::password_reset::send_link(&state.app, &access, query::id(&id, "member")?, &meta).await?;
+    Ok((StatusCode::ACCEPTED, Json(ResetLinkSent { expires_at: rfc3339(expires) })))
+}
+
+/// Unlocks a member's account, locked after too many failed sign-ins.
+/// Needs `members:update`, and the member within your reach (the owner only
+/// by the owner); 409 `not-locked` when it is not locked.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/users/{id}/unlock", tag = "users",
+    params(super::UserPath),
+    responses((status = 204, description = "Unlocked"), (status = 409, body = Problem)))]
+pub async fn unlock_user(
+    State(state): State<AppState>,
+    OrgApi { access, .. }: OrgApi,
+    Meta(meta): Meta,
+    Path((_, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    roster_app::lockout::unlock_member(&state.app, &access, query::id(&id, "member")?, &meta).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Enables a disabled member. Needs `members:update`.

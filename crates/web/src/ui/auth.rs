@@ -54,6 +54,10 @@ pub async fn login_submit(State(state): State<AppState>, Meta(meta): Meta, Form(
             StatusCode::UNAUTHORIZED,
             &LoginPage { email: f.email, next, error: Some("The email or password is wrong.".into()) },
         ),
+        Err(e @ AppError::AccountLocked) => render(
+            StatusCode::FORBIDDEN,
+            &LoginPage { email: f.email, next, error: Some(crate::error::problem_for(&e).detail) },
+        ),
         Err(e @ (AppError::TooManyAttempts { .. } | AppError::Busy { .. })) => crate::error::with_retry_after(
             &e,
             render(
@@ -65,12 +69,54 @@ pub async fn login_submit(State(state): State<AppState>, Meta(meta): Meta, Form(
     }
 }
 
+#[derive(Template)]
+#[template(path = "forgot_password.html")]
+struct ForgotPage {
+    email: String,
+    error: Option<String>,
+}
+
+/// "Forgot password?": the form asking for a reset link.
+pub async fn forgot_page() -> Response {
+    render(StatusCode::OK, &ForgotPage { email: String::new(), error: None })
+}
+
+#[derive(Deserialize)]
+pub struct ForgotForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// Asks for a reset link. The answer is the same for every address (the
+/// account is looked up after it); only a client asking too often is told
+/// to wait, with the address kept in the form.
+pub async fn forgot_submit(State(state): State<AppState>, Meta(meta): Meta, Form(f): Form<ForgotForm>) -> Response {
+    match roster_app::password_reset::request(&state.app, &f.email, &meta).await {
+        Ok(()) => message_page(StatusCode::OK, "Check your email", roster_app::password_reset::ANSWER),
+        Err(e @ AppError::TooManyAttempts { .. }) => crate::error::with_retry_after(
+            &e,
+            render(
+                StatusCode::TOO_MANY_REQUESTS,
+                &ForgotPage {
+                    email: f.email,
+                    error: Some(format!(
+                        "Too many reset links were asked for from here. Try again in {} minutes.",
+                        (e.retry_after_s().unwrap_or(60) + 59) / 60
+                    )),
+                },
+            ),
+        ),
+        Err(e) => error_page(&e),
+    }
+}
+
 /// Signs out and returns to the sign-in page.
 pub async fn logout(State(state): State<AppState>, user: UiUser) -> Response {
     if let Err(e) = roster_app::auth::logout(&state.app, &user.principal).await {
         return error_page(&e);
     }
-    ([(header::SET_COOKIE, clear_session_cookie(state.secure_cookies))], Redirect::to("/login")).into_response()
+    ([(header::SET_COOKIE, clear_session_cookie(state.secure_cookies))], Redirect::to(super::paths::LOGIN))
+        .into_response()
 }
 
 #[derive(Template)]

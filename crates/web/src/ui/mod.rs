@@ -26,10 +26,11 @@ pub(crate) use crate::redirect::safe_path;
 /// Every page route.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(home))
-        .route("/login", get(auth::login_page).post(auth::login_submit))
-        .route("/logout", post(auth::logout))
-        .route("/set-password", get(auth::set_password_page).post(auth::set_password_submit))
+        .route(paths::HOME, get(home))
+        .route(paths::LOGIN, get(auth::login_page).post(auth::login_submit))
+        .route(paths::LOGOUT, post(auth::logout))
+        .route(paths::SET_PASSWORD, get(auth::set_password_page).post(auth::set_password_submit))
+        .route(paths::FORGOT_PASSWORD, get(auth::forgot_page).post(auth::forgot_submit))
         .route(paths::USERS, get(members::users_page))
         .route(paths::USERS_BULK, get(members::bulk::bulk_confirm).post(members::bulk::bulk_submit))
         .route(paths::INVITE, get(invitations::invite::invite_page).post(invitations::invite::invite_submit))
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route(paths::ACCEPT, get(invitations::accept::accept_page).post(invitations::accept::accept_submit))
         .route(paths::USER_EDIT, get(members::edit::edit_page).post(members::edit::edit_submit))
         .route(paths::USER_STATUS, post(members::status_submit))
+        .route(paths::USER_ACCOUNT, post(members::account_submit))
         .route(paths::ROLES, get(roles::roles_page))
         .route(paths::ROLES_COMPARE, get(roles::compare_page))
         .route(paths::ROLE_NEW, get(roles::new_page).post(roles::new_submit))

@@ -2,6 +2,16 @@
 //! and handlers and templates build their links from them through
 //! [`OrgLinks`], so a path cannot be spelled two ways.
 
+/// The home page: the first organization's Users tab.
+pub const HOME: &str = "/";
+/// The sign-in page.
+pub const LOGIN: &str = "/login";
+/// Signing out (a POST).
+pub const LOGOUT: &str = "/logout";
+/// The page of a one-time link that sets a password (a new owner's link, a reset link).
+pub const SET_PASSWORD: &str = "/set-password";
+/// "Forgot password?": asking for a reset link.
+pub const FORGOT_PASSWORD: &str = "/forgot-password";
 /// The Users tab.
 pub const USERS: &str = "/orgs/{org}/settings/users";
 /// The confirm step and the submit of a bulk change.
@@ -10,6 +20,8 @@ pub const USERS_BULK: &str = "/orgs/{org}/settings/users/bulk";
 pub const USER_EDIT: &str = "/orgs/{org}/settings/users/{id}/edit";
 /// A row action on a member (`enable`, `disable`, `archive`, `restore`).
 pub const USER_STATUS: &str = "/orgs/{org}/settings/users/{id}/{action}";
+/// An action on a member's account (`send-reset-link`, `unlock`).
+pub const USER_ACCOUNT: &str = "/orgs/{org}/settings/users/{id}/account/{action}";
 /// The Roles tab.
 pub const ROLES: &str = "/orgs/{org}/settings/roles";
 /// Roles side by side.
@@ -105,6 +117,11 @@ impl OrgLinks {
     /// A row action on a member.
     pub fn user_status(&self, id: &str, action: &str) -> String {
         fill(USER_STATUS, &[("org", &self.slug), ("id", id), ("action", action)])
+    }
+
+    /// An action on a member's account.
+    pub fn user_account(&self, id: &str, action: &str) -> String {
+        fill(USER_ACCOUNT, &[("org", &self.slug), ("id", id), ("action", action)])
     }
 
     /// The Roles tab.

@@ -37,6 +37,13 @@ fn rule(method: &str, path: &str) -> Option<(Rule, Value)> {
     Some(match (method, path) {
         ("POST", "/api/v1/auth/login") | ("GET", "/healthz") | ("GET", "/readyz") => (Rule::Public, none),
         ("POST", "/api/v1/invitations/accept") => (Rule::Public, json!({"token": "not-a-token"})),
+        ("POST", "/api/v1/auth/password-reset") => (Rule::Public, json!({"email": "nobody@example.test"})),
+        ("POST", "/api/v1/auth/password-reset/confirm") => {
+            (Rule::Public, json!({"token": "not-a-token", "password": "a long passphrase of several words"}))
+        }
+        ("POST", "/api/v1/orgs/{org}/users/{id}/password-reset") | ("POST", "/api/v1/orgs/{org}/users/{id}/unlock") => {
+            (Rule::Grant("members", Update), json!({}))
+        }
         ("GET", "/api/v1/orgs/{org}/invitations") => (Rule::Grant("invitations", Read), none),
         ("POST", "/api/v1/orgs/{org}/invitations") => (
             Rule::Grant("invitations", Create),

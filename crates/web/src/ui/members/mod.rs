@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use roster_app::AppError;
 use roster_app::access::OrgAccess;
-use roster_app::members::{ListRequest, MemberView};
+use roster_app::members::{AccountActions, ListRequest, MemberView};
 use roster_domain::members::{PER_PAGE_DEFAULT, StatusChange};
 use roster_domain::{MemberSort, MemberStatus, SortOrder, UserId};
 
@@ -74,6 +74,10 @@ pub struct Row {
     is_owner: bool,
     is_me: bool,
     actions: Vec<(&'static str, &'static str)>,
+    /// Whether the account is locked after failed sign-ins.
+    locked: bool,
+    /// (action, label) of the account actions offered: send a reset link, unlock.
+    account_actions: Vec<(&'static str, &'static str)>,
     /// (role id, role name) badges.
     roles: Vec<(String, String)>,
     /// An invited member's invitation: when it expires (or expired), and whether it did.
@@ -172,6 +176,7 @@ type RowInvitation<'a> = (&'a roster_app::invitations::InvitationView, Vec<(&'st
 fn row(
     v: MemberView,
     allowed: Vec<StatusChange>,
+    account: AccountActions,
     access: &OrgAccess,
     me: UserId,
     now: roster_domain::Timestamp,
@@ -196,6 +201,15 @@ fn row(
         is_owner,
         is_me: m.user_id == me,
         actions,
+        locked: account.locked,
+        account_actions: [
+            (account.send_reset_link, ACCOUNT_SEND_RESET, "Send reset link"),
+            (account.unlock, ACCOUNT_UNLOCK, "Unlock"),
+        ]
+        .into_iter()
+        .filter(|(offered, ..)| *offered)
+        .map(|(_, action, label)| (action, label))
+        .collect(),
         roles: v.roles.into_iter().map(|r| (r.id.to_string(), r.name)).collect(),
         invite_note: invitation.map(|i| match i.state {
             roster_domain::invitations::InvitationState::Expired => {
@@ -297,6 +311,7 @@ pub async fn users_page(org_page: OrgPage, RawQuery(raw): RawQuery) -> UiResult 
     let sort = format!("{}{}", if req.order == SortOrder::Desc { "-" } else { "" }, req.sort.as_str());
     let allowed = roster_app::members::row_actions(&state.app, access, &list.items).await?;
     let members: Vec<roster_domain::members::Member> = list.items.iter().map(|v| v.member.clone()).collect();
+    let accounts = roster_app::members::account_actions(&state.app, access, &members).await?;
     let invitations = roster_app::invitations::pending_of_members(&state.app, access, &members).await?;
     let views: Vec<roster_app::invitations::InvitationView> = invitations.values().cloned().collect();
     let invite_actions = roster_app::invitations::row_actions(&state.app, access, &views).await?;
@@ -346,11 +361,12 @@ pub async fn users_page(org_page: OrgPage, RawQuery(raw): RawQuery) -> UiResult 
             .items
             .into_iter()
             .zip(allowed)
-            .map(|(m, allowed)| {
+            .zip(accounts)
+            .map(|((m, allowed), account)| {
                 let id = m.member.user_id;
                 let invitation =
                     invitations.get(&id).map(|i| (i, invite_actions.get(&id).cloned().unwrap_or_default()));
-                row(m, allowed, access, user.principal.user_id, now, invitation)
+                row(m, allowed, account, access, user.principal.user_id, now, invitation)
             })
             .collect(),
         page,
@@ -423,4 +439,34 @@ pub async fn status_submit(
     };
     let outcome = roster_app::members::change_status(page.app(), &page.access, uid, change, &meta).await;
     after_action(&back, outcome.map(|m| format!("{} is now {}.", m.member.email, m.member.status)))
+}
+
+/// The account actions' path names.
+const ACCOUNT_SEND_RESET: &str = "send-reset-link";
+const ACCOUNT_UNLOCK: &str = "unlock";
+
+/// An action on a member's account from their row: "Send reset link" mails
+/// them a link to choose a new password (the administrator never sees it);
+/// "Unlock" lifts a lock after failed sign-ins. Needs members:update.
+pub async fn account_submit(
+    page: OrgPage,
+    Meta(meta): Meta,
+    Path((_, id, action)): Path<(String, String, String)>,
+    Form(f): Form<ReturnForm>,
+) -> UiResult {
+    let back = safe_path(&f.return_to, &page.links.users());
+    let user: UserId = query::id(&id, "member")?;
+    let outcome = match action.as_str() {
+        ACCOUNT_SEND_RESET => {
+            roster_app::password_reset::send_link(page.app(), &page.access, user, &meta).await.map(|_| {
+                let valid = roster_app::invitations::duration_words(page.app().config.reset_link_ms);
+                format!("A link to choose a new password is on its way to them; it works for {valid} and only once.")
+            })
+        }
+        ACCOUNT_UNLOCK => roster_app::lockout::unlock_member(page.app(), &page.access, user, &meta)
+            .await
+            .map(|()| "Unlocked the account: it can sign in again.".to_string()),
+        _ => return Err(AppError::NotFound("page").into()),
+    };
+    after_action(&back, outcome)
 }
