@@ -1,12 +1,15 @@
-//! Invitations end to end in headless Chromium: the owner invites one person
-//! with "+ Invite User" and several with the multi-row form (one row wrong
-//! first, kept as typed), sees them on the Invitations tab, and the invitee
-//! follows the emailed link (read from the outbox, as the Outbox page shows
-//! it), chooses a password, lands in the organization, signs out and signs
-//! in again. Screenshots land in `artifacts/screenshots/` (30–4x), on a
-//! laptop and a phone.
+//! Invitations and the account lifecycle end to end in headless Chromium.
+//! The owner invites one person with "+ Invite User" and several with the
+//! multi-row form (one row wrong first, kept as typed), sees them on the
+//! Invitations tab, and the invitee follows the link that arrived through a
+//! real SMTP server on 127.0.0.1, chooses a password, lands in the
+//! organization, signs out and signs in again. Then the password reset:
+//! "Forgot password?" from the sign-in page, and an administrator's "Send
+//! reset link", each followed from the mail to a new password. Screenshots
+//! land in `artifacts/screenshots/` (30–5x), on a laptop and a phone.
 
 use roster_browser_tests::{Browser, Options, Viewport};
+use roster_testkit::smtp::SmtpServer;
 use roster_testkit::{PASSWORD, TestApp, spawn_app};
 
 const OWNER: &str = "owner@acme.test";
@@ -21,6 +24,15 @@ async fn mailed_link(app: &TestApp, email: &str) -> String {
     let m = messages.iter().find(|m| m.to == email).unwrap_or_else(|| panic!("no message to {email}"));
     let link = m.text.split_whitespace().find(|w| w.contains("/invite/")).expect("a link in the message");
     link.trim_start_matches(&app.app.config.base_url).to_string()
+}
+
+/// The path of the link in the newest mail to `email` that arrived at the
+/// SMTP server.
+async fn received_link(app: &TestApp, smtp: &SmtpServer, email: &str) -> String {
+    let mail = smtp.wait_for(email).await;
+    let link = mail.first_link().unwrap_or_else(|| panic!("a link in the mail to {email}: {}", mail.text));
+    assert!(link.starts_with(&app.base_url), "links come from the public URL: {link}");
+    link.trim_start_matches(&app.base_url).to_string()
 }
 
 async fn sign_in(b: &Browser, email: &str, password: &str) {
@@ -44,12 +56,14 @@ async fn no_sideways_scroll(b: &Browser, what: &str) {
 
 #[tokio::test]
 async fn invite_then_accept_in_chromium() {
+    let Some(smtp) = SmtpServer::start() else { return };
     let app = spawn_app().await;
     app.create_org("acme", OWNER).await;
     let Some(mut b) = Browser::start(&app.base_url, Options::default()).await else {
         app.finish().await;
         return;
     };
+    app.start_mail_worker(&smtp);
     sign_in(&b, OWNER, PASSWORD).await;
 
     // "+ Invite User": one person, with the default role.
@@ -109,8 +123,9 @@ async fn invite_then_accept_in_chromium() {
     b.set_viewport(Viewport::LAPTOP).await;
     sign_out(&b).await;
 
-    // Nina follows the emailed link, chooses a password and lands in Acme.
-    let link = mailed_link(&app, "nina.novak@example.test").await;
+    // Nina follows the link that arrived by mail, chooses a password and lands in Acme.
+    let link = received_link(&app, &smtp, "nina.novak@example.test").await;
+    assert_eq!(link, mailed_link(&app, "nina.novak@example.test").await, "the Outbox shows the link that was sent");
     b.goto(&link).await;
     b.wait_text("h1", "the invitation", |t| t.contains("Join Org acme")).await;
     b.screenshot("39-accept").await;
@@ -136,6 +151,76 @@ async fn invite_then_accept_in_chromium() {
     b.screenshot("43-used-link").await;
     sign_out(&b).await;
     sign_in(&b, "nina.novak@example.test", NEW_PASSWORD).await;
+    b.finish().await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn forgot_password_and_an_administrators_reset_link_in_chromium() {
+    let Some(smtp) = SmtpServer::start() else { return };
+    let app = spawn_app().await;
+    let org = app.create_org("acme", OWNER).await;
+    app.add_member(&org, "ann@example.test", "Ann Lee").await;
+    let Some(mut b) = Browser::start(&app.base_url, Options::default()).await else {
+        app.finish().await;
+        return;
+    };
+    app.start_mail_worker(&smtp);
+
+    // "Forgot password?" from the sign-in page.
+    b.goto("/login").await;
+    b.click("#forgot").await;
+    b.wait_path("the forgot-password page", |p| p == "/forgot-password").await;
+    b.fill("#email", "ann@example.test").await;
+    b.screenshot("50-forgot-password").await;
+    b.click("#send-link").await;
+    b.wait_text("h1", "the same answer for everyone", |t| t.contains("Check your email")).await;
+    b.screenshot("51-forgot-password-sent").await;
+    let link = received_link(&app, &smtp, "ann@example.test").await;
+    b.goto(&link).await;
+    b.wait_text("h1", "the set-password page", |t| t.contains("Choose your password")).await;
+    b.fill("input[name=password]", NEW_PASSWORD).await;
+    b.screenshot("52-reset-choose-password").await;
+    b.click("button[type=submit]").await;
+    b.wait_text("h1", "the password set", |t| t.contains("Password set")).await;
+    sign_in(&b, "ann@example.test", NEW_PASSWORD).await;
+    sign_out(&b).await;
+
+    // The owner sends Ann a reset link from her row; she never sees it.
+    sign_in(&b, OWNER, PASSWORD).await;
+    b.goto(&format!("{USERS}?q=ann")).await;
+    b.click("tr[data-email=\"ann@example.test\"] button[data-action=send-reset-link]").await;
+    b.wait_text(".flash-ok", "the link sent", |t| t.contains("on its way")).await;
+    b.screenshot("53-admin-sent-reset-link").await;
+    b.set_viewport(Viewport::PHONE).await;
+    b.goto("/forgot-password").await;
+    b.find("#send-link").await;
+    no_sideways_scroll(&b, "the forgot-password page").await;
+    b.screenshot("54-phone-forgot-password").await;
+    b.set_viewport(Viewport::LAPTOP).await;
+    sign_out(&b).await;
+    smtp.wait_for("ann@example.test").await;
+    let mut waited = 0;
+    let link = loop {
+        // The second mail to Ann (the first was her own request).
+        waited += 1;
+        assert!(waited < 200, "the administrator's reset link reached the SMTP server");
+        let links: Vec<String> = smtp
+            .received()
+            .into_iter()
+            .filter(|m| m.to.contains("ann@example.test"))
+            .filter_map(|m| m.first_link())
+            .collect();
+        if links.len() >= 2 {
+            break links.last().unwrap().trim_start_matches(&app.base_url).to_string();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    b.goto(&link).await;
+    b.fill("input[name=password]", "another long passphrase, chosen by Ann").await;
+    b.click("button[type=submit]").await;
+    b.wait_text("h1", "the password set", |t| t.contains("Password set")).await;
+    sign_in(&b, "ann@example.test", "another long passphrase, chosen by Ann").await;
     b.finish().await;
     app.finish().await;
 }
