@@ -21,12 +21,13 @@
 
 use roster_domain::members::{Cursor, EmailMatch, Member, SortValue, StatusCounts};
 use roster_domain::{MemberFilter, MemberSort, MemberStatus, OrgId, SortOrder, Timestamp, UserId};
-use sea_query::{Alias, Expr, ExprTrait, Order, Query, QueryBuilder, SelectStatement, Values};
+use sea_query::{Alias, Expr, ExprTrait, Iden, Order, Query, QueryBuilder, SelectStatement, Values};
 use sea_query_sqlx::{SqlxBinder, SqlxValues};
 use uuid::Uuid;
 
 use crate::db::Conn;
 use crate::orgs::OrgRecord;
+use crate::tables::{MemberCounts, MemberRoles, Members, MembersFts, Organizations, Roles, Users, qualified, quoted};
 use crate::{Backend, Result, StoreError, Tx};
 
 /// A search counts at most this many matching rows; past it the badges say
@@ -99,15 +100,15 @@ enum Source {
 /// outer loop, so that its rows stream in and a `LIMIT` stops reading them).
 fn member_select_from(source: Source) -> SelectStatement {
     let mut q = Query::select();
-    q.column(("members", "user_id"))
-        .column(("members", "email"))
-        .column(("members", "name"))
-        .column(("members", "status"))
-        .column(("users", "email_confirmed"))
-        .column(("members", "created_at"))
-        .column(("members", "last_active_at"));
+    q.column((Members::Table, Members::UserId))
+        .column((Members::Table, Members::Email))
+        .column((Members::Table, Members::Name))
+        .column((Members::Table, Members::Status))
+        .column((Users::Table, Users::EmailConfirmed))
+        .column((Members::Table, Members::CreatedAt))
+        .column((Members::Table, Members::LastActiveAt));
     from_members(&mut q, source);
-    q.inner_join("users", Expr::col(("users", "id")).equals(("members", "user_id")));
+    q.inner_join(Users::Table, Expr::col((Users::Table, Users::Id)).equals((Members::Table, Members::UserId)));
     q
 }
 
@@ -115,18 +116,20 @@ fn from_members(q: &mut SelectStatement, source: Source) {
     // A CROSS JOIN takes no ON in sea-query: the join condition is a WHERE term.
     match source {
         Source::Trigrams => {
-            q.from("members_fts")
-                .cross_join("members")
-                .and_where(Expr::col(("members", "rowid")).equals(("members_fts", "rowid")));
+            q.from(MembersFts::Table)
+                .cross_join(Members::Table)
+                .and_where(Expr::col((Members::Table, Members::Rowid)).equals((MembersFts::Table, MembersFts::Rowid)));
         }
         Source::RoleHolders => {
-            q.from("member_roles")
-                .cross_join("members")
-                .and_where(Expr::col(("members", "org_id")).equals(("member_roles", "org_id")))
-                .and_where(Expr::col(("members", "user_id")).equals(("member_roles", "user_id")));
+            q.from(MemberRoles::Table)
+                .cross_join(Members::Table)
+                .and_where(Expr::col((Members::Table, Members::OrgId)).equals((MemberRoles::Table, MemberRoles::OrgId)))
+                .and_where(
+                    Expr::col((Members::Table, Members::UserId)).equals((MemberRoles::Table, MemberRoles::UserId)),
+                );
         }
         Source::Members => {
-            q.from("members");
+            q.from(Members::Table);
         }
     }
 }
@@ -144,14 +147,14 @@ const INSERT_CHUNK: usize = 4_000;
 pub async fn insert_members(tx: &mut Tx, rows: &[NewMember]) -> Result<()> {
     for chunk in rows.chunks(INSERT_CHUNK) {
         let mut q = Query::insert();
-        q.into_table("members").columns([
-            "org_id",
-            "user_id",
-            "email",
-            "name",
-            "status",
-            "created_at",
-            "last_active_at",
+        q.into_table(Members::Table).columns([
+            Members::OrgId,
+            Members::UserId,
+            Members::Email,
+            Members::Name,
+            Members::Status,
+            Members::CreatedAt,
+            Members::LastActiveAt,
         ]);
         for m in chunk {
             q.values_panic([
@@ -186,6 +189,10 @@ impl SqlxBinder for FixedSql {
         (self.0.clone(), SqlxValues(Values(Vec::new())))
     }
 }
+
+/// The SQLite trigger that copies each new membership into the trigram
+/// index; a bulk load sets it aside with the indexes.
+const FTS_INSERT_TRIGGER: &str = "members_fts_insert";
 
 /// A bulk load adds at least this many rows, and at least as many as the
 /// table holds, before [`BulkLoad::start`] sets the indexes aside.
@@ -230,8 +237,11 @@ impl BulkLoad {
             return Ok(none);
         }
         let held = Query::select()
-            .expr_as(Expr::cust(r#"CAST(COALESCE(SUM("count"), 0) AS BIGINT)"#), Alias::new("n"))
-            .from("member_counts")
+            .expr_as(
+                Expr::cust(format!("CAST(COALESCE(SUM({}), 0) AS BIGINT)", quoted(MemberCounts::Count))),
+                Alias::new("n"),
+            )
+            .from(MemberCounts::Table)
             .to_owned();
         if tx.fetch_one::<N, _>(&held).await?.n.clamp(0, i64::MAX) as u64 > adding {
             return Ok(none);
@@ -241,27 +251,27 @@ impl BulkLoad {
                 // Secondary indexes (the primary key's has no SQL) and the
                 // trigger that copies each new row into the trigram index.
                 let objects = tx
-                    .fetch_all::<Object, _>(&FixedSql(
+                    .fetch_all::<Object, _>(&FixedSql(format!(
                         r#"SELECT "type" AS "kind", "name", "sql" FROM "sqlite_master"
-                           WHERE "tbl_name" = 'members' AND "sql" IS NOT NULL
-                             AND ("type" = 'index' OR "name" = 'members_fts_insert')"#
-                            .into(),
-                    ))
+                           WHERE "tbl_name" = '{members}' AND "sql" IS NOT NULL
+                             AND ("type" = 'index' OR "name" = '{FTS_INSERT_TRIGGER}')"#,
+                        members = Members::Table.unquoted(),
+                    )))
                     .await?;
                 let last = Query::select()
-                    .expr_as(Expr::cust(r#"COALESCE(MAX("rowid"), 0)"#), Alias::new("n"))
-                    .from("members")
+                    .expr_as(Expr::cust(format!("COALESCE(MAX({}), 0)", quoted(Members::Rowid))), Alias::new("n"))
+                    .from(Members::Table)
                     .to_owned();
                 (objects, Some(tx.fetch_one::<N, _>(&last).await?.n))
             }
             Backend::Postgres => {
                 let objects = tx
-                    .fetch_all::<Object, _>(&FixedSql(
+                    .fetch_all::<Object, _>(&FixedSql(format!(
                         r#"SELECT 'index' AS "kind", i.relname::text AS "name", pg_get_indexdef(i.oid) AS "sql"
                            FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-                           WHERE x.indrelid = 'members'::regclass AND NOT x.indisunique"#
-                            .into(),
-                    ))
+                           WHERE x.indrelid = '{members}'::regclass AND NOT x.indisunique"#,
+                        members = Members::Table.unquoted(),
+                    )))
                     .await?;
                 (objects, None)
             }
@@ -295,14 +305,14 @@ impl BulkLoad {
         }
         if let Some(after) = self.fts_after {
             let rows = Query::select()
-                .columns(["rowid", "email", "name"])
-                .from("members")
-                .and_where(Expr::col("rowid").gt(after))
-                .order_by("rowid", Order::Asc)
+                .columns([Members::Rowid, Members::Email, Members::Name])
+                .from(Members::Table)
+                .and_where(Expr::col(Members::Rowid).gt(after))
+                .order_by(Members::Rowid, Order::Asc)
                 .to_owned();
             let fill = Query::insert()
-                .into_table("members_fts")
-                .columns(["rowid", "email", "name"])
+                .into_table(MembersFts::Table)
+                .columns([MembersFts::Rowid, MembersFts::Email, MembersFts::Name])
                 .select_from(rows)
                 .map_err(|e| StoreError::Corrupt(format!("trigram fill: {e}")))?
                 .to_owned();
@@ -321,10 +331,10 @@ async fn add_to_count(tx: &mut Tx, org: OrgId, status: MemberStatus, n: i64) -> 
     }
     tx.execute(
         Query::update()
-            .table("member_counts")
-            .value("count", Expr::col("count").add(n))
-            .and_where(Expr::col("org_id").eq(org.0))
-            .and_where(Expr::col("status").eq(status.as_str())),
+            .table(MemberCounts::Table)
+            .value(MemberCounts::Count, Expr::col(MemberCounts::Count).add(n))
+            .and_where(Expr::col(MemberCounts::OrgId).eq(org.0))
+            .and_where(Expr::col(MemberCounts::Status).eq(status.as_str())),
     )
     .await?;
     Ok(())
@@ -333,8 +343,8 @@ async fn add_to_count(tx: &mut Tx, org: OrgId, status: MemberStatus, n: i64) -> 
 /// One member of an organization.
 pub async fn find_member(r: &mut impl crate::Reader, org: OrgId, user: UserId) -> Result<Option<Member>> {
     let q = member_select()
-        .and_where(Expr::col(("members", "org_id")).eq(org.0))
-        .and_where(Expr::col(("members", "user_id")).eq(user.0))
+        .and_where(Expr::col((Members::Table, Members::OrgId)).eq(org.0))
+        .and_where(Expr::col((Members::Table, Members::UserId)).eq(user.0))
         .to_owned();
     r.read_optional::<MemberRow, _>(&q).await?.map(Member::try_from).transpose()
 }
@@ -346,10 +356,10 @@ pub async fn member_status(r: &mut impl crate::Reader, org: OrgId, user: UserId)
         status: String,
     }
     let q = Query::select()
-        .column("status")
-        .from("members")
-        .and_where(Expr::col("org_id").eq(org.0))
-        .and_where(Expr::col("user_id").eq(user.0))
+        .column(Members::Status)
+        .from(Members::Table)
+        .and_where(Expr::col(Members::OrgId).eq(org.0))
+        .and_where(Expr::col(Members::UserId).eq(user.0))
         .to_owned();
     r.read_optional::<S, _>(&q)
         .await?
@@ -370,10 +380,10 @@ pub async fn member_id_by_email(
         user_id: Uuid,
     }
     let q = Query::select()
-        .column("user_id")
-        .from("members")
-        .and_where(Expr::col("org_id").eq(org.0))
-        .and_where(Expr::col("email").eq(email.as_str()))
+        .column(Members::UserId)
+        .from(Members::Table)
+        .and_where(Expr::col(Members::OrgId).eq(org.0))
+        .and_where(Expr::col(Members::Email).eq(email.as_str()))
         .to_owned();
     Ok(r.read_optional::<Row, _>(&q).await?.map(|r| UserId(r.user_id)))
 }
@@ -384,11 +394,11 @@ pub async fn set_status(tx: &mut Tx, org: OrgId, user: UserId, from: MemberStatu
     let n = tx
         .execute(
             Query::update()
-                .table("members")
-                .value("status", to.as_str())
-                .and_where(Expr::col("org_id").eq(org.0))
-                .and_where(Expr::col("user_id").eq(user.0))
-                .and_where(Expr::col("status").eq(from.as_str())),
+                .table(Members::Table)
+                .value(Members::Status, to.as_str())
+                .and_where(Expr::col(Members::OrgId).eq(org.0))
+                .and_where(Expr::col(Members::UserId).eq(user.0))
+                .and_where(Expr::col(Members::Status).eq(from.as_str())),
         )
         .await?;
     if n == 1 {
@@ -412,11 +422,11 @@ pub async fn set_status_many(
         moved += tx
             .execute(
                 Query::update()
-                    .table("members")
-                    .value("status", to.as_str())
-                    .and_where(Expr::col("org_id").eq(org.0))
-                    .and_where(Expr::col("status").eq(from.as_str()))
-                    .and_where(Expr::col("user_id").is_in(chunk.iter().map(|u| u.0))),
+                    .table(Members::Table)
+                    .value(Members::Status, to.as_str())
+                    .and_where(Expr::col(Members::OrgId).eq(org.0))
+                    .and_where(Expr::col(Members::Status).eq(from.as_str()))
+                    .and_where(Expr::col(Members::UserId).is_in(chunk.iter().map(|u| u.0))),
             )
             .await?;
     }
@@ -429,10 +439,10 @@ pub async fn set_status_many(
 pub async fn touch_member(tx: &mut Tx, org: OrgId, user: UserId, now: Timestamp) -> Result<()> {
     tx.execute(
         Query::update()
-            .table("members")
-            .value("last_active_at", now.0)
-            .and_where(Expr::col("org_id").eq(org.0))
-            .and_where(Expr::col("user_id").eq(user.0)),
+            .table(Members::Table)
+            .value(Members::LastActiveAt, now.0)
+            .and_where(Expr::col(Members::OrgId).eq(org.0))
+            .and_where(Expr::col(Members::UserId).eq(user.0)),
     )
     .await?;
     Ok(())
@@ -442,10 +452,10 @@ pub async fn touch_member(tx: &mut Tx, org: OrgId, user: UserId, now: Timestamp)
 pub async fn touch_user_memberships(tx: &mut Tx, user: UserId, now: Timestamp) -> Result<()> {
     tx.execute(
         Query::update()
-            .table("members")
-            .value("last_active_at", now.0)
-            .and_where(Expr::col("user_id").eq(user.0))
-            .and_where(Expr::col("status").eq(MemberStatus::Active.as_str())),
+            .table(Members::Table)
+            .value(Members::LastActiveAt, now.0)
+            .and_where(Expr::col(Members::UserId).eq(user.0))
+            .and_where(Expr::col(Members::Status).eq(MemberStatus::Active.as_str())),
     )
     .await?;
     Ok(())
@@ -461,13 +471,16 @@ pub async fn memberships_of_user(conn: &mut Conn, user: UserId) -> Result<Vec<(O
     }
     let mut q = Query::select();
     for c in crate::orgs::COLUMNS {
-        q.column(("organizations", c));
+        q.column((Organizations::Table, c));
     }
-    q.column(("members", "status"))
-        .from("members")
-        .inner_join("organizations", Expr::col(("organizations", "id")).equals(("members", "org_id")))
-        .and_where(Expr::col(("members", "user_id")).eq(user.0))
-        .order_by(("organizations", "name"), Order::Asc);
+    q.column((Members::Table, Members::Status))
+        .from(Members::Table)
+        .inner_join(
+            Organizations::Table,
+            Expr::col((Organizations::Table, Organizations::Id)).equals((Members::Table, Members::OrgId)),
+        )
+        .and_where(Expr::col((Members::Table, Members::UserId)).eq(user.0))
+        .order_by((Organizations::Table, Organizations::Name), Order::Asc);
     conn.fetch_all::<Row, _>(&q)
         .await?
         .into_iter()
@@ -505,12 +518,12 @@ pub struct ListSpec {
 /// A page of the directory.
 pub type MemberPage = roster_domain::page::Page<Member>;
 
-fn sort_column(sort: MemberSort) -> &'static str {
+fn sort_column(sort: MemberSort) -> Members {
     match sort {
-        MemberSort::Email => "email",
-        MemberSort::Name => "name",
-        MemberSort::Created => "created_at",
-        MemberSort::LastActive => "last_active_at",
+        MemberSort::Email => Members::Email,
+        MemberSort::Name => Members::Name,
+        MemberSort::Created => Members::CreatedAt,
+        MemberSort::LastActive => Members::LastActiveAt,
     }
 }
 
@@ -555,6 +568,11 @@ fn reads_trigrams(backend: Backend, filter: &MemberFilter, path: SearchPath) -> 
     backend == Backend::Sqlite && path == SearchPath::Trigrams && fts_query(filter).is_some()
 }
 
+/// The trigram index's FTS5 match against one bound query (SQLite).
+fn fts_match() -> String {
+    format!("{} MATCH ?", quoted(MembersFts::Table))
+}
+
 /// FTS5's trigram tokenizer answers text of three characters or more.
 fn uses_trigrams(q: &str) -> bool {
     q.chars().count() >= 3
@@ -576,7 +594,7 @@ fn fts_query(filter: &MemberFilter) -> Option<String> {
         parts.push(fts_phrase(q));
     }
     if uses_trigrams(&filter.name) {
-        parts.push(format!("name : {}", fts_phrase(&filter.name)));
+        parts.push(format!("{} : {}", MembersFts::Name.unquoted(), fts_phrase(&filter.name)));
     }
     (!parts.is_empty()).then(|| parts.join(" AND "))
 }
@@ -604,7 +622,7 @@ fn prefix_end(prefix: &str) -> Option<String> {
 /// range (`email >= 'ann' AND email < 'ano'`), so that both backends read
 /// them from the `(org_id, [status,] email, user_id)` indexes.
 fn email_conditions(filter: &MemberFilter) -> Vec<Expr> {
-    let col = || Expr::col(("members", "email"));
+    let col = || Expr::col((Members::Table, Members::Email));
     let mut out = Vec::new();
     for m in filter.email_matches() {
         match m {
@@ -631,16 +649,24 @@ fn search_condition(backend: Backend, filter: &MemberFilter, path: SearchPath) -
     let pattern = |t: &str| format!("%{}%", like_escape(t));
     let q = filter.q_text();
     let name = filter.name.as_str();
+    let email_col = qualified(Members::Table, Members::Email);
+    let name_col = qualified(Members::Table, Members::Name);
     let mut out = Vec::new();
     match backend {
         Backend::Sqlite => {
             let indexed = matches!(path, SearchPath::Trigrams | SearchPath::TrigramSet);
             if indexed && let Some(fts) = fts_query(filter) {
                 out.push(if path == SearchPath::Trigrams {
-                    Expr::cust_with_values(r#""members_fts" MATCH ?"#, [fts])
+                    Expr::cust_with_values(fts_match(), [fts])
                 } else {
                     Expr::cust_with_values(
-                        r#""members"."rowid" IN (SELECT "rowid" FROM "members_fts" WHERE "members_fts" MATCH ?)"#,
+                        format!(
+                            "{} IN (SELECT {} FROM {} WHERE {})",
+                            qualified(Members::Table, Members::Rowid),
+                            quoted(MembersFts::Rowid),
+                            quoted(MembersFts::Table),
+                            fts_match(),
+                        ),
                         [fts],
                     )
                 });
@@ -649,24 +675,24 @@ fn search_condition(backend: Backend, filter: &MemberFilter, path: SearchPath) -
             let needs_like = |t: &str| !t.is_empty() && (!indexed || !uses_trigrams(t));
             if needs_like(q) {
                 out.push(Expr::cust_with_values(
-                    r#"("members"."email" LIKE ? ESCAPE '\' OR "members"."name" LIKE ? ESCAPE '\')"#,
+                    format!(r#"({email_col} LIKE ? ESCAPE '\' OR {name_col} LIKE ? ESCAPE '\')"#),
                     [pattern(q), pattern(q)],
                 ));
             }
             if needs_like(name) {
-                out.push(Expr::cust_with_values(r#""members"."name" LIKE ? ESCAPE '\'"#, [pattern(name)]));
+                out.push(Expr::cust_with_values(format!(r#"{name_col} LIKE ? ESCAPE '\'"#), [pattern(name)]));
             }
         }
         Backend::Postgres => {
+            // The expression of the pg_trgm index (`members_search`), so
+            // that the planner can read the index for it.
+            let text = format!("lower({email_col} || ' ' || {name_col})");
             if !q.is_empty() {
-                out.push(Expr::cust_with_values(
-                    r#"lower("members"."email" || ' ' || "members"."name") LIKE $1 ESCAPE '\'"#,
-                    [pattern(q)],
-                ));
+                out.push(Expr::cust_with_values(format!(r#"{text} LIKE $1 ESCAPE '\'"#), [pattern(q)]));
             }
             if !name.is_empty() {
                 out.push(Expr::cust_with_values(
-                    r#"(lower("members"."email" || ' ' || "members"."name") LIKE $1 ESCAPE '\' AND lower("members"."name") LIKE $2 ESCAPE '\')"#,
+                    format!(r#"({text} LIKE $1 ESCAPE '\' AND lower({name_col}) LIKE $2 ESCAPE '\')"#),
                     [pattern(name), pattern(name)],
                 ));
             }
@@ -674,6 +700,9 @@ fn search_condition(backend: Backend, filter: &MemberFilter, path: SearchPath) -
     }
     out.into_iter().reduce(|a, b| a.and(b))
 }
+
+/// The alias of `member_roles` in the role filter's `EXISTS` subquery.
+const HELD: &str = "held";
 
 #[allow(clippy::too_many_arguments)]
 fn apply_filter(
@@ -685,9 +714,9 @@ fn apply_filter(
     path: SearchPath,
     source: Source,
 ) {
-    q.and_where(Expr::col(("members", "org_id")).eq(org.0));
+    q.and_where(Expr::col((Members::Table, Members::OrgId)).eq(org.0));
     if with_status && filter.has_status() {
-        q.and_where(Expr::col(("members", "status")).is_in(filter.statuses.iter().map(|s| s.as_str())));
+        q.and_where(Expr::col((Members::Table, Members::Status)).is_in(filter.statuses.iter().map(|s| s.as_str())));
     }
     for c in email_conditions(filter) {
         q.and_where(c);
@@ -697,16 +726,16 @@ fn apply_filter(
     }
     if let Some(role) = filter.role {
         if source == Source::RoleHolders {
-            q.and_where(Expr::col(("member_roles", "org_id")).eq(org.0))
-                .and_where(Expr::col(("member_roles", "role_id")).eq(role.0));
+            q.and_where(Expr::col((MemberRoles::Table, MemberRoles::OrgId)).eq(org.0))
+                .and_where(Expr::col((MemberRoles::Table, MemberRoles::RoleId)).eq(role.0));
         } else {
             q.and_where(Expr::exists(
                 Query::select()
                     .expr(Expr::cust("1"))
-                    .from_as("member_roles", Alias::new("held"))
-                    .and_where(Expr::col(("held", "org_id")).equals(("members", "org_id")))
-                    .and_where(Expr::col(("held", "user_id")).equals(("members", "user_id")))
-                    .and_where(Expr::col(("held", "role_id")).eq(role.0))
+                    .from_as(MemberRoles::Table, Alias::new(HELD))
+                    .and_where(Expr::col((HELD, MemberRoles::OrgId)).equals((Members::Table, Members::OrgId)))
+                    .and_where(Expr::col((HELD, MemberRoles::UserId)).equals((Members::Table, Members::UserId)))
+                    .and_where(Expr::col((HELD, MemberRoles::RoleId)).eq(role.0))
                     .to_owned(),
             ));
         }
@@ -729,10 +758,10 @@ async fn reads_role_holders(conn: &mut Conn, org: OrgId, filter: &MemberFilter) 
         member_count: i64,
     }
     let q = Query::select()
-        .column("member_count")
-        .from("roles")
-        .and_where(Expr::col("org_id").eq(org.0))
-        .and_where(Expr::col("id").eq(role.0))
+        .column(Roles::MemberCount)
+        .from(Roles::Table)
+        .and_where(Expr::col(Roles::OrgId).eq(org.0))
+        .and_where(Expr::col(Roles::Id).eq(role.0))
         .to_owned();
     Ok(conn.fetch_optional::<N, _>(&q).await?.is_some_and(|n| n.member_count < ROLE_READ_MAX))
 }
@@ -767,8 +796,8 @@ async fn search_path(conn: &mut Conn, filter: &MemberFilter) -> Result<SearchPat
     }
     let hits = Query::select()
         .expr(Expr::cust("1"))
-        .from("members_fts")
-        .and_where(Expr::cust_with_values(r#""members_fts" MATCH ?"#, [fts]))
+        .from(MembersFts::Table)
+        .and_where(Expr::cust_with_values(fts_match(), [fts]))
         .limit(TRIGRAM_READ_MAX)
         .to_owned();
     let probe = Query::select()
@@ -803,23 +832,23 @@ pub async fn list_members(conn: &mut Conn, org: OrgId, spec: &ListSpec) -> Resul
     // that column's index instead: without statistics, SQLite would scan a
     // whole organization in name order to find one address.
     let sort_key = if spec.filter.email_matches().is_empty() || spec.sort == MemberSort::Email {
-        Expr::col(("members", col))
+        Expr::col((Members::Table, col))
     } else if matches!(spec.sort, MemberSort::Name) {
-        Expr::cust(r#""members"."name" || ''"#)
+        Expr::cust(format!("{} || ''", qualified(Members::Table, Members::Name)))
     } else {
-        Expr::col(("members", col)).add(0)
+        Expr::col((Members::Table, col)).add(0)
     };
     match &spec.start {
         PageStart::Offset(n) => {
             q.offset(*n);
         }
         PageStart::Cursor(c) => {
-            let left = Expr::tuple([sort_key.clone(), Expr::col(("members", "user_id"))]);
+            let left = Expr::tuple([sort_key.clone(), Expr::col((Members::Table, Members::UserId))]);
             let right = Expr::tuple([sort_value_expr(&c.value), Expr::val(c.id.0)]);
             q.and_where(if ascending { left.gt(right) } else { left.lt(right) });
         }
     }
-    q.order_by_expr(sort_key, order.clone()).order_by(("members", "user_id"), order).limit(spec.limit + 1);
+    q.order_by_expr(sort_key, order.clone()).order_by((Members::Table, Members::UserId), order).limit(spec.limit + 1);
     // A search or a role filter is planned for its values (see `fetch_all_planned`).
     let rows = if !spec.filter.has_text() && spec.filter.role.is_none() {
         conn.fetch_all::<MemberRow, _>(&q).await?
@@ -851,10 +880,10 @@ pub async fn count_members(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -
     let capped = filter.has_text() || filter.role.is_some();
     let q = if !capped {
         Query::select()
-            .column("status")
-            .expr_as(Expr::col("count"), Alias::new("n"))
-            .from("member_counts")
-            .and_where(Expr::col("org_id").eq(org.0))
+            .column(MemberCounts::Status)
+            .expr_as(Expr::col(MemberCounts::Count), Alias::new("n"))
+            .from(MemberCounts::Table)
+            .and_where(Expr::col(MemberCounts::OrgId).eq(org.0))
             .to_owned()
     } else {
         // Read the matches from the trigram index or the role's holders (on
@@ -862,7 +891,7 @@ pub async fn count_members(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -
         // walking the whole organization.
         let backend = conn.backend();
         let mut inner = Query::select();
-        inner.column(("members", "status"));
+        inner.column((Members::Table, Members::Status));
         let source = if backend != Backend::Sqlite {
             Source::Members
         } else if filter.role.is_some() && (!filter.has_text() || reads_role_holders(conn, org, filter).await?) {
@@ -880,10 +909,10 @@ pub async fn count_members(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -
         apply_filter(&mut inner, backend, org, filter, false, path, source);
         inner.limit(SEARCH_COUNT_CAP + 1);
         Query::select()
-            .column("status")
+            .column(Members::Status)
             .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
             .from_subquery(inner, Alias::new("matched"))
-            .group_by_col("status")
+            .group_by_col(Members::Status)
             .to_owned()
     };
     let mut counts = StatusCounts::default();
@@ -919,7 +948,7 @@ pub async fn select_member_ids(
         status: String,
     }
     let mut q = Query::select();
-    q.column(("members", "user_id")).column(("members", "status")).from("members");
+    q.column((Members::Table, Members::UserId)).column((Members::Table, Members::Status)).from(Members::Table);
     let statuses: Vec<MemberStatus> = statuses.iter().copied().filter(|s| filter.admits(*s)).collect();
     if statuses.is_empty() {
         return Ok(Vec::new());
@@ -927,9 +956,9 @@ pub async fn select_member_ids(
     let narrowed = MemberFilter { statuses, ..filter.clone() };
     apply_filter(&mut q, r.backend(), org, &narrowed, true, bulk_path(filter), Source::Members);
     if let Some(a) = after {
-        q.and_where(Expr::col(("members", "user_id")).gt(a.0));
+        q.and_where(Expr::col((Members::Table, Members::UserId)).gt(a.0));
     }
-    q.order_by(("members", "user_id"), Order::Asc).limit(limit);
+    q.order_by((Members::Table, Members::UserId), Order::Asc).limit(limit);
     r.read_all::<IdRow, _>(&q)
         .await?
         .into_iter()
@@ -961,7 +990,7 @@ pub async fn count_for_change(
         n: i64,
     }
     let mut q = Query::select();
-    q.expr_as(Expr::cust("COUNT(*)"), Alias::new("n")).from("members");
+    q.expr_as(Expr::cust("COUNT(*)"), Alias::new("n")).from(Members::Table);
     apply_filter(
         &mut q,
         conn.backend(),
@@ -990,10 +1019,10 @@ pub async fn delete_invited_member(tx: &mut Tx, org: OrgId, user: UserId) -> Res
     let n = tx
         .execute(
             Query::delete()
-                .from_table("members")
-                .and_where(Expr::col("org_id").eq(org.0))
-                .and_where(Expr::col("user_id").eq(user.0))
-                .and_where(Expr::col("status").eq(MemberStatus::Invited.as_str())),
+                .from_table(Members::Table)
+                .and_where(Expr::col(Members::OrgId).eq(org.0))
+                .and_where(Expr::col(Members::UserId).eq(user.0))
+                .and_where(Expr::col(Members::Status).eq(MemberStatus::Invited.as_str())),
         )
         .await?;
     if n == 1 {
