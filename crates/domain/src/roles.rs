@@ -10,6 +10,7 @@ use std::fmt;
 
 use crate::ValidationError;
 use crate::permissions::{Action, Actions, Grants};
+use crate::unicode::unseen_in_text;
 
 /// A role's stable key inside its organization (`billing_manager`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -79,11 +80,16 @@ pub fn parse_role_name(field: &str, input: &str) -> Result<String, ValidationErr
     Ok(s.to_string())
 }
 
-/// Checks a role's description: at most 500 characters.
+/// Checks a role's description: at most 500 characters, which may run over
+/// several lines (line breaks and tabs are kept) but hold no other control
+/// character (NUL, escape…).
 pub fn parse_role_description(field: &str, input: &str) -> Result<String, ValidationError> {
     let s = input.trim();
     if s.chars().count() > 500 {
         return Err(ValidationError::field(field, "must be at most 500 characters"));
+    }
+    if let Some(unseen) = unseen_in_text(s) {
+        return Err(ValidationError::field(field, unseen.message()));
     }
     Ok(s.to_string())
 }
@@ -216,6 +222,27 @@ mod tests {
         assert_eq!(RoleKey::from_name("Support Agent (EU)").as_str(), "support_agent_eu");
         assert_eq!(RoleKey::from_name("2nd line").as_str(), "role_2nd_line");
         assert_eq!(RoleKey::from_name("✨").as_str(), "role");
+    }
+
+    #[test]
+    fn descriptions_refuse_control_characters_but_keep_lines() {
+        assert_eq!(parse_role_description("description", "  Reads history \n").unwrap(), "Reads history");
+        assert_eq!(
+            parse_role_description("description", "Reads history,\r\n\tand the outbox").unwrap(),
+            "Reads history,\r\n\tand the outbox"
+        );
+        assert_eq!(parse_role_description("description", "").unwrap(), "");
+        for bad in ["Reads\0history", "Reads history\u{1B}[31m", "\u{7F}"] {
+            let err = parse_role_description("description", bad).unwrap_err();
+            assert_eq!(err.errors.len(), 1, "{bad:?}");
+            assert_eq!(err.errors[0].field, "description", "{bad:?}");
+            assert!(err.errors[0].message.contains("control character"), "{bad:?}: {}", err.errors[0].message);
+        }
+        assert_eq!(
+            parse_role_description("description", "a\0b").unwrap_err().errors[0].message,
+            "contains a control character (U+0000)"
+        );
+        assert!(parse_role_description("description", &"x".repeat(501)).is_err());
     }
 
     #[test]

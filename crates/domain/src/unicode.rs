@@ -4,7 +4,9 @@
 //! look the same (`ann\u{200B}@example.com` beside `ann@example.com`) or makes
 //! a string read differently from what it holds (U+202E reverses what
 //! follows). Identifiers (email addresses) refuse every such character;
-//! display names refuse the ones that hide or reorder text.
+//! display names refuse the ones that hide or reorder text; free text that
+//! may run over several lines (a role's description) refuses control
+//! characters other than line breaks and tabs.
 
 /// What kind of unseen character a text holds, with the character.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +104,14 @@ pub fn unseen_in_name(s: &str) -> Option<Unseen> {
     })
 }
 
+/// The first character a free text must not hold: a control character
+/// other than a line break (`\n`, and the `\r` of a form's `\r\n`) or a
+/// tab, so that a text may run over several lines but holds no NUL, escape
+/// or other control.
+pub fn unseen_in_text(s: &str) -> Option<Unseen> {
+    s.chars().find(|&c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')).map(Unseen::Control)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +166,16 @@ mod tests {
         }
         for ok in ["Ann Lee", "José Núñez", "李小龙", "محمد علي", "Zoë O'Brien-Smith"] {
             assert_eq!(unseen_in_name(ok), None, "{ok}");
+        }
+    }
+
+    #[test]
+    fn free_text_refuses_controls_but_keeps_lines_and_tabs() {
+        for c in ['\u{0}', '\u{7}', '\u{8}', '\u{B}', '\u{C}', '\u{1B}', '\u{7F}', '\u{85}', '\u{9F}'] {
+            assert_eq!(unseen_in_text(&format!("Reads{c}history")), Some(Unseen::Control(c)), "U+{:04X}", c as u32);
+        }
+        for ok in ["Reads history", "Reads history\nand the outbox", "Line one\r\nLine two", "Col\tumn", "Zoë ✨"] {
+            assert_eq!(unseen_in_text(ok), None, "{ok:?}");
         }
     }
 

@@ -10,6 +10,19 @@
 
 use sea_query::Iden;
 
+/// A name written into hand-written SQL (an FTS5 `MATCH`, a PostgreSQL
+/// expression, a catalog query) quoted as the query builder quotes it on both
+/// backends: `"members_fts"`.
+pub(crate) fn quoted(name: impl Iden) -> String {
+    format!("\"{}\"", name.unquoted().replace('"', "\"\""))
+}
+
+/// A table's column written into hand-written SQL, qualified and quoted as
+/// the query builder writes it: `"members"."email"`.
+pub(crate) fn qualified(table: impl Iden, column: impl Iden) -> String {
+    format!("{}.{}", quoted(table), quoted(column))
+}
+
 /// `users`: global human identities.
 #[derive(Iden, Clone, Copy)]
 pub(crate) enum Users {
@@ -43,7 +56,6 @@ pub(crate) enum Organizations {
 /// `members`: a user's membership of an organization, with the user's email
 /// and name mirrored for searching and sorting.
 #[derive(Iden, Clone, Copy)]
-#[allow(dead_code, reason = "the columns only members.rs queries, until its queries use these names")]
 pub(crate) enum Members {
     Table,
     OrgId,
@@ -60,7 +72,6 @@ pub(crate) enum Members {
 /// `members_fts` (SQLite only): the FTS5 trigram index over members' email
 /// and name, an external-content table keyed by `members.rowid`.
 #[derive(Iden, Clone, Copy)]
-#[allow(dead_code, reason = "only members.rs queries the index, until its queries use these names")]
 pub(crate) enum MembersFts {
     Table,
     Rowid,
@@ -214,6 +225,18 @@ mod tests {
         assert_eq!(Members::Rowid.to_string(), "rowid");
         assert_eq!(Roles::NameKey.to_string(), "name_key");
         assert_eq!(Organizations::AuthzVersion.to_string(), "authz_version");
+    }
+
+    /// Hand-written SQL names things as the query builder does.
+    #[test]
+    fn hand_written_names_are_quoted_like_the_builders() {
+        assert_eq!(quoted(MembersFts::Table), r#""members_fts""#);
+        assert_eq!(qualified(Members::Table, Members::Email), r#""members"."email""#);
+        let q = sea_query::Query::select().column((Members::Table, Members::Rowid)).from(MembersFts::Table).to_owned();
+        let expected =
+            format!("SELECT {} FROM {}", qualified(Members::Table, Members::Rowid), quoted(MembersFts::Table));
+        assert_eq!(q.to_string(sea_query::SqliteQueryBuilder), expected);
+        assert_eq!(q.to_string(sea_query::PostgresQueryBuilder), expected);
     }
 }
 

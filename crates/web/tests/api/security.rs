@@ -1,6 +1,7 @@
 //! Defects an attacker's probe of the running demo found (issue 7): open
-//! redirects, login CSRF, invisible characters in names, missing hardening
-//! headers, and slug availability told to anyone.
+//! redirects, login CSRF, invisible characters in names, control characters
+//! in role descriptions, missing hardening headers, and slug availability
+//! told to anyone.
 
 use std::sync::Arc;
 
@@ -190,6 +191,33 @@ async fn names_with_direction_changing_characters_are_refused() {
     let (status, body) =
         s.send(Method::PATCH, &format!("/api/v1/orgs/acme/users/{bob}"), Some(json!({"name": "Bob"}))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn role_descriptions_with_control_characters_are_refused() {
+    let app = spawn_app().await;
+    app.create_org("acme", "owner@acme.test").await;
+    let s = app.login("owner@acme.test", PASSWORD).await;
+    let refused = |status: StatusCode, body: &serde_json::Value| {
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["errors"][0]["field"], "description", "{body}");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("control character (U+0000)"), "{body}");
+    };
+    let (status, body) =
+        s.post("/api/v1/orgs/acme/roles", json!({"name": "Auditor", "description": "Reads\u{0}history"})).await;
+    refused(status, &body);
+    let (status, role) =
+        s.post("/api/v1/orgs/acme/roles", json!({"name": "Auditor", "description": "Reads history"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{role}");
+    let path = format!("/api/v1/orgs/acme/roles/{}", role["id"].as_str().unwrap());
+    let (status, body) = s.send(Method::PATCH, &path, Some(json!({"description": "Reads\u{0}history"}))).await;
+    refused(status, &body);
+    // A description may run over several lines.
+    let (status, body) =
+        s.send(Method::PATCH, &path, Some(json!({"description": "Reads history,\nand the outbox"}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["description"], "Reads history,\nand the outbox", "{body}");
     app.finish().await;
 }
 

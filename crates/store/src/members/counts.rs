@@ -1,0 +1,69 @@
+//! The Users tab's badge counts: the status counters, or a capped count of
+//! a search's matches.
+
+use roster_domain::members::StatusCounts;
+use roster_domain::{MemberFilter, MemberStatus, OrgId};
+use sea_query::{Alias, Expr, ExprTrait, Query};
+
+use super::SEARCH_COUNT_CAP;
+use super::filter::{SearchPath, Source, apply_filter, from_members, reads_role_holders, reads_trigrams};
+use crate::db::Conn;
+use crate::tables::{MemberCounts, Members};
+use crate::{Backend, Result, StoreError};
+
+/// Per-status counts over a filter's search part (its status part is
+/// ignored, as the badges show every status). Answers the counts and whether
+/// they stopped at [`SEARCH_COUNT_CAP`].
+pub async fn count_members(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -> Result<(StatusCounts, bool)> {
+    #[derive(sqlx::FromRow)]
+    struct CountRow {
+        status: String,
+        n: i64,
+    }
+    let capped = filter.has_text() || filter.role.is_some();
+    let q = if !capped {
+        Query::select()
+            .column(MemberCounts::Status)
+            .expr_as(Expr::col(MemberCounts::Count), Alias::new("n"))
+            .from(MemberCounts::Table)
+            .and_where(Expr::col(MemberCounts::OrgId).eq(org.0))
+            .to_owned()
+    } else {
+        // Read the matches from the trigram index or the role's holders (on
+        // SQLite, streamed, so that the cap stops the reading), never by
+        // walking the whole organization.
+        let backend = conn.backend();
+        let mut inner = Query::select();
+        inner.column((Members::Table, Members::Status));
+        let source = if backend != Backend::Sqlite {
+            Source::Members
+        } else if filter.role.is_some() && (!filter.has_text() || reads_role_holders(conn, org, filter).await?) {
+            Source::RoleHolders
+        } else if !filter.email_matches().is_empty() {
+            // The email index reads the matching addresses (see `plan`).
+            Source::Members
+        } else if reads_trigrams(backend, filter, SearchPath::Trigrams) {
+            Source::Trigrams
+        } else {
+            Source::Members
+        };
+        let path = if source == Source::Trigrams { SearchPath::Trigrams } else { SearchPath::RowTest };
+        from_members(&mut inner, source);
+        apply_filter(&mut inner, backend, org, filter, false, path, source);
+        inner.limit(SEARCH_COUNT_CAP + 1);
+        Query::select()
+            .column(Members::Status)
+            .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+            .from_subquery(inner, Alias::new("matched"))
+            .group_by_col(Members::Status)
+            .to_owned()
+    };
+    let mut counts = StatusCounts::default();
+    for r in conn.fetch_all_planned::<CountRow, _>(&q).await? {
+        let status: MemberStatus =
+            r.status.parse().map_err(|_| StoreError::Corrupt(format!("member status {}", r.status)))?;
+        counts.add(status, r.n.clamp(0, i64::MAX) as u64);
+    }
+    let total: u64 = MemberStatus::ALL.iter().map(|s| counts.get(*s)).sum();
+    Ok((counts, capped && total > SEARCH_COUNT_CAP))
+}

@@ -1,0 +1,331 @@
+//! A [`MemberFilter`] as SQL: which rows a query reads first ([`Source`]),
+//! how it applies the search text ([`SearchPath`], chosen by [`plan`]), and
+//! the conditions themselves ([`apply_filter`]). The search predicate
+//! ([`search_condition`]) is the one place where the backends differ in SQL.
+
+use roster_domain::members::EmailMatch;
+use roster_domain::{MemberFilter, OrgId};
+use sea_query::{Alias, Expr, ExprTrait, Iden, Query, SelectStatement};
+
+use crate::db::Conn;
+use crate::tables::{MemberRoles, Members, MembersFts, Roles, qualified, quoted};
+use crate::{Backend, Result};
+
+/// Which rows a query reads first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Source {
+    /// The members table, through whichever index fits the sort and filter.
+    Members,
+    /// SQLite: the FTS5 trigram index's matches (few matches).
+    Trigrams,
+    /// SQLite: the holders of a role (few holders), then their rows.
+    RoleHolders,
+}
+
+/// Names the tables a query reads from for a [`Source`] (joined to
+/// `members`).
+pub(super) fn from_members(q: &mut SelectStatement, source: Source) {
+    // A CROSS JOIN takes no ON in sea-query: the join condition is a WHERE term.
+    match source {
+        Source::Trigrams => {
+            q.from(MembersFts::Table)
+                .cross_join(Members::Table)
+                .and_where(Expr::col((Members::Table, Members::Rowid)).equals((MembersFts::Table, MembersFts::Rowid)));
+        }
+        Source::RoleHolders => {
+            q.from(MemberRoles::Table)
+                .cross_join(Members::Table)
+                .and_where(Expr::col((Members::Table, Members::OrgId)).equals((MemberRoles::Table, MemberRoles::OrgId)))
+                .and_where(
+                    Expr::col((Members::Table, Members::UserId)).equals((MemberRoles::Table, MemberRoles::UserId)),
+                );
+        }
+        Source::Members => {
+            q.from(Members::Table);
+        }
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
+fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// On SQLite, a search whose text matches at least this many rows (in the
+/// whole trigram index) walks the sort order's index instead of reading the
+/// matches: with that many matches a page of 200 fills after about
+/// `200 × members ÷ 5,000` rows (40,000 in an organization of a million),
+/// while below it, reading and sorting every match costs at most 5,000
+/// lookups.
+const TRIGRAM_READ_MAX: u64 = 5_000;
+
+/// How a query applies the search text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SearchPath {
+    /// Test each row the query reads: a LIKE on PostgreSQL (its planner reads
+    /// the pg_trgm index for it when that pays) and for text shorter than a
+    /// trigram; on SQLite, also when the text is so common that walking the
+    /// sort order's index fills a page after a few rows.
+    RowTest,
+    /// SQLite: read the FTS5 trigram index's matches first, in rowid order,
+    /// then fetch, filter and sort those rows (few matches).
+    Trigrams,
+    /// SQLite: test membership of the trigram index's whole match set
+    /// (`rowid IN (…)`), for bulk changes that read every match anyway.
+    TrigramSet,
+}
+
+/// Whether the search needs the SQLite trigram index as the outer loop.
+pub(super) fn reads_trigrams(backend: Backend, filter: &MemberFilter, path: SearchPath) -> bool {
+    backend == Backend::Sqlite && path == SearchPath::Trigrams && fts_query(filter).is_some()
+}
+
+/// The trigram index's FTS5 match against one bound query (SQLite).
+fn fts_match() -> String {
+    format!("{} MATCH ?", quoted(MembersFts::Table))
+}
+
+/// FTS5's trigram tokenizer answers text of three characters or more.
+fn uses_trigrams(q: &str) -> bool {
+    q.chars().count() >= 3
+}
+
+/// An FTS5 query for the text as one phrase (a substring).
+fn fts_phrase(q: &str) -> String {
+    format!("\"{}\"", q.replace('"', "\"\""))
+}
+
+/// The FTS5 query for a filter's text parts that the trigram index can
+/// answer (three characters or more): the search as a phrase in either
+/// column, the name filter as a phrase in the `name` column. `None` when no
+/// part can use the index.
+fn fts_query(filter: &MemberFilter) -> Option<String> {
+    let mut parts = Vec::new();
+    let q = filter.q_text();
+    if uses_trigrams(q) {
+        parts.push(fts_phrase(q));
+    }
+    if uses_trigrams(&filter.name) {
+        parts.push(format!("{} : {}", MembersFts::Name.unquoted(), fts_phrase(&filter.name)));
+    }
+    (!parts.is_empty()).then(|| parts.join(" AND "))
+}
+
+/// The smallest text that sorts after every text beginning with `prefix`,
+/// in the byte order both backends use for `members.email` (SQLite's BINARY
+/// collation, PostgreSQL's `COLLATE "C"`: UTF-8 bytes compare as code
+/// points do). `None` when there is none (an empty prefix).
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last as u32 + 1 {
+            0xD800 => 0xE000,
+            n => n,
+        };
+        if let Some(c) = char::from_u32(next) {
+            chars.push(c);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// The address conditions: an exact address is an equality, a prefix a
+/// range (`email >= 'ann' AND email < 'ano'`), so that both backends read
+/// them from the `(org_id, [status,] email, user_id)` indexes.
+fn email_conditions(filter: &MemberFilter) -> Vec<Expr> {
+    let col = || Expr::col((Members::Table, Members::Email));
+    let mut out = Vec::new();
+    for m in filter.email_matches() {
+        match m {
+            EmailMatch::Exact(a) => out.push(col().eq(a)),
+            EmailMatch::Prefix(p) => {
+                if let Some(end) = prefix_end(&p) {
+                    out.push(col().lt(end));
+                }
+                out.push(col().gte(p));
+            }
+        }
+    }
+    out
+}
+
+/// The text predicates (search and name): the one place where the backends
+/// differ in SQL. SQLite answers text of three or more characters from its
+/// FTS5 trigram index (one MATCH for every such part), PostgreSQL from its
+/// pg_trgm GIN index over `lower(email || ' ' || name)` (a name filter tests
+/// that expression too, so that the index serves it, then the name alone);
+/// shorter text falls back to LIKE. (Custom SQL uses each builder's
+/// placeholders: `?` for SQLite, `$n` for PostgreSQL.)
+fn search_condition(backend: Backend, filter: &MemberFilter, path: SearchPath) -> Option<Expr> {
+    let pattern = |t: &str| format!("%{}%", like_escape(t));
+    let q = filter.q_text();
+    let name = filter.name.as_str();
+    let email_col = qualified(Members::Table, Members::Email);
+    let name_col = qualified(Members::Table, Members::Name);
+    let mut out = Vec::new();
+    match backend {
+        Backend::Sqlite => {
+            let indexed = matches!(path, SearchPath::Trigrams | SearchPath::TrigramSet);
+            if indexed && let Some(fts) = fts_query(filter) {
+                out.push(if path == SearchPath::Trigrams {
+                    Expr::cust_with_values(fts_match(), [fts])
+                } else {
+                    Expr::cust_with_values(
+                        format!(
+                            "{} IN (SELECT {} FROM {} WHERE {})",
+                            qualified(Members::Table, Members::Rowid),
+                            quoted(MembersFts::Rowid),
+                            quoted(MembersFts::Table),
+                            fts_match(),
+                        ),
+                        [fts],
+                    )
+                });
+            }
+            // Text the trigram index did not answer is tested with LIKE.
+            let needs_like = |t: &str| !t.is_empty() && (!indexed || !uses_trigrams(t));
+            if needs_like(q) {
+                out.push(Expr::cust_with_values(
+                    format!(r#"({email_col} LIKE ? ESCAPE '\' OR {name_col} LIKE ? ESCAPE '\')"#),
+                    [pattern(q), pattern(q)],
+                ));
+            }
+            if needs_like(name) {
+                out.push(Expr::cust_with_values(format!(r#"{name_col} LIKE ? ESCAPE '\'"#), [pattern(name)]));
+            }
+        }
+        Backend::Postgres => {
+            // The expression of the pg_trgm index (`members_search`), so
+            // that the planner can read the index for it.
+            let text = format!("lower({email_col} || ' ' || {name_col})");
+            if !q.is_empty() {
+                out.push(Expr::cust_with_values(format!(r#"{text} LIKE $1 ESCAPE '\'"#), [pattern(q)]));
+            }
+            if !name.is_empty() {
+                out.push(Expr::cust_with_values(
+                    format!(r#"({text} LIKE $1 ESCAPE '\' AND lower({name_col}) LIKE $2 ESCAPE '\')"#),
+                    [pattern(name), pattern(name)],
+                ));
+            }
+        }
+    }
+    out.into_iter().reduce(|a, b| a.and(b))
+}
+
+/// The alias of `member_roles` in the role filter's `EXISTS` subquery.
+const HELD: &str = "held";
+
+/// Adds a filter's conditions to a query over `members` read from `source`:
+/// the organization, the statuses (when `with_status`), the address
+/// conditions, the search as `path` applies it, and the role.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn apply_filter(
+    q: &mut SelectStatement,
+    backend: Backend,
+    org: OrgId,
+    filter: &MemberFilter,
+    with_status: bool,
+    path: SearchPath,
+    source: Source,
+) {
+    q.and_where(Expr::col((Members::Table, Members::OrgId)).eq(org.0));
+    if with_status && filter.has_status() {
+        q.and_where(Expr::col((Members::Table, Members::Status)).is_in(filter.statuses.iter().map(|s| s.as_str())));
+    }
+    for c in email_conditions(filter) {
+        q.and_where(c);
+    }
+    if let Some(c) = search_condition(backend, filter, path) {
+        q.and_where(c);
+    }
+    if let Some(role) = filter.role {
+        if source == Source::RoleHolders {
+            q.and_where(Expr::col((MemberRoles::Table, MemberRoles::OrgId)).eq(org.0))
+                .and_where(Expr::col((MemberRoles::Table, MemberRoles::RoleId)).eq(role.0));
+        } else {
+            q.and_where(Expr::exists(
+                Query::select()
+                    .expr(Expr::cust("1"))
+                    .from_as(MemberRoles::Table, Alias::new(HELD))
+                    .and_where(Expr::col((HELD, MemberRoles::OrgId)).equals((Members::Table, Members::OrgId)))
+                    .and_where(Expr::col((HELD, MemberRoles::UserId)).equals((Members::Table, Members::UserId)))
+                    .and_where(Expr::col((HELD, MemberRoles::RoleId)).eq(role.0))
+                    .to_owned(),
+            ));
+        }
+    }
+}
+
+/// On SQLite, a role held by fewer members than this is read from its
+/// holders first (and their rows sorted); a commoner one is tested on each
+/// row while walking the sort order's index, which fills a page quickly.
+const ROLE_READ_MAX: i64 = 5_000;
+
+/// Whether a filter's role is rare enough, on SQLite, to read its holders first.
+pub(super) async fn reads_role_holders(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -> Result<bool> {
+    let Some(role) = filter.role else { return Ok(false) };
+    if conn.backend() != Backend::Sqlite {
+        return Ok(false);
+    }
+    #[derive(sqlx::FromRow)]
+    struct N {
+        member_count: i64,
+    }
+    let q = Query::select()
+        .column(Roles::MemberCount)
+        .from(Roles::Table)
+        .and_where(Expr::col(Roles::OrgId).eq(org.0))
+        .and_where(Expr::col(Roles::Id).eq(role.0))
+        .to_owned();
+    Ok(conn.fetch_optional::<N, _>(&q).await?.is_some_and(|n| n.member_count < ROLE_READ_MAX))
+}
+
+/// The source of a list query and how it applies the search.
+pub(super) async fn plan(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -> Result<(Source, SearchPath)> {
+    if reads_role_holders(conn, org, filter).await? {
+        return Ok((Source::RoleHolders, SearchPath::RowTest));
+    }
+    // An address condition is read from the email index: an exact address
+    // is one row and a prefix a range, where the trigram index would read
+    // the match lists of common trigrams such as "@ac".
+    if !filter.email_matches().is_empty() {
+        return Ok((Source::Members, SearchPath::RowTest));
+    }
+    let path = search_path(conn, filter).await?;
+    let source = if reads_trigrams(conn.backend(), filter, path) { Source::Trigrams } else { Source::Members };
+    Ok((source, path))
+}
+
+/// Chooses how a page reads a search's rows. PostgreSQL's planner estimates
+/// a pg_trgm match from statistics and needs no help. SQLite's treats every
+/// FTS5 query alike, so it is asked here: a count of matches, stopped at
+/// [`TRIGRAM_READ_MAX`], that reads only the index's list of row ids.
+async fn search_path(conn: &mut Conn, filter: &MemberFilter) -> Result<SearchPath> {
+    let Some(fts) = fts_query(filter).filter(|_| conn.backend() == Backend::Sqlite) else {
+        return Ok(SearchPath::RowTest);
+    };
+    #[derive(sqlx::FromRow)]
+    struct N {
+        n: i64,
+    }
+    let hits = Query::select()
+        .expr(Expr::cust("1"))
+        .from(MembersFts::Table)
+        .and_where(Expr::cust_with_values(fts_match(), [fts]))
+        .limit(TRIGRAM_READ_MAX)
+        .to_owned();
+    let probe = Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .from_subquery(hits, Alias::new("hits"))
+        .to_owned();
+    let n = conn.fetch_one::<N, _>(&probe).await?.n;
+    Ok(if (n as u64) < TRIGRAM_READ_MAX { SearchPath::Trigrams } else { SearchPath::RowTest })
+}

@@ -1,0 +1,82 @@
+//! The directory's keyset listing: one page in any sort order, read forward
+//! or backward from a cursor (or, for shallow pages, from an offset).
+
+use roster_domain::members::{Member, SortValue};
+use roster_domain::{MemberSort, OrgId, SortOrder};
+use sea_query::{Expr, ExprTrait, Order};
+
+use super::filter::{apply_filter, plan};
+use super::read::{MemberRow, member_select_from};
+use super::{ListSpec, MemberPage, PageStart};
+use crate::Result;
+use crate::db::Conn;
+use crate::tables::{Members, qualified};
+
+fn sort_column(sort: MemberSort) -> Members {
+    match sort {
+        MemberSort::Email => Members::Email,
+        MemberSort::Name => Members::Name,
+        MemberSort::Created => Members::CreatedAt,
+        MemberSort::LastActive => Members::LastActiveAt,
+    }
+}
+
+fn sort_value_expr(v: &SortValue) -> Expr {
+    match v {
+        SortValue::Text(s) => Expr::val(s.clone()),
+        SortValue::Time(t) => Expr::val(t.map_or(0, |t| t.0)),
+    }
+}
+
+/// One page of an organization's members.
+pub async fn list_members(conn: &mut Conn, org: OrgId, spec: &ListSpec) -> Result<MemberPage> {
+    let backend = conn.backend();
+    let col = sort_column(spec.sort);
+    let (source, path) = plan(conn, org, &spec.filter).await?;
+    let mut q = member_select_from(source);
+    apply_filter(&mut q, backend, org, &spec.filter, true, path, source);
+    let backward = matches!(&spec.start, PageStart::Cursor(c) if c.backward);
+    // Reading backward walks the index the other way and flips the rows after.
+    let ascending = (spec.order == SortOrder::Asc) != backward;
+    let order = if ascending { Order::Asc } else { Order::Desc };
+    // An address condition reads its rows from the email index (see `plan`);
+    // under another sort they are then sorted. The sort column is written as
+    // an expression (the same values and order) so that no planner walks
+    // that column's index instead: without statistics, SQLite would scan a
+    // whole organization in name order to find one address.
+    let sort_key = if spec.filter.email_matches().is_empty() || spec.sort == MemberSort::Email {
+        Expr::col((Members::Table, col))
+    } else if matches!(spec.sort, MemberSort::Name) {
+        Expr::cust(format!("{} || ''", qualified(Members::Table, Members::Name)))
+    } else {
+        Expr::col((Members::Table, col)).add(0)
+    };
+    match &spec.start {
+        PageStart::Offset(n) => {
+            q.offset(*n);
+        }
+        PageStart::Cursor(c) => {
+            let left = Expr::tuple([sort_key.clone(), Expr::col((Members::Table, Members::UserId))]);
+            let right = Expr::tuple([sort_value_expr(&c.value), Expr::val(c.id.0)]);
+            q.and_where(if ascending { left.gt(right) } else { left.lt(right) });
+        }
+    }
+    q.order_by_expr(sort_key, order.clone()).order_by((Members::Table, Members::UserId), order).limit(spec.limit + 1);
+    // A search or a role filter is planned for its values (see `fetch_all_planned`).
+    let rows = if !spec.filter.has_text() && spec.filter.role.is_none() {
+        conn.fetch_all::<MemberRow, _>(&q).await?
+    } else {
+        conn.fetch_all_planned::<MemberRow, _>(&q).await?
+    };
+    let more = rows.len() as u64 > spec.limit;
+    let mut items = rows.into_iter().take(spec.limit as usize).map(Member::try_from).collect::<Result<Vec<_>>>()?;
+    let (has_more_after, has_more_before) = match &spec.start {
+        PageStart::Offset(n) => (more, *n > 0),
+        PageStart::Cursor(c) if c.backward => {
+            items.reverse();
+            (true, more)
+        }
+        PageStart::Cursor(_) => (more, true),
+    };
+    Ok(MemberPage { items, has_more_after, has_more_before })
+}

@@ -1,0 +1,140 @@
+//! Point reads: one member, a member's status, a member by address, a
+//! user's memberships; and the directory's row, which lists read too.
+
+use roster_domain::members::Member;
+use roster_domain::{MemberStatus, OrgId, Timestamp, UserId};
+use sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
+use uuid::Uuid;
+
+use super::filter::{Source, from_members};
+use crate::db::Conn;
+use crate::orgs::OrgRecord;
+use crate::tables::{Members, Organizations, Users};
+use crate::{Result, StoreError};
+
+/// A row of the directory, as [`member_select_from`] reads it.
+#[derive(sqlx::FromRow)]
+pub(super) struct MemberRow {
+    user_id: Uuid,
+    email: String,
+    name: String,
+    status: String,
+    email_confirmed: bool,
+    created_at: i64,
+    last_active_at: i64,
+}
+
+impl TryFrom<MemberRow> for Member {
+    type Error = StoreError;
+    fn try_from(r: MemberRow) -> Result<Self> {
+        Ok(Member {
+            user_id: UserId(r.user_id),
+            email: r.email,
+            name: r.name,
+            status: r.status.parse().map_err(|_| StoreError::Corrupt(format!("member status {}", r.status)))?,
+            confirmed: r.email_confirmed,
+            created_at: Timestamp(r.created_at),
+            last_active_at: (r.last_active_at != 0).then_some(Timestamp(r.last_active_at)),
+        })
+    }
+}
+
+fn member_select() -> SelectStatement {
+    member_select_from(Source::Members)
+}
+
+/// The directory's columns, read from `members`, or first from the FTS5
+/// trigram index's matches joined to `members` by rowid, or first from a
+/// role's holders (SQLite only; `CROSS JOIN` keeps the first table as the
+/// outer loop, so that its rows stream in and a `LIMIT` stops reading them).
+pub(super) fn member_select_from(source: Source) -> SelectStatement {
+    let mut q = Query::select();
+    q.column((Members::Table, Members::UserId))
+        .column((Members::Table, Members::Email))
+        .column((Members::Table, Members::Name))
+        .column((Members::Table, Members::Status))
+        .column((Users::Table, Users::EmailConfirmed))
+        .column((Members::Table, Members::CreatedAt))
+        .column((Members::Table, Members::LastActiveAt));
+    from_members(&mut q, source);
+    q.inner_join(Users::Table, Expr::col((Users::Table, Users::Id)).equals((Members::Table, Members::UserId)));
+    q
+}
+
+/// One member of an organization.
+pub async fn find_member(r: &mut impl crate::Reader, org: OrgId, user: UserId) -> Result<Option<Member>> {
+    let q = member_select()
+        .and_where(Expr::col((Members::Table, Members::OrgId)).eq(org.0))
+        .and_where(Expr::col((Members::Table, Members::UserId)).eq(user.0))
+        .to_owned();
+    r.read_optional::<MemberRow, _>(&q).await?.map(Member::try_from).transpose()
+}
+
+/// A member's status, or `None` for a user who is not a member.
+pub async fn member_status(r: &mut impl crate::Reader, org: OrgId, user: UserId) -> Result<Option<MemberStatus>> {
+    #[derive(sqlx::FromRow)]
+    struct S {
+        status: String,
+    }
+    let q = Query::select()
+        .column(Members::Status)
+        .from(Members::Table)
+        .and_where(Expr::col(Members::OrgId).eq(org.0))
+        .and_where(Expr::col(Members::UserId).eq(user.0))
+        .to_owned();
+    r.read_optional::<S, _>(&q)
+        .await?
+        .map(|s| s.status.parse().map_err(|_| StoreError::Corrupt(format!("member status {}", s.status))))
+        .transpose()
+}
+
+/// The member of an organization with this email, if any: the user's id.
+/// Only this organization's members are looked at, so the answer says
+/// nothing about accounts elsewhere.
+pub async fn member_id_by_email(
+    r: &mut impl crate::Reader,
+    org: OrgId,
+    email: &roster_domain::Email,
+) -> Result<Option<UserId>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        user_id: Uuid,
+    }
+    let q = Query::select()
+        .column(Members::UserId)
+        .from(Members::Table)
+        .and_where(Expr::col(Members::OrgId).eq(org.0))
+        .and_where(Expr::col(Members::Email).eq(email.as_str()))
+        .to_owned();
+    Ok(r.read_optional::<Row, _>(&q).await?.map(|r| UserId(r.user_id)))
+}
+
+/// A user's memberships, with their organizations, by organization name.
+pub async fn memberships_of_user(conn: &mut Conn, user: UserId) -> Result<Vec<(OrgRecord, MemberStatus)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        org: crate::orgs::OrgRow,
+        status: String,
+    }
+    let mut q = Query::select();
+    for c in crate::orgs::COLUMNS {
+        q.column((Organizations::Table, c));
+    }
+    q.column((Members::Table, Members::Status))
+        .from(Members::Table)
+        .inner_join(
+            Organizations::Table,
+            Expr::col((Organizations::Table, Organizations::Id)).equals((Members::Table, Members::OrgId)),
+        )
+        .and_where(Expr::col((Members::Table, Members::UserId)).eq(user.0))
+        .order_by((Organizations::Table, Organizations::Name), Order::Asc);
+    conn.fetch_all::<Row, _>(&q)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let status = r.status.parse().map_err(|_| StoreError::Corrupt(format!("member status {}", r.status)))?;
+            Ok((r.org.into(), status))
+        })
+        .collect()
+}
