@@ -265,3 +265,18 @@ pub(crate) enum Invitations {
     CanceledByLabel,
     ExpiredNotedAt,
 }
+
+/// `email_changes`: users' pending email address changes, by the SHA-256
+/// of their confirmation link's secret.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum EmailChanges {
+    Table,
+    Id,
+    UserId,
+    NewEmail,
+    TokenHash,
+    CreatedAt,
+    ExpiresAt,
+    UsedAt,
+    CanceledAt,
+}
