@@ -170,6 +170,12 @@ pub async fn request_email_change(
     Ok(PendingEmailChange { new_email: email.as_str().to_string(), expires_at })
 }
 
+/// Whether a link's token looks like one of ours (64 hex digits), so that
+/// anything else is refused before the database is asked.
+fn is_token_shaped(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// Refuses an address that names another user's account.
 async fn not_taken(tx: &mut roster_store::Tx, email: &Email, user: UserId) -> Result<()> {
     match users::find_user_by_email(tx, email).await? {
@@ -236,7 +242,7 @@ fn notice_letter(app: &App, user: &UserRecord, new: &Email) -> Letter {
 /// `email-taken` when another account took the address since it was asked
 /// for (the link then stays unused, and dies at its expiry).
 pub async fn confirm_email_change(app: &App, token: &str, meta: &RequestMeta) -> Result<EmailChanged> {
-    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !is_token_shaped(token) {
         return Err(AppError::InvalidToken);
     }
     let hash = tokens::hash_secret(token);
@@ -269,6 +275,21 @@ pub async fn confirm_email_change(app: &App, token: &str, meta: &RequestMeta) ->
     audit_everywhere(&mut tx, user.id, AccountActor::User, meta, now, vec![entry]).await?;
     tx.commit().await?;
     Ok(EmailChanged { user_id: user.id, old_email: user.email, new_email: new.as_str().to_string() })
+}
+
+/// What the page of a confirmation link shows before anything is done
+/// (following the link only shows it: mail scanners open links): the
+/// address it confirms and until when. A bad, used, expired or canceled
+/// link is [`AppError::InvalidToken`], whichever it is.
+pub async fn preview_email_change(app: &App, token: &str) -> Result<PendingEmailChange> {
+    if !is_token_shaped(token) {
+        return Err(AppError::InvalidToken);
+    }
+    let change = email_changes::find_by_token(&mut app.db.conn().await?, &tokens::hash_secret(token))
+        .await?
+        .filter(|c| c.is_live(app.clock.now()))
+        .ok_or(AppError::InvalidToken)?;
+    Ok(PendingEmailChange { new_email: change.new_email, expires_at: change.expires_at })
 }
 
 /// The signed-in user's pending email change, if any (what the profile
