@@ -9,13 +9,14 @@ mod matrix;
 mod members;
 mod outbox;
 pub mod paths;
+mod profile;
 mod roles;
 
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-pub use kit::{Flash, FormErrors, Frame, OrgPage, TabKey, UiError, UiResult, redirect_with_flash};
+pub use kit::{Flash, FormErrors, Frame, OrgPage, TabKey, UiError, UiResult, UserPage, redirect_with_flash};
 
 use crate::AppState;
 use crate::extract::UiUser;
@@ -46,6 +47,10 @@ pub fn router() -> Router<AppState> {
         .route(paths::ROLE_DELETE, get(roles::delete_page).post(roles::delete_submit))
         .route(paths::OWNER, get(roles::owner_page).post(roles::owner_submit))
         .route(paths::OUTBOX, get(outbox::outbox_page))
+        .route(paths::PROFILE, get(profile::profile_page))
+        .route(paths::PROFILE_EMAIL, post(profile::email_submit))
+        .route(paths::PROFILE_EMAIL_CANCEL, post(profile::cancel_submit))
+        .route(paths::CONFIRM_EMAIL, get(profile::confirm_page).post(profile::confirm_submit))
 }
 
 /// `/`: the first organization's Users tab.

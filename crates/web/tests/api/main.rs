@@ -11,6 +11,7 @@ mod invitations;
 mod matrix;
 mod members;
 mod outbox;
+mod profile;
 mod roles;
 mod security;
 mod ui;
