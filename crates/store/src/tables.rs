@@ -214,6 +214,8 @@ mod tests {
         assert_eq!(Members::Rowid.to_string(), "rowid");
         assert_eq!(Roles::NameKey.to_string(), "name_key");
         assert_eq!(Organizations::AuthzVersion.to_string(), "authz_version");
+        assert_eq!(EmailChanges::Table.to_string(), "email_changes");
+        assert_eq!(EmailChanges::NewEmail.to_string(), "new_email");
     }
 }
 
