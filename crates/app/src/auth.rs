@@ -87,6 +87,39 @@ pub async fn login(app: &App, email: &str, password: &str, meta: &RequestMeta) -
     ))
 }
 
+/// Checks a signed-in user's password again before a sensitive change to
+/// their account (OWASP ASVS: re-authentication before changing the
+/// account's email). It is a password guess like a sign-in and is treated
+/// as one: it takes its place on the hashing pool first (`Busy` when full),
+/// is reserved against the same per-account and per-address throttle, and
+/// a wrong password counts towards the account's lockout. So a stolen
+/// session cannot guess the password here any faster than at the sign-in
+/// page. A wrong password is [`AppError::InvalidCredentials`]; a locked
+/// account is [`AppError::AccountLocked`] whatever the password.
+pub async fn reauthenticate(app: &App, user: &users::UserRecord, password: &str, meta: &RequestMeta) -> Result<()> {
+    let slot = app.hashing.try_slot()?;
+    let now = app.clock.now();
+    let reservation = app.login_throttle.reserve(&app.db, &user.email, meta.ip.as_deref(), now).await?;
+    let verified = verify_password(app, slot, password.to_string(), user.password_hash.clone()).await?;
+    if user.locked_at.is_some() {
+        app.login_throttle.failed(&app.db, &reservation).await?;
+        return Err(AppError::AccountLocked);
+    }
+    if !verified {
+        app.login_throttle.failed(&app.db, &reservation).await?;
+        return Err(match crate::lockout::count_failure(app, user, meta).await? {
+            true => AppError::AccountLocked,
+            false => AppError::InvalidCredentials,
+        });
+    }
+    app.login_throttle.succeeded(&app.db, &reservation).await?;
+    // A right password ends a run of consecutive failures, as a sign-in does.
+    let mut tx = app.db.begin().await?;
+    users::clear_failed_logins(&mut tx, user.id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// How often a session's last-seen time is written (at most once a minute),
 /// so that reads stay reads.
 const TOUCH_EVERY_MS: i64 = 60_000;

@@ -23,6 +23,7 @@ pub mod ownership;
 pub mod password_reset;
 pub mod passwords;
 pub mod policy;
+pub mod profile;
 pub mod roles;
 pub mod smtp;
 pub mod throttle;
@@ -50,6 +51,9 @@ pub struct Config {
     pub lockout_after: i64,
     /// How long an invitation's link works (milliseconds; 7 days by default).
     pub invitation_ttl_ms: i64,
+    /// How long the link confirming a new email address works
+    /// (milliseconds; 24 hours by default).
+    pub email_change_ms: i64,
     /// The public base URL, for links printed or mailed (`http://localhost:8080`).
     pub base_url: String,
     /// Application resources this deployment declares for every
@@ -78,6 +82,7 @@ impl Default for Config {
             reset_link_ms: 60 * 60 * 1000,
             lockout_after: 100,
             invitation_ttl_ms: 7 * 24 * 60 * 60 * 1000,
+            email_change_ms: 24 * 60 * 60 * 1000,
             base_url: "http://localhost:8080".into(),
             app_resources: vec![],
             mail_delivery: false,

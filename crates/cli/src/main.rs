@@ -201,6 +201,25 @@ enum UserCommand {
         #[arg(long)]
         limit: Option<u64>,
     },
+    /// Unlock a member's account, locked after too many failed sign-ins.
+    Unlock {
+        /// Organization slug or id.
+        #[arg(long)]
+        org: String,
+        /// The member's email.
+        #[arg(long)]
+        email: String,
+    },
+    /// Mail a member a link to choose a new password (through the outbox;
+    /// nobody but the member sees the link).
+    ResetLink {
+        /// Organization slug or id.
+        #[arg(long)]
+        org: String,
+        /// The member's email.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -329,6 +348,20 @@ async fn run() -> anyhow::Result<()> {
         Command::Invitation { command } => invitation(open(&settings).await?, command).await,
         Command::User { command: UserCommand::List { org, status, q, limit } } => {
             user_list(open(&settings).await?, &org, status, &q, limit).await
+        }
+        Command::User { command: UserCommand::Unlock { org, email } } => {
+            let app = open(&settings).await?;
+            let (access, user) = member_by_email(&app, &org, &email).await?;
+            roster_app::lockout::unlock_member(&app, &access, user, &Default::default()).await.map_err(describe)?;
+            println!("unlocked {email}");
+            Ok(())
+        }
+        Command::User { command: UserCommand::ResetLink { org, email } } => {
+            let app = open(&settings).await?;
+            let (access, user) = member_by_email(&app, &org, &email).await?;
+            roster_app::password_reset::send_link(&app, &access, user, &Default::default()).await.map_err(describe)?;
+            println!("a reset link for {email} is in the outbox");
+            Ok(())
         }
         Command::Dev { command: DevCommand::Seed { org, members, seed } } => {
             dev_seed(open(&settings).await?, &org, members, seed).await
@@ -511,6 +544,22 @@ async fn invitation(app: App, command: InvitationCommand) -> anyhow::Result<()> 
             Ok(())
         }
     }
+}
+
+/// Opens an organization as the operator and finds a member by email.
+async fn member_by_email(
+    app: &App,
+    org: &str,
+    email: &str,
+) -> anyhow::Result<(roster_app::access::OrgAccess, roster_domain::UserId)> {
+    let access = roster_app::access::open_org(app, &Actor::Cli, org).await.map_err(describe)?;
+    let filter = roster_domain::MemberFilter::parse("", "", email, vec![]).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let req = roster_app::members::ListRequest { filter, page: 1, per_page: 10, ..Default::default() };
+    let list = roster_app::members::list_members(app, &access, &req).await.map_err(describe)?;
+    let wanted = email.trim().to_lowercase();
+    let member = list.items.iter().find(|m| m.member.email == wanted);
+    let user = member.ok_or_else(|| anyhow::anyhow!("{email} is not a member of {org}"))?.member.user_id;
+    Ok((access, user))
 }
 
 fn describe(e: roster_app::AppError) -> anyhow::Error {

@@ -188,5 +188,16 @@ fn invitation_invite_and_list() {
     let (ok, out, err) = roster(db, &["invitation", "sweep"], None);
     assert!(ok, "{err}");
     assert!(out.contains("recorded the expiry of 0 invitations"), "{out}");
+    // The operator mails the owner a reset link (the owner's own account:
+    // how an owner locked out of everything gets back in); the link is not printed.
+    let (ok, out, err) = roster(db, &["user", "reset-link", "--org", "acme", "--email", "Ann@acme.test"], None);
+    assert!(ok, "{err}");
+    assert!(out.contains("in the outbox") && !out.contains("token"), "{out}");
+    let (ok, out, _) = roster(db, &["outbox", "list"], None);
+    assert!(ok && out.lines().any(|l| l.contains("password_reset\tann@acme.test")), "{out}");
+    let (ok, _, err) = roster(db, &["user", "unlock", "--org", "acme", "--email", "ann@acme.test"], None);
+    assert!(!ok && err.contains("not locked"), "{err}");
+    let (ok, _, err) = roster(db, &["user", "unlock", "--org", "acme", "--email", "nobody@acme.test"], None);
+    assert!(!ok && err.contains("not a member"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -73,3 +73,8 @@ id_type!(
     /// An invitation to join one organization.
     InvitationId
 );
+id_type!(
+    /// A user's request to change their email address, pending until the
+    /// link sent to the new address is followed.
+    EmailChangeId
+);

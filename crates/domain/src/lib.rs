@@ -21,7 +21,7 @@ pub mod unicode;
 
 pub use email::Email;
 pub use error::{FieldError, ValidationError};
-pub use ids::{InvitationId, OrgId, RoleId, SessionId, UserId};
+pub use ids::{EmailChangeId, InvitationId, OrgId, RoleId, SessionId, UserId};
 pub use members::{MemberFilter, MemberSort, MemberStatus, SortOrder};
 pub use orgs::{OrgName, OrgSlug};
 pub use time::Timestamp;

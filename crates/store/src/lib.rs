@@ -8,6 +8,7 @@
 
 pub mod audit;
 mod db;
+pub mod email_changes;
 pub mod invitations;
 pub mod members;
 pub mod orgs;

@@ -225,6 +225,8 @@ mod tests {
         assert_eq!(Members::Rowid.to_string(), "rowid");
         assert_eq!(Roles::NameKey.to_string(), "name_key");
         assert_eq!(Organizations::AuthzVersion.to_string(), "authz_version");
+        assert_eq!(EmailChanges::Table.to_string(), "email_changes");
+        assert_eq!(EmailChanges::NewEmail.to_string(), "new_email");
     }
 
     /// Hand-written SQL names things as the query builder does.
@@ -287,4 +289,19 @@ pub(crate) enum Invitations {
     CanceledBy,
     CanceledByLabel,
     ExpiredNotedAt,
+}
+
+/// `email_changes`: users' pending email address changes, by the SHA-256
+/// of their confirmation link's secret.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum EmailChanges {
+    Table,
+    Id,
+    UserId,
+    NewEmail,
+    TokenHash,
+    CreatedAt,
+    ExpiresAt,
+    UsedAt,
+    CanceledAt,
 }

@@ -25,6 +25,9 @@ pub enum AttemptKind {
     ResetEmail,
     /// Password reset requests from one client address.
     ResetIp,
+    /// Email change requests of one user (the key is the user's id), each
+    /// of which mails an address the user typed.
+    EmailChange,
 }
 
 impl AttemptKind {
@@ -34,6 +37,7 @@ impl AttemptKind {
             AttemptKind::Ip => "ip",
             AttemptKind::ResetEmail => "reset_email",
             AttemptKind::ResetIp => "reset_ip",
+            AttemptKind::EmailChange => "email_change",
         }
     }
 }

@@ -99,6 +99,33 @@ pub async fn update_user_name(tx: &mut Tx, id: UserId, name: &str, now: Timestam
     Ok(())
 }
 
+/// Changes a user's email address and marks it confirmed (the link that
+/// changes it was delivered to the new address), and mirrors it into every
+/// membership row in the same transaction (SQLite's search index follows
+/// through its trigger). Fails with a unique violation when another user
+/// has the address.
+pub async fn update_user_email(tx: &mut Tx, id: UserId, email: &Email, now: Timestamp) -> Result<()> {
+    tx.execute(
+        Query::update()
+            .table(Users::Table)
+            .values([
+                (Users::Email, email.as_str().into()),
+                (Users::EmailConfirmed, true.into()),
+                (Users::UpdatedAt, now.0.into()),
+            ])
+            .and_where(Expr::col(Users::Id).eq(id.0)),
+    )
+    .await?;
+    tx.execute(
+        Query::update()
+            .table(Members::Table)
+            .value(Members::Email, email.as_str())
+            .and_where(Expr::col(Members::UserId).eq(id.0)),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Sets a user's password hash and marks the email confirmed (the link that
 /// set it was delivered to that address).
 pub async fn set_password(tx: &mut Tx, id: UserId, hash: &str, now: Timestamp) -> Result<()> {
@@ -205,7 +232,8 @@ pub async fn insert_users(tx: &mut Tx, rows: &[UserRecord]) -> Result<()> {
     Ok(())
 }
 
-/// The organizations a user is a member of (any status).
+/// The organizations a user is a member of (any status), in id order, so
+/// that transactions locking several of them take the locks in one order.
 pub async fn org_ids_of_user(tx: &mut Tx, user: UserId) -> Result<Vec<roster_domain::OrgId>> {
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -215,6 +243,7 @@ pub async fn org_ids_of_user(tx: &mut Tx, user: UserId) -> Result<Vec<roster_dom
         .column(Members::OrgId)
         .from(Members::Table)
         .and_where(Expr::col(Members::UserId).eq(user.0))
+        .order_by(Members::OrgId, sea_query::Order::Asc)
         .to_owned();
     Ok(tx.fetch_all::<Row, _>(&q).await?.into_iter().map(|r| roster_domain::OrgId(r.org_id)).collect())
 }

@@ -17,6 +17,15 @@ pub fn date(t: Timestamp) -> String {
     rfc3339(t).get(..10).unwrap_or_default().to_string()
 }
 
+/// A date and minute in UTC, for expiries within a day: `2026-11-22 14:05 UTC`.
+pub fn date_time(t: Timestamp) -> String {
+    let s = rfc3339(t);
+    match (s.get(..10), s.get(11..16)) {
+        (Some(d), Some(m)) => format!("{d} {m} UTC"),
+        _ => s,
+    }
+}
+
 /// A relative time for "last active": `just now`, `5 min ago`, `3 days ago`, or a date.
 pub fn ago(t: Option<Timestamp>, now: Timestamp) -> String {
     let Some(t) = t else { return "Never".into() };

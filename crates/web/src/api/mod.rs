@@ -8,6 +8,7 @@ pub mod invitations;
 pub mod members;
 pub mod orgs;
 pub mod outbox;
+pub mod profile;
 pub mod roles;
 
 use axum::http::StatusCode;
@@ -55,6 +56,7 @@ pub struct RolePath {
     ),
     tags(
         (name = "auth", description = "Signing in and out"),
+        (name = "profile", description = "The signed-in user's own account: changing its email address"),
         (name = "users", description = "An organization's members directory"),
         (name = "roles", description = "Roles, permissions, presets and ownership"),
         (name = "invitations", description = "Inviting people, and accepting an invitation"),
@@ -83,6 +85,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::me))
         .routes(routes!(auth::request_password_reset))
         .routes(routes!(auth::confirm_password_reset))
+        .routes(routes!(profile::request_email_change, profile::cancel_email_change))
+        .routes(routes!(profile::confirm_email_change))
         .routes(routes!(members::list_users))
         .routes(routes!(members::get_user, members::update_user))
         .routes(routes!(members::disable_user))

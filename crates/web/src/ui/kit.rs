@@ -1,12 +1,13 @@
 //! The web kit every organization page is made of, so that a tab's handlers
 //! are glue: [`OrgPage`] signs the visitor in, opens the organization named
-//! by the `{org}` path segment and takes the flash; [`UiError`] renders the
+//! by the `{org}` path segment and takes the flash ([`UserPage`] does the
+//! same for the user's own pages, outside any organization); [`UiError`] renders the
 //! error page for whatever refused the request; [`FormErrors`] is the one
 //! mapping from a refused change to what a form shows; [`TABS`] drives the
 //! navigation.
 //!
 //! Architecture invariant: a page handler takes an [`OrgPage`] (or a
-//! [`UiUser`] outside an organization) and returns `Result<Response,
+//! [`UserPage`] or [`UiUser`] outside an organization) and returns `Result<Response,
 //! UiError>`; it never opens the organization, reads the flash or maps an
 //! `AppError` itself.
 
@@ -242,13 +243,7 @@ impl OrgPage {
 
     /// Renders a page of this organization, clearing the flash it showed.
     pub fn render<T: Template>(&self, status: StatusCode, page: &T) -> UiResult {
-        let mut res = render(status, page);
-        if self.flash.is_some()
-            && let Ok(v) = format!("{FLASH_COOKIE}=; Path=/; Max-Age=0").parse()
-        {
-            res.headers_mut().append(header::SET_COOKIE, v);
-        }
-        Ok(res)
+        Ok(render_clearing_flash(status, page, self.flash.is_some()))
     }
 
     /// A refusal shown inside the frame, so that the tabs the viewer may
@@ -260,6 +255,48 @@ impl OrgPage {
         let p = crate::error::problem_for(&e);
         let frame = self.frame(active).await?;
         self.render(StatusCode::FORBIDDEN, &FrameMessagePage { frame, title, message: &p.detail })
+    }
+}
+
+/// Renders a page; when it showed a flash, the flash cookie is cleared.
+fn render_clearing_flash<T: Template>(status: StatusCode, page: &T, showed_flash: bool) -> Response {
+    let mut res = render(status, page);
+    if showed_flash && let Ok(v) = format!("{FLASH_COOKIE}=; Path=/; Max-Age=0").parse() {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// A request for one of the signed-in user's own pages, outside any
+/// organization (the profile page): signed in, with the flash taken. The
+/// counterpart of [`OrgPage`].
+pub struct UserPage {
+    /// The shared state.
+    pub state: AppState,
+    /// Who is signed in.
+    pub user: UiUser,
+    /// A notice from the previous action.
+    pub flash: Option<Flash>,
+}
+
+impl FromRequestParts<AppState> for UserPage {
+    type Rejection = UiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = UiUser::from_request_parts(parts, state).await.map_err(|r| UiError::Response(Box::new(r)))?;
+        Ok(Self { state: state.clone(), user, flash: take_flash(&parts.headers) })
+    }
+}
+
+impl UserPage {
+    /// The service.
+    pub fn app(&self) -> &App {
+        &self.state.app
+    }
+
+    /// Renders one of the user's pages, clearing the flash it showed.
+    pub fn render<T: Template>(&self, status: StatusCode, page: &T) -> UiResult {
+        Ok(render_clearing_flash(status, page, self.flash.is_some()))
     }
 }
 

@@ -9,6 +9,7 @@ mod matrix;
 mod members;
 mod outbox;
 pub mod paths;
+mod profile;
 mod roles;
 
 use axum::Router;
@@ -16,7 +17,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 pub use kit::{
-    Flash, FormErrors, Frame, OrgPage, ReturnForm, TabKey, UiError, UiResult, after_action, redirect_with_flash,
+    Flash, FormErrors, Frame, OrgPage, ReturnForm, TabKey, UiError, UiResult, UserPage, after_action,
+    redirect_with_flash,
 };
 
 use crate::AppState;
@@ -53,6 +55,10 @@ pub fn router() -> Router<AppState> {
         .route(paths::ROLE_DELETE, get(roles::delete_page).post(roles::delete_submit))
         .route(paths::OWNER, get(roles::owner_page).post(roles::owner_submit))
         .route(paths::OUTBOX, get(outbox::outbox_page))
+        .route(paths::PROFILE, get(profile::profile_page))
+        .route(paths::PROFILE_EMAIL, post(profile::email_submit))
+        .route(paths::PROFILE_EMAIL_CANCEL, post(profile::cancel_submit))
+        .route(paths::CONFIRM_EMAIL, get(profile::confirm_page).post(profile::confirm_submit))
 }
 
 /// `/`: the first organization's Users tab.

@@ -50,6 +50,16 @@ pub const INVITATIONS_BULK: &str = "/orgs/{org}/settings/invitations/bulk";
 pub const INVITATION_ACTION: &str = "/orgs/{org}/settings/invitations/{id}/{action}";
 /// The public page of an invitation link.
 pub const ACCEPT: &str = "/invite/{token}";
+/// The signed-in user's profile page (the same path the notice mailed to
+/// an old address links to).
+pub const PROFILE: &str = roster_app::profile::PROFILE_PATH;
+/// The profile page's "Change email" form.
+pub const PROFILE_EMAIL: &str = "/profile/email";
+/// Canceling the pending email change.
+pub const PROFILE_EMAIL_CANCEL: &str = "/profile/email/cancel";
+/// The public page of an email change's confirmation link (`?token=…`;
+/// the path mailed links are built from).
+pub const CONFIRM_EMAIL: &str = roster_app::profile::CONFIRM_PATH;
 
 /// Fills a route pattern's `{name}` parameters, percent-encoding each value.
 pub fn fill(pattern: &str, params: &[(&str, &str)]) -> String {
@@ -182,6 +192,12 @@ impl OrgLinks {
     /// The bulk resend or cancel step.
     pub fn invitations_bulk(&self) -> String {
         self.org(INVITATIONS_BULK)
+    }
+
+    /// The signed-in user's profile page (not the organization's: the
+    /// frame links to it from every organization).
+    pub fn profile(&self) -> String {
+        PROFILE.to_string()
     }
 
     /// One invitation's resend or cancel step.

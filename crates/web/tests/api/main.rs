@@ -12,6 +12,7 @@ mod invitations;
 mod matrix;
 mod members;
 mod outbox;
+mod profile;
 mod roles;
 mod security;
 mod ui;

@@ -56,6 +56,12 @@ fn rule(method: &str, path: &str) -> Option<(Rule, Value)> {
         ("DELETE", "/api/v1/orgs/{org}/invitations/{id}") => (Rule::Grant("invitations", Delete), none),
         ("POST", "/api/v1/auth/logout") => (Rule::EndsSession, json!({})),
         ("GET", "/api/v1/me") | ("GET", "/api/v1/presets") => (Rule::SignedIn, none),
+        // Each signed-in user about their own account; the change waits for its link.
+        ("POST", "/api/v1/me/email") => {
+            (Rule::SignedIn, json!({"email": "__slug__@changed.test", "current_password": PASSWORD}))
+        }
+        ("DELETE", "/api/v1/me/email") => (Rule::SignedIn, none),
+        ("POST", "/api/v1/me/email/confirm") => (Rule::Public, json!({"token": "not-a-token"})),
         // The outbox of the organizations where the caller may read invitations (here: only this one).
         ("GET", "/api/v1/outbox") => (Rule::GrantAnywhere("invitations", Read), none),
         ("POST", "/api/v1/orgs") => (Rule::SignedIn, json!({"name": "New", "slug": "__slug__"})),
