@@ -184,9 +184,27 @@ impl Slot {
     }
 }
 
+/// The scheduling priority (nice value) of the hashing threads: below the
+/// rest of the server's, so that while sign-ins keep every core busy with
+/// argon2, a directory request's thread hand-offs do not wait behind a
+/// hashing time slice. An idle core still hashes at full speed.
+pub const HASHING_NICE: i32 = 10;
+
+/// Lowers the calling thread's scheduling priority to [`HASHING_NICE`]. On
+/// Linux a nice value belongs to a thread: `setpriority(PRIO_PROCESS, tid)`
+/// changes this thread's only. Where it cannot be set, hashing runs at the
+/// server's priority.
+fn lower_priority() {
+    let tid = rustix::thread::gettid();
+    if let Err(e) = rustix::process::setpriority_process(Some(tid), HASHING_NICE) {
+        tracing::warn!(error = %e, "could not lower a hashing thread's priority");
+    }
+}
+
 /// A worker: takes jobs until the pool is dropped, hashing into its own
 /// memory, allocated on the first job and kept.
 fn work(receiver: &Mutex<mpsc::Receiver<Job>>) {
+    lower_priority();
     let mut memory: Vec<Block> = Vec::new();
     loop {
         // The lock is held only while waiting for the next job.

@@ -61,8 +61,8 @@ fn locked_letter(app: &App, user: &UserRecord) -> Letter {
 /// Unlocks a member's account (an administrator's action, from the
 /// member's actions). Needs `members:update`, and the member within the
 /// actor's reach (no escalation, the owner only by themselves). Refused
-/// when the account is not locked.
-pub async fn unlock_member(app: &App, access: &OrgAccess, user: UserId, meta: &RequestMeta) -> Result<()> {
+/// when the account is not locked. Answers the member's email.
+pub async fn unlock_member(app: &App, access: &OrgAccess, user: UserId, meta: &RequestMeta) -> Result<String> {
     let mut change = change::begin(app, access, Permission::MEMBERS_UPDATE, meta).await?;
     let member = crate::members::member_for_account_action(&mut change, user).await?;
     if !users::unlock(&mut change.tx, user).await? {
@@ -72,5 +72,6 @@ pub async fn unlock_member(app: &App, access: &OrgAccess, user: UserId, meta: &R
         ));
     }
     change.record(AuditEntry::new(AuditAction::UserUnlocked, user).with("via", "administrator"));
-    change.commit().await
+    change.commit().await?;
+    Ok(member.email)
 }

@@ -85,20 +85,28 @@ async fn mail_link_if_known(app: &App, email: &Email, meta: &RequestMeta) -> Res
     Ok(())
 }
 
+/// A reset link an administrator sent.
+#[derive(Debug, Clone)]
+pub struct LinkSent {
+    /// The address it went to.
+    pub to: String,
+    /// When it stops working.
+    pub expires_at: Timestamp,
+}
+
 /// "Send reset link" in a member's actions: mails the member a link to
 /// choose a new password. Needs `members:update` and the member within the
-/// actor's reach (the owner only by the owner). Answers when the link
-/// expires.
-pub async fn send_link(app: &App, access: &OrgAccess, user: UserId, meta: &RequestMeta) -> Result<Timestamp> {
+/// actor's reach (the owner only by the owner).
+pub async fn send_link(app: &App, access: &OrgAccess, user: UserId, meta: &RequestMeta) -> Result<LinkSent> {
     let mut change = change::begin(app, access, Permission::MEMBERS_UPDATE, meta).await?;
-    crate::members::member_for_account_action(&mut change, user).await?;
+    let member = crate::members::member_for_account_action(&mut change, user).await?;
     let account = users::find_user(&mut change.tx, user).await?.ok_or(AppError::NotFound("member"))?;
     let now = change.now;
     let access = change.access.clone();
     let expires_at = write_link(app, &mut change.tx, &account, Requester::Administrator(&access), now).await?;
     change.record(AuditEntry::new(AuditAction::UserPasswordResetRequested, user).with("by", "administrator"));
     change.commit().await?;
-    Ok(expires_at)
+    Ok(LinkSent { to: member.email, expires_at })
 }
 
 /// Issues the token and writes the email into the outbox, inside `tx`.

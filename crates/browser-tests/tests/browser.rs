@@ -344,7 +344,7 @@ async fn users_scenario(b: &Browser, steps: &mut Steps) {
     assert_eq!(after_disable.q, needle, "the search stays after a row action");
     assert_eq!(
         after_disable.row(&target.email).map(|r| r.actions.clone()),
-        Some(vec!["enable".into(), "archive".into()])
+        Some(vec!["enable".into(), "archive".into(), "send-reset-link".into()])
     );
     b.screenshot("10-member-disabled").await;
     b.click(&format!("{row} button[data-action=enable]")).await;

@@ -252,8 +252,8 @@ pub async fn send_password_reset(
     Meta(meta): Meta,
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<(StatusCode, Json<ResetLinkSent>)> {
-    let expires = roster_app::password_reset::send_link(&state.app, &access, query::id(&id, "member")?, &meta).await?;
-    Ok((StatusCode::ACCEPTED, Json(ResetLinkSent { expires_at: rfc3339(expires) })))
+    let sent = roster_app::password_reset::send_link(&state.app, &access, query::id(&id, "member")?, &meta).await?;
+    Ok((StatusCode::ACCEPTED, Json(ResetLinkSent { expires_at: rfc3339(sent.expires_at) })))
 }
 
 /// Unlocks a member's account, locked after too many failed sign-ins.

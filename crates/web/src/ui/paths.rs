@@ -18,10 +18,10 @@ pub const USERS: &str = "/orgs/{org}/settings/users";
 pub const USERS_BULK: &str = "/orgs/{org}/settings/users/bulk";
 /// A member's edit form.
 pub const USER_EDIT: &str = "/orgs/{org}/settings/users/{id}/edit";
-/// A row action on a member (`enable`, `disable`, `archive`, `restore`).
-pub const USER_STATUS: &str = "/orgs/{org}/settings/users/{id}/{action}";
-/// An action on a member's account (`send-reset-link`, `unlock`).
-pub const USER_ACCOUNT: &str = "/orgs/{org}/settings/users/{id}/account/{action}";
+/// A row action on a member: a status change (`enable`, `disable`,
+/// `archive`, `restore`) or an action on their account (`send-reset-link`,
+/// `unlock`).
+pub const USER_ACTION: &str = "/orgs/{org}/settings/users/{id}/{action}";
 /// The Roles tab.
 pub const ROLES: &str = "/orgs/{org}/settings/roles";
 /// Roles side by side.
@@ -125,13 +125,8 @@ impl OrgLinks {
     }
 
     /// A row action on a member.
-    pub fn user_status(&self, id: &str, action: &str) -> String {
-        fill(USER_STATUS, &[("org", &self.slug), ("id", id), ("action", action)])
-    }
-
-    /// An action on a member's account.
-    pub fn user_account(&self, id: &str, action: &str) -> String {
-        fill(USER_ACCOUNT, &[("org", &self.slug), ("id", id), ("action", action)])
+    pub fn user_action(&self, id: &str, action: &str) -> String {
+        fill(USER_ACTION, &[("org", &self.slug), ("id", id), ("action", action)])
     }
 
     /// The Roles tab.
@@ -219,7 +214,7 @@ mod tests {
     fn links_fill_the_declared_patterns() {
         let l = OrgLinks::new("acme");
         assert_eq!(l.users(), "/orgs/acme/settings/users");
-        assert_eq!(l.user_status("u1", "disable"), "/orgs/acme/settings/users/u1/disable");
+        assert_eq!(l.user_action("u1", "disable"), "/orgs/acme/settings/users/u1/disable");
         assert_eq!(l.role_edit("r 1"), "/orgs/acme/settings/roles/r%201/edit");
         assert!(!l.owner().contains('{'));
     }

@@ -242,8 +242,8 @@ async fn the_pages_offer_forgot_password_locked_badges_unlock_and_reset_links() 
     let (c, csrf) = app.sign_in_form("owner@acme.test").await;
     let users = c.get(format!("{base}/orgs/acme/settings/users?q=ann")).send().await.unwrap().text().await.unwrap();
     assert!(users.contains("status-locked"), "the row shows the lock");
-    let unlock = format!("/orgs/acme/settings/users/{ann}/account/unlock");
-    let send = format!("/orgs/acme/settings/users/{ann}/account/send-reset-link");
+    let unlock = format!("/orgs/acme/settings/users/{ann}/unlock");
+    let send = format!("/orgs/acme/settings/users/{ann}/send-reset-link");
     assert!(users.contains(&unlock) && users.contains(&send), "both account actions are offered");
     let r = c
         .post(format!("{base}{unlock}"))

@@ -426,29 +426,15 @@ fn refused_text(raw: Option<&str>, e: &roster_domain::ValidationError) -> Option
     Some(RefusedText { rest, typed, message })
 }
 
-/// A row action: enable, disable, archive or restore.
-pub async fn status_submit(
-    page: OrgPage,
-    Meta(meta): Meta,
-    Path((_, id, action)): Path<(String, String, String)>,
-    Form(f): Form<ReturnForm>,
-) -> UiResult {
-    let back = safe_path(&f.return_to, &page.links.users());
-    let (Ok(change), Ok(uid)) = (action.parse::<StatusChange>(), query::id(&id, "member")) else {
-        return Err(AppError::NotFound("page").into());
-    };
-    let outcome = roster_app::members::change_status(page.app(), &page.access, uid, change, &meta).await;
-    after_action(&back, outcome.map(|m| format!("{} is now {}.", m.member.email, m.member.status)))
-}
-
-/// The account actions' path names.
+/// The path names of the row actions on a member's account.
 const ACCOUNT_SEND_RESET: &str = "send-reset-link";
 const ACCOUNT_UNLOCK: &str = "unlock";
 
-/// An action on a member's account from their row: "Send reset link" mails
-/// them a link to choose a new password (the administrator never sees it);
-/// "Unlock" lifts a lock after failed sign-ins. Needs members:update.
-pub async fn account_submit(
+/// A row action: a status change (enable, disable, archive, restore), or an
+/// action on the member's account: "Send reset link" mails them a link to
+/// choose a new password (the administrator never sees it), "Unlock" lifts
+/// a lock after failed sign-ins. Needs members:update.
+pub async fn row_action(
     page: OrgPage,
     Meta(meta): Meta,
     Path((_, id, action)): Path<(String, String, String)>,
@@ -456,17 +442,21 @@ pub async fn account_submit(
 ) -> UiResult {
     let back = safe_path(&f.return_to, &page.links.users());
     let user: UserId = query::id(&id, "member")?;
+    let (app, access) = (page.app(), &page.access);
     let outcome = match action.as_str() {
-        ACCOUNT_SEND_RESET => {
-            roster_app::password_reset::send_link(page.app(), &page.access, user, &meta).await.map(|_| {
-                let valid = roster_app::invitations::duration_words(page.app().config.reset_link_ms);
-                format!("A link to choose a new password is on its way to them; it works for {valid} and only once.")
-            })
-        }
-        ACCOUNT_UNLOCK => roster_app::lockout::unlock_member(page.app(), &page.access, user, &meta)
+        ACCOUNT_SEND_RESET => roster_app::password_reset::send_link(app, access, user, &meta).await.map(|sent| {
+            let valid = roster_app::invitations::duration_words(app.config.reset_link_ms);
+            format!("A link to choose a new password is on its way to {}; it works for {valid} and only once.", sent.to)
+        }),
+        ACCOUNT_UNLOCK => roster_app::lockout::unlock_member(app, access, user, &meta)
             .await
-            .map(|()| "Unlocked the account: it can sign in again.".to_string()),
-        _ => return Err(AppError::NotFound("page").into()),
+            .map(|email| format!("Unlocked the account of {email}: it can sign in again.")),
+        status => {
+            let change: StatusChange = status.parse().map_err(|_| AppError::NotFound("page"))?;
+            roster_app::members::change_status(app, access, user, change, &meta)
+                .await
+                .map(|m| format!("{} is now {}.", m.member.email, m.member.status))
+        }
     };
     after_action(&back, outcome)
 }
