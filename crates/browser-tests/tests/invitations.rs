@@ -221,6 +221,30 @@ async fn forgot_password_and_an_administrators_reset_link_in_chromium() {
     b.click("button[type=submit]").await;
     b.wait_text("h1", "the password set", |t| t.contains("Password set")).await;
     sign_in(&b, "ann@example.test", "another long passphrase, chosen by Ann").await;
+
+    // Ann changes her email from her profile: confirmed by the link sent to the new address.
+    b.click("#profile-link").await;
+    b.wait_path("the profile page", |p| p == "/profile").await;
+    b.fill("#new-email", "ann.lee@example.test").await;
+    b.fill("#current-password", "another long passphrase, chosen by Ann").await;
+    b.screenshot("55-profile-change-email").await;
+    b.click("#send-link").await;
+    b.wait_text("#pending-change", "the pending change", |t| t.contains("ann.lee@example.test")).await;
+    b.screenshot("56-profile-change-pending").await;
+    let link = received_link(&app, &smtp, "ann.lee@example.test").await;
+    b.goto(&link).await;
+    b.wait_text("h1", "the confirm page", |t| t.contains("Confirm your new email address")).await;
+    b.screenshot("57-confirm-email").await;
+    b.click("#confirm").await;
+    b.wait_text("#profile-email", "the new address", |t| t.contains("ann.lee@example.test")).await;
+    b.screenshot("58-profile-email-changed").await;
+    let told = b
+        .poll_until(async || {
+            let old = smtp.received().into_iter().filter(|m| m.to.contains("ann@example.test"));
+            old.into_iter().any(|m| m.text.contains("ann.lee@example.test")).then_some(())
+        })
+        .await;
+    assert!(told.is_some(), "the old address is told of the change");
     b.finish().await;
     app.finish().await;
 }
