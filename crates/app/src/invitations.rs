@@ -1058,8 +1058,17 @@ pub async fn accept(
     let Some(password) = input.password.as_deref().filter(|p| !p.is_empty()) else {
         return Err(AppError::Unauthenticated);
     };
+    // The password is checked by signing in; when the link turns out to be
+    // used meanwhile (a concurrent accept won), that session is ended again,
+    // so a refused accept leaves no session behind.
     let (principal, session) = crate::auth::login(app, &user.email, password, meta).await?;
-    let org = complete(app, org_id, &hash, None, meta).await?;
+    let org = match complete(app, org_id, &hash, None, meta).await {
+        Ok(org) => org,
+        Err(e) => {
+            crate::auth::logout(app, &principal).await?;
+            return Err(e);
+        }
+    };
     Ok(Accepted { org, principal, session: Some(session) })
 }
 

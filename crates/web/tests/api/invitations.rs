@@ -396,6 +396,9 @@ async fn fifty_concurrent_accepts_of_one_link_let_exactly_one_through() {
         }
     }
     assert_eq!(ok, 1, "exactly one accept succeeds");
+    let uid: roster_domain::UserId = user.parse().unwrap();
+    let live = roster_store::sessions::count_live_sessions(&mut app.app.db.conn().await.unwrap(), uid).await.unwrap();
+    assert_eq!(live, 1, "the refused accepts leave no session behind");
     let accepted = audit_actions(&app, &org, &user).await.iter().filter(|a| *a == "invitation.accepted").count();
     assert_eq!(accepted, 1);
     let row = user_row(&s, "ann@example.test").await.unwrap();
