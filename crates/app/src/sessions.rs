@@ -107,8 +107,7 @@ pub async fn list_mine(app: &App, principal: &Principal) -> Result<Vec<SessionVi
 /// The signed-in user's most recently ended sessions with how each ended,
 /// the latest first (at most [`HISTORY_LIMIT`]).
 pub async fn history_mine(app: &App, principal: &Principal) -> Result<Vec<SessionView>> {
-    let rows =
-        sessions::list_ended_user_sessions(&mut app.db.conn().await?, principal.user_id, HISTORY_LIMIT).await?;
+    let rows = sessions::list_ended_user_sessions(&mut app.db.conn().await?, principal.user_id, HISTORY_LIMIT).await?;
     Ok(rows.into_iter().map(|s| view(s, principal.session_id)).collect())
 }
 
@@ -188,7 +187,8 @@ mod tests {
 
     #[test]
     fn devices_read_from_user_agents() {
-        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+        let chrome =
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
         assert_eq!(device(Some(chrome)), "Chrome 120 on Linux");
         let firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0";
         assert_eq!(device(Some(firefox)), "Firefox 121 on Windows 10");

@@ -11,6 +11,7 @@ mod outbox;
 pub mod paths;
 mod profile;
 mod roles;
+mod sessions;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -57,6 +58,9 @@ pub fn router() -> Router<AppState> {
         .route(paths::PROFILE, get(profile::profile_page))
         .route(paths::PROFILE_EMAIL, post(profile::email_submit))
         .route(paths::PROFILE_EMAIL_CANCEL, post(profile::cancel_submit))
+        .route(paths::SESSIONS, get(sessions::sessions_page))
+        .route(paths::SESSION_LOGOUT, post(sessions::logout_submit))
+        .route(paths::SESSIONS_LOGOUT_OTHERS, post(sessions::logout_others_submit))
         .route(paths::CONFIRM_EMAIL, get(profile::confirm_page).post(profile::confirm_submit))
 }
 

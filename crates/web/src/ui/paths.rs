@@ -57,6 +57,12 @@ pub const PROFILE: &str = roster_app::profile::PROFILE_PATH;
 pub const PROFILE_EMAIL: &str = "/profile/email";
 /// Canceling the pending email change.
 pub const PROFILE_EMAIL_CANCEL: &str = "/profile/email/cancel";
+/// "My Sessions": the signed-in user's own sessions and their history.
+pub const SESSIONS: &str = "/sessions";
+/// Logging out one of the user's own other sessions (a POST).
+pub const SESSION_LOGOUT: &str = "/sessions/{id}/logout";
+/// "Log out everywhere else" (a POST).
+pub const SESSIONS_LOGOUT_OTHERS: &str = "/sessions/logout-others";
 /// The public page of an email change's confirmation link (`?token=…`;
 /// the path mailed links are built from).
 pub const CONFIRM_EMAIL: &str = roster_app::profile::CONFIRM_PATH;
@@ -193,6 +199,12 @@ impl OrgLinks {
     /// frame links to it from every organization).
     pub fn profile(&self) -> String {
         PROFILE.to_string()
+    }
+
+    /// The signed-in user's "My Sessions" page (like the profile, the
+    /// frame links to it from every organization).
+    pub fn sessions(&self) -> String {
+        SESSIONS.to_string()
     }
 
     /// One invitation's resend or cancel step.
