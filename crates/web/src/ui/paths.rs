@@ -36,6 +36,13 @@ pub const ROLE_COPY: &str = "/orgs/{org}/settings/roles/{id}/copy";
 pub const ROLE_DELETE: &str = "/orgs/{org}/settings/roles/{id}/delete";
 /// The organization's outbox: the emails Roster wrote for it.
 pub const OUTBOX: &str = "/orgs/{org}/settings/outbox";
+/// The My Sessions tab: the signed-in user's own sessions and their
+/// history (every member sees it; it is about the user, not the organization).
+pub const MY_SESSIONS: &str = "/orgs/{org}/settings/my-sessions";
+/// Logging out one of the user's own sessions (a POST).
+pub const MY_SESSION_LOGOUT: &str = "/orgs/{org}/settings/my-sessions/{id}/logout";
+/// "Log out everywhere else" (a POST).
+pub const MY_SESSIONS_LOGOUT_OTHERS: &str = "/orgs/{org}/settings/my-sessions/logout-others";
 /// Handing ownership on.
 pub const OWNER: &str = "/orgs/{org}/settings/owner";
 /// The invite form ("+ Invite User").
@@ -57,12 +64,6 @@ pub const PROFILE: &str = roster_app::profile::PROFILE_PATH;
 pub const PROFILE_EMAIL: &str = "/profile/email";
 /// Canceling the pending email change.
 pub const PROFILE_EMAIL_CANCEL: &str = "/profile/email/cancel";
-/// "My Sessions": the signed-in user's own sessions and their history.
-pub const SESSIONS: &str = "/sessions";
-/// Logging out one of the user's own other sessions (a POST).
-pub const SESSION_LOGOUT: &str = "/sessions/{id}/logout";
-/// "Log out everywhere else" (a POST).
-pub const SESSIONS_LOGOUT_OTHERS: &str = "/sessions/logout-others";
 /// The public page of an email change's confirmation link (`?token=…`;
 /// the path mailed links are built from).
 pub const CONFIRM_EMAIL: &str = roster_app::profile::CONFIRM_PATH;
@@ -201,10 +202,19 @@ impl OrgLinks {
         PROFILE.to_string()
     }
 
-    /// The signed-in user's "My Sessions" page (like the profile, the
-    /// frame links to it from every organization).
-    pub fn sessions(&self) -> String {
-        SESSIONS.to_string()
+    /// The My Sessions tab.
+    pub fn my_sessions(&self) -> String {
+        self.org(MY_SESSIONS)
+    }
+
+    /// Logging out one of the user's own sessions.
+    pub fn my_session_logout(&self, id: &str) -> String {
+        fill(MY_SESSION_LOGOUT, &[("org", &self.slug), ("id", id)])
+    }
+
+    /// "Log out everywhere else".
+    pub fn my_sessions_logout_others(&self) -> String {
+        self.org(MY_SESSIONS_LOGOUT_OTHERS)
     }
 
     /// One invitation's resend or cancel step.

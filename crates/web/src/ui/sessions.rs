@@ -1,7 +1,8 @@
-//! "My Sessions": the signed-in user's active sessions (the current one
-//! marked "This device", "Log out" on each other one, "Log out everywhere
-//! else") and their recent history. Plain forms, so it works without
-//! JavaScript.
+//! The My Sessions tab: the signed-in user's active sessions (the current
+//! one marked "This device", "Log out" on each other one, "Log out
+//! everywhere else") and their recent history. Every member sees it in
+//! every organization: it is about the user's account, not the
+//! organization. Plain forms, so it works without JavaScript.
 
 use askama::Template;
 use axum::extract::Path;
@@ -9,8 +10,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use roster_app::sessions::{Ended, SessionView};
 
-use super::kit::{Flash, UiResult, UserPage, redirect_with_flash};
-use super::paths;
+use super::kit::{Frame, OrgPage, TabKey, UiResult, redirect_with_flash};
+use super::paths::{self, OrgLinks};
 use crate::extract::{Meta, clear_session_cookie};
 use crate::{format, query};
 
@@ -42,9 +43,9 @@ fn how_ended(reason: Option<&str>) -> String {
     .to_string()
 }
 
-fn row(s: SessionView, now: roster_domain::Timestamp) -> Row {
+fn row(s: SessionView, links: &OrgLinks, now: roster_domain::Timestamp) -> Row {
     Row {
-        logout_action: paths::fill(paths::SESSION_LOGOUT, &[("id", &s.id.0.to_string())]),
+        logout_action: links.my_session_logout(&s.id.0.to_string()),
         device: s.device,
         short_id: s.short_id,
         ip: s.ip.unwrap_or_else(|| "—".into()),
@@ -58,16 +59,14 @@ fn row(s: SessionView, now: roster_domain::Timestamp) -> Row {
 #[derive(Template)]
 #[template(path = "sessions.html")]
 struct SessionsPage {
-    csrf: String,
-    flash: Option<Flash>,
+    frame: Frame,
     active: Vec<Row>,
     history: Vec<Row>,
     has_others: bool,
-    others_action: &'static str,
 }
 
-/// The "My Sessions" page. Any signed-in user, about their own sessions.
-pub async fn sessions_page(page: UserPage) -> UiResult {
+/// The My Sessions tab. Every member, about their own sessions.
+pub async fn my_sessions_page(page: OrgPage) -> UiResult {
     let now = page.app().clock.now();
     let active = roster_app::sessions::list_mine(page.app(), &page.user.principal).await?;
     let history = roster_app::sessions::history_mine(page.app(), &page.user.principal).await?;
@@ -75,24 +74,24 @@ pub async fn sessions_page(page: UserPage) -> UiResult {
     page.render(
         StatusCode::OK,
         &SessionsPage {
-            csrf: page.user.csrf(),
-            flash: page.flash.clone(),
-            active: active.into_iter().map(|s| row(s, now)).collect(),
-            history: history.into_iter().map(|s| row(s, now)).collect(),
+            frame: page.frame(TabKey::MySessions).await?,
+            active: active.into_iter().map(|s| row(s, &page.links, now)).collect(),
+            history: history.into_iter().map(|s| row(s, &page.links, now)).collect(),
             has_others,
-            others_action: paths::SESSIONS_LOGOUT_OTHERS,
         },
     )
 }
 
-/// Logs out one of the user's own sessions: back to the page with a
+/// Logs out one of the user's own sessions: back to the tab with a
 /// notice, or (for the current session) to the sign-in page. Another
 /// user's session answers the not-found page.
-pub async fn logout_submit(page: UserPage, Meta(meta): Meta, Path(id): Path<String>) -> UiResult {
+pub async fn logout_submit(page: OrgPage, Meta(meta): Meta, Path((_, id)): Path<(String, String)>) -> UiResult {
     let id = query::id(&id, "session")?;
     let short_id = roster_app::sessions::short_id(id);
     match roster_app::sessions::end_mine(page.app(), &page.user.principal, id, &meta).await? {
-        Ended::Other => Ok(redirect_with_flash(paths::SESSIONS, "ok", &format!("Session {short_id} is logged out."))),
+        Ended::Other => {
+            Ok(redirect_with_flash(&page.links.my_sessions(), "ok", &format!("Session {short_id} is logged out.")))
+        }
         Ended::Current => {
             Ok(([(header::SET_COOKIE, clear_session_cookie(page.state.secure_cookies))], Redirect::to(paths::LOGIN))
                 .into_response())
@@ -102,12 +101,12 @@ pub async fn logout_submit(page: UserPage, Meta(meta): Meta, Path(id): Path<Stri
 
 /// "Log out everywhere else": every other session ends; back to the page
 /// with a notice saying how many.
-pub async fn logout_others_submit(page: UserPage, Meta(meta): Meta) -> UiResult {
+pub async fn logout_others_submit(page: OrgPage, Meta(meta): Meta) -> UiResult {
     let ended = roster_app::sessions::end_others(page.app(), &page.user.principal, &meta).await?;
     let message = match ended {
         0 => "You were signed in nowhere else.".to_string(),
         1 => "Logged out 1 other session.".to_string(),
         n => format!("Logged out {n} other sessions."),
     };
-    Ok(redirect_with_flash(paths::SESSIONS, "ok", &message))
+    Ok(redirect_with_flash(&page.links.my_sessions(), "ok", &message))
 }

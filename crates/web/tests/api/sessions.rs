@@ -2,7 +2,7 @@
 //! read from the User-Agent, the current one marked), logs the other one
 //! out (it is refused at once, audited), logs out everywhere else, cannot
 //! touch another user's session (404), and sees the history with how each
-//! ended. Then the same through the page's plain forms.
+//! ended. Then the same through the My Sessions tab's plain forms.
 
 use reqwest::StatusCode;
 use roster_testkit::{PASSWORD, Session, TestApp, spawn_app};
@@ -148,7 +148,7 @@ async fn another_users_session_answers_404_and_the_current_one_signs_out() {
 }
 
 #[tokio::test]
-async fn the_my_sessions_page_logs_out_with_plain_forms() {
+async fn the_my_sessions_tab_logs_out_with_plain_forms() {
     let app = spawn_app().await;
     let acme = app.create_org("acme", "owner@acme.test").await;
     app.add_member(&acme, "ann@acme.test", "Ann Lee").await;
@@ -156,11 +156,13 @@ async fn the_my_sessions_page_logs_out_with_plain_forms() {
     let phone = login_as(&app, "ann@acme.test", FIREFOX).await;
     let tablet = login_as(&app, "ann@acme.test", "curl/8.5.0").await;
     let phone_id = item(&my_sessions(&phone).await, "Firefox 121 on Windows 10")["id"].as_str().unwrap().to_string();
-    let base = &app.base_url;
+    let base = &format!("{}/orgs/acme/settings", app.base_url);
 
-    let users = browser.get(format!("{base}/orgs/acme/settings/users")).send().await.unwrap().text().await.unwrap();
-    assert!(users.contains("href=\"/sessions\""), "the frame links to My Sessions");
-    let page = browser.get(format!("{base}/sessions")).send().await.unwrap();
+    // Every member sees the tab (Ann holds the default role), and the link beside the profile.
+    let users = browser.get(format!("{base}/users")).send().await.unwrap().text().await.unwrap();
+    assert!(users.contains("href=\"/orgs/acme/settings/my-sessions\">My Sessions</a>"), "the tab");
+    assert!(users.contains("id=\"sessions-link\""), "the frame's link");
+    let page = browser.get(format!("{base}/my-sessions")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let page = page.text().await.unwrap();
     assert_eq!(page.matches("class=\"session-row").count(), 3, "three active sessions");
@@ -171,24 +173,29 @@ async fn the_my_sessions_page_logs_out_with_plain_forms() {
     assert!(page.contains("id=\"no-history\""));
 
     // Without the CSRF token the post is refused.
-    let r = browser.post(format!("{base}/sessions/{phone_id}/logout")).form(&[("x", "y")]).send().await.unwrap();
+    let r = browser.post(format!("{base}/my-sessions/{phone_id}/logout")).form(&[("x", "y")]).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(phone.get("/api/v1/me").await.0, StatusCode::OK);
 
-    let r =
-        browser.post(format!("{base}/sessions/{phone_id}/logout")).form(&[("csrf_token", &csrf)]).send().await.unwrap();
+    let r = browser
+        .post(format!("{base}/my-sessions/{phone_id}/logout"))
+        .form(&[("csrf_token", &csrf)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(r.headers()["location"], "/sessions");
+    assert_eq!(r.headers()["location"], "/orgs/acme/settings/my-sessions");
     assert_eq!(phone.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
-    let page = browser.get(format!("{base}/sessions")).send().await.unwrap().text().await.unwrap();
+    let page = browser.get(format!("{base}/my-sessions")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("is logged out."), "the flash");
     assert_eq!(page.matches("class=\"session-row").count(), 2);
     assert!(page.contains("Logged out from another session"), "the history says how it ended");
 
-    let r = browser.post(format!("{base}/sessions/logout-others")).form(&[("csrf_token", &csrf)]).send().await.unwrap();
+    let r =
+        browser.post(format!("{base}/my-sessions/logout-others")).form(&[("csrf_token", &csrf)]).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(tablet.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
-    let page = browser.get(format!("{base}/sessions")).send().await.unwrap().text().await.unwrap();
+    let page = browser.get(format!("{base}/my-sessions")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Logged out 1 other session."));
     assert_eq!(page.matches("class=\"session-row").count(), 1);
     assert!(!page.contains("id=\"logout-others\""), "nothing else to log out");
@@ -196,8 +203,12 @@ async fn the_my_sessions_page_logs_out_with_plain_forms() {
     // Another user's session id: the not-found page, and it stays.
     let owner = login_as(&app, "owner@acme.test", CHROME).await;
     let owner_id = my_sessions(&owner).await[0]["id"].as_str().unwrap().to_string();
-    let r =
-        browser.post(format!("{base}/sessions/{owner_id}/logout")).form(&[("csrf_token", &csrf)]).send().await.unwrap();
+    let r = browser
+        .post(format!("{base}/my-sessions/{owner_id}/logout"))
+        .form(&[("csrf_token", &csrf)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(owner.get("/api/v1/me").await.0, StatusCode::OK);
 
@@ -206,7 +217,7 @@ async fn the_my_sessions_page_logs_out_with_plain_forms() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
-        .get(format!("{base}/sessions"))
+        .get(format!("{base}/my-sessions"))
         .send()
         .await
         .unwrap();
