@@ -25,6 +25,7 @@ pub mod passwords;
 pub mod policy;
 pub mod profile;
 pub mod roles;
+pub mod sessions;
 pub mod smtp;
 pub mod throttle;
 pub mod tokens;

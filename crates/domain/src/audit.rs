@@ -68,6 +68,7 @@ audit_actions! {
     UserLocked => "user.locked", "member", "locked, after too many failed sign-ins, the account of";
     UserUnlocked => "user.unlocked", "member", "unlocked the account of";
     UserEmailChanged => "user.email_changed", "member", "changed the email address of";
+    SessionRevoked => "session.revoked", "member", "logged out a session of";
 }
 
 impl std::fmt::Display for AuditAction {

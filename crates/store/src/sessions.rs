@@ -238,3 +238,83 @@ pub async fn count_live_sessions(conn: &mut Conn, user: UserId) -> Result<i64> {
         .to_owned();
     Ok(conn.fetch_one::<N, _>(&q).await?.n)
 }
+
+/// A session as its user's "My Sessions" page shows it (never its token).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRecord {
+    /// The session's id.
+    pub id: Uuid,
+    /// Whose it is.
+    pub user_id: Uuid,
+    /// When it started.
+    pub created_at: i64,
+    /// When a request last used it (written at most once a minute).
+    pub last_seen_at: i64,
+    /// Idle expiry.
+    pub idle_expires_at: i64,
+    /// Absolute expiry.
+    pub expires_at: i64,
+    /// The client's address at sign-in.
+    pub ip: Option<String>,
+    /// The client's User-Agent at sign-in.
+    pub user_agent: Option<String>,
+    /// When it ended, if it has.
+    pub ended_at: Option<i64>,
+    /// Why it ended (`logout`, `revoked`, `expired`, `password_changed`, …).
+    pub end_reason: Option<String>,
+}
+
+fn session_record_query() -> sea_query::SelectStatement {
+    Query::select()
+        .columns([
+            Sessions::Id,
+            Sessions::UserId,
+            Sessions::CreatedAt,
+            Sessions::LastSeenAt,
+            Sessions::IdleExpiresAt,
+            Sessions::ExpiresAt,
+            Sessions::Ip,
+            Sessions::UserAgent,
+            Sessions::EndedAt,
+            Sessions::EndReason,
+        ])
+        .from(Sessions::Table)
+        .to_owned()
+}
+
+/// A user's not-ended sessions, newest first (expiry is the caller's to
+/// check against its clock).
+pub async fn list_live_user_sessions(r: &mut impl crate::Reader, user: UserId) -> Result<Vec<SessionRecord>> {
+    let q = session_record_query()
+        .and_where(Expr::col(Sessions::UserId).eq(user.0))
+        .and_where(Expr::col(Sessions::EndedAt).is_null())
+        .order_by(Sessions::CreatedAt, sea_query::Order::Desc)
+        .order_by(Sessions::Id, sea_query::Order::Desc)
+        .to_owned();
+    r.read_all(&q).await
+}
+
+/// A user's most recently ended sessions, the latest ended first, at most `limit`.
+pub async fn list_ended_user_sessions(conn: &mut Conn, user: UserId, limit: u64) -> Result<Vec<SessionRecord>> {
+    let q = session_record_query()
+        .and_where(Expr::col(Sessions::UserId).eq(user.0))
+        .and_where(Expr::col(Sessions::EndedAt).is_not_null())
+        .order_by(Sessions::EndedAt, sea_query::Order::Desc)
+        .order_by(Sessions::Id, sea_query::Order::Desc)
+        .limit(limit)
+        .to_owned();
+    conn.fetch_all(&q).await
+}
+
+/// One session of this user (another user's answers `None`, like a missing one).
+pub async fn find_user_session(
+    r: &mut impl crate::Reader,
+    user: UserId,
+    id: SessionId,
+) -> Result<Option<SessionRecord>> {
+    let q = session_record_query()
+        .and_where(Expr::col(Sessions::UserId).eq(user.0))
+        .and_where(Expr::col(Sessions::Id).eq(id.0))
+        .to_owned();
+    r.read_optional(&q).await
+}

@@ -10,6 +10,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod profile;
 pub mod roles;
+pub mod sessions;
 
 use axum::http::StatusCode;
 use serde_json::json;
@@ -57,6 +58,7 @@ pub struct RolePath {
     tags(
         (name = "auth", description = "Signing in and out"),
         (name = "profile", description = "The signed-in user's own account: changing its email address"),
+        (name = "sessions", description = "The signed-in user's own sessions: where they are signed in, logging one out or all the others"),
         (name = "users", description = "An organization's members directory"),
         (name = "roles", description = "Roles, permissions, presets and ownership"),
         (name = "invitations", description = "Inviting people, and accepting an invitation"),
@@ -87,6 +89,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::confirm_password_reset))
         .routes(routes!(profile::request_email_change, profile::cancel_email_change))
         .routes(routes!(profile::confirm_email_change))
+        .routes(routes!(sessions::list_my_sessions))
+        .routes(routes!(sessions::my_session_history))
+        .routes(routes!(sessions::end_my_session))
+        .routes(routes!(sessions::revoke_other_sessions))
         .routes(routes!(members::list_users))
         .routes(routes!(members::get_user, members::update_user))
         .routes(routes!(members::disable_user))

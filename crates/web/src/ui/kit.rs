@@ -65,6 +65,8 @@ pub enum TabKey {
     Outbox,
     /// The Invitations tab.
     Invitations,
+    /// The My Sessions tab.
+    MySessions,
 }
 
 /// A tab's row in the table that drives the navigation.
@@ -95,6 +97,7 @@ pub const TABS: &[TabSpec] = &[
         href: OrgLinks::outbox,
         shown_by: Some(Permission::INVITATIONS_READ),
     },
+    TabSpec { key: TabKey::MySessions, label: "My Sessions", href: OrgLinks::my_sessions, shown_by: None },
 ];
 
 /// A tab as the frame draws it.

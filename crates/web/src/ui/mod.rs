@@ -11,6 +11,7 @@ mod outbox;
 pub mod paths;
 mod profile;
 mod roles;
+mod sessions;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -54,6 +55,9 @@ pub fn router() -> Router<AppState> {
         .route(paths::ROLE_DELETE, get(roles::delete_page).post(roles::delete_submit))
         .route(paths::OWNER, get(roles::owner_page).post(roles::owner_submit))
         .route(paths::OUTBOX, get(outbox::outbox_page))
+        .route(paths::MY_SESSIONS, get(sessions::my_sessions_page))
+        .route(paths::MY_SESSION_LOGOUT, post(sessions::logout_submit))
+        .route(paths::MY_SESSIONS_LOGOUT_OTHERS, post(sessions::logout_others_submit))
         .route(paths::PROFILE, get(profile::profile_page))
         .route(paths::PROFILE_EMAIL, post(profile::email_submit))
         .route(paths::PROFILE_EMAIL_CANCEL, post(profile::cancel_submit))

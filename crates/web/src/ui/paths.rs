@@ -36,6 +36,13 @@ pub const ROLE_COPY: &str = "/orgs/{org}/settings/roles/{id}/copy";
 pub const ROLE_DELETE: &str = "/orgs/{org}/settings/roles/{id}/delete";
 /// The organization's outbox: the emails Roster wrote for it.
 pub const OUTBOX: &str = "/orgs/{org}/settings/outbox";
+/// The My Sessions tab: the signed-in user's own sessions and their
+/// history (every member sees it; it is about the user, not the organization).
+pub const MY_SESSIONS: &str = "/orgs/{org}/settings/my-sessions";
+/// Logging out one of the user's own sessions (a POST).
+pub const MY_SESSION_LOGOUT: &str = "/orgs/{org}/settings/my-sessions/{id}/logout";
+/// "Log out everywhere else" (a POST).
+pub const MY_SESSIONS_LOGOUT_OTHERS: &str = "/orgs/{org}/settings/my-sessions/logout-others";
 /// Handing ownership on.
 pub const OWNER: &str = "/orgs/{org}/settings/owner";
 /// The invite form ("+ Invite User").
@@ -193,6 +200,21 @@ impl OrgLinks {
     /// frame links to it from every organization).
     pub fn profile(&self) -> String {
         PROFILE.to_string()
+    }
+
+    /// The My Sessions tab.
+    pub fn my_sessions(&self) -> String {
+        self.org(MY_SESSIONS)
+    }
+
+    /// Logging out one of the user's own sessions.
+    pub fn my_session_logout(&self, id: &str) -> String {
+        fill(MY_SESSION_LOGOUT, &[("org", &self.slug), ("id", id)])
+    }
+
+    /// "Log out everywhere else".
+    pub fn my_sessions_logout_others(&self) -> String {
+        self.org(MY_SESSIONS_LOGOUT_OTHERS)
     }
 
     /// One invitation's resend or cancel step.

@@ -15,4 +15,5 @@ mod outbox;
 mod profile;
 mod roles;
 mod security;
+mod sessions;
 mod ui;
