@@ -222,6 +222,18 @@ async fn forgot_password_and_an_administrators_reset_link_in_chromium() {
     b.wait_text("h1", "the password set", |t| t.contains("Password set")).await;
     sign_in(&b, "ann@example.test", "another long passphrase, chosen by Ann").await;
 
+    // My Sessions: this browser's session, and the ones the resets ended.
+    b.goto("/orgs/acme/settings/my-sessions").await;
+    b.find("#active-sessions").await;
+    b.wait_text("#active-sessions", "this device", |t| t.contains("This device")).await;
+    b.screenshot("59-my-sessions").await;
+    b.set_viewport(Viewport::PHONE).await;
+    b.goto("/orgs/acme/settings/my-sessions").await;
+    b.find("#active-sessions").await;
+    no_sideways_scroll(&b, "My Sessions").await;
+    b.screenshot("60-phone-my-sessions").await;
+    b.set_viewport(Viewport::LAPTOP).await;
+
     // Ann changes her email from her profile: confirmed by the link sent to the new address.
     b.click("#profile-link").await;
     b.wait_path("the profile page", |p| p == "/profile").await;
