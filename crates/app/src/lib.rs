@@ -40,7 +40,7 @@ pub use roster_store::Db;
 /// Tunables of a running Roster.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// A session ends after this long without a request (milliseconds).
+    /// A session ends after this long without a request (milliseconds; 30 minutes by default).
     pub session_idle_ms: i64,
     /// A session ends this long after sign-in, used or not (milliseconds).
     pub session_absolute_ms: i64,
@@ -77,7 +77,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            session_idle_ms: 2 * 60 * 60 * 1000,
+            session_idle_ms: 30 * 60 * 1000,
             session_absolute_ms: 12 * 60 * 60 * 1000,
             password_link_ms: 72 * 60 * 60 * 1000,
             reset_link_ms: 60 * 60 * 1000,

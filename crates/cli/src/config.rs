@@ -40,10 +40,24 @@ pub struct Settings {
     /// How many days an invitation's link works (default 7).
     #[serde(default = "default_invitation_days")]
     pub invitation_days: u32,
+    /// Minutes without a request after which a session ends (default 30).
+    #[serde(default = "default_session_idle_minutes")]
+    pub session_idle_minutes: u32,
+    /// Hours after sign-in after which a session ends, used or not (default 12).
+    #[serde(default = "default_session_absolute_hours")]
+    pub session_absolute_hours: u32,
 }
 
 fn default_invitation_days() -> u32 {
     7
+}
+
+fn default_session_idle_minutes() -> u32 {
+    30
+}
+
+fn default_session_absolute_hours() -> u32 {
+    12
 }
 
 /// One application resource declared in the config file.
@@ -71,6 +85,8 @@ impl Default for Settings {
             hash_workers: 0,
             hash_queue: None,
             invitation_days: default_invitation_days(),
+            session_idle_minutes: default_session_idle_minutes(),
+            session_absolute_hours: default_session_absolute_hours(),
         }
     }
 }
@@ -86,6 +102,14 @@ impl Settings {
                 description: r.description.clone(),
             })
             .collect()
+    }
+
+    /// A session's idle and absolute lifetimes in milliseconds: at least a
+    /// minute and an hour, and the idle one never longer than the absolute.
+    pub fn session_lifetimes_ms(&self) -> (i64, i64) {
+        let absolute = i64::from(self.session_absolute_hours.max(1)) * 3_600_000;
+        let idle = (i64::from(self.session_idle_minutes.max(1)) * 60_000).min(absolute);
+        (idle, absolute)
     }
 
     /// The public base URL links are built from.
@@ -109,7 +133,25 @@ impl Settings {
             "hash_workers",
             "hash_queue",
             "invitation_days",
+            "session_idle_minutes",
+            "session_absolute_hours",
         ]))
         .extract()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Settings;
+
+    #[test]
+    fn sessions_last_30_minutes_idle_and_12_hours_at_most_unless_configured() {
+        let defaults = Settings::default();
+        assert_eq!(defaults.session_lifetimes_ms(), (30 * 60_000, 12 * 3_600_000));
+        let set = Settings { session_idle_minutes: 90, session_absolute_hours: 8, ..Settings::default() };
+        assert_eq!(set.session_lifetimes_ms(), (90 * 60_000, 8 * 3_600_000));
+        // The idle lifetime never outlasts the absolute one; zero means the least.
+        let odd = Settings { session_idle_minutes: 10_000, session_absolute_hours: 0, ..Settings::default() };
+        assert_eq!(odd.session_lifetimes_ms(), (3_600_000, 3_600_000));
     }
 }

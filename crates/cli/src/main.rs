@@ -19,7 +19,7 @@ use crate::config::Settings;
 #[derive(Parser)]
 #[command(name = "roster", version, about = "Multi-tenant user management")]
 struct Cli {
-    /// A TOML config file (keys: listen, database_url, public_url, smtp_url, smtp_from, hash_workers, hash_queue, [[resources]]). Env variables ROSTER_* override it.
+    /// A TOML config file (keys: listen, database_url, public_url, smtp_url, smtp_from, hash_workers, hash_queue, invitation_days, session_idle_minutes, session_absolute_hours, [[resources]]). Env variables ROSTER_* override it.
     #[arg(long, global = true, env = "ROSTER_CONFIG")]
     config: Option<String>,
     /// Database: a SQLite file path (default roster.db) or a postgres:// URL.
@@ -405,6 +405,8 @@ async fn open(settings: &Settings) -> anyhow::Result<App> {
             hash_workers: settings.hash_workers,
             hash_queue: settings.hash_queue,
             invitation_ttl_ms: i64::from(settings.invitation_days.max(1)) * 86_400_000,
+            session_idle_ms: settings.session_lifetimes_ms().0,
+            session_absolute_ms: settings.session_lifetimes_ms().1,
             ..Default::default()
         },
     );
