@@ -110,21 +110,45 @@ pub enum AccountActor {
     Roster,
 }
 
+/// A user's account, opened for a change inside a transaction: the locks of
+/// every organization the user belongs to are held (see [`lock_account`]).
+#[derive(Debug)]
+pub struct LockedAccount {
+    /// The user.
+    pub user: UserId,
+    /// Their organizations, locked.
+    orgs: Vec<OrgId>,
+}
+
+/// Takes the locks of every organization `user` belongs to, in one order,
+/// inside `tx`. An account change takes them before it writes anything: a
+/// change inside an organization takes that organization's lock before it
+/// writes the user's rows (sessions, memberships), so the other order could
+/// deadlock; and each organization's audit log is a hash chain whose lock
+/// orders the appends of [`audit_account`].
+pub async fn lock_account(tx: &mut Tx, user: UserId) -> Result<LockedAccount> {
+    let orgs = users::org_ids_of_user(tx, user).await?;
+    for org in &orgs {
+        orgs::lock_org(tx, *org).await?;
+    }
+    Ok(LockedAccount { user, orgs })
+}
+
 /// Appends the same events about a user's account to the log of every
-/// organization the user belongs to, inside `tx`: an account is global, and
-/// each organization's administrators see what happened to their member.
+/// organization the user belongs to, inside the transaction that locked
+/// them: an account is global, and each organization's administrators see
+/// what happened to their member.
 pub async fn audit_account(
     tx: &mut Tx,
-    user: UserId,
+    account: &LockedAccount,
     by: AccountActor,
     meta: &RequestMeta,
     now: Timestamp,
     entries: Vec<AuditEntry>,
 ) -> Result<()> {
+    let user = account.user;
     let mut events: Vec<NewAuditEvent> = Vec::new();
-    for org in users::org_ids_of_user(tx, user).await? {
-        // The organization's log is a hash chain: its lock orders appends.
-        orgs::lock_org(tx, org).await?;
+    for &org in &account.orgs {
         for e in &entries {
             let event = audit_event(&Actor::System, org, meta, now, e.clone());
             events.push(match by {

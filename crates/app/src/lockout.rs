@@ -31,7 +31,10 @@ pub async fn count_failure(app: &App, user: &UserRecord, meta: &RequestMeta) -> 
         let entry = AuditEntry::new(AuditAction::UserLocked, user.id)
             .with("failed_sign_ins", limit)
             .with("email", user.email.clone());
-        change::audit_account(&mut tx, user.id, change::AccountActor::Roster, meta, now, vec![entry]).await?;
+        // Only the failure that locks writes the organizations' logs, so
+        // only it takes their locks (after the counter: most failures lock nothing).
+        let account = change::lock_account(&mut tx, user.id).await?;
+        change::audit_account(&mut tx, &account, change::AccountActor::Roster, meta, now, vec![entry]).await?;
         let to = Email::parse(&user.email)?;
         outbox::enqueue(&mut tx, None, MailKind::AccountLocked, &to, &locked_letter(app, user), false, now).await?;
     }

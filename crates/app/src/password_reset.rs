@@ -15,7 +15,7 @@ use roster_store::throttle::{self, AttemptKey, AttemptKind};
 use roster_store::users::{self, UserRecord};
 
 use crate::access::{OrgAccess, Permission};
-use crate::change::{AccountActor, audit_account};
+use crate::change::{AccountActor, audit_account, lock_account};
 use crate::error::Result;
 use crate::mail::{Letter, MailKind};
 use crate::{App, AppError, RequestMeta, change, outbox, passwords};
@@ -78,9 +78,10 @@ async fn mail_link_if_known(app: &App, email: &Email, meta: &RequestMeta) -> Res
     let Some(user) = users::find_user_by_email(&mut app.db.conn().await?, email).await? else { return Ok(()) };
     let now = app.clock.now();
     let mut tx = app.db.begin().await?;
+    let account = lock_account(&mut tx, user.id).await?;
     write_link(app, &mut tx, &user, Requester::Themselves, now).await?;
     let entry = AuditEntry::new(AuditAction::UserPasswordResetRequested, user.id).with("by", "themselves");
-    audit_account(&mut tx, user.id, AccountActor::User, meta, now, vec![entry]).await?;
+    audit_account(&mut tx, &account, AccountActor::User, meta, now, vec![entry]).await?;
     tx.commit().await?;
     Ok(())
 }

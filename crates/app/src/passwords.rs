@@ -6,7 +6,7 @@ use roster_domain::audit::{AuditAction, AuditEntry};
 use roster_domain::{Timestamp, UserId, ValidationError};
 use roster_store::{sessions, users};
 
-use crate::change::{AccountActor, audit_account};
+use crate::change::{AccountActor, audit_account, lock_account};
 use crate::error::Result;
 use crate::{App, AppError, RequestMeta, tokens};
 
@@ -68,6 +68,7 @@ pub async fn set_password_with_token(app: &App, token: &str, password: &str, met
     check_password(password, &[&user.email, &user.name])?;
     let hash = hash_password(app, password.to_string()).await?;
     let mut tx = app.db.begin().await?;
+    let account = lock_account(&mut tx, user.id).await?;
     // Used by a concurrent request meanwhile: only one of them sets it.
     if !users::use_password_token(&mut tx, &token_hash, now).await? {
         return Err(AppError::InvalidToken);
@@ -84,7 +85,7 @@ pub async fn set_password_with_token(app: &App, token: &str, password: &str, met
     if unlocked {
         entries.push(AuditEntry::new(AuditAction::UserUnlocked, user.id).with("via", "password reset"));
     }
-    audit_account(&mut tx, user.id, AccountActor::User, meta, now, entries).await?;
+    audit_account(&mut tx, &account, AccountActor::User, meta, now, entries).await?;
     tx.commit().await?;
     Ok(user.id)
 }

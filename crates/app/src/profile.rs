@@ -29,7 +29,7 @@ use roster_store::email_changes::{self, NewEmailChange};
 use roster_store::throttle::{self, AttemptKey, AttemptKind};
 use roster_store::users::{self, UserRecord};
 
-use crate::change::{AccountActor, audit_account};
+use crate::change::{AccountActor, audit_account, lock_account};
 use crate::error::Result;
 use crate::invitations::duration_words;
 use crate::mail::{Letter, MailKind};
@@ -252,12 +252,8 @@ pub async fn confirm_email_change(app: &App, token: &str, meta: &RequestMeta) ->
         email_changes::find_by_token(&mut tx, &hash).await?.filter(|c| c.is_live(now)).ok_or(AppError::InvalidToken)?;
     let user = users::find_user(&mut tx, change.user_id).await?.ok_or(AppError::InvalidToken)?;
     let new = Email::parse(&change.new_email)?;
-    // The organizations' locks first, in one order, before any membership
-    // row is written: a change inside an organization takes its lock before
-    // writing its members, so taking them the other way round could deadlock.
-    for org in users::org_ids_of_user(&mut tx, user.id).await? {
-        roster_store::orgs::lock_org(&mut tx, org).await?;
-    }
+    // The organizations' locks before any membership row is written.
+    let account = lock_account(&mut tx, user.id).await?;
     not_taken(&mut tx, &new, user.id).await?;
     // Used by a concurrent request meanwhile: only one of them changes it.
     if !email_changes::mark_used(&mut tx, &hash, now).await? {
@@ -272,7 +268,7 @@ pub async fn confirm_email_change(app: &App, token: &str, meta: &RequestMeta) ->
         .before(serde_json::json!({"email": user.email}))
         .after(serde_json::json!({"email": new.as_str()}))
         .with("via", "confirmation link");
-    audit_account(&mut tx, user.id, AccountActor::User, meta, now, vec![entry]).await?;
+    audit_account(&mut tx, &account, AccountActor::User, meta, now, vec![entry]).await?;
     tx.commit().await?;
     Ok(EmailChanged { user_id: user.id, old_email: user.email, new_email: new.as_str().to_string() })
 }

@@ -5,11 +5,10 @@
 //! 404 like a missing one.
 
 use roster_domain::audit::{AuditAction, AuditEntry};
-use roster_domain::{SessionId, Timestamp, UserId};
+use roster_domain::{SessionId, Timestamp};
 use roster_store::sessions::{self, SessionRecord};
-use roster_store::{Tx, users};
 
-use crate::change::{AccountActor, audit_account};
+use crate::change::{AccountActor, audit_account, lock_account};
 use crate::error::Result;
 use crate::{App, AppError, Principal, RequestMeta};
 
@@ -111,16 +110,6 @@ pub async fn history_mine(app: &App, principal: &Principal) -> Result<Vec<Sessio
     Ok(rows.into_iter().map(|s| view(s, principal.session_id)).collect())
 }
 
-/// Takes the locks of every organization of the user first, in one order,
-/// before any session row is written: changes inside an organization take
-/// its lock before ending sessions, so the other order could deadlock.
-async fn lock_orgs_of(tx: &mut Tx, user: UserId) -> Result<()> {
-    for org in users::org_ids_of_user(tx, user).await? {
-        roster_store::orgs::lock_org(tx, org).await?;
-    }
-    Ok(())
-}
-
 fn revoked_entry(principal: &Principal, ended: &[SessionId], how: &str) -> AuditEntry {
     let ids: Vec<String> = ended.iter().map(|id| short_id(*id)).collect();
     AuditEntry::new(AuditAction::SessionRevoked, principal.user_id).with("sessions", ids).with("how", how)
@@ -142,7 +131,7 @@ pub enum Ended {
 pub async fn end_mine(app: &App, principal: &Principal, id: SessionId, meta: &RequestMeta) -> Result<Ended> {
     let now = app.clock.now();
     let mut tx = app.db.begin().await?;
-    lock_orgs_of(&mut tx, principal.user_id).await?;
+    let account = lock_account(&mut tx, principal.user_id).await?;
     let found = sessions::find_user_session(&mut tx, principal.user_id, id).await?;
     if !found.is_some_and(|s| is_live(&s, now)) {
         return Err(AppError::NotFound("session"));
@@ -153,7 +142,7 @@ pub async fn end_mine(app: &App, principal: &Principal, id: SessionId, meta: &Re
         return Err(AppError::NotFound("session"));
     }
     let entry = revoked_entry(principal, &[id], "one session");
-    audit_account(&mut tx, principal.user_id, AccountActor::User, meta, now, vec![entry]).await?;
+    audit_account(&mut tx, &account, AccountActor::User, meta, now, vec![entry]).await?;
     tx.commit().await?;
     Ok(ended)
 }
@@ -165,7 +154,7 @@ pub async fn end_mine(app: &App, principal: &Principal, id: SessionId, meta: &Re
 pub async fn end_others(app: &App, principal: &Principal, meta: &RequestMeta) -> Result<usize> {
     let now = app.clock.now();
     let mut tx = app.db.begin().await?;
-    lock_orgs_of(&mut tx, principal.user_id).await?;
+    let account = lock_account(&mut tx, principal.user_id).await?;
     let mut ended = Vec::new();
     for s in sessions::list_live_user_sessions(&mut tx, principal.user_id).await? {
         let id = SessionId(s.id);
@@ -175,7 +164,7 @@ pub async fn end_others(app: &App, principal: &Principal, meta: &RequestMeta) ->
     }
     if !ended.is_empty() {
         let entry = revoked_entry(principal, &ended, "everywhere else");
-        audit_account(&mut tx, principal.user_id, AccountActor::User, meta, now, vec![entry]).await?;
+        audit_account(&mut tx, &account, AccountActor::User, meta, now, vec![entry]).await?;
     }
     tx.commit().await?;
     Ok(ended.len())
