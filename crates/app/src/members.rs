@@ -219,29 +219,6 @@ pub struct AccountActions {
     pub locked: bool,
 }
 
-/// The account actions the actor may take on each member of a page, in
-/// order: none without `members:update`, none on members beyond the actor's
-/// reach, none on the owner for anyone but the owner, none on archived
-/// members; "Unlock" only on a locked account.
-pub async fn account_actions(app: &App, access: &OrgAccess, rows: &[Member]) -> Result<Vec<AccountActions>> {
-    if !access.can(Permission::MEMBERS_UPDATE) {
-        return Ok(vec![AccountActions::default(); rows.len()]);
-    }
-    let mut conn = app.db.conn().await?;
-    let batch: Vec<(UserId, MemberStatus)> = rows.iter().map(|m| (m.user_id, m.status)).collect();
-    let beyond = beyond_reach(&mut conn, access, &batch).await?;
-    let ids: Vec<UserId> = rows.iter().map(|m| m.user_id).collect();
-    let locked: std::collections::HashSet<UserId> = users::locked_among(&mut conn, &ids).await?.into_iter().collect();
-    Ok(rows
-        .iter()
-        .map(|m| {
-            let is_locked = locked.contains(&m.user_id);
-            let may = !beyond.contains(&m.user_id) && account_action_refusal(access, m).is_ok();
-            AccountActions { send_reset_link: may, unlock: may && is_locked, locked: is_locked }
-        })
-        .collect())
-}
-
 /// Renames a member (their user's display name).
 pub async fn rename_member(
     app: &App,
@@ -396,23 +373,49 @@ fn status_change_refusal(access: &OrgAccess, member: &Member, change: StatusChan
     Ok(to)
 }
 
-/// The status changes the actor may make to each member of a page (what
-/// the row's buttons offer): those the member's status allows, that no rule
-/// refuses (the owner, yourself), on members within the actor's reach. Empty
-/// rows without `members:update`.
-pub async fn row_actions(app: &App, access: &OrgAccess, rows: &[MemberView]) -> Result<Vec<Vec<StatusChange>>> {
+/// What a page's row offers for one member: the status changes, and the
+/// actions on the member's account.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowActions {
+    /// The status changes the actor may make.
+    pub status: Vec<StatusChange>,
+    /// The account actions (reset link, unlock) and whether it is locked.
+    pub account: AccountActions,
+}
+
+/// The actions each row of a page offers, in order: none without
+/// `members:update`, none on members beyond the actor's reach (read once
+/// for the page); status changes as their rules allow; "Send reset link"
+/// where the member's account is within reach (not the owner's for anyone
+/// but the owner, not an archived member's); "Unlock" only on a locked one.
+pub async fn row_actions(app: &App, access: &OrgAccess, rows: &[MemberView]) -> Result<Vec<RowActions>> {
     if !access.can(Permission::MEMBERS_UPDATE) {
-        return Ok(vec![vec![]; rows.len()]);
+        return Ok(vec![RowActions::default(); rows.len()]);
     }
+    let mut conn = app.db.conn().await?;
     let batch: Vec<(UserId, MemberStatus)> = rows.iter().map(|v| (v.member.user_id, v.member.status)).collect();
-    let beyond = beyond_reach(&mut app.db.conn().await?, access, &batch).await?;
+    let beyond = beyond_reach(&mut conn, access, &batch).await?;
+    let ids: Vec<UserId> = rows.iter().map(|v| v.member.user_id).collect();
+    let locked: std::collections::HashSet<UserId> = users::locked_among(&mut conn, &ids).await?.into_iter().collect();
     Ok(rows
         .iter()
         .map(|v| {
-            if beyond.contains(&v.member.user_id) {
-                return vec![];
+            let m = &v.member;
+            let is_locked = locked.contains(&m.user_id);
+            if beyond.contains(&m.user_id) {
+                return RowActions {
+                    account: AccountActions { locked: is_locked, ..Default::default() },
+                    ..Default::default()
+                };
             }
-            StatusChange::ALL.into_iter().filter(|c| status_change_refusal(access, &v.member, *c).is_ok()).collect()
+            let may = account_action_refusal(access, m).is_ok();
+            RowActions {
+                status: StatusChange::ALL
+                    .into_iter()
+                    .filter(|c| status_change_refusal(access, m, *c).is_ok())
+                    .collect(),
+                account: AccountActions { send_reset_link: may, unlock: may && is_locked, locked: is_locked },
+            }
         })
         .collect())
 }

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use roster_app::AppError;
 use roster_app::access::OrgAccess;
-use roster_app::members::{AccountActions, ListRequest, MemberView};
+use roster_app::members::{ListRequest, MemberView, RowActions};
 use roster_domain::members::{PER_PAGE_DEFAULT, StatusChange};
 use roster_domain::{MemberSort, MemberStatus, SortOrder, UserId};
 
@@ -73,11 +73,11 @@ pub struct Row {
     last_active: String,
     is_owner: bool,
     is_me: bool,
+    /// (action, label) of the row actions offered: status changes, then
+    /// the account's (send a reset link, unlock).
     actions: Vec<(&'static str, &'static str)>,
     /// Whether the account is locked after failed sign-ins.
     locked: bool,
-    /// (action, label) of the account actions offered: send a reset link, unlock.
-    account_actions: Vec<(&'static str, &'static str)>,
     /// (role id, role name) badges.
     roles: Vec<(String, String)>,
     /// An invited member's invitation: when it expires (or expired), and whether it did.
@@ -175,8 +175,7 @@ type RowInvitation<'a> = (&'a roster_app::invitations::InvitationView, Vec<(&'st
 
 fn row(
     v: MemberView,
-    allowed: Vec<StatusChange>,
-    account: AccountActions,
+    allowed: RowActions,
     access: &OrgAccess,
     me: UserId,
     now: roster_domain::Timestamp,
@@ -188,7 +187,16 @@ fn row(
     };
     let m = v.member;
     let is_owner = access.is_owned_by(m.user_id);
-    let actions = allowed.into_iter().map(|c| (c.as_str(), c.label())).collect();
+    // Status changes, then the account's actions: all posted to the one row-action path.
+    let account = allowed.account;
+    let account_actions =
+        [(account.send_reset_link, ACCOUNT_SEND_RESET, "Send reset link"), (account.unlock, ACCOUNT_UNLOCK, "Unlock")];
+    let actions = allowed
+        .status
+        .into_iter()
+        .map(|c| (c.as_str(), c.label()))
+        .chain(account_actions.into_iter().filter(|(offered, ..)| *offered).map(|(_, action, label)| (action, label)))
+        .collect();
     Row {
         id: m.user_id.to_string(),
         email: m.email,
@@ -202,14 +210,6 @@ fn row(
         is_me: m.user_id == me,
         actions,
         locked: account.locked,
-        account_actions: [
-            (account.send_reset_link, ACCOUNT_SEND_RESET, "Send reset link"),
-            (account.unlock, ACCOUNT_UNLOCK, "Unlock"),
-        ]
-        .into_iter()
-        .filter(|(offered, ..)| *offered)
-        .map(|(_, action, label)| (action, label))
-        .collect(),
         roles: v.roles.into_iter().map(|r| (r.id.to_string(), r.name)).collect(),
         invite_note: invitation.map(|i| match i.state {
             roster_domain::invitations::InvitationState::Expired => {
@@ -311,7 +311,6 @@ pub async fn users_page(org_page: OrgPage, RawQuery(raw): RawQuery) -> UiResult 
     let sort = format!("{}{}", if req.order == SortOrder::Desc { "-" } else { "" }, req.sort.as_str());
     let allowed = roster_app::members::row_actions(&state.app, access, &list.items).await?;
     let members: Vec<roster_domain::members::Member> = list.items.iter().map(|v| v.member.clone()).collect();
-    let accounts = roster_app::members::account_actions(&state.app, access, &members).await?;
     let invitations = roster_app::invitations::pending_of_members(&state.app, access, &members).await?;
     let views: Vec<roster_app::invitations::InvitationView> = invitations.values().cloned().collect();
     let invite_actions = roster_app::invitations::row_actions(&state.app, access, &views).await?;
@@ -361,12 +360,11 @@ pub async fn users_page(org_page: OrgPage, RawQuery(raw): RawQuery) -> UiResult 
             .items
             .into_iter()
             .zip(allowed)
-            .zip(accounts)
-            .map(|((m, allowed), account)| {
+            .map(|(m, allowed)| {
                 let id = m.member.user_id;
                 let invitation =
                     invitations.get(&id).map(|i| (i, invite_actions.get(&id).cloned().unwrap_or_default()));
-                row(m, allowed, account, access, user.principal.user_id, now, invitation)
+                row(m, allowed, access, user.principal.user_id, now, invitation)
             })
             .collect(),
         page,
