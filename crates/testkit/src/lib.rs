@@ -172,6 +172,17 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client")
 }
 
+/// GETs a page as a browser without JavaScript would: its status and HTML.
+pub async fn page(c: &reqwest::Client, url: String) -> (StatusCode, String) {
+    let r = c.get(url).send().await.expect("page");
+    (r.status(), r.text().await.expect("page body"))
+}
+
+/// Posts a plain HTML form.
+pub async fn post_form(c: &reqwest::Client, url: String, form: &[(&str, &str)]) -> reqwest::Response {
+    c.post(url).form(form).send().await.expect("form post")
+}
+
 impl TestApp {
     /// Starts the outbox worker sending through `smtp` (polling every 50 ms).
     pub fn start_mail_worker(&self, smtp: &smtp::SmtpServer) {

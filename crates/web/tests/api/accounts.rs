@@ -5,7 +5,7 @@
 //! administrator's "Send reset link".
 
 use reqwest::StatusCode;
-use roster_testkit::{PASSWORD, TestApp, spawn_app_with};
+use roster_testkit::{PASSWORD, TestApp, page, post_form, spawn_app_with};
 use serde_json::{Value, json};
 
 const NEW_PASSWORD: &str = "a long passphrase of several words";
@@ -213,13 +213,13 @@ async fn the_pages_offer_forgot_password_locked_badges_unlock_and_reset_links() 
     let ann = app.add_member(&org, "ann@acme.test", "Ann").await.to_string();
     let base = app.base_url.clone();
     let anon = roster_testkit::client();
-    let login = anon.get(format!("{base}/login")).send().await.unwrap().text().await.unwrap();
+    let (_, login) = page(&anon, format!("{base}/login")).await;
     assert!(login.contains("href=\"/forgot-password\""), "the sign-in page links to Forgot password?");
-    let r = anon.post(format!("{base}/forgot-password")).form(&[("email", "nobody@acme.test")]).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let known = anon.post(format!("{base}/forgot-password")).form(&[("email", "ann@acme.test")]).send().await.unwrap();
+    let unknown = post_form(&anon, format!("{base}/forgot-password"), &[("email", "nobody@acme.test")]).await;
+    assert_eq!(unknown.status(), StatusCode::OK);
+    let known = post_form(&anon, format!("{base}/forgot-password"), &[("email", "ann@acme.test")]).await;
     assert_eq!(known.status(), StatusCode::OK);
-    assert_eq!(known.text().await.unwrap(), r.text().await.unwrap(), "the same page for every address");
+    assert_eq!(known.text().await.unwrap(), unknown.text().await.unwrap(), "the same page for every address");
     let token = reset_token(&app, "ann@acme.test").await.expect("a reset link");
 
     // Lock Ann; the sign-in page then says why and what to do.
@@ -227,60 +227,37 @@ async fn the_pages_offer_forgot_password_locked_badges_unlock_and_reset_links() 
         sign_in(&app, "ann@acme.test", "wrong guess").await;
     }
     app.advance(QUARTER_HOUR_MS);
-    let r = anon
-        .post(format!("{base}/login"))
-        .form(&[("email", "ann@acme.test"), ("password", PASSWORD), ("next", "/")])
-        .send()
-        .await
-        .unwrap();
+    let form = [("email", "ann@acme.test"), ("password", PASSWORD), ("next", "/")];
+    let r = post_form(&anon, format!("{base}/login"), &form).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let page = r.text().await.unwrap();
-    assert!(page.contains("locked") && page.contains("Forgot password?"), "{page}");
-    assert!(page.contains("value=\"ann@acme.test\""), "the form keeps the address");
+    let locked = r.text().await.unwrap();
+    assert!(locked.contains("locked") && locked.contains("Forgot password?"), "{locked}");
+    assert!(locked.contains("value=\"ann@acme.test\""), "the form keeps the address");
 
     // The owner's Users tab marks the lock and offers Unlock and Send reset link.
     let (c, csrf) = app.sign_in_form("owner@acme.test").await;
-    let users = c.get(format!("{base}/orgs/acme/settings/users?q=ann")).send().await.unwrap().text().await.unwrap();
+    let users_url = format!("{base}/orgs/acme/settings/users?q=ann");
+    let back = [("csrf_token", csrf.as_str()), ("return_to", "/orgs/acme/settings/users?q=ann")];
+    let (_, users) = page(&c, users_url.clone()).await;
     assert!(users.contains("status-locked"), "the row shows the lock");
     let unlock = format!("/orgs/acme/settings/users/{ann}/unlock");
     let send = format!("/orgs/acme/settings/users/{ann}/send-reset-link");
     assert!(users.contains(&unlock) && users.contains(&send), "both account actions are offered");
-    let r = c
-        .post(format!("{base}{unlock}"))
-        .form(&[("csrf_token", csrf.as_str()), ("return_to", "/orgs/acme/settings/users?q=ann")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let users = c.get(format!("{base}/orgs/acme/settings/users?q=ann")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(post_form(&c, format!("{base}{unlock}"), &back).await.status(), StatusCode::SEE_OTHER);
+    let (_, users) = page(&c, users_url.clone()).await;
     assert!(users.contains("Unlocked the account"), "the flash says so");
     assert!(!users.contains("status-locked") && !users.contains(&unlock), "no longer locked");
-    let r = c
-        .post(format!("{base}{send}"))
-        .form(&[("csrf_token", csrf.as_str()), ("return_to", "/orgs/acme/settings/users?q=ann")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let users = c.get(format!("{base}/orgs/acme/settings/users?q=ann")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(post_form(&c, format!("{base}{send}"), &back).await.status(), StatusCode::SEE_OTHER);
+    let (_, users) = page(&c, users_url).await;
     assert!(users.contains("A link to choose a new password is on its way"), "the flash says so");
     let newer = reset_token(&app, "ann@acme.test").await.expect("a second link");
     assert_ne!(newer, token, "a new link");
 
     // The first link died with the second; the second sets the password on the page.
-    let r = anon
-        .post(format!("{base}/set-password"))
-        .form(&[("token", token.as_str()), ("password", NEW_PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let set = |token: &str| [("token", token.to_string()), ("password", NEW_PASSWORD.to_string())];
+    let r = anon.post(format!("{base}/set-password")).form(&set(&token)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST, "an earlier link stops working");
-    let r = anon
-        .post(format!("{base}/set-password"))
-        .form(&[("token", newer.as_str()), ("password", NEW_PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let r = anon.post(format!("{base}/set-password")).form(&set(&newer)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(sign_in(&app, "ann@acme.test", NEW_PASSWORD).await.0, StatusCode::OK);
     app.finish().await;

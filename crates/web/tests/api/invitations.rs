@@ -3,7 +3,7 @@
 //! escalation, and one link accepted once under 50 concurrent attempts.
 
 use reqwest::StatusCode;
-use roster_testkit::{PASSWORD, Session, TestApp, spawn_app_with};
+use roster_testkit::{PASSWORD, Session, TestApp, page, post_form, spawn_app_with};
 use serde_json::{Value, json};
 
 const NEW_PASSWORD: &str = "a long passphrase of several words";
@@ -467,15 +467,6 @@ async fn bulk_resend_and_cancel_cover_the_filtered_invitations() {
 }
 
 // The pages, as a browser without JavaScript uses them.
-
-async fn page(c: &reqwest::Client, url: String) -> (StatusCode, String) {
-    let r = c.get(url).send().await.unwrap();
-    (r.status(), r.text().await.unwrap())
-}
-
-async fn post_form(c: &reqwest::Client, url: String, form: &[(&str, &str)]) -> reqwest::Response {
-    c.post(url).form(form).send().await.unwrap()
-}
 
 #[tokio::test]
 async fn the_multi_row_form_keeps_every_row_when_one_is_wrong() {

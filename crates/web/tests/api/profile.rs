@@ -6,7 +6,7 @@
 //! the user. Then the same through the profile page's plain forms.
 
 use reqwest::StatusCode;
-use roster_testkit::{PASSWORD, Session, TestApp, spawn_app_with};
+use roster_testkit::{PASSWORD, Session, TestApp, page, post_form, spawn_app_with};
 use serde_json::{Value, json};
 
 const DAY_MS: i64 = 86_400_000;
@@ -275,15 +275,6 @@ async fn wrong_current_passwords_count_like_failed_sign_ins() {
 }
 
 // The pages, as a browser without JavaScript uses them.
-
-async fn page(c: &reqwest::Client, url: String) -> (StatusCode, String) {
-    let r = c.get(url).send().await.unwrap();
-    (r.status(), r.text().await.unwrap())
-}
-
-async fn post_form(c: &reqwest::Client, url: String, form: &[(&str, &str)]) -> reqwest::Response {
-    c.post(url).form(form).send().await.unwrap()
-}
 
 #[tokio::test]
 async fn the_profile_page_changes_the_email_with_plain_forms() {

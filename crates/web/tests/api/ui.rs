@@ -2,7 +2,7 @@
 //! with scripting off would send them.
 
 use reqwest::StatusCode;
-use roster_testkit::{PASSWORD, TestApp, client, spawn_app};
+use roster_testkit::{PASSWORD, TestApp, client, page, spawn_app};
 
 #[tokio::test]
 async fn users_page_lists_filters_and_pages() {
@@ -145,11 +145,6 @@ async fn members_without_rights_see_no_actions_and_strangers_see_nothing() {
 async fn role_id(app: &TestApp, owner: &str, key: &str) -> String {
     let (_, body) = app.login(owner, PASSWORD).await.get("/api/v1/orgs/acme/roles").await;
     body["items"].as_array().unwrap().iter().find(|r| r["key"] == key).unwrap()["id"].as_str().unwrap().to_string()
-}
-
-async fn page(c: &reqwest::Client, url: String) -> (StatusCode, String) {
-    let r = c.get(url).send().await.unwrap();
-    (r.status(), r.text().await.unwrap())
 }
 
 /// The part of a page from `start` up to the next `end`.
