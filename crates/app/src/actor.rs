@@ -65,6 +65,16 @@ impl Actor {
         matches!(self, Actor::Cli | Actor::System)
     }
 
+    /// The kind of actor the audit log records.
+    pub fn actor_type(&self) -> roster_domain::audit::ActorType {
+        use roster_domain::audit::ActorType;
+        match self {
+            Actor::User(_) => ActorType::User,
+            Actor::Cli => ActorType::Operator,
+            Actor::System => ActorType::System,
+        }
+    }
+
     /// How the actor appears in the audit log.
     pub fn label(&self) -> String {
         match self {

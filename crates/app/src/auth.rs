@@ -1,5 +1,6 @@
 //! Signing in and out, sessions, and passwords.
 
+use roster_domain::sessions::EndReason;
 use roster_domain::{Email, SessionId, Timestamp, UserId};
 use roster_store::{sessions, users};
 
@@ -163,7 +164,7 @@ async fn accept_session(app: &App, s: sessions::SessionUser) -> Result<Principal
     let session_id = SessionId(s.session_id);
     if now.0 >= s.expires_at || now.0 >= s.idle_expires_at {
         let mut tx = app.db.begin().await?;
-        sessions::end_session(&mut tx, session_id, now, "expired").await?;
+        sessions::end_session(&mut tx, session_id, now, EndReason::expiry(now.0, s.expires_at), None).await?;
         tx.commit().await?;
         return Err(AppError::Unauthenticated);
     }
@@ -180,7 +181,7 @@ async fn accept_session(app: &App, s: sessions::SessionUser) -> Result<Principal
 /// Ends the principal's session.
 pub async fn logout(app: &App, principal: &Principal) -> Result<()> {
     let mut tx = app.db.begin().await?;
-    sessions::end_session(&mut tx, principal.session_id, app.clock.now(), "logout").await?;
+    sessions::end_session(&mut tx, principal.session_id, app.clock.now(), EndReason::Logout, None).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -92,11 +92,14 @@ pub(crate) fn audit_event(
         org_id: org,
         actor_id: actor.user_id(),
         actor_label: actor.label(),
+        actor_type: actor.actor_type(),
         target_type: e.action.target_type().into(),
         action: e.action,
         target_id: e.target_id,
         details: serde_json::Value::Object(e.details).to_string(),
         ip: meta.ip.clone(),
+        request_id: meta.request_id.clone(),
+        user_agent: meta.user_agent.clone(),
         created_at: now,
     }
 }
@@ -152,7 +155,12 @@ pub async fn audit_account(
         for e in &entries {
             let event = audit_event(&Actor::System, org, meta, now, e.clone());
             events.push(match by {
-                AccountActor::User => NewAuditEvent { actor_id: Some(user), actor_label: "self".into(), ..event },
+                AccountActor::User => NewAuditEvent {
+                    actor_id: Some(user),
+                    actor_label: "self".into(),
+                    actor_type: roster_domain::audit::ActorType::User,
+                    ..event
+                },
                 AccountActor::Roster => event,
             });
         }

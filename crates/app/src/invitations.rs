@@ -1106,6 +1106,7 @@ async fn complete(
     let event = NewAuditEvent {
         actor_id: Some(user),
         actor_label: inv.email.clone(),
+        actor_type: roster_domain::audit::ActorType::User,
         ..change::audit_event(
             &Actor::System,
             org.id,

@@ -149,4 +149,7 @@ pub struct RequestMeta {
     pub ip: Option<String>,
     /// The client's User-Agent.
     pub user_agent: Option<String>,
+    /// The request's id: the client's `X-Request-Id` when it sent a usable
+    /// one, otherwise one the server made; the audit log records it.
+    pub request_id: Option<String>,
 }

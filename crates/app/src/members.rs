@@ -3,6 +3,7 @@
 use roster_domain::audit::{AuditAction, AuditEntry};
 use roster_domain::members::{Cursor, MAX_OFFSET, Member, StatusChange, StatusCounts, check_per_page};
 use roster_domain::orgs::parse_display_name;
+use roster_domain::sessions::EndReason;
 use roster_domain::{MemberFilter, MemberSort, MemberStatus, SortOrder, UserId, ValidationError};
 use roster_store::members::{ListSpec, PageStart};
 use roster_store::{members, sessions, users};
@@ -305,10 +306,10 @@ pub async fn update_member(
     Ok(view)
 }
 
-fn end_reason(to: MemberStatus) -> &'static str {
+fn end_reason(to: MemberStatus) -> EndReason {
     match to {
-        MemberStatus::Archived => "member_archived",
-        _ => "member_disabled",
+        MemberStatus::Archived => EndReason::MemberArchived,
+        _ => EndReason::MemberDisabled,
     }
 }
 
@@ -555,7 +556,7 @@ pub async fn bulk_change(
             outcome.changed += ids.len() as u64;
         }
         if !ended.is_empty() {
-            sessions::end_user_sessions(&mut change.tx, &ended, now, "member_disabled").await?;
+            sessions::end_user_sessions(&mut change.tx, &ended, now, EndReason::MemberDisabled).await?;
         }
         change.flush().await?;
     }

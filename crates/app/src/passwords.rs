@@ -3,6 +3,7 @@
 //! link). Signing in with a password is [`crate::auth`].
 
 use roster_domain::audit::{AuditAction, AuditEntry};
+use roster_domain::sessions::EndReason;
 use roster_domain::{Timestamp, UserId, ValidationError};
 use roster_store::{sessions, users};
 
@@ -75,7 +76,7 @@ pub async fn set_password_with_token(app: &App, token: &str, password: &str, met
     }
     users::set_password(&mut tx, user.id, &hash, now).await?;
     users::end_password_tokens(&mut tx, user.id, now).await?;
-    let ended = sessions::end_user_sessions(&mut tx, &[user.id], now, "password_changed").await?;
+    let ended = sessions::end_user_sessions(&mut tx, &[user.id], now, EndReason::PasswordChanged).await?;
     let unlocked = users::unlock(&mut tx, user.id).await?;
     let mut entries = vec![
         AuditEntry::new(AuditAction::UserPasswordSet, user.id)

@@ -5,6 +5,7 @@
 //! 404 like a missing one.
 
 use roster_domain::audit::{AuditAction, AuditEntry};
+use roster_domain::sessions::EndReason;
 use roster_domain::{SessionId, Timestamp};
 use roster_store::sessions::{self, SessionRecord};
 
@@ -14,13 +15,6 @@ use crate::{App, AppError, Principal, RequestMeta};
 
 /// How many ended sessions the history shows.
 pub const HISTORY_LIMIT: u64 = 20;
-
-/// The end reason of a session its own user logged out from another one
-/// (or an administrator, later).
-pub const REASON_REVOKED: &str = "revoked";
-/// The end reason of a session signed out by itself (the same the sign-out
-/// button records).
-pub const REASON_LOGOUT: &str = "logout";
 
 /// One session as its user sees it.
 #[derive(Debug, Clone)]
@@ -136,9 +130,13 @@ pub async fn end_mine(app: &App, principal: &Principal, id: SessionId, meta: &Re
     if !found.is_some_and(|s| is_live(&s, now)) {
         return Err(AppError::NotFound("session"));
     }
-    let (ended, reason) =
-        if id == principal.session_id { (Ended::Current, REASON_LOGOUT) } else { (Ended::Other, REASON_REVOKED) };
-    if !sessions::end_session(&mut tx, id, now, reason).await? {
+    let (ended, reason) = if id == principal.session_id {
+        (Ended::Current, EndReason::Logout)
+    } else {
+        (Ended::Other, EndReason::Revoked)
+    };
+    let by = (reason == EndReason::Revoked).then_some(sessions::EndedBy { user: principal.user_id, org: None });
+    if !sessions::end_session(&mut tx, id, now, reason, by).await? {
         return Err(AppError::NotFound("session"));
     }
     let entry = revoked_entry(principal, &[id], "one session");
@@ -158,7 +156,8 @@ pub async fn end_others(app: &App, principal: &Principal, meta: &RequestMeta) ->
     let mut ended = Vec::new();
     for s in sessions::list_live_user_sessions(&mut tx, principal.user_id).await? {
         let id = SessionId(s.id);
-        if id != principal.session_id && sessions::end_session(&mut tx, id, now, REASON_REVOKED).await? {
+        let by = Some(sessions::EndedBy { user: principal.user_id, org: None });
+        if id != principal.session_id && sessions::end_session(&mut tx, id, now, EndReason::Revoked, by).await? {
             ended.push(id);
         }
     }

@@ -135,6 +135,8 @@ pub struct NewAuditEvent {
     pub actor_id: Option<UserId>,
     /// How the actor is shown: an email, or `cli` / `system`.
     pub actor_label: String,
+    /// What kind of actor acted.
+    pub actor_type: ActorType,
     /// What happened (stored by its stable dotted name, such as `member.disabled`).
     pub action: AuditAction,
     /// The kind of object changed (`member`, `organization`, …).
@@ -145,13 +147,65 @@ pub struct NewAuditEvent {
     pub details: String,
     /// The client's IP address, when the change came over HTTP.
     pub ip: Option<String>,
+    /// The id of the HTTP request that made the change.
+    pub request_id: Option<String>,
+    /// The client's User-Agent, when the change came over HTTP.
+    pub user_agent: Option<String>,
     /// When it happened.
     pub created_at: Timestamp,
 }
 
-/// The hash that links an event to the one before it:
-/// SHA-256 over the previous hash and every field of the event, length-prefixed.
-pub fn chain_hash(prev: &[u8], seq: i64, e: &NewAuditEvent) -> Vec<u8> {
+/// The kind of actor behind an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ActorType {
+    /// A person signed in.
+    User,
+    /// A service account with an API token.
+    ServiceAccount,
+    /// The deployment's operator, through the `roster` command line.
+    Operator,
+    /// Roster itself: a sweeper, a lockout, a migration, the demo loader.
+    System,
+}
+
+impl ActorType {
+    /// Every actor type.
+    pub const ALL: [ActorType; 4] =
+        [ActorType::User, ActorType::ServiceAccount, ActorType::Operator, ActorType::System];
+
+    /// The stored name (`service_account`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorType::User => "user",
+            ActorType::ServiceAccount => "service_account",
+            ActorType::Operator => "operator",
+            ActorType::System => "system",
+        }
+    }
+}
+
+impl std::str::FromStr for ActorType {
+    type Err = crate::ValidationError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ActorType::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| crate::ValidationError::field("actor_type", format!("'{s}' is not an actor type")))
+    }
+}
+
+/// The chain-hash format events are written with now. Format 1 (events
+/// written before the actor type and request context were recorded) hashes
+/// the original fields; format 2 also hashes the format itself, the actor
+/// type, the request id and the User-Agent, so that relabelling an event as
+/// format 1 breaks its link too.
+pub const HASH_FORMAT: i16 = 2;
+
+/// The hash that links an event to the one before it: SHA-256 over the
+/// previous hash and every field of the event, length-prefixed, in the
+/// given format (see [`HASH_FORMAT`]).
+pub fn chain_hash(prev: &[u8], seq: i64, e: &NewAuditEvent, format: i16) -> Vec<u8> {
     let mut h = Sha256::new();
     let mut field = |b: &[u8]| {
         h.update((b.len() as u64).to_be_bytes());
@@ -168,6 +222,12 @@ pub fn chain_hash(prev: &[u8], seq: i64, e: &NewAuditEvent) -> Vec<u8> {
     field(e.details.as_bytes());
     field(e.ip.as_deref().unwrap_or("").as_bytes());
     field(&e.created_at.0.to_be_bytes());
+    if format >= 2 {
+        field(&format.to_be_bytes());
+        field(e.actor_type.as_str().as_bytes());
+        field(e.request_id.as_deref().unwrap_or("").as_bytes());
+        field(e.user_agent.as_deref().unwrap_or("").as_bytes());
+    }
     h.finalize().to_vec()
 }
 
@@ -180,11 +240,14 @@ mod tests {
             org_id: OrgId::new(),
             actor_id: None,
             actor_label: "cli".into(),
+            actor_type: ActorType::Operator,
             action: AuditAction::MemberDisabled,
             target_type: "member".into(),
             target_id: "x".into(),
             details: "{}".into(),
             ip: None,
+            request_id: Some("r1".into()),
+            user_agent: None,
             created_at: Timestamp(1),
         }
     }
@@ -192,12 +255,24 @@ mod tests {
     #[test]
     fn any_field_changes_the_hash() {
         let e = event();
-        let base = chain_hash(b"", 1, &e);
-        assert_ne!(base, chain_hash(b"x", 1, &e));
-        assert_ne!(base, chain_hash(b"", 2, &e));
+        let base = chain_hash(b"", 1, &e, HASH_FORMAT);
+        assert_ne!(base, chain_hash(b"x", 1, &e, HASH_FORMAT));
+        assert_ne!(base, chain_hash(b"", 2, &e, HASH_FORMAT));
         let mut e2 = e.clone();
         e2.details = "{\"a\":1}".into();
-        assert_ne!(base, chain_hash(b"", 1, &e2));
+        assert_ne!(base, chain_hash(b"", 1, &e2, HASH_FORMAT));
+        let e3 = NewAuditEvent { actor_type: ActorType::System, ..e.clone() };
+        assert_ne!(base, chain_hash(b"", 1, &e3, HASH_FORMAT));
+        let e4 = NewAuditEvent { request_id: None, ..e.clone() };
+        assert_ne!(base, chain_hash(b"", 1, &e4, HASH_FORMAT));
+    }
+
+    #[test]
+    fn format_one_ignores_the_context_and_format_two_covers_it() {
+        let e = event();
+        let bare = NewAuditEvent { actor_type: ActorType::User, request_id: None, user_agent: None, ..e.clone() };
+        assert_eq!(chain_hash(b"", 1, &e, 1), chain_hash(b"", 1, &bare, 1));
+        assert_ne!(chain_hash(b"", 1, &e, 1), chain_hash(b"", 1, &e, HASH_FORMAT));
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod page;
 pub mod passwords;
 pub mod permissions;
 pub mod roles;
+pub mod sessions;
 pub mod time;
 pub mod unicode;
 

@@ -291,6 +291,95 @@ pub struct MemberFilter {
     pub statuses: Vec<MemberStatus>,
     /// Only members holding this role.
     pub role: Option<crate::RoleId>,
+    /// Only members inactive for a while, or never active.
+    pub activity: Activity,
+}
+
+/// The last-activity part of a [`MemberFilter`] (dormant members).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Activity {
+    /// Any activity.
+    #[default]
+    Any,
+    /// Members with no activity in the `days` before `as_of`, who have been
+    /// members for at least that long (someone added yesterday is not
+    /// dormant); members who never signed in are included.
+    InactiveFor {
+        /// How many days without activity.
+        days: u32,
+        /// The moment the days count back from (the request's now).
+        as_of: Timestamp,
+    },
+    /// Members who never signed in.
+    Never,
+}
+
+impl Activity {
+    /// The most days `inactive_days` accepts (ten years).
+    pub const MAX_DAYS: u32 = 3650;
+
+    /// Reads the `inactive_days` and `never_active` parameters as of `now`.
+    pub fn parse(
+        inactive_days: Option<&str>,
+        never_active: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Self, ValidationError> {
+        let never = match never_active.map(str::trim).unwrap_or("") {
+            "" | "false" => false,
+            "true" => true,
+            _ => return Err(ValidationError::field("never_active", "must be true or false")),
+        };
+        let days = match inactive_days.map(str::trim).filter(|d| !d.is_empty()) {
+            None => None,
+            Some(d) => match d.parse::<u32>() {
+                Ok(n) if (1..=Self::MAX_DAYS).contains(&n) => Some(n),
+                _ => {
+                    return Err(ValidationError::field(
+                        "inactive_days",
+                        format!("must be a whole number of days from 1 to {}", Self::MAX_DAYS),
+                    ));
+                }
+            },
+        };
+        match (days, never) {
+            (Some(_), true) => {
+                Err(ValidationError::field("never_active", "cannot be combined with inactive_days; choose one"))
+            }
+            (Some(days), false) => Ok(Activity::InactiveFor { days, as_of: now }),
+            (None, true) => Ok(Activity::Never),
+            (None, false) => Ok(Activity::Any),
+        }
+    }
+
+    /// The moment before which the last activity (and the joining) must lie.
+    pub fn cutoff(self) -> Option<Timestamp> {
+        match self {
+            Activity::InactiveFor { days, as_of } => Some(Timestamp(as_of.0 - i64::from(days) * 86_400_000)),
+            Activity::Any | Activity::Never => None,
+        }
+    }
+
+    /// Whether a member who joined at `joined` and was last active at
+    /// `last_active` (if ever) passes, exactly as the store's queries decide it.
+    pub fn admits(self, joined: Timestamp, last_active: Option<Timestamp>) -> bool {
+        match self {
+            Activity::Any => true,
+            Activity::Never => last_active.is_none(),
+            Activity::InactiveFor { .. } => {
+                let cutoff = self.cutoff().unwrap_or(Timestamp(i64::MIN));
+                joined < cutoff && last_active.is_none_or(|t| t < cutoff)
+            }
+        }
+    }
+
+    /// The query-string parameters that give this filter back.
+    pub fn query_pairs(self) -> Vec<(&'static str, String)> {
+        match self {
+            Activity::Any => vec![],
+            Activity::InactiveFor { days, .. } => vec![("inactive_days", days.to_string())],
+            Activity::Never => vec![("never_active", "true".into())],
+        }
+    }
 }
 
 impl MemberFilter {
@@ -325,7 +414,17 @@ impl MemberFilter {
         if statuses.len() == MemberStatus::ALL.len() {
             statuses.clear();
         }
-        Ok(Self { q, name, email, statuses, role: None })
+        Ok(Self { q, name, email, statuses, role: None, activity: Activity::Any })
+    }
+
+    /// The same filter, narrowed by last activity.
+    pub fn with_activity(self, activity: Activity) -> Self {
+        Self { activity, ..self }
+    }
+
+    /// Whether the filter narrows by anything but status (text, role, activity).
+    pub fn narrows(&self) -> bool {
+        self.has_text() || self.role.is_some() || self.activity != Activity::Any
     }
 
     /// The same filter, narrowed to holders of a role.

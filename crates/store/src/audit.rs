@@ -1,7 +1,7 @@
 //! The audit log's write path: append-only, hash-chained per organization.
 
 use roster_domain::OrgId;
-use roster_domain::audit::{NewAuditEvent, chain_hash};
+use roster_domain::audit::{HASH_FORMAT, NewAuditEvent, chain_hash};
 use sea_query::{Expr, ExprTrait, Order, Query};
 use uuid::Uuid;
 
@@ -53,10 +53,14 @@ pub async fn append(tx: &mut Tx, events: &[NewAuditEvent]) -> Result<()> {
                 AuditEvents::Ip,
                 AuditEvents::CreatedAt,
                 AuditEvents::Hash,
+                AuditEvents::ActorType,
+                AuditEvents::RequestId,
+                AuditEvents::UserAgent,
+                AuditEvents::HashFormat,
             ]);
             for e in chunk {
                 seq += 1;
-                let hash = chain_hash(&prev, seq, e);
+                let hash = chain_hash(&prev, seq, e, HASH_FORMAT);
                 q.values_panic([
                     e.org_id.0.into(),
                     seq.into(),
@@ -70,6 +74,10 @@ pub async fn append(tx: &mut Tx, events: &[NewAuditEvent]) -> Result<()> {
                     e.ip.clone().into(),
                     e.created_at.0.into(),
                     hash.clone().into(),
+                    e.actor_type.as_str().into(),
+                    e.request_id.clone().into(),
+                    e.user_agent.clone().into(),
+                    HASH_FORMAT.into(),
                 ]);
                 prev = hash;
             }
@@ -103,10 +111,18 @@ pub struct AuditRow {
     pub created_at: i64,
     /// Chain hash.
     pub hash: Vec<u8>,
+    /// The kind of actor (`user`, `service_account`, `operator`, `system`).
+    pub actor_type: String,
+    /// The HTTP request's id.
+    pub request_id: Option<String>,
+    /// The client's User-Agent.
+    pub user_agent: Option<String>,
+    /// The chain-hash format the event was written with.
+    pub hash_format: i16,
 }
 
 /// The columns an [`AuditRow`] is read from.
-const ROW_COLUMNS: [AuditEvents; 10] = [
+const ROW_COLUMNS: [AuditEvents; 14] = [
     AuditEvents::Seq,
     AuditEvents::ActorId,
     AuditEvents::ActorLabel,
@@ -117,6 +133,10 @@ const ROW_COLUMNS: [AuditEvents; 10] = [
     AuditEvents::Ip,
     AuditEvents::CreatedAt,
     AuditEvents::Hash,
+    AuditEvents::ActorType,
+    AuditEvents::RequestId,
+    AuditEvents::UserAgent,
+    AuditEvents::HashFormat,
 ];
 
 /// The newest `limit` events of an organization about one target, newest first.
@@ -162,21 +182,24 @@ pub async fn verify_chain(conn: &mut Conn, org: OrgId) -> Result<Option<i64>> {
                 return Ok(Some(after + 1));
             }
             // An action name this version does not know was not written by Roster.
-            let Ok(action) = r.action.parse() else {
+            let (Ok(action), Ok(actor_type)) = (r.action.parse(), r.actor_type.parse()) else {
                 return Ok(Some(r.seq));
             };
             let e = NewAuditEvent {
                 org_id: org,
                 actor_id: r.actor_id.map(roster_domain::UserId),
                 actor_label: r.actor_label,
+                actor_type,
                 action,
                 target_type: r.target_type,
                 target_id: r.target_id,
                 details: r.details,
                 ip: r.ip,
+                request_id: r.request_id,
+                user_agent: r.user_agent,
                 created_at: roster_domain::Timestamp(r.created_at),
             };
-            if chain_hash(&prev, r.seq, &e) != r.hash {
+            if chain_hash(&prev, r.seq, &e, r.hash_format) != r.hash {
                 return Ok(Some(r.seq));
             }
             prev = r.hash;

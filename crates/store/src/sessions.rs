@@ -1,5 +1,6 @@
 //! Sign-in sessions. Only the SHA-256 of a session token is stored.
 
+use roster_domain::sessions::EndReason;
 use roster_domain::{SessionId, Timestamp, UserId};
 use sea_query::{Expr, ExprTrait, Iden, Query};
 use uuid::Uuid;
@@ -193,13 +194,36 @@ pub async fn touch_session(tx: &mut Tx, id: SessionId, now: Timestamp, idle_expi
     Ok(())
 }
 
-/// Ends one session, recording why. Answers whether it was live.
-pub async fn end_session(tx: &mut Tx, id: SessionId, now: Timestamp, reason: &str) -> Result<bool> {
+/// Who ended a session that someone else logged out: the user, and the
+/// organization from whose Active Sessions tab they did it (none when a
+/// user logged out one of their own sessions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EndedBy {
+    /// The user who did it.
+    pub user: UserId,
+    /// The organization whose administrator they acted as.
+    pub org: Option<roster_domain::OrgId>,
+}
+
+/// Ends one session, recording why and, when someone else did it, who.
+/// Answers whether it was live.
+pub async fn end_session(
+    tx: &mut Tx,
+    id: SessionId,
+    now: Timestamp,
+    reason: EndReason,
+    by: Option<EndedBy>,
+) -> Result<bool> {
     let n = tx
         .execute(
             Query::update()
                 .table(Sessions::Table)
-                .values([(Sessions::EndedAt, now.0.into()), (Sessions::EndReason, reason.into())])
+                .values([
+                    (Sessions::EndedAt, now.0.into()),
+                    (Sessions::EndReason, reason.as_str().into()),
+                    (Sessions::EndedBy, by.map(|b| b.user.0).into()),
+                    (Sessions::EndedByOrg, by.and_then(|b| b.org).map(|o| o.0).into()),
+                ])
                 .and_where(Expr::col(Sessions::Id).eq(id.0))
                 .and_where(Expr::col(Sessions::EndedAt).is_null()),
         )
@@ -208,14 +232,14 @@ pub async fn end_session(tx: &mut Tx, id: SessionId, now: Timestamp, reason: &st
 }
 
 /// Ends every live session of these users, recording why. Answers how many ended.
-pub async fn end_user_sessions(tx: &mut Tx, users: &[UserId], now: Timestamp, reason: &str) -> Result<u64> {
+pub async fn end_user_sessions(tx: &mut Tx, users: &[UserId], now: Timestamp, reason: EndReason) -> Result<u64> {
     let mut ended = 0;
     for chunk in users.chunks(500) {
         ended += tx
             .execute(
                 Query::update()
                     .table(Sessions::Table)
-                    .values([(Sessions::EndedAt, now.0.into()), (Sessions::EndReason, reason.into())])
+                    .values([(Sessions::EndedAt, now.0.into()), (Sessions::EndReason, reason.as_str().into())])
                     .and_where(Expr::col(Sessions::UserId).is_in(chunk.iter().map(|u| u.0)))
                     .and_where(Expr::col(Sessions::EndedAt).is_null()),
             )

@@ -104,6 +104,8 @@ pub(crate) enum Sessions {
     UserAgent,
     EndedAt,
     EndReason,
+    EndedBy,
+    EndedByOrg,
 }
 
 /// `password_tokens`: one-time password-setting tokens, by the SHA-256 of
@@ -134,6 +136,10 @@ pub(crate) enum AuditEvents {
     Ip,
     CreatedAt,
     Hash,
+    ActorType,
+    RequestId,
+    UserAgent,
+    HashFormat,
 }
 
 /// `org_resources`: an organization's application resources.

@@ -4,8 +4,8 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use roster_app::Principal;
 use roster_app::{AppError, RequestMeta};
@@ -140,6 +140,26 @@ impl FromRequestParts<AppState> for UiUser {
     }
 }
 
+/// The header a request's id travels in, both ways.
+pub const REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
+
+/// A request's id: the client's `X-Request-Id` when it is 1 to 64 letters,
+/// digits, `-`, `_`, `.` or `:`, otherwise a new UUIDv7. Answers carry it
+/// back, logs and audit events record it.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+impl RequestId {
+    /// The id for a request with these headers.
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        let sent = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).filter(|v| {
+            (1..=64).contains(&v.len())
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+        });
+        Self(sent.map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_string))
+    }
+}
+
 /// Where a request came from.
 pub struct Meta(pub RequestMeta);
 
@@ -149,7 +169,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Meta {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
         let user_agent = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string);
-        Ok(Self(RequestMeta { ip, user_agent }))
+        let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone());
+        Ok(Self(RequestMeta { ip, user_agent, request_id }))
     }
 }
 

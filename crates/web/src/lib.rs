@@ -154,16 +154,21 @@ async fn method_not_allowed(allowed: std::sync::Arc<Vec<(String, String)>>, meth
 
 /// Logs each request's method, path (never the query, which may carry a
 /// one-time token), status and duration: server errors at `warn`, the rest at `debug`.
-async fn log_request(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn log_request(mut req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    let id = extract::RequestId::from_headers(req.headers());
+    req.extensions_mut().insert(id.clone());
     let started = std::time::Instant::now();
-    let res = next.run(req).await;
+    let mut res = next.run(req).await;
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     if res.status().is_server_error() {
-        tracing::warn!(%method, %path, status = res.status().as_u16(), ms, "request failed");
+        tracing::warn!(%method, %path, status = res.status().as_u16(), ms, request_id = %id.0, "request failed");
     } else {
-        tracing::debug!(%method, %path, status = res.status().as_u16(), ms, "request");
+        tracing::debug!(%method, %path, status = res.status().as_u16(), ms, request_id = %id.0, "request");
+    }
+    if let Ok(v) = HeaderValue::from_str(&id.0) {
+        res.headers_mut().insert(extract::REQUEST_ID, v);
     }
     res
 }

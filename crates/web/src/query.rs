@@ -4,8 +4,8 @@
 
 use roster_app::AppError;
 use roster_app::members::ListRequest;
-use roster_domain::members::PER_PAGE_DEFAULT;
-use roster_domain::{MemberFilter, MemberStatus, ValidationError};
+use roster_domain::members::{Activity, PER_PAGE_DEFAULT};
+use roster_domain::{MemberFilter, MemberStatus, Timestamp, ValidationError};
 
 /// Reads an object's id from a path segment; one that is not well-formed
 /// answers 404 naming `what`, like a missing one.
@@ -24,13 +24,16 @@ pub enum Strictness {
 
 /// Reads the members list's query parameters (`GET …/users`, the Users
 /// tab, the bulk filter), collecting every bad one.
-pub fn members_list(raw: Option<&str>, strict: Strictness) -> Result<ListRequest, ValidationError> {
+///
+/// `now` is the moment `inactive_days` counts back from.
+pub fn members_list(raw: Option<&str>, strict: Strictness, now: Timestamp) -> Result<ListRequest, ValidationError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
         .map_err(|_| ValidationError::field("query", "is not a valid query string"))?;
     let mut errors = ValidationError { errors: vec![] };
     let mut req = ListRequest { page: 1, per_page: PER_PAGE_DEFAULT, ..Default::default() };
     let (mut q, mut name, mut email) = (String::new(), String::new(), String::new());
     let mut statuses = Vec::new();
+    let (mut inactive_days, mut never_active) = (None, None);
     for (k, v) in pairs {
         let v = v.trim().to_string();
         match k.as_str() {
@@ -56,6 +59,8 @@ pub fn members_list(raw: Option<&str>, strict: Strictness) -> Result<ListRequest
                 Err(_) => errors.merge(ValidationError::field("per_page", "must be a whole number between 10 and 200")),
             },
             "cursor" if !v.is_empty() => req.cursor = Some(v),
+            "inactive_days" => inactive_days = Some(v),
+            "never_active" => never_active = Some(v),
             "role" if !v.is_empty() => req.role = Some(v),
             "sort" | "order" | "page" | "per_page" | "cursor" | "role" => {}
             other if strict == Strictness::Strict => {
@@ -64,9 +69,12 @@ pub fn members_list(raw: Option<&str>, strict: Strictness) -> Result<ListRequest
             _ => {}
         }
     }
-    match MemberFilter::parse(&q, &name, &email, statuses) {
-        Ok(f) => req.filter = f,
-        Err(e) => errors.merge(e),
+    let activity = Activity::parse(inactive_days.as_deref(), never_active.as_deref(), now);
+    match (MemberFilter::parse(&q, &name, &email, statuses), activity) {
+        (Ok(f), Ok(a)) => req.filter = f.with_activity(a),
+        (f, a) => {
+            f.err().into_iter().chain(a.err()).for_each(|e| errors.merge(e));
+        }
     }
     if errors.errors.is_empty() { Ok(req) } else { Err(errors) }
 }

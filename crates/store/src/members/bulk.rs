@@ -67,7 +67,7 @@ pub async fn count_for_change(
     if statuses.is_empty() {
         return Ok(0);
     }
-    if !filter.has_text() && filter.role.is_none() {
+    if !filter.narrows() {
         let (counts, _) = count_members(conn, org, filter).await?;
         return Ok(statuses.iter().map(|s| counts.get(*s)).sum());
     }

@@ -20,7 +20,7 @@ pub async fn count_members(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -
         status: String,
         n: i64,
     }
-    let capped = filter.has_text() || filter.role.is_some();
+    let capped = filter.narrows();
     let q = if !capped {
         Query::select()
             .column(MemberCounts::Status)

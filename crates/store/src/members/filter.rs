@@ -3,7 +3,7 @@
 //! the conditions themselves ([`apply_filter`]). The search predicate
 //! ([`search_condition`]) is the one place where the backends differ in SQL.
 
-use roster_domain::members::EmailMatch;
+use roster_domain::members::{Activity, EmailMatch};
 use roster_domain::{MemberFilter, OrgId};
 use sea_query::{Alias, Expr, ExprTrait, Iden, Query, SelectStatement};
 
@@ -246,6 +246,7 @@ pub(super) fn apply_filter(
     if let Some(c) = search_condition(backend, filter, path) {
         q.and_where(c);
     }
+    activity_condition(q, filter.activity);
     if let Some(role) = filter.role {
         if source == Source::RoleHolders {
             q.and_where(Expr::col((MemberRoles::Table, MemberRoles::OrgId)).eq(org.0))
@@ -260,6 +261,24 @@ pub(super) fn apply_filter(
                     .and_where(Expr::col((HELD, MemberRoles::RoleId)).eq(role.0))
                     .to_owned(),
             ));
+        }
+    }
+}
+
+/// The last-activity conditions (dormant members): `last_active_at` is 0
+/// for a member never active, so "never" is an equality and "inactive for N
+/// days" a range on the `(org_id, [status,] last_active_at, user_id)`
+/// indexes, with the joining date tested on the rows it reads.
+fn activity_condition(q: &mut SelectStatement, activity: Activity) {
+    let last = || Expr::col((Members::Table, Members::LastActiveAt));
+    match activity {
+        Activity::Any => {}
+        Activity::Never => {
+            q.and_where(last().eq(0));
+        }
+        Activity::InactiveFor { .. } => {
+            let cutoff = activity.cutoff().map_or(i64::MIN, |t| t.0);
+            q.and_where(last().lt(cutoff)).and_where(Expr::col((Members::Table, Members::CreatedAt)).lt(cutoff));
         }
     }
 }

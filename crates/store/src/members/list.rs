@@ -62,8 +62,8 @@ pub async fn list_members(conn: &mut Conn, org: OrgId, spec: &ListSpec) -> Resul
         }
     }
     q.order_by_expr(sort_key, order.clone()).order_by((Members::Table, Members::UserId), order).limit(spec.limit + 1);
-    // A search or a role filter is planned for its values (see `fetch_all_planned`).
-    let rows = if !spec.filter.has_text() && spec.filter.role.is_none() {
+    // A search, a role or an activity filter is planned for its values (see `fetch_all_planned`).
+    let rows = if !spec.filter.narrows() {
         conn.fetch_all::<MemberRow, _>(&q).await?
     } else {
         conn.fetch_all_planned::<MemberRow, _>(&q).await?

@@ -5,7 +5,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use roster_app::access::OrgAccess;
 use roster_app::members::{MemberList, MemberView};
-use roster_domain::members::{StatusChange, StatusCounts};
+use roster_domain::members::{Activity, StatusChange, StatusCounts};
 use roster_domain::{MemberFilter, MemberSort, MemberStatus, SortOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -140,6 +140,13 @@ pub struct ListUsersParams {
     /// Only holders of this role (its id or key).
     #[param(example = "billing_manager")]
     role: Option<String>,
+    /// Dormant members: only those with no activity (no request with a session) in the last N
+    /// days (1–3650) who have been members at least that long; members who never signed in are
+    /// included. Works with the bulk actions, so "disable everyone inactive for 90 days" is one step.
+    #[param(minimum = 1, maximum = 3650, example = 90)]
+    inactive_days: Option<u32>,
+    /// `true`: only members who never signed in. Cannot be combined with `inactive_days`.
+    never_active: Option<bool>,
 }
 
 /// The `status` filter: statuses, `all`, or comma-separated lists of them, as [`query::members_list`] reads it.
@@ -162,7 +169,7 @@ pub async fn list_users(
     OrgApi { access, .. }: OrgApi,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<UserList>> {
-    let req = query::members_list(raw.as_deref(), Strictness::Strict)?;
+    let req = query::members_list(raw.as_deref(), Strictness::Strict, state.app.clock.now())?;
     Ok(Json(roster_app::members::list_members(&state.app, &access, &req).await?.into()))
 }
 
@@ -331,6 +338,13 @@ pub struct BulkFilter {
     /// Only holders of this role (its id or key).
     #[serde(default)]
     pub role: Option<String>,
+    /// Only members with no activity in the last N days (as the list's `inactive_days`).
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
+    pub inactive_days: Option<u32>,
+    /// Only members who never signed in (as the list's `never_active`).
+    #[serde(default)]
+    pub never_active: bool,
 }
 
 /// The changes a bulk request can make.
@@ -355,7 +369,7 @@ impl From<BulkAction> for StatusChange {
 /// A bulk change request.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"action": "disable", "filter": {"q": "smith", "status": ["active"]}, "dry_run": true}))]
+#[schema(example = json!({"action": "disable", "filter": {"status": ["active"], "inactive_days": 90}, "dry_run": true}))]
 pub struct BulkRequest {
     /// `enable` or `disable`.
     pub action: BulkAction,
@@ -391,7 +405,12 @@ pub async fn bulk_users(
 ) -> ApiResult<Json<BulkResult>> {
     let role = roster_app::members::resolve_role_filter(&access, body.filter.role.as_deref())?;
     let f = body.filter;
-    let filter = MemberFilter::parse(&f.q, &f.name, &f.email, f.status)?.with_role(role);
+    let activity = Activity::parse(
+        f.inactive_days.map(|d| d.to_string()).as_deref(),
+        Some(if f.never_active { "true" } else { "false" }),
+        state.app.clock.now(),
+    )?;
+    let filter = MemberFilter::parse(&f.q, &f.name, &f.email, f.status)?.with_role(role).with_activity(activity);
     let action = body.action.into();
     if body.dry_run {
         let p = roster_app::members::preview_bulk(&state.app, &access, action, &filter).await?;

@@ -95,8 +95,9 @@ pub struct EndedSessionItem {
     pub last_active_at: String,
     /// When it ended (RFC 3339).
     pub ended_at: String,
-    /// How it ended: `logout` (signed out), `revoked` (logged out from another session),
-    /// `expired`, `password_changed`, `member_disabled`, `member_archived`.
+    /// How it ended: `logout` (signed out), `revoked` (logged out from
+    /// another session or by an administrator), `idle_expiry`,
+    /// `absolute_expiry`, `member_disabled`, `member_archived`, `password_changed`.
     pub end_reason: String,
 }
 

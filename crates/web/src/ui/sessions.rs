@@ -31,16 +31,8 @@ struct Row {
 }
 
 fn how_ended(reason: Option<&str>) -> String {
-    match reason.unwrap_or_default() {
-        "logout" => "Signed out",
-        "revoked" => "Logged out from another session",
-        "expired" => "Expired",
-        "password_changed" => "Password changed",
-        "member_disabled" => "Account disabled",
-        "member_archived" => "Account archived",
-        other => return other.replace('_', " "),
-    }
-    .to_string()
+    let reason = reason.unwrap_or_default();
+    reason.parse::<roster_domain::sessions::EndReason>().map_or_else(|_| reason.replace('_', " "), |r| r.label().into())
 }
 
 fn row(s: SessionView, links: &OrgLinks, now: roster_domain::Timestamp) -> Row {

@@ -189,7 +189,7 @@ async fn the_my_sessions_tab_logs_out_with_plain_forms() {
     let page = browser.get(format!("{base}/my-sessions")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("is logged out."), "the flash");
     assert_eq!(page.matches("class=\"session-row").count(), 2);
-    assert!(page.contains("Logged out from another session"), "the history says how it ended");
+    assert!(page.contains("Revoked"), "the history says how it ended");
 
     let r =
         browser.post(format!("{base}/my-sessions/logout-others")).form(&[("csrf_token", &csrf)]).send().await.unwrap();

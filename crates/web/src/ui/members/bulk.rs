@@ -93,7 +93,7 @@ pub async fn bulk_confirm(page: OrgPage, RawQuery(raw): RawQuery) -> UiResult {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
         let action = pairs.iter().find(|(k, _)| k == "action").map(|(_, v)| v.as_str()).unwrap_or("");
         let (change, action, verb, past) = bulk_action(action).ok_or(AppError::NotFound("page"))?;
-        let mut req = parse_page_query(raw.as_deref())?;
+        let mut req = parse_page_query(raw.as_deref(), page.state.app.clock.now())?;
         let role = roster_app::members::resolve_role_filter(access, req.role.as_deref())?;
         req.role = role.map(|r| r.to_string());
         let filter = req.filter.clone().with_role(role);

@@ -21,6 +21,7 @@ use super::{Frame, OrgPage, ReturnForm, TabKey, UiResult, after_action, safe_pat
 use crate::extract::Meta;
 use crate::format;
 use crate::query::{self, Strictness};
+use roster_domain::members::Activity;
 
 /// The list's state as query parameters, so links keep the filters.
 pub(super) fn list_query(req: &ListRequest, overrides: &[(&str, String)]) -> String {
@@ -49,6 +50,7 @@ pub(super) fn list_query(req: &ListRequest, overrides: &[(&str, String)]) -> Str
     if let Some(role) = req.role.as_ref().filter(|r| !r.is_empty()) {
         pairs.push(("role", role.clone()));
     }
+    pairs.extend(req.filter.activity.query_pairs());
     for (k, v) in overrides {
         pairs.retain(|(pk, _)| pk != k);
         if !v.is_empty() {
@@ -120,6 +122,10 @@ struct UsersPage {
     role: String,
     /// (role id, role name) for the role filter.
     role_options: Vec<(String, String)>,
+    /// The activity select's value: "", a number of days, or "never".
+    activity: String,
+    /// (value, label) for the activity select.
+    activity_options: Vec<(String, String)>,
     sort_options: Vec<(&'static str, &'static str)>,
     per_page_options: Vec<u32>,
     badges: Vec<Badge>,
@@ -140,6 +146,24 @@ struct UsersPage {
     return_to: String,
 }
 
+/// The activity select's choices (days without activity); a number typed
+/// into the address bar (`?inactive_days=45`) is offered too.
+const INACTIVE_DAYS: [u32; 4] = [30, 90, 180, 365];
+
+fn activity_options(current: Activity) -> Vec<(String, String)> {
+    let mut days: Vec<u32> = INACTIVE_DAYS.to_vec();
+    if let Activity::InactiveFor { days: d, .. } = current
+        && !days.contains(&d)
+    {
+        days.push(d);
+        days.sort_unstable();
+    }
+    days.into_iter()
+        .map(|d| (d.to_string(), format!("Inactive for {d}+ days")))
+        .chain([("never".to_string(), "Never signed in".to_string())])
+        .collect()
+}
+
 /// The sort select's options: one per column and direction.
 const SORTS: [(&str, &str); 8] = [
     ("email", "Email (A–Z)"),
@@ -154,7 +178,10 @@ const SORTS: [(&str, &str); 8] = [
 
 /// Reads the page's query: the API's parameters, where `sort` may also be
 /// written `-column` for descending (the sort select's values).
-pub(super) fn parse_page_query(raw: Option<&str>) -> Result<ListRequest, roster_domain::ValidationError> {
+pub(super) fn parse_page_query(
+    raw: Option<&str>,
+    now: roster_domain::Timestamp,
+) -> Result<ListRequest, roster_domain::ValidationError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or("")).unwrap_or_default();
     let mut out = Vec::with_capacity(pairs.len() + 1);
     for (k, v) in pairs {
@@ -163,10 +190,16 @@ pub(super) fn parse_page_query(raw: Option<&str>) -> Result<ListRequest, roster_
                 out.push((k, col.to_string()));
                 out.push(("order".to_string(), "desc".to_string()));
             }
+            // The activity select: "never", or a number of days.
+            _ if k == "activity" => match v.as_str() {
+                "" => {}
+                "never" => out.push(("never_active".into(), "true".into())),
+                _ => out.push(("inactive_days".into(), v)),
+            },
             _ => out.push((k, v)),
         }
     }
-    query::members_list(Some(&serde_urlencoded::to_string(&out).unwrap_or_default()), Strictness::Lenient)
+    query::members_list(Some(&serde_urlencoded::to_string(&out).unwrap_or_default()), Strictness::Lenient, now)
 }
 
 /// An invited member's invitation and the actions its row offers
@@ -224,9 +257,9 @@ fn row(
 /// The Users tab.
 pub async fn users_page(org_page: OrgPage, RawQuery(raw): RawQuery) -> UiResult {
     let (state, access, user) = (&org_page.state, &org_page.access, &org_page.user);
-    let (mut req, refused) = match parse_page_query(raw.as_deref()) {
+    let (mut req, refused) = match parse_page_query(raw.as_deref(), state.app.clock.now()) {
         Ok(r) => (r, None),
-        Err(e) => match refused_text(raw.as_deref(), &e) {
+        Err(e) => match refused_text(raw.as_deref(), &e, state.app.clock.now()) {
             Some(refused) => (refused.rest, Some((refused.typed, refused.message))),
             None => return Ok(Redirect::to(&org_page.links.users()).into_response()),
         },
@@ -340,6 +373,12 @@ pub async fn users_page(org_page: OrgPage, RawQuery(raw): RawQuery) -> UiResult 
         per_page: list.per_page,
         status_options: MemberStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
         role: req.role.clone().unwrap_or_default(),
+        activity: match req.filter.activity {
+            Activity::Any => String::new(),
+            Activity::Never => "never".into(),
+            Activity::InactiveFor { days, .. } => days.to_string(),
+        },
+        activity_options: activity_options(req.filter.activity),
         role_options: access.policy.roles.iter().map(|r| (r.id.to_string(), r.name.clone())).collect(),
         sort_options: SORTS.to_vec(),
         per_page_options: vec![10, 25, 50, 100, 200],
@@ -404,7 +443,11 @@ struct RefusedText {
 /// When only text filters were refused, answers the rest of the query and
 /// what was typed, so the page can say why and keep the values; otherwise
 /// (a bad status, sort or page) `None`.
-fn refused_text(raw: Option<&str>, e: &roster_domain::ValidationError) -> Option<RefusedText> {
+fn refused_text(
+    raw: Option<&str>,
+    e: &roster_domain::ValidationError,
+    now: roster_domain::Timestamp,
+) -> Option<RefusedText> {
     if !e.errors.iter().all(|x| TEXT_FILTERS.contains(&x.field.as_str())) {
         return None;
     }
@@ -414,7 +457,7 @@ fn refused_text(raw: Option<&str>, e: &roster_domain::ValidationError) -> Option
         v.chars().map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect::<String>()
     });
     let kept: Vec<&(String, String)> = pairs.iter().filter(|(k, _)| !e.errors.iter().any(|x| x.field == *k)).collect();
-    let rest = parse_page_query(Some(&serde_urlencoded::to_string(kept).ok()?)).ok()?;
+    let rest = parse_page_query(Some(&serde_urlencoded::to_string(kept).ok()?), now).ok()?;
     let label = |f: &str| match f {
         "q" => "Search",
         "name" => "Name",
