@@ -197,6 +197,12 @@ enum UserCommand {
         /// Substring of name or email.
         #[arg(long, default_value = "")]
         q: String,
+        /// Only members with no activity in the last N days (dormant), never-active ones included.
+        #[arg(long, conflicts_with = "never_active")]
+        inactive_days: Option<u32>,
+        /// Only members who never signed in.
+        #[arg(long)]
+        never_active: bool,
         /// At most this many rows.
         #[arg(long)]
         limit: Option<u64>,
@@ -346,8 +352,14 @@ async fn run() -> anyhow::Result<()> {
         }
         Command::Org { command } => org(open(&settings).await?, command).await,
         Command::Invitation { command } => invitation(open(&settings).await?, command).await,
-        Command::User { command: UserCommand::List { org, status, q, limit } } => {
-            user_list(open(&settings).await?, &org, status, &q, limit).await
+        Command::User { command: UserCommand::List { org, status, q, inactive_days, never_active, limit } } => {
+            let app = open(&settings).await?;
+            let activity = roster_domain::members::Activity::parse(
+                inactive_days.map(|d| d.to_string()).as_deref(),
+                Some(if never_active { "true" } else { "false" }),
+                app.clock.now(),
+            )?;
+            user_list(app, &org, status, &q, activity, limit).await
         }
         Command::User { command: UserCommand::Unlock { org, email } } => {
             let app = open(&settings).await?;
@@ -568,7 +580,14 @@ fn describe(e: roster_app::AppError) -> anyhow::Error {
     anyhow::anyhow!("{e}")
 }
 
-async fn user_list(app: App, org: &str, status: Option<String>, q: &str, limit: Option<u64>) -> anyhow::Result<()> {
+async fn user_list(
+    app: App,
+    org: &str,
+    status: Option<String>,
+    q: &str,
+    activity: roster_domain::members::Activity,
+    limit: Option<u64>,
+) -> anyhow::Result<()> {
     let access = roster_app::access::open_org(&app, &roster_app::Actor::Cli, org).await.map_err(describe)?;
     let statuses = status
         .unwrap_or_default()
@@ -576,9 +595,10 @@ async fn user_list(app: App, org: &str, status: Option<String>, q: &str, limit: 
         .filter(|s| !s.is_empty())
         .map(|s| s.parse::<MemberStatus>())
         .collect::<Result<Vec<_>, _>>()?;
-    let mut req = ListRequest { filter: MemberFilter::new(q, statuses)?, page: 1, per_page: 200, ..Default::default() };
+    let filter = MemberFilter::new(q, statuses)?.with_activity(activity);
+    let mut req = ListRequest { filter, page: 1, per_page: 200, ..Default::default() };
     let mut printed = 0u64;
-    println!("EMAIL\tNAME\tSTATUS\tROLES\tCREATED\tID");
+    println!("EMAIL\tNAME\tSTATUS\tROLES\tCREATED\tLAST_ACTIVE\tID");
     loop {
         let page = roster_app::members::list_members(&app, &access, &req).await.map_err(describe)?;
         for v in &page.items {
@@ -587,7 +607,17 @@ async fn user_list(app: App, org: &str, status: Option<String>, q: &str, limit: 
             }
             let roles: Vec<&str> = v.roles.iter().map(|r| r.name.as_str()).collect();
             let m = &v.member;
-            println!("{}\t{}\t{}\t{}\t{}\t{}", m.email, m.name, m.status, roles.join(", "), m.created_at.0, m.user_id);
+            let last_active = m.last_active_at.map_or_else(|| "never".to_string(), |t| t.0.to_string());
+            println!(
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                m.email,
+                m.name,
+                m.status,
+                roles.join(", "),
+                m.created_at.0,
+                last_active,
+                m.user_id
+            );
             printed += 1;
         }
         match page.next_cursor {

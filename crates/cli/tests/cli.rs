@@ -78,6 +78,12 @@ fn org_create_user_list_and_seed() {
     assert!(ok);
     assert!(out.lines().skip(1).all(|l| l.contains("\tarchived\t")), "{out}");
     assert!(out.lines().count() <= 4);
+    // Dormant members: never signed in, or inactive for N days.
+    let (ok, out, err) = roster(db, &["user", "list", "--org", "acme", "--never-active"], None);
+    assert!(ok, "{err}");
+    assert!(out.lines().count() > 1 && out.lines().skip(1).all(|l| l.contains("\tnever\t")), "{out}");
+    let (ok, _, err) = roster(db, &["user", "list", "--org", "acme", "--inactive-days", "0"], None);
+    assert!(!ok && err.contains("inactive_days"), "{err}");
     // Roles: the presets, an organization created from one, its roles with counts.
     let (ok, out, _) = roster(db, &["presets"], None);
     assert!(ok);

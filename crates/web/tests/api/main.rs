@@ -5,6 +5,7 @@
 mod accounts;
 mod auth;
 mod contract;
+mod dormant;
 mod guards;
 mod hashing;
 mod house;

@@ -7,6 +7,7 @@ use axum::extract::RawQuery;
 use axum::http::StatusCode;
 use roster_app::AppError;
 use roster_app::access::OrgAccess;
+use roster_domain::members::Activity;
 use roster_domain::members::StatusChange;
 use roster_domain::{MemberFilter, MemberStatus};
 use serde::Deserialize;
@@ -34,6 +35,8 @@ struct BulkPage {
     email: String,
     status: String,
     role: String,
+    /// The activity filter as the Users tab's select writes it.
+    activity: String,
     return_to: String,
 }
 
@@ -55,6 +58,11 @@ fn summary(filter: &MemberFilter, access: &OrgAccess) -> String {
     }
     if filter.has_status() {
         parts.push(format!("status {}", filter.statuses.iter().map(|s| s.label()).collect::<Vec<_>>().join(" or ")));
+    }
+    match filter.activity {
+        Activity::Any => {}
+        Activity::Never => parts.push("never signed in".into()),
+        Activity::InactiveFor { days, .. } => parts.push(format!("inactive for {days} days or more")),
     }
     if parts.is_empty() { "every user in the organization".into() } else { parts.join(", ") }
 }
@@ -114,6 +122,7 @@ pub async fn bulk_confirm(page: OrgPage, RawQuery(raw): RawQuery) -> UiResult {
             email: req.filter.email.clone(),
             status: req.filter.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","),
             role: req.role.clone().unwrap_or_default(),
+            activity: super::activity_value(req.filter.activity),
             return_to: back,
         };
         page.render(StatusCode::OK, &view)
@@ -135,6 +144,8 @@ pub struct BulkForm {
     #[serde(default)]
     role: String,
     #[serde(default)]
+    activity: String,
+    #[serde(default)]
     return_to: String,
 }
 
@@ -146,7 +157,8 @@ pub async fn bulk_submit(page: OrgPage, Meta(meta): Meta, Form(f): Form<BulkForm
         let statuses =
             f.status.split(',').filter(|s| !s.is_empty()).map(str::parse).collect::<Result<Vec<MemberStatus>, _>>()?;
         let role = roster_app::members::resolve_role_filter(access, Some(&f.role))?;
-        let filter = MemberFilter::parse(&f.q, &f.name, &f.email, statuses)?.with_role(role);
+        let activity = super::parse_activity(&f.activity, page.state.app.clock.now())?;
+        let filter = MemberFilter::parse(&f.q, &f.name, &f.email, statuses)?.with_role(role).with_activity(activity);
         let outcome = roster_app::members::bulk_change(page.app(), access, change, &filter, &meta).await?;
         let back = safe_path(&f.return_to, &page.links.users());
         let skipped: String = skip_notes(&outcome.skipped, true).iter().map(|n| format!(" {n}")).collect();

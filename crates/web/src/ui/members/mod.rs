@@ -146,6 +146,29 @@ struct UsersPage {
     return_to: String,
 }
 
+/// The activity select's value for members who never signed in.
+const ACTIVITY_NEVER: &str = "never";
+
+/// The activity select's value for a filter: "", a number of days, or "never".
+pub(super) fn activity_value(a: Activity) -> String {
+    match a {
+        Activity::Any => String::new(),
+        Activity::Never => ACTIVITY_NEVER.into(),
+        Activity::InactiveFor { days, .. } => days.to_string(),
+    }
+}
+
+/// Reads the activity select's value back (as of `now`).
+pub(super) fn parse_activity(
+    value: &str,
+    now: roster_domain::Timestamp,
+) -> Result<Activity, roster_domain::ValidationError> {
+    match value.trim() {
+        ACTIVITY_NEVER => Activity::parse(None, Some("true"), now),
+        days => Activity::parse(Some(days), None, now),
+    }
+}
+
 /// The activity select's choices (days without activity); a number typed
 /// into the address bar (`?inactive_days=45`) is offered too.
 const INACTIVE_DAYS: [u32; 4] = [30, 90, 180, 365];
@@ -160,7 +183,7 @@ fn activity_options(current: Activity) -> Vec<(String, String)> {
     }
     days.into_iter()
         .map(|d| (d.to_string(), format!("Inactive for {d}+ days")))
-        .chain([("never".to_string(), "Never signed in".to_string())])
+        .chain([(ACTIVITY_NEVER.to_string(), "Never signed in".to_string())])
         .collect()
 }
 
@@ -193,7 +216,7 @@ pub(super) fn parse_page_query(
             // The activity select: "never", or a number of days.
             _ if k == "activity" => match v.as_str() {
                 "" => {}
-                "never" => out.push(("never_active".into(), "true".into())),
+                ACTIVITY_NEVER => out.push(("never_active".into(), "true".into())),
                 _ => out.push(("inactive_days".into(), v)),
             },
             _ => out.push((k, v)),
@@ -373,11 +396,7 @@ pub async fn users_page(org_page: OrgPage, RawQuery(raw): RawQuery) -> UiResult 
         per_page: list.per_page,
         status_options: MemberStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
         role: req.role.clone().unwrap_or_default(),
-        activity: match req.filter.activity {
-            Activity::Any => String::new(),
-            Activity::Never => "never".into(),
-            Activity::InactiveFor { days, .. } => days.to_string(),
-        },
+        activity: activity_value(req.filter.activity),
         activity_options: activity_options(req.filter.activity),
         role_options: access.policy.roles.iter().map(|r| (r.id.to_string(), r.name.clone())).collect(),
         sort_options: SORTS.to_vec(),
