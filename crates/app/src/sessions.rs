@@ -121,7 +121,8 @@ pub(crate) fn ending(s: &SessionRecord, viewer: Viewer) -> (Option<EndedBy>, Opt
         (Viewer::Org(viewer), Some(o)) => o.id == viewer,
     };
     let how = match (&person, &org) {
-        _ if by_themselves => "Logged out from another session".to_string(),
+        _ if by_themselves && viewer == Viewer::Owner => "Revoked by you from another session".to_string(),
+        (Some(p), _) if by_themselves => format!("Revoked by {} from another session", p.name),
         _ if !visible => "Revoked by an administrator of another organization".to_string(),
         (Some(p), Some(o)) => format!("Revoked by {} ({})", p.name, o.name),
         (Some(p), None) => format!("Revoked by {}", p.name),
