@@ -124,11 +124,8 @@ fn encode_cursor(sort: SessionSort, at: Timestamp, id: SessionId) -> String {
 fn row(access: &OrgAccess, r: OrgSession, now: Timestamp) -> OrgSessionView {
     let current = access.actor.principal().map_or(SessionId(uuid::Uuid::nil()), |p| p.session_id);
     let user = Person { id: UserId(r.session.user_id), email: r.member_email, name: r.member_name };
-    let status = if r.session.ended_at.is_none() {
-        LiveStatus::at(now.0, r.session.last_seen_at)
-    } else {
-        LiveStatus::Idle
-    };
+    let status =
+        if r.session.ended_at.is_none() { LiveStatus::at(now.0, r.session.last_seen_at) } else { LiveStatus::Idle };
     OrgSessionView { session: view(r.session, current, Viewer::Org(access.org.id)), user, status }
 }
 
@@ -142,16 +139,13 @@ fn page(
 ) -> SessionPage {
     let more = rows.len() > per_page as usize;
     rows.truncate(per_page as usize);
-    let next_cursor = more
-        .then(|| rows.last())
-        .flatten()
-        .map(|r| {
-            let at = match sort {
-                SessionSort::Created => r.session.created_at,
-                SessionSort::Ended => r.session.ended_at.unwrap_or_default(),
-            };
-            encode_cursor(sort, Timestamp(at), SessionId(r.session.id))
-        });
+    let next_cursor = more.then(|| rows.last()).flatten().map(|r| {
+        let at = match sort {
+            SessionSort::Created => r.session.created_at,
+            SessionSort::Ended => r.session.ended_at.unwrap_or_default(),
+        };
+        encode_cursor(sort, Timestamp(at), SessionId(r.session.id))
+    });
     SessionPage { items: rows.into_iter().map(|r| row(access, r, now)).collect(), next_cursor }
 }
 

@@ -147,10 +147,7 @@ impl Settings {
 
     /// The trusted proxies' networks, each checked.
     pub fn trusted_proxy_networks(&self) -> anyhow::Result<Vec<roster_domain::net::Cidr>> {
-        self.trusted_proxies
-            .iter()
-            .map(|t| t.parse().map_err(|e| anyhow::anyhow!("trusted_proxies: {e}")))
-            .collect()
+        self.trusted_proxies.iter().map(|t| t.parse().map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))).collect()
     }
 
     /// The public base URL links are built from.
@@ -186,14 +183,14 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::Settings;
+    use figment::providers::Format;
 
     #[test]
     fn trusted_proxies_read_a_list_or_commas_and_are_checked() {
-        let toml: Settings =
-            figment::Figment::from(figment::providers::Serialized::defaults(Settings::default()))
-                .merge(figment::providers::Toml::string("trusted_proxies = [\"10.0.0.0/8\", \"::1\"]"))
-                .extract()
-                .unwrap();
+        let toml: Settings = figment::Figment::from(figment::providers::Serialized::defaults(Settings::default()))
+            .merge(figment::providers::Toml::string("trusted_proxies = [\"10.0.0.0/8\", \"::1\"]"))
+            .extract()
+            .unwrap();
         assert_eq!(toml.trusted_proxies, ["10.0.0.0/8", "::1"]);
         assert_eq!(toml.trusted_proxy_networks().unwrap().len(), 2);
         let env: Settings = figment::Figment::from(figment::providers::Serialized::defaults(Settings::default()))

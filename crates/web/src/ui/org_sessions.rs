@@ -18,8 +18,8 @@ use super::kit::{Frame, OrgPage, ReturnForm, TabKey, UiResult, after_action};
 use super::paths;
 use super::safe_path;
 use crate::extract::{Meta, clear_session_cookie};
-use crate::query::{self, Strictness};
 use crate::format;
+use crate::query::{self, Strictness};
 
 /// A session as a row of either tab shows it.
 struct Row {
@@ -145,7 +145,11 @@ fn signed_out_notes(is_self: bool) -> Vec<String> {
 }
 
 /// The confirm step of "Log out" on one session.
-pub async fn logout_confirm(page: OrgPage, Path((_, id)): Path<(String, String)>, Query(q): Query<ReturnQuery>) -> UiResult {
+pub async fn logout_confirm(
+    page: OrgPage,
+    Path((_, id)): Path<(String, String)>,
+    Query(q): Query<ReturnQuery>,
+) -> UiResult {
     let id = query::id(&id, "session")?;
     let v = roster_app::org_sessions::find_live(page.app(), &page.access, id).await?;
     let back = safe_path(&q.return_to, &page.links.active_sessions());

@@ -23,7 +23,9 @@ async fn login_from(app: &TestApp, email: &str, ip: Option<&str>) -> Session {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .default_headers(headers)
-        .user_agent("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36")
+        .user_agent(
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+        )
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
@@ -266,7 +268,8 @@ async fn the_permissions_the_owner_and_no_escalation_hold() {
     let app = spawn_app().await;
     let acme = app.create_org("acme", "owner@acme.test").await;
     let viewer = app.create_role(&acme, "Session viewer", &[("sessions", &["read"])]).await;
-    let admin = app.create_role(&acme, "Session admin", &[("sessions", &["read", "delete"]), ("products", &["read"])]).await;
+    let admin =
+        app.create_role(&acme, "Session admin", &[("sessions", &["read", "delete"]), ("products", &["read"])]).await;
     app.add_member(&acme, "ann@acme.test", "Ann Lee").await;
     app.add_member_with_roles(&acme, "vic@acme.test", &[&viewer]).await;
     app.add_member_with_roles(&acme, "sam@acme.test", &[&admin]).await;
@@ -508,7 +511,8 @@ async fn both_tabs_work_with_plain_forms() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
     // Session History: how each ended, filtered by a GET form.
-    let (status, page) = roster_testkit::page(&browser, format!("{base}/session-history?user=ann&reason=revoked")).await;
+    let (status, page) =
+        roster_testkit::page(&browser, format!("{base}/session-history?user=ann&reason=revoked")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(page.matches("data-reason=\"revoked\"").count(), 2, "{page}");
     assert!(page.contains("Revoked by Owner of acme (Org acme)"));
