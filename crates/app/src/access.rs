@@ -50,6 +50,11 @@ impl Permission {
     /// Cancel invitations.
     pub const INVITATIONS_DELETE: Permission = Permission { resource: "invitations", action: Action::Delete };
 
+    /// See the organization's sessions (Active Sessions, Session History).
+    pub const SESSIONS_READ: Permission = Permission { resource: "sessions", action: Action::Read };
+    /// Log out members' sessions from the Active Sessions tab.
+    pub const SESSIONS_DELETE: Permission = Permission { resource: "sessions", action: Action::Delete };
+
     /// The permission's name in messages (`members:update`).
     pub fn name(self) -> String {
         format!("{}:{}", self.resource, self.action.as_str())

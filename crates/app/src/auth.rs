@@ -76,6 +76,8 @@ pub async fn login(app: &App, email: &str, password: &str, meta: &RequestMeta) -
         expires_at: now.plus_millis(app.config.session_absolute_ms),
         ip: meta.ip.clone(),
         user_agent: meta.user_agent.as_ref().map(|ua| ua.chars().take(512).collect()),
+        // Looked up once, here, and stored: the session lists read it as is.
+        location: crate::geoip::locate(app.geoip.as_deref(), meta.ip.as_deref()),
     };
     let mut tx = app.db.begin().await?;
     sessions::insert_session(&mut tx, &session).await?;

@@ -11,12 +11,14 @@ pub mod change;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod geoip;
 pub mod hashing;
 pub mod invariants;
 pub mod invitations;
 pub mod lockout;
 pub mod mail;
 pub mod members;
+pub mod org_sessions;
 pub mod orgs;
 pub mod outbox;
 pub mod ownership;
@@ -72,6 +74,12 @@ pub struct Config {
     /// Password hashes that may wait for a thread beyond the ones being
     /// computed; more at once are refused with 429 (`None`: a few per thread).
     pub hash_queue: Option<usize>,
+    /// The proxies (load balancers) whose `X-Forwarded-For` names the
+    /// client: a request from one of these networks is taken to come from
+    /// the address the header names, read from the right past the trusted
+    /// hops. Empty by default: the header is then ignored, since any
+    /// client could write it.
+    pub trusted_proxies: Vec<roster_domain::net::Cidr>,
 }
 
 impl Default for Config {
@@ -90,6 +98,7 @@ impl Default for Config {
             demo_outbox: false,
             hash_workers: 0,
             hash_queue: None,
+            trusted_proxies: vec![],
         }
     }
 }
@@ -119,6 +128,8 @@ pub struct App {
     pub policies: Arc<policy::PolicyCache>,
     /// The password hashing threads.
     pub hashing: Arc<hashing::HashPool>,
+    /// The GeoIP database sessions are located with, when the operator gave one.
+    pub geoip: Option<Arc<dyn geoip::GeoIp>>,
 }
 
 impl App {
@@ -132,7 +143,14 @@ impl App {
             login_throttle: Default::default(),
             policies: Default::default(),
             hashing,
+            geoip: None,
         }
+    }
+
+    /// The same app locating sessions' addresses with a GeoIP database.
+    pub fn with_geoip(mut self, geoip: Arc<dyn geoip::GeoIp>) -> Self {
+        self.geoip = Some(geoip);
+        self
     }
 
     /// The same app reading time from another clock (tests move time this way).

@@ -6,7 +6,7 @@
 
 use roster_domain::audit::{AuditAction, AuditEntry};
 use roster_domain::sessions::EndReason;
-use roster_domain::{SessionId, Timestamp};
+use roster_domain::{OrgId, SessionId, Timestamp, UserId};
 use roster_store::sessions::{self, SessionRecord};
 
 use crate::change::{AccountActor, audit_account, lock_account};
@@ -28,6 +28,9 @@ pub struct SessionView {
     pub device: String,
     /// The client's address at sign-in.
     pub ip: Option<String>,
+    /// Where that address was, looked up at sign-in ("Berlin, Germany");
+    /// `None` without a GeoIP database or for an address it does not know.
+    pub location: Option<String>,
     /// When it started.
     pub created_at: Timestamp,
     /// When a request last used it (written at most once a minute).
@@ -38,8 +41,94 @@ pub struct SessionView {
     pub is_current: bool,
     /// When it ended (history only).
     pub ended_at: Option<Timestamp>,
-    /// Why it ended (history only): `logout`, `revoked`, `expired`, `password_changed`, …
+    /// Why it ended (history only): `logout`, `revoked`, `idle_expiry`, `password_changed`, …
     pub end_reason: Option<String>,
+    /// Who logged it out, when someone did and the viewer may know.
+    pub ended_by: Option<EndedBy>,
+    /// How it ended, in words ("Revoked by Ann Smith (Acme)"; history only).
+    pub how: Option<String>,
+}
+
+/// Someone who logged a session out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedBy {
+    /// Who did it (the session's own user from another session, or an administrator).
+    pub user: Option<Person>,
+    /// The organization whose Active Sessions tab they did it from; `None`
+    /// when the user did it from their own My Sessions.
+    pub org: Option<OrgRef>,
+}
+
+/// A user as a session page names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    /// Their id.
+    pub id: UserId,
+    /// Their email.
+    pub email: String,
+    /// Their name.
+    pub name: String,
+}
+
+/// An organization as a session page names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgRef {
+    /// Its id.
+    pub id: OrgId,
+    /// Its slug.
+    pub slug: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// Who may read who ended a session: the session's own user reads
+/// everything; an organization's administrators read who did it when it was
+/// done by the user themselves or from their own organization's tab, and
+/// only "an administrator of another organization" otherwise (a user's
+/// other organizations are not theirs to know).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Viewer {
+    /// The session's user (My Sessions).
+    Owner,
+    /// An organization's administrators.
+    Org(OrgId),
+}
+
+/// Who ended a session and how, in words, as `viewer` may read it.
+pub(crate) fn ending(s: &SessionRecord, viewer: Viewer) -> (Option<EndedBy>, Option<String>) {
+    let reason = s.end_reason.as_deref().map(|r| r.parse::<EndReason>().map_err(|_| r.replace('_', " ")));
+    let Some(reason) = reason else { return (None, None) };
+    let reason = match reason {
+        Ok(r) => r,
+        Err(unknown) => return (None, Some(unknown)),
+    };
+    let person = match (s.ended_by, &s.ended_by_name, &s.ended_by_email) {
+        (Some(id), Some(name), Some(email)) => {
+            Some(Person { id: UserId(id), email: email.clone(), name: name.clone() })
+        }
+        _ => None,
+    };
+    let org = match (s.ended_by_org, &s.ended_by_org_slug, &s.ended_by_org_name) {
+        (Some(id), Some(slug), Some(name)) => Some(OrgRef { id: OrgId(id), slug: slug.clone(), name: name.clone() }),
+        _ => None,
+    };
+    if reason != EndReason::Revoked || person.is_none() {
+        return (None, Some(reason.label().to_string()));
+    }
+    let by_themselves = s.ended_by == Some(s.user_id) && org.is_none();
+    let visible = match (viewer, &org) {
+        (Viewer::Owner, _) | (_, None) => true,
+        (Viewer::Org(viewer), Some(o)) => o.id == viewer,
+    };
+    let how = match (&person, &org) {
+        _ if by_themselves && viewer == Viewer::Owner => "Revoked by you from another session".to_string(),
+        (Some(p), _) if by_themselves => format!("Revoked by {} from another session", p.name),
+        _ if !visible => "Revoked by an administrator of another organization".to_string(),
+        (Some(p), Some(o)) => format!("Revoked by {} ({})", p.name, o.name),
+        (Some(p), None) => format!("Revoked by {}", p.name),
+        (None, _) => reason.label().to_string(),
+    };
+    (visible.then_some(EndedBy { user: person, org }), Some(how))
 }
 
 /// The short, non-secret identifier of a session: the last 8 hex digits of
@@ -70,9 +159,13 @@ pub fn device(user_agent: Option<&str>) -> String {
     }
 }
 
-fn view(s: SessionRecord, current: SessionId) -> SessionView {
+pub(crate) fn view(s: SessionRecord, current: SessionId, viewer: Viewer) -> SessionView {
     let id = SessionId(s.id);
+    let (ended_by, how) = ending(&s, viewer);
     SessionView {
+        ended_by,
+        how,
+        location: s.location,
         short_id: short_id(id),
         device: device(s.user_agent.as_deref()),
         ip: s.ip,
@@ -86,7 +179,7 @@ fn view(s: SessionRecord, current: SessionId) -> SessionView {
     }
 }
 
-fn is_live(s: &SessionRecord, now: Timestamp) -> bool {
+pub(crate) fn is_live(s: &SessionRecord, now: Timestamp) -> bool {
     s.ended_at.is_none() && now.0 < s.idle_expires_at.min(s.expires_at)
 }
 
@@ -94,14 +187,14 @@ fn is_live(s: &SessionRecord, now: Timestamp) -> bool {
 pub async fn list_mine(app: &App, principal: &Principal) -> Result<Vec<SessionView>> {
     let now = app.clock.now();
     let rows = sessions::list_live_user_sessions(&mut app.db.conn().await?, principal.user_id).await?;
-    Ok(rows.into_iter().filter(|s| is_live(s, now)).map(|s| view(s, principal.session_id)).collect())
+    Ok(rows.into_iter().filter(|s| is_live(s, now)).map(|s| view(s, principal.session_id, Viewer::Owner)).collect())
 }
 
 /// The signed-in user's most recently ended sessions with how each ended,
 /// the latest first (at most [`HISTORY_LIMIT`]).
 pub async fn history_mine(app: &App, principal: &Principal) -> Result<Vec<SessionView>> {
     let rows = sessions::list_ended_user_sessions(&mut app.db.conn().await?, principal.user_id, HISTORY_LIMIT).await?;
-    Ok(rows.into_iter().map(|s| view(s, principal.session_id)).collect())
+    Ok(rows.into_iter().map(|s| view(s, principal.session_id, Viewer::Owner)).collect())
 }
 
 fn revoked_entry(principal: &Principal, ended: &[SessionId], how: &str) -> AuditEntry {

@@ -46,6 +46,37 @@ pub struct Settings {
     /// Hours after sign-in after which a session ends, used or not (default 12).
     #[serde(default = "default_session_absolute_hours")]
     pub session_absolute_hours: u32,
+    /// A MaxMind (GeoIP2/GeoLite2 City) or DB-IP (City Lite) `.mmdb` file
+    /// locating sessions' addresses (`geoip_db` / `ROSTER_GEOIP_DB` /
+    /// `--geoip-db`). Without one, locations show as "—".
+    #[serde(default)]
+    pub geoip_db: Option<String>,
+    /// Networks of the proxies whose `X-Forwarded-For` names the client
+    /// (`trusted_proxies = ["10.0.0.0/8"]`, or `ROSTER_TRUSTED_PROXIES` /
+    /// `--trusted-proxy` as a comma-separated list). None by default: the
+    /// header is then ignored.
+    #[serde(default, deserialize_with = "list_or_commas")]
+    pub trusted_proxies: Vec<String>,
+}
+
+/// A list given as a list (TOML) or as one comma-separated string (an
+/// environment variable).
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::List(l) => l,
+        Either::Text(t) => split_list(&t),
+    })
+}
+
+/// The items of a comma-separated list, trimmed, empty ones left out.
+pub fn split_list(text: &str) -> Vec<String> {
+    text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
 fn default_invitation_days() -> u32 {
@@ -87,6 +118,8 @@ impl Default for Settings {
             invitation_days: default_invitation_days(),
             session_idle_minutes: default_session_idle_minutes(),
             session_absolute_hours: default_session_absolute_hours(),
+            geoip_db: None,
+            trusted_proxies: vec![],
         }
     }
 }
@@ -112,6 +145,11 @@ impl Settings {
         (idle, absolute)
     }
 
+    /// The trusted proxies' networks, each checked.
+    pub fn trusted_proxy_networks(&self) -> anyhow::Result<Vec<roster_domain::net::Cidr>> {
+        self.trusted_proxies.iter().map(|t| t.parse().map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))).collect()
+    }
+
     /// The public base URL links are built from.
     pub fn public_url(&self) -> String {
         self.public_url.clone().unwrap_or_else(|| self.base_url.clone()).trim_end_matches('/').to_string()
@@ -135,6 +173,8 @@ impl Settings {
             "invitation_days",
             "session_idle_minutes",
             "session_absolute_hours",
+            "geoip_db",
+            "trusted_proxies",
         ]))
         .extract()?)
     }
@@ -143,6 +183,25 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::Settings;
+    use figment::providers::Format;
+
+    #[test]
+    fn trusted_proxies_read_a_list_or_commas_and_are_checked() {
+        let toml: Settings = figment::Figment::from(figment::providers::Serialized::defaults(Settings::default()))
+            .merge(figment::providers::Toml::string("trusted_proxies = [\"10.0.0.0/8\", \"::1\"]"))
+            .extract()
+            .unwrap();
+        assert_eq!(toml.trusted_proxies, ["10.0.0.0/8", "::1"]);
+        assert_eq!(toml.trusted_proxy_networks().unwrap().len(), 2);
+        let env: Settings = figment::Figment::from(figment::providers::Serialized::defaults(Settings::default()))
+            .merge(figment::providers::Serialized::default("trusted_proxies", "10.0.0.0/8, 192.168.0.0/16"))
+            .extract()
+            .unwrap();
+        assert_eq!(env.trusted_proxies, ["10.0.0.0/8", "192.168.0.0/16"]);
+        let bad = Settings { trusted_proxies: vec!["10.0.0.0/40".into()], ..Settings::default() };
+        assert!(bad.trusted_proxy_networks().unwrap_err().to_string().contains("10.0.0.0/40"));
+        assert!(Settings::default().trusted_proxy_networks().unwrap().is_empty(), "nobody is trusted by default");
+    }
 
     #[test]
     fn sessions_last_30_minutes_idle_and_12_hours_at_most_unless_configured() {

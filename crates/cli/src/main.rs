@@ -19,7 +19,7 @@ use crate::config::Settings;
 #[derive(Parser)]
 #[command(name = "roster", version, about = "Multi-tenant user management")]
 struct Cli {
-    /// A TOML config file (keys: listen, database_url, public_url, smtp_url, smtp_from, hash_workers, hash_queue, invitation_days, session_idle_minutes, session_absolute_hours, [[resources]]). Env variables ROSTER_* override it.
+    /// A TOML config file (keys: listen, database_url, public_url, smtp_url, smtp_from, hash_workers, hash_queue, invitation_days, session_idle_minutes, session_absolute_hours, geoip_db, trusted_proxies, [[resources]]). Env variables ROSTER_* override it.
     #[arg(long, global = true, env = "ROSTER_CONFIG")]
     config: Option<String>,
     /// Database: a SQLite file path (default roster.db) or a postgres:// URL.
@@ -53,6 +53,14 @@ enum Command {
         /// sign-ins at once answer 429 (default: 4 per thread; ROSTER_HASH_QUEUE).
         #[arg(long)]
         hash_queue: Option<usize>,
+        /// A MaxMind (GeoIP2/GeoLite2 City) or DB-IP City Lite .mmdb file that
+        /// locates sessions' addresses (ROSTER_GEOIP_DB). Without one, locations show as "—".
+        #[arg(long)]
+        geoip_db: Option<String>,
+        /// A network (CIDR) of proxies whose X-Forwarded-For names the client;
+        /// repeat or separate with commas (ROSTER_TRUSTED_PROXIES). None by default.
+        #[arg(long = "trusted-proxy")]
+        trusted_proxies: Vec<String>,
     },
     /// Serve a fresh SQLite database filled with deterministic demo data.
     Demo {
@@ -277,7 +285,13 @@ async fn run() -> anyhow::Result<()> {
         settings.smtp_from = from;
     }
     match cli.command {
-        Command::Serve { listen, hash_workers, hash_queue } => {
+        Command::Serve { listen, hash_workers, hash_queue, geoip_db, trusted_proxies } => {
+            if geoip_db.is_some() {
+                settings.geoip_db = geoip_db;
+            }
+            if !trusted_proxies.is_empty() {
+                settings.trusted_proxies = trusted_proxies.iter().flat_map(|t| config::split_list(t)).collect();
+            }
             if let Some(l) = listen {
                 settings.listen = l;
             }
@@ -287,7 +301,7 @@ async fn run() -> anyhow::Result<()> {
             if hash_queue.is_some() {
                 settings.hash_queue = hash_queue;
             }
-            let app = open(&settings).await?;
+            let app = with_geoip(open(&settings).await?, &settings)?;
             serve(app, &settings, &settings.listen).await
         }
         Command::Demo { listen, file } => {
@@ -419,14 +433,28 @@ async fn open(settings: &Settings) -> anyhow::Result<App> {
             invitation_ttl_ms: i64::from(settings.invitation_days.max(1)) * 86_400_000,
             session_idle_ms: settings.session_lifetimes_ms().0,
             session_absolute_ms: settings.session_lifetimes_ms().1,
+            trusted_proxies: settings.trusted_proxy_networks()?,
             ..Default::default()
         },
     );
+
     let n = roster_app::roles::install_missing_presets(&app).await.map_err(describe)?;
     if n > 0 {
         tracing::info!(organizations = n, "installed the default role preset where none was");
     }
     Ok(app)
+}
+
+/// The app locating sessions with the configured GeoIP database, if any
+/// (a file that cannot be read stops the start, naming it).
+fn with_geoip(app: App, settings: &Settings) -> anyhow::Result<App> {
+    let Some(path) = &settings.geoip_db else {
+        tracing::info!("no GeoIP database configured (--geoip-db): session locations show as \"—\"");
+        return Ok(app);
+    };
+    let db = roster_app::geoip::MaxMindDb::open(std::path::Path::new(path))?;
+    tracing::info!(%path, "locating sessions with the GeoIP database");
+    Ok(app.with_geoip(std::sync::Arc::new(db)))
 }
 
 async fn serve(app: App, settings: &Settings, listen: &str) -> anyhow::Result<()> {

@@ -11,6 +11,7 @@ pub mod error;
 pub mod ids;
 pub mod invitations;
 pub mod members;
+pub mod net;
 pub mod orgs;
 pub mod page;
 pub mod passwords;

@@ -84,6 +84,78 @@ impl std::str::FromStr for EndReason {
     }
 }
 
+/// The orders the organization's session lists read in, newest first: the
+/// Active Sessions tab by sign-in, the Session History tab by end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SessionSort {
+    /// By when the session started (live sessions).
+    #[default]
+    Created,
+    /// By when the session ended (history).
+    Ended,
+}
+
+impl std::str::FromStr for SessionSort {
+    type Err = crate::ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "created" => Ok(Self::Created),
+            "ended" => Ok(Self::Ended),
+            other => Err(crate::ValidationError::field("sort", format!("unknown sort '{other}'"))),
+        }
+    }
+}
+
+impl crate::page::SortKey for SessionSort {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Ended => "ended",
+        }
+    }
+}
+
+/// A keyset position in one of the organization's session lists.
+pub type SessionCursor = crate::page::Cursor<SessionSort, crate::SessionId>;
+
+/// A session is "Idle" on the Active Sessions tab once no request used it
+/// for this long (5 minutes), "Active" before.
+pub const IDLE_AFTER_MS: i64 = 5 * 60 * 1000;
+
+/// How a live session stands: used lately, or idle (still live until its idle expiry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveStatus {
+    /// A request used it within [`IDLE_AFTER_MS`].
+    Active,
+    /// No request for [`IDLE_AFTER_MS`] or longer.
+    Idle,
+}
+
+impl LiveStatus {
+    /// The status of a session last used at `last_seen_ms`, at `now_ms`.
+    /// (`last_seen_at` is written at most once a minute, so "Active" means
+    /// used within the last five to six minutes.)
+    pub fn at(now_ms: i64, last_seen_ms: i64) -> Self {
+        if now_ms - last_seen_ms >= IDLE_AFTER_MS { Self::Idle } else { Self::Active }
+    }
+
+    /// The wire name (`active`, `idle`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Idle => "idle",
+        }
+    }
+
+    /// What people read.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Active => "Active",
+            Self::Idle => "Idle",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +166,27 @@ mod tests {
             assert_eq!(r.as_str().parse::<EndReason>().unwrap(), r);
         }
         assert!("expired".parse::<EndReason>().is_err());
+    }
+
+    #[test]
+    fn a_session_is_idle_after_five_minutes_without_a_request() {
+        assert_eq!(LiveStatus::at(IDLE_AFTER_MS - 1, 0), LiveStatus::Active);
+        assert_eq!(LiveStatus::at(IDLE_AFTER_MS, 0), LiveStatus::Idle);
+    }
+
+    #[test]
+    fn session_cursors_belong_to_their_list() {
+        use crate::page::SortOrder;
+        let c = SessionCursor {
+            sort: SessionSort::Ended,
+            order: SortOrder::Desc,
+            value: crate::page::SortValue::Time(Some(crate::Timestamp(5))),
+            id: crate::SessionId::new(),
+            backward: false,
+        };
+        let text = c.encode();
+        assert_eq!(SessionCursor::decode_for(&text, SessionSort::Ended, SortOrder::Desc).unwrap(), c);
+        assert!(SessionCursor::decode_for(&text, SessionSort::Created, SortOrder::Desc).is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod db;
 pub mod email_changes;
 pub mod invitations;
 pub mod members;
+pub mod org_sessions;
 pub mod orgs;
 pub mod outbox;
 pub mod roles;

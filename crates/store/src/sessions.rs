@@ -27,6 +27,9 @@ pub struct NewSession {
     pub ip: Option<String>,
     /// The client's User-Agent.
     pub user_agent: Option<String>,
+    /// Where the client's address is ("Berlin, Germany"), from the GeoIP
+    /// database at sign-in; `None` without one or for an unknown address.
+    pub location: Option<String>,
 }
 
 /// A live session with its user, as request authentication needs it.
@@ -63,6 +66,7 @@ pub async fn insert_session(tx: &mut Tx, s: &NewSession) -> Result<()> {
                 Sessions::ExpiresAt,
                 Sessions::Ip,
                 Sessions::UserAgent,
+                Sessions::Location,
             ])
             .values_panic([
                 s.id.0.into(),
@@ -74,6 +78,7 @@ pub async fn insert_session(tx: &mut Tx, s: &NewSession) -> Result<()> {
                 s.expires_at.0.into(),
                 s.ip.clone().into(),
                 s.user_agent.clone().into(),
+                s.location.clone().into(),
             ]),
     )
     .await?;
@@ -263,7 +268,8 @@ pub async fn count_live_sessions(conn: &mut Conn, user: UserId) -> Result<i64> {
     Ok(conn.fetch_one::<N, _>(&q).await?.n)
 }
 
-/// A session as its user's "My Sessions" page shows it (never its token).
+/// A session as the session pages show it (never its token), with who
+/// ended it when someone else did.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionRecord {
     /// The session's id.
@@ -282,38 +288,85 @@ pub struct SessionRecord {
     pub ip: Option<String>,
     /// The client's User-Agent at sign-in.
     pub user_agent: Option<String>,
+    /// Where the address was, looked up at sign-in.
+    pub location: Option<String>,
     /// When it ended, if it has.
     pub ended_at: Option<i64>,
-    /// Why it ended (`logout`, `revoked`, `expired`, `password_changed`, …).
+    /// Why it ended (an `EndReason` name: `logout`, `revoked`, `idle_expiry`, …).
     pub end_reason: Option<String>,
+    /// Who logged it out, when someone did (`revoked`).
+    pub ended_by: Option<Uuid>,
+    /// Their name.
+    pub ended_by_name: Option<String>,
+    /// Their email.
+    pub ended_by_email: Option<String>,
+    /// The organization whose administrator they acted as (Active Sessions).
+    pub ended_by_org: Option<Uuid>,
+    /// That organization's slug.
+    pub ended_by_org_slug: Option<String>,
+    /// That organization's name.
+    pub ended_by_org_name: Option<String>,
+}
+
+/// The alias of `users` as the user who ended a session.
+const ENDER: &str = "ender";
+/// The alias of `organizations` as the organization they acted for.
+const ENDER_ORG: &str = "ender_org";
+
+/// The columns of a [`SessionRecord`], with who ended it (left joins):
+/// `sessions` is the query's table.
+pub(crate) fn session_record_columns(q: &mut sea_query::SelectStatement) {
+    use sea_query::Alias;
+    for c in [
+        Sessions::Id,
+        Sessions::UserId,
+        Sessions::CreatedAt,
+        Sessions::LastSeenAt,
+        Sessions::IdleExpiresAt,
+        Sessions::ExpiresAt,
+        Sessions::Ip,
+        Sessions::UserAgent,
+        Sessions::Location,
+        Sessions::EndedAt,
+        Sessions::EndReason,
+        Sessions::EndedBy,
+        Sessions::EndedByOrg,
+    ] {
+        q.column((Sessions::Table, c));
+    }
+    q.expr_as(Expr::col((Alias::new(ENDER), Users::Name)), "ended_by_name")
+        .expr_as(Expr::col((Alias::new(ENDER), Users::Email)), "ended_by_email")
+        .expr_as(Expr::col((Alias::new(ENDER_ORG), Organizations::Slug)), "ended_by_org_slug")
+        .expr_as(Expr::col((Alias::new(ENDER_ORG), Organizations::Name)), "ended_by_org_name")
+        .join_as(
+            sea_query::JoinType::LeftJoin,
+            Users::Table,
+            Alias::new(ENDER),
+            Expr::col((Alias::new(ENDER), Users::Id)).equals((Sessions::Table, Sessions::EndedBy)),
+        )
+        .join_as(
+            sea_query::JoinType::LeftJoin,
+            Organizations::Table,
+            Alias::new(ENDER_ORG),
+            Expr::col((Alias::new(ENDER_ORG), Organizations::Id)).equals((Sessions::Table, Sessions::EndedByOrg)),
+        );
 }
 
 fn session_record_query() -> sea_query::SelectStatement {
-    Query::select()
-        .columns([
-            Sessions::Id,
-            Sessions::UserId,
-            Sessions::CreatedAt,
-            Sessions::LastSeenAt,
-            Sessions::IdleExpiresAt,
-            Sessions::ExpiresAt,
-            Sessions::Ip,
-            Sessions::UserAgent,
-            Sessions::EndedAt,
-            Sessions::EndReason,
-        ])
-        .from(Sessions::Table)
-        .to_owned()
+    let mut q = Query::select();
+    q.from(Sessions::Table);
+    session_record_columns(&mut q);
+    q
 }
 
 /// A user's not-ended sessions, newest first (expiry is the caller's to
 /// check against its clock).
 pub async fn list_live_user_sessions(r: &mut impl crate::Reader, user: UserId) -> Result<Vec<SessionRecord>> {
     let q = session_record_query()
-        .and_where(Expr::col(Sessions::UserId).eq(user.0))
-        .and_where(Expr::col(Sessions::EndedAt).is_null())
-        .order_by(Sessions::CreatedAt, sea_query::Order::Desc)
-        .order_by(Sessions::Id, sea_query::Order::Desc)
+        .and_where(Expr::col((Sessions::Table, Sessions::UserId)).eq(user.0))
+        .and_where(Expr::col((Sessions::Table, Sessions::EndedAt)).is_null())
+        .order_by((Sessions::Table, Sessions::CreatedAt), sea_query::Order::Desc)
+        .order_by((Sessions::Table, Sessions::Id), sea_query::Order::Desc)
         .to_owned();
     r.read_all(&q).await
 }
@@ -321,10 +374,10 @@ pub async fn list_live_user_sessions(r: &mut impl crate::Reader, user: UserId) -
 /// A user's most recently ended sessions, the latest ended first, at most `limit`.
 pub async fn list_ended_user_sessions(conn: &mut Conn, user: UserId, limit: u64) -> Result<Vec<SessionRecord>> {
     let q = session_record_query()
-        .and_where(Expr::col(Sessions::UserId).eq(user.0))
-        .and_where(Expr::col(Sessions::EndedAt).is_not_null())
-        .order_by(Sessions::EndedAt, sea_query::Order::Desc)
-        .order_by(Sessions::Id, sea_query::Order::Desc)
+        .and_where(Expr::col((Sessions::Table, Sessions::UserId)).eq(user.0))
+        .and_where(Expr::col((Sessions::Table, Sessions::EndedAt)).is_not_null())
+        .order_by((Sessions::Table, Sessions::EndedAt), sea_query::Order::Desc)
+        .order_by((Sessions::Table, Sessions::Id), sea_query::Order::Desc)
         .limit(limit)
         .to_owned();
     conn.fetch_all(&q).await
@@ -337,8 +390,8 @@ pub async fn find_user_session(
     id: SessionId,
 ) -> Result<Option<SessionRecord>> {
     let q = session_record_query()
-        .and_where(Expr::col(Sessions::UserId).eq(user.0))
-        .and_where(Expr::col(Sessions::Id).eq(id.0))
+        .and_where(Expr::col((Sessions::Table, Sessions::UserId)).eq(user.0))
+        .and_where(Expr::col((Sessions::Table, Sessions::Id)).eq(id.0))
         .to_owned();
     r.read_optional(&q).await
 }

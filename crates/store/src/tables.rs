@@ -106,6 +106,7 @@ pub(crate) enum Sessions {
     EndReason,
     EndedBy,
     EndedByOrg,
+    Location,
 }
 
 /// `password_tokens`: one-time password-setting tokens, by the SHA-256 of

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod contract;
+pub mod mmdb;
 pub mod smtp;
 
 use std::net::SocketAddr;
@@ -97,6 +98,26 @@ pub async fn spawn_app() -> TestApp {
 
 /// [`spawn_app`] with the configuration changed first (expiries, limits…).
 pub async fn spawn_app_with(configure: impl FnOnce(&mut roster_app::Config)) -> TestApp {
+    spawn_app_using(configure, |app| app).await
+}
+
+/// [`spawn_app`] locating sessions with the suite's GeoIP database
+/// ([`mmdb::fixture`]) and trusting `X-Forwarded-For` from the loopback
+/// address the tests connect from, so that a test signs in "from"
+/// `203.0.113.7` (Berlin) by sending that header.
+pub async fn spawn_app_with_geoip() -> TestApp {
+    spawn_app_using(
+        |c| c.trusted_proxies = vec!["127.0.0.0/8".parse().expect("a network"), "::1".parse().expect("a network")],
+        |app| app.with_geoip(mmdb::fixture()),
+    )
+    .await
+}
+
+/// [`spawn_app_with`], and the app changed before it serves (a GeoIP database…).
+pub async fn spawn_app_using(
+    configure: impl FnOnce(&mut roster_app::Config),
+    prepare: impl FnOnce(App) -> App,
+) -> TestApp {
     let (db, pg_database, dir) = fresh_db().await;
     let clock = Arc::new(ManualClock::at(roster_app::SystemClock.now()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -104,7 +125,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut roster_app::Config)) -> 
     // Links in emails point at this very server.
     let mut config = roster_app::Config { base_url: format!("http://{addr}"), ..Default::default() };
     configure(&mut config);
-    let app = App::new(db, config).with_clock(clock.clone());
+    let app = prepare(App::new(db, config).with_clock(clock.clone()));
     let violations = contract::Violations::default();
     let router = roster_web::router(roster_web::AppState::new(app.clone()))
         .layer(axum::middleware::from_fn_with_state(violations.clone(), contract::check_exchange));

@@ -1,7 +1,7 @@
 //! Request extractors: the session cookie, the signed-in principal, request
 //! metadata, and JSON bodies whose errors become problem documents.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use roster_app::Principal;
 use roster_app::{AppError, RequestMeta};
+use roster_domain::net::Cidr;
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
@@ -163,15 +164,46 @@ impl RequestId {
 /// Where a request came from.
 pub struct Meta(pub RequestMeta);
 
-impl<S: Send + Sync> FromRequestParts<S> for Meta {
+impl FromRequestParts<AppState> for Meta {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let ip = peer.map(|p| client_ip(p, &parts.headers, &state.app.config.trusted_proxies).to_string());
         let user_agent = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string);
         let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone());
         Ok(Self(RequestMeta { ip, user_agent, request_id }))
     }
+}
+
+/// The client's address: the peer's, unless the peer is a trusted proxy;
+/// then `X-Forwarded-For` is read from the right (each proxy appends the
+/// address it received from), past the trusted hops, and the first address
+/// that is not a trusted proxy is the client. A malformed entry stops the
+/// walk at the last address known good, so a client cannot make itself
+/// look like any address by writing the header (it can write only the
+/// left part, which a trusted proxy never vouches for).
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[Cidr]) -> IpAddr {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(peer) {
+        return peer;
+    }
+    let hops = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    let mut client = peer;
+    for hop in hops.into_iter().rev() {
+        let Ok(ip) = hop.parse::<IpAddr>() else { break };
+        client = ip;
+        if !is_trusted(ip) {
+            break;
+        }
+    }
+    client
 }
 
 /// A JSON body whose syntax or shape errors answer problem+json naming the
@@ -236,4 +268,39 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
 pub async fn optional_session(headers: &axum::http::HeaderMap, state: &AppState) -> Option<(Principal, String)> {
     let token = cookie(headers, SESSION_COOKIE)?.to_string();
     roster_app::auth::authenticate(&state.app, &token).await.ok().map(|p| (p, token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(xff: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in xff {
+            h.append("x-forwarded-for", v.parse().unwrap());
+        }
+        h
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_from_trusted_proxies() {
+        let lb: Vec<Cidr> = vec!["10.0.0.0/8".parse().unwrap()];
+        // Nobody trusted: the header is ignored.
+        assert_eq!(client_ip(ip("10.0.0.1"), &headers(&["203.0.113.7"]), &[]), ip("10.0.0.1"));
+        // An untrusted peer cannot name another client.
+        assert_eq!(client_ip(ip("198.51.100.1"), &headers(&["203.0.113.7"]), &lb), ip("198.51.100.1"));
+        // Through the load balancer: the address it received from.
+        assert_eq!(client_ip(ip("10.0.0.1"), &headers(&["203.0.113.7"]), &lb), ip("203.0.113.7"));
+        // A client's own forged entries stay to the left of what the proxy appended.
+        assert_eq!(client_ip(ip("10.0.0.1"), &headers(&["1.2.3.4, 203.0.113.7"]), &lb), ip("203.0.113.7"));
+        // Several trusted hops are passed over, across header lines.
+        assert_eq!(client_ip(ip("10.0.0.1"), &headers(&["203.0.113.7", "10.0.0.2"]), &lb), ip("203.0.113.7"));
+        // Garbage stops the walk at the last good address.
+        assert_eq!(client_ip(ip("10.0.0.1"), &headers(&["nonsense"]), &lb), ip("10.0.0.1"));
+        assert_eq!(client_ip(ip("10.0.0.1"), &headers(&[]), &lb), ip("10.0.0.1"));
+    }
 }

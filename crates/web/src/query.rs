@@ -111,3 +111,120 @@ pub fn invitations_list(
     }
     if errors.errors.is_empty() { Ok(req) } else { Err(errors) }
 }
+
+/// Reads the Active Sessions list's query (`q`, `cursor`, `per_page`),
+/// naming every bad parameter (unknown ones too when `Strict`).
+pub fn org_sessions_list(
+    raw: Option<&str>,
+    strict: Strictness,
+) -> Result<roster_app::org_sessions::ActiveRequest, ValidationError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
+        .map_err(|_| ValidationError::field("query", "is not a valid query string"))?;
+    let mut errors = ValidationError { errors: vec![] };
+    let mut req = roster_app::org_sessions::ActiveRequest {
+        per_page: roster_app::org_sessions::PER_PAGE_DEFAULT,
+        ..Default::default()
+    };
+    for (k, v) in pairs {
+        let v = v.trim().to_string();
+        match k.as_str() {
+            "q" => req.q = v,
+            other => page_parameter(other, v, strict, &mut req.cursor, &mut req.per_page, &mut errors),
+        }
+    }
+    if errors.errors.is_empty() { Ok(req) } else { Err(errors) }
+}
+
+/// Reads the Session History list's query (`user`, `reason`, `from`, `to`,
+/// `cursor`, `per_page`), naming every bad parameter. `from` and `to` are
+/// RFC 3339 times or dates (`2026-01-31`, in UTC); a date as `to` includes
+/// that whole day.
+pub fn org_session_history(
+    raw: Option<&str>,
+    strict: Strictness,
+) -> Result<roster_app::org_sessions::HistoryRequest, ValidationError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
+        .map_err(|_| ValidationError::field("query", "is not a valid query string"))?;
+    let mut errors = ValidationError { errors: vec![] };
+    let mut req = roster_app::org_sessions::HistoryRequest {
+        per_page: roster_app::org_sessions::PER_PAGE_DEFAULT,
+        ..Default::default()
+    };
+    for (k, v) in pairs {
+        let v = v.trim().to_string();
+        match k.as_str() {
+            "user" => req.user = v,
+            "reason" if v.is_empty() || v == "all" => {}
+            "reason" => v.parse().map(|r| req.reason = Some(r)).unwrap_or_else(|e| errors.merge(e)),
+            "from" if !v.is_empty() => match moment(&v, false) {
+                Some(t) => req.from = Some(t),
+                None => errors.merge(ValidationError::field("from", "must be a date (2026-01-31) or an RFC 3339 time")),
+            },
+            "to" if !v.is_empty() => match moment(&v, true) {
+                Some(t) => req.until = Some(t),
+                None => errors.merge(ValidationError::field("to", "must be a date (2026-01-31) or an RFC 3339 time")),
+            },
+            "from" | "to" => {}
+            other => page_parameter(other, v, strict, &mut req.cursor, &mut req.per_page, &mut errors),
+        }
+    }
+    if errors.errors.is_empty() { Ok(req) } else { Err(errors) }
+}
+
+/// The paging parameters every keyset list shares, and the refusal of
+/// an unknown parameter when `Strict`.
+fn page_parameter(
+    name: &str,
+    value: String,
+    strict: Strictness,
+    cursor: &mut Option<String>,
+    per_page: &mut u32,
+    errors: &mut ValidationError,
+) {
+    match name {
+        "cursor" if !value.is_empty() => *cursor = Some(value),
+        "per_page" if !value.is_empty() => match value.parse::<u32>() {
+            Ok(p) => *per_page = p,
+            Err(_) => errors.merge(ValidationError::field("per_page", "must be a whole number between 10 and 200")),
+        },
+        "cursor" | "per_page" => {}
+        other if strict == Strictness::Strict => {
+            errors.merge(ValidationError::field(other, "is not a parameter of this list"))
+        }
+        _ => {}
+    }
+}
+
+/// A moment from a date (`2026-01-31`, midnight UTC; with `end_of_day`, the
+/// next midnight, so that a range's last day counts whole) or an RFC 3339
+/// time (with `end_of_day`, the millisecond after it: a `to` includes it).
+fn moment(text: &str, end_of_day: bool) -> Option<Timestamp> {
+    use time::format_description::well_known::Rfc3339;
+    let ms = if let Ok(t) = time::OffsetDateTime::parse(text, &Rfc3339) {
+        i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()? + i64::from(end_of_day)
+    } else {
+        let date = time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")).ok()?;
+        let date = if end_of_day { date.next_day()? } else { date };
+        date.midnight().assume_utc().unix_timestamp() * 1000
+    };
+    Some(Timestamp(ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_ranges_read_dates_and_times() {
+        let r = org_session_history(Some("from=2026-01-30&to=2026-01-31"), Strictness::Strict).unwrap();
+        let day = 86_400_000;
+        assert_eq!(r.from.unwrap().0 % day, 0);
+        assert_eq!(r.until.unwrap().0 - r.from.unwrap().0, 2 * day, "the last day counts whole");
+        let r = org_session_history(Some("to=2026-01-31T10:00:00Z"), Strictness::Strict).unwrap();
+        assert_eq!(r.until.unwrap().0 % 1000, 1, "a time as `to` is included");
+        let e = org_session_history(Some("from=yesterday&reason=lost&color=red"), Strictness::Strict).unwrap_err();
+        let fields: Vec<&str> = e.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["from", "reason", "color"]);
+        assert!(org_session_history(Some("color=red"), Strictness::Lenient).is_ok());
+    }
+}

@@ -6,6 +6,7 @@ pub mod authz;
 pub mod health;
 pub mod invitations;
 pub mod members;
+pub mod org_sessions;
 pub mod orgs;
 pub mod outbox;
 pub mod profile;
@@ -59,6 +60,7 @@ pub struct RolePath {
         (name = "auth", description = "Signing in and out"),
         (name = "profile", description = "The signed-in user's own account: changing its email address"),
         (name = "sessions", description = "The signed-in user's own sessions: where they are signed in, logging one out or all the others"),
+        (name = "org-sessions", description = "An organization's sessions: its members' live sessions, logging them out, and the history of ended ones"),
         (name = "users", description = "An organization's members directory"),
         (name = "roles", description = "Roles, permissions, presets and ownership"),
         (name = "invitations", description = "Inviting people, and accepting an invitation"),
@@ -93,6 +95,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sessions::my_session_history))
         .routes(routes!(sessions::end_my_session))
         .routes(routes!(sessions::revoke_other_sessions))
+        .routes(routes!(org_sessions::list_org_sessions))
+        .routes(routes!(org_sessions::org_session_history))
+        .routes(routes!(org_sessions::end_org_session))
+        .routes(routes!(org_sessions::revoke_member_sessions))
         .routes(routes!(members::list_users))
         .routes(routes!(members::get_user, members::update_user))
         .routes(routes!(members::disable_user))

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use roster_app::sessions::{Ended, SessionView};
+use roster_app::sessions::{Ended, EndedBy, Person, SessionView};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -41,7 +41,8 @@ pub struct SessionItem {
     pub device: String,
     /// The address it signed in from.
     pub ip: Option<String>,
-    /// Where that address is (country and city); null until a GeoIP database is configured.
+    /// Where that address was at sign-in ("Berlin, Germany"); null without
+    /// a GeoIP database or for an address it does not know (private ones).
     pub location: Option<String>,
     /// When it signed in (RFC 3339).
     pub created_at: String,
@@ -60,7 +61,7 @@ impl From<SessionView> for SessionItem {
             short_id: s.short_id,
             device: s.device,
             ip: s.ip,
-            location: None,
+            location: s.location,
             created_at: rfc3339(s.created_at),
             last_active_at: rfc3339(s.last_active_at),
             expires_at: rfc3339(s.expires_at),
@@ -87,7 +88,8 @@ pub struct EndedSessionItem {
     pub device: String,
     /// The address it signed in from.
     pub ip: Option<String>,
-    /// Where that address is; null until a GeoIP database is configured.
+    /// Where that address was at sign-in; null without a GeoIP database or
+    /// for an address it does not know.
     pub location: Option<String>,
     /// When it signed in (RFC 3339).
     pub created_at: String,
@@ -99,6 +101,60 @@ pub struct EndedSessionItem {
     /// another session or by an administrator), `idle_expiry`,
     /// `absolute_expiry`, `member_disabled`, `member_archived`, `password_changed`.
     pub end_reason: String,
+    /// Who logged it out (`revoked`): you from another session (no
+    /// organization), or an organization's administrator; null otherwise.
+    pub ended_by: Option<EndedByItem>,
+    /// How it ended, in words ("Revoked by Ann Smith (Acme)").
+    pub ended_how: String,
+}
+
+/// A user named in a session's record.
+#[derive(Serialize, ToSchema)]
+pub struct SessionPerson {
+    /// Their user id.
+    pub id: Uuid,
+    /// Their email.
+    pub email: String,
+    /// Their name.
+    pub name: String,
+}
+
+impl From<Person> for SessionPerson {
+    fn from(p: Person) -> Self {
+        Self { id: p.id.0, email: p.email, name: p.name }
+    }
+}
+
+/// An organization named in a session's record.
+#[derive(Serialize, ToSchema)]
+pub struct SessionOrg {
+    /// Its id.
+    pub id: Uuid,
+    /// Its slug.
+    pub slug: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// Who logged a session out.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"user": {"id": "01920000-0000-7000-8000-000000000001", "email": "ann@acme.test",
+    "name": "Ann Smith"}, "organization": {"id": "01920000-0000-7000-8000-000000000002", "slug": "acme", "name": "Acme"}}))]
+pub struct EndedByItem {
+    /// The user who did it.
+    pub user: Option<SessionPerson>,
+    /// The organization from whose Active Sessions they did it; null when
+    /// the session's user did it from their own My Sessions.
+    pub organization: Option<SessionOrg>,
+}
+
+impl From<EndedBy> for EndedByItem {
+    fn from(e: EndedBy) -> Self {
+        Self {
+            user: e.user.map(Into::into),
+            organization: e.org.map(|o| SessionOrg { id: o.id.0, slug: o.slug, name: o.name }),
+        }
+    }
 }
 
 /// The signed-in user's recently ended sessions.
@@ -143,11 +199,13 @@ pub async fn my_session_history(
             short_id: s.short_id,
             device: s.device,
             ip: s.ip,
-            location: None,
+            location: s.location,
             created_at: rfc3339(s.created_at),
             last_active_at: rfc3339(s.last_active_at),
             ended_at: s.ended_at.map(rfc3339).unwrap_or_default(),
             end_reason: s.end_reason.unwrap_or_default(),
+            ended_by: s.ended_by.map(Into::into),
+            ended_how: s.how.unwrap_or_default(),
         })
         .collect();
     Ok(Json(EndedSessionList { items }))

@@ -65,6 +65,10 @@ pub enum TabKey {
     Outbox,
     /// The Invitations tab.
     Invitations,
+    /// The Active Sessions tab.
+    ActiveSessions,
+    /// The Session History tab.
+    SessionHistory,
     /// The My Sessions tab.
     MySessions,
 }
@@ -96,6 +100,18 @@ pub const TABS: &[TabSpec] = &[
         label: "Outbox",
         href: OrgLinks::outbox,
         shown_by: Some(Permission::INVITATIONS_READ),
+    },
+    TabSpec {
+        key: TabKey::ActiveSessions,
+        label: "Active Sessions",
+        href: OrgLinks::active_sessions,
+        shown_by: Some(Permission::SESSIONS_READ),
+    },
+    TabSpec {
+        key: TabKey::SessionHistory,
+        label: "Session History",
+        href: OrgLinks::session_history,
+        shown_by: Some(Permission::SESSIONS_READ),
     },
     TabSpec { key: TabKey::MySessions, label: "My Sessions", href: OrgLinks::my_sessions, shown_by: None },
 ];

@@ -7,6 +7,7 @@ mod invitations;
 pub mod kit;
 mod matrix;
 mod members;
+mod org_sessions;
 mod outbox;
 pub mod paths;
 mod profile;
@@ -55,6 +56,13 @@ pub fn router() -> Router<AppState> {
         .route(paths::ROLE_DELETE, get(roles::delete_page).post(roles::delete_submit))
         .route(paths::OWNER, get(roles::owner_page).post(roles::owner_submit))
         .route(paths::OUTBOX, get(outbox::outbox_page))
+        .route(paths::ACTIVE_SESSIONS, get(org_sessions::active_sessions_page))
+        .route(paths::ORG_SESSION_LOGOUT, get(org_sessions::logout_confirm).post(org_sessions::logout_submit))
+        .route(
+            paths::MEMBER_SESSIONS_LOGOUT,
+            get(org_sessions::logout_all_confirm).post(org_sessions::logout_all_submit),
+        )
+        .route(paths::SESSION_HISTORY, get(org_sessions::session_history_page))
         .route(paths::MY_SESSIONS, get(sessions::my_sessions_page))
         .route(paths::MY_SESSION_LOGOUT, post(sessions::logout_submit))
         .route(paths::MY_SESSIONS_LOGOUT_OTHERS, post(sessions::logout_others_submit))

@@ -43,6 +43,16 @@ pub const MY_SESSIONS: &str = "/orgs/{org}/settings/my-sessions";
 pub const MY_SESSION_LOGOUT: &str = "/orgs/{org}/settings/my-sessions/{id}/logout";
 /// "Log out everywhere else" (a POST).
 pub const MY_SESSIONS_LOGOUT_OTHERS: &str = "/orgs/{org}/settings/my-sessions/logout-others";
+/// The Active Sessions tab: the live sessions of the organization's members.
+pub const ACTIVE_SESSIONS: &str = "/orgs/{org}/settings/sessions";
+/// The confirm step (GET) and the submit (POST) of logging out one session
+/// from the Active Sessions tab.
+pub const ORG_SESSION_LOGOUT: &str = "/orgs/{org}/settings/sessions/{id}/logout";
+/// The confirm step (GET) and the submit (POST) of "Log out all sessions"
+/// of a member (`{id}` is the member's user id).
+pub const MEMBER_SESSIONS_LOGOUT: &str = "/orgs/{org}/settings/sessions/users/{id}/logout-all";
+/// The Session History tab: the ended sessions of the organization's members.
+pub const SESSION_HISTORY: &str = "/orgs/{org}/settings/session-history";
 /// Handing ownership on.
 pub const OWNER: &str = "/orgs/{org}/settings/owner";
 /// The invite form ("+ Invite User").
@@ -215,6 +225,26 @@ impl OrgLinks {
     /// "Log out everywhere else".
     pub fn my_sessions_logout_others(&self) -> String {
         self.org(MY_SESSIONS_LOGOUT_OTHERS)
+    }
+
+    /// The Active Sessions tab.
+    pub fn active_sessions(&self) -> String {
+        self.org(ACTIVE_SESSIONS)
+    }
+
+    /// Logging out one session from the Active Sessions tab (its confirm step and submit).
+    pub fn org_session_logout(&self, id: &str) -> String {
+        self.org_id(ORG_SESSION_LOGOUT, id)
+    }
+
+    /// "Log out all sessions" of a member (its confirm step and submit).
+    pub fn member_sessions_logout(&self, user_id: &str) -> String {
+        self.org_id(MEMBER_SESSIONS_LOGOUT, user_id)
+    }
+
+    /// The Session History tab.
+    pub fn session_history(&self) -> String {
+        self.org(SESSION_HISTORY)
     }
 
     /// One invitation's resend or cancel step.

@@ -20,6 +20,8 @@ struct Row {
     device: String,
     short_id: String,
     ip: String,
+    /// Where the address was at sign-in; `None` shows "—".
+    location: Option<String>,
     last_active: String,
     /// The expiry for an active session, the end for an ended one.
     when: String,
@@ -30,21 +32,17 @@ struct Row {
     how: String,
 }
 
-fn how_ended(reason: Option<&str>) -> String {
-    let reason = reason.unwrap_or_default();
-    reason.parse::<roster_domain::sessions::EndReason>().map_or_else(|_| reason.replace('_', " "), |r| r.label().into())
-}
-
 fn row(s: SessionView, links: &OrgLinks, now: roster_domain::Timestamp) -> Row {
     Row {
         logout_action: links.my_session_logout(&s.id.0.to_string()),
         device: s.device,
         short_id: s.short_id,
         ip: s.ip.unwrap_or_else(|| "—".into()),
+        location: s.location,
         last_active: format::ago(Some(s.last_active_at), now),
         when: format::date_time(s.ended_at.unwrap_or(s.expires_at)),
         is_current: s.is_current,
-        how: how_ended(s.end_reason.as_deref()),
+        how: s.how.unwrap_or_default(),
     }
 }
 

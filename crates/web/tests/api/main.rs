@@ -12,6 +12,7 @@ mod house;
 mod invitations;
 mod matrix;
 mod members;
+mod org_sessions;
 mod outbox;
 mod profile;
 mod roles;

@@ -25,6 +25,11 @@ enum Rule {
     OwnObject,
     /// An active member holding this grant in the organization.
     Grant(&'static str, Action),
+    /// The same, on an object the path names that does not exist (a
+    /// session id nobody has: one that exists ends at the first call, and a
+    /// second answers 404 like a missing one): holding the grant passes the
+    /// check and then finds nothing (404), lacking it is refused first (403).
+    GrantThenMissing(&'static str, Action),
     /// Only the organization's owner.
     Owner,
     /// Not about one organization: any signed-in user holding this grant
@@ -60,6 +65,11 @@ fn rule(method: &str, path: &str) -> Option<(Rule, Value)> {
         ("DELETE", "/api/v1/orgs/{org}/invitations/{id}") => (Rule::Grant("invitations", Delete), none),
         ("POST", "/api/v1/auth/logout") => (Rule::EndsSession, json!({})),
         ("GET", "/api/v1/me") | ("GET", "/api/v1/presets") => (Rule::SignedIn, none),
+        ("GET", "/api/v1/orgs/{org}/sessions") | ("GET", "/api/v1/orgs/{org}/sessions/history") => {
+            (Rule::Grant("sessions", Read), none)
+        }
+        ("DELETE", "/api/v1/orgs/{org}/sessions/{id}") => (Rule::GrantThenMissing("sessions", Delete), none),
+        ("POST", "/api/v1/orgs/{org}/users/{id}/sessions/revoke") => (Rule::Grant("sessions", Delete), json!({})),
         // Each signed-in user about their own account; the change waits for its link.
         ("POST", "/api/v1/me/email") => {
             (Rule::SignedIn, json!({"email": "__slug__@changed.test", "current_password": PASSWORD}))
@@ -158,6 +168,9 @@ fn concrete(path: &str, t: &Tenant, method: &str) -> String {
         role
     } else if path.contains("/invitations/{id}") {
         t.invitation_id.clone()
+    } else if path.contains("/sessions/{id}") {
+        // No session has this id (see `Rule::GrantThenMissing`).
+        "01920000-0000-7000-8000-000000000000".to_string()
     } else {
         t.target_id.clone()
     };
@@ -233,7 +246,7 @@ async fn every_operation_answers_every_role_as_its_grants_say() {
                         let granted = match rule {
                             Rule::SignedIn => true,
                             Rule::Owner => own && *is_owner,
-                            Rule::Grant(resource, action) => {
+                            Rule::Grant(resource, action) | Rule::GrantThenMissing(resource, action) => {
                                 own && preset(&home.preset).unwrap().role(role).unwrap().grants.allows(resource, action)
                             }
                             Rule::GrantAnywhere(resource, action) => {
@@ -241,7 +254,13 @@ async fn every_operation_answers_every_role_as_its_grants_say() {
                             }
                             Rule::Public | Rule::EndsSession | Rule::OwnObject => unreachable!(),
                         };
-                        let passed = passed_the_check(status, &answer);
+                        let passed = match rule {
+                            // Past the check, the missing object answers 404; the check itself 403.
+                            Rule::GrantThenMissing(..) if own => {
+                                status == StatusCode::NOT_FOUND && answer["type"] == "/problems/not-found"
+                            }
+                            _ => passed_the_check(status, &answer),
+                        };
                         let who = format!(
                             "{role}{} of {} → {method_up} {path} in {}",
                             if *is_owner { " (owner)" } else { "" },
