@@ -13,6 +13,7 @@ mod matrix;
 mod members;
 mod outbox;
 mod profile;
+mod revocation;
 mod roles;
 mod security;
 mod sessions;
