@@ -16,5 +16,6 @@ mod profile;
 mod revocation;
 mod roles;
 mod security;
+mod session_sweep;
 mod sessions;
 mod ui;
