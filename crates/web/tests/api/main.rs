@@ -18,4 +18,5 @@ mod roles;
 mod security;
 mod session_sweep;
 mod sessions;
+mod tamper;
 mod ui;
