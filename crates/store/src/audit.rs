@@ -340,7 +340,7 @@ pub async fn check_chain(conn: &mut Conn, org: OrgId) -> Result<ChainReport> {
         Some(h) if h.hash != prev => broken(after, BreakKind::HeadMismatch { head_seq: h.seq }),
         Some(_) => None,
     };
-    let head = (problem.is_none() && after > 0).then(|| (after, prev));
+    let head = (problem.is_none() && after > 0).then_some((after, prev));
     Ok(ChainReport { events, head, broken: problem })
 }
 

@@ -3,6 +3,7 @@
 //! `finish()`, which runs the consistency check `verify()`.
 
 mod accounts;
+mod audit_completeness;
 mod auth;
 mod contract;
 mod guards;
