@@ -72,7 +72,8 @@ pub async fn login(app: &App, email: &str, password: &str, meta: &RequestMeta) -
         user_id: user.id,
         token_hash: tokens::hash_secret(&token),
         created_at: now,
-        idle_expires_at: now.plus_millis(app.config.session_idle_ms),
+        // The idle deadline is never later than the absolute one (the sweeper relies on it).
+        idle_expires_at: now.plus_millis(app.config.session_idle_ms.min(app.config.session_absolute_ms)),
         expires_at: now.plus_millis(app.config.session_absolute_ms),
         ip: meta.ip.clone(),
         user_agent: meta.user_agent.as_ref().map(|ua| ua.chars().take(512).collect()),
@@ -165,8 +166,12 @@ async fn accept_session(app: &App, s: sessions::SessionUser) -> Result<Principal
     let now = app.clock.now();
     let session_id = SessionId(s.session_id);
     if now.0 >= s.expires_at || now.0 >= s.idle_expires_at {
+        // Ended when it expired, as the sweeper records it, not when it was
+        // last tried.
+        let expired_at = s.idle_expires_at.min(s.expires_at);
+        let reason = EndReason::expiry(expired_at, s.expires_at);
         let mut tx = app.db.begin().await?;
-        sessions::end_session(&mut tx, session_id, now, EndReason::expiry(now.0, s.expires_at), None).await?;
+        sessions::end_session(&mut tx, session_id, Timestamp(expired_at), reason, None).await?;
         tx.commit().await?;
         return Err(AppError::Unauthenticated);
     }

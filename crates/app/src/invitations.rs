@@ -652,6 +652,8 @@ async fn note_expiry(change: &mut Change<'_>, inv: &InvitationRecord) -> Result<
 
 fn expired_entry(inv: &InvitationRecord) -> AuditEntry {
     AuditEntry::new(AuditAction::InvitationExpired, inv.user_id)
+        .before(serde_json::json!({"invitation": "pending"}))
+        .after(serde_json::json!({"invitation": "expired"}))
         .with("invitation", inv.id.to_string())
         .with("email", inv.email.clone())
         .with("expired_at", inv.expires_at.0)
@@ -676,6 +678,8 @@ async fn apply_resend(app: &App, change: &mut Change<'_>, inv: &InvitationRecord
     crate::outbox::enqueue(&mut change.tx, Some(org), MailKind::Invitation, &email, &letter, false, now).await?;
     change.record(
         AuditEntry::new(AuditAction::InvitationResent, inv.user_id)
+            .before(serde_json::json!({"expires_at": inv.expires_at.0, "resend_count": inv.resend_count}))
+            .after(serde_json::json!({"expires_at": expires_at.0, "resend_count": inv.resend_count + 1}))
             .with("invitation", inv.id.to_string())
             .with("email", inv.email.clone())
             .with("resend_count", inv.resend_count + 1)
@@ -697,7 +701,8 @@ async fn apply_cancel(change: &mut Change<'_>, inv: &InvitationRecord) -> Result
     }
     change.record(
         AuditEntry::new(AuditAction::InvitationCanceled, inv.user_id)
-            .before(serde_json::json!({"status": MemberStatus::Invited}))
+            .before(serde_json::json!({"status": MemberStatus::Invited, "invitation": "pending"}))
+            .after(serde_json::json!({"status": null, "invitation": "canceled"}))
             .with("invitation", inv.id.to_string())
             .with("email", inv.email.clone()),
     );

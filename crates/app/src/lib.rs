@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod actor;
+pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod change;
@@ -27,6 +28,7 @@ pub mod passwords;
 pub mod policy;
 pub mod profile;
 pub mod roles;
+pub mod session_sweep;
 pub mod sessions;
 pub mod smtp;
 pub mod throttle;

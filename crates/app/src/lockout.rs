@@ -29,6 +29,8 @@ pub async fn count_failure(app: &App, user: &UserRecord, meta: &RequestMeta) -> 
     let locked = users::record_failed_login(&mut tx, user.id, limit, now).await?;
     if locked {
         let entry = AuditEntry::new(AuditAction::UserLocked, user.id)
+            .before(serde_json::json!({"locked": false}))
+            .after(serde_json::json!({"locked": true}))
             .with("failed_sign_ins", limit)
             .with("email", user.email.clone());
         // Only the failure that locks writes the organizations' logs, so
@@ -74,7 +76,12 @@ pub async fn unlock_member(app: &App, access: &OrgAccess, user: UserId, meta: &R
             format!("{}'s account is not locked; there is nothing to unlock", member.email),
         ));
     }
-    change.record(AuditEntry::new(AuditAction::UserUnlocked, user).with("via", "administrator"));
+    change.record(
+        AuditEntry::new(AuditAction::UserUnlocked, user)
+            .before(serde_json::json!({"locked": true}))
+            .after(serde_json::json!({"locked": false}))
+            .with("via", "administrator"),
+    );
     change.commit().await?;
     Ok(member.email)
 }

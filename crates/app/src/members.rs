@@ -313,8 +313,25 @@ fn end_reason(to: MemberStatus) -> EndReason {
     }
 }
 
+/// Ends the sessions of those among `users` who, after this change, hold no
+/// active membership in any organization, with `reason`. The revocation
+/// rule: users are global, so disabling or archiving a member blocks only
+/// this organization for them (access requires an active membership, read
+/// on every request); their sessions end only when no organization is left
+/// to them, so that one tenant's administrator cannot sign a user out of
+/// another tenant. The users' rows are locked first, so that two
+/// organizations cutting off the same user at once decide one after the
+/// other and the second sees the first's change.
+async fn end_sessions_of_cut_off(change: &mut Change<'_>, users: &[UserId], reason: EndReason) -> Result<u64> {
+    users::lock_users(&mut change.tx, users).await?;
+    let cut_off = users::without_active_membership(&mut change.tx, users).await?;
+    Ok(sessions::end_user_sessions(&mut change.tx, &cut_off, change.now, reason).await?)
+}
+
 /// Enables, disables, archives or restores one member. Disabling or
-/// archiving ends the member's sessions at once.
+/// archiving blocks this organization for them on their next request, and
+/// ends their sessions when it was their last active membership (see
+/// [`end_sessions_of_cut_off`]).
 pub async fn change_status(
     app: &App,
     access: &OrgAccess,
@@ -326,10 +343,9 @@ pub async fn change_status(
     let mut change = change::begin(app, access, Permission::MEMBERS_UPDATE, meta).await?;
     let member = member_in_change(&mut change, user).await?;
     let to = status_change_refusal(&change.access, &member, change_kind)?;
-    let (org, now) = (change.access.org.id, change.now);
-    members::set_status(&mut change.tx, org, user, member.status, to).await?;
+    members::set_status(&mut change.tx, change.access.org.id, user, member.status, to).await?;
     if change_kind.removes_access() {
-        sessions::end_user_sessions(&mut change.tx, &[user], now, end_reason(to)).await?;
+        end_sessions_of_cut_off(&mut change, &[user], end_reason(to)).await?;
         administrator_remains(&mut change.tx, &change.access.org, &change.access.policy).await?;
     }
     change.record(
@@ -516,7 +532,9 @@ pub async fn preview_bulk(
 
 /// Applies `change` to every member matching `filter` (not just one page), in
 /// one transaction, auditing each member changed. The owner, the actor and
-/// members beyond the actor's reach are skipped and counted.
+/// members beyond the actor's reach are skipped and counted. A bulk disable
+/// ends the sessions of those it leaves without any active membership, as
+/// [`change_status`] does.
 pub async fn bulk_change(
     app: &App,
     access: &OrgAccess,
@@ -527,7 +545,7 @@ pub async fn bulk_change(
     access.require(Permission::MEMBERS_UPDATE)?;
     check_bulk(change_kind)?;
     let mut change = change::begin(app, access, Permission::MEMBERS_UPDATE, meta).await?;
-    let (org, now) = (change.access.org.id, change.now);
+    let org = change.access.org.id;
     let mut outcome = BulkOutcome::default();
     let mut after = None;
     loop {
@@ -556,7 +574,7 @@ pub async fn bulk_change(
             outcome.changed += ids.len() as u64;
         }
         if !ended.is_empty() {
-            sessions::end_user_sessions(&mut change.tx, &ended, now, EndReason::MemberDisabled).await?;
+            end_sessions_of_cut_off(&mut change, &ended, EndReason::MemberDisabled).await?;
         }
         change.flush().await?;
     }

@@ -84,7 +84,12 @@ pub async fn set_password_with_token(app: &App, token: &str, password: &str, met
             .with("sessions_ended", ended),
     ];
     if unlocked {
-        entries.push(AuditEntry::new(AuditAction::UserUnlocked, user.id).with("via", "password reset"));
+        entries.push(
+            AuditEntry::new(AuditAction::UserUnlocked, user.id)
+                .before(serde_json::json!({"locked": true}))
+                .after(serde_json::json!({"locked": false}))
+                .with("via", "password reset"),
+        );
     }
     audit_account(&mut tx, &account, AccountActor::User, meta, now, entries).await?;
     tx.commit().await?;

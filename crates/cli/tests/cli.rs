@@ -207,3 +207,53 @@ fn invitation_invite_and_list() {
     assert!(!ok && err.contains("not a member"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `roster audit verify` prints each organization's chain as OK with its
+/// count and head, and, once an event is edited behind Roster's back (the
+/// append-only triggers dropped), names the organization and the first
+/// broken event and exits non-zero. `roster sessions sweep` reports what it ended.
+#[test]
+fn audit_verify_names_the_first_broken_event_and_sessions_sweep_runs() {
+    let dir = std::env::temp_dir().join(format!("roster-cli-audit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("cli.db");
+    let db = db.to_str().unwrap();
+    for slug in ["acme", "globex"] {
+        let email = format!("owner@{slug}.test");
+        let (ok, _, err) =
+            roster(db, &["org", "create", "--name", slug, "--slug", slug, "--owner-email", &email], None);
+        assert!(ok, "{err}");
+    }
+    let (ok, out, err) = roster(db, &["audit", "verify"], None);
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(out.lines().all(|l| l.contains("\tOK\t") && l.contains(" events\thead ")), "{out}");
+    assert!(err.contains("checked ") && err.contains("events/s"), "{err}");
+    let (ok, out, _) = roster(db, &["audit", "verify", "--org", "globex"], None);
+    assert!(ok && out.starts_with("globex\tOK\t") && out.lines().count() == 1, "{out}");
+
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite:{db}")).await.unwrap();
+        sqlx::raw_sql(
+            "DROP TRIGGER audit_events_no_update; \
+             UPDATE audit_events SET details = '{}' WHERE seq = 1 \
+             AND org_id = (SELECT id FROM organizations WHERE slug = 'acme')",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+    });
+    let (ok, out, err) = roster(db, &["audit", "verify"], None);
+    assert!(!ok, "a broken chain fails: {out}");
+    assert!(out.lines().any(|l| l == "acme\tBROKEN\tevent 1: hash mismatch (edited, moved or forged)"), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("globex\tOK\t")), "{out}");
+    assert!(err.contains("1 of 2 audit chains are broken"), "{err}");
+    let (ok, _, _) = roster(db, &["audit", "verify", "--org", "globex"], None);
+    assert!(ok, "the other organization's chain holds");
+
+    let (ok, out, err) = roster(db, &["sessions", "sweep"], None);
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "ended 0 expired sessions (0 idle, 0 absolute)");
+    let _ = std::fs::remove_dir_all(&dir);
+}

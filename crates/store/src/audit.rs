@@ -2,10 +2,10 @@
 
 use roster_domain::OrgId;
 use roster_domain::audit::{HASH_FORMAT, NewAuditEvent, chain_hash};
-use sea_query::{Expr, ExprTrait, Order, Query};
+use sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
 use uuid::Uuid;
 
-use crate::tables::AuditEvents;
+use crate::tables::{AuditEvents, AuditHeads};
 use crate::{Result, Tx, db::Conn};
 
 #[derive(sqlx::FromRow)]
@@ -83,8 +83,25 @@ pub async fn append(tx: &mut Tx, events: &[NewAuditEvent]) -> Result<()> {
             }
             tx.execute(&q).await?;
         }
+        move_head(tx, org, seq, prev).await?;
         i += run;
     }
+    Ok(())
+}
+
+/// Records `seq` and `hash` as the organization's newest event, in the
+/// appending transaction (the database refuses to move a head backwards).
+async fn move_head(tx: &mut Tx, org: OrgId, seq: i64, hash: Vec<u8>) -> Result<()> {
+    tx.execute(
+        Query::insert()
+            .into_table(AuditHeads::Table)
+            .columns([AuditHeads::OrgId, AuditHeads::Seq, AuditHeads::Hash])
+            .values_panic([org.0.into(), seq.into(), hash.into()])
+            .on_conflict(
+                OnConflict::column(AuditHeads::OrgId).update_columns([AuditHeads::Seq, AuditHeads::Hash]).to_owned(),
+            ),
+    )
+    .await?;
     Ok(())
 }
 
@@ -159,11 +176,103 @@ pub async fn events_for_target(
     conn.fetch_all(&q).await
 }
 
-/// Recomputes an organization's whole chain and answers the first sequence
-/// number whose stored hash does not match, if any.
-pub async fn verify_chain(conn: &mut Conn, org: OrgId) -> Result<Option<i64>> {
+/// Events read per step of a chain check.
+const CHECK_BATCH: u64 = 10_000;
+
+/// What is wrong where an organization's chain first breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BreakKind {
+    /// The stored hash is not the hash of the event's fields and the
+    /// previous event's hash: the event, or one before it, was edited,
+    /// moved or forged.
+    HashMismatch,
+    /// The event with this sequence number is missing: the chain goes on at
+    /// `found`.
+    MissingSeq {
+        /// The next sequence number present.
+        found: i64,
+    },
+    /// The event names an action Roster never writes.
+    UnknownAction(String),
+    /// The event names an actor type Roster never writes.
+    UnknownActorType(String),
+    /// The event claims a chain-hash format Roster never wrote.
+    UnknownFormat(i16),
+    /// The chain ends before its recorded head: the newest events, up to
+    /// `head_seq`, were removed.
+    TailMissing {
+        /// The recorded head's sequence number.
+        head_seq: i64,
+    },
+    /// The chain goes on past its recorded head, or its last event is not
+    /// the one recorded: events were added or replaced behind the program's back.
+    HeadMismatch {
+        /// The recorded head's sequence number.
+        head_seq: i64,
+    },
+    /// The organization has events but no recorded head.
+    HeadMissing,
+}
+
+/// The first broken link of a chain: the sequence number of the first event
+/// that is wrong (or missing), and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainBreak {
+    /// The first sequence number that does not hold.
+    pub seq: i64,
+    /// What is wrong there.
+    pub kind: BreakKind,
+}
+
+impl std::fmt::Display for ChainBreak {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let seq = self.seq;
+        match &self.kind {
+            BreakKind::HashMismatch => write!(f, "event {seq}: hash mismatch (edited, moved or forged)"),
+            BreakKind::MissingSeq { found } => {
+                write!(f, "event {seq}: missing (the chain goes on at {found})")
+            }
+            BreakKind::UnknownAction(a) => write!(f, "event {seq}: unknown action {a:?}"),
+            BreakKind::UnknownActorType(a) => write!(f, "event {seq}: unknown actor type {a:?}"),
+            BreakKind::UnknownFormat(v) => write!(f, "event {seq}: unknown hash format {v}"),
+            BreakKind::TailMissing { head_seq } => {
+                write!(f, "event {seq}: missing (the newest events up to {head_seq} were removed)")
+            }
+            BreakKind::HeadMismatch { head_seq } => {
+                write!(f, "event {seq}: not the recorded head (head is event {head_seq})")
+            }
+            BreakKind::HeadMissing => write!(f, "event {seq}: the chain's recorded head is missing"),
+        }
+    }
+}
+
+/// The outcome of checking one organization's chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainReport {
+    /// Events read (up to the first break).
+    pub events: u64,
+    /// The newest event's sequence number and hash, when the chain holds
+    /// (what an operator may record elsewhere, to anchor the log).
+    pub head: Option<(i64, Vec<u8>)>,
+    /// The first broken link, if any.
+    pub broken: Option<ChainBreak>,
+}
+
+#[derive(sqlx::FromRow)]
+struct HeadRow {
+    seq: i64,
+    hash: Vec<u8>,
+}
+
+/// Recomputes an organization's whole chain, oldest first, in batches, and
+/// compares its end with the recorded head: answers how many events were
+/// read and the first broken link, if any. Detects an edited, removed
+/// (also the newest), inserted or reordered event.
+pub async fn check_chain(conn: &mut Conn, org: OrgId) -> Result<ChainReport> {
     let mut prev: Vec<u8> = Vec::new();
     let mut after = 0i64;
+    let mut events = 0u64;
+    let broken = |seq, kind| Some(ChainBreak { seq, kind });
     loop {
         let q = Query::select()
             .columns(ROW_COLUMNS)
@@ -171,20 +280,27 @@ pub async fn verify_chain(conn: &mut Conn, org: OrgId) -> Result<Option<i64>> {
             .and_where(Expr::col(AuditEvents::OrgId).eq(org.0))
             .and_where(Expr::col(AuditEvents::Seq).gt(after))
             .order_by(AuditEvents::Seq, Order::Asc)
-            .limit(5000)
+            .limit(CHECK_BATCH)
             .to_owned();
         let rows: Vec<AuditRow> = conn.fetch_all(&q).await?;
-        if rows.is_empty() {
-            return Ok(None);
-        }
+        let full = rows.len() as u64 == CHECK_BATCH;
         for r in rows {
+            let fail = |kind| Ok(ChainReport { events, head: None, broken: broken(r.seq, kind) });
             if r.seq != after + 1 {
-                return Ok(Some(after + 1));
+                return Ok(ChainReport {
+                    events,
+                    head: None,
+                    broken: broken(after + 1, BreakKind::MissingSeq { found: r.seq }),
+                });
             }
-            // An action name this version does not know was not written by Roster.
-            let (Ok(action), Ok(actor_type)) = (r.action.parse(), r.actor_type.parse()) else {
-                return Ok(Some(r.seq));
+            // Names this version does not know were not written by Roster.
+            let Ok(action) = r.action.parse() else { return fail(BreakKind::UnknownAction(r.action.clone())) };
+            let Ok(actor_type) = r.actor_type.parse() else {
+                return fail(BreakKind::UnknownActorType(r.actor_type.clone()));
             };
+            if !(1..=HASH_FORMAT).contains(&r.hash_format) {
+                return fail(BreakKind::UnknownFormat(r.hash_format));
+            }
             let e = NewAuditEvent {
                 org_id: org,
                 actor_id: r.actor_id.map(roster_domain::UserId),
@@ -200,10 +316,36 @@ pub async fn verify_chain(conn: &mut Conn, org: OrgId) -> Result<Option<i64>> {
                 created_at: roster_domain::Timestamp(r.created_at),
             };
             if chain_hash(&prev, r.seq, &e, r.hash_format) != r.hash {
-                return Ok(Some(r.seq));
+                return Ok(ChainReport { events, head: None, broken: broken(r.seq, BreakKind::HashMismatch) });
             }
             prev = r.hash;
             after = r.seq;
+            events += 1;
+        }
+        if !full {
+            break;
         }
     }
+    let q = Query::select()
+        .columns([AuditHeads::Seq, AuditHeads::Hash])
+        .from(AuditHeads::Table)
+        .and_where(Expr::col(AuditHeads::OrgId).eq(org.0))
+        .to_owned();
+    let head: Option<HeadRow> = conn.fetch_optional(&q).await?;
+    let problem = match head {
+        None if after == 0 => None,
+        None => broken(after, BreakKind::HeadMissing),
+        Some(h) if h.seq > after => broken(after + 1, BreakKind::TailMissing { head_seq: h.seq }),
+        Some(h) if h.seq < after => broken(h.seq + 1, BreakKind::HeadMismatch { head_seq: h.seq }),
+        Some(h) if h.hash != prev => broken(after, BreakKind::HeadMismatch { head_seq: h.seq }),
+        Some(_) => None,
+    };
+    let head = (problem.is_none() && after > 0).then_some((after, prev));
+    Ok(ChainReport { events, head, broken: problem })
+}
+
+/// The sequence number of the first broken link of an organization's
+/// chain, if any (see [`check_chain`]).
+pub async fn verify_chain(conn: &mut Conn, org: OrgId) -> Result<Option<i64>> {
+    Ok(check_chain(conn, org).await?.broken.map(|b| b.seq))
 }

@@ -16,6 +16,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod roles;
 pub mod schema;
+pub mod session_sweep;
 pub mod sessions;
 mod tables;
 pub mod throttle;

@@ -143,6 +143,16 @@ pub(crate) enum AuditEvents {
     HashFormat,
 }
 
+/// `audit_heads`: each organization's newest audit event (sequence number
+/// and hash), moved forward with every append.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum AuditHeads {
+    Table,
+    OrgId,
+    Seq,
+    Hash,
+}
+
 /// `org_resources`: an organization's application resources.
 #[derive(Iden, Clone, Copy)]
 pub(crate) enum OrgResources {

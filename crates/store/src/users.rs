@@ -345,3 +345,49 @@ pub async fn locked_among(r: &mut impl crate::Reader, ids: &[UserId]) -> Result<
     }
     Ok(out)
 }
+
+/// Locks these users' rows until the transaction ends, in id order (on
+/// PostgreSQL; SQLite's write transactions already run one at a time).
+/// A change that decides from a user's memberships in every organization
+/// (whether any active one is left) takes it after its organization's lock,
+/// so that two organizations changing the same user at the same moment
+/// decide one after the other, each seeing the other's change.
+pub async fn lock_users(tx: &mut Tx, ids: &[UserId]) -> Result<()> {
+    if tx.backend() != crate::Backend::Postgres || ids.is_empty() {
+        return Ok(());
+    }
+    let mut sorted: Vec<Uuid> = ids.iter().map(|u| u.0).collect();
+    sorted.sort_unstable();
+    for chunk in sorted.chunks(500) {
+        let q = Query::select()
+            .column(Users::Id)
+            .from(Users::Table)
+            .and_where(Expr::col(Users::Id).is_in(chunk.iter().copied()))
+            .order_by(Users::Id, sea_query::Order::Asc)
+            .lock(sea_query::LockType::Update)
+            .to_owned();
+        tx.execute(&q).await?;
+    }
+    Ok(())
+}
+
+/// The users among `ids` who hold no active membership in any organization
+/// (the ones a status change has just cut off everywhere).
+pub async fn without_active_membership(r: &mut impl crate::Reader, ids: &[UserId]) -> Result<Vec<UserId>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        user_id: Uuid,
+    }
+    let mut active = std::collections::HashSet::new();
+    for chunk in ids.chunks(500) {
+        let q = Query::select()
+            .distinct()
+            .column(Members::UserId)
+            .from(Members::Table)
+            .and_where(Expr::col(Members::UserId).is_in(chunk.iter().map(|u| u.0)))
+            .and_where(Expr::col(Members::Status).eq(roster_domain::MemberStatus::Active.as_str()))
+            .to_owned();
+        active.extend(r.read_all::<Row, _>(&q).await?.into_iter().map(|r| r.user_id));
+    }
+    Ok(ids.iter().copied().filter(|u| !active.contains(&u.0)).collect())
+}

@@ -3,6 +3,7 @@
 //! `finish()`, which runs the consistency check `verify()`.
 
 mod accounts;
+mod audit_completeness;
 mod auth;
 mod contract;
 mod dormant;
@@ -15,7 +16,10 @@ mod members;
 mod org_sessions;
 mod outbox;
 mod profile;
+mod revocation;
 mod roles;
 mod security;
+mod session_sweep;
 mod sessions;
+mod tamper;
 mod ui;
