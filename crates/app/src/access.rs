@@ -50,6 +50,9 @@ impl Permission {
     /// Cancel invitations.
     pub const INVITATIONS_DELETE: Permission = Permission { resource: "invitations", action: Action::Delete };
 
+    /// Read the organization's History (its audit log), and export it.
+    pub const AUDIT_READ: Permission = Permission { resource: "audit", action: Action::Read };
+
     /// The permission's name in messages (`members:update`).
     pub fn name(self) -> String {
         format!("{}:{}", self.resource, self.action.as_str())

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod hashing;
+pub mod history;
 pub mod invariants;
 pub mod invitations;
 pub mod lockout;

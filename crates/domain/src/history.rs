@@ -248,6 +248,107 @@ impl EventPosition {
     }
 }
 
+/// One event as the History API answers it and the JSON Lines export writes
+/// it (one per line).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "id": "01936f3e-8a4b-7c2d-9e1f-0a1b2c3d4e5f",
+    "seq": 1042,
+    "actor": {"id": "01936f3e-0000-7000-8000-000000000001", "label": "olivia@acme.test", "type": "user", "name": "Olivia Owner"},
+    "action": "member.roles_changed",
+    "action_group": "member",
+    "action_text": "changed the roles of",
+    "target": {"type": "member", "id": "01936f3e-0000-7000-8000-000000000002", "name": "Bob Jones", "email": "bob@acme.test"},
+    "context": {"organization": {"id": "01936f3e-0000-7000-8000-0000000000aa", "slug": "acme"}, "request_id": "5f0c2a9e", "ip": "203.0.113.7", "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0"},
+    "details": {"summary": "Role changed from User to Billing Manager", "data": {"before": {"roles": ["User"]}, "after": {"roles": ["Billing Manager"]}, "added": ["Billing Manager"], "removed": ["User"]}},
+    "created_at": "2026-11-22T14:05:09.123Z"
+}))]
+pub struct EventItem {
+    /// The event's id.
+    pub id: uuid::Uuid,
+    /// Its position in the organization's hash chain, from 1.
+    pub seq: i64,
+    /// Who acted.
+    pub actor: EventActor,
+    /// What happened: the action's stable dotted name (`member.disabled`).
+    pub action: String,
+    /// The action's group, the name before the dot (`member`): what `action=` filters on for a group.
+    pub action_group: String,
+    /// The action in words, to put between the actor and the target ("disabled").
+    pub action_text: String,
+    /// What it happened to.
+    pub target: EventTarget,
+    /// Where it came from.
+    pub context: EventContext,
+    /// What changed: a sentence for people, and the stored details.
+    pub details: EventDetails,
+    /// When it happened (RFC 3339, UTC).
+    pub created_at: String,
+}
+
+/// Who acted.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct EventActor {
+    /// The user, when a person acted (null for the command line and Roster itself).
+    pub id: Option<uuid::Uuid>,
+    /// How the actor was shown when the event was written: an email address, `cli`, `system`, or
+    /// `self` (a person acting on their own account through a link).
+    pub label: String,
+    /// `user`, `service_account`, `operator` (the command line) or `system` (Roster itself).
+    #[serde(rename = "type")]
+    #[schema(pattern = "^(user|service_account|operator|system)$")]
+    pub kind: String,
+    /// The acting member's name today, when they are a member.
+    pub name: Option<String>,
+}
+
+/// What an event is about.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct EventTarget {
+    /// The kind of object: `member`, `role` or `organization`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Its id (a member's user id, a role's id, the organization's id).
+    pub id: String,
+    /// Its name today where known (a member's name, a role's name, the organization's name).
+    pub name: Option<String>,
+    /// A member's email address today.
+    pub email: Option<String>,
+}
+
+/// Where an event came from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct EventContext {
+    /// The organization whose log holds the event.
+    pub organization: EventOrganization,
+    /// The id of the HTTP request that made the change (the `X-Request-Id` answered), if any.
+    pub request_id: Option<String>,
+    /// The client's IP address, when the change came over HTTP.
+    pub ip: Option<String>,
+    /// The client's User-Agent, when the change came over HTTP.
+    pub user_agent: Option<String>,
+}
+
+/// An organization, as an event's context names it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct EventOrganization {
+    /// Its id.
+    pub id: uuid::Uuid,
+    /// Its slug.
+    pub slug: String,
+}
+
+/// What an event changed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct EventDetails {
+    /// The details in words ("Status changed from Active to Disabled (bulk change)").
+    pub summary: String,
+    /// The details as stored: usually `before` and `after` (the changed fields), plus the action's
+    /// own keys (`bulk`, `invitation`, `expires_at` in milliseconds, `roles`, …). Never a secret.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
 /// Reads a page size: 1 to [`PAGE_MAX`].
 pub fn parse_limit(s: &str) -> Result<u32, ValidationError> {
     match s.trim().parse::<u32>() {
