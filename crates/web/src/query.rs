@@ -111,3 +111,49 @@ pub fn invitations_list(
     }
     if errors.errors.is_empty() { Ok(req) } else { Err(errors) }
 }
+
+/// Reads the History list's query (`GET …/audit`, the History tab) and,
+/// with `export`, the export's (`GET …/audit/export`, which takes `format`
+/// instead of paging), collecting every bad parameter.
+pub fn history_list(
+    raw: Option<&str>,
+    strict: Strictness,
+    export: bool,
+) -> Result<(roster_app::history::HistoryRequest, Option<roster_app::history::ExportFormat>), ValidationError> {
+    use roster_domain::history::{ActionFilter, ActorFilter, TargetFilter, parse_limit};
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
+        .map_err(|_| ValidationError::field("query", "is not a valid query string"))?;
+    let mut errors = ValidationError { errors: vec![] };
+    let mut req = roster_app::history::HistoryRequest::default();
+    let mut format = None;
+    for (k, v) in pairs {
+        let v = v.trim().to_string();
+        let f = &mut req.filter;
+        match k.as_str() {
+            _ if v.is_empty() && matches!(k.as_str(), "actor" | "action" | "target" | "from" | "to" | "cursor") => {}
+            "actor" => ActorFilter::parse(&v).map(|a| f.actor = Some(a)).unwrap_or_else(|e| errors.merge(e)),
+            "action" => ActionFilter::parse(&v).map(|a| f.action = Some(a)).unwrap_or_else(|e| errors.merge(e)),
+            "target" => TargetFilter::parse(&v).map(|t| f.target = Some(t)).unwrap_or_else(|e| errors.merge(e)),
+            "from" => roster_app::history::parse_time("from", &v, false)
+                .map(|t| f.from = Some(t))
+                .unwrap_or_else(|e| errors.merge(e)),
+            "to" => roster_app::history::parse_time("to", &v, true)
+                .map(|t| f.to = Some(t))
+                .unwrap_or_else(|e| errors.merge(e)),
+            "cursor" if !export => req.cursor = Some(v),
+            "limit" if !export => parse_limit(&v).map(|n| req.limit = n).unwrap_or_else(|e| errors.merge(e)),
+            "format" if export => v.parse().map(|x| format = Some(x)).unwrap_or_else(|e| errors.merge(e)),
+            other if strict == Strictness::Strict => {
+                errors.merge(ValidationError::field(other, "is not a parameter of this list"))
+            }
+            _ => {}
+        }
+    }
+    if errors.errors.is_empty() {
+        req.filter.check_range().map_err(|e| errors.merge(e)).ok();
+    }
+    if export && format.is_none() && errors.errors.is_empty() {
+        errors.merge(ValidationError::field("format", "is required: csv or jsonl"));
+    }
+    if errors.errors.is_empty() { Ok((req, format)) } else { Err(errors) }
+}

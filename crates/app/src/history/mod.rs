@@ -54,6 +54,18 @@ pub struct HistoryPage {
     pub prev_cursor: Option<String>,
 }
 
+/// Whether the actor may read the History (pages show their "History"
+/// links by it).
+pub fn may_read(access: &OrgAccess) -> bool {
+    access.can(Permission::AUDIT_READ)
+}
+
+/// Refuses (403) an actor without `audit:read`: a page checks it before it
+/// says anything about a bad filter.
+pub fn require_read(access: &OrgAccess) -> Result<()> {
+    access.require(Permission::AUDIT_READ)
+}
+
 /// A page of an organization's History. Needs `audit:read`.
 pub async fn list(app: &App, access: &OrgAccess, req: &HistoryRequest) -> Result<HistoryPage> {
     access.require(Permission::AUDIT_READ)?;

@@ -65,6 +65,8 @@ pub enum TabKey {
     Outbox,
     /// The Invitations tab.
     Invitations,
+    /// The History tab.
+    History,
     /// The My Sessions tab.
     MySessions,
 }
@@ -96,6 +98,13 @@ pub const TABS: &[TabSpec] = &[
         label: "Outbox",
         href: OrgLinks::outbox,
         shown_by: Some(Permission::INVITATIONS_READ),
+    },
+    // Seed 000's order: History comes before the sessions tabs.
+    TabSpec {
+        key: TabKey::History,
+        label: "History",
+        href: OrgLinks::history,
+        shown_by: Some(Permission::AUDIT_READ),
     },
     TabSpec { key: TabKey::MySessions, label: "My Sessions", href: OrgLinks::my_sessions, shown_by: None },
 ];

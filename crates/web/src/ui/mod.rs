@@ -3,6 +3,7 @@
 
 mod auth;
 mod form;
+mod history;
 mod invitations;
 pub mod kit;
 mod matrix;
@@ -55,6 +56,8 @@ pub fn router() -> Router<AppState> {
         .route(paths::ROLE_DELETE, get(roles::delete_page).post(roles::delete_submit))
         .route(paths::OWNER, get(roles::owner_page).post(roles::owner_submit))
         .route(paths::OUTBOX, get(outbox::outbox_page))
+        .route(paths::HISTORY, get(history::history_page))
+        .route(paths::HISTORY_EXPORT, get(history::export))
         .route(paths::MY_SESSIONS, get(sessions::my_sessions_page))
         .route(paths::MY_SESSION_LOGOUT, post(sessions::logout_submit))
         .route(paths::MY_SESSIONS_LOGOUT_OTHERS, post(sessions::logout_others_submit))
