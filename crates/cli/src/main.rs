@@ -658,7 +658,12 @@ async fn audit_export(app: App, args: AuditExportArgs) -> anyhow::Result<()> {
         actor: args.actor.as_deref().map(ActorFilter::parse).transpose().map_err(bad)?,
         action: args.action.as_deref().map(ActionFilter::parse).transpose().map_err(bad)?,
         target: args.target.as_deref().map(TargetFilter::parse).transpose().map_err(bad)?,
-        from: args.from.as_deref().map(|s| roster_app::history::parse_time("from", s, false)).transpose().map_err(bad)?,
+        from: args
+            .from
+            .as_deref()
+            .map(|s| roster_app::history::parse_time("from", s, false))
+            .transpose()
+            .map_err(bad)?,
         to: args.to.as_deref().map(|s| roster_app::history::parse_time("to", s, true)).transpose().map_err(bad)?,
     };
     let mut export = roster_app::history::export(&app, &access, &filter, format).await.map_err(describe)?;

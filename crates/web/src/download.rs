@@ -21,6 +21,9 @@ pub fn history_export(export: roster_app::history::Export) -> Response {
             }
         }
     });
-    ([(header::CONTENT_TYPE, media_type.to_string()), (header::CONTENT_DISPOSITION, disposition)], Body::from_stream(stream))
+    (
+        [(header::CONTENT_TYPE, media_type.to_string()), (header::CONTENT_DISPOSITION, disposition)],
+        Body::from_stream(stream),
+    )
         .into_response()
 }

@@ -80,7 +80,8 @@ pub async fn list(app: &App, access: &OrgAccess, req: &HistoryRequest) -> Result
     };
     let mut conn = app.db.conn().await?;
     let query = resolve(&mut conn, access, &req.filter).await?;
-    let mut rows = audit_query::list_events(&mut conn, access.org.id, &query, ReadFrom { after, newer }, limit + 1).await?;
+    let mut rows =
+        audit_query::list_events(&mut conn, access.org.id, &query, ReadFrom { after, newer }, limit + 1).await?;
     let more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     if newer {
@@ -158,9 +159,8 @@ fn item(access: &OrgAccess, names: &HashMap<UserId, (String, String)>, r: EventR
         "role" => {
             let known = access.policy.roles.iter().find(|role| role.id.to_string() == r.target_id);
             // A deleted role is named by its event's details.
-            let from_details = || {
-                ["after", "before"].iter().find_map(|k| data.get(k)?.get("name")?.as_str().map(str::to_string))
-            };
+            let from_details =
+                || ["after", "before"].iter().find_map(|k| data.get(k)?.get("name")?.as_str().map(str::to_string));
             (known.map(|role| role.name.clone()).or_else(from_details), None)
         }
         "organization" if r.target_id == access.org.id.to_string() => (Some(access.org.name.clone()), None),
@@ -175,10 +175,8 @@ fn item(access: &OrgAccess, names: &HashMap<UserId, (String, String)>, r: EventR
             label: r.actor_label,
             kind: r.actor_type,
         },
-        action_group: action.map_or_else(
-            || r.action.split('.').next().unwrap_or_default().to_string(),
-            |a| group_of(a).to_string(),
-        ),
+        action_group: action
+            .map_or_else(|| r.action.split('.').next().unwrap_or_default().to_string(), |a| group_of(a).to_string()),
         action_text: action.map_or_else(|| r.action.clone(), |a| a.words().to_string()),
         action: r.action,
         target: EventTarget { kind: r.target_type, id: r.target_id, name: target_name, email: target_email },
@@ -206,7 +204,8 @@ fn rfc3339(t: Timestamp) -> String {
 /// means the end of that day.
 pub fn parse_time(field: &str, s: &str, end_of_day: bool) -> std::result::Result<Timestamp, ValidationError> {
     let s = s.trim();
-    let bad = || ValidationError::field(field, "must be a date (2026-11-22) or an RFC 3339 time (2026-11-22T14:05:00Z)");
+    let bad =
+        || ValidationError::field(field, "must be a date (2026-11-22) or an RFC 3339 time (2026-11-22T14:05:00Z)");
     if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
         return Ok(Timestamp((t.unix_timestamp_nanos() / 1_000_000) as i64));
     }

@@ -140,26 +140,54 @@ pub async fn seed_events(
                 };
                 let role = |rng: &mut StdRng| roles[rng.random_range(0..roles.len())].clone();
                 let details = match action {
-                    AuditAction::MemberUpdated => json!({"before": {"name": name}, "after": {"name": format!("{name} Jr")}}),
-                    AuditAction::MemberDisabled => json!({"before": {"status": "active"}, "after": {"status": "disabled"}, "bulk": rng.random_range(0..10) == 0}),
-                    AuditAction::MemberEnabled | AuditAction::MemberRestored => json!({"before": {"status": "disabled"}, "after": {"status": "active"}}),
-                    AuditAction::MemberArchived => json!({"before": {"status": "disabled"}, "after": {"status": "archived"}}),
+                    AuditAction::MemberUpdated => {
+                        json!({"before": {"name": name}, "after": {"name": format!("{name} Jr")}})
+                    }
+                    AuditAction::MemberDisabled => {
+                        json!({"before": {"status": "active"}, "after": {"status": "disabled"}, "bulk": rng.random_range(0..10) == 0})
+                    }
+                    AuditAction::MemberEnabled | AuditAction::MemberRestored => {
+                        json!({"before": {"status": "disabled"}, "after": {"status": "active"}})
+                    }
+                    AuditAction::MemberArchived => {
+                        json!({"before": {"status": "disabled"}, "after": {"status": "archived"}})
+                    }
                     AuditAction::MemberRolesChanged => {
                         let (b, a) = (role(&mut rng), role(&mut rng));
                         json!({"before": {"roles": [b]}, "after": {"roles": [a]}, "added": [a], "removed": [b]})
                     }
-                    AuditAction::MemberGrantsChanged => json!({"before": {"grants": {}}, "after": {"grants": {"members": ["read"]}}}),
-                    AuditAction::InvitationSent => json!({"after": {"email": email, "status": "invited"}, "invitation": uuid::Uuid::now_v7().to_string(), "roles": [role(&mut rng)], "grants": {}, "email_sent": true, "expires_at": created_at + 7 * 86_400_000}),
-                    AuditAction::InvitationResent => json!({"invitation": uuid::Uuid::now_v7().to_string(), "email": email, "resend_count": rng.random_range(1..4), "expires_at": created_at + 7 * 86_400_000}),
-                    AuditAction::InvitationCanceled => json!({"before": {"status": "invited"}, "invitation": uuid::Uuid::now_v7().to_string(), "email": email}),
-                    AuditAction::InvitationAccepted => json!({"before": {"status": "invited"}, "after": {"status": "active"}, "invitation": uuid::Uuid::now_v7().to_string(), "new_account": rng.random_range(0..2) == 0}),
-                    AuditAction::InvitationExpired => json!({"invitation": uuid::Uuid::now_v7().to_string(), "email": email, "expired_at": created_at}),
-                    AuditAction::SessionRevoked => json!({"sessions": [format!("{:08x}", rng.random::<u32>())], "how": "one session"}),
-                    AuditAction::UserPasswordResetRequested => json!({"by": if rng.random_range(0..2) == 0 { "administrator" } else { "themselves" }}),
-                    AuditAction::UserPasswordSet => json!({"via": "one-time link", "sessions_ended": rng.random_range(0..3)}),
+                    AuditAction::MemberGrantsChanged => {
+                        json!({"before": {"grants": {}}, "after": {"grants": {"members": ["read"]}}})
+                    }
+                    AuditAction::InvitationSent => {
+                        json!({"after": {"email": email, "status": "invited"}, "invitation": uuid::Uuid::now_v7().to_string(), "roles": [role(&mut rng)], "grants": {}, "email_sent": true, "expires_at": created_at + 7 * 86_400_000})
+                    }
+                    AuditAction::InvitationResent => {
+                        json!({"invitation": uuid::Uuid::now_v7().to_string(), "email": email, "resend_count": rng.random_range(1..4), "expires_at": created_at + 7 * 86_400_000})
+                    }
+                    AuditAction::InvitationCanceled => {
+                        json!({"before": {"status": "invited"}, "invitation": uuid::Uuid::now_v7().to_string(), "email": email})
+                    }
+                    AuditAction::InvitationAccepted => {
+                        json!({"before": {"status": "invited"}, "after": {"status": "active"}, "invitation": uuid::Uuid::now_v7().to_string(), "new_account": rng.random_range(0..2) == 0})
+                    }
+                    AuditAction::InvitationExpired => {
+                        json!({"invitation": uuid::Uuid::now_v7().to_string(), "email": email, "expired_at": created_at})
+                    }
+                    AuditAction::SessionRevoked => {
+                        json!({"sessions": [format!("{:08x}", rng.random::<u32>())], "how": "one session"})
+                    }
+                    AuditAction::UserPasswordResetRequested => {
+                        json!({"by": if rng.random_range(0..2) == 0 { "administrator" } else { "themselves" }})
+                    }
+                    AuditAction::UserPasswordSet => {
+                        json!({"via": "one-time link", "sessions_ended": rng.random_range(0..3)})
+                    }
                     AuditAction::UserLocked => json!({"failed_sign_ins": 100, "email": email}),
                     AuditAction::UserUnlocked => json!({"via": "administrator"}),
-                    AuditAction::UserEmailChanged => json!({"before": {"email": email}, "after": {"email": format!("new.{email}")}, "via": "confirmation link"}),
+                    AuditAction::UserEmailChanged => {
+                        json!({"before": {"email": email}, "after": {"email": format!("new.{email}")}, "via": "confirmation link"})
+                    }
                     _ => json!({}),
                 };
                 let web = actor_type == ActorType::User;

@@ -83,6 +83,7 @@ pub async fn list_audit(
     OrgApi { access, .. }: OrgApi,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<AuditPage>> {
+    roster_app::history::require_read(&access)?;
     let (req, _) = query::history_list(raw.as_deref(), Strictness::Strict, false)?;
     let page = roster_app::history::list(&state.app, &access, &req).await?;
     Ok(Json(AuditPage { items: page.items, next_cursor: page.next_cursor, prev_cursor: page.prev_cursor }))
@@ -105,6 +106,7 @@ pub async fn export_audit(
     OrgApi { access, .. }: OrgApi,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
+    roster_app::history::require_read(&access)?;
     let (req, format) = query::history_list(raw.as_deref(), Strictness::Strict, true)?;
     let format = format.unwrap_or(roster_app::history::ExportFormat::Csv);
     let export = roster_app::history::export(&state.app, &access, &req.filter, format).await?;

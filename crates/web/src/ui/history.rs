@@ -62,7 +62,8 @@ struct HistoryPage {
 pub async fn history_page(page: OrgPage, RawQuery(raw): RawQuery) -> UiResult {
     let pairs: Pairs = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
     let typed = |k: &str| field(&pairs, k).trim().to_string();
-    let (actor, action, target, from, to) = (typed("actor"), typed("action"), typed("target"), typed("from"), typed("to"));
+    let (actor, action, target, from, to) =
+        (typed("actor"), typed("action"), typed("target"), typed("from"), typed("to"));
     // The filters alone, as a query string for the paging and export links.
     let filters: Vec<(&str, &str)> =
         [("actor", &actor), ("action", &action), ("target", &target), ("from", &from), ("to", &to)]
@@ -77,21 +78,21 @@ pub async fn history_page(page: OrgPage, RawQuery(raw): RawQuery) -> UiResult {
     };
     let base = page.links.history();
     let href = |q: String| if q.is_empty() { base.clone() } else { format!("{base}?{q}") };
-    let (rows, filter_error, older, newer, cursor) = match query::history_list(raw.as_deref(), Strictness::Lenient, false)
-    {
-        Ok((req, _)) => match roster_app::history::list(page.app(), &page.access, &req).await {
-            Ok(p) => (p.items, None, p.next_cursor, p.prev_cursor, req.cursor),
-            Err(AppError::Validation(v)) => (vec![], Some(v.to_string()), None, None, None),
-            Err(e) => return page.refusal_in_frame(TabKey::History, "History", e).await,
-        },
-        Err(v) => {
-            // Still the permission first: a member without it learns nothing about the filters.
-            if let Err(e) = roster_app::history::require_read(&page.access) {
-                return page.refusal_in_frame(TabKey::History, "History", e).await;
+    let (rows, filter_error, older, newer, cursor) =
+        match query::history_list(raw.as_deref(), Strictness::Lenient, false) {
+            Ok((req, _)) => match roster_app::history::list(page.app(), &page.access, &req).await {
+                Ok(p) => (p.items, None, p.next_cursor, p.prev_cursor, req.cursor),
+                Err(AppError::Validation(v)) => (vec![], Some(v.to_string()), None, None, None),
+                Err(e) => return page.refusal_in_frame(TabKey::History, "History", e).await,
+            },
+            Err(v) => {
+                // Still the permission first: a member without it learns nothing about the filters.
+                if let Err(e) = roster_app::history::require_read(&page.access) {
+                    return page.refusal_in_frame(TabKey::History, "History", e).await;
+                }
+                (vec![], Some(v.to_string()), None, None, None)
             }
-            (vec![], Some(v.to_string()), None, None, None)
-        }
-    };
+        };
     let rows = rows.into_iter().map(|e| row(&page, e)).collect();
     let export = page.links.history_export();
     page.render(
@@ -118,6 +119,7 @@ pub async fn history_page(page: OrgPage, RawQuery(raw): RawQuery) -> UiResult {
 
 /// The History's export (`audit:read`), with the tab's filters: a download.
 pub async fn export(page: OrgPage, RawQuery(raw): RawQuery) -> UiResult {
+    roster_app::history::require_read(&page.access)?;
     let (req, format) = query::history_list(raw.as_deref(), Strictness::Lenient, true)?;
     let format = format.unwrap_or(roster_app::history::ExportFormat::Csv);
     let export = roster_app::history::export(page.app(), &page.access, &req.filter, format).await?;

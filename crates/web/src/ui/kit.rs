@@ -100,12 +100,7 @@ pub const TABS: &[TabSpec] = &[
         shown_by: Some(Permission::INVITATIONS_READ),
     },
     // Seed 000's order: History comes before the sessions tabs.
-    TabSpec {
-        key: TabKey::History,
-        label: "History",
-        href: OrgLinks::history,
-        shown_by: Some(Permission::AUDIT_READ),
-    },
+    TabSpec { key: TabKey::History, label: "History", href: OrgLinks::history, shown_by: Some(Permission::AUDIT_READ) },
     TabSpec { key: TabKey::MySessions, label: "My Sessions", href: OrgLinks::my_sessions, shown_by: None },
 ];
 

@@ -7,6 +7,7 @@ mod auth;
 mod contract;
 mod guards;
 mod hashing;
+mod history;
 mod house;
 mod invitations;
 mod matrix;

@@ -186,7 +186,8 @@ async fn edit_view(
             roles,
             custom: draft.custom,
             grant_rows,
-            history_href: roster_app::history::may_read(&page.access).then(|| page.links.history_of(&m.user_id.to_string())),
+            history_href: roster_app::history::may_read(&page.access)
+                .then(|| page.links.history_of(&m.user_id.to_string())),
         },
     )
 }
