@@ -54,6 +54,8 @@ impl Permission {
     pub const SESSIONS_READ: Permission = Permission { resource: "sessions", action: Action::Read };
     /// Log out members' sessions from the Active Sessions tab.
     pub const SESSIONS_DELETE: Permission = Permission { resource: "sessions", action: Action::Delete };
+    /// Read the organization's History (its audit log), and export it.
+    pub const AUDIT_READ: Permission = Permission { resource: "audit", action: Action::Read };
 
     /// The permission's name in messages (`members:update`).
     pub fn name(self) -> String {

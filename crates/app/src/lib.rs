@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod geoip;
 pub mod hashing;
+pub mod history;
 pub mod invariants;
 pub mod invitations;
 pub mod lockout;

@@ -110,7 +110,7 @@ enum Command {
         #[command(subcommand)]
         command: SessionsCommand,
     },
-    /// The audit log.
+    /// The audit log (History): verify its hash chains, export it.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
@@ -139,6 +139,34 @@ enum AuditCommand {
         #[arg(long)]
         org: Option<String>,
     },
+    /// Write an organization's History to stdout, oldest first, as CSV or
+    /// JSON Lines (streamed: one batch of events in memory at a time).
+    Export(AuditExportArgs),
+}
+
+#[derive(clap::Args)]
+struct AuditExportArgs {
+    /// Organization slug (or id).
+    #[arg(long)]
+    org: String,
+    /// csv (cells a spreadsheet would run as formulas start with ') or jsonl (one event per line).
+    #[arg(long)]
+    format: String,
+    /// Only events by this actor: a user id, an email address, or a label (cli, system).
+    #[arg(long)]
+    actor: Option<String>,
+    /// Only this action (member.disabled) or group (member, role, invitation, session, organization, user).
+    #[arg(long)]
+    action: Option<String>,
+    /// Only events about this object: an id, or a member's email address.
+    #[arg(long)]
+    target: Option<String>,
+    /// From this date (2026-11-01, UTC) or RFC 3339 time, inclusive.
+    #[arg(long)]
+    from: Option<String>,
+    /// Up to this date (through its end, UTC) or RFC 3339 time, inclusive.
+    #[arg(long)]
+    to: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -276,8 +304,12 @@ enum DevCommand {
         #[arg(long)]
         org: String,
         /// How many members to add.
-        #[arg(long)]
+        #[arg(long, default_value_t = 0)]
         members: u64,
+        /// How many audit events to append to the organization's History
+        /// (a valid hash chain; actors and targets are its members).
+        #[arg(long, default_value_t = 0)]
+        events: u64,
         /// Random seed (the same seed gives the same people).
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -421,9 +453,15 @@ async fn run() -> anyhow::Result<()> {
             println!("a reset link for {email} is in the outbox");
             Ok(())
         }
-        Command::Dev { command: DevCommand::Seed { org, members, seed } } => {
-            dev_seed(open(&settings).await?, &org, members, seed).await
+        Command::Dev { command: DevCommand::Seed { org, members, events, seed } } => {
+            let app = open(&settings).await?;
+            dev_seed(app.clone(), &org, members, seed).await?;
+            if events > 0 {
+                dev_seed_events(app, &org, events, seed).await?;
+            }
+            Ok(())
         }
+        Command::Audit { command: AuditCommand::Export(args) } => audit_export(open(&settings).await?, args).await,
         Command::Outbox { command: OutboxCommand::List { text } } => {
             let app = open(&settings).await?;
             let messages = roster_app::outbox::list(&app, &Actor::Cli, None).await.map_err(describe)?;
@@ -732,6 +770,49 @@ async fn user_list(
             None => break,
         }
     }
+    Ok(())
+}
+
+/// `roster audit export`: the History as CSV or JSON Lines on stdout, a
+/// batch at a time.
+async fn audit_export(app: App, args: AuditExportArgs) -> anyhow::Result<()> {
+    use std::io::Write;
+
+    use roster_domain::history::{ActionFilter, ActorFilter, HistoryFilter, TargetFilter};
+    let access = roster_app::access::open_org(&app, &Actor::Cli, &args.org).await.map_err(describe)?;
+    let format: roster_app::history::ExportFormat = args.format.parse().map_err(|e| anyhow::anyhow!("--{e}"))?;
+    let bad = |e: roster_domain::ValidationError| anyhow::anyhow!("--{e}");
+    let filter = HistoryFilter {
+        actor: args.actor.as_deref().map(ActorFilter::parse).transpose().map_err(bad)?,
+        action: args.action.as_deref().map(ActionFilter::parse).transpose().map_err(bad)?,
+        target: args.target.as_deref().map(TargetFilter::parse).transpose().map_err(bad)?,
+        from: args
+            .from
+            .as_deref()
+            .map(|s| roster_app::history::parse_time("from", s, false))
+            .transpose()
+            .map_err(bad)?,
+        to: args.to.as_deref().map(|s| roster_app::history::parse_time("to", s, true)).transpose().map_err(bad)?,
+    };
+    let mut export = roster_app::history::export(&app, &access, &filter, format).await.map_err(describe)?;
+    let mut out = std::io::stdout().lock();
+    while let Some(chunk) = export.next_chunk().await.map_err(describe)? {
+        out.write_all(chunk.as_bytes())?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// `roster dev seed --events N`: a large History for the benchmarks.
+async fn dev_seed_events(app: App, org: &str, events: u64, seed: u64) -> anyhow::Result<()> {
+    let access = roster_app::access::open_org(&app, &Actor::Cli, org).await.map_err(describe)?;
+    let started = std::time::Instant::now();
+    let n = roster_app::history::seed::seed_events(&app, &access.org, events, seed, &|done| {
+        eprintln!("  {done}/{events} events ({:.1}s)", started.elapsed().as_secs_f64());
+    })
+    .await
+    .map_err(describe)?;
+    println!("appended {n} audit events to {} in {:.1}s", access.org.slug, started.elapsed().as_secs_f64());
     Ok(())
 }
 

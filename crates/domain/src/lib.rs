@@ -6,8 +6,11 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod audit_text;
 pub mod email;
 pub mod error;
+pub mod export;
+pub mod history;
 pub mod ids;
 pub mod invitations;
 pub mod members;

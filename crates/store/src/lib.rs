@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod audit_query;
 mod db;
 pub mod email_changes;
 pub mod invitations;

@@ -8,6 +8,7 @@
 pub mod api;
 mod assets;
 mod csrf;
+mod download;
 pub mod error;
 mod extract;
 mod format;

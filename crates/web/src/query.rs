@@ -156,14 +156,13 @@ pub fn org_session_history(
             "user" => req.user = v,
             "reason" if v.is_empty() || v == "all" => {}
             "reason" => v.parse().map(|r| req.reason = Some(r)).unwrap_or_else(|e| errors.merge(e)),
-            "from" if !v.is_empty() => match moment(&v, false) {
-                Some(t) => req.from = Some(t),
-                None => errors.merge(ValidationError::field("from", "must be a date (2026-01-31) or an RFC 3339 time")),
-            },
-            "to" if !v.is_empty() => match moment(&v, true) {
-                Some(t) => req.until = Some(t),
-                None => errors.merge(ValidationError::field("to", "must be a date (2026-01-31) or an RFC 3339 time")),
-            },
+            "from" if !v.is_empty() => roster_app::history::parse_time("from", &v, false)
+                .map(|t| req.from = Some(t))
+                .unwrap_or_else(|e| errors.merge(e)),
+            // `to` includes its moment (a date: its whole day); `until` is the first moment after.
+            "to" if !v.is_empty() => roster_app::history::parse_time("to", &v, true)
+                .map(|t| req.until = Some(Timestamp(t.0 + 1)))
+                .unwrap_or_else(|e| errors.merge(e)),
             "from" | "to" => {}
             other => page_parameter(other, v, strict, &mut req.cursor, &mut req.per_page, &mut errors),
         }
@@ -195,19 +194,50 @@ fn page_parameter(
     }
 }
 
-/// A moment from a date (`2026-01-31`, midnight UTC; with `end_of_day`, the
-/// next midnight, so that a range's last day counts whole) or an RFC 3339
-/// time (with `end_of_day`, the millisecond after it: a `to` includes it).
-fn moment(text: &str, end_of_day: bool) -> Option<Timestamp> {
-    use time::format_description::well_known::Rfc3339;
-    let ms = if let Ok(t) = time::OffsetDateTime::parse(text, &Rfc3339) {
-        i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()? + i64::from(end_of_day)
-    } else {
-        let date = time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")).ok()?;
-        let date = if end_of_day { date.next_day()? } else { date };
-        date.midnight().assume_utc().unix_timestamp() * 1000
-    };
-    Some(Timestamp(ms))
+/// Reads the History list's query (`GET …/audit`, the History tab) and,
+/// with `export`, the export's (`GET …/audit/export`, which takes `format`
+/// instead of paging), collecting every bad parameter.
+pub fn history_list(
+    raw: Option<&str>,
+    strict: Strictness,
+    export: bool,
+) -> Result<(roster_app::history::HistoryRequest, Option<roster_app::history::ExportFormat>), ValidationError> {
+    use roster_domain::history::{ActionFilter, ActorFilter, TargetFilter, parse_limit};
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
+        .map_err(|_| ValidationError::field("query", "is not a valid query string"))?;
+    let mut errors = ValidationError { errors: vec![] };
+    let mut req = roster_app::history::HistoryRequest::default();
+    let mut format = None;
+    for (k, v) in pairs {
+        let v = v.trim().to_string();
+        let f = &mut req.filter;
+        match k.as_str() {
+            _ if v.is_empty() && matches!(k.as_str(), "actor" | "action" | "target" | "from" | "to" | "cursor") => {}
+            "actor" => ActorFilter::parse(&v).map(|a| f.actor = Some(a)).unwrap_or_else(|e| errors.merge(e)),
+            "action" => ActionFilter::parse(&v).map(|a| f.action = Some(a)).unwrap_or_else(|e| errors.merge(e)),
+            "target" => TargetFilter::parse(&v).map(|t| f.target = Some(t)).unwrap_or_else(|e| errors.merge(e)),
+            "from" => roster_app::history::parse_time("from", &v, false)
+                .map(|t| f.from = Some(t))
+                .unwrap_or_else(|e| errors.merge(e)),
+            "to" => roster_app::history::parse_time("to", &v, true)
+                .map(|t| f.to = Some(t))
+                .unwrap_or_else(|e| errors.merge(e)),
+            "cursor" if !export => req.cursor = Some(v),
+            "limit" if !export => parse_limit(&v).map(|n| req.limit = n).unwrap_or_else(|e| errors.merge(e)),
+            "format" if export => v.parse().map(|x| format = Some(x)).unwrap_or_else(|e| errors.merge(e)),
+            other if strict == Strictness::Strict => {
+                errors.merge(ValidationError::field(other, "is not a parameter of this list"))
+            }
+            _ => {}
+        }
+    }
+    if errors.errors.is_empty() {
+        req.filter.check_range().map_err(|e| errors.merge(e)).ok();
+    }
+    if export && format.is_none() && errors.errors.is_empty() {
+        errors.merge(ValidationError::field("format", "is required: csv or jsonl"));
+    }
+    if errors.errors.is_empty() { Ok((req, format)) } else { Err(errors) }
 }
 
 #[cfg(test)]

@@ -138,3 +138,24 @@ pub async fn memberships_of_user(conn: &mut Conn, user: UserId) -> Result<Vec<(O
         })
         .collect()
 }
+
+/// The name and email of those of `users` who are members of the
+/// organization (the History tab names the members its events are about).
+pub async fn names_of(conn: &mut Conn, org: OrgId, users: &[UserId]) -> Result<Vec<(UserId, String, String)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        user_id: Uuid,
+        name: String,
+        email: String,
+    }
+    if users.is_empty() {
+        return Ok(vec![]);
+    }
+    let q = Query::select()
+        .columns([Members::UserId, Members::Name, Members::Email])
+        .from(Members::Table)
+        .and_where(Expr::col(Members::OrgId).eq(org.0))
+        .and_where(Expr::col(Members::UserId).is_in(users.iter().map(|u| u.0)))
+        .to_owned();
+    Ok(conn.fetch_all::<Row, _>(&q).await?.into_iter().map(|r| (UserId(r.user_id), r.name, r.email)).collect())
+}

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod authz;
 pub mod health;
+pub mod history;
 pub mod invitations;
 pub mod members;
 pub mod org_sessions;
@@ -66,6 +67,7 @@ pub struct RolePath {
         (name = "invitations", description = "Inviting people, and accepting an invitation"),
         (name = "authz", description = "Checks for the host application"),
         (name = "orgs", description = "Organizations"),
+        (name = "audit", description = "The History: an organization's audit log, filtered and paged, and its CSV and JSON Lines export"),
         (name = "outbox", description = "The emails Roster wrote, and their delivery"),
         (name = "health", description = "Liveness and readiness")
     )
@@ -120,6 +122,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(authz::check))
         .routes(routes!(authz::check_batch))
         .routes(routes!(outbox::list_outbox))
+        .routes(routes!(history::list_audit))
+        .routes(routes!(history::export_audit))
         .routes(routes!(invitations::invite, invitations::list))
         .routes(routes!(invitations::resend))
         .routes(routes!(invitations::cancel))

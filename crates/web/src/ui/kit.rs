@@ -65,6 +65,8 @@ pub enum TabKey {
     Outbox,
     /// The Invitations tab.
     Invitations,
+    /// The History tab.
+    History,
     /// The Active Sessions tab.
     ActiveSessions,
     /// The Session History tab.
@@ -101,6 +103,8 @@ pub const TABS: &[TabSpec] = &[
         href: OrgLinks::outbox,
         shown_by: Some(Permission::INVITATIONS_READ),
     },
+    // Seed 000's order: History comes before the sessions tabs.
+    TabSpec { key: TabKey::History, label: "History", href: OrgLinks::history, shown_by: Some(Permission::AUDIT_READ) },
     TabSpec {
         key: TabKey::ActiveSessions,
         label: "Active Sessions",

@@ -3,6 +3,7 @@
 
 mod auth;
 mod form;
+mod history;
 mod invitations;
 pub mod kit;
 mod matrix;
@@ -63,6 +64,8 @@ pub fn router() -> Router<AppState> {
             get(org_sessions::logout_all_confirm).post(org_sessions::logout_all_submit),
         )
         .route(paths::SESSION_HISTORY, get(org_sessions::session_history_page))
+        .route(paths::HISTORY, get(history::history_page))
+        .route(paths::HISTORY_EXPORT, get(history::export))
         .route(paths::MY_SESSIONS, get(sessions::my_sessions_page))
         .route(paths::MY_SESSION_LOGOUT, post(sessions::logout_submit))
         .route(paths::MY_SESSIONS_LOGOUT_OTHERS, post(sessions::logout_others_submit))

@@ -34,6 +34,10 @@ pub const ROLE_EDIT: &str = "/orgs/{org}/settings/roles/{id}/edit";
 pub const ROLE_COPY: &str = "/orgs/{org}/settings/roles/{id}/copy";
 /// Deleting a custom role.
 pub const ROLE_DELETE: &str = "/orgs/{org}/settings/roles/{id}/delete";
+/// The History tab: the organization's audit log.
+pub const HISTORY: &str = "/orgs/{org}/settings/history";
+/// The History's export (`?format=csv|jsonl` and the filters).
+pub const HISTORY_EXPORT: &str = "/orgs/{org}/settings/history/export";
 /// The organization's outbox: the emails Roster wrote for it.
 pub const OUTBOX: &str = "/orgs/{org}/settings/outbox";
 /// The My Sessions tab: the signed-in user's own sessions and their
@@ -179,6 +183,21 @@ impl OrgLinks {
     /// Handing ownership on.
     pub fn owner(&self) -> String {
         self.org(OWNER)
+    }
+
+    /// The History tab.
+    pub fn history(&self) -> String {
+        self.org(HISTORY)
+    }
+
+    /// The History tab showing the events about one object (a member).
+    pub fn history_of(&self, target: &str) -> String {
+        format!("{}?target={}", self.org(HISTORY), segment(target))
+    }
+
+    /// The History's export.
+    pub fn history_export(&self) -> String {
+        self.org(HISTORY_EXPORT)
     }
 
     /// The Outbox tab.

@@ -9,6 +9,7 @@ mod contract;
 mod dormant;
 mod guards;
 mod hashing;
+mod history;
 mod house;
 mod invitations;
 mod matrix;

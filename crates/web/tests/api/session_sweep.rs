@@ -98,6 +98,7 @@ async fn expired_sessions(app: &TestApp, user: UserId, n: usize) {
             expires_at: Timestamp(expires_at),
             ip: None,
             user_agent: None,
+            location: None,
         };
         roster_store::sessions::insert_session(&mut tx, &s).await.unwrap();
     }

@@ -52,6 +52,8 @@ struct EditPage {
     roles: Vec<RoleChoice>,
     custom: bool,
     grant_rows: Vec<GrantRow>,
+    /// The History tab filtered to this member, for those who may read it.
+    history_href: Option<String>,
 }
 
 /// What the edit form holds: as stored, or as typed.
@@ -184,6 +186,8 @@ async fn edit_view(
             roles,
             custom: draft.custom,
             grant_rows,
+            history_href: roster_app::history::may_read(&page.access)
+                .then(|| page.links.history_of(&m.user_id.to_string())),
         },
     )
 }
