@@ -29,6 +29,7 @@ const AUDITED: &[(&str, &str)] = &[
     ("roles/presets::install_missing_presets", "organization.preset_installed"),
     ("demo::seed_members", "member.seeded per batch (the dev and benchmark generator)"),
     ("demo::add_member", "member.added"),
+    ("history/seed::seed_events", "the generated History events themselves (the dev and benchmark generator)"),
 ];
 
 /// Functions that open a transaction and write no audit event, each with
