@@ -56,6 +56,15 @@
     if (ev.target && ev.target.form) syncShowIf(ev.target.form);
   });
   document.addEventListener("DOMContentLoaded", function () { syncShowIf(document); });
+  // On a narrow screen the tab strip scrolls sideways: show the current tab.
+  function showCurrentTab() {
+    var nav = document.querySelector("nav.tabs");
+    var tab = nav && nav.querySelector("[aria-current=page]");
+    if (tab && nav.scrollWidth > nav.clientWidth) {
+      nav.scrollLeft = tab.offsetLeft - nav.offsetLeft - (nav.clientWidth - tab.offsetWidth) / 2;
+    }
+  }
+  document.addEventListener("DOMContentLoaded", showCurrentTab);
   document.addEventListener("htmx:afterSettle", function () { syncShowIf(document); });
   // htmx sends the CSRF token as a header on every request it makes.
   document.addEventListener("htmx:configRequest", function (ev) {
