@@ -178,19 +178,15 @@ fn arm(org: OrgId, q: &EventQuery, actions: &[AuditAction], from: ReadFrom) -> S
     let at = |p: EventPosition| Expr::tuple([Expr::val(p.created_at), Expr::val(p.seq)]);
     let (mut low, mut high) = (q.from, q.to);
     match from.after {
-        Some(p) if from.newer => {
-            if low.is_none_or(|f| f <= p.created_at) {
-                low = None;
-                s.and_where(key().gt(at(p)));
-            }
+        Some(p) if from.newer && low.is_none_or(|f| f <= p.created_at) => {
+            low = None;
+            s.and_where(key().gt(at(p)));
         }
-        Some(p) => {
-            if high.is_none_or(|t| t >= p.created_at) {
-                high = None;
-                s.and_where(key().lt(at(p)));
-            }
+        Some(p) if !from.newer && high.is_none_or(|t| t >= p.created_at) => {
+            high = None;
+            s.and_where(key().lt(at(p)));
         }
-        None => {}
+        _ => {}
     }
     if let Some(f) = low {
         s.and_where(Expr::col(AuditEvents::CreatedAt).gte(f));
