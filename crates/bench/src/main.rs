@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 mod authz;
+mod history;
 mod lookup;
 mod signin;
 
@@ -50,6 +51,8 @@ enum Command {
     Authz(authz::AuthzArgs),
     /// Measures looking members up by address (email= exact and prefix, q= an address) on a seeded database.
     Lookup(lookup::LookupArgs),
+    /// Measures History pages (every filter, deep cursors) on an organization with a large audit log.
+    History(history::HistoryArgs),
     /// Measures sign-ins over HTTP against argon2id verifications on the pool, the directory under sign-in load, memory, and 500 at once.
     Signin(signin::SigninArgs),
 }
@@ -105,6 +108,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Authz(args) => authz::run(args).await,
         Command::Lookup(args) => lookup::run(args).await,
         Command::Signin(args) => signin::run(args).await,
+        Command::History(args) => history::run(args).await,
     }
 }
 
