@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 mod authz;
+mod integrity;
 mod lookup;
 mod signin;
 
@@ -50,6 +51,8 @@ enum Command {
     Authz(authz::AuthzArgs),
     /// Measures looking members up by address (email= exact and prefix, q= an address) on a seeded database.
     Lookup(lookup::LookupArgs),
+    /// Measures `roster audit verify`, a member update with and without its audit event, and request validation with 1 M sessions.
+    Integrity(integrity::IntegrityArgs),
     /// Measures sign-ins over HTTP against argon2id verifications on the pool, the directory under sign-in load, memory, and 500 at once.
     Signin(signin::SigninArgs),
 }
@@ -105,6 +108,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Authz(args) => authz::run(args).await,
         Command::Lookup(args) => lookup::run(args).await,
         Command::Signin(args) => signin::run(args).await,
+        Command::Integrity(args) => integrity::run(args).await,
     }
 }
 
