@@ -145,7 +145,22 @@ pub async fn open_org(app: &App, actor: &Actor, id_or_slug: &str) -> Result<OrgA
     let mut conn = app.db.conn().await?;
     let found = roster_store::orgs::find_org_for_member(&mut conn, id_or_slug, principal.user_id).await?;
     drop(conn);
-    let Some((org, Some(MemberStatus::Active))) = found else {
+    let (org, status) = found.map_or((None, None), |(o, s)| (Some(o), s));
+    open_read_org(app, actor, org, status).await
+}
+
+/// [`open_org`] for a signed-in user whose organization and membership
+/// status the request has read already (with its session, in one query:
+/// [`crate::auth::authenticate_in_org`]): an organization they are not an
+/// active member of answers 404, exactly as a missing one does. The grants
+/// come from the policy cache at the `authz_version` just read.
+pub async fn open_read_org(
+    app: &App,
+    actor: &Actor,
+    org: Option<OrgRecord>,
+    status: Option<MemberStatus>,
+) -> Result<OrgAccess> {
+    let (Some(principal), Some(org), Some(MemberStatus::Active)) = (actor.principal(), org, status) else {
         return Err(AppError::NotFound("organization"));
     };
     let policy = app.policies.policy(app, &org).await?;

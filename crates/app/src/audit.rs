@@ -24,5 +24,5 @@ const AUDIT_READ: Permission = Permission { resource: "audit", action: Action::R
 /// Checks the organization's audit chain; needs `audit:read`.
 pub async fn verify_chain(app: &App, access: &OrgAccess) -> Result<ChainReport> {
     access.require(AUDIT_READ)?;
-    Ok(audit::check_chain(&mut app.db.conn().await?, access.org.id).await?)
+    Ok(audit::check_chain(&app.db, access.org.id).await?)
 }

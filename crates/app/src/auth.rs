@@ -160,6 +160,30 @@ pub async fn authenticate_with_orgs(app: &App, token: &str) -> Result<(Principal
     Ok((principal, memberships))
 }
 
+/// [`authenticate`] and [`crate::access::open_org`] together, for a request
+/// about one organization: the session, its user, the organization and the
+/// user's membership status are read in one query (one round trip), every
+/// request, from the database; grants come from the policy cache at the
+/// organization's `authz_version` read in that query. So a revoked session,
+/// a disabled or archived member, or changed roles are seen by the very
+/// next request on every instance, and nothing cached can serve them.
+pub async fn authenticate_in_org(
+    app: &App,
+    token: &str,
+    id_or_slug: &str,
+) -> Result<(Principal, crate::access::OrgAccess)> {
+    if token.len() != 64 {
+        return Err(AppError::Unauthenticated);
+    }
+    let hash = tokens::hash_secret(token);
+    let found = sessions::find_live_session_in_org(&mut app.db.conn().await?, &hash, id_or_slug).await?;
+    let found = found.ok_or(AppError::Unauthenticated)?;
+    let principal = accept_session(app, found.session).await?;
+    let actor = crate::Actor::User(principal.clone());
+    let access = crate::access::open_read_org(app, &actor, found.org, found.status).await?;
+    Ok((principal, access))
+}
+
 /// Refuses an expired session (ending it) and moves a live one's idle expiry
 /// forward now and then.
 async fn accept_session(app: &App, s: sessions::SessionUser) -> Result<Principal> {

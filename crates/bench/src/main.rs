@@ -10,6 +10,7 @@
 
 mod authz;
 mod history;
+mod integrity;
 mod lookup;
 mod signin;
 
@@ -53,6 +54,8 @@ enum Command {
     Lookup(lookup::LookupArgs),
     /// Measures History pages (every filter, deep cursors) on an organization with a large audit log.
     History(history::HistoryArgs),
+    /// Measures `roster audit verify`, a member update with and without its audit event, and request validation with 1 M sessions.
+    Integrity(integrity::IntegrityArgs),
     /// Measures sign-ins over HTTP against argon2id verifications on the pool, the directory under sign-in load, memory, and 500 at once.
     Signin(signin::SigninArgs),
 }
@@ -109,6 +112,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Lookup(args) => lookup::run(args).await,
         Command::Signin(args) => signin::run(args).await,
         Command::History(args) => history::run(args).await,
+        Command::Integrity(args) => integrity::run(args).await,
     }
 }
 

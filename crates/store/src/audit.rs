@@ -6,7 +6,7 @@ use sea_query::{Expr, ExprTrait, OnConflict, Order, Query};
 use uuid::Uuid;
 
 use crate::tables::{AuditEvents, AuditHeads};
-use crate::{Result, Tx, db::Conn};
+use crate::{Db, Result, Tx, db::Conn};
 
 #[derive(sqlx::FromRow)]
 struct Head {
@@ -264,26 +264,47 @@ struct HeadRow {
     hash: Vec<u8>,
 }
 
+/// One batch of an organization's events after `after`, oldest first.
+async fn chain_batch(db: Db, org: OrgId, after: i64) -> Result<Vec<AuditRow>> {
+    let q = Query::select()
+        .columns(ROW_COLUMNS)
+        .from(AuditEvents::Table)
+        .and_where(Expr::col(AuditEvents::OrgId).eq(org.0))
+        .and_where(Expr::col(AuditEvents::Seq).gt(after))
+        .order_by(AuditEvents::Seq, Order::Asc)
+        .limit(CHECK_BATCH)
+        .to_owned();
+    db.conn().await?.fetch_all(&q).await
+}
+
+/// A batch being read beside the hashing of the one before; cancelled
+/// when the check stops early.
+struct NextBatch(tokio::task::JoinHandle<Result<Vec<AuditRow>>>);
+
+impl Drop for NextBatch {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Recomputes an organization's whole chain, oldest first, in batches, and
 /// compares its end with the recorded head: answers how many events were
 /// read and the first broken link, if any. Detects an edited, removed
-/// (also the newest), inserted or reordered event.
-pub async fn check_chain(conn: &mut Conn, org: OrgId) -> Result<ChainReport> {
+/// (also the newest), inserted or reordered event. The next batch is read
+/// (on another connection) while the current one is hashed.
+pub async fn check_chain(db: &Db, org: OrgId) -> Result<ChainReport> {
     let mut prev: Vec<u8> = Vec::new();
     let mut after = 0i64;
     let mut events = 0u64;
     let broken = |seq, kind| Some(ChainBreak { seq, kind });
-    loop {
-        let q = Query::select()
-            .columns(ROW_COLUMNS)
-            .from(AuditEvents::Table)
-            .and_where(Expr::col(AuditEvents::OrgId).eq(org.0))
-            .and_where(Expr::col(AuditEvents::Seq).gt(after))
-            .order_by(AuditEvents::Seq, Order::Asc)
-            .limit(CHECK_BATCH)
-            .to_owned();
-        let rows: Vec<AuditRow> = conn.fetch_all(&q).await?;
-        let full = rows.len() as u64 == CHECK_BATCH;
+    let mut next = Some(NextBatch(tokio::spawn(chain_batch(db.clone(), org, 0))));
+    while let Some(mut reading) = next.take() {
+        let rows: Vec<AuditRow> = (&mut reading.0).await??;
+        if rows.len() as u64 == CHECK_BATCH
+            && let Some(last) = rows.last()
+        {
+            next = Some(NextBatch(tokio::spawn(chain_batch(db.clone(), org, last.seq))));
+        }
         for r in rows {
             let fail = |kind| Ok(ChainReport { events, head: None, broken: broken(r.seq, kind) });
             if r.seq != after + 1 {
@@ -322,16 +343,13 @@ pub async fn check_chain(conn: &mut Conn, org: OrgId) -> Result<ChainReport> {
             after = r.seq;
             events += 1;
         }
-        if !full {
-            break;
-        }
     }
     let q = Query::select()
         .columns([AuditHeads::Seq, AuditHeads::Hash])
         .from(AuditHeads::Table)
         .and_where(Expr::col(AuditHeads::OrgId).eq(org.0))
         .to_owned();
-    let head: Option<HeadRow> = conn.fetch_optional(&q).await?;
+    let head: Option<HeadRow> = db.conn().await?.fetch_optional(&q).await?;
     let problem = match head {
         None if after == 0 => None,
         None => broken(after, BreakKind::HeadMissing),
@@ -346,6 +364,6 @@ pub async fn check_chain(conn: &mut Conn, org: OrgId) -> Result<ChainReport> {
 
 /// The sequence number of the first broken link of an organization's
 /// chain, if any (see [`check_chain`]).
-pub async fn verify_chain(conn: &mut Conn, org: OrgId) -> Result<Option<i64>> {
-    Ok(check_chain(conn, org).await?.broken.map(|b| b.seq))
+pub async fn verify_chain(db: &Db, org: OrgId) -> Result<Option<i64>> {
+    Ok(check_chain(db, org).await?.broken.map(|b| b.seq))
 }

@@ -38,6 +38,9 @@ pub enum StoreError {
     /// A stored value could not be read back (a corrupt or foreign row).
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// A read running beside the caller's work did not finish (its task panicked or was cancelled).
+    #[error("background read: {0}")]
+    Task(#[from] tokio::task::JoinError),
     /// The database URL names no supported backend.
     #[error("unsupported database URL (use a file path, sqlite:…, or postgres://…)")]
     UnsupportedUrl,

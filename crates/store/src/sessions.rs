@@ -85,6 +85,40 @@ pub async fn insert_session(tx: &mut Tx, s: &NewSession) -> Result<()> {
     Ok(())
 }
 
+/// Inserts many sessions, several rows per statement (the benchmarks'
+/// generator; sign-ins insert one with [`insert_session`]).
+pub async fn insert_sessions(tx: &mut Tx, rows: &[NewSession]) -> Result<()> {
+    for chunk in rows.chunks(500) {
+        let mut q = Query::insert();
+        q.into_table(Sessions::Table).columns([
+            Sessions::Id,
+            Sessions::UserId,
+            Sessions::TokenHash,
+            Sessions::CreatedAt,
+            Sessions::LastSeenAt,
+            Sessions::IdleExpiresAt,
+            Sessions::ExpiresAt,
+            Sessions::Ip,
+            Sessions::UserAgent,
+        ]);
+        for s in chunk {
+            q.values_panic([
+                s.id.0.into(),
+                s.user_id.0.into(),
+                s.token_hash.clone().into(),
+                s.created_at.0.into(),
+                s.created_at.0.into(),
+                s.idle_expires_at.0.into(),
+                s.expires_at.0.into(),
+                s.ip.clone().into(),
+                s.user_agent.clone().into(),
+            ]);
+        }
+        tx.execute(&q).await?;
+    }
+    Ok(())
+}
+
 /// Finds the not-ended session with this token hash, and its user.
 /// Expiry is the caller's to check against its clock.
 pub async fn find_live_session(conn: &mut Conn, token_hash: &[u8]) -> Result<Option<SessionUser>> {
@@ -104,6 +138,52 @@ pub async fn find_live_session(conn: &mut Conn, token_hash: &[u8]) -> Result<Opt
     conn.fetch_optional(&q).await
 }
 
+/// An organization's columns read through a LEFT JOIN (all `None` when no row joined).
+#[derive(sqlx::FromRow)]
+struct OptionalOrg {
+    #[sqlx(rename = "org_id")]
+    id: Option<Uuid>,
+    #[sqlx(rename = "org_slug")]
+    slug: Option<String>,
+    #[sqlx(rename = "org_name")]
+    name: Option<String>,
+    #[sqlx(rename = "org_owner_id")]
+    owner_id: Option<Uuid>,
+    #[sqlx(rename = "org_created_at")]
+    created_at: Option<i64>,
+    #[sqlx(rename = "org_preset")]
+    preset: Option<String>,
+    #[sqlx(rename = "org_partner")]
+    partner: Option<bool>,
+    #[sqlx(rename = "org_owner_transfer")]
+    owner_transfer: Option<bool>,
+    #[sqlx(rename = "org_authz_version")]
+    authz_version: Option<i64>,
+}
+
+impl OptionalOrg {
+    fn record(self) -> Option<crate::orgs::OrgRecord> {
+        Some(crate::orgs::OrgRecord {
+            id: roster_domain::OrgId(self.id?),
+            slug: self.slug?,
+            name: self.name?,
+            owner_id: self.owner_id.map(roster_domain::UserId),
+            created_at: roster_domain::Timestamp(self.created_at?),
+            preset: self.preset?,
+            partner: self.partner?,
+            owner_transfer: self.owner_transfer?,
+            authz_version: self.authz_version?,
+        })
+    }
+}
+
+/// Adds the organization's columns under the aliases [`OptionalOrg`] reads.
+fn select_org_columns(q: &mut sea_query::SelectStatement) {
+    for c in crate::orgs::COLUMNS {
+        q.expr_as(Expr::col((Organizations::Table, c)), format!("org_{}", c.unquoted()));
+    }
+}
+
 /// [`find_live_session`] together with the organizations where the user is an
 /// active member (by name), in one query: what `GET /api/v1/me` answers.
 pub async fn find_live_session_with_orgs(
@@ -117,27 +197,6 @@ pub async fn find_live_session_with_orgs(
         #[sqlx(flatten)]
         org: OptionalOrg,
     }
-    #[derive(sqlx::FromRow)]
-    struct OptionalOrg {
-        #[sqlx(rename = "org_id")]
-        id: Option<Uuid>,
-        #[sqlx(rename = "org_slug")]
-        slug: Option<String>,
-        #[sqlx(rename = "org_name")]
-        name: Option<String>,
-        #[sqlx(rename = "org_owner_id")]
-        owner_id: Option<Uuid>,
-        #[sqlx(rename = "org_created_at")]
-        created_at: Option<i64>,
-        #[sqlx(rename = "org_preset")]
-        preset: Option<String>,
-        #[sqlx(rename = "org_partner")]
-        partner: Option<bool>,
-        #[sqlx(rename = "org_owner_transfer")]
-        owner_transfer: Option<bool>,
-        #[sqlx(rename = "org_authz_version")]
-        authz_version: Option<i64>,
-    }
     let mut q = Query::select();
     q.expr_as(Expr::col((Sessions::Table, Sessions::Id)), "session_id")
         .column((Sessions::Table, Sessions::UserId))
@@ -146,9 +205,7 @@ pub async fn find_live_session_with_orgs(
         .column((Sessions::Table, Sessions::LastSeenAt))
         .column((Sessions::Table, Sessions::IdleExpiresAt))
         .column((Sessions::Table, Sessions::ExpiresAt));
-    for c in crate::orgs::COLUMNS {
-        q.expr_as(Expr::col((Organizations::Table, c)), format!("org_{}", c.unquoted()));
-    }
+    select_org_columns(&mut q);
     q.from(Sessions::Table)
         .inner_join(Users::Table, Expr::col((Users::Table, Users::Id)).equals((Sessions::Table, Sessions::UserId)))
         .left_join(
@@ -167,23 +224,7 @@ pub async fn find_live_session_with_orgs(
     let rows: Vec<Row> = conn.fetch_all(&q).await?;
     let Some(first) = rows.first() else { return Ok(None) };
     let session = first.session.clone();
-    let orgs = rows
-        .into_iter()
-        .filter_map(|r| {
-            let o = r.org;
-            Some(crate::orgs::OrgRecord {
-                id: roster_domain::OrgId(o.id?),
-                slug: o.slug?,
-                name: o.name?,
-                owner_id: o.owner_id.map(roster_domain::UserId),
-                created_at: roster_domain::Timestamp(o.created_at?),
-                preset: o.preset?,
-                partner: o.partner?,
-                owner_transfer: o.owner_transfer?,
-                authz_version: o.authz_version?,
-            })
-        })
-        .collect();
+    let orgs = rows.into_iter().filter_map(|r| r.org.record()).collect();
     Ok(Some((session, orgs)))
 }
 
@@ -394,4 +435,68 @@ pub async fn find_user_session(
         .and_where(Expr::col((Sessions::Table, Sessions::Id)).eq(id.0))
         .to_owned();
     r.read_optional(&q).await
+}
+
+/// What one request about one organization needs, in one query: the live
+/// session with its user, the organization named by id or slug (if it
+/// exists), and the user's membership status there (if any). Nothing of it
+/// is cached anywhere, so a revoked session, a disabled member or a changed
+/// `authz_version` is seen by the very next request on every instance.
+#[derive(Debug, Clone)]
+pub struct SessionInOrg {
+    /// The session and its user.
+    pub session: SessionUser,
+    /// The organization, when one has that id or slug.
+    pub org: Option<crate::orgs::OrgRecord>,
+    /// The user's membership status there, when they are a member.
+    pub status: Option<roster_domain::MemberStatus>,
+}
+
+/// Finds the not-ended session with this token hash, the organization
+/// `id_or_slug` names and the user's membership there, in one query (one
+/// round trip). Expiry is the caller's to check against its clock.
+pub async fn find_live_session_in_org(
+    conn: &mut Conn,
+    token_hash: &[u8],
+    id_or_slug: &str,
+) -> Result<Option<SessionInOrg>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        session: SessionUser,
+        #[sqlx(flatten)]
+        org: OptionalOrg,
+        member_status: Option<String>,
+    }
+    let org_matches = match Uuid::parse_str(id_or_slug) {
+        Ok(id) => Expr::col((Organizations::Table, Organizations::Id)).eq(id),
+        Err(_) => Expr::col((Organizations::Table, Organizations::Slug)).eq(id_or_slug.to_lowercase()),
+    };
+    let mut q = Query::select();
+    q.expr_as(Expr::col((Sessions::Table, Sessions::Id)), "session_id")
+        .column((Sessions::Table, Sessions::UserId))
+        .column((Users::Table, Users::Email))
+        .column((Users::Table, Users::Name))
+        .column((Sessions::Table, Sessions::LastSeenAt))
+        .column((Sessions::Table, Sessions::IdleExpiresAt))
+        .column((Sessions::Table, Sessions::ExpiresAt));
+    select_org_columns(&mut q);
+    q.expr_as(Expr::col((Members::Table, Members::Status)), "member_status")
+        .from(Sessions::Table)
+        .inner_join(Users::Table, Expr::col((Users::Table, Users::Id)).equals((Sessions::Table, Sessions::UserId)))
+        .left_join(Organizations::Table, org_matches)
+        .left_join(
+            Members::Table,
+            Expr::col((Members::Table, Members::OrgId))
+                .equals((Organizations::Table, Organizations::Id))
+                .and(Expr::col((Members::Table, Members::UserId)).equals((Sessions::Table, Sessions::UserId))),
+        )
+        .and_where(Expr::col((Sessions::Table, Sessions::TokenHash)).eq(token_hash.to_vec()))
+        .and_where(Expr::col((Sessions::Table, Sessions::EndedAt)).is_null());
+    let Some(row) = conn.fetch_optional::<Row, _>(&q).await? else { return Ok(None) };
+    let status = match row.member_status {
+        None => None,
+        Some(s) => Some(s.parse().map_err(|_| crate::StoreError::Corrupt(format!("member status {s}")))?),
+    };
+    Ok(Some(SessionInOrg { session: row.session, org: row.org.record(), status }))
 }

@@ -60,9 +60,8 @@ pub async fn verify(db: &Db) -> Result<Vec<String>> {
     for (session,) in sessions {
         problems.push(format!("session {session} is live but its user has no active membership"));
     }
-    let mut conn = db.conn().await?;
     for (org,) in orgs {
-        if let Some(broken) = crate::audit::check_chain(&mut conn, OrgId(org)).await?.broken {
+        if let Some(broken) = crate::audit::check_chain(db, OrgId(org)).await?.broken {
             problems.push(format!("org {org}: audit chain broken at {broken}"));
         }
     }

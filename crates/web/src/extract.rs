@@ -92,13 +92,15 @@ impl FromRequestParts<AppState> for OrgApi {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let auth = Authenticated::from_request_parts(parts, state).await?;
+        let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(AppError::Unauthenticated)?.to_string();
         let params = axum::extract::RawPathParams::from_request_parts(parts, state)
             .await
             .map_err(|_| AppError::NotFound("organization"))?;
         let org = params.iter().find(|(k, _)| *k == "org").map(|(_, v)| v.to_string());
         let org = org.ok_or(AppError::NotFound("organization"))?;
-        let access = roster_app::access::open_org(&state.app, &auth.actor, &org).await?;
+        // The session, the organization and the membership in one query.
+        let (principal, access) = roster_app::auth::authenticate_in_org(&state.app, &token, &org).await?;
+        let auth = Authenticated { actor: roster_app::Actor::User(principal.clone()), principal, token };
         Ok(Self { auth, access })
     }
 }

@@ -396,7 +396,7 @@ async fn an_export_is_the_log_as_it_was_when_it_began() {
     assert_eq!(lines, 2_500 + 2 + 1, "created, owner added, seeded, the generated events");
     assert!(chunks >= 3, "a batch at a time: {chunks}");
     // The generated log is a valid chain.
-    let broken = roster_store::audit::verify_chain(&mut app.app.db.conn().await.unwrap(), org.id).await.unwrap();
+    let broken = roster_store::audit::verify_chain(&app.app.db, org.id).await.unwrap();
     assert_eq!(broken, None);
     app.finish().await;
 }
