@@ -240,7 +240,30 @@ impl TestApp {
 
     /// Signs in over the API.
     pub async fn login(&self, email: &str, password: &str) -> Session {
-        let client = client();
+        self.login_with(client(), email, password).await
+    }
+
+    /// Signs in over the API from a browser announcing `user_agent` and,
+    /// through a trusted proxy ([`spawn_app_with_geoip`] trusts the
+    /// loopback address), from the client address `ip` (none: the loopback
+    /// address the test connects from).
+    pub async fn login_from(&self, email: &str, user_agent: &str, ip: Option<&str>) -> Session {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(ip) = ip {
+            headers.insert("x-forwarded-for", ip.parse().expect("an address"));
+        }
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .default_headers(headers)
+            .user_agent(user_agent)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a client");
+        self.login_with(client, email, PASSWORD).await
+    }
+
+    /// Signs in over the API with this client (which keeps the cookie).
+    async fn login_with(&self, client: reqwest::Client, email: &str, password: &str) -> Session {
         let r = client
             .post(format!("{}/api/v1/auth/login", self.base_url))
             .json(&serde_json::json!({"email": email, "password": password}))

@@ -10,40 +10,16 @@
 use reqwest::{Method, StatusCode};
 use roster_domain::sessions::EndReason;
 use roster_domain::{SessionId, Timestamp, UserId};
-use roster_testkit::{PASSWORD, Session, TestApp, spawn_app, spawn_app_with_geoip};
+use roster_testkit::{Session, TestApp, spawn_app, spawn_app_with_geoip};
 use serde_json::{Value, json};
+
+const CHROME: &str =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
 
 /// Signs in over the API, through a trusted proxy that says the client is
 /// `ip` (none: the loopback address the test connects from).
 async fn login_from(app: &TestApp, email: &str, ip: Option<&str>) -> Session {
-    let mut headers = reqwest::header::HeaderMap::new();
-    if let Some(ip) = ip {
-        headers.insert("x-forwarded-for", ip.parse().unwrap());
-    }
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .default_headers(headers)
-        .user_agent(
-            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
-        )
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let r = client
-        .post(format!("{}/api/v1/auth/login", app.base_url))
-        .json(&json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    app.violations.assert_none();
-    assert_eq!(r.status(), StatusCode::OK, "login of {email}");
-    let body: Value = r.json().await.unwrap();
-    Session {
-        client,
-        csrf: body["csrf_token"].as_str().unwrap().to_string(),
-        base_url: app.base_url.clone(),
-        violations: app.violations.clone(),
-    }
+    app.login_from(email, CHROME, ip).await
 }
 
 async fn items(s: &Session, path: &str) -> (Vec<Value>, Option<String>) {

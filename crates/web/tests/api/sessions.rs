@@ -5,7 +5,7 @@
 //! ended. Then the same through the My Sessions tab's plain forms.
 
 use reqwest::StatusCode;
-use roster_testkit::{PASSWORD, Session, TestApp, spawn_app};
+use roster_testkit::{Session, TestApp, spawn_app};
 use serde_json::{Value, json};
 
 const CHROME: &str =
@@ -14,27 +14,7 @@ const FIREFOX: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko
 
 /// Signs in over the API from a browser announcing `user_agent`.
 async fn login_as(app: &TestApp, email: &str, user_agent: &str) -> Session {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .user_agent(user_agent)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let r = client
-        .post(format!("{}/api/v1/auth/login", app.base_url))
-        .json(&json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    app.violations.assert_none();
-    assert_eq!(r.status(), StatusCode::OK, "login of {email}");
-    let body: Value = r.json().await.unwrap();
-    Session {
-        client,
-        csrf: body["csrf_token"].as_str().unwrap().to_string(),
-        base_url: app.base_url.clone(),
-        violations: app.violations.clone(),
-    }
+    app.login_from(email, user_agent, None).await
 }
 
 async fn my_sessions(s: &Session) -> Vec<Value> {
