@@ -83,15 +83,21 @@ pub async fn run(args: HistoryArgs) -> anyhow::Result<()> {
         mid["created_at"].as_str().context("no event half a year back")?,
         &time::format_description::well_known::Rfc3339,
     )?;
-    let deep = EventPosition { created_at: (mid_at.unix_timestamp_nanos() / 1_000_000) as i64, seq: mid["seq"].as_i64().context("seq")? + 1 }
-        .cursor(false);
+    let deep = EventPosition {
+        created_at: (mid_at.unix_timestamp_nanos() / 1_000_000) as i64,
+        seq: mid["seq"].as_i64().context("seq")? + 1,
+    }
+    .cursor(false);
     let old = get_json(&http, &format!("{audit}?limit=1&to={}", day(now, 360))).await?;
     let old_at = time::OffsetDateTime::parse(
         old["items"][0]["created_at"].as_str().context("no event a year back")?,
         &time::format_description::well_known::Rfc3339,
     )?;
-    let oldest = EventPosition { created_at: (old_at.unix_timestamp_nanos() / 1_000_000) as i64, seq: old["items"][0]["seq"].as_i64().context("seq")? + 1 }
-        .cursor(false);
+    let oldest = EventPosition {
+        created_at: (old_at.unix_timestamp_nanos() / 1_000_000) as i64,
+        seq: old["items"][0]["seq"].as_i64().context("seq")? + 1,
+    }
+    .cursor(false);
     let enc = |s: &str| s.replace('@', "%40");
     let scenarios: Vec<(&str, String, String)> = vec![
         ("healthz", "GET /healthz (reference)".into(), format!("{base}/healthz")),
@@ -108,7 +114,11 @@ pub async fn run(args: HistoryArgs) -> anyhow::Result<()> {
         ),
         ("f", "cursor half a year deep, no filter".into(), format!("{audit}?limit=50&cursor={deep}")),
         ("f2", "cursor a year deep, no filter".into(), format!("{audit}?limit=50&cursor={oldest}")),
-        ("f3", "cursor half a year deep, action=invitation".into(), format!("{audit}?limit=50&action=invitation&cursor={deep}")),
+        (
+            "f3",
+            "cursor half a year deep, action=invitation".into(),
+            format!("{audit}?limit=50&action=invitation&cursor={deep}"),
+        ),
         (
             "g",
             "actor + action=member + from/to, half a year back".into(),

@@ -256,14 +256,24 @@ mod tests {
         let cases: Vec<(&str, EventQuery, &str)> = vec![
             ("none", EventQuery::default(), "audit_events_time"),
             ("dates", EventQuery { from: Some(1), to: Some(2), ..Default::default() }, "audit_events_time"),
-            ("action", EventQuery { actions: vec![AuditAction::UserLocked], ..Default::default() }, "audit_events_action"),
+            (
+                "action",
+                EventQuery { actions: vec![AuditAction::UserLocked], ..Default::default() },
+                "audit_events_action",
+            ),
             ("group", EventQuery { actions: members.clone(), ..Default::default() }, "audit_events_action"),
             ("actor", EventQuery { actor_id: Some(UserId::new()), ..Default::default() }, "audit_events_actor"),
             ("label", EventQuery { actor_label: Some("cli".into()), ..Default::default() }, "audit_events_actor_label"),
             ("target", EventQuery { target_id: Some("t".into()), ..Default::default() }, "audit_events_target_time"),
             (
                 "target+group+dates",
-                EventQuery { target_id: Some("t".into()), actions: members, from: Some(1), to: Some(9), ..Default::default() },
+                EventQuery {
+                    target_id: Some("t".into()),
+                    actions: members,
+                    from: Some(1),
+                    to: Some(9),
+                    ..Default::default()
+                },
                 "audit_events_target_time",
             ),
         ];
