@@ -119,7 +119,7 @@ pub async fn list_events(
     from: ReadFrom,
     limit: u64,
 ) -> Result<Vec<EventRow>> {
-    conn.fetch_all_planned(&events_statement(org, q, from, limit)).await
+    conn.fetch_all(&events_statement(org, q, from, limit)).await
 }
 
 /// The statement [`list_events`] runs (also for the query plans the tests and

