@@ -53,40 +53,11 @@ pub struct SessionUser {
 
 /// Inserts a session.
 pub async fn insert_session(tx: &mut Tx, s: &NewSession) -> Result<()> {
-    tx.execute(
-        Query::insert()
-            .into_table(Sessions::Table)
-            .columns([
-                Sessions::Id,
-                Sessions::UserId,
-                Sessions::TokenHash,
-                Sessions::CreatedAt,
-                Sessions::LastSeenAt,
-                Sessions::IdleExpiresAt,
-                Sessions::ExpiresAt,
-                Sessions::Ip,
-                Sessions::UserAgent,
-                Sessions::Location,
-            ])
-            .values_panic([
-                s.id.0.into(),
-                s.user_id.0.into(),
-                s.token_hash.clone().into(),
-                s.created_at.0.into(),
-                s.created_at.0.into(),
-                s.idle_expires_at.0.into(),
-                s.expires_at.0.into(),
-                s.ip.clone().into(),
-                s.user_agent.clone().into(),
-                s.location.clone().into(),
-            ]),
-    )
-    .await?;
-    Ok(())
+    insert_sessions(tx, std::slice::from_ref(s)).await
 }
 
-/// Inserts many sessions, several rows per statement (the benchmarks'
-/// generator; sign-ins insert one with [`insert_session`]).
+/// Inserts sessions, several rows per statement (a sign-in inserts one
+/// through [`insert_session`]; the benchmarks' generator many).
 pub async fn insert_sessions(tx: &mut Tx, rows: &[NewSession]) -> Result<()> {
     for chunk in rows.chunks(500) {
         let mut q = Query::insert();
@@ -100,6 +71,7 @@ pub async fn insert_sessions(tx: &mut Tx, rows: &[NewSession]) -> Result<()> {
             Sessions::ExpiresAt,
             Sessions::Ip,
             Sessions::UserAgent,
+            Sessions::Location,
         ]);
         for s in chunk {
             q.values_panic([
@@ -112,6 +84,7 @@ pub async fn insert_sessions(tx: &mut Tx, rows: &[NewSession]) -> Result<()> {
                 s.expires_at.0.into(),
                 s.ip.clone().into(),
                 s.user_agent.clone().into(),
+                s.location.clone().into(),
             ]);
         }
         tx.execute(&q).await?;
