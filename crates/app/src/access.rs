@@ -56,6 +56,14 @@ impl Permission {
     pub const SESSIONS_DELETE: Permission = Permission { resource: "sessions", action: Action::Delete };
     /// Read the organization's History (its audit log), and export it.
     pub const AUDIT_READ: Permission = Permission { resource: "audit", action: Action::Read };
+    /// See the organization's products and who holds their licenses.
+    pub const LICENSES_READ: Permission = Permission { resource: "licenses", action: Action::Read };
+    /// Assign and remove product licenses.
+    pub const LICENSES_UPDATE: Permission = Permission { resource: "licenses", action: Action::Update };
+    /// See the organization's subscriptions.
+    pub const SUBSCRIPTIONS_READ: Permission = Permission { resource: "subscriptions", action: Action::Read };
+    /// Change seats, trials, settings and cancellations.
+    pub const SUBSCRIPTIONS_UPDATE: Permission = Permission { resource: "subscriptions", action: Action::Update };
 
     /// The permission's name in messages (`members:update`).
     pub fn name(self) -> String {

@@ -95,7 +95,16 @@ pub async fn check_many(app: &App, access: &OrgAccess, checks: &[CheckRequest]) 
     let mut parsed = Vec::with_capacity(checks.len());
     for (i, c) in checks.iter().enumerate() {
         let prefix = if checks.len() == 1 { String::new() } else { format!("checks[{i}].") };
-        if !access.policy.knows(&c.resource) {
+        if let Some(key) = c.resource.strip_prefix(roster_domain::products::CHECK_PREFIX) {
+            if app.config.catalogue.get(key).is_none() {
+                errors.merge(ValidationError::field(format!("{prefix}resource"), format!("'{key}' is not a product")));
+            } else if c.action.trim() != "read" {
+                errors.merge(ValidationError::field(
+                    format!("{prefix}action"),
+                    "a product is checked with the action read (may the member use it?)",
+                ));
+            }
+        } else if !access.policy.knows(&c.resource) {
             errors.merge(ValidationError::field(
                 format!("{prefix}resource"),
                 format!("'{}' is not a permission of this organization", c.resource),
@@ -110,18 +119,22 @@ pub async fn check_many(app: &App, access: &OrgAccess, checks: &[CheckRequest]) 
         return Err(errors.into());
     }
     let mut out = Vec::with_capacity(checks.len());
-    let mut last: Option<(String, Option<Arc<Effective>>)> = None;
+    let mut last: Option<(String, UserId, Option<Arc<Effective>>)> = None;
     for (i, (c, action)) in checks.iter().zip(parsed).enumerate() {
-        let grants = match &last {
-            Some((u, g)) if *u == c.user => g.clone(),
+        let (user, grants) = match &last {
+            Some((u, id, g)) if *u == c.user => (*id, g.clone()),
             _ => {
                 let field = if checks.len() == 1 { "user".to_string() } else { format!("checks[{i}].user") };
                 let user = resolve_member(app, access, c.user.trim(), &field).await?;
                 let g = member_grants(app, access, user).await?;
-                last = Some((c.user.clone(), g.clone()));
-                g
+                last = Some((c.user.clone(), user, g.clone()));
+                (user, g)
             }
         };
+        if let Some(key) = c.resource.strip_prefix(roster_domain::products::CHECK_PREFIX) {
+            out.push(crate::products::check_product(app, access, user, grants.is_some(), key).await?);
+            continue;
+        }
         out.push(match grants {
             Some(g) => g.check(&c.resource, action),
             None => Decision { allowed: false, via: vec![] },

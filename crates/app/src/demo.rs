@@ -489,6 +489,7 @@ async fn demo_invitations(app: &App, org: &OrgRecord) -> Result<()> {
             roles: role.map(|r| vec![r.to_string()]),
             grants: None,
             send_email: true,
+            products: vec![],
         };
         let invited = crate::invitations::invite(app, &access, &input, &RequestMeta::default()).await?;
         if *expired {

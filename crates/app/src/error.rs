@@ -37,6 +37,10 @@ pub enum ConflictKind {
     InvitationClosed,
     /// The account is not locked (nothing to unlock).
     NotLocked,
+    /// Lowering seats below the licenses assigned.
+    SeatsInUse,
+    /// The subscription's state does not allow it (already subscribed, not a trial, canceled).
+    SubscriptionState,
 }
 
 impl ConflictKind {
@@ -58,6 +62,8 @@ impl ConflictKind {
             Self::AlreadyInvited => "already-invited",
             Self::InvitationClosed => "invitation-closed",
             Self::NotLocked => "not-locked",
+            Self::SeatsInUse => "seats-in-use",
+            Self::SubscriptionState => "subscription-state",
         }
     }
 }
@@ -85,6 +91,20 @@ pub enum AppError {
         kind: ConflictKind,
         /// What happened and what to do instead.
         detail: String,
+    },
+    /// Assigning licenses would exceed a subscription's seats.
+    #[error("{}", roster_domain::products::no_seats_message(name, *needed, *free, *license_count))]
+    NoSeats {
+        /// The product's key.
+        product: String,
+        /// The product's name.
+        name: String,
+        /// Licenses the change needed.
+        needed: i64,
+        /// Seats free.
+        free: i64,
+        /// Seats in all.
+        license_count: i64,
     },
     /// No valid session or token came with the request.
     #[error("authentication required")]

@@ -66,6 +66,9 @@ pub struct InvitationInput {
     pub grants: Option<GrantsInput>,
     /// Whether to email the link (otherwise it is answered to the inviter).
     pub send_email: bool,
+    /// Products whose licenses the invited member holds from the start
+    /// (keys; needs `licenses:update`, and free seats).
+    pub products: Vec<String>,
 }
 
 /// An invitation as the pages and the API show it.
@@ -205,6 +208,10 @@ pub fn may_list(access: &OrgAccess) -> bool {
 pub async fn invite(app: &App, access: &OrgAccess, input: &InvitationInput, meta: &RequestMeta) -> Result<Invited> {
     access.require(Permission::INVITATIONS_CREATE)?;
     check_input(access, input)?;
+    let products = crate::products::check_products(app, "products", &input.products)?;
+    if !products.is_empty() {
+        access.require(Permission::LICENSES_UPDATE)?;
+    }
     let mut change = change::begin(app, access, Permission::INVITATIONS_CREATE, meta).await?;
     // Checked again against the standing re-read under the lock.
     let checked = check_input(&change.access, input)?;
@@ -256,6 +263,7 @@ pub async fn invite(app: &App, access: &OrgAccess, input: &InvitationInput, meta
     if !checked.roles.is_empty() || !checked.grants.is_empty() {
         orgs::bump_authz_version(&mut change.tx, org).await?;
     }
+    crate::products::assign_to_invited(app, &mut change, user.id, &products).await?;
     let secret = tokens::new_secret();
     let token = format_token(org, &secret);
     let id = InvitationId::new();

@@ -27,6 +27,7 @@ pub mod ownership;
 pub mod password_reset;
 pub mod passwords;
 pub mod policy;
+pub mod products;
 pub mod profile;
 pub mod roles;
 pub mod session_sweep;
@@ -83,6 +84,9 @@ pub struct Config {
     /// hops. Empty by default: the header is then ignored, since any
     /// client could write it.
     pub trusted_proxies: Vec<roster_domain::net::Cidr>,
+    /// The product catalogue (`[[products]]`; the built-in example where
+    /// the configuration names none).
+    pub catalogue: roster_domain::products::Catalogue,
 }
 
 impl Default for Config {
@@ -102,6 +106,7 @@ impl Default for Config {
             hash_workers: 0,
             hash_queue: None,
             trusted_proxies: vec![],
+            catalogue: roster_domain::products::Catalogue::builtin(),
         }
     }
 }

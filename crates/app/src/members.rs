@@ -268,11 +268,15 @@ pub struct MemberEdit {
     pub roles: Option<Vec<String>>,
     /// The member's own grants beside their roles.
     pub grants: Option<crate::roles::GrantsInput>,
+    /// The products the member should hold licenses of (keys); changing
+    /// them needs `licenses:update` too.
+    pub products: Option<Vec<String>>,
 }
 
-/// Applies a member edit (name, roles, own grants) in one transaction: all of
-/// it, or, when any part is refused, none of it. Needs `members:update`, under
-/// the same rules as each part alone.
+/// Applies a member edit (name, roles, own grants, products) in one
+/// transaction: all of it, or, when any part is refused, none of it. Needs
+/// `members:update` (and `licenses:update` for products), under the same
+/// rules as each part alone.
 pub async fn update_member(
     app: &App,
     access: &OrgAccess,
@@ -287,11 +291,21 @@ pub async fn update_member(
         .grants
         .as_ref()
         .and_then(|g| crate::roles::parse_grants("grants", g, &access.policy).map_err(|e| errors.merge(e)).ok());
+    let products = match &edit.products {
+        Some(p) => {
+            access.require(Permission::LICENSES_UPDATE)?;
+            crate::products::check_products(app, "products", p).map_err(|e| merge_into(&mut errors, e)).ok()
+        }
+        None => None,
+    };
     if !errors.errors.is_empty() {
         return Err(errors.into());
     }
     let mut change = change::begin(app, access, Permission::MEMBERS_UPDATE, meta).await?;
     let before = member_in_change(&mut change, user).await?;
+    if let Some(products) = &products {
+        crate::products::apply_member_products(app, &mut change, user, products).await?;
+    }
     if let Some(roles) = &edit.roles {
         crate::roles::apply_member_roles(&mut change, user, roles).await?;
     }
@@ -304,6 +318,15 @@ pub async fn update_member(
     let view = reread(&mut change, user).await?;
     change.commit().await?;
     Ok(view)
+}
+
+/// Adds a validation error's fields to `errors` (another error is kept as a
+/// field-less message, which does not happen for the parsers used here).
+fn merge_into(errors: &mut ValidationError, e: AppError) {
+    match e {
+        AppError::Validation(v) => errors.merge(v),
+        other => errors.merge(ValidationError::field("products", other.to_string())),
+    }
 }
 
 fn end_reason(to: MemberStatus) -> EndReason {
@@ -343,16 +366,24 @@ pub async fn change_status(
     let mut change = change::begin(app, access, Permission::MEMBERS_UPDATE, meta).await?;
     let member = member_in_change(&mut change, user).await?;
     let to = status_change_refusal(&change.access, &member, change_kind)?;
+    // Archiving frees the member's licenses (the store does it with the status).
+    let freed = if to == MemberStatus::Archived {
+        roster_store::products::licenses_of_member(&mut change.tx, change.access.org.id, user).await?
+    } else {
+        vec![]
+    };
     members::set_status(&mut change.tx, change.access.org.id, user, member.status, to).await?;
     if change_kind.removes_access() {
         end_sessions_of_cut_off(&mut change, &[user], end_reason(to)).await?;
         administrator_remains(&mut change.tx, &change.access.org, &change.access.policy).await?;
     }
-    change.record(
-        AuditEntry::new(change_kind.audit_action(), user)
-            .before(serde_json::json!({"status": member.status}))
-            .after(serde_json::json!({"status": to})),
-    );
+    let mut entry = AuditEntry::new(change_kind.audit_action(), user)
+        .before(serde_json::json!({"status": member.status}))
+        .after(serde_json::json!({"status": to}));
+    if !freed.is_empty() {
+        entry = entry.with("licenses_freed", freed.iter().map(|p| p.to_string()).collect::<Vec<_>>());
+    }
+    change.record(entry);
     let view = with_roles_from(&mut change.tx, &change.access, vec![Member { status: to, ..member }]).await?.remove(0);
     change.commit().await?;
     Ok(view)
@@ -589,7 +620,7 @@ pub async fn bulk_change(
 /// a bulk change leaves them alone and counts them as skipped). A member's
 /// grants are the union of their roles' and their own, so they exceed the
 /// actor's exactly when one role, or their own grants, does.
-async fn beyond_reach(
+pub(crate) async fn beyond_reach(
     r: &mut impl roster_store::Reader,
     access: &OrgAccess,
     batch: &[(UserId, MemberStatus)],

@@ -687,6 +687,7 @@ async fn invitation(app: App, command: InvitationCommand) -> anyhow::Result<()> 
                 roles: roles.map(|r| r.split(',').map(str::trim).filter(|r| !r.is_empty()).map(String::from).collect()),
                 grants: None,
                 send_email: !no_email,
+                products: vec![],
             };
             let invited =
                 roster_app::invitations::invite(&app, &access, &input, &Default::default()).await.map_err(describe)?;

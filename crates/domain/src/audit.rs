@@ -69,6 +69,12 @@ audit_actions! {
     UserUnlocked => "user.unlocked", "member", "unlocked the account of";
     UserEmailChanged => "user.email_changed", "member", "changed the email address of";
     SessionRevoked => "session.revoked", "member", "logged out a session of";
+    SubscriptionCreated => "subscription.created", "product", "subscribed the organization to";
+    SubscriptionChanged => "subscription.changed", "product", "changed the subscription to";
+    SubscriptionTrialStarted => "subscription.trial_started", "product", "started a trial of";
+    SubscriptionConverted => "subscription.converted", "product", "converted to paid the trial of";
+    MemberLicensesChanged => "member.licenses_changed", "member", "changed the product licenses of";
+    LicensesBulkChanged => "licenses.bulk_changed", "organization", "changed product licenses in bulk in";
 }
 
 impl std::fmt::Display for AuditAction {

@@ -221,11 +221,63 @@ pub fn summary(action: AuditAction, details: &Value) -> String {
             let list = if ids.is_empty() { String::new() } else { format!(": {}", words(&Value::Array(ids.clone()))) };
             parts.push(format!("{} logged out{how}{list}", count_sentence(ids.len() as u64, "session", "sessions")));
         }
+        AuditAction::MemberLicensesChanged => {
+            used.extend(["added", "removed", "reason"]);
+            let side = |k: &str| d.get(k).and_then(|v| v.get("products")).map(list).unwrap_or_default();
+            let (b, a) = (side("before"), side("after"));
+            let none = |l: &[String]| if l.is_empty() { "none".to_string() } else { l.join(", ") };
+            let added: Vec<&String> = a.iter().filter(|p| !b.contains(p)).collect();
+            let removed: Vec<&String> = b.iter().filter(|p| !a.contains(p)).collect();
+            let mut s = format!("Product licenses changed from {} to {}", none(&b), none(&a));
+            let join = |l: &[&String]| l.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+            match (added.is_empty(), removed.is_empty()) {
+                (false, false) => s += &format!(" (assigned {}; removed {})", join(&added), join(&removed)),
+                (false, true) => s += &format!(" (assigned {})", join(&added)),
+                (true, false) => s += &format!(" (removed {})", join(&removed)),
+                (true, true) => {}
+            }
+            parts.push(s);
+            if let Some(r) = d.get("reason") {
+                parts.push(format!("Because the {}", words(r)));
+            }
+        }
+        AuditAction::LicensesBulkChanged => {
+            used.extend(["product", "action", "assigned", "removed", "unchanged", "cells", "dry_run"]);
+            let n = |k: &str| d.get(k).and_then(Value::as_u64).unwrap_or(0);
+            let what = match d.get("product") {
+                Some(p) => format!(" of {}", words(p)),
+                None => String::new(),
+            };
+            parts.push(format!(
+                "Licenses{what} changed in bulk: {} assigned, {} removed, {} unchanged",
+                group_digits(n("assigned")),
+                group_digits(n("removed")),
+                group_digits(n("unchanged"))
+            ));
+        }
+        AuditAction::SubscriptionTrialStarted => {
+            used.extend(["days", "ends_at"]);
+            parts.extend(changes(d));
+            let days = d.get("days").map(|v| format!("{}-day trial", words(v))).unwrap_or_else(|| "Trial".into());
+            match expires(d, "ends_at", "ending") {
+                Some(e) => parts.push(format!("{days}, {e}")),
+                None => parts.push(days),
+            }
+        }
+        AuditAction::MemberArchived => {
+            used.push("licenses_freed");
+            parts.extend(changes(d));
+            if let Some(l) = d.get("licenses_freed").filter(|l| !is_empty(l)) {
+                parts.push(format!("Product licenses freed: {}", words(l)));
+            }
+        }
         AuditAction::MemberUpdated
         | AuditAction::MemberEnabled
         | AuditAction::MemberDisabled
-        | AuditAction::MemberArchived
         | AuditAction::MemberRestored
+        | AuditAction::SubscriptionCreated
+        | AuditAction::SubscriptionChanged
+        | AuditAction::SubscriptionConverted
         | AuditAction::OrganizationOwnerTransferred => parts.extend(changes(d)),
     }
     if d.get("bulk").and_then(Value::as_bool) == Some(true) {
@@ -558,6 +610,32 @@ mod tests {
             ),
             (SessionRevoked, json!({"sessions": ["1a2b3c4d"], "how": "one session"})),
             (SessionRevoked, json!({"sessions": ["1a2b3c4d", "5e6f7a8b"], "how": "everywhere else"})),
+            (SubscriptionCreated, json!({"after": {"status": "active", "license_count": 10}})),
+            (
+                SubscriptionChanged,
+                json!({"before": {"license_count": 10, "settings": {"auto_submit": false}}, "after": {"license_count": 20, "settings": {"auto_submit": true}}}),
+            ),
+            (
+                SubscriptionTrialStarted,
+                json!({"after": {"status": "trial", "license_count": 10}, "days": 30, "ends_at": 1_764_000_000_000i64}),
+            ),
+            (SubscriptionConverted, json!({"before": {"status": "trial"}, "after": {"status": "active"}})),
+            (
+                MemberLicensesChanged,
+                json!({"before": {"products": ["quote"]}, "after": {"products": ["analytics"]}, "added": ["analytics"], "removed": ["quote"]}),
+            ),
+            (
+                MemberLicensesChanged,
+                json!({"before": {"products": ["quote"]}, "after": {"products": []}, "reason": "seat reclaimed from a disabled member", "bulk": true}),
+            ),
+            (
+                LicensesBulkChanged,
+                json!({"product": "quote", "action": "assign", "assigned": 100_000, "removed": 0, "unchanged": 3, "cells": 0, "dry_run": false}),
+            ),
+            (
+                MemberArchived,
+                json!({"before": {"status": "active"}, "after": {"status": "archived"}, "licenses_freed": ["quote", "analytics"]}),
+            ),
         ]
     }
 

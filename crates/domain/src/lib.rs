@@ -19,6 +19,7 @@ pub mod orgs;
 pub mod page;
 pub mod passwords;
 pub mod permissions;
+pub mod products;
 pub mod roles;
 pub mod sessions;
 pub mod time;

@@ -15,6 +15,7 @@ pub mod members;
 pub mod org_sessions;
 pub mod orgs;
 pub mod outbox;
+pub mod products;
 pub mod roles;
 pub mod schema;
 pub mod session_sweep;

@@ -322,3 +322,32 @@ pub(crate) enum EmailChanges {
     UsedAt,
     CanceledAt,
 }
+
+/// `subscriptions`: an organization's subscription to a catalogue product.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum Subscriptions {
+    Table,
+    OrgId,
+    Product,
+    Status,
+    LicenseCount,
+    Used,
+    HeldByDisabled,
+    TrialStartsAt,
+    TrialEndsAt,
+    TrialStartedBy,
+    TrialStartedByLabel,
+    Settings,
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// `licenses`: a member's license (seat) of a product.
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum Licenses {
+    Table,
+    OrgId,
+    UserId,
+    Product,
+    AssignedAt,
+}

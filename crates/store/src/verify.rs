@@ -8,6 +8,8 @@ use crate::{Db, Result};
 
 /// `member_counts` row: organization, status, stored count, actual count.
 type CountRow = (Uuid, String, i64, i64);
+/// `subscriptions` row: organization, product, used, held by disabled, actual, actual disabled.
+type SeatRow = (Uuid, String, i64, i64, i64, i64);
 /// A row holding one id.
 type IdRow = (Uuid,);
 
@@ -18,6 +20,8 @@ type IdRow = (Uuid,);
 /// - every owner is an active member of the organization they own;
 /// - no live session belongs to a user who has memberships but no active one;
 /// - every organization's audit chain verifies, up to its recorded head;
+/// - each subscription's `used` and `held_by_disabled` equal its licenses
+///   (held by disabled members), and no archived member holds a license;
 /// - (SQLite) the FTS index agrees with the members table.
 pub async fn verify(db: &Db) -> Result<Vec<String>> {
     let mut problems = Vec::new();
@@ -32,6 +36,13 @@ pub async fn verify(db: &Db) -> Result<Vec<String>> {
          AND EXISTS (SELECT 1 FROM members m WHERE m.user_id = s.user_id) \
          AND NOT EXISTS (SELECT 1 FROM members m WHERE m.user_id = s.user_id AND m.status = 'active')";
     let orgs_sql = "SELECT id FROM organizations";
+    let seats_sql = "SELECT s.org_id, s.product, s.used, s.held_by_disabled, \
+         (SELECT COUNT(*) FROM licenses l WHERE l.org_id = s.org_id AND l.product = s.product) AS actual, \
+         (SELECT COUNT(*) FROM licenses l JOIN members m ON m.org_id = l.org_id AND m.user_id = l.user_id \
+           WHERE l.org_id = s.org_id AND l.product = s.product AND m.status = 'disabled') AS disabled \
+         FROM subscriptions s";
+    let archived_sql = "SELECT l.user_id FROM licenses l JOIN members m ON m.org_id = l.org_id AND m.user_id = l.user_id \
+         WHERE m.status = 'archived'";
     if let Db::Sqlite(p) = db
         && let Err(e) =
             sqlx::query("INSERT INTO members_fts (members_fts, rank) VALUES ('integrity-check', 1)").execute(p).await
@@ -43,6 +54,21 @@ pub async fn verify(db: &Db) -> Result<Vec<String>> {
     let owners: Vec<IdRow> = rows(db, owner_sql).await?;
     let sessions: Vec<IdRow> = rows(db, session_sql).await?;
     let orgs: Vec<IdRow> = rows(db, orgs_sql).await?;
+    let seats: Vec<SeatRow> = rows(db, seats_sql).await?;
+    let archived: Vec<IdRow> = rows(db, archived_sql).await?;
+    for (org, product, used, held, actual, disabled) in seats {
+        if used != actual {
+            problems.push(format!("org {org}: subscription {product} counts {used} licenses but {actual} exist"));
+        }
+        if held != disabled {
+            problems.push(format!(
+                "org {org}: subscription {product} counts {held} held by disabled members but {disabled} are"
+            ));
+        }
+    }
+    for (user,) in archived {
+        problems.push(format!("archived member {user} still holds a license"));
+    }
     for (org, status, count, actual) in counts {
         if count != actual {
             problems.push(format!("org {org}: member_counts[{status}] = {count} but {actual} members have it"));

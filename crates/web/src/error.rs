@@ -26,6 +26,22 @@ pub struct Problem {
     /// For validation problems: each bad field and what is wrong with it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For `/problems/no-seats`: the product and its seats.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seats: Option<Box<Seats>>,
+}
+
+/// A product's seats, as a `/problems/no-seats` answer reports them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Seats {
+    /// The product's key.
+    pub product: String,
+    /// Seats in all.
+    pub license_count: i64,
+    /// Seats free now.
+    pub free: i64,
+    /// Licenses the refused change needed.
+    pub needed: i64,
 }
 
 impl Problem {
@@ -37,6 +53,7 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             errors: vec![],
+            seats: None,
         }
     }
 
@@ -100,6 +117,15 @@ pub fn problem_for(e: &AppError) -> Problem {
         AppError::Conflict { kind, detail } => {
             Problem::new(StatusCode::CONFLICT, kind.slug(), conflict_title(*kind), detail.clone())
         }
+        AppError::NoSeats { product, needed, free, license_count, .. } => Problem {
+            seats: Some(Box::new(Seats {
+                product: product.clone(),
+                license_count: *license_count,
+                free: *free,
+                needed: *needed,
+            })),
+            ..Problem::new(StatusCode::CONFLICT, "no-seats", "No seats free", e.to_string())
+        },
         AppError::Unauthenticated => Problem::new(
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
@@ -166,6 +192,8 @@ fn conflict_title(kind: ConflictKind) -> &'static str {
         ConflictKind::AlreadyInvited => "Already invited",
         ConflictKind::InvitationClosed => "Invitation no longer pending",
         ConflictKind::NotLocked => "Not locked",
+        ConflictKind::SeatsInUse => "Seats in use",
+        ConflictKind::SubscriptionState => "Subscription state does not allow this",
     }
 }
 

@@ -85,6 +85,7 @@ pub async fn set_status(tx: &mut Tx, org: OrgId, user: UserId, from: MemberStatu
     if n == 1 {
         add_to_count(tx, org, from, -1).await?;
         add_to_count(tx, org, to, 1).await?;
+        crate::products::follow_status(tx, org, &[user], from, Some(to)).await?;
     }
     Ok(n == 1)
 }
@@ -100,6 +101,7 @@ pub async fn set_status_many(
 ) -> Result<u64> {
     let mut moved = 0;
     for chunk in users.chunks(500) {
+        crate::products::follow_status(tx, org, chunk, from, Some(to)).await?;
         moved += tx
             .execute(
                 Query::update()
@@ -155,6 +157,7 @@ pub async fn delete_invited_member(tx: &mut Tx, org: OrgId, user: UserId) -> Res
         crate::roles::remove_role(tx, org, role, &[user]).await?;
     }
     crate::roles::set_member_grants(tx, org, user, &Default::default()).await?;
+    crate::products::follow_status(tx, org, &[user], MemberStatus::Invited, None).await?;
     let n = tx
         .execute(
             Query::delete()

@@ -139,6 +139,7 @@ impl From<InviteRequest> for InvitationInput {
             roles: r.roles,
             grants: r.grants,
             send_email: r.send_email,
+            products: vec![],
         }
     }
 }

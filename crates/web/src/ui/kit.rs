@@ -179,7 +179,7 @@ pub struct ReturnForm {
 pub fn after_action(back: &str, outcome: Result<String, AppError>) -> UiResult {
     match outcome {
         Ok(done) => Ok(redirect_with_flash(back, "ok", &done)),
-        Err(e @ (AppError::Conflict { .. } | AppError::Forbidden(_) | AppError::Escalation(_))) => {
+        Err(e @ (AppError::Conflict { .. } | AppError::NoSeats { .. } | AppError::Forbidden(_) | AppError::Escalation(_))) => {
             Ok(redirect_with_flash(back, "error", &crate::error::problem_for(&e).detail))
         }
         Err(e) => Err(e.into()),
@@ -352,7 +352,7 @@ impl FormErrors {
     pub fn from_refusal(e: AppError, own_fields: &[&str]) -> Result<Self, UiError> {
         match &e {
             AppError::Validation(v) => Ok(Self::from_validation(v, own_fields)),
-            AppError::Escalation(_) | AppError::Conflict { .. } | AppError::Forbidden(_) => {
+            AppError::Escalation(_) | AppError::Conflict { .. } | AppError::NoSeats { .. } | AppError::Forbidden(_) => {
                 let p = crate::error::problem_for(&e);
                 Ok(Self {
                     status: StatusCode::from_u16(p.status).unwrap_or(StatusCode::FORBIDDEN),

@@ -100,7 +100,7 @@ async fn every_mutating_use_case_writes_its_events() {
         members::rename_member(app, &op, ann, "Ann Lea", &meta()).await.unwrap()
     });
     let edit =
-        members::MemberEdit { name: Some("Ann Lee".into()), roles: Some(vec!["billing_manager".into()]), grants: None };
+        members::MemberEdit { name: Some("Ann Lee".into()), roles: Some(vec!["billing_manager".into()]), grants: None, products: None };
     writes!(
         db,
         2,
@@ -173,6 +173,7 @@ async fn every_mutating_use_case_writes_its_events() {
         roles: None,
         grants: None,
         send_email: false,
+        products: vec![],
     };
     let dora = writes!(
         db,

@@ -146,6 +146,7 @@ async fn tenant(app: &TestApp, slug: &str, preset_key: &str) -> Tenant {
         first_name: "Invited".into(),
         roles: Some(vec![p.default_role.clone()]),
         send_email: true,
+        products: vec![],
         ..Default::default()
     };
     let invited = roster_app::invitations::invite(&app.app, &access, &input, &Default::default()).await.unwrap();

@@ -467,6 +467,7 @@ async fn a_member_edit_saves_all_of_it_or_none_of_it() {
         name: Some("Uma Renamed".into()),
         roles: Some(vec!["admin".into()]),
         grants: Some([("sub_accounts".to_string(), vec!["read".to_string()])].into()),
+        products: None,
     };
     let err = roster_app::members::update_member(&app.app, &access, user, edit, &Default::default()).await.unwrap_err();
     assert!(matches!(err, roster_app::AppError::Escalation(_)), "{err:?}");
@@ -480,6 +481,7 @@ async fn a_member_edit_saves_all_of_it_or_none_of_it() {
         name: Some("Uma Renamed".into()),
         roles: Some(vec!["admin".into()]),
         grants: Some([("audit".to_string(), vec!["read".to_string()])].into()),
+        products: None,
     };
     let saved = roster_app::members::update_member(&app.app, &access, user, edit, &Default::default()).await.unwrap();
     assert_eq!(saved.member.name, "Uma Renamed");

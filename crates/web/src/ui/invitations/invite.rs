@@ -75,6 +75,7 @@ impl InviteDraft {
             roles: self.roles.clone(),
             grants: Some(grants_from_form(self.custom, &self.grants)),
             send_email: self.send_email,
+            products: vec![],
         }
     }
 }
@@ -201,6 +202,7 @@ impl ManyRow {
             roles: Some(if self.role.is_empty() { vec![] } else { vec![self.role.clone()] }),
             grants: None,
             send_email,
+            products: vec![],
         }
     }
 }

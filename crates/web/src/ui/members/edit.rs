@@ -220,6 +220,7 @@ pub async fn edit_submit(
         name: Some(draft.name.clone()),
         roles: access_offered.then(|| draft.roles.clone()),
         grants: access_offered.then(|| draft.grants_input()),
+        products: None,
     };
     match roster_app::members::update_member(page.app(), &page.access, uid, edit, &meta).await {
         Ok(saved) => Ok(redirect_with_flash(&back, "ok", &format!("Saved {}.", saved.member.email))),
