@@ -195,10 +195,9 @@ pub async fn update_subscription(
     let mut settings_changed = serde_json::Map::new();
     for (k, v) in patch.settings.iter().flatten() {
         match p.settings.iter().find(|s| &s.key == k) {
-            None => errors.merge(ValidationError::field(
-                format!("settings.{k}"),
-                format!("is not a setting of {}", p.name),
-            )),
+            None => {
+                errors.merge(ValidationError::field(format!("settings.{k}"), format!("is not a setting of {}", p.name)))
+            }
             Some(s) => match s.check(&format!("settings.{k}"), v) {
                 Ok(v) => {
                     settings_changed.insert(k.clone(), v);
@@ -648,14 +647,45 @@ pub async fn bulk_licenses(
     dry_run: bool,
     meta: &RequestMeta,
 ) -> Result<BulkLicenseOutcome> {
+    bulk_licenses_with_progress(app, access, req, dry_run, meta, &|_| {}).await
+}
+
+/// Where a bulk change of licenses stands, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkProgress {
+    /// Reading the matching members: this many so far.
+    Reading(u64),
+    /// Writing: `done` of `total` licenses assigned or removed.
+    Writing {
+        /// Written so far.
+        done: u64,
+        /// To write in all.
+        total: u64,
+    },
+    /// Auditing: `done` of `total` members' events written.
+    Auditing {
+        /// Written so far.
+        done: u64,
+        /// To write in all.
+        total: u64,
+    },
+}
+
+/// [`bulk_licenses`], telling `progress` where it stands after every batch
+/// (the workspace's progress bar for large changes).
+pub async fn bulk_licenses_with_progress(
+    app: &App,
+    access: &OrgAccess,
+    req: &BulkLicenses,
+    dry_run: bool,
+    meta: &RequestMeta,
+    progress: &(dyn Fn(BulkProgress) + Send + Sync),
+) -> Result<BulkLicenseOutcome> {
     access.require(Permission::LICENSES_UPDATE)?;
     let mut change = change::begin(app, access, Permission::LICENSES_UPDATE, meta).await?;
     let org = change.access.org.id;
-    let subs: BTreeMap<ProductKey, Subscription> = store::list_subscriptions(&mut change.tx, org)
-        .await?
-        .into_iter()
-        .map(|s| (s.product.clone(), s))
-        .collect();
+    let subs: BTreeMap<ProductKey, Subscription> =
+        store::list_subscriptions(&mut change.tx, org).await?.into_iter().map(|s| (s.product.clone(), s)).collect();
     // Per member: (products to add, products to remove), in user order.
     let mut plan: BTreeMap<UserId, (BTreeSet<ProductKey>, BTreeSet<ProductKey>)> = BTreeMap::new();
     let mut outcome = BulkLicenseOutcome { dry_run, ..Default::default() };
@@ -680,7 +710,11 @@ pub async fn bulk_licenses(
                     continue;
                 }
                 let e = plan.entry(u).or_default();
-                if add { e.0.insert(p) } else { e.1.insert(p) };
+                if add {
+                    e.0.insert(p)
+                } else {
+                    e.1.insert(p)
+                };
             }
         }
         BulkLicenses::Filter { product, filter, assign } => {
@@ -694,12 +728,15 @@ pub async fn bulk_licenses(
             bulk_product = Some(key.to_string());
             let statuses = [MemberStatus::Invited, MemberStatus::Active, MemberStatus::Disabled];
             let mut after = None;
+            let mut read = 0;
             loop {
                 let batch =
                     members::select_member_ids(&mut change.tx, org, filter, &statuses, after, BULK_BATCH).await?;
                 let Some((last, _)) = batch.last() else { break };
                 after = Some(*last);
                 let users: Vec<UserId> = batch.iter().map(|(u, _)| *u).collect();
+                read += users.len() as u64;
+                progress(BulkProgress::Reading(read));
                 let skip = beyond_reach(&mut change, &users).await?;
                 let held = store::holders_of(&mut change.tx, org, &key, &users).await?;
                 for u in users {
@@ -709,7 +746,11 @@ pub async fn bulk_licenses(
                         outcome.unchanged += 1;
                     } else {
                         let e = plan.entry(u).or_default();
-                        if *assign { e.0.insert(key.clone()) } else { e.1.insert(key.clone()) };
+                        if *assign {
+                            e.0.insert(key.clone())
+                        } else {
+                            e.1.insert(key.clone())
+                        };
                     }
                 }
             }
@@ -756,15 +797,25 @@ pub async fn bulk_licenses(
             losses.entry(p).or_default().push(*u);
         }
     }
+    let total = outcome.assigned + outcome.removed;
+    let mut done = 0;
     for (p, users) in &losses {
-        store::remove(&mut change.tx, org, p, users).await?;
+        for chunk in users.chunks(BULK_BATCH as usize) {
+            done += store::remove(&mut change.tx, org, p, chunk).await?;
+            progress(BulkProgress::Writing { done, total });
+        }
     }
     for (p, users) in &gains {
-        if store::assign(&mut change.tx, org, p, users, change.now).await?.is_none() {
-            return Err(no_seats(app, &subs[*p], users.len() as i64));
+        for chunk in users.chunks(BULK_BATCH as usize) {
+            match store::assign(&mut change.tx, org, p, chunk, change.now).await? {
+                Some(n) => done += n,
+                None => return Err(no_seats(app, &subs[*p], users.len() as i64)),
+            }
+            progress(BulkProgress::Writing { done, total });
         }
     }
     let users: Vec<UserId> = plan.keys().copied().collect();
+    let mut audited = 0;
     for chunk in users.chunks(BULK_BATCH as usize) {
         let after_held = held_by(&mut change, chunk).await?;
         for u in chunk {
@@ -782,6 +833,8 @@ pub async fn bulk_licenses(
             );
         }
         change.flush().await?;
+        audited += chunk.len() as u64;
+        progress(BulkProgress::Auditing { done: audited, total: users.len() as u64 });
     }
     let mut summary = AuditEntry::new(AuditAction::LicensesBulkChanged, org)
         .with("assigned", outcome.assigned)
@@ -904,7 +957,9 @@ pub(crate) async fn check_product(
     }
     let mut conn = app.db.conn().await?;
     let Some(s) = store::find_subscription(&mut conn, access.org.id, &p.key).await? else { return Ok(deny) };
-    if !s.state(app.clock.now()).grants_access() || !store::holds_license(&mut conn, access.org.id, user, &p.key).await? {
+    if !s.state(app.clock.now()).grants_access()
+        || !store::holds_license(&mut conn, access.org.id, user, &p.key).await?
+    {
         return Ok(deny);
     }
     Ok(roster_domain::roles::Decision { allowed: true, via: vec![format!("license:{}", p.key)] })
