@@ -139,7 +139,7 @@ pub fn grouped(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -163,8 +163,7 @@ fn head(title: &str) -> String {
 
 fn step_html(s: &Step) -> String {
     let words = esc(&s.words);
-    if s.total > 0 {
-        let pct = (s.done.min(s.total) * 100) / s.total;
+    if let Some(pct) = (s.done.min(s.total) * 100).checked_div(s.total) {
         format!(
             "<div class=\"stream-step\"><progress max=\"{}\" value=\"{}\">{pct}%</progress>\
              <p>{words}: {} of {} ({pct}%)</p></div>\n",
