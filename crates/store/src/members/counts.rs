@@ -6,7 +6,7 @@ use roster_domain::{MemberFilter, MemberStatus, OrgId};
 use sea_query::{Alias, Expr, ExprTrait, Query};
 
 use super::SEARCH_COUNT_CAP;
-use super::filter::{SearchPath, Source, apply_filter, from_members, reads_role_holders, reads_trigrams};
+use super::filter::{HOLDERS_READ_MAX, SearchPath, Source, apply_filter, fewest_holders, from_members, reads_trigrams};
 use crate::db::Conn;
 use crate::tables::{MemberCounts, Members};
 use crate::{Backend, Result, StoreError};
@@ -29,16 +29,19 @@ pub async fn count_members(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -
             .and_where(Expr::col(MemberCounts::OrgId).eq(org.0))
             .to_owned()
     } else {
-        // Read the matches from the trigram index or the role's holders (on
-        // SQLite, streamed, so that the cap stops the reading), never by
-        // walking the whole organization.
+        // Read the matches from the trigram index or the holders of the
+        // role or product (on SQLite, streamed, so that the cap stops the
+        // reading), never by walking the whole organization.
         let backend = conn.backend();
         let mut inner = Query::select();
         inner.column((Members::Table, Members::Status));
+        let holders = fewest_holders(conn, org, filter).await?;
         let source = if backend != Backend::Sqlite {
             Source::Members
-        } else if filter.role.is_some() && (!filter.has_text() || reads_role_holders(conn, org, filter).await?) {
-            Source::RoleHolders
+        } else if let Some((holders, n)) = holders
+            && (!filter.has_text() || n < HOLDERS_READ_MAX)
+        {
+            holders
         } else if !filter.email_matches().is_empty() {
             // The email index reads the matching addresses (see `plan`).
             Source::Members
