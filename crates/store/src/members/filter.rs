@@ -331,7 +331,11 @@ pub(super) const HOLDERS_READ_MAX: i64 = 5_000;
 /// subscription's `used`; a product the organization does not subscribe
 /// to has none). `None` on PostgreSQL, whose planner chooses itself, and
 /// for a filter with neither.
-pub(super) async fn fewest_holders(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -> Result<Option<(Source, i64)>> {
+pub(super) async fn fewest_holders(
+    conn: &mut Conn,
+    org: OrgId,
+    filter: &MemberFilter,
+) -> Result<Option<(Source, i64)>> {
     if conn.backend() != Backend::Sqlite || (filter.role.is_none() && filter.product.is_none()) {
         return Ok(None);
     }
