@@ -403,13 +403,125 @@ async fn role_mix(app: &App, org: &OrgRecord) -> Result<Option<(roster_domain::R
     Ok(Some((default.id, others)))
 }
 
+/// Members read, and licenses written, per step of [`seed_licenses`].
+const LICENSE_BATCH: usize = 50_000;
+
+/// Gives a product's licenses to about `percent` % of an organization's
+/// members who are not archived (each one by a draw of the seeded
+/// generator, so the same seed picks the same members), for `dev seed
+/// --licenses`. The organization is subscribed, or its seats raised, first
+/// through [`products::update_subscription`] (audited) so that the seats
+/// suffice; the licenses are written in multi-row statements with the
+/// counters moved once per batch of 50,000, each batch with one
+/// `licenses.bulk_changed` event, like [`seed_members`]. Members holding
+/// the product already keep it. Answers how many licenses were written.
+pub async fn seed_licenses(
+    app: &App,
+    org: &OrgRecord,
+    key: &str,
+    percent: f64,
+    seed: u64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<u64> {
+    let product = app
+        .config
+        .catalogue
+        .get(key.trim())
+        .map(|p| p.key.clone())
+        .ok_or_else(|| roster_domain::ValidationError::field("product", format!("'{key}' is not a product")))?;
+    if !(percent > 0.0 && percent <= 100.0) {
+        return Err(roster_domain::ValidationError::field("percent", "must be more than 0 and at most 100").into());
+    }
+    let per_10k = (percent * 100.0).round() as u32;
+    // A generator of its own per product, so that products pick different members.
+    let mut rng = StdRng::seed_from_u64(
+        seed ^ product
+            .as_str()
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)),
+    );
+    let held = roster_store::products::find_subscription(&mut app.db.conn().await?, org.id, &product)
+        .await?
+        .map_or(0, |s| s.used);
+    // The chosen members, in id order, with whether each is disabled.
+    let mut chosen: Vec<(UserId, bool)> = Vec::new();
+    let statuses = [MemberStatus::Invited, MemberStatus::Active, MemberStatus::Disabled];
+    let mut after = None;
+    loop {
+        let mut conn = app.db.conn().await?;
+        let batch =
+            members::select_member_ids(&mut conn, org.id, &Default::default(), &statuses, after, LICENSE_BATCH as u64)
+                .await?;
+        let Some((last, _)) = batch.last() else { break };
+        after = Some(*last);
+        let mut picked: Vec<(UserId, bool)> = batch
+            .iter()
+            .filter(|_| rng.random_range(0..10_000) < per_10k)
+            .map(|(u, s)| (*u, *s == MemberStatus::Disabled))
+            .collect();
+        if held > 0 {
+            for chunk in picked.clone().chunks(500) {
+                let ids: Vec<UserId> = chunk.iter().map(|(u, _)| *u).collect();
+                let holding = roster_store::products::holders_of(&mut conn, org.id, &product, &ids).await?;
+                picked.retain(|(u, _)| !holding.contains(u));
+            }
+        }
+        chosen.extend(picked);
+    }
+    // Seats for them all, through the use case (audited).
+    let access = crate::access::open_org(app, &Actor::Cli, &org.id.0.to_string()).await?;
+    let sub = roster_store::products::find_subscription(&mut app.db.conn().await?, org.id, &product).await?;
+    let needed = chosen.len() as i64;
+    if sub.as_ref().is_none_or(|s| s.free() < needed) {
+        let count = sub.as_ref().map_or(0, |s| s.used) + needed;
+        let patch = crate::products::SubscriptionPatch { license_count: Some(count.max(1)), ..Default::default() };
+        crate::products::update_subscription(app, &access, product.as_str(), &patch, &RequestMeta::default()).await?;
+    }
+    let now = app.clock.now();
+    let mut done = 0u64;
+    for batch in chosen.chunks(LICENSE_BATCH) {
+        let users: Vec<UserId> = batch.iter().map(|(u, _)| *u).collect();
+        let disabled = batch.iter().filter(|(_, d)| *d).count() as i64;
+        let mut tx = app.db.begin().await?;
+        roster_store::orgs::lock_org(&mut tx, org.id).await?;
+        if !roster_store::products::load_licenses(&mut tx, org.id, &product, &users, disabled, now).await? {
+            return Err(crate::AppError::conflict(
+                crate::ConflictKind::SeatsInUse,
+                format!("the seats of {product} no longer suffice for the generated licenses"),
+            ));
+        }
+        audit::append(
+            &mut tx,
+            &[crate::change::audit_event(
+                &Actor::Cli,
+                org.id,
+                &RequestMeta::default(),
+                now,
+                AuditEntry::new(AuditAction::LicensesBulkChanged, org.id)
+                    .with("product", product.as_str())
+                    .with("action", "assign")
+                    .with("assigned", users.len() as u64)
+                    .with("removed", 0)
+                    .with("unchanged", 0)
+                    .with("seed", seed),
+            )],
+        )
+        .await?;
+        tx.commit().await?;
+        done += users.len() as u64;
+        progress(done);
+    }
+    Ok(done)
+}
+
 /// The id of an organization's role with this key, read in a transaction.
 async fn role_by_key(tx: &mut roster_store::Tx, org: &OrgRecord, key: &str) -> Result<Option<roster_domain::RoleId>> {
     Ok(roster_store::roles::list_roles(tx, org.id).await?.into_iter().find(|r| r.key == key).map(|r| r.id))
 }
 
 /// Loads the demo: three organizations, about 200 members over every status,
-/// and two accounts that can sign in with [`DEMO_PASSWORD`].
+/// two accounts that can sign in with [`DEMO_PASSWORD`], and products from
+/// the built-in catalogue with licenses (see `demo_products`).
 pub async fn load_demo(app: &App) -> Result<Vec<OrgId>> {
     let specs = [
         ("Acme Corp", "acme", DEMO_OWNER, "Olivia Owner", 150u64, "account-owner"),
@@ -452,22 +564,109 @@ pub async fn load_demo(app: &App) -> Result<Vec<OrgId>> {
     for org in orgs.iter().filter(|o| ids[..2].contains(&o.id)) {
         demo_invitations(app, org).await?;
     }
+    for org in orgs.iter().filter(|o| ids.contains(&o.id)) {
+        demo_products(app, org).await?;
+    }
     Ok(ids)
+}
+
+/// A demo organization's owner, acting as if signed in (the demo has no
+/// session for them yet).
+async fn owner_actor(app: &App, org: &OrgRecord) -> Result<Option<Actor>> {
+    let Some(owner) = org.owner_id else { return Ok(None) };
+    let Some(owner) = users::find_user(&mut app.db.conn().await?, owner).await? else { return Ok(None) };
+    Ok(Some(Actor::User(crate::Principal {
+        user_id: owner.id,
+        email: owner.email,
+        name: owner.name,
+        session_id: roster_domain::SessionId::new(),
+    })))
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// The demo's products, from the built-in catalogue, so that the Products
+/// tab, the Users list's Products column and the workspace have something
+/// to show: in Acme, Quote Assistant as a trial its owner started ten days
+/// ago with four days left, Submission Intake paid with seats to spare, and
+/// Analytics with one seat free, a disabled member holding seats of both;
+/// in Globex, Quote Assistant paid and an Analytics trial that ended two
+/// days ago (its licenses grant nothing until it is converted); in Initech,
+/// Submission Intake. Subscriptions and licenses go through the use cases
+/// (audited); a trial is started on a clock set back to its start.
+async fn demo_products(app: &App, org: &OrgRecord) -> Result<()> {
+    let cli = crate::access::open_org(app, &Actor::Cli, &org.id.0.to_string()).await?;
+    let meta = RequestMeta::default();
+    let owner = owner_actor(app, org).await?;
+    // Members who are not archived, in id order, by status; the owner and the demo member apart.
+    let demo_member = users::find_user_by_email(&mut app.db.conn().await?, &roster_domain::Email::parse(DEMO_MEMBER)?)
+        .await?
+        .map(|u| u.id);
+    let statuses = [MemberStatus::Invited, MemberStatus::Active, MemberStatus::Disabled];
+    let all =
+        members::select_member_ids(&mut app.db.conn().await?, org.id, &Default::default(), &statuses, None, 10_000)
+            .await?;
+    let special = |u: &UserId| Some(*u) == org.owner_id || Some(*u) == demo_member;
+    let with = |s: MemberStatus| -> Vec<UserId> {
+        all.iter().filter(|(u, st)| *st == s && !special(u)).map(|(u, _)| *u).collect()
+    };
+    let (active, invited, disabled) =
+        (with(MemberStatus::Active), with(MemberStatus::Invited), with(MemberStatus::Disabled));
+    let take = |v: &[UserId], from: usize, to: usize| -> Vec<UserId> { v[from.min(v.len())..to.min(v.len())].to_vec() };
+    let subscribe = |key: &'static str, seats: i64| {
+        let cli = cli.clone();
+        async move {
+            let patch = crate::products::SubscriptionPatch { license_count: Some(seats), ..Default::default() };
+            crate::products::update_subscription(app, &cli, key, &patch, &RequestMeta::default()).await.map(drop)
+        }
+    };
+    // A trial started `ago` days back, `days` long, by the owner (or the operator).
+    let trial = |key: &'static str, ago: i64, days: i64, seats: i64| {
+        let actor = owner.clone().unwrap_or(Actor::Cli);
+        async move {
+            let back = app
+                .clone()
+                .with_clock(std::sync::Arc::new(crate::ManualClock::at(Timestamp(app.clock.now().0 - ago * DAY_MS))));
+            let access = crate::access::open_org(&back, &actor, &org.id.0.to_string()).await?;
+            crate::products::start_trial(&back, &access, key, Some(days), Some(seats), &RequestMeta::default())
+                .await
+                .map(drop)
+        }
+    };
+    let owner_id: Vec<UserId> = org.owner_id.into_iter().collect();
+    let mut cells: Vec<(UserId, &str)> = Vec::new();
+    let mut give = |key: &'static str, users: Vec<UserId>| cells.extend(users.into_iter().map(|u| (u, key)));
+    match org.slug.as_str() {
+        "acme" => {
+            trial("quote", 10, 14, 25).await?;
+            subscribe("intake", 120).await?;
+            subscribe("analytics", 20).await?;
+            give("quote", [owner_id.clone(), demo_member.into_iter().collect(), take(&active, 0, 16)].concat());
+            give("intake", [take(&active, 10, 70), take(&invited, 0, 3), take(&disabled, 0, 2)].concat());
+            give("analytics", [owner_id.clone(), take(&active, 70, 87), take(&disabled, 0, 1)].concat());
+        }
+        "globex" => {
+            subscribe("quote", 30).await?;
+            trial("analytics", 32, 30, 10).await?;
+            give("quote", [owner_id.clone(), take(&active, 0, 10), take(&disabled, 0, 1)].concat());
+            give("analytics", take(&active, 10, 15));
+        }
+        _ => {
+            subscribe("intake", 10).await?;
+            give("intake", [owner_id.clone(), take(&active, 0, 3)].concat());
+        }
+    }
+    let assign = cells.into_iter().map(|(u, k)| (u.to_string(), k.to_string())).collect();
+    let req = crate::products::BulkLicenses::Cells { assign, remove: vec![] };
+    crate::products::bulk_licenses(app, &cli, &req, false, &meta).await?;
+    Ok(())
 }
 
 /// The demo's invitations, made by each organization's owner: in Acme three
 /// pending and two that expired last week (their links are dead; they can
 /// be sent again), in Globex one pending. Their emails wait on the Outbox page.
 async fn demo_invitations(app: &App, org: &OrgRecord) -> Result<()> {
-    let Some(owner) = org.owner_id else { return Ok(()) };
-    let Some(owner) = users::find_user(&mut app.db.conn().await?, owner).await? else { return Ok(()) };
-    // The owner acts as if signed in (the demo has no session for them yet).
-    let actor = Actor::User(crate::Principal {
-        user_id: owner.id,
-        email: owner.email,
-        name: owner.name,
-        session_id: roster_domain::SessionId::new(),
-    });
+    let Some(actor) = owner_actor(app, org).await? else { return Ok(()) };
     let access = crate::access::open_org(app, &actor, &org.id.0.to_string()).await?;
     let people: &[(&str, &str, &str, Option<&str>, bool)] = if org.slug == "acme" {
         &[

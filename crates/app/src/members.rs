@@ -112,6 +112,7 @@ pub async fn list_members(app: &App, access: &OrgAccess, req: &ListRequest) -> R
     {
         return Err(ValidationError::field("role", "is not a role of this organization").into());
     }
+    check_product_filter(app, &req.filter)?;
     let req = &req;
     let per_page = check_per_page(req.per_page)?;
     let page = req.page.max(1);
@@ -149,6 +150,18 @@ pub async fn list_members(app: &App, access: &OrgAccess, req: &ListRequest) -> R
         next_cursor,
         prev_cursor,
     })
+}
+
+/// Refuses a filter's product that is not in the catalogue (422 naming
+/// `product`), as an unknown role is refused: a product the organization
+/// does not subscribe to is no error, it matches nobody.
+pub fn check_product_filter(app: &App, filter: &MemberFilter) -> Result<()> {
+    match &filter.product {
+        Some(p) if app.config.catalogue.get(p.as_str()).is_none() => {
+            Err(ValidationError::field("product", format!("'{p}' is not a product")).into())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Reads a role filter (a role's id or key) against the organization's roles.
@@ -547,6 +560,7 @@ pub async fn preview_bulk(
 ) -> Result<BulkOutcome> {
     access.require(Permission::MEMBERS_UPDATE)?;
     check_bulk(change)?;
+    check_product_filter(app, filter)?;
     let mut conn = app.db.conn().await?;
     let mut outcome = BulkOutcome::default();
     let mut after = None;
@@ -575,6 +589,7 @@ pub async fn bulk_change(
 ) -> Result<BulkOutcome> {
     access.require(Permission::MEMBERS_UPDATE)?;
     check_bulk(change_kind)?;
+    check_product_filter(app, filter)?;
     let mut change = change::begin(app, access, Permission::MEMBERS_UPDATE, meta).await?;
     let org = change.access.org.id;
     let mut outcome = BulkOutcome::default();

@@ -28,6 +28,7 @@ const AUDITED: &[(&str, &str)] = &[
     ("lockout::count_failure", "user.locked, by the failure that locks (the others only count: see below)"),
     ("roles/presets::install_missing_presets", "organization.preset_installed"),
     ("demo::seed_members", "member.seeded per batch (the dev and benchmark generator)"),
+    ("demo::seed_licenses", "licenses.bulk_changed per batch (the dev and benchmark generator)"),
     ("demo::add_member", "member.added"),
     ("history/seed::seed_events", "the generated History events themselves (the dev and benchmark generator)"),
 ];

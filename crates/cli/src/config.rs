@@ -30,6 +30,12 @@ pub struct Settings {
     /// `label` and `description`.
     #[serde(default)]
     pub resources: Vec<ResourceSetting>,
+    /// The product catalogue, as `[[products]]` tables with `key`, `name`,
+    /// `description` and `[[products.settings]]` (`key`, `label`, `kind`
+    /// bool | text | number, `default`). Where none is declared, the
+    /// built-in example catalogue.
+    #[serde(default)]
+    pub products: Vec<roster_domain::products::Product>,
     /// Password hashing threads (0: one per available core).
     #[serde(default)]
     pub hash_workers: usize,
@@ -113,6 +119,7 @@ impl Default for Settings {
             smtp_url: None,
             smtp_from: "Roster <roster@localhost>".into(),
             resources: vec![],
+            products: vec![],
             hash_workers: 0,
             hash_queue: None,
             invitation_days: default_invitation_days(),
@@ -135,6 +142,17 @@ impl Settings {
                 description: r.description.clone(),
             })
             .collect()
+    }
+
+    /// The product catalogue: the declared `[[products]]`, checked (keys
+    /// unique, names present, each setting's default of its kind), or the
+    /// built-in example where none is declared.
+    pub fn catalogue(&self) -> anyhow::Result<roster_domain::products::Catalogue> {
+        if self.products.is_empty() {
+            return Ok(roster_domain::products::Catalogue::builtin());
+        }
+        roster_domain::products::Catalogue::new(self.products.clone())
+            .map_err(|e| anyhow::anyhow!("the [[products]] of the configuration: {e}"))
     }
 
     /// A session's idle and absolute lifetimes in milliseconds: at least a
@@ -201,6 +219,64 @@ mod tests {
         let bad = Settings { trusted_proxies: vec!["10.0.0.0/40".into()], ..Settings::default() };
         assert!(bad.trusted_proxy_networks().unwrap_err().to_string().contains("10.0.0.0/40"));
         assert!(Settings::default().trusted_proxy_networks().unwrap().is_empty(), "nobody is trusted by default");
+    }
+
+    fn from_toml(text: &str) -> Result<Settings, figment::Error> {
+        figment::Figment::from(figment::providers::Serialized::defaults(Settings::default()))
+            .merge(figment::providers::Toml::string(text))
+            .extract()
+    }
+
+    #[test]
+    fn products_are_read_from_the_configuration_or_built_in() {
+        assert_eq!(Settings::default().catalogue().unwrap(), roster_domain::products::Catalogue::builtin());
+        let s = from_toml(
+            r#"
+            [[products]]
+            key = "claims"
+            name = "Claims Desk"
+            description = "First notice of loss."
+
+            [[products.settings]]
+            key = "auto_assign"
+            label = "Assign new claims automatically"
+            kind = "bool"
+            default = true
+
+            [[products.settings]]
+            key = "sla_hours"
+            label = "Hours to first response"
+            kind = "number"
+            default = 24
+
+            [[products]]
+            key = "renewals"
+            name = "Renewals"
+            "#,
+        )
+        .unwrap();
+        let c = s.catalogue().unwrap();
+        let keys: Vec<&str> = c.products.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(keys, ["claims", "renewals"], "only the declared ones, in order");
+        let claims = c.get("claims").unwrap();
+        assert_eq!(claims.settings[1].kind, roster_domain::products::SettingKind::Number);
+        assert_eq!(claims.settings[1].default, serde_json::json!(24));
+        assert!(c.get("renewals").unwrap().settings.is_empty());
+        // A duplicate key or a default of the wrong kind is refused, naming it.
+        let dup =
+            from_toml("[[products]]\nkey = \"a\"\nname = \"A\"\n[[products]]\nkey = \"a\"\nname = \"B\"").unwrap();
+        assert!(dup.catalogue().unwrap_err().to_string().contains("products[1].key"));
+        let wrong = from_toml(
+            "[[products]]\nkey = \"a\"\nname = \"A\"\n[[products.settings]]\nkey = \"n\"\nlabel = \"N\"\nkind = \"number\"\ndefault = \"x\"",
+        )
+        .unwrap();
+        assert!(wrong.catalogue().unwrap_err().to_string().contains("products[0].settings[0].default"));
+        // A malformed key or kind does not even parse.
+        assert!(from_toml("[[products]]\nkey = \"Bad Key\"\nname = \"A\"").is_err());
+        assert!(
+            from_toml("[[products]]\nkey = \"a\"\nname = \"A\"\n[[products.settings]]\nkey = \"n\"\nlabel = \"N\"\nkind = \"date\"\ndefault = 1")
+                .is_err()
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::config::Settings;
 #[derive(Parser)]
 #[command(name = "roster", version, about = "Multi-tenant user management")]
 struct Cli {
-    /// A TOML config file (keys: listen, database_url, public_url, smtp_url, smtp_from, hash_workers, hash_queue, invitation_days, session_idle_minutes, session_absolute_hours, geoip_db, trusted_proxies, [[resources]]). Env variables ROSTER_* override it.
+    /// A TOML config file (keys: listen, database_url, public_url, smtp_url, smtp_from, hash_workers, hash_queue, invitation_days, session_idle_minutes, session_absolute_hours, geoip_db, trusted_proxies, [[resources]], [[products]]). Env variables ROSTER_* override it.
     #[arg(long, global = true, env = "ROSTER_CONFIG")]
     config: Option<String>,
     /// Database: a SQLite file path (default roster.db) or a postgres:// URL.
@@ -94,6 +94,11 @@ enum Command {
     Role {
         #[command(subcommand)]
         command: RoleCommand,
+    },
+    /// Products: the catalogue, an organization's subscriptions.
+    Product {
+        #[command(subcommand)]
+        command: ProductCommand,
     },
     /// The email outbox: every message Roster wrote, newest first.
     Outbox {
@@ -190,6 +195,17 @@ enum RoleCommand {
 }
 
 #[derive(Subcommand)]
+enum ProductCommand {
+    /// List the catalogue's products, or with --org an organization's
+    /// subscriptions with their seats used and free.
+    List {
+        /// Organization slug or id.
+        #[arg(long)]
+        org: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum InvitationCommand {
     /// List an organization's invitations, newest first, with inviter, dates and expiry.
     List {
@@ -247,6 +263,9 @@ enum OrgCommand {
         /// The role preset (see `roster presets`; default account-owner).
         #[arg(long)]
         preset: Option<String>,
+        /// Subscribe it to products: KEY=SEATS, comma-separated (quote=25,intake=10).
+        #[arg(long)]
+        products: Option<String>,
     },
     /// List organizations.
     List,
@@ -271,6 +290,9 @@ enum UserCommand {
         /// Only members who never signed in.
         #[arg(long)]
         never_active: bool,
+        /// Only members holding a license of this product (its key).
+        #[arg(long)]
+        product: Option<String>,
         /// At most this many rows.
         #[arg(long)]
         limit: Option<u64>,
@@ -310,6 +332,11 @@ enum DevCommand {
         /// (a valid hash chain; actors and targets are its members).
         #[arg(long, default_value_t = 0)]
         events: u64,
+        /// Give products' licenses to a share of the members who are not
+        /// archived: KEY=PERCENT, comma-separated (quote=50,analytics=1).
+        /// The organization is subscribed, or its seats raised, as needed.
+        #[arg(long)]
+        licenses: Option<String>,
         /// Random seed (the same seed gives the same people).
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -429,15 +456,22 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Org { command } => org(open(&settings).await?, command).await,
+        Command::Product { command: ProductCommand::List { org } } => product_list(open(&settings).await?, org).await,
         Command::Invitation { command } => invitation(open(&settings).await?, command).await,
-        Command::User { command: UserCommand::List { org, status, q, inactive_days, never_active, limit } } => {
+        Command::User {
+            command: UserCommand::List { org, status, q, inactive_days, never_active, product, limit },
+        } => {
             let app = open(&settings).await?;
             let activity = roster_domain::members::Activity::parse(
                 inactive_days.map(|d| d.to_string()).as_deref(),
                 Some(if never_active { "true" } else { "false" }),
                 app.clock.now(),
             )?;
-            user_list(app, &org, status, &q, activity, limit).await
+            let product = product
+                .map(|p| roster_domain::products::ProductKey::parse(p.trim()))
+                .transpose()
+                .map_err(|_| anyhow::anyhow!("--product: not a product key"))?;
+            user_list(app, &org, status, &q, activity, product, limit).await
         }
         Command::User { command: UserCommand::Unlock { org, email } } => {
             let app = open(&settings).await?;
@@ -453,11 +487,17 @@ async fn run() -> anyhow::Result<()> {
             println!("a reset link for {email} is in the outbox");
             Ok(())
         }
-        Command::Dev { command: DevCommand::Seed { org, members, events, seed } } => {
+        Command::Dev { command: DevCommand::Seed { org, members, events, licenses, seed } } => {
+            let licenses = licenses.as_deref().map(|l| key_values("--licenses", l)).transpose()?.unwrap_or_default();
             let app = open(&settings).await?;
             dev_seed(app.clone(), &org, members, seed).await?;
             if events > 0 {
-                dev_seed_events(app, &org, events, seed).await?;
+                dev_seed_events(app.clone(), &org, events, seed).await?;
+            }
+            for (key, percent) in licenses {
+                let percent: f64 =
+                    percent.parse().map_err(|_| anyhow::anyhow!("--licenses: {key}={percent}: not a percentage"))?;
+                dev_seed_licenses(app.clone(), &org, &key, percent, seed).await?;
             }
             Ok(())
         }
@@ -549,6 +589,7 @@ async fn open(settings: &Settings) -> anyhow::Result<App> {
             session_idle_ms: settings.session_lifetimes_ms().0,
             session_absolute_ms: settings.session_lifetimes_ms().1,
             trusted_proxies: settings.trusted_proxy_networks()?,
+            catalogue: settings.catalogue()?,
             ..Default::default()
         },
     );
@@ -614,7 +655,9 @@ async fn shutdown() {
 
 async fn org(app: App, command: OrgCommand) -> anyhow::Result<()> {
     match command {
-        OrgCommand::Create { name, slug, owner_email, owner_name, owner_password_stdin, preset } => {
+        OrgCommand::Create { name, slug, owner_email, owner_name, owner_password_stdin, preset, products } => {
+            // Read before anything is created, so that a bad flag creates nothing.
+            let products = products.as_deref().map(|p| subscriptions(&app, p)).transpose()?.unwrap_or_default();
             let owner_password = if owner_password_stdin {
                 let mut s = String::new();
                 std::io::stdin().read_to_string(&mut s)?;
@@ -633,6 +676,19 @@ async fn org(app: App, command: OrgCommand) -> anyhow::Result<()> {
                 "created organization {} ({}) with the {} roles",
                 created.org.slug, created.org.id, created.org.preset
             );
+            if !products.is_empty() {
+                let access = roster_app::access::open_org(&app, &Actor::Cli, &created.org.id.to_string())
+                    .await
+                    .map_err(describe)?;
+                for (key, seats) in products {
+                    let patch =
+                        roster_app::products::SubscriptionPatch { license_count: Some(seats), ..Default::default() };
+                    let p = roster_app::products::update_subscription(&app, &access, &key, &patch, &Default::default())
+                        .await
+                        .map_err(describe)?;
+                    println!("subscribed to {} ({}) with {seats} seats", p.product.name, p.product.key);
+                }
+            }
             if let Some(token) = created.password_token {
                 println!("the owner sets a password here (one use, within 72 hours):");
                 println!("{}/set-password?token={token}", app.config.base_url);
@@ -732,6 +788,7 @@ async fn user_list(
     status: Option<String>,
     q: &str,
     activity: roster_domain::members::Activity,
+    product: Option<roster_domain::products::ProductKey>,
     limit: Option<u64>,
 ) -> anyhow::Result<()> {
     let access = roster_app::access::open_org(&app, &roster_app::Actor::Cli, org).await.map_err(describe)?;
@@ -741,25 +798,31 @@ async fn user_list(
         .filter(|s| !s.is_empty())
         .map(|s| s.parse::<MemberStatus>())
         .collect::<Result<Vec<_>, _>>()?;
-    let filter = MemberFilter::new(q, statuses)?.with_activity(activity);
+    let filter = MemberFilter::new(q, statuses)?.with_activity(activity).with_product(product);
     let mut req = ListRequest { filter, page: 1, per_page: 200, ..Default::default() };
     let mut printed = 0u64;
-    println!("EMAIL\tNAME\tSTATUS\tROLES\tCREATED\tLAST_ACTIVE\tID");
+    println!("EMAIL\tNAME\tSTATUS\tROLES\tPRODUCTS\tCREATED\tLAST_ACTIVE\tID");
     loop {
         let page = roster_app::members::list_members(&app, &access, &req).await.map_err(describe)?;
+        let ids: Vec<roster_domain::UserId> = page.items.iter().map(|v| v.member.user_id).collect();
+        let products = roster_app::products::products_of_members(&mut app.db.conn().await?, &access, &ids)
+            .await
+            .map_err(describe)?;
         for v in &page.items {
             if limit.is_some_and(|l| printed >= l) {
                 return Ok(());
             }
             let roles: Vec<&str> = v.roles.iter().map(|r| r.name.as_str()).collect();
             let m = &v.member;
+            let held: Vec<&str> = products.get(&m.user_id).into_iter().flatten().map(|p| p.as_str()).collect();
             let last_active = m.last_active_at.map_or_else(|| "never".to_string(), |t| t.0.to_string());
             println!(
-                "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                 m.email,
                 m.name,
                 m.status,
                 roles.join(", "),
+                held.join(","),
                 m.created_at.0,
                 last_active,
                 m.user_id
@@ -847,5 +910,86 @@ async fn dev_seed(app: App, org: &str, members: u64, seed: u64) -> anyhow::Resul
     .await
     .map_err(describe)?;
     println!("added {n} members to {} in {:.1}s", access.org.slug, started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Reads `KEY=VALUE,…` (a flag's pairs), naming the flag on a bad one.
+fn key_values(flag: &str, text: &str) -> anyhow::Result<Vec<(String, String)>> {
+    config::split_list(text)
+        .into_iter()
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
+                Ok((k.trim().to_string(), v.trim().to_string()))
+            }
+            _ => bail!("{flag}: '{pair}' is not KEY=VALUE"),
+        })
+        .collect()
+}
+
+/// Reads `--products KEY=SEATS,…` against the catalogue.
+fn subscriptions(app: &App, text: &str) -> anyhow::Result<Vec<(String, i64)>> {
+    key_values("--products", text)?
+        .into_iter()
+        .map(|(key, seats)| {
+            let p = roster_app::products::catalogue(app).get(&key).with_context(|| {
+                let known: Vec<&str> =
+                    roster_app::products::catalogue(app).products.iter().map(|p| p.key.as_str()).collect();
+                format!("--products: '{key}' is not a product (the catalogue has {})", known.join(", "))
+            })?;
+            let n = seats
+                .parse::<i64>()
+                .ok()
+                .and_then(|n| roster_domain::products::check_license_count(n).ok())
+                .with_context(|| format!("--products: {key}={seats}: seats are a whole number from 0 to 10000000"))?;
+            Ok((p.key.to_string(), n))
+        })
+        .collect()
+}
+
+/// `roster product list`: the catalogue, or an organization's subscriptions.
+async fn product_list(app: App, org: Option<String>) -> anyhow::Result<()> {
+    let Some(org) = org else {
+        println!("KEY\tNAME\tSETTINGS\tDESCRIPTION");
+        for p in &roster_app::products::catalogue(&app).products {
+            let settings: Vec<&str> = p.settings.iter().map(|s| s.key.as_str()).collect();
+            println!("{}\t{}\t{}\t{}", p.key, p.name, settings.join(","), p.description);
+        }
+        return Ok(());
+    };
+    let access = roster_app::access::open_org(&app, &Actor::Cli, &org).await.map_err(describe)?;
+    println!("KEY\tNAME\tSTATUS\tSEATS\tUSED\tFREE\tHELD_BY_DISABLED\tTRIAL");
+    for v in roster_app::products::list_products(&app, &access).await.map_err(describe)? {
+        let s = &v.subscription;
+        let trial = match (&s.trial, v.days_left) {
+            (Some(t), Some(left)) => {
+                format!("{left} days left (ends {}, started by {})", t.ends_at.0, t.started_by_label)
+            }
+            (Some(t), None) => format!("converted (started by {})", t.started_by_label),
+            (None, _) => "-".into(),
+        };
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{trial}",
+            v.product.key,
+            v.product.name,
+            v.state,
+            s.license_count,
+            s.used,
+            v.free(),
+            s.held_by_disabled
+        );
+    }
+    Ok(())
+}
+
+/// `roster dev seed --licenses KEY=PERCENT`: licenses for a share of the members.
+async fn dev_seed_licenses(app: App, org: &str, key: &str, percent: f64, seed: u64) -> anyhow::Result<()> {
+    let access = roster_app::access::open_org(&app, &Actor::Cli, org).await.map_err(describe)?;
+    let started = std::time::Instant::now();
+    let n = roster_app::demo::seed_licenses(&app, &access.org, key, percent, seed, &|done| {
+        eprintln!("  {done} {key} licenses ({:.1}s)", started.elapsed().as_secs_f64());
+    })
+    .await
+    .map_err(describe)?;
+    println!("gave {n} {key} licenses in {} in {:.1}s", access.org.slug, started.elapsed().as_secs_f64());
     Ok(())
 }

@@ -257,3 +257,164 @@ fn audit_verify_names_the_first_broken_event_and_sessions_sweep_runs() {
     assert_eq!(out.trim(), "ended 0 expired sessions (0 idle, 0 absolute)");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Products from the command line: the catalogue (built in, or declared in
+/// the configuration), `org create --products`, `product list --org`,
+/// `dev seed --licenses` and `user list --product`.
+#[test]
+fn products_catalogue_subscriptions_seeded_licenses_and_the_product_filter() {
+    let dir = std::env::temp_dir().join(format!("roster-cli-products-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("cli.db");
+    let db = db.to_str().unwrap();
+
+    let (ok, out, err) = roster(db, &["product", "list"], None);
+    assert!(ok, "{err}");
+    let keys: Vec<&str> = out.lines().skip(1).map(|l| l.split('\t').next().unwrap()).collect();
+    assert_eq!(keys, ["quote", "intake", "analytics"], "the built-in catalogue: {out}");
+    assert!(out.contains("quote\tQuote Assistant\tauto_submit,default_carrier\t"), "{out}");
+    // A configuration declaring its own catalogue replaces the built-in one.
+    let config = dir.join("roster.toml");
+    std::fs::write(
+        &config,
+        "[[products]]\nkey = \"claims\"\nname = \"Claims Desk\"\ndescription = \"First notice of loss.\"\n\
+         [[products.settings]]\nkey = \"sla_hours\"\nlabel = \"Hours to first response\"\nkind = \"number\"\ndefault = 24\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let (ok, out, err) = roster(db, &["--config", config, "product", "list"], None);
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().skip(1).collect::<Vec<_>>(), ["claims\tClaims Desk\tsla_hours\tFirst notice of loss."]);
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[[products]]\nkey = \"a\"\nname = \"\"\n").unwrap();
+    let (ok, _, err) = roster(db, &["--config", bad.to_str().unwrap(), "product", "list"], None);
+    assert!(!ok && err.contains("products[0].name"), "{err}");
+
+    // A bad --products creates nothing.
+    let create = |products: &str| {
+        roster(
+            db,
+            &[
+                "org",
+                "create",
+                "--name",
+                "Acme",
+                "--slug",
+                "acme",
+                "--owner-email",
+                "ann@acme.test",
+                "--products",
+                products,
+            ],
+            None,
+        )
+    };
+    for (bad, named) in [("nope=3", "'nope' is not a product"), ("quote", "not KEY=VALUE"), ("quote=-1", "quote=-1")] {
+        let (ok, _, err) = create(bad);
+        assert!(!ok && err.contains(named), "{bad}: {err}");
+    }
+    let (_, out, _) = roster(db, &["org", "list"], None);
+    assert!(!out.contains("acme"), "{out}");
+    let (ok, out, err) = create("quote=5, intake=2");
+    assert!(ok, "{err}");
+    assert!(out.contains("subscribed to Quote Assistant (quote) with 5 seats"), "{out}");
+    assert!(out.contains("subscribed to Submission Intake (intake) with 2 seats"), "{out}");
+    let (ok, out, err) = roster(db, &["product", "list", "--org", "acme"], None);
+    assert!(ok, "{err}");
+    assert!(out.lines().any(|l| l == "quote\tQuote Assistant\tactive\t5\t0\t5\t0\t-"), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("intake\tSubmission Intake\tactive\t2\t0\t2\t0\t")), "{out}");
+
+    // Seeded licenses: about half the members who are not archived; the seats are raised to fit.
+    let (ok, out, err) =
+        roster(db, &["dev", "seed", "--org", "acme", "--members", "200", "--licenses", "quote=50"], None);
+    assert!(ok, "{err}");
+    let given: u64 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("gave ")?.split(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!((60..=130).contains(&given), "about half of ~190: {given}");
+    let (_, out, _) = roster(db, &["product", "list", "--org", "acme"], None);
+    let quote: Vec<&str> = out.lines().find(|l| l.starts_with("quote\t")).unwrap().split('\t').collect();
+    assert_eq!((quote[3], quote[4], quote[5]), (given.to_string().as_str(), given.to_string().as_str(), "0"), "{out}");
+    let (ok, out, err) = roster(db, &["user", "list", "--org", "acme", "--product", "quote"], None);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("EMAIL\tNAME\tSTATUS\tROLES\tPRODUCTS\t"), "{out}");
+    let rows: Vec<&str> = out.lines().skip(1).collect();
+    assert_eq!(rows.len() as u64, given, "every holder, across pages");
+    assert!(rows.iter().all(|l| l.split('\t').nth(4) == Some("quote") && !l.contains("\tarchived\t")), "{out}");
+    let disabled = rows.iter().filter(|l| l.contains("\tdisabled\t")).count();
+    assert_eq!(quote[6], disabled.to_string(), "held by disabled members: {out}");
+    // The same seed again gives the rest of the chosen nobody twice.
+    let (ok, out, err) = roster(db, &["dev", "seed", "--org", "acme", "--licenses", "quote=50"], None);
+    assert!(ok && out.contains("gave 0 quote licenses"), "{out}{err}");
+    for (args, named) in [
+        (vec!["user", "list", "--org", "acme", "--product", "ghost"], "product"),
+        (vec!["user", "list", "--org", "acme", "--product", "Not A Key"], "--product"),
+        (vec!["dev", "seed", "--org", "acme", "--licenses", "quote=0"], "percent"),
+        (vec!["dev", "seed", "--org", "acme", "--licenses", "ghost=5"], "'ghost' is not a product"),
+    ] {
+        let (ok, _, err) = roster(db, &args, None);
+        assert!(!ok && err.contains(named), "{args:?}: {err}");
+    }
+    let (ok, out, err) = roster(db, &["audit", "verify", "--org", "acme"], None);
+    assert!(ok && out.starts_with("acme\tOK\t"), "{out}{err}");
+    let problems = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = roster_store::Db::connect(db).await.unwrap();
+        roster_store::verify::verify(&db).await.unwrap()
+    });
+    assert!(problems.is_empty(), "{problems:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The demo's organizations have products to show: a running trial with
+/// days left, paid ones, one nearly full, an ended trial, and a disabled
+/// member holding seats.
+#[test]
+fn the_demo_subscribes_to_the_catalogue_and_hands_out_licenses() {
+    let dir = std::env::temp_dir().join(format!("roster-cli-demo-products-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("demo.db");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = roster_store::Db::connect(db.to_str().unwrap()).await.unwrap();
+        db.migrate().await.unwrap();
+        let app = roster_app::App::new(db.clone(), roster_app::Config::default());
+        roster_app::demo::load_demo(&app).await.unwrap();
+        let cli = roster_app::Actor::Cli;
+        let products = |slug: &'static str| {
+            let (app, cli) = (app.clone(), cli.clone());
+            async move {
+                let access = roster_app::access::open_org(&app, &cli, slug).await.unwrap();
+                roster_app::products::list_products(&app, &access).await.unwrap()
+            }
+        };
+        let acme = products("acme").await;
+        let state = |v: &[roster_app::products::ProductView], key: &str| {
+            let p = v.iter().find(|p| p.product.key.as_str() == key).unwrap_or_else(|| panic!("{key}"));
+            (p.state.as_str().to_string(), p.days_left, p.subscription.used, p.free(), p.subscription.held_by_disabled)
+        };
+        let (quote, days, used, _, _) = state(&acme, "quote");
+        assert_eq!((quote.as_str(), days), ("trial", Some(4)), "a trial with a few days left");
+        assert!(used > 10);
+        let trial = acme[0].subscription.trial.clone().unwrap();
+        assert_eq!(trial.started_by_label, roster_app::demo::DEMO_OWNER, "the owner started it");
+        let (intake, _, used, free, disabled) = state(&acme, "intake");
+        assert_eq!(intake, "active");
+        assert!(used > 50 && free > 40 && disabled >= 1, "{used} {free} {disabled}");
+        let (analytics, _, used, free, disabled) = state(&acme, "analytics");
+        assert_eq!((analytics.as_str(), free, disabled), ("active", 1, 1), "nearly full: {used} used");
+        let globex = products("globex").await;
+        assert_eq!(state(&globex, "analytics").0, "expired");
+        assert_eq!(state(&globex, "quote").0, "active");
+        assert_eq!(products("initech").await.len(), 1);
+        // The demo member holds a Quote Assistant license (the check API allows it).
+        let access = roster_app::access::open_org(&app, &cli, "acme").await.unwrap();
+        let email = roster_domain::Email::parse(roster_app::demo::DEMO_MEMBER).unwrap();
+        let member =
+            roster_store::users::find_user_by_email(&mut db.conn().await.unwrap(), &email).await.unwrap().unwrap().id;
+        let held = roster_app::products::member_products(&app, &access, member).await.unwrap();
+        assert_eq!(held.iter().map(|p| p.as_str()).collect::<Vec<_>>(), ["quote"]);
+        let problems = roster_store::verify::verify(&db).await.unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -291,6 +291,8 @@ pub struct MemberFilter {
     pub statuses: Vec<MemberStatus>,
     /// Only members holding this role.
     pub role: Option<crate::RoleId>,
+    /// Only members holding a license of this product.
+    pub product: Option<crate::products::ProductKey>,
     /// Only members inactive for a while, or never active.
     pub activity: Activity,
 }
@@ -414,7 +416,7 @@ impl MemberFilter {
         if statuses.len() == MemberStatus::ALL.len() {
             statuses.clear();
         }
-        Ok(Self { q, name, email, statuses, role: None, activity: Activity::Any })
+        Ok(Self { q, name, email, statuses, role: None, product: None, activity: Activity::Any })
     }
 
     /// The same filter, narrowed by last activity.
@@ -422,14 +424,21 @@ impl MemberFilter {
         Self { activity, ..self }
     }
 
-    /// Whether the filter narrows by anything but status (text, role, activity).
+    /// Whether the filter narrows by anything but status (text, role,
+    /// product, activity): then the badges count matching rows (capped)
+    /// instead of reading the status counters.
     pub fn narrows(&self) -> bool {
-        self.has_text() || self.role.is_some() || self.activity != Activity::Any
+        self.has_text() || self.role.is_some() || self.product.is_some() || self.activity != Activity::Any
     }
 
     /// The same filter, narrowed to holders of a role.
     pub fn with_role(self, role: Option<crate::RoleId>) -> Self {
         Self { role, ..self }
+    }
+
+    /// The same filter, narrowed to holders of a product's license.
+    pub fn with_product(self, product: Option<crate::products::ProductKey>) -> Self {
+        Self { product, ..self }
     }
 
     /// Whether the filter restricts statuses.
@@ -612,6 +621,16 @@ mod tests {
         }
         assert!(Cursor::decode("zz").is_err());
         assert!(Cursor::decode("").is_err());
+    }
+
+    #[test]
+    fn a_product_narrows_the_filter() {
+        let f = MemberFilter::new("", vec![MemberStatus::Active]).unwrap();
+        assert!(!f.narrows());
+        let key = crate::products::ProductKey::parse("quote").unwrap();
+        let f = f.with_product(Some(key.clone()));
+        assert_eq!(f.product, Some(key));
+        assert!(f.narrows(), "a product filter counts its matches, not the status counters");
     }
 
     #[test]

@@ -320,6 +320,44 @@ pub async fn assign(
     Ok(Some(added))
 }
 
+/// Rows per statement of [`load_licenses`] (four values each, within both
+/// backends' limits on bound values).
+const LOAD_CHUNK: usize = 5_000;
+
+/// Writes licenses of `product` for `users`, none of whom may hold it yet
+/// (a bulk load: `dev seed --licenses`), in statements of many rows, after
+/// moving the counters once (`disabled` of `users` being disabled members).
+/// Answers `false`, writing nothing, when the free seats do not suffice.
+pub async fn load_licenses(
+    tx: &mut Tx,
+    org: OrgId,
+    product: &ProductKey,
+    users: &[UserId],
+    disabled: i64,
+    now: Timestamp,
+) -> Result<bool> {
+    if users.is_empty() {
+        return Ok(true);
+    }
+    if !add_to_counters(tx, org, product.as_str(), users.len() as i64, disabled).await? {
+        return Ok(false);
+    }
+    for chunk in users.chunks(LOAD_CHUNK) {
+        let mut q = Query::insert();
+        q.into_table(Licenses::Table).columns([
+            Licenses::OrgId,
+            Licenses::UserId,
+            Licenses::Product,
+            Licenses::AssignedAt,
+        ]);
+        for u in chunk {
+            q.values_panic([org.0.into(), u.0.into(), product.as_str().into(), now.0.into()]);
+        }
+        tx.execute(&q).await?;
+    }
+    Ok(true)
+}
+
 /// Removes `product` from `users` (those without it are left alone) and
 /// answers how many lost it.
 pub async fn remove(tx: &mut Tx, org: OrgId, product: &ProductKey, users: &[UserId]) -> Result<u64> {

@@ -2,14 +2,14 @@
 //! that the preview counts what the change then changes.
 
 use roster_domain::{MemberFilter, MemberStatus, OrgId, UserId};
-use sea_query::{Alias, Expr, ExprTrait, Order, Query};
+use sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement};
 use uuid::Uuid;
 
 use super::count_members;
 use super::filter::{SearchPath, Source, apply_filter};
 use crate::db::Conn;
 use crate::tables::Members;
-use crate::{Result, StoreError};
+use crate::{Backend, Result, StoreError};
 
 /// How a bulk change's queries apply the search: testing the whole trigram
 /// match set, unless an address condition already narrows the rows through
@@ -33,18 +33,11 @@ pub async fn select_member_ids(
         user_id: Uuid,
         status: String,
     }
-    let mut q = Query::select();
-    q.column((Members::Table, Members::UserId)).column((Members::Table, Members::Status)).from(Members::Table);
     let statuses: Vec<MemberStatus> = statuses.iter().copied().filter(|s| filter.admits(*s)).collect();
     if statuses.is_empty() {
         return Ok(Vec::new());
     }
-    let narrowed = MemberFilter { statuses, ..filter.clone() };
-    apply_filter(&mut q, r.backend(), org, &narrowed, true, bulk_path(filter), Source::Members);
-    if let Some(a) = after {
-        q.and_where(Expr::col((Members::Table, Members::UserId)).gt(a.0));
-    }
-    q.order_by((Members::Table, Members::UserId), Order::Asc).limit(limit);
+    let q = ids_statement(r.backend(), org, &MemberFilter { statuses, ..filter.clone() }, after, limit);
     r.read_all::<IdRow, _>(&q)
         .await?
         .into_iter()
@@ -53,6 +46,25 @@ pub async fn select_member_ids(
             Ok((UserId(r.user_id), s))
         })
         .collect()
+}
+
+/// The statement of [`select_member_ids`] for a filter whose statuses are
+/// already narrowed to the change's: by id (the members' primary key).
+pub(super) fn ids_statement(
+    backend: Backend,
+    org: OrgId,
+    filter: &MemberFilter,
+    after: Option<UserId>,
+    limit: u64,
+) -> SelectStatement {
+    let mut q = Query::select();
+    q.column((Members::Table, Members::UserId)).column((Members::Table, Members::Status)).from(Members::Table);
+    apply_filter(&mut q, backend, org, filter, true, bulk_path(filter), Source::Members);
+    if let Some(a) = after {
+        q.and_where(Expr::col((Members::Table, Members::UserId)).gt(a.0));
+    }
+    q.order_by((Members::Table, Members::UserId), Order::Asc).limit(limit);
+    q
 }
 
 /// Counts members matching a filter whose status is one of `statuses`

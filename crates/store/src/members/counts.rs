@@ -3,10 +3,10 @@
 
 use roster_domain::members::StatusCounts;
 use roster_domain::{MemberFilter, MemberStatus, OrgId};
-use sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
 
 use super::SEARCH_COUNT_CAP;
-use super::filter::{SearchPath, Source, apply_filter, from_members, reads_role_holders, reads_trigrams};
+use super::filter::{HOLDERS_READ_MAX, SearchPath, Source, apply_filter, fewest_holders, from_members, reads_trigrams};
 use crate::db::Conn;
 use crate::tables::{MemberCounts, Members};
 use crate::{Backend, Result, StoreError};
@@ -29,16 +29,17 @@ pub async fn count_members(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -
             .and_where(Expr::col(MemberCounts::OrgId).eq(org.0))
             .to_owned()
     } else {
-        // Read the matches from the trigram index or the role's holders (on
-        // SQLite, streamed, so that the cap stops the reading), never by
-        // walking the whole organization.
+        // Read the matches from the trigram index or the holders of the
+        // role or product (on SQLite, streamed, so that the cap stops the
+        // reading), never by walking the whole organization.
         let backend = conn.backend();
-        let mut inner = Query::select();
-        inner.column((Members::Table, Members::Status));
+        let holders = fewest_holders(conn, org, filter).await?;
         let source = if backend != Backend::Sqlite {
             Source::Members
-        } else if filter.role.is_some() && (!filter.has_text() || reads_role_holders(conn, org, filter).await?) {
-            Source::RoleHolders
+        } else if let Some((holders, n)) = holders
+            && (!filter.has_text() || n < HOLDERS_READ_MAX)
+        {
+            holders
         } else if !filter.email_matches().is_empty() {
             // The email index reads the matching addresses (see `plan`).
             Source::Members
@@ -47,16 +48,7 @@ pub async fn count_members(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -
         } else {
             Source::Members
         };
-        let path = if source == Source::Trigrams { SearchPath::Trigrams } else { SearchPath::RowTest };
-        from_members(&mut inner, source);
-        apply_filter(&mut inner, backend, org, filter, false, path, source);
-        inner.limit(SEARCH_COUNT_CAP + 1);
-        Query::select()
-            .column(Members::Status)
-            .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
-            .from_subquery(inner, Alias::new("matched"))
-            .group_by_col(Members::Status)
-            .to_owned()
+        count_statement(backend, org, filter, source)
     };
     let mut counts = StatusCounts::default();
     for r in conn.fetch_all_planned::<CountRow, _>(&q).await? {
@@ -66,4 +58,21 @@ pub async fn count_members(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -
     }
     let total: u64 = MemberStatus::ALL.iter().map(|s| counts.get(*s)).sum();
     Ok((counts, capped && total > SEARCH_COUNT_CAP))
+}
+
+/// The capped count of a narrowing filter's matches per status, read from
+/// `source` (its status part ignored).
+pub(super) fn count_statement(backend: Backend, org: OrgId, filter: &MemberFilter, source: Source) -> SelectStatement {
+    let mut inner = Query::select();
+    inner.column((Members::Table, Members::Status));
+    let path = if source == Source::Trigrams { SearchPath::Trigrams } else { SearchPath::RowTest };
+    from_members(&mut inner, source);
+    apply_filter(&mut inner, backend, org, filter, false, path, source);
+    inner.limit(SEARCH_COUNT_CAP + 1);
+    Query::select()
+        .column(Members::Status)
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .from_subquery(inner, Alias::new("matched"))
+        .group_by_col(Members::Status)
+        .to_owned()
 }

@@ -2,13 +2,21 @@
 //! how it applies the search text ([`SearchPath`], chosen by [`plan`]), and
 //! the conditions themselves ([`apply_filter`]). The search predicate
 //! ([`search_condition`]) is the one place where the backends differ in SQL.
+//!
+//! The role and product filters are alike: a member's roles and licenses
+//! are rows keyed `(org_id, user_id, …)`, so walking the members in sort
+//! order tests each row with an `EXISTS` on that key; and each has a second
+//! index keyed `(org_id, role_id | product, user_id)`, from which SQLite
+//! reads a rare role's or product's holders first ([`fewest_holders`]: the
+//! role's `member_count`, the subscription's `used`). PostgreSQL's planner
+//! makes that choice itself.
 
 use roster_domain::members::{Activity, EmailMatch};
 use roster_domain::{MemberFilter, OrgId};
 use sea_query::{Alias, Expr, ExprTrait, Iden, Query, SelectStatement};
 
 use crate::db::Conn;
-use crate::tables::{MemberRoles, Members, MembersFts, Roles, qualified, quoted};
+use crate::tables::{Licenses, MemberRoles, Members, MembersFts, Roles, Subscriptions, qualified, quoted};
 use crate::{Backend, Result};
 
 /// Which rows a query reads first.
@@ -20,6 +28,8 @@ pub(super) enum Source {
     Trigrams,
     /// SQLite: the holders of a role (few holders), then their rows.
     RoleHolders,
+    /// SQLite: the holders of a product's license (few holders), then their rows.
+    ProductHolders,
 }
 
 /// Names the tables a query reads from for a [`Source`] (joined to
@@ -39,6 +49,12 @@ pub(super) fn from_members(q: &mut SelectStatement, source: Source) {
                 .and_where(
                     Expr::col((Members::Table, Members::UserId)).equals((MemberRoles::Table, MemberRoles::UserId)),
                 );
+        }
+        Source::ProductHolders => {
+            q.from(Licenses::Table)
+                .cross_join(Members::Table)
+                .and_where(Expr::col((Members::Table, Members::OrgId)).equals((Licenses::Table, Licenses::OrgId)))
+                .and_where(Expr::col((Members::Table, Members::UserId)).equals((Licenses::Table, Licenses::UserId)));
         }
         Source::Members => {
             q.from(Members::Table);
@@ -223,9 +239,12 @@ fn search_condition(backend: Backend, filter: &MemberFilter, path: SearchPath) -
 /// The alias of `member_roles` in the role filter's `EXISTS` subquery.
 const HELD: &str = "held";
 
+/// The alias of `licenses` in the product filter's `EXISTS` subquery.
+const LICENSED: &str = "licensed";
+
 /// Adds a filter's conditions to a query over `members` read from `source`:
 /// the organization, the statuses (when `with_status`), the address
-/// conditions, the search as `path` applies it, and the role.
+/// conditions, the search as `path` applies it, the role and the product.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn apply_filter(
     q: &mut SelectStatement,
@@ -263,6 +282,23 @@ pub(super) fn apply_filter(
             ));
         }
     }
+    if let Some(product) = &filter.product {
+        if source == Source::ProductHolders {
+            q.and_where(Expr::col((Licenses::Table, Licenses::OrgId)).eq(org.0))
+                .and_where(Expr::col((Licenses::Table, Licenses::Product)).eq(product.as_str()));
+        } else {
+            // The license's primary key (org_id, user_id, product): one probe per row.
+            q.and_where(Expr::exists(
+                Query::select()
+                    .expr(Expr::cust("1"))
+                    .from_as(Licenses::Table, Alias::new(LICENSED))
+                    .and_where(Expr::col((LICENSED, Licenses::OrgId)).equals((Members::Table, Members::OrgId)))
+                    .and_where(Expr::col((LICENSED, Licenses::UserId)).equals((Members::Table, Members::UserId)))
+                    .and_where(Expr::col((LICENSED, Licenses::Product)).eq(product.as_str()))
+                    .to_owned(),
+            ));
+        }
+    }
 }
 
 /// The last-activity conditions (dormant members): `last_active_at` is 0
@@ -283,34 +319,62 @@ fn activity_condition(q: &mut SelectStatement, activity: Activity) {
     }
 }
 
-/// On SQLite, a role held by fewer members than this is read from its
-/// holders first (and their rows sorted); a commoner one is tested on each
-/// row while walking the sort order's index, which fills a page quickly.
-const ROLE_READ_MAX: i64 = 5_000;
+/// On SQLite, a role or product held by fewer members than this is read
+/// from its holders first (and their rows sorted); a commoner one is tested
+/// on each row while walking the sort order's index, which fills a page
+/// quickly (a product held by 1% of a million members fills a page of 50
+/// after about 5,000 rows, what reading 5,000 holders costs).
+pub(super) const HOLDERS_READ_MAX: i64 = 5_000;
 
-/// Whether a filter's role is rare enough, on SQLite, to read its holders first.
-pub(super) async fn reads_role_holders(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -> Result<bool> {
-    let Some(role) = filter.role else { return Ok(false) };
-    if conn.backend() != Backend::Sqlite {
-        return Ok(false);
+/// On SQLite, the holder source of the filter's role or product with the
+/// fewest holders, and how many hold it (the role's `member_count`, the
+/// subscription's `used`; a product the organization does not subscribe
+/// to has none). `None` on PostgreSQL, whose planner chooses itself, and
+/// for a filter with neither.
+pub(super) async fn fewest_holders(
+    conn: &mut Conn,
+    org: OrgId,
+    filter: &MemberFilter,
+) -> Result<Option<(Source, i64)>> {
+    if conn.backend() != Backend::Sqlite || (filter.role.is_none() && filter.product.is_none()) {
+        return Ok(None);
     }
     #[derive(sqlx::FromRow)]
     struct N {
-        member_count: i64,
+        n: i64,
     }
-    let q = Query::select()
-        .column(Roles::MemberCount)
-        .from(Roles::Table)
-        .and_where(Expr::col(Roles::OrgId).eq(org.0))
-        .and_where(Expr::col(Roles::Id).eq(role.0))
-        .to_owned();
-    Ok(conn.fetch_optional::<N, _>(&q).await?.is_some_and(|n| n.member_count < ROLE_READ_MAX))
+    let mut best: Option<(Source, i64)> = None;
+    if let Some(role) = filter.role {
+        let q = Query::select()
+            .expr_as(Expr::col(Roles::MemberCount), Alias::new("n"))
+            .from(Roles::Table)
+            .and_where(Expr::col(Roles::OrgId).eq(org.0))
+            .and_where(Expr::col(Roles::Id).eq(role.0))
+            .to_owned();
+        let n = conn.fetch_optional::<N, _>(&q).await?.map_or(0, |n| n.n);
+        best = Some((Source::RoleHolders, n));
+    }
+    if let Some(product) = &filter.product {
+        let q = Query::select()
+            .expr_as(Expr::col(Subscriptions::Used), Alias::new("n"))
+            .from(Subscriptions::Table)
+            .and_where(Expr::col(Subscriptions::OrgId).eq(org.0))
+            .and_where(Expr::col(Subscriptions::Product).eq(product.as_str()))
+            .to_owned();
+        let n = conn.fetch_optional::<N, _>(&q).await?.map_or(0, |n| n.n);
+        if best.is_none_or(|(_, m)| n < m) {
+            best = Some((Source::ProductHolders, n));
+        }
+    }
+    Ok(best)
 }
 
 /// The source of a list query and how it applies the search.
 pub(super) async fn plan(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -> Result<(Source, SearchPath)> {
-    if reads_role_holders(conn, org, filter).await? {
-        return Ok((Source::RoleHolders, SearchPath::RowTest));
+    if let Some((source, n)) = fewest_holders(conn, org, filter).await?
+        && n < HOLDERS_READ_MAX
+    {
+        return Ok((source, SearchPath::RowTest));
     }
     // An address condition is read from the email index: an exact address
     // is one row and a prefix a range, where the trigram index would read

@@ -3,14 +3,14 @@
 
 use roster_domain::members::{Member, SortValue};
 use roster_domain::{MemberSort, OrgId, SortOrder};
-use sea_query::{Expr, ExprTrait, Order};
+use sea_query::{Expr, ExprTrait, Order, SelectStatement};
 
-use super::filter::{apply_filter, plan};
+use super::filter::{SearchPath, Source, apply_filter, plan};
 use super::read::{MemberRow, member_select_from};
 use super::{ListSpec, MemberPage, PageStart};
-use crate::Result;
 use crate::db::Conn;
 use crate::tables::{Members, qualified};
+use crate::{Backend, Result};
 
 fn sort_column(sort: MemberSort) -> Members {
     match sort {
@@ -28,11 +28,16 @@ fn sort_value_expr(v: &SortValue) -> Expr {
     }
 }
 
-/// One page of an organization's members.
-pub async fn list_members(conn: &mut Conn, org: OrgId, spec: &ListSpec) -> Result<MemberPage> {
-    let backend = conn.backend();
+/// The statement of one page read from `source` (see [`plan`]): the
+/// filter, the keyset or offset start, the sort, one row more than the page.
+pub(super) fn page_statement(
+    backend: Backend,
+    org: OrgId,
+    spec: &ListSpec,
+    source: Source,
+    path: SearchPath,
+) -> SelectStatement {
     let col = sort_column(spec.sort);
-    let (source, path) = plan(conn, org, &spec.filter).await?;
     let mut q = member_select_from(source);
     apply_filter(&mut q, backend, org, &spec.filter, true, path, source);
     let backward = matches!(&spec.start, PageStart::Cursor(c) if c.backward);
@@ -62,7 +67,14 @@ pub async fn list_members(conn: &mut Conn, org: OrgId, spec: &ListSpec) -> Resul
         }
     }
     q.order_by_expr(sort_key, order.clone()).order_by((Members::Table, Members::UserId), order).limit(spec.limit + 1);
-    // A search, a role or an activity filter is planned for its values (see `fetch_all_planned`).
+    q
+}
+
+/// One page of an organization's members.
+pub async fn list_members(conn: &mut Conn, org: OrgId, spec: &ListSpec) -> Result<MemberPage> {
+    let (source, path) = plan(conn, org, &spec.filter).await?;
+    let q = page_statement(conn.backend(), org, spec, source, path);
+    // A search, a role, a product or an activity filter is planned for its values (see `fetch_all_planned`).
     let rows = if !spec.filter.narrows() {
         conn.fetch_all::<MemberRow, _>(&q).await?
     } else {

@@ -36,6 +36,9 @@ mod load;
 mod read;
 mod write;
 
+#[cfg(test)]
+mod plans;
+
 use roster_domain::members::{Cursor, Member};
 use roster_domain::{MemberFilter, MemberSort, MemberStatus, OrgId, SortOrder, Timestamp, UserId};
 
