@@ -179,9 +179,12 @@ pub struct ReturnForm {
 pub fn after_action(back: &str, outcome: Result<String, AppError>) -> UiResult {
     match outcome {
         Ok(done) => Ok(redirect_with_flash(back, "ok", &done)),
-        Err(e @ (AppError::Conflict { .. } | AppError::NoSeats { .. } | AppError::Forbidden(_) | AppError::Escalation(_))) => {
-            Ok(redirect_with_flash(back, "error", &crate::error::problem_for(&e).detail))
-        }
+        Err(
+            e @ (AppError::Conflict { .. }
+            | AppError::NoSeats { .. }
+            | AppError::Forbidden(_)
+            | AppError::Escalation(_)),
+        ) => Ok(redirect_with_flash(back, "error", &crate::error::problem_for(&e).detail)),
         Err(e) => Err(e.into()),
     }
 }

@@ -16,6 +16,7 @@ mod matrix;
 mod members;
 mod org_sessions;
 mod outbox;
+mod products;
 mod profile;
 mod revocation;
 mod roles;
