@@ -366,8 +366,16 @@ pub struct ProductMembersParams {
     /// Case-insensitive substring of the name or email (as the Users list's `q`).
     #[param(example = "smith")]
     q: Option<String>,
-    /// One or several of active, disabled, invited (repeat the parameter or separate with commas).
+    /// One or several of active, disabled, invited (repeat the parameter or separate with commas;
+    /// archived members hold no licenses).
+    #[param(example = "active,disabled")]
     status: Option<String>,
+    /// email (default), name, created or last_active.
+    #[param(inline)]
+    sort: Option<roster_domain::MemberSort>,
+    /// asc (default) or desc.
+    #[param(inline)]
+    order: Option<roster_domain::SortOrder>,
     /// Rows per page, 10–200 (default 25).
     #[param(minimum = 10, maximum = 200)]
     per_page: Option<u32>,
