@@ -617,6 +617,28 @@ async fn holders_of_a_product_are_listed_and_the_users_list_filters_by_product()
     assert_eq!(emails, holders);
     let (status, body) = s.get("/api/v1/orgs/acme/users?product=teleport").await;
     assert_eq!((status, field(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "product"), "{body}");
+
+    // So do the bulk filters: another product for every holder, and the Users list's bulk change.
+    subscribe(&s, "analytics", 50).await;
+    let (status, p) = s
+        .post(
+            "/api/v1/orgs/acme/licenses/bulk",
+            json!({"product": "analytics", "filter": {"product": "quote"}, "action": "assign", "dry_run": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    assert_eq!(p["assigned"], 12, "{p}");
+    let (status, p) = s
+        .post(
+            "/api/v1/orgs/acme/users/bulk",
+            json!({"action": "disable", "filter": {"product": "quote"}, "dry_run": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    assert_eq!(p["changed"], 12, "{p}");
+    let (status, body) =
+        s.post("/api/v1/orgs/acme/users/bulk", json!({"action": "disable", "filter": {"product": "teleport"}})).await;
+    assert_eq!((status, field(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "filter.product"), "{body}");
     app.finish().await;
 }
 
