@@ -413,21 +413,6 @@ pub async fn products_of_members(
     Ok(out)
 }
 
-/// Each member's products for a page of a list, read on a pooled
-/// connection (the `products` of the API's member items). Needs
-/// `members:read`, `licenses:read` or `subscriptions:read`: whatever let the
-/// caller list the page.
-pub async fn products_of_page(
-    app: &App,
-    access: &OrgAccess,
-    users: &[UserId],
-) -> Result<BTreeMap<UserId, Vec<ProductKey>>> {
-    if !may_view(access) {
-        access.require(Permission::MEMBERS_READ)?;
-    }
-    products_of_members(&mut app.db.conn().await?, access, users).await
-}
-
 /// The members holding licenses of a product, a page at a time (`GET
 /// …/products/{key}/members`, the product page): the directory's list with
 /// its `product` filter set, so it searches, filters and pages by keyset
@@ -950,4 +935,14 @@ pub(crate) async fn check_product(
         return Ok(deny);
     }
     Ok(roster_domain::roles::Decision { allowed: true, via: vec![format!("license:{}", p.key)] })
+}
+
+/// [`products_of_members`] on a connection of its own, for the pages (the
+/// Users tab's Products column, the workspace's grid), which hold none.
+pub async fn products_of_page(
+    app: &App,
+    access: &OrgAccess,
+    users: &[UserId],
+) -> Result<BTreeMap<UserId, Vec<ProductKey>>> {
+    products_of_members(&mut app.db.conn().await?, access, users).await
 }
