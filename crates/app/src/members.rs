@@ -105,6 +105,12 @@ pub struct MemberList {
 /// Lists a page of the organization's members.
 pub async fn list_members(app: &App, access: &OrgAccess, req: &ListRequest) -> Result<MemberList> {
     access.require(Permission::MEMBERS_READ)?;
+    list_page(app, access, req).await
+}
+
+/// [`list_members`] for a caller that checked its own permission first
+/// (`products::list_holders`: a product's holders, seen with `licenses:read`).
+pub(crate) async fn list_page(app: &App, access: &OrgAccess, req: &ListRequest) -> Result<MemberList> {
     let mut req = req.clone();
     req.filter.role = resolve_role_filter(access, req.role.as_deref())?.or(req.filter.role);
     if let Some(role) = req.filter.role

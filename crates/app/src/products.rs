@@ -413,6 +413,27 @@ pub async fn products_of_members(
     Ok(out)
 }
 
+/// The members holding licenses of a product, a page at a time (`GET
+/// …/products/{key}/members`, the product page): the directory's list with
+/// its `product` filter set, so it searches, filters and pages by keyset
+/// like the Users list. Needs `licenses:read` or `subscriptions:read`; 404
+/// when the organization does not subscribe to the product.
+pub async fn list_holders(
+    app: &App,
+    access: &OrgAccess,
+    key: &str,
+    req: &crate::members::ListRequest,
+) -> Result<crate::members::MemberList> {
+    require_view(access)?;
+    let p = product(app, key)?;
+    if store::find_subscription(&mut app.db.conn().await?, access.org.id, &p.key).await?.is_none() {
+        return Err(AppError::NotFound("product"));
+    }
+    let mut req = req.clone();
+    req.filter.product = Some(p.key.clone());
+    crate::members::list_page(app, access, &req).await
+}
+
 /// Reads product keys as given (`field[i]`), against the catalogue.
 fn parse_products(app: &App, field: &str, wanted: &[String]) -> Result<Vec<ProductKey>> {
     let mut errors = ValidationError { errors: vec![] };
@@ -963,4 +984,14 @@ pub(crate) async fn check_product(
         return Ok(deny);
     }
     Ok(roster_domain::roles::Decision { allowed: true, via: vec![format!("license:{}", p.key)] })
+}
+
+/// [`products_of_members`] on a connection of its own, for the pages (the
+/// Users tab's Products column, the workspace's grid), which hold none.
+pub async fn products_of_page(
+    app: &App,
+    access: &OrgAccess,
+    users: &[UserId],
+) -> Result<BTreeMap<UserId, Vec<ProductKey>>> {
+    products_of_members(&mut app.db.conn().await?, access, users).await
 }

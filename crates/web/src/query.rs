@@ -88,6 +88,35 @@ pub fn members_list(raw: Option<&str>, strict: Strictness, now: Timestamp) -> Re
     if errors.errors.is_empty() { Ok(req) } else { Err(errors) }
 }
 
+/// Reads the query of a product's members (`GET …/products/{key}/members`):
+/// the Users list's `q`, `status`, `sort`, `order`, `per_page` and `cursor`
+/// (the product comes from the path; other parameters are refused when
+/// `Strict`).
+pub fn product_members(raw: Option<&str>, strict: Strictness, now: Timestamp) -> Result<ListRequest, ValidationError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
+        .map_err(|_| ValidationError::field("query", "is not a valid query string"))?;
+    let mut errors = ValidationError { errors: vec![] };
+    let mut kept = Vec::new();
+    for (k, v) in pairs {
+        match k.as_str() {
+            "q" | "status" | "sort" | "order" | "per_page" | "cursor" => kept.push((k, v)),
+            other if strict == Strictness::Strict => {
+                errors.merge(ValidationError::field(other, "is not a parameter of this list"))
+            }
+            _ => {}
+        }
+    }
+    let kept = serde_urlencoded::to_string(&kept).unwrap_or_default();
+    match members_list(Some(&kept), strict, now) {
+        Ok(req) if errors.errors.is_empty() => Ok(req),
+        Ok(_) => Err(errors),
+        Err(e) => {
+            errors.merge(e);
+            Err(errors)
+        }
+    }
+}
+
 /// Reads the invitations list's query, naming every bad parameter
 /// (unknown ones too when `Strict`).
 pub fn invitations_list(

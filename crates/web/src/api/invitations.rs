@@ -128,6 +128,11 @@ pub struct InviteRequest {
     /// Email the link (default true); with false the answer carries `accept_url` to hand on yourself.
     #[serde(default = "default_true")]
     pub send_email: bool,
+    /// Products whose licenses the invited member holds from the start (keys; default none): the
+    /// seats are taken at once (409 `no-seats` when none is free). Needs `licenses:update`.
+    #[serde(default)]
+    #[schema(example = json!(["quote"]))]
+    pub products: Vec<String>,
 }
 
 impl From<InviteRequest> for InvitationInput {
@@ -139,7 +144,7 @@ impl From<InviteRequest> for InvitationInput {
             roles: r.roles,
             grants: r.grants,
             send_email: r.send_email,
-            products: vec![],
+            products: r.products,
         }
     }
 }

@@ -6,13 +6,13 @@ use axum::http::StatusCode;
 use roster_app::access::OrgAccess;
 use roster_app::members::{MemberList, MemberView};
 use roster_domain::members::{Activity, StatusChange, StatusCounts};
-use roster_domain::{MemberFilter, MemberSort, MemberStatus, SortOrder};
+use roster_domain::{MemberFilter, MemberSort, MemberStatus, SortOrder, UserId, ValidationError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::error::{ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, Meta, OrgApi};
 use crate::format::rfc3339;
 use crate::query::{self, Strictness};
@@ -32,7 +32,7 @@ pub struct UserItem {
     pub confirmed: bool,
     /// The roles the member holds.
     pub roles: Vec<RoleBadge>,
-    /// Product licenses (empty until licenses exist).
+    /// The products the member holds licenses of (keys, as `GET /api/v1/products` lists them).
     pub products: Vec<String>,
     /// When the membership was created (RFC 3339).
     pub created_at: String,
@@ -66,6 +66,32 @@ impl From<MemberView> for UserItem {
             last_active_at: m.last_active_at.map(rfc3339),
         }
     }
+}
+
+impl UserItem {
+    /// The item with its `products` read (one query).
+    async fn with_products(self, state: &AppState, access: &OrgAccess) -> ApiResult<Self> {
+        let mut items = vec![self];
+        fill_products(state, access, &mut items).await?;
+        Ok(items.remove(0))
+    }
+}
+
+/// Fills the `products` of a page of items, with one query for the page.
+async fn fill_products(state: &AppState, access: &OrgAccess, items: &mut [UserItem]) -> ApiResult<()> {
+    let ids: Vec<UserId> = items.iter().map(|i| UserId(i.id)).collect();
+    let mut held = roster_app::products::products_of_page(&state.app, access, &ids).await?;
+    for item in items {
+        item.products = held.remove(&UserId(item.id)).unwrap_or_default().into_iter().map(String::from).collect();
+    }
+    Ok(())
+}
+
+/// A page of the directory as the API answers it, each item with its products.
+pub(crate) async fn user_list(state: &AppState, access: &OrgAccess, list: MemberList) -> ApiResult<UserList> {
+    let mut out = UserList::from(list);
+    fill_products(state, access, &mut out.items).await?;
+    Ok(out)
 }
 
 /// A page of members.
@@ -140,6 +166,9 @@ pub struct ListUsersParams {
     /// Only holders of this role (its id or key).
     #[param(example = "billing_manager")]
     role: Option<String>,
+    /// Only members holding a license of this product (its key, as `GET /api/v1/products` lists them).
+    #[param(example = "quote")]
+    product: Option<String>,
     /// Dormant members: only those with no activity (no request with a session) in the last N
     /// days (1–3650) who have been members at least that long; members who never signed in are
     /// included. Works with the bulk actions, so "disable everyone inactive for 90 days" is one step.
@@ -170,7 +199,8 @@ pub async fn list_users(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<UserList>> {
     let req = query::members_list(raw.as_deref(), Strictness::Strict, state.app.clock.now())?;
-    Ok(Json(roster_app::members::list_members(&state.app, &access, &req).await?.into()))
+    let list = roster_app::members::list_members(&state.app, &access, &req).await?;
+    Ok(Json(user_list(&state, &access, list).await?))
 }
 
 /// One member. Needs `members:read`.
@@ -182,7 +212,8 @@ pub async fn get_user(
     OrgApi { access, .. }: OrgApi,
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<UserItem>> {
-    Ok(Json(roster_app::members::get_member(&state.app, &access, query::id(&id, "member")?).await?.into()))
+    let member = roster_app::members::get_member(&state.app, &access, query::id(&id, "member")?).await?;
+    Ok(Json(UserItem::from(member).with_products(&state, &access).await?))
 }
 
 /// Changes to a member.
@@ -205,11 +236,9 @@ pub async fn update_user(
     Path((_, id)): Path<(String, String)>,
     ApiJson(body): ApiJson<UpdateUser>,
 ) -> ApiResult<Json<UserItem>> {
-    Ok(Json(
-        roster_app::members::rename_member(&state.app, &access, query::id(&id, "member")?, &body.name, &meta)
-            .await?
-            .into(),
-    ))
+    let member =
+        roster_app::members::rename_member(&state.app, &access, query::id(&id, "member")?, &body.name, &meta).await?;
+    Ok(Json(UserItem::from(member).with_products(&state, &access).await?))
 }
 
 async fn change(
@@ -219,9 +248,9 @@ async fn change(
     id: String,
     change: StatusChange,
 ) -> ApiResult<Json<UserItem>> {
-    Ok(Json(
-        roster_app::members::change_status(&state.app, &access, query::id(&id, "member")?, change, &meta).await?.into(),
-    ))
+    let member =
+        roster_app::members::change_status(&state.app, &access, query::id(&id, "member")?, change, &meta).await?;
+    Ok(Json(UserItem::from(member).with_products(&state, &access).await?))
 }
 
 /// Disables a member and ends their sessions at once. Needs `members:update`.
@@ -338,6 +367,10 @@ pub struct BulkFilter {
     /// Only holders of this role (its id or key).
     #[serde(default)]
     pub role: Option<String>,
+    /// Only members holding a license of this product (its key; as the list's `product`).
+    #[serde(default)]
+    #[schema(example = "quote")]
+    pub product: Option<String>,
     /// Only members with no activity in the last N days (as the list's `inactive_days`).
     #[serde(default)]
     #[schema(minimum = 1, maximum = 3650)]
@@ -345,6 +378,33 @@ pub struct BulkFilter {
     /// Only members who never signed in (as the list's `never_active`).
     #[serde(default)]
     pub never_active: bool,
+}
+
+impl BulkFilter {
+    /// The directory's filter these fields describe; a bad field is named
+    /// as `filter.<field>` for the product, as the list names the others.
+    pub(crate) fn to_filter(&self, state: &AppState, access: &OrgAccess) -> Result<MemberFilter, ApiError> {
+        let role = roster_app::members::resolve_role_filter(access, self.role.as_deref())?;
+        let product = match self.product.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            None => None,
+            Some(p) => match roster_app::products::catalogue(&state.app).get(p) {
+                Some(p) => Some(p.key.clone()),
+                None => {
+                    return Err(ValidationError::field("filter.product", format!("'{p}' is not a product")).into());
+                }
+            },
+        };
+        let activity = Activity::parse(
+            self.inactive_days.map(|d| d.to_string()).as_deref(),
+            Some(if self.never_active { "true" } else { "false" }),
+            state.app.clock.now(),
+        )?;
+        let mut filter = MemberFilter::parse(&self.q, &self.name, &self.email, self.status.clone())?
+            .with_role(role)
+            .with_activity(activity);
+        filter.product = product;
+        Ok(filter)
+    }
 }
 
 /// The changes a bulk request can make.
@@ -403,14 +463,7 @@ pub async fn bulk_users(
     Meta(meta): Meta,
     ApiJson(body): ApiJson<BulkRequest>,
 ) -> ApiResult<Json<BulkResult>> {
-    let role = roster_app::members::resolve_role_filter(&access, body.filter.role.as_deref())?;
-    let f = body.filter;
-    let activity = Activity::parse(
-        f.inactive_days.map(|d| d.to_string()).as_deref(),
-        Some(if f.never_active { "true" } else { "false" }),
-        state.app.clock.now(),
-    )?;
-    let filter = MemberFilter::parse(&f.q, &f.name, &f.email, f.status)?.with_role(role).with_activity(activity);
+    let filter = body.filter.to_filter(&state, &access)?;
     let action = body.action.into();
     if body.dry_run {
         let p = roster_app::members::preview_bulk(&state.app, &access, action, &filter).await?;

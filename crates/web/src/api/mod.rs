@@ -10,6 +10,7 @@ pub mod members;
 pub mod org_sessions;
 pub mod orgs;
 pub mod outbox;
+pub mod products;
 pub mod profile;
 pub mod roles;
 pub mod sessions;
@@ -65,6 +66,7 @@ pub struct RolePath {
         (name = "users", description = "An organization's members directory"),
         (name = "roles", description = "Roles, permissions, presets and ownership"),
         (name = "invitations", description = "Inviting people, and accepting an invitation"),
+        (name = "products", description = "Products and licenses: the catalogue, an organization's subscriptions (seats, trials, settings), members' licenses, one by one or in bulk"),
         (name = "authz", description = "Checks for the host application"),
         (name = "orgs", description = "Organizations"),
         (name = "audit", description = "The History: an organization's audit log, filtered and paged, and its CSV and JSON Lines export"),
@@ -110,6 +112,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(members::bulk_users))
         .routes(routes!(members::send_password_reset))
         .routes(routes!(members::unlock_user))
+        .routes(routes!(products::list_catalogue))
+        .routes(routes!(products::list_products))
+        .routes(routes!(products::get_product, products::update_product))
+        .routes(routes!(products::start_trial))
+        .routes(routes!(products::convert_trial))
+        .routes(routes!(products::list_product_members))
+        .routes(routes!(products::get_member_products, products::set_member_products))
+        .routes(routes!(products::bulk_licenses))
         .routes(routes!(orgs::create_org))
         .routes(routes!(roles::list_presets))
         .routes(routes!(roles::list_permissions))

@@ -208,6 +208,63 @@ async fn every_mutating_use_case_writes_its_events() {
     writes!(db, 1, "invitations::sweep_expired", invitations::sweep_expired(app).await.unwrap());
     writes!(db, 0, "invitations::sweep_expired again", invitations::sweep_expired(app).await.unwrap());
 
+    // Products and licenses.
+    use roster_app::products::{self, BulkLicenses, SubscriptionPatch};
+    let seats = |n| SubscriptionPatch { license_count: Some(n), ..Default::default() };
+    writes!(db, 1, "products::update_subscription (subscribe)", {
+        products::update_subscription(app, &op, "quote", &seats(5), &meta()).await.unwrap()
+    });
+    writes!(db, 1, "products::update_subscription (seats)", {
+        products::update_subscription(app, &op, "quote", &seats(6), &meta()).await.unwrap()
+    });
+    writes!(db, 0, "products::update_subscription changing nothing", {
+        products::update_subscription(app, &op, "quote", &seats(6), &meta()).await.unwrap()
+    });
+    writes!(db, 1, "products::start_trial", {
+        products::start_trial(app, &op, "analytics", Some(7), Some(3), &meta()).await.unwrap()
+    });
+    writes!(db, 1, "products::convert", products::convert(app, &op, "analytics", &meta()).await.unwrap());
+    writes!(db, 1, "products::set_member_products", {
+        products::set_member_products(app, &op, bob, &["quote".into()], &meta()).await.unwrap()
+    });
+    writes!(db, 0, "products::set_member_products to the same products", {
+        products::set_member_products(app, &op, bob, &["quote".into()], &meta()).await.unwrap()
+    });
+    let cells = BulkLicenses::Cells {
+        assign: vec![
+            (carl.to_string(), "quote".into()),
+            (carl.to_string(), "analytics".into()),
+            (bob.to_string(), "analytics".into()),
+        ],
+        remove: vec![(bob.to_string(), "quote".into())],
+    };
+    writes!(db, 0, "products::bulk_licenses (a dry run)", {
+        products::bulk_licenses(app, &op, &cells, true, &meta()).await.unwrap()
+    });
+    writes!(db, 3, "products::bulk_licenses of cells (carl, bob, licenses.bulk_changed)", {
+        products::bulk_licenses(app, &op, &cells, false, &meta()).await.unwrap()
+    });
+    let by_filter = BulkLicenses::Filter { product: "analytics".into(), filter: only_bob.clone(), assign: false };
+    writes!(db, 2, "products::bulk_licenses by filter (bob, licenses.bulk_changed)", {
+        products::bulk_licenses(app, &op, &by_filter, false, &meta()).await.unwrap()
+    });
+    writes!(db, 0, "products::bulk_licenses changing nothing", {
+        products::bulk_licenses(app, &op, &by_filter, false, &meta()).await.unwrap()
+    });
+    let edit = members::MemberEdit { name: None, roles: None, grants: None, products: Some(vec!["analytics".into()]) };
+    writes!(
+        db,
+        1,
+        "members::update_member (products)",
+        members::update_member(app, &op, bob, edit, &meta()).await.unwrap()
+    );
+    let mut gwen = invite("gwen@example.test");
+    gwen.products = vec!["quote".into()];
+    let gwen = writes!(db, 2, "invitations::invite with products (invitation.created, member.licenses_changed)", {
+        invitations::invite(app, &op, &gwen, &meta()).await.unwrap()
+    });
+    secrets.push(gwen.accept_url.clone().unwrap());
+
     // Accounts: Ann belongs to Acme and Globex, so each account event is written twice.
     writes!(db, 1, "password_reset::send_link (administrator)", {
         roster_app::password_reset::send_link(app, &op, bob, &meta()).await.unwrap()

@@ -17,6 +17,7 @@ mod members;
 mod org_sessions;
 mod outbox;
 mod product_filter;
+mod products;
 mod profile;
 mod revocation;
 mod roles;

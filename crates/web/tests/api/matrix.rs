@@ -25,6 +25,9 @@ enum Rule {
     OwnObject,
     /// An active member holding this grant in the organization.
     Grant(&'static str, Action),
+    /// An active member holding either of two grants (the Products tab:
+    /// `licenses:read` or `subscriptions:read`).
+    EitherGrant((&'static str, Action), (&'static str, Action)),
     /// The same, on an object the path names that does not exist (a
     /// session id nobody has: one that exists ends at the first call, and a
     /// second answers 404 like a missing one): holding the grant passes the
@@ -116,6 +119,27 @@ fn rule(method: &str, path: &str) -> Option<(Rule, Value)> {
         ("PUT", "/api/v1/orgs/{org}/users/{id}/roles") => {
             (Rule::Grant("members", Update), json!({"roles": ["__default_role__"]}))
         }
+        // Products: every tenant subscribes to `quote` (see `tenant`), so `{key}` names a live subscription.
+        ("GET", "/api/v1/products") => (Rule::SignedIn, none),
+        ("GET", "/api/v1/orgs/{org}/products")
+        | ("GET", "/api/v1/orgs/{org}/products/{key}")
+        | ("GET", "/api/v1/orgs/{org}/products/{key}/members") => {
+            (Rule::EitherGrant(("licenses", Read), ("subscriptions", Read)), none)
+        }
+        ("PATCH", "/api/v1/orgs/{org}/products/{key}") => {
+            (Rule::Grant("subscriptions", Update), json!({"settings": {"auto_submit": true}}))
+        }
+        // Past the check, a second trial and converting a paid subscription answer 409.
+        ("POST", "/api/v1/orgs/{org}/products/{key}/trial") => (Rule::Grant("subscriptions", Update), json!({})),
+        ("POST", "/api/v1/orgs/{org}/products/{key}/convert") => (Rule::Grant("subscriptions", Update), json!({})),
+        ("GET", "/api/v1/orgs/{org}/users/{id}/products") => (Rule::Grant("members", Read), none),
+        ("PUT", "/api/v1/orgs/{org}/users/{id}/products") => {
+            (Rule::Grant("licenses", Update), json!({"products": ["quote"]}))
+        }
+        ("POST", "/api/v1/orgs/{org}/licenses/bulk") => (
+            Rule::Grant("licenses", Update),
+            json!({"product": "quote", "filter": {"status": ["active"]}, "action": "assign", "dry_run": true}),
+        ),
         _ => return None,
     })
 }
@@ -150,6 +174,8 @@ async fn tenant(app: &TestApp, slug: &str, preset_key: &str) -> Tenant {
         ..Default::default()
     };
     let invited = roster_app::invitations::invite(&app.app, &access, &input, &Default::default()).await.unwrap();
+    let seats = roster_app::products::SubscriptionPatch { license_count: Some(100), ..Default::default() };
+    roster_app::products::update_subscription(&app.app, &access, "quote", &seats, &Default::default()).await.unwrap();
     let mut actors = vec![(p.owner_role.clone(), app.login(&owner_email, PASSWORD).await, true)];
     for r in &p.roles {
         let email = format!("role-{}@{slug}.test", r.key);
@@ -179,7 +205,7 @@ fn concrete(path: &str, t: &Tenant, method: &str) -> String {
     } else {
         t.target_id.clone()
     };
-    path.replace("{org}", &t.slug).replace("{id}", &id)
+    path.replace("{org}", &t.slug).replace("{id}", &id).replace("{key}", "quote")
 }
 
 fn concrete_body(body: &Value, t: &Tenant, n: usize) -> Option<Value> {
@@ -256,6 +282,11 @@ async fn every_operation_answers_every_role_as_its_grants_say() {
                             }
                             Rule::GrantAnywhere(resource, action) => {
                                 preset(&home.preset).unwrap().role(role).unwrap().grants.allows(resource, action)
+                            }
+                            Rule::EitherGrant((r1, a1), (r2, a2)) => {
+                                let p = preset(&home.preset).unwrap();
+                                let grants = &p.role(role).unwrap().grants;
+                                own && (grants.allows(r1, a1) || grants.allows(r2, a2))
                             }
                             Rule::Public | Rule::EndsSession | Rule::OwnObject => unreachable!(),
                         };
