@@ -12,6 +12,7 @@ mod authz;
 mod history;
 mod integrity;
 mod lookup;
+mod products;
 mod signin;
 
 use std::process::Stdio;
@@ -56,6 +57,8 @@ enum Command {
     History(history::HistoryArgs),
     /// Measures `roster audit verify`, a member update with and without its audit event, and request validation with 1 M sessions.
     Integrity(integrity::IntegrityArgs),
+    /// Measures the Users list with a product filter at 1 M members, and a bulk assignment of a product to 100,000 members.
+    Products(products::ProductsArgs),
     /// Measures sign-ins over HTTP against argon2id verifications on the pool, the directory under sign-in load, memory, and 500 at once.
     Signin(signin::SigninArgs),
 }
@@ -113,6 +116,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Signin(args) => signin::run(args).await,
         Command::History(args) => history::run(args).await,
         Command::Integrity(args) => integrity::run(args).await,
+        Command::Products(args) => products::run(args).await,
     }
 }
 
