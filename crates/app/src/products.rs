@@ -909,3 +909,13 @@ pub(crate) async fn check_product(
     }
     Ok(roster_domain::roles::Decision { allowed: true, via: vec![format!("license:{}", p.key)] })
 }
+
+/// [`products_of_members`] on a connection of its own, for the pages (the
+/// Users tab's Products column, the workspace's grid), which hold none.
+pub async fn products_of_page(
+    app: &App,
+    access: &OrgAccess,
+    users: &[UserId],
+) -> Result<BTreeMap<UserId, Vec<ProductKey>>> {
+    products_of_members(&mut app.db.conn().await?, access, users).await
+}

@@ -293,6 +293,8 @@ pub struct MemberFilter {
     pub role: Option<crate::RoleId>,
     /// Only members inactive for a while, or never active.
     pub activity: Activity,
+    /// Only members holding a license of this product.
+    pub product: Option<crate::products::ProductKey>,
 }
 
 /// The last-activity part of a [`MemberFilter`] (dormant members).
@@ -414,7 +416,7 @@ impl MemberFilter {
         if statuses.len() == MemberStatus::ALL.len() {
             statuses.clear();
         }
-        Ok(Self { q, name, email, statuses, role: None, activity: Activity::Any })
+        Ok(Self { q, name, email, statuses, role: None, activity: Activity::Any, product: None })
     }
 
     /// The same filter, narrowed by last activity.
