@@ -195,10 +195,9 @@ pub async fn update_subscription(
     let mut settings_changed = serde_json::Map::new();
     for (k, v) in patch.settings.iter().flatten() {
         match p.settings.iter().find(|s| &s.key == k) {
-            None => errors.merge(ValidationError::field(
-                format!("settings.{k}"),
-                format!("is not a setting of {}", p.name),
-            )),
+            None => {
+                errors.merge(ValidationError::field(format!("settings.{k}"), format!("is not a setting of {}", p.name)))
+            }
             Some(s) => match s.check(&format!("settings.{k}"), v) {
                 Ok(v) => {
                     settings_changed.insert(k.clone(), v);
@@ -651,11 +650,8 @@ pub async fn bulk_licenses(
     access.require(Permission::LICENSES_UPDATE)?;
     let mut change = change::begin(app, access, Permission::LICENSES_UPDATE, meta).await?;
     let org = change.access.org.id;
-    let subs: BTreeMap<ProductKey, Subscription> = store::list_subscriptions(&mut change.tx, org)
-        .await?
-        .into_iter()
-        .map(|s| (s.product.clone(), s))
-        .collect();
+    let subs: BTreeMap<ProductKey, Subscription> =
+        store::list_subscriptions(&mut change.tx, org).await?.into_iter().map(|s| (s.product.clone(), s)).collect();
     // Per member: (products to add, products to remove), in user order.
     let mut plan: BTreeMap<UserId, (BTreeSet<ProductKey>, BTreeSet<ProductKey>)> = BTreeMap::new();
     let mut outcome = BulkLicenseOutcome { dry_run, ..Default::default() };
@@ -680,7 +676,11 @@ pub async fn bulk_licenses(
                     continue;
                 }
                 let e = plan.entry(u).or_default();
-                if add { e.0.insert(p) } else { e.1.insert(p) };
+                if add {
+                    e.0.insert(p)
+                } else {
+                    e.1.insert(p)
+                };
             }
         }
         BulkLicenses::Filter { product, filter, assign } => {
@@ -709,7 +709,11 @@ pub async fn bulk_licenses(
                         outcome.unchanged += 1;
                     } else {
                         let e = plan.entry(u).or_default();
-                        if *assign { e.0.insert(key.clone()) } else { e.1.insert(key.clone()) };
+                        if *assign {
+                            e.0.insert(key.clone())
+                        } else {
+                            e.1.insert(key.clone())
+                        };
                     }
                 }
             }
@@ -904,7 +908,9 @@ pub(crate) async fn check_product(
     }
     let mut conn = app.db.conn().await?;
     let Some(s) = store::find_subscription(&mut conn, access.org.id, &p.key).await? else { return Ok(deny) };
-    if !s.state(app.clock.now()).grants_access() || !store::holds_license(&mut conn, access.org.id, user, &p.key).await? {
+    if !s.state(app.clock.now()).grants_access()
+        || !store::holds_license(&mut conn, access.org.id, user, &p.key).await?
+    {
         return Ok(deny);
     }
     Ok(roster_domain::roles::Decision { allowed: true, via: vec![format!("license:{}", p.key)] })

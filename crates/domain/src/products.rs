@@ -156,7 +156,8 @@ impl Catalogue {
         let mut errors = ValidationError { errors: vec![] };
         for (i, p) in products.iter().enumerate() {
             if products[..i].iter().any(|q| q.key == p.key) {
-                errors.merge(ValidationError::field(format!("products[{i}].key"), format!("'{}' appears twice", p.key)));
+                errors
+                    .merge(ValidationError::field(format!("products[{i}].key"), format!("'{}' appears twice", p.key)));
             }
             if p.name.trim().is_empty() {
                 errors.merge(ValidationError::field(format!("products[{i}].name"), "must not be empty"));
@@ -440,7 +441,8 @@ mod tests {
         assert!(s.check("n", &serde_json::json!("3")).is_err());
         let t = ProductSetting { key: "t".into(), label: "T".into(), kind: SettingKind::Text, default: "".into() };
         assert!(t.check("t", &serde_json::json!("a\nb")).is_err());
-        let dup = Catalogue::new(vec![Catalogue::builtin().products[0].clone(), Catalogue::builtin().products[0].clone()]);
+        let dup =
+            Catalogue::new(vec![Catalogue::builtin().products[0].clone(), Catalogue::builtin().products[0].clone()]);
         assert!(dup.is_err());
     }
 }

@@ -90,7 +90,10 @@ fn select() -> sea_query::SelectStatement {
 
 /// An organization's subscriptions, by product key.
 pub async fn list_subscriptions(r: &mut impl Reader, org: OrgId) -> Result<Vec<Subscription>> {
-    let q = select().and_where(Expr::col(Subscriptions::OrgId).eq(org.0)).order_by(Subscriptions::Product, Order::Asc).to_owned();
+    let q = select()
+        .and_where(Expr::col(Subscriptions::OrgId).eq(org.0))
+        .order_by(Subscriptions::Product, Order::Asc)
+        .to_owned();
     r.read_all::<Row, _>(&q).await?.into_iter().map(Subscription::try_from).collect()
 }
 
@@ -220,7 +223,12 @@ pub async fn holds_license(r: &mut impl Reader, org: OrgId, user: UserId, produc
 }
 
 /// Which of `users` hold a license of `product` (at most 500 users at a time).
-pub async fn holders_of(r: &mut impl Reader, org: OrgId, product: &ProductKey, users: &[UserId]) -> Result<Vec<UserId>> {
+pub async fn holders_of(
+    r: &mut impl Reader,
+    org: OrgId,
+    product: &ProductKey,
+    users: &[UserId],
+) -> Result<Vec<UserId>> {
     #[derive(sqlx::FromRow)]
     struct IdRow {
         user_id: Uuid,

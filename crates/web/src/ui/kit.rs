@@ -106,12 +106,7 @@ pub const TABS: &[TabSpec] = &[
         href: OrgLinks::invitations,
         shown_by: &[Permission::INVITATIONS_READ],
     },
-    TabSpec {
-        key: TabKey::Outbox,
-        label: "Outbox",
-        href: OrgLinks::outbox,
-        shown_by: &[Permission::INVITATIONS_READ],
-    },
+    TabSpec { key: TabKey::Outbox, label: "Outbox", href: OrgLinks::outbox, shown_by: &[Permission::INVITATIONS_READ] },
     // Seed 000's order: History comes before the sessions tabs.
     TabSpec { key: TabKey::History, label: "History", href: OrgLinks::history, shown_by: &[Permission::AUDIT_READ] },
     TabSpec {
@@ -188,9 +183,12 @@ pub struct ReturnForm {
 pub fn after_action(back: &str, outcome: Result<String, AppError>) -> UiResult {
     match outcome {
         Ok(done) => Ok(redirect_with_flash(back, "ok", &done)),
-        Err(e @ (AppError::Conflict { .. } | AppError::NoSeats { .. } | AppError::Forbidden(_) | AppError::Escalation(_))) => {
-            Ok(redirect_with_flash(back, "error", &crate::error::problem_for(&e).detail))
-        }
+        Err(
+            e @ (AppError::Conflict { .. }
+            | AppError::NoSeats { .. }
+            | AppError::Forbidden(_)
+            | AppError::Escalation(_)),
+        ) => Ok(redirect_with_flash(back, "error", &crate::error::problem_for(&e).detail)),
         Err(e) => Err(e.into()),
     }
 }

@@ -99,8 +99,12 @@ async fn every_mutating_use_case_writes_its_events() {
     writes!(db, 0, "members::rename_member to the same name", {
         members::rename_member(app, &op, ann, "Ann Lea", &meta()).await.unwrap()
     });
-    let edit =
-        members::MemberEdit { name: Some("Ann Lee".into()), roles: Some(vec!["billing_manager".into()]), grants: None, products: None };
+    let edit = members::MemberEdit {
+        name: Some("Ann Lee".into()),
+        roles: Some(vec!["billing_manager".into()]),
+        grants: None,
+        products: None,
+    };
     writes!(
         db,
         2,

@@ -172,10 +172,9 @@ pub async fn bulk_submit(page: OrgPage, Meta(meta): Meta, Form(f): Form<BulkForm
             MemberFilter::parse(&f.q, &f.name, &f.email, statuses)?.with_role(role).with_activity(activity);
         filter.product = match f.product.trim() {
             "" => None,
-            key => Some(
-                crate::ui::products::product::catalogue_key(page.app(), key)
-                    .ok_or_else(|| roster_domain::ValidationError::field("product", format!("'{key}' is not a product")))?,
-            ),
+            key => Some(crate::ui::products::product::catalogue_key(page.app(), key).ok_or_else(|| {
+                roster_domain::ValidationError::field("product", format!("'{key}' is not a product"))
+            })?),
         };
         let outcome = roster_app::members::bulk_change(page.app(), access, change, &filter, &meta).await?;
         let back = safe_path(&f.return_to, &page.links.users());

@@ -5,7 +5,9 @@ pub mod bulk;
 pub mod edit;
 
 pub(super) use bulk::summary as filter_summary;
-pub(super) use edit::{GrantRow, grant_rows, grant_values, grants_from_form};
+pub(super) use edit::{
+    GrantRow, ProductChoice, grant_rows, grant_values, grants_from_form, is_products_refusal, product_choices,
+};
 
 use askama::Template;
 use axum::Form;

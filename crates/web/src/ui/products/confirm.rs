@@ -108,10 +108,7 @@ pub(super) fn seat_lines(page: &OrgPage, outcome: &BulkLicenseOutcome) -> (Vec<S
     let short = outcome.short();
     let blocked = (!short.is_empty()).then(|| {
         let each: Vec<String> = short.iter().map(|(k, n)| format!("{} is short by {}", name(k), seats(*n))).collect();
-        format!(
-            "Not enough seats: {}. Add seats on the product's page, or assign fewer licenses.",
-            each.join("; ")
-        )
+        format!("Not enough seats: {}. Add seats on the product's page, or assign fewer licenses.", each.join("; "))
     });
     (lines, blocked)
 }
@@ -133,7 +130,8 @@ pub(super) fn bulk_notes(outcome: &BulkLicenseOutcome, assign: Option<bool>) -> 
     match outcome.skipped {
         0 => {}
         1 => notes.push(("1 member holds permissions you do not, and is left as is.".into(), false)),
-        n => notes.push((format!("{} members hold permissions you do not, and are left as is.", format::count(n)), false)),
+        n => notes
+            .push((format!("{} members hold permissions you do not, and are left as is.", format::count(n)), false)),
     }
     notes
 }
@@ -241,10 +239,7 @@ pub async fn reclaim_confirm(
     } else {
         view.counts = vec![(
             format::count(outcome.removed),
-            format!(
-                "{} to remove from disabled members",
-                if outcome.removed == 1 { "license" } else { "licenses" }
-            ),
+            format!("{} to remove from disabled members", if outcome.removed == 1 { "license" } else { "licenses" }),
         )];
         view.notes.push(("They stay disabled; enabling one later does not give the license back.".into(), true));
         view.notes.extend(bulk_notes(&outcome, Some(false)).into_iter().filter(|(n, _)| !n.contains("do not hold")));

@@ -236,7 +236,11 @@ pub async fn seats_submit(
             let n = v.subscription.license_count;
             let seats = format!("{} {}", format::count(n.max(0) as u64), if n == 1 { "seat" } else { "seats" });
             if from_product {
-                Ok(redirect_with_flash(&page.links.product(&key), "ok", &format!("{} now has {seats}.", v.product.name)))
+                Ok(redirect_with_flash(
+                    &page.links.product(&key),
+                    "ok",
+                    &format!("{} now has {seats}.", v.product.name),
+                ))
             } else {
                 Ok(redirect_with_flash(
                     &page.links.products(),

@@ -117,13 +117,7 @@ pub(super) async fn product_view(page: &OrgPage, key: &str, draft: Draft, errors
     product_page_with(page, key, None, draft, errors).await
 }
 
-async fn product_page_with(
-    page: &OrgPage,
-    key: &str,
-    raw: Option<&str>,
-    draft: Draft,
-    errors: FormErrors,
-) -> UiResult {
+async fn product_page_with(page: &OrgPage, key: &str, raw: Option<&str>, draft: Draft, errors: FormErrors) -> UiResult {
     let app = page.app();
     let v = match roster_app::products::get_product(app, &page.access, key).await {
         Ok(v) => v,

@@ -185,8 +185,12 @@ pub async fn workspace_page(page: OrgPage, RawQuery(raw): RawQuery) -> UiResult 
         match roster_app::members::list_members(app, access, &req).await {
             Ok(l) => l,
             Err(AppError::Validation(_)) => {
-                return Ok(Redirect::to(&grid_link(&path, &req, &[("cursor", String::new()), ("page", String::new())]))
-                    .into_response());
+                return Ok(Redirect::to(&grid_link(
+                    &path,
+                    &req,
+                    &[("cursor", String::new()), ("page", String::new())],
+                ))
+                .into_response());
             }
             Err(e) => return page.refusal_in_frame(TabKey::Products, "You cannot see the users", e).await,
         }
@@ -272,9 +276,15 @@ pub async fn workspace_page(page: OrgPage, RawQuery(raw): RawQuery) -> UiResult 
         pages: list.total.div_ceil(u64::from(list.per_page)).max(1),
         prev_href: list.prev_cursor.map(|c| {
             let p = page_no.saturating_sub(1).max(1);
-            if p == 1 { grid_link(&path, &req, &[]) } else { grid_link(&path, &req, &[("cursor", c), ("page", p.to_string())]) }
+            if p == 1 {
+                grid_link(&path, &req, &[])
+            } else {
+                grid_link(&path, &req, &[("cursor", c), ("page", p.to_string())])
+            }
         }),
-        next_href: list.next_cursor.map(|c| grid_link(&path, &req, &[("cursor", c), ("page", (page_no + 1).to_string())])),
+        next_href: list
+            .next_cursor
+            .map(|c| grid_link(&path, &req, &[("cursor", c), ("page", (page_no + 1).to_string())])),
         page: page_no,
         return_to: current,
         per_page: req.per_page,
@@ -319,7 +329,11 @@ pub async fn review_submit(page: OrgPage, Meta(meta): Meta, Form(pairs): Form<Pa
                 added: vec![],
                 removed: vec![],
             });
-            if added { line.added.push(name(p)) } else { line.removed.push(name(p)) };
+            if added {
+                line.added.push(name(p))
+            } else {
+                line.removed.push(name(p))
+            };
         }
     }
     let mut changes: Vec<ChangeLine> = changes.into_values().collect();
@@ -363,10 +377,16 @@ fn preview_counts(page: &OrgPage, view: &mut ConfirmPage, o: &BulkLicenseOutcome
     }
     let mut counts = Vec::new();
     if o.assigned > 0 || assign != Some(false) {
-        counts.push((format::count(o.assigned), format!("{} to assign", if o.assigned == 1 { "license" } else { "licenses" })));
+        counts.push((
+            format::count(o.assigned),
+            format!("{} to assign", if o.assigned == 1 { "license" } else { "licenses" }),
+        ));
     }
     if o.removed > 0 || assign == Some(false) {
-        counts.push((format::count(o.removed), format!("{} to remove", if o.removed == 1 { "license" } else { "licenses" })));
+        counts.push((
+            format::count(o.removed),
+            format!("{} to remove", if o.removed == 1 { "license" } else { "licenses" }),
+        ));
     }
     view.counts = counts;
     view.notes.extend(bulk_notes(o, assign));
