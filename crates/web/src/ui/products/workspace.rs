@@ -359,6 +359,8 @@ pub async fn review_submit(page: OrgPage, Meta(meta): Meta, Form(pairs): Form<Pa
     let status = match outcome {
         Ok(o) => {
             preview_counts(&page, &mut view, &o, None);
+            let n = o.assigned + o.removed;
+            view.button = format!("Apply {} {}", format::count(n), if n == 1 { "change" } else { "changes" });
             StatusCode::OK
         }
         Err(e) => {
