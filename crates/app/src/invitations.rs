@@ -337,8 +337,9 @@ fn check_batch_size(n: usize) -> Result<()> {
 }
 
 /// Checks a batch without inviting anyone: each row's input, whether its
-/// address is a member or invited already, and whether it repeats an
-/// earlier row's. The multi-row form runs this first, so that it can show
+/// address is a member or invited already, whether it repeats an earlier
+/// row's, and whether the seats of its products suffice after the earlier
+/// rows'. The multi-row form runs this first, so that it can show
 /// every row's problem and keep every row as typed before anything is
 /// created.
 pub async fn check_batch(app: &App, access: &OrgAccess, inputs: &[InvitationInput]) -> Result<Vec<Result<()>>> {
@@ -346,6 +347,7 @@ pub async fn check_batch(app: &App, access: &OrgAccess, inputs: &[InvitationInpu
     check_batch_size(inputs.len())?;
     let mut conn = app.db.conn().await?;
     let mut seen: HashSet<String> = HashSet::new();
+    let mut taken: BTreeMap<String, i64> = BTreeMap::new();
     let mut out = Vec::with_capacity(inputs.len());
     for input in inputs {
         let checked = match check_input(access, input) {
@@ -359,9 +361,62 @@ pub async fn check_batch(app: &App, access: &OrgAccess, inputs: &[InvitationInpu
             out.push(Err(ValidationError::field("email", "is in an earlier row already").into()));
             continue;
         }
-        out.push(not_a_duplicate(&mut conn, access, &checked.email).await);
+        let row = match not_a_duplicate(&mut conn, access, &checked.email).await {
+            Ok(()) => batch_seats(app, access, &mut conn, &mut taken, &input.products).await,
+            Err(e) => Err(e),
+        };
+        out.push(row);
     }
     Ok(out)
+}
+
+/// Checks one row's products against the seats the batch's earlier rows
+/// took already (`taken`, per product key): each row is invited in a change
+/// of its own, so a row past the last free seat would otherwise be refused
+/// only after the rows before it were invited.
+async fn batch_seats(
+    app: &App,
+    access: &OrgAccess,
+    conn: &mut roster_store::Conn,
+    taken: &mut BTreeMap<String, i64>,
+    wanted: &[String],
+) -> Result<()> {
+    let keys = crate::products::check_products(app, "products", wanted)?;
+    if keys.is_empty() {
+        return Ok(());
+    }
+    access.require(Permission::LICENSES_UPDATE)?;
+    let subs = roster_store::products::list_subscriptions(conn, access.org.id).await?;
+    for (i, k) in keys.iter().enumerate() {
+        let name = app.config.catalogue.get(k.as_str()).map(|p| p.name.clone()).unwrap_or_else(|| k.to_string());
+        let Some(s) = subs.iter().find(|s| &s.product == k) else {
+            return Err(ValidationError::field(
+                format!("products[{i}]"),
+                format!("the organization does not subscribe to {name}"),
+            )
+            .into());
+        };
+        if s.status == roster_domain::products::SubscriptionStatus::Canceled {
+            return Err(AppError::conflict(
+                ConflictKind::SubscriptionState,
+                format!("the subscription to {name} is canceled; reactivate it to assign its licenses"),
+            ));
+        }
+        let before = taken.get(k.as_str()).copied().unwrap_or(0);
+        if before + 1 > s.free() {
+            return Err(AppError::NoSeats {
+                product: k.to_string(),
+                name,
+                needed: before + 1,
+                free: s.free(),
+                license_count: s.license_count,
+            });
+        }
+    }
+    for k in keys {
+        *taken.entry(k.to_string()).or_default() += 1;
+    }
+    Ok(())
 }
 
 /// The role ids given, as stored.

@@ -66,6 +66,40 @@
   }
   document.addEventListener("DOMContentLoaded", showCurrentTab);
   document.addEventListener("htmx:afterSettle", function () { syncShowIf(document); });
+  // The workspace's grid: a changed cell stands out, and the count of
+  // changes shows beside "Review changes". The server compares with the
+  // original state itself (hidden inputs), so this is only a hint.
+  function markGrid(form) {
+    var changed = 0;
+    form.querySelectorAll("input[name=cell][type=checkbox]").forEach(function (box) {
+      var is = box.checked !== box.defaultChecked;
+      if (is) changed++;
+      var cell = box.closest("td");
+      if (cell) cell.classList.toggle("is-changed", is);
+    });
+    var count = form.querySelector("#changed-count");
+    if (count) count.textContent = changed === 0 ? "" : changed === 1 ? "1 change" : changed + " changes";
+  }
+  document.addEventListener("change", function (ev) {
+    var form = ev.target && ev.target.form;
+    if (form && form.id === "grid-form") markGrid(form);
+  });
+  window.addEventListener("pageshow", function () {
+    var form = document.getElementById("grid-form");
+    if (form) markGrid(form);
+  });
+  // "Back to the grid" from a preview returns to the grid as it was left,
+  // ticks included, when the previous page is that grid.
+  document.addEventListener("click", function (ev) {
+    var a = ev.target.closest && ev.target.closest("a[data-history-back]");
+    if (!a || window.history.length < 2 || !document.referrer) return;
+    var back = new URL(a.getAttribute("href"), window.location.href);
+    var from = new URL(document.referrer);
+    if (from.origin === back.origin && from.pathname === back.pathname) {
+      ev.preventDefault();
+      window.history.back();
+    }
+  });
   // htmx sends the CSRF token as a header on every request it makes.
   document.addEventListener("htmx:configRequest", function (ev) {
     var input = document.querySelector("input[name=csrf_token]");

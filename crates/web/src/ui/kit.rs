@@ -59,6 +59,8 @@ pub type UiResult = Result<Response, UiError>;
 pub enum TabKey {
     /// The Users tab.
     Users,
+    /// The Products tab.
+    Products,
     /// The Roles tab.
     Roles,
     /// The Outbox tab.
@@ -83,41 +85,43 @@ pub struct TabSpec {
     pub label: &'static str,
     /// Its link, for an organization.
     pub href: fn(&OrgLinks) -> String,
-    /// The permission that shows it (`None`: every member sees it).
-    pub shown_by: Option<Permission>,
+    /// The permissions that show it, any one of them (none: every member sees it).
+    pub shown_by: &'static [Permission],
 }
 
 /// The tabs of User Management, in order. A new tab is one row here.
 pub const TABS: &[TabSpec] = &[
-    TabSpec { key: TabKey::Users, label: "Users", href: OrgLinks::users, shown_by: None },
-    TabSpec { key: TabKey::Roles, label: "Roles", href: OrgLinks::roles, shown_by: Some(Permission::ROLES_READ) },
+    TabSpec { key: TabKey::Users, label: "Users", href: OrgLinks::users, shown_by: &[] },
+    // Seed 000: Products right after Users, for whoever assigns licenses or manages subscriptions.
+    TabSpec {
+        key: TabKey::Products,
+        label: "Products",
+        href: OrgLinks::products,
+        shown_by: &[Permission::LICENSES_READ, Permission::SUBSCRIPTIONS_READ],
+    },
+    TabSpec { key: TabKey::Roles, label: "Roles", href: OrgLinks::roles, shown_by: &[Permission::ROLES_READ] },
     TabSpec {
         key: TabKey::Invitations,
         label: "Invitations",
         href: OrgLinks::invitations,
-        shown_by: Some(Permission::INVITATIONS_READ),
+        shown_by: &[Permission::INVITATIONS_READ],
     },
-    TabSpec {
-        key: TabKey::Outbox,
-        label: "Outbox",
-        href: OrgLinks::outbox,
-        shown_by: Some(Permission::INVITATIONS_READ),
-    },
+    TabSpec { key: TabKey::Outbox, label: "Outbox", href: OrgLinks::outbox, shown_by: &[Permission::INVITATIONS_READ] },
     // Seed 000's order: History comes before the sessions tabs.
-    TabSpec { key: TabKey::History, label: "History", href: OrgLinks::history, shown_by: Some(Permission::AUDIT_READ) },
+    TabSpec { key: TabKey::History, label: "History", href: OrgLinks::history, shown_by: &[Permission::AUDIT_READ] },
     TabSpec {
         key: TabKey::ActiveSessions,
         label: "Active Sessions",
         href: OrgLinks::active_sessions,
-        shown_by: Some(Permission::SESSIONS_READ),
+        shown_by: &[Permission::SESSIONS_READ],
     },
     TabSpec {
         key: TabKey::SessionHistory,
         label: "Session History",
         href: OrgLinks::session_history,
-        shown_by: Some(Permission::SESSIONS_READ),
+        shown_by: &[Permission::SESSIONS_READ],
     },
-    TabSpec { key: TabKey::MySessions, label: "My Sessions", href: OrgLinks::my_sessions, shown_by: None },
+    TabSpec { key: TabKey::MySessions, label: "My Sessions", href: OrgLinks::my_sessions, shown_by: &[] },
 ];
 
 /// A tab as the frame draws it.
@@ -259,7 +263,7 @@ impl OrgPage {
             orgs: orgs.into_iter().map(|m| (m.org.slug, m.org.name)).collect(),
             tabs: TABS
                 .iter()
-                .filter(|t| t.shown_by.is_none_or(|p| self.access.can(p)))
+                .filter(|t| t.shown_by.is_empty() || t.shown_by.iter().any(|p| self.access.can(*p)))
                 .map(|t| Tab { label: t.label, href: (t.href)(&self.links), active: t.key == active })
                 .collect(),
             flash: self.flash.clone(),

@@ -11,6 +11,7 @@ mod members;
 mod org_sessions;
 mod outbox;
 pub mod paths;
+mod products;
 mod profile;
 mod roles;
 mod sessions;
@@ -49,6 +50,21 @@ pub fn router() -> Router<AppState> {
         .route(paths::ACCEPT, get(invitations::accept::accept_page).post(invitations::accept::accept_submit))
         .route(paths::USER_EDIT, get(members::edit::edit_page).post(members::edit::edit_submit))
         .route(paths::USER_ACTION, post(members::row_action))
+        .route(paths::PRODUCTS, get(products::products_page))
+        .route(paths::WORKSPACE, get(products::workspace::workspace_page))
+        .route(paths::WORKSPACE_REVIEW, post(products::workspace::review_submit))
+        .route(paths::WORKSPACE_APPLY, post(products::workspace::apply_submit))
+        .route(
+            paths::WORKSPACE_FILTER,
+            get(products::workspace::filter_confirm).post(products::workspace::filter_submit),
+        )
+        .route(paths::PRODUCT, get(products::product::product_page))
+        .route(paths::PRODUCT_SEATS, post(products::seats_submit))
+        .route(paths::PRODUCT_TRIAL, post(products::trial_submit))
+        .route(paths::PRODUCT_CONVERT, post(products::product::convert_submit))
+        .route(paths::PRODUCT_SETTINGS, post(products::product::settings_submit))
+        .route(paths::PRODUCT_STATUS, get(products::confirm::status_confirm).post(products::confirm::status_submit))
+        .route(paths::PRODUCT_RECLAIM, get(products::confirm::reclaim_confirm).post(products::confirm::reclaim_submit))
         .route(paths::ROLES, get(roles::roles_page))
         .route(paths::ROLES_COMPARE, get(roles::compare_page))
         .route(paths::ROLE_NEW, get(roles::new_page).post(roles::new_submit))

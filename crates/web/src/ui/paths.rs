@@ -22,6 +22,33 @@ pub const USER_EDIT: &str = "/orgs/{org}/settings/users/{id}/edit";
 /// `archive`, `restore`) or an action on their account (`send-reset-link`,
 /// `unlock`).
 pub const USER_ACTION: &str = "/orgs/{org}/settings/users/{id}/{action}";
+/// The Products tab: the organization's products and the catalogue's others.
+pub const PRODUCTS: &str = "/orgs/{org}/settings/products";
+/// The "Manage Users & Products" workspace: members × products.
+pub const WORKSPACE: &str = "/orgs/{org}/settings/products/workspace";
+/// The workspace's preview of the cells changed (a POST: the grid's form).
+pub const WORKSPACE_REVIEW: &str = "/orgs/{org}/settings/products/workspace/review";
+/// Applying the cells reviewed (a POST).
+pub const WORKSPACE_APPLY: &str = "/orgs/{org}/settings/products/workspace/apply";
+/// "Assign / Remove a product for every member matching this filter": its
+/// preview (GET) and the change (POST).
+pub const WORKSPACE_FILTER: &str = "/orgs/{org}/settings/products/workspace/filter";
+/// One of the organization's products.
+pub const PRODUCT: &str = "/orgs/{org}/settings/products/{key}";
+/// Subscribing to a product with a seat count, or changing its seats (a POST).
+pub const PRODUCT_SEATS: &str = "/orgs/{org}/settings/products/{key}/seats";
+/// Starting a trial (a POST).
+pub const PRODUCT_TRIAL: &str = "/orgs/{org}/settings/products/{key}/trial";
+/// Converting a trial to paid (a POST).
+pub const PRODUCT_CONVERT: &str = "/orgs/{org}/settings/products/{key}/convert";
+/// The product's settings form (a POST).
+pub const PRODUCT_SETTINGS: &str = "/orgs/{org}/settings/products/{key}/settings";
+/// Canceling or reactivating a subscription (`{action}`: `cancel`,
+/// `reactivate`): the confirm step (GET) and the change (POST).
+pub const PRODUCT_STATUS: &str = "/orgs/{org}/settings/products/{key}/status/{action}";
+/// "Reclaim N seats" held by disabled members: the confirm step (GET) and
+/// the change (POST).
+pub const PRODUCT_RECLAIM: &str = "/orgs/{org}/settings/products/{key}/reclaim";
 /// The Roles tab.
 pub const ROLES: &str = "/orgs/{org}/settings/roles";
 /// Roles side by side.
@@ -148,6 +175,75 @@ impl OrgLinks {
     /// A row action on a member.
     pub fn user_action(&self, id: &str, action: &str) -> String {
         fill(USER_ACTION, &[("org", &self.slug), ("id", id), ("action", action)])
+    }
+
+    /// The Users tab filtered to the holders of a product's licenses.
+    pub fn users_with_product(&self, key: &str) -> String {
+        format!("{}?product={}", self.org(USERS), segment(key))
+    }
+
+    /// The Products tab.
+    pub fn products(&self) -> String {
+        self.org(PRODUCTS)
+    }
+
+    /// The "Manage Users & Products" workspace.
+    pub fn workspace(&self) -> String {
+        self.org(WORKSPACE)
+    }
+
+    /// The workspace's preview of changed cells.
+    pub fn workspace_review(&self) -> String {
+        self.org(WORKSPACE_REVIEW)
+    }
+
+    /// Applying reviewed cells.
+    pub fn workspace_apply(&self) -> String {
+        self.org(WORKSPACE_APPLY)
+    }
+
+    /// A product for every member matching a filter (preview and change).
+    pub fn workspace_filter(&self) -> String {
+        self.org(WORKSPACE_FILTER)
+    }
+
+    fn org_key(&self, pattern: &str, key: &str) -> String {
+        fill(pattern, &[("org", &self.slug), ("key", key)])
+    }
+
+    /// One of the organization's products.
+    pub fn product(&self, key: &str) -> String {
+        self.org_key(PRODUCT, key)
+    }
+
+    /// Subscribing to a product, or changing its seats.
+    pub fn product_seats(&self, key: &str) -> String {
+        self.org_key(PRODUCT_SEATS, key)
+    }
+
+    /// Starting a product's trial.
+    pub fn product_trial(&self, key: &str) -> String {
+        self.org_key(PRODUCT_TRIAL, key)
+    }
+
+    /// Converting a product's trial to paid.
+    pub fn product_convert(&self, key: &str) -> String {
+        self.org_key(PRODUCT_CONVERT, key)
+    }
+
+    /// A product's settings form.
+    pub fn product_settings(&self, key: &str) -> String {
+        self.org_key(PRODUCT_SETTINGS, key)
+    }
+
+    /// Canceling (`cancel`) or reactivating (`reactivate`) a subscription.
+    pub fn product_status(&self, key: &str, action: &str) -> String {
+        fill(PRODUCT_STATUS, &[("org", &self.slug), ("key", key), ("action", action)])
+    }
+
+    /// Reclaiming the seats of a product held by disabled members.
+    pub fn product_reclaim(&self, key: &str) -> String {
+        self.org_key(PRODUCT_RECLAIM, key)
     }
 
     /// The Roles tab.

@@ -618,3 +618,596 @@ async fn control_characters_in_filters_show_an_error_and_keep_the_values() {
     assert!(!html.contains("users disabled"), "nothing changed");
     app.finish().await;
 }
+
+// Products: the tab, a product's page, the workspace, the member forms.
+
+/// Subscribes `org` to a product as the operator would.
+async fn subscribe(app: &TestApp, org: &roster_store::orgs::OrgRecord, key: &str, seats: i64) {
+    let access = roster_app::access::open_org(&app.app, &roster_app::Actor::Cli, &org.slug).await.unwrap();
+    let patch = roster_app::products::SubscriptionPatch { license_count: Some(seats), ..Default::default() };
+    roster_app::products::update_subscription(&app.app, &access, key, &patch, &Default::default()).await.unwrap();
+}
+
+/// Sets a member's products as the operator would.
+async fn give_products(app: &TestApp, org: &roster_store::orgs::OrgRecord, user: roster_domain::UserId, keys: &[&str]) {
+    let access = roster_app::access::open_org(&app.app, &roster_app::Actor::Cli, &org.slug).await.unwrap();
+    let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+    roster_app::products::set_member_products(&app.app, &access, user, &keys, &Default::default()).await.unwrap();
+}
+
+/// A member's products, as stored.
+async fn products_of(app: &TestApp, org: &roster_store::orgs::OrgRecord, user: roster_domain::UserId) -> Vec<String> {
+    let access = roster_app::access::open_org(&app.app, &roster_app::Actor::Cli, &org.slug).await.unwrap();
+    roster_app::products::member_products(&app.app, &access, user)
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| p.to_string())
+        .collect()
+}
+
+/// The location a redirect points to.
+fn location(r: &reqwest::Response) -> String {
+    r.headers()["location"].to_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn products_tab_subscribes_starts_trials_and_counts_the_days() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme", "owner@acme.test").await;
+    app.add_member(&org, "bob@acme.test", "Bob").await;
+    let (c, csrf) = app.sign_in_form("owner@acme.test").await;
+    let base = &app.base_url;
+    let tab = format!("{base}/orgs/acme/settings/products");
+    let (status, html) = page(&c, tab.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    let tabs = section(&html, "<nav class=\"tabs\"", "</nav>");
+    assert!(tabs.find(">Users</a>").unwrap() < tabs.find(">Products</a>").unwrap(), "Products right after Users");
+    assert!(html.contains("aria-current=\"page\">Products</a>"));
+    assert!(html.contains("id=\"manage-products\""), "the workspace button, top right");
+    assert!(html.contains("id=\"no-products\""));
+    for key in ["quote", "intake", "analytics"] {
+        assert!(html.contains(&format!("data-offer=\"{key}\"")), "{key} offered");
+    }
+    // A bad number keeps what was typed, beside the box.
+    let r = c
+        .post(format!("{tab}/quote/seats"))
+        .form(&[("csrf_token", csrf.as_str()), ("license_count", "ten")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    let offer = section(&html, "data-offer=\"quote\"", "</article>");
+    assert!(offer.contains("value=\"ten\"") && offer.contains("id=\"seats-quote-error\""), "{offer}");
+    // Subscribed with 2 seats.
+    let r = c
+        .post(format!("{tab}/quote/seats"))
+        .form(&[("csrf_token", csrf.as_str()), ("license_count", "2")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/orgs/acme/settings/products");
+    let (_, html) = page(&c, tab.clone()).await;
+    assert!(html.contains("Subscribed to Quote Assistant with 2 seats."), "{html}");
+    let card = section(&html, "data-product=\"quote\"", "</article>");
+    assert!(card.contains("status-sub-active\">Active") && card.contains("figure-count\">2<"), "{card}");
+    assert!(card.contains("figure-free\">2<") && card.contains("figure-disabled\">0<"));
+    assert!(!html.contains("data-offer=\"quote\""), "no longer offered");
+    // A trial of 14 days: who started it and the days left.
+    let r = c
+        .post(format!("{tab}/intake/trial"))
+        .form(&[("csrf_token", csrf.as_str()), ("days", "14")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/orgs/acme/settings/products/intake");
+    let (status, html) = page(&c, tab.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let card = section(&html, "data-product=\"intake\"", "</article>");
+    assert!(card.contains("status-sub-trial\">Trial") && card.contains("14 days left"), "{card}");
+    assert!(card.contains("Started by owner@acme.test on"), "{card}");
+    // A trial longer than a year is refused beside its box, the typed days kept.
+    let r = c
+        .post(format!("{tab}/analytics/trial"))
+        .form(&[("csrf_token", csrf.as_str()), ("days", "400")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(section(&html, "data-offer=\"analytics\"", "</article>").contains("value=\"400\""));
+    // Two weeks and a day later the trial has ended.
+    app.advance(15 * 86_400_000);
+    let (c, _) = app.sign_in_form("owner@acme.test").await;
+    let (_, html) = page(&c, tab.clone()).await;
+    let card = section(&html, "data-product=\"intake\"", "</article>");
+    assert!(card.contains("status-sub-expired\">Expired") && card.contains("Trial ended"), "{card}");
+    // A plain User sees neither the tab nor the page.
+    let (c2, _) = app.sign_in_form("bob@acme.test").await;
+    let (status, html) = page(&c2, tab.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("You cannot see the products") && !html.contains(">Products</a>"), "{html}");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn product_page_changes_seats_settings_and_status_and_reclaims_seats() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme", "owner@acme.test").await;
+    let bob = app.add_member(&org, "bob@acme.test", "Bob").await;
+    let carol = app.add_member(&org, "carol@acme.test", "Carol").await;
+    subscribe(&app, &org, "quote", 2).await;
+    give_products(&app, &org, bob, &["quote"]).await;
+    give_products(&app, &org, carol, &["quote"]).await;
+    let (c, csrf) = app.sign_in_form("owner@acme.test").await;
+    let base = &app.base_url;
+    let product = format!("{base}/orgs/acme/settings/products/quote");
+    let (status, html) = page(&c, product.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("figure-used\">2<") && html.contains("figure-free\">0<"), "{html}");
+    let holders = section(&html, "id=\"holders\"", "</section>");
+    assert!(holders.contains("data-email=\"bob@acme.test\"") && holders.contains("data-email=\"carol@acme.test\""));
+    assert!(holders.contains("href=\"/orgs/acme/settings/users?product=quote\""), "{holders}");
+    // Fewer seats than in use: refused beside the box, the typed value kept.
+    let r = c
+        .post(format!("{product}/seats"))
+        .form(&[("csrf_token", csrf.as_str()), ("from", "product"), ("license_count", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"license_count\" value=\"1\""), "{html}");
+    let err = section(&html, "id=\"license_count-error\"", "</small>");
+    assert!(err.contains("2 of Quote Assistant") && err.contains("seats are assigned; free 1 first"), "{err}");
+    let r = c
+        .post(format!("{product}/seats"))
+        .form(&[("csrf_token", csrf.as_str()), ("from", "product"), ("license_count", "5")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&c, product.clone()).await;
+    assert!(html.contains("Quote Assistant now has 5 seats.") && html.contains("figure-free\">3<"), "{html}");
+    // Settings: a checkbox and a text; each saved, shown again.
+    let r = c
+        .post(format!("{product}/settings"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("setting.auto_submit", "true"),
+            ("setting.default_carrier", "Acme Mutual"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&c, product.clone()).await;
+    assert!(html.contains("Saved the settings of Quote Assistant."));
+    assert!(html.contains("id=\"setting-auto_submit\" value=\"true\" checked"), "{html}");
+    assert!(html.contains("id=\"setting-default_carrier\" value=\"Acme Mutual\""));
+    // A number setting refuses text beside its field and keeps it.
+    subscribe(&app, &org, "intake", 3).await;
+    let r = c
+        .post(format!("{base}/orgs/acme/settings/products/intake/settings"))
+        .form(&[("csrf_token", csrf.as_str()), ("setting.daily_limit", "lots")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("value=\"lots\"") && html.contains("id=\"setting-daily_limit-error\""), "{html}");
+    // Carol disabled: her seat shows as held by a disabled member, and one step reclaims it.
+    let (status, _) = app
+        .login("owner@acme.test", PASSWORD)
+        .await
+        .post(&format!("/api/v1/orgs/acme/users/{carol}/disable"), serde_json::json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/products")).await;
+    let card = section(&html, "data-product=\"quote\"", "</article>");
+    assert!(card.contains("figure-disabled\">1<") && card.contains("data-action=\"reclaim\""), "{card}");
+    let (status, html) = page(&c, format!("{product}/reclaim")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<strong>1</strong> license to remove from disabled members"), "{html}");
+    let r = c
+        .post(format!("{product}/reclaim"))
+        .form(&[("csrf_token", csrf.as_str()), ("return_to", "/orgs/acme/settings/products")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/products")).await;
+    assert!(html.contains("Reclaimed 1 seat from disabled members."), "{html}");
+    assert!(products_of(&app, &org, carol).await.is_empty());
+    assert_eq!(products_of(&app, &org, bob).await, ["quote"]);
+    // Cancel after the confirm step; then reactivate.
+    let (_, html) = page(&c, format!("{product}/status/cancel")).await;
+    assert!(html.contains("Cancel the subscription to Quote Assistant?") && html.contains("grant nothing"), "{html}");
+    let r = c.post(format!("{product}/status/cancel")).form(&[("csrf_token", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&c, product.clone()).await;
+    assert!(html.contains("The subscription to Quote Assistant is canceled."));
+    assert!(html.contains("status-sub-canceled") && html.contains("id=\"status-reactivate\""), "{html}");
+    let r = c.post(format!("{product}/status/reactivate")).form(&[("csrf_token", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&c, product.clone()).await;
+    assert!(html.contains("is active again") && html.contains("status-sub-active"), "{html}");
+    // A trial converts to paid in one step.
+    let access = roster_app::access::open_org(&app.app, &roster_app::Actor::Cli, "acme").await.unwrap();
+    roster_app::products::start_trial(&app.app, &access, "analytics", Some(7), Some(3), &Default::default())
+        .await
+        .unwrap();
+    let analytics = format!("{base}/orgs/acme/settings/products/analytics");
+    let (_, html) = page(&c, analytics.clone()).await;
+    assert!(html.contains("7 days left") && html.contains("id=\"convert\""), "{html}");
+    let r = c.post(format!("{analytics}/convert")).form(&[("csrf_token", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&c, analytics.clone()).await;
+    assert!(html.contains("Analytics is now paid") && html.contains("Converted to paid"), "{html}");
+    // Another organization's product page, or an unknown one, is not found.
+    let (status, _) = page(&c, format!("{base}/orgs/acme/settings/products/nope")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn workspace_previews_and_applies_ticked_cells_and_filters() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme", "owner@acme.test").await;
+    let bob = app.add_member(&org, "bob@acme.test", "Bob").await;
+    let carol = app.add_member(&org, "carol@acme.test", "Carol").await;
+    let dave = app.add_member(&org, "dave@acme.test", "Dave").await;
+    subscribe(&app, &org, "quote", 2).await;
+    subscribe(&app, &org, "analytics", 10).await;
+    let (c, csrf) = app.sign_in_form("owner@acme.test").await;
+    let base = &app.base_url;
+    let ws = format!("{base}/orgs/acme/settings/products/workspace");
+    let (status, html) = page(&c, ws.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    let head = section(&html, "<thead>", "</thead>");
+    assert!(head.contains("data-product=\"quote\"") && head.contains("2 free"), "{head}");
+    assert!(head.contains("data-product=\"analytics\"") && head.contains("10 free"));
+    let row = section(&html, "data-email=\"bob@acme.test\"", "</tr>");
+    assert!(row.contains(&format!("name=\"cell\" value=\"{bob}:quote\"")), "{row}");
+    assert!(html.contains("id=\"review\"") && html.contains("id=\"bulk-filter-form\""));
+    let back = "/orgs/acme/settings/products/workspace?status=active";
+    // Three quote licenses for two seats: the preview says it is short, and Apply is disabled.
+    let cell = |u: roster_domain::UserId, p: &str| format!("{u}:{p}");
+    let r = c
+        .post(format!("{ws}/review"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("return_to", back),
+            ("cell", &cell(bob, "quote")),
+            ("cell", &cell(carol, "quote")),
+            ("cell", &cell(dave, "quote")),
+            ("member", &format!("{bob} bob@acme.test")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("<strong>3</strong> licenses to assign"), "{html}");
+    assert!(section(&html, "id=\"seats-after\"", "</ul>").contains("short by 1 seat"), "{html}");
+    assert!(html.contains("id=\"confirm\" disabled"), "Apply is disabled");
+    assert!(section(&html, "id=\"changes\"", "</ul>").contains("bob@acme.test"), "who, from the grid's labels");
+    // Two quote and one analytics: reviewed, applied, back on the grid with its filters.
+    let r = c
+        .post(format!("{ws}/review"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("return_to", back),
+            ("cell", &cell(bob, "quote")),
+            ("cell", &cell(carol, "quote")),
+            ("cell", &cell(bob, "analytics")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(html.contains("<strong>3</strong> licenses to assign") && !html.contains("id=\"confirm\" disabled"));
+    assert!(html.contains(&format!("name=\"assign\" value=\"{bob}:analytics\"")), "{html}");
+    let r = c
+        .post(format!("{ws}/apply"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("return_to", back),
+            ("assign", &cell(bob, "quote")),
+            ("assign", &cell(carol, "quote")),
+            ("assign", &cell(bob, "analytics")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), back);
+    let (_, html) = page(&c, format!("{base}{back}")).await;
+    assert!(html.contains("Assigned 3 licenses."), "{html}");
+    let row = section(&html, "data-email=\"bob@acme.test\"", "</tr>");
+    assert!(row.contains(&format!("value=\"{bob}:quote\" checked")), "{row}");
+    assert!(row.contains(&format!("name=\"was\" value=\"{bob}:quote\"")));
+    assert!(section(&html, "<thead>", "</thead>").contains("none free"));
+    // Unticking Bob's quote and ticking Dave's: one removed, one assigned, within the seats.
+    let r = c
+        .post(format!("{ws}/review"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("return_to", back),
+            ("was", &cell(bob, "quote")),
+            ("was", &cell(carol, "quote")),
+            ("cell", &cell(carol, "quote")),
+            ("cell", &cell(dave, "quote")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(html.contains("<strong>1</strong> license to assign, <strong>1</strong> license to remove"), "{html}");
+    let r = c
+        .post(format!("{ws}/apply"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("return_to", back),
+            ("assign", &cell(dave, "quote")),
+            ("remove", &cell(bob, "quote")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(products_of(&app, &org, bob).await, ["analytics"]);
+    assert_eq!(products_of(&app, &org, dave).await, ["quote"]);
+    // Nothing ticked differently: back with a notice.
+    let r = c
+        .post(format!("{ws}/review"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("return_to", back),
+            ("was", &cell(dave, "quote")),
+            ("cell", &cell(dave, "quote")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&c, format!("{base}{back}")).await;
+    assert!(html.contains("Nothing changed"));
+    // Every active member: analytics for those without it (Bob has it).
+    let (status, html) = page(&c, format!("{ws}/filter?action=assign&license=analytics&status=active")).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("Assign Analytics to every matching member?"), "{html}");
+    assert!(html.contains("<strong>3</strong> licenses to assign") && html.contains("1 already hold it"), "{html}");
+    assert!(html.contains("status Active"), "the filter in words");
+    assert!(html.contains("name=\"filter\" value=\"status=active\""), "{html}");
+    let r = c
+        .post(format!("{ws}/filter"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("action", "assign"),
+            ("license", "analytics"),
+            ("filter", "status=active"),
+            ("return_to", back),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&c, format!("{base}{back}")).await;
+    assert!(html.contains("Assigned 3 licenses."), "{html}");
+    // Removing a product from a search's matches.
+    let (_, html) = page(&c, format!("{ws}/filter?action=remove&license=analytics&q=dave")).await;
+    assert!(html.contains("<strong>1</strong> license to remove") && html.contains("matching “dave”"), "{html}");
+    // Assigning a product the organization lacks, or one short of seats, is refused before anything changes.
+    let (status, html) = page(&c, format!("{ws}/filter?action=assign&license=quote")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"blocked\"") && html.contains("id=\"confirm\" disabled"), "{html}");
+    let r = c
+        .post(format!("{ws}/filter"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("action", "assign"),
+            ("license", "quote"),
+            ("filter", ""),
+            ("return_to", back),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&c, format!("{base}{back}")).await;
+    assert!(html.contains("flash-error") && html.contains("seats"), "{html}");
+    // The Users tab shows each member's products.
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/users")).await;
+    assert!(html.contains(">Products</th>"));
+    let row = section(&html, "data-email=\"dave@acme.test\"", "</tr>");
+    assert!(row.contains("data-product=\"quote\"") && row.contains(">Quote Assistant</a>"), "{row}");
+    assert!(row.contains("data-product=\"analytics\""), "{row}");
+    assert!(html.contains("id=\"manage-products\"") && html.contains("<select name=\"product\" id=\"product\">"));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn workspace_is_read_only_without_licenses_update() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme", "owner@acme.test").await;
+    let viewer = app.create_role(&org, "License viewer", &[("members", &["read"]), ("licenses", &["read"])]).await;
+    app.add_member_with_roles(&org, "vera@acme.test", &[viewer.as_str()]).await;
+    subscribe(&app, &org, "quote", 2).await;
+    let (c, csrf) = app.sign_in_form("vera@acme.test").await;
+    let base = &app.base_url;
+    let (status, html) = page(&c, format!("{base}/orgs/acme/settings/products/workspace")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("id=\"review\"") && !html.contains("id=\"bulk-filter-form\""), "{html}");
+    assert!(section(&html, "data-email=\"vera@acme.test\"", "</tr>").contains("disabled"));
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/products")).await;
+    assert!(!html.contains("id=\"manage-products\"") && !html.contains("data-action=\"subscribe\""), "{html}");
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/products/quote")).await;
+    assert!(!html.contains("id=\"seats-form\"") && html.contains("id=\"holders\""), "{html}");
+    let r = c
+        .post(format!("{base}/orgs/acme/settings/products/workspace/apply"))
+        .form(&[("csrf_token", csrf.as_str()), ("assign", &format!("{}:quote", org.owner_id.unwrap()))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "refused with a notice");
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/products/workspace")).await;
+    assert!(html.contains("flash-error"), "{html}");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn member_form_saves_products_and_keeps_them_when_no_seat_is_free() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme", "owner@acme.test").await;
+    let bob = app.add_member(&org, "bob@acme.test", "Bob").await;
+    let carol = app.add_member(&org, "carol@acme.test", "Carol").await;
+    subscribe(&app, &org, "quote", 1).await;
+    subscribe(&app, &org, "analytics", 5).await;
+    give_products(&app, &org, carol, &["quote"]).await;
+    let (c, csrf) = app.sign_in_form("owner@acme.test").await;
+    let edit = format!("{}/orgs/acme/settings/users/{bob}/edit", app.base_url);
+    let (_, html) = page(&c, edit.clone()).await;
+    let quote = section(&html, "data-product=\"quote\"", "</label>");
+    assert!(quote.contains("value=\"quote\" disabled") && quote.contains("No seats are free"), "{quote}");
+    assert!(section(&html, "data-product=\"analytics\"", "</label>").contains("5 seats free"));
+    let user_role = role_id(&app, "owner@acme.test", "user").await;
+    let form = |name: &str, products: &[&str]| {
+        let mut f = vec![
+            ("csrf_token".to_string(), csrf.clone()),
+            ("name".into(), name.into()),
+            ("roles".into(), user_role.clone()),
+            ("perm_mode".into(), "roles".into()),
+            ("products_shown".into(), "1".into()),
+        ];
+        f.extend(products.iter().map(|p| ("products".to_string(), p.to_string())));
+        f
+    };
+    let r = c.post(&edit).form(&form("Bob", &["analytics"])).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(products_of(&app, &org, bob).await, ["analytics"]);
+    // A forged tick of the product without seats: refused beside the products, everything kept.
+    let r = c.post(&edit).form(&form("Bob typed", &["analytics", "quote"])).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let html = r.text().await.unwrap();
+    assert!(
+        section(&html, "id=\"products-error\"", "</p>").contains("No seats are free for Quote Assistant"),
+        "{html}"
+    );
+    assert!(html.contains("value=\"Bob typed\""));
+    assert!(section(&html, "data-product=\"quote\"", "</label>").contains("value=\"quote\" checked>"), "kept ticked");
+    assert_eq!(products_of(&app, &org, bob).await, ["analytics"], "nothing saved");
+    assert!(products_of(&app, &org, bob).await.len() == 1);
+    // Unticking all removes them; the name-only editor without licenses:update leaves them alone.
+    let r = c.post(&edit).form(&form("Bob", &[])).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(products_of(&app, &org, bob).await.is_empty());
+    give_products(&app, &org, bob, &["analytics"]).await;
+    let editor =
+        app.create_role(&org, "Member editor", &[("members", &["read", "update"]), ("products", &["read"])]).await;
+    app.add_member_with_roles(&org, "ed@acme.test", &[editor.as_str()]).await;
+    let (c2, csrf2) = app.sign_in_form("ed@acme.test").await;
+    let (_, html) = page(&c2, edit.clone()).await;
+    assert!(!html.contains("id=\"products-field\""), "no products without licenses:update");
+    let r = c2
+        .post(&edit)
+        .form(&[
+            ("csrf_token", csrf2.as_str()),
+            ("name", "Bobby"),
+            ("roles", user_role.as_str()),
+            ("perm_mode", "roles"),
+            ("products_shown", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(products_of(&app, &org, bob).await, ["analytics"]);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn invite_forms_offer_products_and_count_the_seats_of_every_row() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme", "owner@acme.test").await;
+    subscribe(&app, &org, "quote", 2).await;
+    let (c, csrf) = app.sign_in_form("owner@acme.test").await;
+    let base = &app.base_url;
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/users/invite")).await;
+    assert!(section(&html, "id=\"products-field\"", "</fieldset>").contains("value=\"quote\""), "{html}");
+    let r = c
+        .post(format!("{base}/orgs/acme/settings/users/invite"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("first_name", "Nina"),
+            ("email", "nina@example.test"),
+            ("send_email", "on"),
+            ("perm_mode", "roles"),
+            ("products", "quote"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/users?q=nina")).await;
+    assert!(section(&html, "data-email=\"nina@example.test\"", "</tr>").contains("data-product=\"quote\""), "{html}");
+    // Two rows want the last seat: the second is refused and nobody is invited.
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/users/invite-many?rows=2")).await;
+    assert!(html.contains("name=\"products_0\" value=\"quote\""), "{html}");
+    let r = c
+        .post(format!("{base}/orgs/acme/settings/users/invite-many"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("rows", "2"),
+            ("first_name_0", "Omar"),
+            ("email_0", "omar@example.test"),
+            ("products_0", "quote"),
+            ("first_name_1", "Pia"),
+            ("email_1", "pia@example.test"),
+            ("products_1", "quote"),
+            ("send_email", "on"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(section(&html, "id=\"row-1-error\"", "</tr>").contains("seats"), "{html}");
+    assert!(html.contains("name=\"products_0\" value=\"quote\" checked"), "rows kept as typed");
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/users?q=omar")).await;
+    assert!(!html.contains("omar@example.test"), "nobody invited");
+    app.finish().await;
+}
+
+/// The product filter of the pages, once `MemberFilter.product` is read from
+/// the query and applied by the store (the "filter" change of issue 10).
+#[tokio::test]
+#[ignore = "needs the product filter of the list query and the store (MemberFilter.product), merged separately"]
+async fn product_filter_narrows_the_users_list_the_workspace_and_a_products_holders() {
+    let app = spawn_app().await;
+    let org = app.create_org("acme", "owner@acme.test").await;
+    let bob = app.add_member(&org, "bob@acme.test", "Bob").await;
+    app.add_member(&org, "carol@acme.test", "Carol").await;
+    subscribe(&app, &org, "quote", 5).await;
+    give_products(&app, &org, bob, &["quote"]).await;
+    let (c, _) = app.sign_in_form("owner@acme.test").await;
+    let base = &app.base_url;
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/users?product=quote")).await;
+    assert!(html.contains("<option value=\"quote\" selected>"), "{html}");
+    assert!(html.contains("bob@acme.test") && !html.contains("carol@acme.test"), "{html}");
+    let bulk =
+        html.split("id=\"disable-all\" href=\"").nth(1).unwrap().split('"').next().unwrap().replace("&#38;", "&");
+    assert!(bulk.contains("product=quote"), "{bulk}");
+    let (_, confirm) = page(&c, format!("{base}{bulk}")).await;
+    assert!(confirm.contains("holding a license of Quote Assistant") && confirm.contains("<strong>1</strong>"));
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/products/workspace?product=quote")).await;
+    assert!(html.contains("data-email=\"bob@acme.test\"") && !html.contains("data-email=\"carol@acme.test\""));
+    assert!(html.contains("name=\"product\" value=\"quote\""), "the bulk form carries the filter");
+    let (_, html) = page(&c, format!("{base}/orgs/acme/settings/products/quote")).await;
+    let holders = section(&html, "id=\"holders\"", "</section>");
+    assert!(holders.contains("bob@acme.test") && !holders.contains("carol@acme.test"), "{holders}");
+    app.finish().await;
+}

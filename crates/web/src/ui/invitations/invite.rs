@@ -12,7 +12,9 @@ use serde::Deserialize;
 
 use crate::extract::Meta;
 use crate::ui::form::{Pairs, field, fields};
-use crate::ui::members::{GrantRow, grant_rows, grant_values, grants_from_form};
+use crate::ui::members::{
+    GrantRow, ProductChoice, grant_rows, grant_values, grants_from_form, is_products_refusal, product_choices,
+};
 use crate::ui::{FormErrors, Frame, OrgPage, TabKey, UiResult, redirect_with_flash};
 
 /// A role's checkbox (or option) on an invite form.
@@ -41,6 +43,10 @@ struct InvitePage {
     roles: Vec<RoleBox>,
     custom: bool,
     grant_rows: Vec<GrantRow>,
+    /// The products offered (none without licenses:update).
+    products: Vec<ProductChoice>,
+    /// Why the products ticked were refused.
+    products_error: Option<String>,
 }
 
 /// What the invite form holds, as typed.
@@ -52,6 +58,8 @@ struct InviteDraft {
     send_email: bool,
     custom: bool,
     grants: BTreeMap<String, String>,
+    /// The product keys ticked: the invitee holds their seats from the start.
+    products: Vec<String>,
 }
 
 impl InviteDraft {
@@ -64,6 +72,7 @@ impl InviteDraft {
             send_email: field(pairs, "send_email") == "on",
             custom: field(pairs, "perm_mode") == "custom",
             grants: grant_values(pairs),
+            products: ticked_products(pairs, "products"),
         }
     }
 
@@ -75,20 +84,30 @@ impl InviteDraft {
             roles: self.roles.clone(),
             grants: Some(grants_from_form(self.custom, &self.grants)),
             send_email: self.send_email,
-            products: vec![],
+            products: self.products.clone(),
         }
     }
 }
 
+/// The product keys ticked in a form's `name` boxes.
+fn ticked_products(pairs: &Pairs, name: &str) -> Vec<String> {
+    fields(pairs, name).into_iter().filter(|p| !p.is_empty()).map(str::to_string).collect()
+}
+
 /// The form's errors: validation by field, a duplicate address under the
-/// email box, the rest for the form.
+/// email box, no seats beside the products, the rest for the form.
 fn invite_errors(e: AppError) -> Result<FormErrors, crate::ui::UiError> {
     if let AppError::Conflict { kind: ConflictKind::AlreadyMember | ConflictKind::AlreadyInvited, detail } = &e {
         let mut errors = FormErrors { status: StatusCode::CONFLICT, ..Default::default() };
         errors.fields.insert("email".into(), detail.clone());
         return Ok(errors);
     }
-    FormErrors::from_refusal(e, &["email", "first_name", "last_name"])
+    let about_products = is_products_refusal(&e);
+    let mut errors = FormErrors::from_refusal(e, &["email", "first_name", "last_name", "products"])?;
+    if about_products && let Some(why) = errors.form.take() {
+        errors.fields.insert("products".into(), why);
+    }
+    Ok(errors)
 }
 
 async fn invite_view(page: &OrgPage, draft: Option<InviteDraft>, errors: FormErrors) -> UiResult {
@@ -104,7 +123,9 @@ async fn invite_view(page: &OrgPage, draft: Option<InviteDraft>, errors: FormErr
         send_email: true,
         custom: false,
         grants: BTreeMap::new(),
+        products: vec![],
     });
+    let offers = roster_app::products::product_offers(page.app(), &page.access, &[]).await?;
     let chosen = draft.roles.clone().unwrap_or_default();
     let roles = form
         .roles
@@ -134,6 +155,8 @@ async fn invite_view(page: &OrgPage, draft: Option<InviteDraft>, errors: FormErr
         form_error: errors.form.clone(),
         roles,
         custom: draft.custom,
+        products: product_choices(&offers, &draft.products),
+        products_error: errors.field("products"),
     };
     page.render(errors.status, &view)
 }
@@ -167,9 +190,11 @@ pub struct ManyRow {
     last_name: String,
     email: String,
     role: String,
+    /// The product keys ticked in the row.
+    products: Vec<String>,
     /// Why the row was refused (`None` when it is fine or untouched).
     error: Option<String>,
-    /// The boxes to mark (`email`, `first_name`, `last_name`, `role`).
+    /// The boxes to mark (`email`, `first_name`, `last_name`, `role`, `products`).
     bad: Vec<&'static str>,
 }
 
@@ -181,9 +206,14 @@ impl ManyRow {
             last_name: String::new(),
             email: String::new(),
             role: role.to_string(),
+            products: vec![],
             error: None,
             bad: vec![],
         }
+    }
+
+    fn has_product(&self, key: &str) -> bool {
+        self.products.iter().any(|p| p == key)
     }
 
     fn is_bad(&self, name: &str) -> bool {
@@ -202,7 +232,7 @@ impl ManyRow {
             roles: Some(if self.role.is_empty() { vec![] } else { vec![self.role.clone()] }),
             grants: None,
             send_email,
-            products: vec![],
+            products: self.products.clone(),
         }
     }
 }
@@ -219,6 +249,8 @@ struct InviteManyPage {
     rows: Vec<ManyRow>,
     /// (role id, name, why it cannot be given).
     role_options: Vec<(String, String, Option<String>)>,
+    /// The products each row may offer (none without licenses:update).
+    product_options: Vec<ProductChoice>,
     send_email: bool,
     form_error: Option<String>,
 }
@@ -236,8 +268,10 @@ async fn many_view(
     };
     let role_options =
         form.roles.iter().map(|o| (o.role.id.to_string(), o.role.name.clone(), o.refusal.clone())).collect();
+    let offers = roster_app::products::product_offers(page.app(), &page.access, &[]).await?;
     let view = InviteManyPage {
         frame: page.frame(TabKey::Users).await?,
+        product_options: product_choices(&offers, &[]),
         count: rows.len(),
         count_options: vec![1, 2, 3, 5, 10, 20, 30, 50],
         rows,
@@ -277,6 +311,7 @@ fn row_problem(e: &AppError) -> (String, Vec<&'static str>) {
             "first_name" => Some(("first_name", "First name")),
             "last_name" => Some(("last_name", "Last name")),
             f if f.starts_with("roles") => Some(("role", "Role")),
+            f if f.starts_with("products") => Some(("products", "Products")),
             _ => None,
         }
     };
@@ -300,6 +335,9 @@ fn row_problem(e: &AppError) -> (String, Vec<&'static str>) {
             (format!("{detail}."), vec!["email"])
         }
         AppError::Escalation(why) => (format!("{why}."), vec!["role"]),
+        other if is_products_refusal(other) => {
+            (format!("{}.", crate::error::problem_for(other).detail), vec!["products"])
+        }
         other => (crate::error::problem_for(other).detail, vec![]),
     }
 }
@@ -318,6 +356,7 @@ pub async fn invite_many_submit(page: OrgPage, Meta(meta): Meta, Form(pairs): Fo
             last_name: field(&pairs, &format!("last_name_{i}")).to_string(),
             email: field(&pairs, &format!("email_{i}")).to_string(),
             role: field(&pairs, &format!("role_{i}")).to_string(),
+            products: ticked_products(&pairs, &format!("products_{i}")),
             error: None,
             bad: vec![],
         })

@@ -37,13 +37,20 @@ struct BulkPage {
     role: String,
     /// The activity filter as the Users tab's select writes it.
     activity: String,
+    /// The product filter (a product key, or empty).
+    product: String,
     return_to: String,
 }
 
-fn summary(filter: &MemberFilter, access: &OrgAccess) -> String {
+/// A filter in words, for a confirm step ("holding the role “User”, status Active").
+pub(in crate::ui) fn summary(filter: &MemberFilter, access: &OrgAccess, app: &roster_app::App) -> String {
     let mut parts = Vec::new();
     if let Some(role) = filter.role.and_then(|r| access.policy.role(r)) {
         parts.push(format!("holding the role “{}”", role.name));
+    }
+    if let Some(p) = &filter.product {
+        let name = roster_app::products::catalogue(app).get(p.as_str()).map_or(p.as_str(), |p| p.name.as_str());
+        parts.push(format!("holding a license of {name}"));
     }
     if !filter.q.is_empty() {
         parts.push(format!("matching “{}”", filter.q));
@@ -116,13 +123,14 @@ pub async fn bulk_confirm(page: OrgPage, RawQuery(raw): RawQuery) -> UiResult {
             will_change: preview.changed,
             will_change_label: format::count(preview.changed),
             skip_notes: skip_notes(&preview.skipped, false),
-            filter_summary: summary(&filter, access),
+            filter_summary: summary(&filter, access, page.app()),
             q: req.filter.q.clone(),
             name: req.filter.name.clone(),
             email: req.filter.email.clone(),
             status: req.filter.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","),
             role: req.role.clone().unwrap_or_default(),
             activity: super::activity_value(req.filter.activity),
+            product: req.filter.product.as_ref().map(|p| p.to_string()).unwrap_or_default(),
             return_to: back,
         };
         page.render(StatusCode::OK, &view)
@@ -146,6 +154,8 @@ pub struct BulkForm {
     #[serde(default)]
     activity: String,
     #[serde(default)]
+    product: String,
+    #[serde(default)]
     return_to: String,
 }
 
@@ -158,7 +168,14 @@ pub async fn bulk_submit(page: OrgPage, Meta(meta): Meta, Form(f): Form<BulkForm
             f.status.split(',').filter(|s| !s.is_empty()).map(str::parse).collect::<Result<Vec<MemberStatus>, _>>()?;
         let role = roster_app::members::resolve_role_filter(access, Some(&f.role))?;
         let activity = super::parse_activity(&f.activity, page.state.app.clock.now())?;
-        let filter = MemberFilter::parse(&f.q, &f.name, &f.email, statuses)?.with_role(role).with_activity(activity);
+        let mut filter =
+            MemberFilter::parse(&f.q, &f.name, &f.email, statuses)?.with_role(role).with_activity(activity);
+        filter.product = match f.product.trim() {
+            "" => None,
+            key => Some(crate::ui::products::product::catalogue_key(page.app(), key).ok_or_else(|| {
+                roster_domain::ValidationError::field("product", format!("'{key}' is not a product"))
+            })?),
+        };
         let outcome = roster_app::members::bulk_change(page.app(), access, change, &filter, &meta).await?;
         let back = safe_path(&f.return_to, &page.links.users());
         let skipped: String = skip_notes(&outcome.skipped, true).iter().map(|n| format!(" {n}")).collect();

@@ -1,10 +1,13 @@
-//! A member's edit form: name, roles and own permissions, saved as one change.
+//! A member's edit form: name, roles, own permissions and products
+//! (licenses), saved as one change.
 
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, RawQuery};
 use roster_app::access::OrgAccess;
+use roster_app::products::ProductOffer;
 use roster_app::roles::GrantsInput;
+use roster_app::{AppError, ConflictKind};
 use roster_domain::UserId;
 use roster_domain::permissions::Actions;
 
@@ -22,6 +25,49 @@ pub struct RoleChoice {
     disabled: bool,
     /// Why it cannot be changed here.
     hint: String,
+}
+
+/// A product's checkbox on a member form (the edit form, the invite forms).
+pub struct ProductChoice {
+    pub(in crate::ui) key: String,
+    pub(in crate::ui) name: String,
+    /// "Active · 3 seats free".
+    pub(in crate::ui) detail: String,
+    pub(in crate::ui) checked: bool,
+    pub(in crate::ui) disabled: bool,
+    /// Why it cannot be ticked (no seats, canceled).
+    pub(in crate::ui) hint: String,
+}
+
+/// The products a member form offers, with the drafted ones ticked. A
+/// refused product stays tickable while it is ticked as typed, so that a
+/// refused form keeps what was typed.
+pub(in crate::ui) fn product_choices(offers: &[ProductOffer], ticked: &[String]) -> Vec<ProductChoice> {
+    offers
+        .iter()
+        .map(|o| {
+            let checked = ticked.iter().any(|k| k == o.product.key.as_str());
+            let free = match o.free {
+                0 => "no seat free".to_string(),
+                1 => "1 seat free".to_string(),
+                n => format!("{} seats free", crate::format::count(n.max(0) as u64)),
+            };
+            ProductChoice {
+                key: o.product.key.to_string(),
+                name: o.product.name.clone(),
+                detail: format!("{} · {free}", crate::ui::products::state_label(o.state)),
+                checked,
+                disabled: o.refusal.is_some() && !checked,
+                hint: o.refusal.clone().unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+/// Whether a refusal is about the products ticked (no seats, a canceled
+/// subscription): said beside the Products boxes.
+pub(in crate::ui) fn is_products_refusal(e: &AppError) -> bool {
+    matches!(e, AppError::NoSeats { .. } | AppError::Conflict { kind: ConflictKind::SubscriptionState, .. })
 }
 
 /// One resource's select among the member's own permissions.
@@ -52,6 +98,10 @@ struct EditPage {
     roles: Vec<RoleChoice>,
     custom: bool,
     grant_rows: Vec<GrantRow>,
+    /// The products offered (none without licenses:update).
+    products: Vec<ProductChoice>,
+    /// Why the products ticked were refused.
+    products_error: Option<String>,
     /// The History tab filtered to this member, for those who may read it.
     history_href: Option<String>,
 }
@@ -64,6 +114,11 @@ struct MemberDraft {
     custom: bool,
     /// resource → actions joined by `+`.
     grants: std::collections::BTreeMap<String, String>,
+    /// The product keys ticked.
+    products: Vec<String>,
+    /// Whether the form showed the Products boxes (otherwise it sends none,
+    /// and the member's products stay).
+    products_shown: bool,
 }
 
 fn joined(a: Actions) -> String {
@@ -77,6 +132,8 @@ impl MemberDraft {
             roles: fields(pairs, "roles").into_iter().filter(|r| !r.is_empty()).map(str::to_string).collect(),
             custom: field(pairs, "perm_mode") == "custom",
             grants: grant_values(pairs),
+            products: fields(pairs, "products").into_iter().filter(|p| !p.is_empty()).map(str::to_string).collect(),
+            products_shown: field(pairs, "products_shown") == "1",
         }
     }
 
@@ -145,11 +202,15 @@ async fn edit_view(
 ) -> UiResult {
     let form = roster_app::members::member_form(page.app(), &page.access, uid).await?;
     let m = form.member;
+    let held = roster_app::products::member_products(page.app(), &page.access, uid).await?;
+    let offers = roster_app::products::product_offers(page.app(), &page.access, &held).await?;
     let draft = draft.unwrap_or_else(|| MemberDraft {
         name: m.name.clone(),
         roles: form.roles.iter().filter(|o| o.held).map(|o| o.role.id.to_string()).collect(),
         custom: !form.own.is_empty(),
         grants: form.own.iter().map(|(k, a)| (k.to_string(), joined(a))).collect(),
+        products: held.iter().map(|p| p.to_string()).collect(),
+        products_shown: true,
     });
     let roles = form
         .roles
@@ -179,13 +240,15 @@ async fn edit_view(
             name: draft.name,
             email: m.email,
             name_error: errors.field("name"),
-            form_error: errors.form,
+            form_error: errors.form.clone(),
             return_to,
             show_access: true,
             access_locked: form.access_locked,
             roles,
             custom: draft.custom,
             grant_rows,
+            products: product_choices(&offers, &draft.products),
+            products_error: errors.field("products"),
             history_href: roster_app::history::may_read(&page.access)
                 .then(|| page.links.history_of(&m.user_id.to_string())),
         },
@@ -216,14 +279,34 @@ pub async fn edit_submit(
     // The form offers the owner's roles to the owner alone; otherwise it
     // saves the name only.
     let access_offered = roster_app::members::may_change_access(&page.access, uid);
+    // Products are saved only by those who assign licenses, and only when
+    // the ticked set differs from the held one (an unchanged set is no change).
+    let products = if draft.products_shown && roster_app::products::may_assign(&page.access) {
+        let held = roster_app::products::member_products(page.app(), &page.access, uid).await?;
+        let mut ticked: Vec<&str> = draft.products.iter().map(String::as_str).collect();
+        let mut had: Vec<&str> = held.iter().map(|p| p.as_str()).collect();
+        ticked.sort_unstable();
+        ticked.dedup();
+        had.sort_unstable();
+        (ticked != had).then(|| draft.products.clone())
+    } else {
+        None
+    };
     let edit = roster_app::members::MemberEdit {
         name: Some(draft.name.clone()),
         roles: access_offered.then(|| draft.roles.clone()),
         grants: access_offered.then(|| draft.grants_input()),
-        products: None,
+        products,
     };
     match roster_app::members::update_member(page.app(), &page.access, uid, edit, &meta).await {
         Ok(saved) => Ok(redirect_with_flash(&back, "ok", &format!("Saved {}.", saved.member.email))),
-        Err(e) => edit_view(&page, uid, Some(draft), FormErrors::from_refusal(e, &["name"])?, back).await,
+        Err(e) => {
+            let about_products = is_products_refusal(&e);
+            let mut errors = FormErrors::from_refusal(e, &["name", "products"])?;
+            if about_products && let Some(why) = errors.form.take() {
+                errors.fields.insert("products".into(), why);
+            }
+            edit_view(&page, uid, Some(draft), errors, back).await
+        }
     }
 }

@@ -4,7 +4,10 @@
 pub mod bulk;
 pub mod edit;
 
-pub(super) use edit::{GrantRow, grant_rows, grant_values, grants_from_form};
+pub(super) use bulk::summary as filter_summary;
+pub(super) use edit::{
+    GrantRow, ProductChoice, grant_rows, grant_values, grants_from_form, is_products_refusal, product_choices,
+};
 
 use askama::Template;
 use axum::Form;
@@ -24,7 +27,7 @@ use crate::query::{self, Strictness};
 use roster_domain::members::Activity;
 
 /// The list's state as query parameters, so links keep the filters.
-pub(super) fn list_query(req: &ListRequest, overrides: &[(&str, String)]) -> String {
+pub(in crate::ui) fn list_query(req: &ListRequest, overrides: &[(&str, String)]) -> String {
     let mut pairs: Vec<(&str, String)> = Vec::new();
     if !req.filter.q.is_empty() {
         pairs.push(("q", req.filter.q.clone()));
@@ -51,6 +54,9 @@ pub(super) fn list_query(req: &ListRequest, overrides: &[(&str, String)]) -> Str
         pairs.push(("role", role.clone()));
     }
     pairs.extend(req.filter.activity.query_pairs());
+    if let Some(p) = &req.filter.product {
+        pairs.push(("product", p.to_string()));
+    }
     for (k, v) in overrides {
         pairs.retain(|(pk, _)| pk != k);
         if !v.is_empty() {
@@ -60,7 +66,7 @@ pub(super) fn list_query(req: &ListRequest, overrides: &[(&str, String)]) -> Str
     serde_urlencoded::to_string(&pairs).unwrap_or_default()
 }
 
-pub(super) fn href(path: &str, query: String) -> String {
+pub(in crate::ui) fn href(path: &str, query: String) -> String {
     if query.is_empty() { path.to_string() } else { format!("{path}?{query}") }
 }
 
@@ -82,6 +88,8 @@ pub struct Row {
     locked: bool,
     /// (role id, role name) badges.
     roles: Vec<(String, String)>,
+    /// (product key, product name) of the licenses held.
+    products: Vec<(String, String)>,
     /// An invited member's invitation: when it expires (or expired), and whether it did.
     invite_note: Option<(String, bool)>,
     /// (action, label, link to its confirmation) for an invited member's invitation.
@@ -122,6 +130,12 @@ struct UsersPage {
     role: String,
     /// (role id, role name) for the role filter.
     role_options: Vec<(String, String)>,
+    /// The product filter's value (a product key, or empty for any).
+    product: String,
+    /// (key, name) for the product filter (none: no filter shown).
+    product_options: Vec<(String, String)>,
+    /// "Manage Users & Products", for those who assign licenses.
+    workspace_href: Option<String>,
     /// The activity select's value: "", a number of days, or "never".
     activity: String,
     /// (value, label) for the activity select.
@@ -201,7 +215,7 @@ const SORTS: [(&str, &str); 8] = [
 
 /// Reads the page's query: the API's parameters, where `sort` may also be
 /// written `-column` for descending (the sort select's values).
-pub(super) fn parse_page_query(
+pub(in crate::ui) fn parse_page_query(
     raw: Option<&str>,
     now: roster_domain::Timestamp,
 ) -> Result<ListRequest, roster_domain::ValidationError> {
@@ -267,6 +281,7 @@ fn row(
         actions,
         locked: account.locked,
         roles: v.roles.into_iter().map(|r| (r.id.to_string(), r.name)).collect(),
+        products: vec![],
         invite_note: invitation.map(|i| match i.state {
             roster_domain::invitations::InvitationState::Expired => {
                 (format!("Invitation expired {}", format::date(i.expires_at)), true)
@@ -381,6 +396,22 @@ pub async fn users_page(org_page: OrgPage, RawQuery(raw): RawQuery) -> UiResult 
             (v.user_id, links)
         })
         .collect();
+    let ids: Vec<UserId> = list.items.iter().map(|v| v.member.user_id).collect();
+    let held = roster_app::products::products_of_page(&state.app, access, &ids).await?;
+    let names = crate::ui::products::product_names(&state.app);
+    let mut product_options: Vec<(String, String)> = if roster_app::products::may_view(access) {
+        roster_app::products::list_products(&state.app, access)
+            .await?
+            .into_iter()
+            .map(|v| (v.product.key.to_string(), v.product.name))
+            .collect()
+    } else {
+        vec![]
+    };
+    let product = req.filter.product.as_ref().map(|p| p.to_string()).unwrap_or_default();
+    if !product.is_empty() && !product_options.iter().any(|(k, _)| *k == product) {
+        product_options.push((product.clone(), names.get(&product).cloned().unwrap_or_else(|| product.clone())));
+    }
     let (typed, filter_error) = match refused {
         Some((typed, message)) => (typed, Some(message)),
         None => ([req.filter.q.clone(), req.filter.name.clone(), req.filter.email.clone()], None),
@@ -399,6 +430,9 @@ pub async fn users_page(org_page: OrgPage, RawQuery(raw): RawQuery) -> UiResult 
         activity: activity_value(req.filter.activity),
         activity_options: activity_options(req.filter.activity),
         role_options: access.policy.roles.iter().map(|r| (r.id.to_string(), r.name.clone())).collect(),
+        product,
+        product_options,
+        workspace_href: roster_app::products::may_assign(access).then(|| org_page.links.workspace()),
         sort_options: SORTS.to_vec(),
         per_page_options: vec![10, 25, 50, 100, 200],
         badges,
@@ -422,7 +456,15 @@ pub async fn users_page(org_page: OrgPage, RawQuery(raw): RawQuery) -> UiResult 
                 let id = m.member.user_id;
                 let invitation =
                     invitations.get(&id).map(|i| (i, invite_actions.get(&id).cloned().unwrap_or_default()));
-                row(m, allowed, access, user.principal.user_id, now, invitation)
+                let products = held
+                    .get(&id)
+                    .map(|ps| {
+                        ps.iter()
+                            .map(|p| (p.to_string(), names.get(p.as_str()).cloned().unwrap_or_else(|| p.to_string())))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Row { products, ..row(m, allowed, access, user.principal.user_id, now, invitation) }
             })
             .collect(),
         page,
