@@ -92,7 +92,7 @@ async fn every_mutating_use_case_writes_its_events() {
     let carl = t.add_member(&acme, "carl@acme.test", "Carl Cole").await;
     writes!(db, 1, "demo::seed_members (member.seeded)", t.seed(&acme, 20).await);
     writes!(db, 2, "demo::seed_licenses (subscription.created, licenses.bulk_changed)", {
-        roster_app::demo::seed_licenses(app, &acme, "analytics", 50.0, 7, &|_| {}).await.unwrap()
+        roster_app::demo::seed_licenses(app, &acme, "intake", 50.0, 7, &|_| {}).await.unwrap()
     });
     let op = operator(app, "acme").await;
 

@@ -1185,7 +1185,6 @@ async fn invite_forms_offer_products_and_count_the_seats_of_every_row() {
 /// The product filter of the pages, once `MemberFilter.product` is read from
 /// the query and applied by the store (the "filter" change of issue 10).
 #[tokio::test]
-#[ignore = "needs the product filter of the list query and the store (MemberFilter.product), merged separately"]
 async fn product_filter_narrows_the_users_list_the_workspace_and_a_products_holders() {
     let app = spawn_app().await;
     let org = app.create_org("acme", "owner@acme.test").await;
