@@ -19,6 +19,7 @@ pub mod invariants;
 pub mod invitations;
 pub mod lockout;
 pub mod mail;
+pub mod member_edit;
 pub mod members;
 pub mod org_sessions;
 pub mod orgs;

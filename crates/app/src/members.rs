@@ -193,7 +193,7 @@ pub async fn get_member(app: &App, access: &OrgAccess, user: UserId) -> Result<M
 
 /// Reads the member a change is about (or answers 404) and refuses when
 /// they hold grants the actor lacks. Runs inside the change, after the lock.
-async fn member_in_change(change: &mut Change<'_>, user: UserId) -> Result<Member> {
+pub(crate) async fn member_in_change(change: &mut Change<'_>, user: UserId) -> Result<Member> {
     let member =
         members::find_member(&mut change.tx, change.access.org.id, user).await?.ok_or(AppError::NotFound("member"))?;
     let target = load_effective(&mut change.tx, &change.access.policy, change.access.org.id, user).await?;
@@ -258,14 +258,14 @@ pub async fn rename_member(
 }
 
 /// The member as the change left them, with their roles.
-async fn reread(change: &mut Change<'_>, user: UserId) -> Result<MemberView> {
+pub(crate) async fn reread(change: &mut Change<'_>, user: UserId) -> Result<MemberView> {
     let after =
         members::find_member(&mut change.tx, change.access.org.id, user).await?.ok_or(AppError::NotFound("member"))?;
     Ok(with_roles_from(&mut change.tx, &change.access, vec![after]).await?.remove(0))
 }
 
 /// Renames a member inside a change, auditing it, when the name differs.
-async fn apply_rename(change: &mut Change<'_>, before: &Member, name: &str) -> Result<()> {
+pub(crate) async fn apply_rename(change: &mut Change<'_>, before: &Member, name: &str) -> Result<()> {
     if before.name == name {
         return Ok(());
     }
@@ -276,76 +276,6 @@ async fn apply_rename(change: &mut Change<'_>, before: &Member, name: &str) -> R
             .after(serde_json::json!({"name": name})),
     );
     Ok(())
-}
-
-/// Everything the member edit form changes at once; absent parts stay.
-#[derive(Debug, Clone, Default)]
-pub struct MemberEdit {
-    /// A new display name.
-    pub name: Option<String>,
-    /// The roles the member should hold (ids or keys).
-    pub roles: Option<Vec<String>>,
-    /// The member's own grants beside their roles.
-    pub grants: Option<crate::roles::GrantsInput>,
-    /// The products the member should hold licenses of (keys); changing
-    /// them needs `licenses:update` too.
-    pub products: Option<Vec<String>>,
-}
-
-/// Applies a member edit (name, roles, own grants, products) in one
-/// transaction: all of it, or, when any part is refused, none of it. Needs
-/// `members:update` (and `licenses:update` for products), under the same
-/// rules as each part alone.
-pub async fn update_member(
-    app: &App,
-    access: &OrgAccess,
-    user: UserId,
-    edit: MemberEdit,
-    meta: &RequestMeta,
-) -> Result<MemberView> {
-    access.require(Permission::MEMBERS_UPDATE)?;
-    let mut errors = ValidationError { errors: vec![] };
-    let name = edit.name.as_deref().and_then(|n| parse_display_name("name", n).map_err(|e| errors.merge(e)).ok());
-    let grants = edit
-        .grants
-        .as_ref()
-        .and_then(|g| crate::roles::parse_grants("grants", g, &access.policy).map_err(|e| errors.merge(e)).ok());
-    let products = match &edit.products {
-        Some(p) => {
-            access.require(Permission::LICENSES_UPDATE)?;
-            crate::products::check_products(app, "products", p).map_err(|e| merge_into(&mut errors, e)).ok()
-        }
-        None => None,
-    };
-    if !errors.errors.is_empty() {
-        return Err(errors.into());
-    }
-    let mut change = change::begin(app, access, Permission::MEMBERS_UPDATE, meta).await?;
-    let before = member_in_change(&mut change, user).await?;
-    if let Some(products) = &products {
-        crate::products::apply_member_products(app, &mut change, user, products).await?;
-    }
-    if let Some(roles) = &edit.roles {
-        crate::roles::apply_member_roles(&mut change, user, roles).await?;
-    }
-    if let Some(grants) = grants {
-        crate::roles::apply_member_grants(&mut change, user, grants).await?;
-    }
-    if let Some(name) = name {
-        apply_rename(&mut change, &before, &name).await?;
-    }
-    let view = reread(&mut change, user).await?;
-    change.commit().await?;
-    Ok(view)
-}
-
-/// Adds a validation error's fields to `errors` (another error is kept as a
-/// field-less message, which does not happen for the parsers used here).
-fn merge_into(errors: &mut ValidationError, e: AppError) {
-    match e {
-        AppError::Validation(v) => errors.merge(v),
-        other => errors.merge(ValidationError::field("products", other.to_string())),
-    }
 }
 
 fn end_reason(to: MemberStatus) -> EndReason {

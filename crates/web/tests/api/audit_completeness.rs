@@ -102,7 +102,7 @@ async fn every_mutating_use_case_writes_its_events() {
     writes!(db, 0, "members::rename_member to the same name", {
         members::rename_member(app, &op, ann, "Ann Lea", &meta()).await.unwrap()
     });
-    let edit = members::MemberEdit {
+    let edit = roster_app::member_edit::MemberEdit {
         name: Some("Ann Lee".into()),
         roles: Some(vec!["billing_manager".into()]),
         grants: None,
@@ -111,8 +111,8 @@ async fn every_mutating_use_case_writes_its_events() {
     writes!(
         db,
         2,
-        "members::update_member (name and roles)",
-        members::update_member(app, &op, ann, edit, &meta()).await.unwrap()
+        "member_edit::update_member (name and roles)",
+        roster_app::member_edit::update_member(app, &op, ann, edit, &meta()).await.unwrap()
     );
     for (kind, what) in [
         (StatusChange::Disable, "disable"),
@@ -254,12 +254,17 @@ async fn every_mutating_use_case_writes_its_events() {
     writes!(db, 0, "products::bulk_licenses changing nothing", {
         products::bulk_licenses(app, &op, &by_filter, false, &meta()).await.unwrap()
     });
-    let edit = members::MemberEdit { name: None, roles: None, grants: None, products: Some(vec!["analytics".into()]) };
+    let edit = roster_app::member_edit::MemberEdit {
+        name: None,
+        roles: None,
+        grants: None,
+        products: Some(vec!["analytics".into()]),
+    };
     writes!(
         db,
         1,
-        "members::update_member (products)",
-        members::update_member(app, &op, bob, edit, &meta()).await.unwrap()
+        "member_edit::update_member (products)",
+        roster_app::member_edit::update_member(app, &op, bob, edit, &meta()).await.unwrap()
     );
     let mut gwen = invite("gwen@example.test");
     gwen.products = vec!["quote".into()];

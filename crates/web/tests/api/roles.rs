@@ -463,13 +463,14 @@ async fn a_member_edit_saves_all_of_it_or_none_of_it() {
     };
     let access = roster_app::access::open_org(&app.app, &roster_app::Actor::User(principal), "agency").await.unwrap();
     // Roles and name are fine, the own grant is beyond the admin: nothing is saved.
-    let edit = roster_app::members::MemberEdit {
+    let edit = roster_app::member_edit::MemberEdit {
         name: Some("Uma Renamed".into()),
         roles: Some(vec!["admin".into()]),
         grants: Some([("sub_accounts".to_string(), vec!["read".to_string()])].into()),
         products: None,
     };
-    let err = roster_app::members::update_member(&app.app, &access, user, edit, &Default::default()).await.unwrap_err();
+    let err =
+        roster_app::member_edit::update_member(&app.app, &access, user, edit, &Default::default()).await.unwrap_err();
     assert!(matches!(err, roster_app::AppError::Escalation(_)), "{err:?}");
     let o = app.login("owner@agency.test", PASSWORD).await;
     let (_, item) = o.get(&format!("/api/v1/orgs/agency/users/{user}")).await;
@@ -477,13 +478,14 @@ async fn a_member_edit_saves_all_of_it_or_none_of_it() {
     assert_eq!(item["roles"][0]["key"], "user", "{item}");
     assert_eq!(item["roles"].as_array().unwrap().len(), 1);
     // Within the admin's reach, all three parts are saved together.
-    let edit = roster_app::members::MemberEdit {
+    let edit = roster_app::member_edit::MemberEdit {
         name: Some("Uma Renamed".into()),
         roles: Some(vec!["admin".into()]),
         grants: Some([("audit".to_string(), vec!["read".to_string()])].into()),
         products: None,
     };
-    let saved = roster_app::members::update_member(&app.app, &access, user, edit, &Default::default()).await.unwrap();
+    let saved =
+        roster_app::member_edit::update_member(&app.app, &access, user, edit, &Default::default()).await.unwrap();
     assert_eq!(saved.member.name, "Uma Renamed");
     assert_eq!(saved.roles.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), ["admin"]);
     app.finish().await;

@@ -292,13 +292,13 @@ pub async fn edit_submit(
     } else {
         None
     };
-    let edit = roster_app::members::MemberEdit {
+    let edit = roster_app::member_edit::MemberEdit {
         name: Some(draft.name.clone()),
         roles: access_offered.then(|| draft.roles.clone()),
         grants: access_offered.then(|| draft.grants_input()),
         products,
     };
-    match roster_app::members::update_member(page.app(), &page.access, uid, edit, &meta).await {
+    match roster_app::member_edit::update_member(page.app(), &page.access, uid, edit, &meta).await {
         Ok(saved) => Ok(redirect_with_flash(&back, "ok", &format!("Saved {}.", saved.member.email))),
         Err(e) => {
             let about_products = is_products_refusal(&e);
