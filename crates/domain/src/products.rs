@@ -142,6 +142,10 @@ pub struct Product {
     pub settings: Vec<ProductSetting>,
 }
 
+/// Keys a product cannot have: the Products tab's own paths
+/// (`/settings/products/workspace`).
+pub const RESERVED_KEYS: &[&str] = &["workspace"];
+
 /// The deployment's products, in display order.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Catalogue {
@@ -155,6 +159,12 @@ impl Catalogue {
     pub fn new(products: Vec<Product>) -> Result<Self, ValidationError> {
         let mut errors = ValidationError { errors: vec![] };
         for (i, p) in products.iter().enumerate() {
+            if RESERVED_KEYS.contains(&p.key.as_str()) {
+                errors.merge(ValidationError::field(
+                    format!("products[{i}].key"),
+                    format!("'{}' is a word of Roster's own paths; choose another key", p.key),
+                ));
+            }
             if products[..i].iter().any(|q| q.key == p.key) {
                 errors
                     .merge(ValidationError::field(format!("products[{i}].key"), format!("'{}' appears twice", p.key)));
@@ -444,5 +454,8 @@ mod tests {
         let dup =
             Catalogue::new(vec![Catalogue::builtin().products[0].clone(), Catalogue::builtin().products[0].clone()]);
         assert!(dup.is_err());
+        let mut w = Catalogue::builtin().products[0].clone();
+        w.key = ProductKey::parse("workspace").unwrap();
+        assert!(Catalogue::new(vec![w]).is_err(), "the workspace's path is not a product");
     }
 }

@@ -13,7 +13,6 @@ pub mod error;
 mod extract;
 mod format;
 mod page;
-#[allow(dead_code)] // used by the workspace once its pages land
 mod progress;
 mod query;
 mod redirect;

@@ -248,7 +248,8 @@ pub async fn reclaim_confirm(
     page.render(StatusCode::OK, &view)
 }
 
-/// Removes the licenses of a product held by disabled members. Needs licenses:update.
+/// Removes the licenses of a product held by disabled members, its
+/// progress streamed. Needs licenses:update.
 pub async fn reclaim_submit(
     page: OrgPage,
     Meta(meta): Meta,
@@ -256,8 +257,6 @@ pub async fn reclaim_submit(
     Form(f): Form<ReturnForm>,
 ) -> UiResult {
     let back = safe_path(&f.return_to, &page.links.products());
-    let outcome = roster_app::products::bulk_licenses(page.app(), &page.access, &reclaim_request(&key), false, &meta)
-        .await
-        .map(|o| format!("Reclaimed {} from disabled members.", seats(o.removed as i64)));
-    after_action(&back, outcome)
+    let req = reclaim_request(&key);
+    Ok(super::workspace::streamed_change(&page, meta, req, (back, "Back to Products"), "Reclaiming seats"))
 }

@@ -50,7 +50,7 @@ pub struct HolderRow {
     status_label: &'static str,
 }
 
-/// The holders' list, for those who may read the directory.
+/// The holders' list.
 pub struct Holders {
     rows: Vec<HolderRow>,
     total_label: String,
@@ -186,7 +186,7 @@ async fn product_page_with(page: &OrgPage, key: &str, raw: Option<&str>, draft: 
 
 /// The members holding the product's licenses: the directory filtered by
 /// the product (with the search typed), a page at a time. `None` for a
-/// viewer who may not read the directory.
+/// viewer who may not see them.
 async fn holders(page: &OrgPage, v: &ProductView, raw: Option<&str>) -> Result<Option<(String, Holders)>, AppError> {
     let app = page.app();
     let mut req = match parse_page_query(raw, app.clock.now()) {
@@ -194,14 +194,15 @@ async fn holders(page: &OrgPage, v: &ProductView, raw: Option<&str>) -> Result<O
         Err(_) => parse_page_query(None, app.clock.now())?,
     };
     req.filter.product = Some(v.product.key.clone());
-    let list = match roster_app::members::list_members(app, &page.access, &req).await {
+    let key = v.product.key.as_str();
+    let list = match roster_app::products::list_holders(app, &page.access, key, &req).await {
         Ok(l) => l,
         Err(AppError::Forbidden(_)) => return Ok(None),
         // A stale cursor: the first page.
         Err(AppError::Validation(_)) => {
             req.cursor = None;
             req.page = 1;
-            roster_app::members::list_members(app, &page.access, &req).await?
+            roster_app::products::list_holders(app, &page.access, key, &req).await?
         }
         Err(e) => return Err(e),
     };
@@ -239,8 +240,7 @@ async fn holders(page: &OrgPage, v: &ProductView, raw: Option<&str>) -> Result<O
     )))
 }
 
-/// A product's page. Needs licenses:read or subscriptions:read (and
-/// members:read for its holders).
+/// A product's page. Needs licenses:read or subscriptions:read.
 pub async fn product_page(page: OrgPage, Path((_, key)): Path<(String, String)>, RawQuery(raw): RawQuery) -> UiResult {
     let errors = FormErrors { status: StatusCode::OK, ..Default::default() };
     product_page_with(&page, &key, raw.as_deref(), Draft::default(), errors).await

@@ -29,7 +29,7 @@ use crate::extract::Meta;
 use crate::format;
 use crate::ui::form::{Pairs, field, fields};
 use crate::ui::members::{filter_summary, href, list_query, parse_page_query};
-use crate::ui::{FormErrors, Frame, OrgPage, TabKey, UiResult, after_action, redirect_with_flash, safe_path};
+use crate::ui::{FormErrors, Frame, OrgPage, TabKey, UiResult, redirect_with_flash, safe_path};
 
 /// Rows per page of the grid unless the query asks for another size.
 const PER_PAGE: u32 = 50;
@@ -397,18 +397,47 @@ fn preview_counts(page: &OrgPage, view: &mut ConfirmPage, o: &BulkLicenseOutcome
     view.blocked = blocked;
 }
 
-/// Applies reviewed cells in one transaction and goes back to the grid
-/// with what was done (or why nothing was: the seats no longer suffice).
-/// Needs licenses:update.
+/// Applies reviewed cells in one transaction, its progress streamed, then
+/// says what was done (or why nothing was: the seats no longer suffice)
+/// with the way back to the grid. Needs licenses:update.
 pub async fn apply_submit(page: OrgPage, Meta(meta): Meta, Form(pairs): Form<Pairs>) -> UiResult {
     let back = safe_path(field(&pairs, "return_to"), &page.links.workspace());
     let assign = fields(&pairs, "assign").into_iter().filter_map(parse_cell).collect();
     let remove = fields(&pairs, "remove").into_iter().filter_map(parse_cell).collect();
     let req = BulkLicenses::Cells { assign, remove };
-    let outcome = roster_app::products::bulk_licenses(page.app(), &page.access, &req, false, &meta)
-        .await
-        .map(|o| applied_words(&o));
-    after_action(&back, outcome)
+    Ok(streamed_change(&page, meta, req, (back, "Back to the workspace"), "Applying the changes"))
+}
+
+/// Runs a bulk change of licenses behind the streamed progress page
+/// ([`crate::progress`]): a bar per step (reading, writing, auditing), then
+/// what was done, or why nothing was, with the way back to the grid.
+pub(super) fn streamed_change(
+    page: &OrgPage,
+    meta: roster_app::RequestMeta,
+    req: BulkLicenses,
+    (back, back_label): (String, &str),
+    title: &str,
+) -> axum::response::Response {
+    let back_label = back_label.to_string();
+    let (app, access) = (page.app().clone(), page.access.clone());
+    crate::progress::streamed(title, move |reporter| async move {
+        let report = move |p: roster_app::products::BulkProgress| {
+            use roster_app::products::BulkProgress as P;
+            let (done, total, words) = match p {
+                P::Reading(n) => (n, 0, "Reading the matching users"),
+                P::Writing { done, total } => (done, total, "Writing licenses"),
+                P::Auditing { done, total } => (done, total, "Recording the changes"),
+            };
+            reporter.report(crate::progress::Step { done, total, words: words.into() });
+        };
+        let outcome =
+            roster_app::products::bulk_licenses_with_progress(&app, &access, &req, false, &meta, &report).await;
+        let (ok, message) = match outcome {
+            Ok(o) => (true, applied_words(&o)),
+            Err(e) => (false, crate::error::problem_for(&e).detail),
+        };
+        crate::progress::Outcome { ok, message, back, back_label }
+    })
 }
 
 /// "Assigned 3 licenses and removed 1." and who was left alone.
@@ -504,14 +533,11 @@ pub async fn filter_confirm(page: OrgPage, Meta(meta): Meta, RawQuery(raw): RawQ
 }
 
 /// Assigns or removes one product for every member matching the filter,
-/// in one transaction. Needs licenses:update.
+/// in one transaction, its progress streamed. Needs licenses:update.
 pub async fn filter_submit(page: OrgPage, Meta(meta): Meta, Form(pairs): Form<Pairs>) -> UiResult {
     let back = safe_path(field(&pairs, "return_to"), &page.links.workspace());
     let (assign, _, _) = filter_action(field(&pairs, "action")).ok_or(AppError::NotFound("page"))?;
     let (_, filter) = carried_filter(&page, field(&pairs, "filter"))?;
     let bulk = BulkLicenses::Filter { product: field(&pairs, "license").to_string(), filter, assign };
-    let outcome = roster_app::products::bulk_licenses(page.app(), &page.access, &bulk, false, &meta)
-        .await
-        .map(|o| applied_words(&o));
-    after_action(&back, outcome)
+    Ok(streamed_change(&page, meta, bulk, (back, "Back to the workspace"), "Applying the change"))
 }
