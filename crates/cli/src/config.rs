@@ -221,10 +221,11 @@ mod tests {
         assert!(Settings::default().trusted_proxy_networks().unwrap().is_empty(), "nobody is trusted by default");
     }
 
-    fn from_toml(text: &str) -> Result<Settings, figment::Error> {
+    fn from_toml(text: &str) -> Result<Settings, Box<figment::Error>> {
         figment::Figment::from(figment::providers::Serialized::defaults(Settings::default()))
             .merge(figment::providers::Toml::string(text))
             .extract()
+            .map_err(Box::new)
     }
 
     #[test]
