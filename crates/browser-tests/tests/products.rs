@@ -93,13 +93,14 @@ async fn products_tab_and_workspace_in_chromium() {
     b.screenshot("73-workspace-review").await;
     b.click("#confirm").await;
     b.wait_text(".flash-ok", "the change applied", |t| t.contains("Assigned 4 licenses")).await;
+    b.screenshot("74-workspace-apply-progress").await;
     b.click(".stream-end a.btn").await;
     b.wait_path("back on the grid", |p| p.starts_with(WORKSPACE)).await;
     b.find("#grid").await;
     assert!(ticked(&b, "ann@acme.test", "quote").await && ticked(&b, "cal@acme.test", "analytics").await);
     let head = b.text("th[data-product=quote] .seat-free").await.unwrap_or_default();
     assert_eq!(head, "1 free", "the header counts the seats left");
-    b.screenshot("74-workspace-applied").await;
+    b.screenshot("74-workspace-after-apply").await;
 
     // Two more Quote licenses for one free seat: the preview refuses to apply.
     b.click(&cell("cal@acme.test", "quote")).await;
