@@ -80,7 +80,7 @@ pub struct ProductCard {
 }
 
 impl ProductCard {
-    fn of(v: &ProductView, page: &OrgPage, now: Timestamp) -> Self {
+    pub(super) fn of(v: &ProductView, page: &OrgPage, now: Timestamp) -> Self {
         let s = &v.subscription;
         let held = s.held_by_disabled;
         Self {

@@ -13,7 +13,7 @@ use roster_app::AppError;
 use roster_app::products::{ProductView, SubscriptionPatch};
 use roster_domain::products::{ProductKey, SettingKind, SubscriptionState, SubscriptionStatus};
 
-use super::{state_label, trial_words, workspace_button};
+use super::{ProductCard, workspace_button};
 use crate::extract::Meta;
 use crate::format;
 use crate::ui::form::{Pairs, field};
@@ -64,17 +64,8 @@ pub struct Holders {
 #[template(path = "product.html")]
 struct ProductPage {
     frame: Frame,
-    key: String,
-    name: String,
-    description: String,
-    state: &'static str,
-    state_label: &'static str,
-    license_count: String,
-    used: String,
-    free: String,
-    held_by_disabled: i64,
-    held_by_disabled_label: String,
-    trial: Option<(String, String)>,
+    /// The figures, as the tab's card shows them.
+    card: ProductCard,
     /// Whether the viewer may change seats, status and settings.
     can_manage: bool,
     /// Whether the viewer may edit members (the holders' names link to their form).
@@ -87,7 +78,6 @@ struct ProductPage {
     /// (action, label) of the status change offered: cancel or reactivate.
     status_action: Option<(&'static str, &'static str)>,
     settings: Vec<SettingField>,
-    reclaim_href: Option<String>,
     workspace_href: Option<String>,
     /// The holders (None: the viewer may not read the directory).
     holders: Option<Holders>,
@@ -156,17 +146,7 @@ async fn product_page_with(page: &OrgPage, key: &str, raw: Option<&str>, draft: 
     let q = holders.as_ref().map(|(q, _)| q.clone()).unwrap_or_default();
     let view = ProductPage {
         frame: page.frame(TabKey::Products).await?,
-        key: v.product.key.to_string(),
-        name: v.product.name.clone(),
-        description: v.product.description.clone(),
-        state: v.state.as_str(),
-        state_label: state_label(v.state),
-        license_count: format::count(s.license_count.max(0) as u64),
-        used: format::count(s.used.max(0) as u64),
-        free: format::count(v.free().max(0) as u64),
-        held_by_disabled: s.held_by_disabled,
-        held_by_disabled_label: format::count(s.held_by_disabled.max(0) as u64),
-        trial: trial_words(&v, now),
+        card: ProductCard::of(&v, page, now),
         can_manage,
         can_edit_members: roster_app::members::may_manage(&page.access),
         seats: draft.seats.unwrap_or_else(|| s.license_count.to_string()),
@@ -175,8 +155,6 @@ async fn product_page_with(page: &OrgPage, key: &str, raw: Option<&str>, draft: 
         convert: s.status == SubscriptionStatus::Trial,
         status_action,
         settings,
-        reclaim_href: (s.held_by_disabled > 0 && roster_app::products::may_assign(&page.access))
-            .then(|| page.links.product_reclaim(key)),
         workspace_href: workspace_button(page),
         holders: holders.map(|(_, h)| h),
         q,
