@@ -446,38 +446,81 @@ pub(super) async fn fewest_holders(
     Ok(fewer(role_n, product_n))
 }
 
-/// The weights of [`plan`]'s choice for a role or a product held by `H` of
-/// `N` members, for a page of `L` rows. Walking the sort order's index, a
-/// page fills after about `L·N/H` rows; reading the holders first costs `H`
-/// fetches of a row in no order and a sort. On SQLite a fetch or a probe
-/// in no order costs about ten times a step along an index (measured at a
-/// million members: BENCHMARKS.md), and building the holders' set one of
-/// those steps per holder, so:
+/// The weights of [`plan`]'s choice for a role or a product held by `H`
+/// members, `H'` of them in the filter's statuses, which `N'` members have.
+/// Walking the sort order's index, a page of `L` rows fills after about
+/// `W = L·N'/H'` rows; reading the holders first costs `H` fetches of a row
+/// in no order and a sort. On SQLite such a fetch, or a probe of a key in
+/// no order, costs about ten times a step along an index (measured at a
+/// million members: BENCHMARKS.md), and building the holders' set about
+/// one step per holder, so:
 ///
-/// - holders first when `H² · HOLDERS_FIRST < L·N` (at a million members
-///   and pages of 50, below about 1,800 holders);
-/// - walking with the holders' set when `H² < L·N · HOLDER_SET` (below
-///   about 20,000), where building it costs less than probing each row;
-/// - walking with a probe per row above.
+/// - holders first when `H · HOLDERS_FIRST < W` (at a million members and
+///   pages of 50, below about 1,800 holders);
+/// - else walking with the holders' set when `H < W · HOLDER_SET` (below
+///   about 20,000 at a million members; fewer in a narrow status), where
+///   building it costs less than probing each row walked;
+/// - else walking with a probe per row.
+///
+/// A product's `H'` comes from its subscription's counters by status; a
+/// role's is estimated as `H·N'/N`.
 const HOLDERS_FIRST: i64 = 16;
 /// See [`HOLDERS_FIRST`].
 const HOLDER_SET: i64 = 8;
+
+/// How one role or product is best read (see [`HOLDERS_FIRST`]): its
+/// holders first (answering how many), or walked with a set or a probe.
+enum Reading {
+    First(i64),
+    Set,
+    Probe,
+}
+
+fn reading(held: i64, held_in_statuses: i64, members_in_statuses: i64, limit: i64) -> Reading {
+    let walk = limit.saturating_mul(members_in_statuses) / Ord::max(held_in_statuses, 1);
+    if held.saturating_mul(HOLDERS_FIRST) < walk {
+        Reading::First(held)
+    } else if held < walk.saturating_mul(HOLDER_SET) {
+        Reading::Set
+    } else {
+        Reading::Probe
+    }
+}
 
 /// How a list query reads its rows: the source, how it applies the search,
 /// and (SQLite) how it tests a role or a product, for a page of `limit` rows.
 pub(super) async fn plan(conn: &mut Conn, org: OrgId, filter: &MemberFilter, limit: u64) -> Result<Plan> {
     let mut sets = HolderSets::default();
     if conn.backend() == Backend::Sqlite && (filter.role.is_some() || filter.product.is_some()) {
-        let (role_n, product_n) = holder_counts(conn, org, filter).await?;
-        let members = super::counts::count_members(conn, org, &MemberFilter::default()).await?.0.total_for(filter);
-        let walk = (Ord::max(limit, 1) as i64).saturating_mul(members as i64);
-        if let Some((source, n)) = fewer(role_n, product_n)
-            && n.saturating_mul(n).saturating_mul(HOLDERS_FIRST) < walk
-        {
+        let limit = Ord::max(limit, 1) as i64;
+        let members = super::counts::count_members(conn, org, &MemberFilter::default()).await?.0;
+        let (all, in_statuses) = (members.total_for(&MemberFilter::default()) as i64, members.total_for(filter) as i64);
+        let (role_n, _) = holder_counts(conn, org, &MemberFilter { product: None, ..filter.clone() }).await?;
+        let role = role_n.map(|h| reading(h, h.saturating_mul(in_statuses) / Ord::max(all, 1), in_statuses, limit));
+        let product = match &filter.product {
+            Some(p) => {
+                let held = crate::products::holders_by_status(conn, org, p).await?.unwrap_or_default();
+                let n = |c: u64| c as i64;
+                Some(reading(
+                    n(held.total_for(&MemberFilter::default())),
+                    n(held.total_for(filter)),
+                    in_statuses,
+                    limit,
+                ))
+            }
+            None => None,
+        };
+        let first = [(Source::RoleHolders, &role), (Source::ProductHolders, &product)]
+            .into_iter()
+            .filter_map(|(s, r)| match r {
+                Some(Reading::First(h)) => Some((s, *h)),
+                _ => None,
+            })
+            .min_by_key(|(_, h)| *h);
+        if let Some((source, _)) = first {
             return Ok(Plan::new(source, SearchPath::RowTest));
         }
-        let set = |n: Option<i64>| n.is_some_and(|n| n.saturating_mul(n) < walk.saturating_mul(HOLDER_SET));
-        sets = HolderSets { role: set(role_n), product: set(product_n) };
+        sets = HolderSets { role: matches!(role, Some(Reading::Set)), product: matches!(product, Some(Reading::Set)) };
     }
     // An address condition is read from the email index: an exact address
     // is one row and a prefix a range, where the trigram index would read

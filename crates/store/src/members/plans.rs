@@ -388,13 +388,18 @@ async fn each_product_is_read_the_way_its_holders_count_calls_for() {
         Source::ProductHolders,
         "nobody holds it"
     );
+    // Within a status, by the holders there: no disabled member holds intake,
+    // so its holders are read; nearly every disabled one holds quote.
+    let disabled = |key: &str| MemberFilter { statuses: vec![MemberStatus::Disabled], ..with(key) };
+    assert_eq!(plan_of(plan(&mut conn, org, &disabled("intake"), 51).await.unwrap()), (Source::ProductHolders, false));
+    assert_eq!(plan_of(plan(&mut conn, org, &disabled("quote"), 51).await.unwrap()), (Source::Members, false));
     // With an address condition, the few rows of the email index are probed.
     let address =
         MemberFilter::parse("", "", "ann*", vec![]).unwrap().with_product(Some(ProductKey::parse("intake").unwrap()));
     assert_eq!(plan_of(plan(&mut conn, org, &address, 51).await.unwrap()), (Source::Members, false));
     // Each way answers the same pages as the others (the list by its planned way).
-    for key in ["quote", "intake", "analytics"] {
-        let f = with(key);
+    for f in [with("quote"), with("intake"), with("analytics"), disabled("intake"), disabled("quote")] {
+        let key = f.product.clone().unwrap();
         let planned = plan(&mut conn, org, &f, 51).await.unwrap();
         let mine = read_all(&mut conn, org, &f, MemberSort::Name, planned).await;
         let walked = read_all(&mut conn, org, &f, MemberSort::Name, with_sets(false, false)).await;
