@@ -443,8 +443,8 @@ pub async fn seed_licenses(
     let held = roster_store::products::find_subscription(&mut app.db.conn().await?, org.id, &product)
         .await?
         .map_or(0, |s| s.used);
-    // The chosen members, in id order, with whether each is disabled.
-    let mut chosen: Vec<(UserId, bool)> = Vec::new();
+    // The chosen members, in id order, with their statuses.
+    let mut chosen: Vec<(UserId, MemberStatus)> = Vec::new();
     let statuses = [MemberStatus::Invited, MemberStatus::Active, MemberStatus::Disabled];
     let mut after = None;
     loop {
@@ -454,11 +454,8 @@ pub async fn seed_licenses(
                 .await?;
         let Some((last, _)) = batch.last() else { break };
         after = Some(*last);
-        let mut picked: Vec<(UserId, bool)> = batch
-            .iter()
-            .filter(|_| rng.random_range(0..10_000) < per_10k)
-            .map(|(u, s)| (*u, *s == MemberStatus::Disabled))
-            .collect();
+        let mut picked: Vec<(UserId, MemberStatus)> =
+            batch.into_iter().filter(|_| rng.random_range(0..10_000) < per_10k).collect();
         if held > 0 {
             for chunk in picked.clone().chunks(500) {
                 let ids: Vec<UserId> = chunk.iter().map(|(u, _)| *u).collect();
@@ -481,10 +478,11 @@ pub async fn seed_licenses(
     let mut done = 0u64;
     for batch in chosen.chunks(LICENSE_BATCH) {
         let users: Vec<UserId> = batch.iter().map(|(u, _)| *u).collect();
-        let disabled = batch.iter().filter(|(_, d)| *d).count() as i64;
+        let with = |s: MemberStatus| batch.iter().filter(|(_, st)| *st == s).count() as i64;
+        let held = (with(MemberStatus::Disabled), with(MemberStatus::Invited));
         let mut tx = app.db.begin().await?;
         roster_store::orgs::lock_org(&mut tx, org.id).await?;
-        if !roster_store::products::load_licenses(&mut tx, org.id, &product, &users, disabled, now).await? {
+        if !roster_store::products::load_licenses(&mut tx, org.id, &product, &users, held, now).await? {
             return Err(crate::AppError::conflict(
                 crate::ConflictKind::SeatsInUse,
                 format!("the seats of {product} no longer suffice for the generated licenses"),

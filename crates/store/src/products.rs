@@ -1,8 +1,8 @@
 //! Subscriptions and licenses (see the `0014_products` migration).
 //!
-//! A subscription's `used` and `held_by_disabled` counters are kept by the
-//! functions that assign and remove licenses and by the member status
-//! changes ([`follow_status`], called from `members::set_status` and
+//! A subscription's `used`, `held_by_disabled` and `held_by_invited`
+//! counters are kept by the functions that assign and remove licenses and
+//! by the member status changes ([`follow_status`], called from `members::set_status` and
 //! `members::set_status_many`), in the caller's transaction. Assigning
 //! raises `used` with one conditional update (`used + n <= license_count`)
 //! before writing a license, so seats are never exceeded whatever the
@@ -243,35 +243,93 @@ pub async fn holders_of(
     Ok(r.read_all::<IdRow, _>(&q).await?.into_iter().map(|r| UserId(r.user_id)).collect())
 }
 
-/// How many of `users` are disabled members.
-async fn disabled_among(tx: &mut Tx, org: OrgId, users: &[UserId]) -> Result<i64> {
+/// Licenses (or members) counted by the statuses the counters split: all,
+/// disabled, invited.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Held {
+    all: i64,
+    disabled: i64,
+    invited: i64,
+}
+
+impl Held {
+    fn negated(self) -> Self {
+        Self { all: -self.all, disabled: -self.disabled, invited: -self.invited }
+    }
+}
+
+/// How many of `users` are members, and how many of those disabled and invited.
+async fn held_among(tx: &mut Tx, org: OrgId, users: &[UserId]) -> Result<Held> {
     if users.is_empty() {
-        return Ok(0);
+        return Ok(Held::default());
     }
     #[derive(sqlx::FromRow)]
     struct N {
+        status: String,
         n: i64,
     }
     let q = Query::select()
+        .column(Members::Status)
         .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
         .from(Members::Table)
         .and_where(Expr::col(Members::OrgId).eq(org.0))
-        .and_where(Expr::col(Members::Status).eq(MemberStatus::Disabled.as_str()))
         .and_where(Expr::col(Members::UserId).is_in(users.iter().map(|u| u.0)))
+        .group_by_col(Members::Status)
         .to_owned();
-    Ok(tx.fetch_one::<N, _>(&q).await?.n)
+    let mut held = Held::default();
+    for r in tx.fetch_all::<N, _>(&q).await? {
+        held.all += r.n;
+        if r.status == MemberStatus::Disabled.as_str() {
+            held.disabled += r.n;
+        } else if r.status == MemberStatus::Invited.as_str() {
+            held.invited += r.n;
+        }
+    }
+    Ok(held)
+}
+
+/// The counts of a product's licenses by their holders' status, from the
+/// subscription's counters (archived members hold none); `None` when the
+/// organization does not subscribe to it. The Users list's badges read
+/// these for a product filter instead of counting holders.
+pub async fn holders_by_status(
+    r: &mut impl Reader,
+    org: OrgId,
+    product: &ProductKey,
+) -> Result<Option<roster_domain::members::StatusCounts>> {
+    #[derive(sqlx::FromRow)]
+    struct C {
+        used: i64,
+        held_by_disabled: i64,
+        held_by_invited: i64,
+    }
+    let q = Query::select()
+        .columns([Subscriptions::Used, Subscriptions::HeldByDisabled, Subscriptions::HeldByInvited])
+        .from(Subscriptions::Table)
+        .and_where(Expr::col(Subscriptions::OrgId).eq(org.0))
+        .and_where(Expr::col(Subscriptions::Product).eq(product.as_str()))
+        .to_owned();
+    let n = |v: i64| v.clamp(0, i64::MAX) as u64;
+    Ok(r.read_optional::<C, _>(&q).await?.map(|c| roster_domain::members::StatusCounts {
+        active: n(c.used - c.held_by_disabled - c.held_by_invited),
+        disabled: n(c.held_by_disabled),
+        invited: n(c.held_by_invited),
+        archived: 0,
+    }))
 }
 
 /// Moves a subscription's counters; a rise of `used` only while it stays
 /// within the license count (answers whether it moved).
-async fn add_to_counters(tx: &mut Tx, org: OrgId, product: &str, used: i64, disabled: i64) -> Result<bool> {
-    if used == 0 && disabled == 0 {
+async fn add_to_counters(tx: &mut Tx, org: OrgId, product: &str, by: Held) -> Result<bool> {
+    if by == Held::default() {
         return Ok(true);
     }
+    let Held { all: used, disabled, invited } = by;
     let mut q = Query::update();
     q.table(Subscriptions::Table)
         .value(Subscriptions::Used, Expr::col(Subscriptions::Used).add(used))
         .value(Subscriptions::HeldByDisabled, Expr::col(Subscriptions::HeldByDisabled).add(disabled))
+        .value(Subscriptions::HeldByInvited, Expr::col(Subscriptions::HeldByInvited).add(invited))
         .and_where(Expr::col(Subscriptions::OrgId).eq(org.0))
         .and_where(Expr::col(Subscriptions::Product).eq(product));
     if used > 0 {
@@ -300,8 +358,8 @@ pub async fn assign(
         if new.is_empty() {
             continue;
         }
-        let disabled = disabled_among(tx, org, &new).await?;
-        if !add_to_counters(tx, org, product.as_str(), new.len() as i64, disabled).await? {
+        let held = held_among(tx, org, &new).await?;
+        if !add_to_counters(tx, org, product.as_str(), held).await? {
             return Ok(None);
         }
         let mut q = Query::insert();
@@ -326,20 +384,22 @@ const LOAD_CHUNK: usize = 5_000;
 
 /// Writes licenses of `product` for `users`, none of whom may hold it yet
 /// (a bulk load: `dev seed --licenses`), in statements of many rows, after
-/// moving the counters once (`disabled` of `users` being disabled members).
-/// Answers `false`, writing nothing, when the free seats do not suffice.
+/// moving the counters once (`disabled` and `invited` of `users` being
+/// disabled and invited members). Answers `false`, writing nothing, when
+/// the free seats do not suffice.
 pub async fn load_licenses(
     tx: &mut Tx,
     org: OrgId,
     product: &ProductKey,
     users: &[UserId],
-    disabled: i64,
+    (disabled, invited): (i64, i64),
     now: Timestamp,
 ) -> Result<bool> {
     if users.is_empty() {
         return Ok(true);
     }
-    if !add_to_counters(tx, org, product.as_str(), users.len() as i64, disabled).await? {
+    let held = Held { all: users.len() as i64, disabled, invited };
+    if !add_to_counters(tx, org, product.as_str(), held).await? {
         return Ok(false);
     }
     for chunk in users.chunks(LOAD_CHUNK) {
@@ -367,7 +427,7 @@ pub async fn remove(tx: &mut Tx, org: OrgId, product: &ProductKey, users: &[User
         if held.is_empty() {
             continue;
         }
-        let disabled = disabled_among(tx, org, &held).await?;
+        let by = held_among(tx, org, &held).await?;
         tx.execute(
             Query::delete()
                 .from_table(Licenses::Table)
@@ -376,7 +436,7 @@ pub async fn remove(tx: &mut Tx, org: OrgId, product: &ProductKey, users: &[User
                 .and_where(Expr::col(Licenses::UserId).is_in(held.iter().map(|u| u.0))),
         )
         .await?;
-        add_to_counters(tx, org, product.as_str(), -(held.len() as i64), -disabled).await?;
+        add_to_counters(tx, org, product.as_str(), by.negated()).await?;
         removed += held.len() as u64;
     }
     Ok(removed)
@@ -384,9 +444,10 @@ pub async fn remove(tx: &mut Tx, org: OrgId, product: &ProductKey, users: &[User
 
 /// Keeps the counters and licenses in step with members moving from `from`
 /// to `to` (called by the member status changes, in their transaction):
-/// becoming or ceasing to be disabled moves `held_by_disabled`; being
-/// archived, or removed as a canceled invitation (`to` = `None`), frees the
-/// licenses. Answers the licenses freed, by member.
+/// becoming or ceasing to be disabled or invited moves `held_by_disabled`
+/// or `held_by_invited`; being archived, or removed as a canceled
+/// invitation (`to` = `None`), frees the licenses. Answers the licenses
+/// freed, by member.
 pub async fn follow_status(
     tx: &mut Tx,
     org: OrgId,
@@ -395,10 +456,15 @@ pub async fn follow_status(
     to: Option<MemberStatus>,
 ) -> Result<BTreeMap<UserId, Vec<ProductKey>>> {
     let frees = matches!(to, None | Some(MemberStatus::Archived));
-    let was_disabled = from == MemberStatus::Disabled;
-    let is_disabled = to == Some(MemberStatus::Disabled);
+    // Per license of a moving member: what leaves the counters, what joins them.
+    let counted = |s: Option<MemberStatus>| Held {
+        all: i64::from(s.is_some()),
+        disabled: i64::from(s == Some(MemberStatus::Disabled)),
+        invited: i64::from(s == Some(MemberStatus::Invited)),
+    };
+    let (before, after) = (counted(Some(from)), counted(if frees { None } else { to }));
     let mut freed: BTreeMap<UserId, Vec<ProductKey>> = BTreeMap::new();
-    if !frees && was_disabled == is_disabled {
+    if !frees && before == after {
         return Ok(freed);
     }
     for chunk in users.chunks(CHUNK) {
@@ -411,15 +477,12 @@ pub async fn follow_status(
             *per_product.entry(p.as_str()).or_default() += 1;
         }
         for (product, n) in &per_product {
-            let used = if frees { -n } else { 0 };
-            let disabled = if frees || !is_disabled {
-                if was_disabled { -n } else { 0 }
-            } else if was_disabled {
-                0
-            } else {
-                *n
+            let by = Held {
+                all: n * (after.all - before.all),
+                disabled: n * (after.disabled - before.disabled),
+                invited: n * (after.invited - before.invited),
             };
-            add_to_counters(tx, org, product, used, disabled).await?;
+            add_to_counters(tx, org, product, by).await?;
         }
         if frees {
             tx.execute(

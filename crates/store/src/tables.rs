@@ -333,6 +333,7 @@ pub(crate) enum Subscriptions {
     LicenseCount,
     Used,
     HeldByDisabled,
+    HeldByInvited,
     TrialStartsAt,
     TrialEndsAt,
     TrialStartedBy,

@@ -8,8 +8,9 @@ use crate::{Db, Result};
 
 /// `member_counts` row: organization, status, stored count, actual count.
 type CountRow = (Uuid, String, i64, i64);
-/// `subscriptions` row: organization, product, used, held by disabled, actual, actual disabled.
-type SeatRow = (Uuid, String, i64, i64, i64, i64);
+/// `subscriptions` row: organization, product, used, held by disabled and
+/// by invited members, and the actual counts of each.
+type SeatRow = (Uuid, String, i64, i64, i64, i64, i64, i64);
 /// A row holding one id.
 type IdRow = (Uuid,);
 
@@ -20,8 +21,9 @@ type IdRow = (Uuid,);
 /// - every owner is an active member of the organization they own;
 /// - no live session belongs to a user who has memberships but no active one;
 /// - every organization's audit chain verifies, up to its recorded head;
-/// - each subscription's `used` and `held_by_disabled` equal its licenses
-///   (held by disabled members), and no archived member holds a license;
+/// - each subscription's `used`, `held_by_disabled` and `held_by_invited`
+///   equal its licenses (held by disabled, by invited members), and no
+///   archived member holds a license;
 /// - (SQLite) the FTS index agrees with the members table.
 pub async fn verify(db: &Db) -> Result<Vec<String>> {
     let mut problems = Vec::new();
@@ -36,10 +38,12 @@ pub async fn verify(db: &Db) -> Result<Vec<String>> {
          AND EXISTS (SELECT 1 FROM members m WHERE m.user_id = s.user_id) \
          AND NOT EXISTS (SELECT 1 FROM members m WHERE m.user_id = s.user_id AND m.status = 'active')";
     let orgs_sql = "SELECT id FROM organizations";
-    let seats_sql = "SELECT s.org_id, s.product, s.used, s.held_by_disabled, \
+    let seats_sql = "SELECT s.org_id, s.product, s.used, s.held_by_disabled, s.held_by_invited, \
          (SELECT COUNT(*) FROM licenses l WHERE l.org_id = s.org_id AND l.product = s.product) AS actual, \
          (SELECT COUNT(*) FROM licenses l JOIN members m ON m.org_id = l.org_id AND m.user_id = l.user_id \
-           WHERE l.org_id = s.org_id AND l.product = s.product AND m.status = 'disabled') AS disabled \
+           WHERE l.org_id = s.org_id AND l.product = s.product AND m.status = 'disabled') AS disabled, \
+         (SELECT COUNT(*) FROM licenses l JOIN members m ON m.org_id = l.org_id AND m.user_id = l.user_id \
+           WHERE l.org_id = s.org_id AND l.product = s.product AND m.status = 'invited') AS invited \
          FROM subscriptions s";
     let archived_sql = "SELECT l.user_id FROM licenses l JOIN members m ON m.org_id = l.org_id AND m.user_id = l.user_id \
          WHERE m.status = 'archived'";
@@ -56,13 +60,18 @@ pub async fn verify(db: &Db) -> Result<Vec<String>> {
     let orgs: Vec<IdRow> = rows(db, orgs_sql).await?;
     let seats: Vec<SeatRow> = rows(db, seats_sql).await?;
     let archived: Vec<IdRow> = rows(db, archived_sql).await?;
-    for (org, product, used, held, actual, disabled) in seats {
+    for (org, product, used, held, held_invited, actual, disabled, invited) in seats {
         if used != actual {
             problems.push(format!("org {org}: subscription {product} counts {used} licenses but {actual} exist"));
         }
         if held != disabled {
             problems.push(format!(
                 "org {org}: subscription {product} counts {held} held by disabled members but {disabled} are"
+            ));
+        }
+        if held_invited != invited {
+            problems.push(format!(
+                "org {org}: subscription {product} counts {held_invited} held by invited members but {invited} are"
             ));
         }
     }

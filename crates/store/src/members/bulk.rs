@@ -6,7 +6,7 @@ use sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement};
 use uuid::Uuid;
 
 use super::count_members;
-use super::filter::{SearchPath, Source, apply_filter};
+use super::filter::{Plan, SearchPath, Source, apply_filter};
 use crate::db::Conn;
 use crate::tables::Members;
 use crate::{Backend, Result, StoreError};
@@ -59,7 +59,7 @@ pub(super) fn ids_statement(
 ) -> SelectStatement {
     let mut q = Query::select();
     q.column((Members::Table, Members::UserId)).column((Members::Table, Members::Status)).from(Members::Table);
-    apply_filter(&mut q, backend, org, filter, true, bulk_path(filter), Source::Members);
+    apply_filter(&mut q, backend, org, filter, true, Plan::new(Source::Members, bulk_path(filter)));
     if let Some(a) = after {
         q.and_where(Expr::col((Members::Table, Members::UserId)).gt(a.0));
     }
@@ -79,7 +79,7 @@ pub async fn count_for_change(
     if statuses.is_empty() {
         return Ok(0);
     }
-    if !filter.narrows() {
+    if !filter.narrows() || super::counts::product_only(filter).is_some() {
         let (counts, _) = count_members(conn, org, filter).await?;
         return Ok(statuses.iter().map(|s| counts.get(*s)).sum());
     }
@@ -95,8 +95,7 @@ pub async fn count_for_change(
         org,
         &MemberFilter { statuses, ..filter.clone() },
         true,
-        bulk_path(filter),
-        Source::Members,
+        Plan::new(Source::Members, bulk_path(filter)),
     );
     Ok(conn.fetch_all_planned::<N, _>(&q).await?.first().map_or(0, |n| n.n.clamp(0, i64::MAX) as u64))
 }

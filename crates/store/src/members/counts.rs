@@ -1,12 +1,14 @@
-//! The Users tab's badge counts: the status counters, or a capped count of
-//! a search's matches.
+//! The Users tab's badge counts: the status counters (for a product
+//! alone, its subscription's), or a capped count of a search's matches.
 
 use roster_domain::members::StatusCounts;
 use roster_domain::{MemberFilter, MemberStatus, OrgId};
 use sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
 
 use super::SEARCH_COUNT_CAP;
-use super::filter::{HOLDERS_READ_MAX, SearchPath, Source, apply_filter, fewest_holders, from_members, reads_trigrams};
+use super::filter::{
+    HOLDERS_READ_MAX, Plan, SearchPath, Source, apply_filter, fewest_holders, from_members, reads_trigrams,
+};
 use crate::db::Conn;
 use crate::tables::{MemberCounts, Members};
 use crate::{Backend, Result, StoreError};
@@ -19,6 +21,12 @@ pub async fn count_members(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -
     struct CountRow {
         status: String,
         n: i64,
+    }
+    // A product alone (with or without statuses): its holders by status are
+    // counters of the subscription, kept with every license and status change.
+    if let Some(product) = product_only(filter) {
+        let counts = crate::products::holders_by_status(conn, org, product).await?.unwrap_or_default();
+        return Ok((counts, false));
     }
     let capped = filter.narrows();
     let q = if !capped {
@@ -67,7 +75,7 @@ pub(super) fn count_statement(backend: Backend, org: OrgId, filter: &MemberFilte
     inner.column((Members::Table, Members::Status));
     let path = if source == Source::Trigrams { SearchPath::Trigrams } else { SearchPath::RowTest };
     from_members(&mut inner, source);
-    apply_filter(&mut inner, backend, org, filter, false, path, source);
+    apply_filter(&mut inner, backend, org, filter, false, Plan::new(source, path));
     inner.limit(SEARCH_COUNT_CAP + 1);
     Query::select()
         .column(Members::Status)
@@ -75,4 +83,11 @@ pub(super) fn count_statement(backend: Backend, org: OrgId, filter: &MemberFilte
         .from_subquery(inner, Alias::new("matched"))
         .group_by_col(Members::Status)
         .to_owned()
+}
+
+/// The filter's product when nothing else but statuses narrows it: its
+/// counts are the subscription's counters.
+pub(super) fn product_only(filter: &MemberFilter) -> Option<&roster_domain::products::ProductKey> {
+    let alone = !filter.has_text() && filter.role.is_none() && filter.activity == roster_domain::members::Activity::Any;
+    filter.product.as_ref().filter(|_| alone)
 }

@@ -4,12 +4,14 @@
 //! ([`search_condition`]) is the one place where the backends differ in SQL.
 //!
 //! The role and product filters are alike: a member's roles and licenses
-//! are rows keyed `(org_id, user_id, …)`, so walking the members in sort
-//! order tests each row with an `EXISTS` on that key; and each has a second
-//! index keyed `(org_id, role_id | product, user_id)`, from which SQLite
-//! reads a rare role's or product's holders first ([`fewest_holders`]: the
-//! role's `member_count`, the subscription's `used`). PostgreSQL's planner
-//! makes that choice itself.
+//! are rows keyed `(org_id, user_id, …)`, and each has a second index keyed
+//! `(org_id, role_id | product, user_id)`. Knowing how many hold them (the
+//! role's `member_count`, the subscription's `used`), SQLite's [`plan`]
+//! reads them one of three ways: a rare one's holders first, then their
+//! rows, sorted; a commoner one by walking the sort order's index with its
+//! holders read once into a set (`user_id IN (…)`); a common one by walking
+//! with a probe of its key per row (`EXISTS`), since a page fills after a
+//! few rows. PostgreSQL's planner makes that choice itself (`EXISTS`).
 
 use roster_domain::members::{Activity, EmailMatch};
 use roster_domain::{MemberFilter, OrgId};
@@ -242,19 +244,66 @@ const HELD: &str = "held";
 /// The alias of `licenses` in the product filter's `EXISTS` subquery.
 const LICENSED: &str = "licensed";
 
-/// Adds a filter's conditions to a query over `members` read from `source`:
-/// the organization, the statuses (when `with_status`), the address
-/// conditions, the search as `path` applies it, the role and the product.
-#[allow(clippy::too_many_arguments)]
+/// How a query tests the role and the product it does not read first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct HolderSets {
+    /// The role as the set of its holders, read once (`user_id IN (…)`),
+    /// instead of a probe per row (`EXISTS`).
+    pub role: bool,
+    /// The product likewise.
+    pub product: bool,
+}
+
+/// How a list query reads its rows (see [`plan`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Plan {
+    /// Which rows it reads first.
+    pub source: Source,
+    /// How it applies the search.
+    pub path: SearchPath,
+    /// How it tests the role and the product.
+    pub sets: HolderSets,
+}
+
+impl Plan {
+    /// Reading `source` first, applying the search by `path`, with probes.
+    pub fn new(source: Source, path: SearchPath) -> Self {
+        Self { source, path, sets: HolderSets::default() }
+    }
+}
+
+/// `members.user_id IN (SELECT user_id FROM table WHERE org_id = ? AND key = ?)`:
+/// the holders read once from their `(org_id, key, user_id)` index.
+fn holder_set<T: Iden + Copy + 'static>(
+    table: T,
+    org_col: T,
+    user_col: T,
+    key_col: T,
+    key: sea_query::Value,
+    org: OrgId,
+) -> Expr {
+    Expr::col((Members::Table, Members::UserId)).in_subquery(
+        Query::select()
+            .column((table, user_col))
+            .from(table)
+            .and_where(Expr::col((table, org_col)).eq(org.0))
+            .and_where(Expr::col((table, key_col)).eq(key))
+            .to_owned(),
+    )
+}
+
+/// Adds a filter's conditions to a query over `members` read as `plan`
+/// says: the organization, the statuses (when `with_status`), the address
+/// conditions, the search as the plan applies it, the role and the product.
 pub(super) fn apply_filter(
     q: &mut SelectStatement,
     backend: Backend,
     org: OrgId,
     filter: &MemberFilter,
     with_status: bool,
-    path: SearchPath,
-    source: Source,
+    plan: Plan,
 ) {
+    let Plan { source, path, sets } = plan;
     q.and_where(Expr::col((Members::Table, Members::OrgId)).eq(org.0));
     if with_status && filter.has_status() {
         q.and_where(Expr::col((Members::Table, Members::Status)).is_in(filter.statuses.iter().map(|s| s.as_str())));
@@ -270,6 +319,15 @@ pub(super) fn apply_filter(
         if source == Source::RoleHolders {
             q.and_where(Expr::col((MemberRoles::Table, MemberRoles::OrgId)).eq(org.0))
                 .and_where(Expr::col((MemberRoles::Table, MemberRoles::RoleId)).eq(role.0));
+        } else if sets.role {
+            q.and_where(holder_set(
+                MemberRoles::Table,
+                MemberRoles::OrgId,
+                MemberRoles::UserId,
+                MemberRoles::RoleId,
+                role.0.into(),
+                org,
+            ));
         } else {
             q.and_where(Expr::exists(
                 Query::select()
@@ -286,6 +344,15 @@ pub(super) fn apply_filter(
         if source == Source::ProductHolders {
             q.and_where(Expr::col((Licenses::Table, Licenses::OrgId)).eq(org.0))
                 .and_where(Expr::col((Licenses::Table, Licenses::Product)).eq(product.as_str()));
+        } else if sets.product {
+            q.and_where(holder_set(
+                Licenses::Table,
+                Licenses::OrgId,
+                Licenses::UserId,
+                Licenses::Product,
+                product.as_str().into(),
+                org,
+            ));
         } else {
             // The license's primary key (org_id, user_id, product): one probe per row.
             q.and_where(Expr::exists(
@@ -319,18 +386,54 @@ fn activity_condition(q: &mut SelectStatement, activity: Activity) {
     }
 }
 
-/// On SQLite, a role or product held by fewer members than this is read
-/// from its holders first (and their rows sorted); a commoner one is tested
-/// on each row while walking the sort order's index, which fills a page
-/// quickly (a product held by 1% of a million members fills a page of 50
-/// after about 5,000 rows, what reading 5,000 holders costs).
+/// On SQLite, a count (of a search's matches) reads a role's or product's
+/// holders first when fewer than this hold it.
 pub(super) const HOLDERS_READ_MAX: i64 = 5_000;
 
+/// On SQLite, how many hold the filter's role and its product (the role's
+/// `member_count`, the subscription's `used`; none for a role or product the
+/// organization does not have).
+async fn holder_counts(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -> Result<(Option<i64>, Option<i64>)> {
+    #[derive(sqlx::FromRow)]
+    struct N {
+        n: i64,
+    }
+    let mut role_n = None;
+    if let Some(role) = filter.role {
+        let q = Query::select()
+            .expr_as(Expr::col(Roles::MemberCount), Alias::new("n"))
+            .from(Roles::Table)
+            .and_where(Expr::col(Roles::OrgId).eq(org.0))
+            .and_where(Expr::col(Roles::Id).eq(role.0))
+            .to_owned();
+        role_n = Some(conn.fetch_optional::<N, _>(&q).await?.map_or(0, |n| n.n));
+    }
+    let mut product_n = None;
+    if let Some(product) = &filter.product {
+        let q = Query::select()
+            .expr_as(Expr::col(Subscriptions::Used), Alias::new("n"))
+            .from(Subscriptions::Table)
+            .and_where(Expr::col(Subscriptions::OrgId).eq(org.0))
+            .and_where(Expr::col(Subscriptions::Product).eq(product.as_str()))
+            .to_owned();
+        product_n = Some(conn.fetch_optional::<N, _>(&q).await?.map_or(0, |n| n.n));
+    }
+    Ok((role_n, product_n))
+}
+
+/// The fewer of the role's and the product's holders, as a source.
+fn fewer(role_n: Option<i64>, product_n: Option<i64>) -> Option<(Source, i64)> {
+    match (role_n, product_n) {
+        (Some(r), Some(p)) if p < r => Some((Source::ProductHolders, p)),
+        (Some(r), _) => Some((Source::RoleHolders, r)),
+        (None, Some(p)) => Some((Source::ProductHolders, p)),
+        (None, None) => None,
+    }
+}
+
 /// On SQLite, the holder source of the filter's role or product with the
-/// fewest holders, and how many hold it (the role's `member_count`, the
-/// subscription's `used`; a product the organization does not subscribe
-/// to has none). `None` on PostgreSQL, whose planner chooses itself, and
-/// for a filter with neither.
+/// fewest holders, and how many hold it. `None` on PostgreSQL, whose
+/// planner chooses itself, and for a filter with neither.
 pub(super) async fn fewest_holders(
     conn: &mut Conn,
     org: OrgId,
@@ -339,52 +442,98 @@ pub(super) async fn fewest_holders(
     if conn.backend() != Backend::Sqlite || (filter.role.is_none() && filter.product.is_none()) {
         return Ok(None);
     }
-    #[derive(sqlx::FromRow)]
-    struct N {
-        n: i64,
-    }
-    let mut best: Option<(Source, i64)> = None;
-    if let Some(role) = filter.role {
-        let q = Query::select()
-            .expr_as(Expr::col(Roles::MemberCount), Alias::new("n"))
-            .from(Roles::Table)
-            .and_where(Expr::col(Roles::OrgId).eq(org.0))
-            .and_where(Expr::col(Roles::Id).eq(role.0))
-            .to_owned();
-        let n = conn.fetch_optional::<N, _>(&q).await?.map_or(0, |n| n.n);
-        best = Some((Source::RoleHolders, n));
-    }
-    if let Some(product) = &filter.product {
-        let q = Query::select()
-            .expr_as(Expr::col(Subscriptions::Used), Alias::new("n"))
-            .from(Subscriptions::Table)
-            .and_where(Expr::col(Subscriptions::OrgId).eq(org.0))
-            .and_where(Expr::col(Subscriptions::Product).eq(product.as_str()))
-            .to_owned();
-        let n = conn.fetch_optional::<N, _>(&q).await?.map_or(0, |n| n.n);
-        if best.is_none_or(|(_, m)| n < m) {
-            best = Some((Source::ProductHolders, n));
-        }
-    }
-    Ok(best)
+    let (role_n, product_n) = holder_counts(conn, org, filter).await?;
+    Ok(fewer(role_n, product_n))
 }
 
-/// The source of a list query and how it applies the search.
-pub(super) async fn plan(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -> Result<(Source, SearchPath)> {
-    if let Some((source, n)) = fewest_holders(conn, org, filter).await?
-        && n < HOLDERS_READ_MAX
-    {
-        return Ok((source, SearchPath::RowTest));
+/// The weights of [`plan`]'s choice for a role or a product held by `H`
+/// members, `H'` of them in the filter's statuses, which `N'` members have.
+/// Walking the sort order's index, a page of `L` rows fills after about
+/// `W = L·N'/H'` rows; reading the holders first costs `H` fetches of a row
+/// in no order and a sort. On SQLite such a fetch, or a probe of a key in
+/// no order, costs about ten times a step along an index (measured at a
+/// million members: BENCHMARKS.md), and building the holders' set about
+/// one step per holder, so:
+///
+/// - holders first when `H · HOLDERS_FIRST < W` (at a million members and
+///   pages of 50, below about 1,800 holders);
+/// - else walking with the holders' set when `H < W · HOLDER_SET` (below
+///   about 20,000 at a million members; fewer in a narrow status), where
+///   building it costs less than probing each row walked;
+/// - else walking with a probe per row.
+///
+/// A product's `H'` comes from its subscription's counters by status; a
+/// role's is estimated as `H·N'/N`.
+const HOLDERS_FIRST: i64 = 16;
+/// See [`HOLDERS_FIRST`].
+const HOLDER_SET: i64 = 8;
+
+/// How one role or product is best read (see [`HOLDERS_FIRST`]): its
+/// holders first (answering how many), or walked with a set or a probe.
+enum Reading {
+    First(i64),
+    Set,
+    Probe,
+}
+
+fn reading(held: i64, held_in_statuses: i64, members_in_statuses: i64, limit: i64) -> Reading {
+    let walk = limit.saturating_mul(members_in_statuses) / Ord::max(held_in_statuses, 1);
+    if held.saturating_mul(HOLDERS_FIRST) < walk {
+        Reading::First(held)
+    } else if held < walk.saturating_mul(HOLDER_SET) {
+        Reading::Set
+    } else {
+        Reading::Probe
+    }
+}
+
+/// How a list query reads its rows: the source, how it applies the search,
+/// and (SQLite) how it tests a role or a product, for a page of `limit` rows.
+pub(super) async fn plan(conn: &mut Conn, org: OrgId, filter: &MemberFilter, limit: u64) -> Result<Plan> {
+    let mut sets = HolderSets::default();
+    if conn.backend() == Backend::Sqlite && (filter.role.is_some() || filter.product.is_some()) {
+        let limit = Ord::max(limit, 1) as i64;
+        let members = super::counts::count_members(conn, org, &MemberFilter::default()).await?.0;
+        let (all, in_statuses) = (members.total_for(&MemberFilter::default()) as i64, members.total_for(filter) as i64);
+        let (role_n, _) = holder_counts(conn, org, &MemberFilter { product: None, ..filter.clone() }).await?;
+        let role = role_n.map(|h| reading(h, h.saturating_mul(in_statuses) / Ord::max(all, 1), in_statuses, limit));
+        let product = match &filter.product {
+            Some(p) => {
+                let held = crate::products::holders_by_status(conn, org, p).await?.unwrap_or_default();
+                let n = |c: u64| c as i64;
+                Some(reading(
+                    n(held.total_for(&MemberFilter::default())),
+                    n(held.total_for(filter)),
+                    in_statuses,
+                    limit,
+                ))
+            }
+            None => None,
+        };
+        let first = [(Source::RoleHolders, &role), (Source::ProductHolders, &product)]
+            .into_iter()
+            .filter_map(|(s, r)| match r {
+                Some(Reading::First(h)) => Some((s, *h)),
+                _ => None,
+            })
+            .min_by_key(|(_, h)| *h);
+        if let Some((source, _)) = first {
+            return Ok(Plan::new(source, SearchPath::RowTest));
+        }
+        sets = HolderSets { role: matches!(role, Some(Reading::Set)), product: matches!(product, Some(Reading::Set)) };
     }
     // An address condition is read from the email index: an exact address
     // is one row and a prefix a range, where the trigram index would read
-    // the match lists of common trigrams such as "@ac".
+    // the match lists of common trigrams such as "@ac". Its few rows are
+    // probed for a role or a product.
     if !filter.email_matches().is_empty() {
-        return Ok((Source::Members, SearchPath::RowTest));
+        return Ok(Plan::new(Source::Members, SearchPath::RowTest));
     }
     let path = search_path(conn, filter).await?;
-    let source = if reads_trigrams(conn.backend(), filter, path) { Source::Trigrams } else { Source::Members };
-    Ok((source, path))
+    if reads_trigrams(conn.backend(), filter, path) {
+        return Ok(Plan::new(Source::Trigrams, path));
+    }
+    Ok(Plan { source: Source::Members, path, sets })
 }
 
 /// Chooses how a page reads a search's rows. PostgreSQL's planner estimates

@@ -3,10 +3,10 @@
 
 use roster_domain::members::{Member, SortValue};
 use roster_domain::{MemberSort, OrgId, SortOrder};
-use sea_query::{Expr, ExprTrait, Order, SelectStatement};
+use sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
 
-use super::filter::{SearchPath, Source, apply_filter, plan};
-use super::read::{MemberRow, member_select_from};
+use super::filter::{Plan, Source, apply_filter, plan};
+use super::read::{MemberRow, member_select_from, member_select_of};
 use super::{ListSpec, MemberPage, PageStart};
 use crate::db::Conn;
 use crate::tables::{Members, qualified};
@@ -28,18 +28,28 @@ fn sort_value_expr(v: &SortValue) -> Expr {
     }
 }
 
-/// The statement of one page read from `source` (see [`plan`]): the
-/// filter, the keyset or offset start, the sort, one row more than the page.
-pub(super) fn page_statement(
-    backend: Backend,
-    org: OrgId,
-    spec: &ListSpec,
-    source: Source,
-    path: SearchPath,
-) -> SelectStatement {
+/// The statement of one page read as `plan` says: the filter, the keyset
+/// or offset start, the sort, one row more than the page.
+///
+/// On SQLite, a walk in sort order that tests a role or a product chooses
+/// the page's ids first, from the sort order's index alone (`(org_id,
+/// [status,] column, user_id)` holds every column the walk tests), and
+/// reads those rows after: otherwise every row walked past would be read
+/// from the table only to learn its `user_id`.
+pub(super) fn page_statement(backend: Backend, org: OrgId, spec: &ListSpec, plan: Plan) -> SelectStatement {
     let col = sort_column(spec.sort);
-    let mut q = member_select_from(source);
-    apply_filter(&mut q, backend, org, &spec.filter, true, path, source);
+    let ids_first = backend == Backend::Sqlite
+        && plan.source == Source::Members
+        && (spec.filter.role.is_some() || spec.filter.product.is_some())
+        && spec.filter.email_matches().is_empty();
+    let mut q = if ids_first {
+        let mut ids = Query::select();
+        ids.column((Members::Table, Members::UserId)).from(Members::Table);
+        ids
+    } else {
+        member_select_from(plan.source)
+    };
+    apply_filter(&mut q, backend, org, &spec.filter, true, plan);
     let backward = matches!(&spec.start, PageStart::Cursor(c) if c.backward);
     // Reading backward walks the index the other way and flips the rows after.
     let ascending = (spec.order == SortOrder::Asc) != backward;
@@ -66,14 +76,22 @@ pub(super) fn page_statement(
             q.and_where(if ascending { left.gt(right) } else { left.lt(right) });
         }
     }
-    q.order_by_expr(sort_key, order.clone()).order_by((Members::Table, Members::UserId), order).limit(spec.limit + 1);
+    q.order_by_expr(sort_key.clone(), order.clone())
+        .order_by((Members::Table, Members::UserId), order.clone())
+        .limit(spec.limit + 1);
+    if ids_first {
+        // The page's rows, in the page's order (a sort of one page).
+        let mut rows = member_select_of(q, org);
+        rows.order_by_expr(sort_key, order.clone()).order_by((Members::Table, Members::UserId), order);
+        return rows;
+    }
     q
 }
 
 /// One page of an organization's members.
 pub async fn list_members(conn: &mut Conn, org: OrgId, spec: &ListSpec) -> Result<MemberPage> {
-    let (source, path) = plan(conn, org, &spec.filter).await?;
-    let q = page_statement(conn.backend(), org, spec, source, path);
+    let plan = plan(conn, org, &spec.filter, spec.limit + 1).await?;
+    let q = page_statement(conn.backend(), org, spec, plan);
     // A search, a role, a product or an activity filter is planned for its values (see `fetch_all_planned`).
     let rows = if !spec.filter.narrows() {
         conn.fetch_all::<MemberRow, _>(&q).await?

@@ -19,7 +19,7 @@ use sea_query_sqlx::{SqlxBinder, SqlxValues};
 
 use super::bulk::ids_statement;
 use super::counts::count_statement;
-use super::filter::{HOLDERS_READ_MAX, SearchPath, Source, plan};
+use super::filter::{HolderSets, Plan, SearchPath, Source, plan};
 use super::list::page_statement;
 use super::read::MemberRow;
 use super::{ListSpec, NewMember, PageStart};
@@ -63,10 +63,12 @@ fn quote() -> ProductKey {
     ProductKey::parse("quote").unwrap()
 }
 
-/// The index the directory walks for a sort, with or without a status.
+/// The index the directory walks for a sort, with or without a status:
+/// each holds the sort column and `user_id`, all a walk testing a role or a
+/// product reads before it has chosen a page.
 fn sort_index(sort: MemberSort, status: bool) -> &'static str {
     match (sort, status) {
-        (MemberSort::Email, false) => "members_org_email",
+        (MemberSort::Email, false) => "members_email",
         (MemberSort::Email, true) => "members_status_email",
         (MemberSort::Name, false) => "members_name",
         (MemberSort::Name, true) => "members_status_name",
@@ -78,8 +80,21 @@ fn sort_index(sort: MemberSort, status: bool) -> &'static str {
 }
 
 const LICENSE_PROBE: &str = "SEARCH licensed EXISTS USING PRIMARY KEY (org_id=? AND user_id=? AND product=?)";
+const ROLE_PROBE: &str =
+    "SEARCH held EXISTS USING COVERING INDEX sqlite_autoindex_member_roles_1 (org_id=? AND user_id=? AND role_id=?)";
 const HOLDERS_RANGE: &str = "SEARCH licenses USING COVERING INDEX licenses_product (org_id=? AND product=?)";
+const ROLE_HOLDERS_RANGE: &str = "SEARCH member_roles USING COVERING INDEX member_roles_role (org_id=? AND role_id=?)";
 const MEMBER_BY_KEY: &str = "SEARCH members USING INDEX sqlite_autoindex_members_1 (org_id=? AND user_id=?)";
+
+/// A walk's plan before it reads its page's rows (`SCAN page`), and after.
+fn halves(plan: &[String]) -> (&[String], &[String]) {
+    let at = plan.iter().position(|p| p == "SCAN page").unwrap_or_else(|| panic!("no page: {}", plan.join(" | ")));
+    plan.split_at(at)
+}
+
+fn with_sets(role: bool, product: bool) -> Plan {
+    Plan { sets: HolderSets { role, product }, ..Plan::new(Source::Members, SearchPath::RowTest) }
+}
 
 #[tokio::test]
 async fn every_product_shape_reads_its_index_on_sqlite() {
@@ -103,20 +118,30 @@ async fn every_product_shape_reads_its_index_on_sqlite() {
         for sort in [MemberSort::Email, MemberSort::Name, MemberSort::Created, MemberSort::LastActive] {
             for start in [PageStart::Offset(0), cursor(sort)] {
                 let s = spec(filter.clone(), sort, start);
-                // A common product: the sort order's index, each row probing its license.
-                let plan =
-                    explain(&mut conn, page_statement(Backend::Sqlite, org, &s, Source::Members, SearchPath::RowTest))
-                        .await;
+                let walk = format!("SEARCH members USING COVERING INDEX {} (org_id=?", sort_index(sort, status));
+                // A common product: the sort order's index alone, a probe per row,
+                // then the page's rows by key (and a sort of the page only).
+                let plan = explain(&mut conn, page_statement(Backend::Sqlite, org, &s, with_sets(false, false))).await;
                 let text = plan.join(" | ");
-                assert!(plan[0].contains(&format!("USING INDEX {} (org_id=?", sort_index(sort, status))), "{text}");
-                assert!(plan.iter().any(|p| p == LICENSE_PROBE), "{text}");
-                assert!(!text.contains("TEMP B-TREE"), "a walk in sort order sorts nothing: {text}");
-                // A rare product: its holders first, then their rows, sorted.
-                let plan = explain(
-                    &mut conn,
-                    page_statement(Backend::Sqlite, org, &s, Source::ProductHolders, SearchPath::RowTest),
-                )
-                .await;
+                let (choose, read) = halves(&plan);
+                assert!(choose.iter().any(|p| p.starts_with(&walk)), "{text}");
+                assert!(choose.iter().any(|p| p == LICENSE_PROBE), "{text}");
+                assert!(
+                    !choose.iter().any(|p| p.contains("TEMP B-TREE")),
+                    "a walk in sort order sorts nothing: {text}"
+                );
+                assert_eq!(read[1], MEMBER_BY_KEY, "{text}");
+                // A commoner one: the same walk, its holders read once into a set.
+                let plan = explain(&mut conn, page_statement(Backend::Sqlite, org, &s, with_sets(false, true))).await;
+                let text = plan.join(" | ");
+                let (choose, _) = halves(&plan);
+                assert!(choose.iter().any(|p| p.starts_with(&walk)), "{text}");
+                assert!(choose.iter().any(|p| p.starts_with("LIST SUBQUERY")), "{text}");
+                assert!(choose.iter().any(|p| p == HOLDERS_RANGE), "{text}");
+                assert!(!text.contains("licensed") && !choose.iter().any(|p| p.contains("TEMP B-TREE")), "{text}");
+                // A rare one: its holders first, then their rows, sorted.
+                let holders = Plan::new(Source::ProductHolders, SearchPath::RowTest);
+                let plan = explain(&mut conn, page_statement(Backend::Sqlite, org, &s, holders)).await;
                 let text = plan.join(" | ");
                 assert_eq!(plan[0], HOLDERS_RANGE, "{text}");
                 assert_eq!(plan[1], MEMBER_BY_KEY, "{text}");
@@ -138,32 +163,35 @@ async fn every_product_shape_reads_its_index_on_sqlite() {
         assert!(plan.iter().any(|p| p == LICENSE_PROBE), "{text}");
         assert!(!text.contains("TEMP B-TREE"), "{text}");
     }
-    // A role and a product: read from either's holders, the other probed.
+    // A role and a product: read from either's holders, the other probed;
+    // or walked, each probed or read into a set.
     let both = product.clone().with_role(Some(RoleId::new()));
     let s = spec(both.clone(), MemberSort::Email, PageStart::Offset(0));
-    let plan = explain(&mut conn, page_statement(Backend::Sqlite, org, &s, Source::Members, SearchPath::RowTest)).await;
+    let plan = explain(&mut conn, page_statement(Backend::Sqlite, org, &s, with_sets(false, false))).await;
     let text = plan.join(" | ");
-    assert!(plan[0].contains("members_org_email") && text.contains(LICENSE_PROBE), "{text}");
-    assert!(
-        text.contains("SEARCH held EXISTS USING COVERING INDEX sqlite_autoindex_member_roles_1")
-            && !text.contains("TEMP B-TREE"),
-        "{text}"
-    );
-    let plan =
-        explain(&mut conn, page_statement(Backend::Sqlite, org, &s, Source::ProductHolders, SearchPath::RowTest)).await;
+    let (choose, _) = halves(&plan);
+    assert!(choose[1].starts_with("SEARCH members USING COVERING INDEX members_email"), "{text}");
+    assert!(choose.iter().any(|p| p == LICENSE_PROBE) && choose.iter().any(|p| p == ROLE_PROBE), "{text}");
+    let plan = explain(&mut conn, page_statement(Backend::Sqlite, org, &s, with_sets(true, true))).await;
+    let text = plan.join(" | ");
+    assert!(text.contains(HOLDERS_RANGE) && text.contains(ROLE_HOLDERS_RANGE), "{text}");
+    assert!(!text.contains("EXISTS"), "{text}");
+    let holders = Plan::new(Source::ProductHolders, SearchPath::RowTest);
+    let plan = explain(&mut conn, page_statement(Backend::Sqlite, org, &s, holders)).await;
     assert_eq!(plan[0], HOLDERS_RANGE, "{}", plan.join(" | "));
-    let plan =
-        explain(&mut conn, page_statement(Backend::Sqlite, org, &s, Source::RoleHolders, SearchPath::RowTest)).await;
+    assert!(plan.iter().any(|p| p == ROLE_PROBE), "{}", plan.join(" | "));
+    let holders = Plan::new(Source::RoleHolders, SearchPath::RowTest);
+    let plan = explain(&mut conn, page_statement(Backend::Sqlite, org, &s, holders)).await;
     let text = plan.join(" | ");
-    assert!(plan[0].starts_with("SEARCH member_roles USING COVERING INDEX member_roles_role"), "{text}");
+    assert_eq!(plan[0], ROLE_HOLDERS_RANGE, "{text}");
     assert!(text.contains(LICENSE_PROBE), "{text}");
 }
 
-/// An organization of `n` members (every fifth disabled, every tenth
-/// archived) whose member number `i` holds `quote` when `holds(i)` (archived
-/// members hold none: archiving frees licenses). Answers the members in
-/// number order.
-async fn organization(db: &Db, n: usize, holds: impl Fn(usize) -> bool) -> (OrgId, Vec<NewMember>) {
+/// An organization of `n` members (every fifth disabled, every seventh
+/// of the rest invited, every tenth archived); member number `i` holds each
+/// product `(key, holds)` when `holds(i)` (archived members hold none:
+/// archiving frees licenses). Answers the members in number order.
+async fn organization(db: &Db, n: usize, products: &[(&str, &dyn Fn(usize) -> bool)]) -> (OrgId, Vec<NewMember>) {
     let org = OrgId::new();
     let now = Timestamp(1_700_000_000_000);
     let mut tx = db.begin().await.unwrap();
@@ -212,36 +240,39 @@ async fn organization(db: &Db, n: usize, holds: impl Fn(usize) -> bool) -> (OrgI
     }
     crate::users::insert_users(&mut tx, &users).await.unwrap();
     super::insert_members(&mut tx, &members).await.unwrap();
-    let sub = Subscription {
-        product: quote(),
-        status: SubscriptionStatus::Active,
-        license_count: n as i64,
-        used: 0,
-        held_by_disabled: 0,
-        trial: None,
-        settings: Default::default(),
-        created_at: now,
-        updated_at: now,
-    };
-    crate::products::insert_subscription(&mut tx, org, &sub).await.unwrap();
-    let holders: Vec<UserId> = members
-        .iter()
-        .enumerate()
-        .filter(|(i, m)| m.status != MemberStatus::Archived && holds(*i))
-        .map(|(_, m)| m.user_id)
-        .collect();
-    crate::products::assign(&mut tx, org, &quote(), &holders, now).await.unwrap().unwrap();
+    for (key, holds) in products {
+        let key = ProductKey::parse(key).unwrap();
+        let sub = Subscription {
+            product: key.clone(),
+            status: SubscriptionStatus::Active,
+            license_count: n as i64,
+            used: 0,
+            held_by_disabled: 0,
+            trial: None,
+            settings: Default::default(),
+            created_at: now,
+            updated_at: now,
+        };
+        crate::products::insert_subscription(&mut tx, org, &sub).await.unwrap();
+        let holders: Vec<UserId> = members
+            .iter()
+            .enumerate()
+            .filter(|(i, m)| m.status != MemberStatus::Archived && holds(*i))
+            .map(|(_, m)| m.user_id)
+            .collect();
+        crate::products::assign(&mut tx, org, &key, &holders, now).await.unwrap().unwrap();
+    }
     tx.commit().await.unwrap();
     (org, members)
 }
 
-/// Every page of a list read from `source`, following the cursor.
-async fn read_all(conn: &mut Conn, org: OrgId, filter: &MemberFilter, sort: MemberSort, source: Source) -> Vec<Member> {
+/// Every page of a list read as `plan` says, following the cursor.
+async fn read_all(conn: &mut Conn, org: OrgId, filter: &MemberFilter, sort: MemberSort, plan: Plan) -> Vec<Member> {
     let mut out: Vec<Member> = Vec::new();
     let mut start = PageStart::Offset(0);
     loop {
         let s = spec(filter.clone(), sort, start);
-        let q = page_statement(Backend::Sqlite, org, &s, source, SearchPath::RowTest);
+        let q = page_statement(Backend::Sqlite, org, &s, plan);
         let rows: Vec<Member> =
             conn.fetch_all::<MemberRow, _>(&q).await.unwrap().into_iter().map(|r| r.try_into().unwrap()).collect();
         let more = rows.len() > 50;
@@ -263,7 +294,7 @@ async fn read_all(conn: &mut Conn, org: OrgId, filter: &MemberFilter, sort: Memb
 #[tokio::test]
 async fn a_product_reads_the_same_members_either_way() {
     let db = sqlite().await;
-    let (org, members) = organization(&db, 700, |i| i % 3 != 1).await;
+    let (org, members) = organization(&db, 700, &[("quote", &|i| i % 3 != 1)]).await;
     let mut conn = db.conn().await.unwrap();
     let holds: BTreeSet<UserId> = {
         let held: Vec<UserId> = members
@@ -282,9 +313,12 @@ async fn a_product_reads_the_same_members_either_way() {
             .map(|m| m.user_id)
             .collect();
         for sort in [MemberSort::Email, MemberSort::Name, MemberSort::Created, MemberSort::LastActive] {
-            let walked = read_all(&mut conn, org, &filter, sort, Source::Members).await;
-            let held = read_all(&mut conn, org, &filter, sort, Source::ProductHolders).await;
+            let walked = read_all(&mut conn, org, &filter, sort, with_sets(false, false)).await;
+            let set = read_all(&mut conn, org, &filter, sort, with_sets(false, true)).await;
+            let held =
+                read_all(&mut conn, org, &filter, sort, Plan::new(Source::ProductHolders, SearchPath::RowTest)).await;
             assert_eq!(walked, held, "{sort:?} {statuses:?}: the same rows in the same order");
+            assert_eq!(walked, set, "{sort:?} {statuses:?}: the same rows in the same order");
             assert_eq!(walked.iter().map(|m| m.user_id).collect::<BTreeSet<_>>(), expected, "{sort:?} {statuses:?}");
             assert_eq!(walked.len(), expected.len(), "no member twice");
         }
@@ -316,10 +350,13 @@ async fn a_product_reads_the_same_members_either_way() {
             assert_eq!(got, expected, "{source:?} {s}");
         }
     }
+    // The list's badges come from the subscription's counters, exactly.
     let (counts, capped) = super::count_members(&mut conn, org, &filter).await.unwrap();
     assert!(!capped);
-    assert_eq!(counts.archived, 0);
-    assert_eq!(counts.active + counts.invited + counts.disabled, holds.len() as u64);
+    for s in MemberStatus::ALL {
+        let expected = members.iter().filter(|m| m.status == s && holds.contains(&m.user_id)).count() as u64;
+        assert_eq!(counts.get(s), expected, "{s}");
+    }
     // A product nobody holds, or one the organization does not have: nothing.
     let none = MemberFilter::default().with_product(Some(ProductKey::parse("analytics").unwrap()));
     let page = super::list_members(&mut conn, org, &spec(none.clone(), MemberSort::Email, PageStart::Offset(0)))
@@ -330,20 +367,46 @@ async fn a_product_reads_the_same_members_either_way() {
 }
 
 #[tokio::test]
-async fn a_rare_product_is_read_from_its_holders_a_common_one_in_sort_order() {
+async fn each_product_is_read_the_way_its_holders_count_calls_for() {
     let db = sqlite().await;
-    let n = HOLDERS_READ_MAX as usize + 800;
-    // Almost everyone but the archived holds quote: more than HOLDERS_READ_MAX.
-    let (org, _) = organization(&db, n, |i| i % 50 != 0).await;
+    // 5,800 members, pages of 51: holders first below 136 holders, a set below 1,539.
+    let n = 5_800;
+    let (org, _) = organization(
+        &db,
+        n,
+        &[("quote", &|i| i % 50 != 0), ("intake", &|i| i % 10 == 0), ("analytics", &|i| i % 100 == 0)],
+    )
+    .await;
     let mut conn = db.conn().await.unwrap();
-    let common = MemberFilter::default().with_product(Some(quote()));
-    assert_eq!(plan(&mut conn, org, &common).await.unwrap().0, Source::Members);
-    let rare = MemberFilter::default().with_product(Some(ProductKey::parse("analytics").unwrap()));
-    assert_eq!(plan(&mut conn, org, &rare).await.unwrap().0, Source::ProductHolders);
-    // The common product's page is the walk's, and its count stops at the cap's reading.
-    let page = super::list_members(&mut conn, org, &spec(common.clone(), MemberSort::Email, PageStart::Offset(0)))
-        .await
-        .unwrap();
-    assert_eq!(page.items.len(), 50);
-    assert!(page.items.windows(2).all(|w| w[0].email < w[1].email));
+    let with = |key: &str| MemberFilter::default().with_product(Some(ProductKey::parse(key).unwrap()));
+    let plan_of = |p: Plan| (p.source, p.sets.product);
+    assert_eq!(plan_of(plan(&mut conn, org, &with("quote"), 51).await.unwrap()), (Source::Members, false));
+    assert_eq!(plan_of(plan(&mut conn, org, &with("intake"), 51).await.unwrap()), (Source::Members, true));
+    assert_eq!(plan_of(plan(&mut conn, org, &with("analytics"), 51).await.unwrap()), (Source::ProductHolders, false));
+    assert_eq!(
+        plan(&mut conn, org, &with("ghost"), 51).await.unwrap().source,
+        Source::ProductHolders,
+        "nobody holds it"
+    );
+    // Within a status, by the holders there: no disabled member holds intake,
+    // so its holders are read; nearly every disabled one holds quote.
+    let disabled = |key: &str| MemberFilter { statuses: vec![MemberStatus::Disabled], ..with(key) };
+    assert_eq!(plan_of(plan(&mut conn, org, &disabled("intake"), 51).await.unwrap()), (Source::ProductHolders, false));
+    assert_eq!(plan_of(plan(&mut conn, org, &disabled("quote"), 51).await.unwrap()), (Source::Members, false));
+    // With an address condition, the few rows of the email index are probed.
+    let address =
+        MemberFilter::parse("", "", "ann*", vec![]).unwrap().with_product(Some(ProductKey::parse("intake").unwrap()));
+    assert_eq!(plan_of(plan(&mut conn, org, &address, 51).await.unwrap()), (Source::Members, false));
+    // Each way answers the same pages as the others (the list by its planned way).
+    for f in [with("quote"), with("intake"), with("analytics"), disabled("intake"), disabled("quote")] {
+        let key = f.product.clone().unwrap();
+        let planned = plan(&mut conn, org, &f, 51).await.unwrap();
+        let mine = read_all(&mut conn, org, &f, MemberSort::Name, planned).await;
+        let walked = read_all(&mut conn, org, &f, MemberSort::Name, with_sets(false, false)).await;
+        assert_eq!(mine, walked, "{key}");
+        let page = super::list_members(&mut conn, org, &spec(f.clone(), MemberSort::Name, PageStart::Offset(0)))
+            .await
+            .unwrap();
+        assert_eq!(page.items, mine[..50.min(mine.len())], "{key}");
+    }
 }

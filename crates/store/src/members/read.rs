@@ -48,6 +48,29 @@ fn member_select() -> SelectStatement {
 /// role's holders (SQLite only; `CROSS JOIN` keeps the first table as the
 /// outer loop, so that its rows stream in and a `LIMIT` stops reading them).
 pub(super) fn member_select_from(source: Source) -> SelectStatement {
+    let mut q = member_columns();
+    from_members(&mut q, source);
+    q.inner_join(Users::Table, Expr::col((Users::Table, Users::Id)).equals((Members::Table, Members::UserId)));
+    q
+}
+
+/// The directory's columns for the members a page query chose: `page`
+/// answers their `user_id`s (a page's worth), whose rows are then read by
+/// the members' primary key (see `list::page_statement`).
+pub(super) fn member_select_of(page: SelectStatement, org: OrgId) -> SelectStatement {
+    let mut q = member_columns();
+    q.from_subquery(page, PAGE)
+        .cross_join(Members::Table)
+        .and_where(Expr::col((Members::Table, Members::OrgId)).eq(org.0))
+        .and_where(Expr::col((Members::Table, Members::UserId)).equals((PAGE, Members::UserId)));
+    q.inner_join(Users::Table, Expr::col((Users::Table, Users::Id)).equals((Members::Table, Members::UserId)));
+    q
+}
+
+/// The alias of a page's chosen ids in [`member_select_of`].
+const PAGE: &str = "page";
+
+fn member_columns() -> SelectStatement {
     let mut q = Query::select();
     q.column((Members::Table, Members::UserId))
         .column((Members::Table, Members::Email))
@@ -56,8 +79,6 @@ pub(super) fn member_select_from(source: Source) -> SelectStatement {
         .column((Users::Table, Users::EmailConfirmed))
         .column((Members::Table, Members::CreatedAt))
         .column((Members::Table, Members::LastActiveAt));
-    from_members(&mut q, source);
-    q.inner_join(Users::Table, Expr::col((Users::Table, Users::Id)).equals((Members::Table, Members::UserId)));
     q
 }
 
