@@ -31,15 +31,15 @@ fn sort_value_expr(v: &SortValue) -> Expr {
 /// The statement of one page read as `plan` says: the filter, the keyset
 /// or offset start, the sort, one row more than the page.
 ///
-/// On SQLite, a walk in sort order that tests a role or a product chooses
-/// the page's ids first, from the sort order's index alone (`(org_id,
-/// [status,] column, user_id)` holds every column the walk tests), and
-/// reads those rows after: otherwise every row walked past would be read
-/// from the table only to learn its `user_id`.
+/// A walk in sort order that tests a role or a product chooses the page's
+/// ids first, from the sort order's index alone (`(org_id, [status,]
+/// column, user_id)` holds every column the walk tests), and reads those
+/// rows after: otherwise every row walked past would be read from the table
+/// only to learn its `user_id` (on PostgreSQL, the walk is then an
+/// index-only scan).
 pub(super) fn page_statement(backend: Backend, org: OrgId, spec: &ListSpec, plan: Plan) -> SelectStatement {
     let col = sort_column(spec.sort);
-    let ids_first = backend == Backend::Sqlite
-        && plan.source == Source::Members
+    let ids_first = plan.source == Source::Members
         && (spec.filter.role.is_some() || spec.filter.product.is_some())
         && spec.filter.email_matches().is_empty();
     let mut q = if ids_first {

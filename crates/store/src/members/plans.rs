@@ -55,6 +55,40 @@ async fn sqlite() -> Db {
     db
 }
 
+/// A fresh database of the backend the suite runs on (`ROSTER_TEST_DB`:
+/// `sqlite`, or `postgres` on `ROSTER_TEST_PG_URL`'s server), for the tests
+/// that hold answers rather than plans: each way of reading must answer the
+/// same on both. Answers the PostgreSQL database's name, for [`drop_db`].
+async fn fresh_db() -> (Db, Option<String>) {
+    if std::env::var("ROSTER_TEST_DB").as_deref() != Ok("postgres") {
+        return (sqlite().await, None);
+    }
+    let name = format!("roster_plans_{}", uuid::Uuid::now_v7().simple());
+    pg_admin(&format!("CREATE DATABASE {name}")).await;
+    let (base, _) = pg_admin_url().rsplit_once('/').map(|(b, d)| (b.to_string(), d.to_string())).unwrap();
+    let db = Db::connect(&format!("{base}/{name}")).await.unwrap();
+    db.migrate().await.unwrap();
+    (db, Some(name))
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("ROSTER_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+async fn pg_admin(sql: &str) {
+    let Db::Postgres(admin) = Db::connect(&pg_admin_url()).await.unwrap() else { panic!("not a PostgreSQL URL") };
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(&admin).await.unwrap();
+    admin.close().await;
+}
+
+/// Closes a test's database, dropping it on PostgreSQL.
+async fn drop_db(db: Db, pg_name: Option<String>) {
+    db.close().await;
+    if let Some(name) = pg_name {
+        pg_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+    }
+}
+
 fn spec(filter: MemberFilter, sort: MemberSort, start: PageStart) -> ListSpec {
     ListSpec { filter, sort, order: SortOrder::Asc, start, limit: 50 }
 }
@@ -272,7 +306,7 @@ async fn read_all(conn: &mut Conn, org: OrgId, filter: &MemberFilter, sort: Memb
     let mut start = PageStart::Offset(0);
     loop {
         let s = spec(filter.clone(), sort, start);
-        let q = page_statement(Backend::Sqlite, org, &s, plan);
+        let q = page_statement(conn.backend(), org, &s, plan);
         let rows: Vec<Member> =
             conn.fetch_all::<MemberRow, _>(&q).await.unwrap().into_iter().map(|r| r.try_into().unwrap()).collect();
         let more = rows.len() > 50;
@@ -293,7 +327,7 @@ async fn read_all(conn: &mut Conn, org: OrgId, filter: &MemberFilter, sort: Memb
 
 #[tokio::test]
 async fn a_product_reads_the_same_members_either_way() {
-    let db = sqlite().await;
+    let (db, pg_name) = fresh_db().await;
     let (org, members) = organization(&db, 700, &[("quote", &|i| i % 3 != 1)]).await;
     let mut conn = db.conn().await.unwrap();
     let holds: BTreeSet<UserId> = {
@@ -342,8 +376,7 @@ async fn a_product_reads_the_same_members_either_way() {
             status: String,
             n: i64,
         }
-        let rows =
-            conn.fetch_all::<CountRow, _>(&count_statement(Backend::Sqlite, org, &filter, source)).await.unwrap();
+        let rows = conn.fetch_all::<CountRow, _>(&count_statement(conn.backend(), org, &filter, source)).await.unwrap();
         for s in MemberStatus::ALL {
             let expected = members.iter().filter(|m| m.status == s && holds.contains(&m.user_id)).count() as i64;
             let got = rows.iter().find(|r| r.status == s.as_str()).map_or(0, |r| r.n);
@@ -364,11 +397,13 @@ async fn a_product_reads_the_same_members_either_way() {
         .unwrap();
     assert!(page.items.is_empty());
     assert_eq!(super::count_members(&mut conn, org, &none).await.unwrap().0, Default::default());
+    drop(conn);
+    drop_db(db, pg_name).await;
 }
 
 #[tokio::test]
 async fn each_product_is_read_the_way_its_holders_count_calls_for() {
-    let db = sqlite().await;
+    let (db, pg_name) = fresh_db().await;
     // 5,800 members, pages of 51: holders first below 136 holders, a set below 1,539.
     let n = 5_800;
     let (org, _) = organization(
@@ -409,4 +444,6 @@ async fn each_product_is_read_the_way_its_holders_count_calls_for() {
             .unwrap();
         assert_eq!(page.items, mine[..50.min(mine.len())], "{key}");
     }
+    drop(conn);
+    drop_db(db, pg_name).await;
 }
