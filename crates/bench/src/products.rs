@@ -138,6 +138,7 @@ async fn list(args: &ProductsArgs) -> anyhow::Result<()> {
         s("p6", format!("product={rare}&q=smith12"), format!("product={rare}&q=smith12"), Some("c")),
         s("d", "q=son (reference, unselective)".into(), "q=son".into(), None),
         s("p7", format!("product={common}&q=son"), format!("product={common}&q=son"), Some("d")),
+        s("p9", format!("product={rare}&q=son"), format!("product={rare}&q=son"), Some("d")),
         s("e", format!("cursor {pages} pages deep (reference)"), format!("cursor={deep}"), None),
         s(
             "p8",

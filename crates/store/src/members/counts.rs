@@ -7,7 +7,7 @@ use sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
 
 use super::SEARCH_COUNT_CAP;
 use super::filter::{
-    HOLDERS_READ_MAX, Plan, SearchPath, Source, apply_filter, fewest_holders, from_members, reads_trigrams,
+    Plan, SearchPath, Source, apply_filter, counts_holders_first, fewest_holders, from_members, reads_trigrams,
 };
 use crate::db::Conn;
 use crate::tables::{MemberCounts, Members};
@@ -17,11 +17,6 @@ use crate::{Backend, Result, StoreError};
 /// ignored, as the badges show every status). Answers the counts and whether
 /// they stopped at [`SEARCH_COUNT_CAP`].
 pub async fn count_members(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -> Result<(StatusCounts, bool)> {
-    #[derive(sqlx::FromRow)]
-    struct CountRow {
-        status: String,
-        n: i64,
-    }
     // A product alone (with or without statuses): its holders by status are
     // counters of the subscription, kept with every license and status change.
     if let Some(product) = product_only(filter) {
@@ -29,23 +24,23 @@ pub async fn count_members(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -
         return Ok((counts, false));
     }
     let capped = filter.narrows();
-    let q = if !capped {
-        Query::select()
-            .column(MemberCounts::Status)
-            .expr_as(Expr::col(MemberCounts::Count), Alias::new("n"))
-            .from(MemberCounts::Table)
-            .and_where(Expr::col(MemberCounts::OrgId).eq(org.0))
-            .to_owned()
-    } else {
+    if !capped {
+        return Ok((status_counters(conn, org).await?, false));
+    }
+    let q = {
         // Read the matches from the trigram index or the holders of the
         // role or product (on SQLite, streamed, so that the cap stops the
         // reading), never by walking the whole organization.
         let backend = conn.backend();
         let holders = fewest_holders(conn, org, filter).await?;
+        let members = match holders {
+            Some(_) => status_counters(conn, org).await?.total_for(&MemberFilter::default()) as i64,
+            None => 0,
+        };
         let source = if backend != Backend::Sqlite {
             Source::Members
         } else if let Some((holders, n)) = holders
-            && (!filter.has_text() || n < HOLDERS_READ_MAX)
+            && (!filter.has_text() || counts_holders_first(n, members))
         {
             holders
         } else if !filter.email_matches().is_empty() {
@@ -58,14 +53,36 @@ pub async fn count_members(conn: &mut Conn, org: OrgId, filter: &MemberFilter) -
         };
         count_statement(backend, org, filter, source)
     };
+    let counts = read_counts(conn, &q).await?;
+    let total: u64 = MemberStatus::ALL.iter().map(|s| counts.get(*s)).sum();
+    Ok((counts, total > SEARCH_COUNT_CAP))
+}
+
+/// An organization's members per status: its `member_counts` counters.
+pub(super) async fn status_counters(conn: &mut Conn, org: OrgId) -> Result<StatusCounts> {
+    let q = Query::select()
+        .column(MemberCounts::Status)
+        .expr_as(Expr::col(MemberCounts::Count), Alias::new("n"))
+        .from(MemberCounts::Table)
+        .and_where(Expr::col(MemberCounts::OrgId).eq(org.0))
+        .to_owned();
+    read_counts(conn, &q).await
+}
+
+/// Reads `(status, n)` rows into counts.
+async fn read_counts(conn: &mut Conn, q: &SelectStatement) -> Result<StatusCounts> {
+    #[derive(sqlx::FromRow)]
+    struct CountRow {
+        status: String,
+        n: i64,
+    }
     let mut counts = StatusCounts::default();
-    for r in conn.fetch_all_planned::<CountRow, _>(&q).await? {
+    for r in conn.fetch_all_planned::<CountRow, _>(q).await? {
         let status: MemberStatus =
             r.status.parse().map_err(|_| StoreError::Corrupt(format!("member status {}", r.status)))?;
         counts.add(status, r.n.clamp(0, i64::MAX) as u64);
     }
-    let total: u64 = MemberStatus::ALL.iter().map(|s| counts.get(*s)).sum();
-    Ok((counts, capped && total > SEARCH_COUNT_CAP))
+    Ok(counts)
 }
 
 /// The capped count of a narrowing filter's matches per status, read from

@@ -394,9 +394,15 @@ fn activity_condition(q: &mut SelectStatement, activity: Activity) {
     }
 }
 
-/// On SQLite, a count (of a search's matches) reads a role's or product's
-/// holders first when fewer than this hold it.
-pub(super) const HOLDERS_READ_MAX: i64 = 5_000;
+/// Whether a capped count of a search's matches reads the `held` holders of
+/// a role or product first (testing the search on each), rather than the
+/// search's matches (testing the role or product on each), in an
+/// organization of `members`: a count stops at the cap, which the matches
+/// reach after about `cap·members/held` of them, and the holders after at
+/// most `held` (at a million members: below 100,000 holders).
+pub(super) fn counts_holders_first(held: i64, members: i64) -> bool {
+    held.saturating_mul(held) < (super::SEARCH_COUNT_CAP as i64).saturating_mul(members)
+}
 
 /// On SQLite, how many hold the filter's role and its product (the role's
 /// `member_count`, the subscription's `used`; none for a role or product the
@@ -476,6 +482,11 @@ const HOLDERS_FIRST: i64 = 16;
 /// See [`HOLDERS_FIRST`].
 const HOLDER_SET: i64 = 8;
 
+/// The most holders read into a set: PostgreSQL hashes a set only when its
+/// hash fits its working memory (64 MB with the defaults… of which 50,000
+/// ids take a few MB); a larger one is probed row by row instead.
+const HOLDER_SET_MAX: i64 = 50_000;
+
 /// How one role or product is best read (see [`HOLDERS_FIRST`]): its
 /// holders first (answering how many), or walked with a set or a probe.
 enum Reading {
@@ -488,7 +499,7 @@ fn reading(held: i64, held_in_statuses: i64, members_in_statuses: i64, limit: i6
     let walk = limit.saturating_mul(members_in_statuses) / Ord::max(held_in_statuses, 1);
     if held.saturating_mul(HOLDERS_FIRST) < walk {
         Reading::First(held)
-    } else if held < walk.saturating_mul(HOLDER_SET) {
+    } else if held < walk.saturating_mul(HOLDER_SET) && held <= HOLDER_SET_MAX {
         Reading::Set
     } else {
         Reading::Probe
@@ -501,7 +512,7 @@ pub(super) async fn plan(conn: &mut Conn, org: OrgId, filter: &MemberFilter, lim
     let mut sets = HolderSets::default();
     if filter.role.is_some() || filter.product.is_some() {
         let limit = Ord::max(limit, 1) as i64;
-        let members = super::counts::count_members(conn, org, &MemberFilter::default()).await?.0;
+        let members = super::counts::status_counters(conn, org).await?;
         let (all, in_statuses) = (members.total_for(&MemberFilter::default()) as i64, members.total_for(filter) as i64);
         let (role_n, _) = holder_counts(conn, org, &MemberFilter { product: None, ..filter.clone() }).await?;
         let role = role_n.map(|h| reading(h, h.saturating_mul(in_statuses) / Ord::max(all, 1), in_statuses, limit));
