@@ -64,6 +64,14 @@ impl Permission {
     pub const SUBSCRIPTIONS_READ: Permission = Permission { resource: "subscriptions", action: Action::Read };
     /// Change seats, trials, settings and cancellations.
     pub const SUBSCRIPTIONS_UPDATE: Permission = Permission { resource: "subscriptions", action: Action::Update };
+    /// See an organization's access requests.
+    pub const ACCESS_REQUESTS_READ: Permission = Permission { resource: "access_requests", action: Action::Read };
+    /// Approve or deny access requests.
+    pub const ACCESS_REQUESTS_UPDATE: Permission = Permission { resource: "access_requests", action: Action::Update };
+    /// See the organization's settings (its join link and email domains).
+    pub const ORG_SETTINGS_READ: Permission = Permission { resource: "org_settings", action: Action::Read };
+    /// Change the organization's settings.
+    pub const ORG_SETTINGS_UPDATE: Permission = Permission { resource: "org_settings", action: Action::Update };
 
     /// The permission's name in messages (`members:update`).
     pub fn name(self) -> String {

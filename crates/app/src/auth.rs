@@ -66,6 +66,17 @@ pub async fn login(app: &App, email: &str, password: &str, meta: &RequestMeta) -
         });
     }
     app.login_throttle.succeeded(&app.db, &reservation).await?;
+    open_session(app, user, meta).await
+}
+
+/// Opens a session for a user whose identity was just proven (a password
+/// at sign-in, or a confirmed sign-up's link).
+pub(crate) async fn open_session(
+    app: &App,
+    user: users::UserRecord,
+    meta: &RequestMeta,
+) -> Result<(Principal, NewSessionToken)> {
+    let now = app.clock.now();
     let token = tokens::new_secret();
     let session = sessions::NewSession {
         id: SessionId::new(),

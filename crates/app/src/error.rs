@@ -41,6 +41,12 @@ pub enum ConflictKind {
     SeatsInUse,
     /// The subscription's state does not allow it (already subscribed, not a trial, canceled).
     SubscriptionState,
+    /// The person has a pending access request to the organization already.
+    RequestPending,
+    /// The access request was decided, withdrawn or expired already.
+    RequestClosed,
+    /// A denied requester asks again before the cool-down ends.
+    RequestCooldown,
 }
 
 impl ConflictKind {
@@ -64,6 +70,9 @@ impl ConflictKind {
             Self::NotLocked => "not-locked",
             Self::SeatsInUse => "seats-in-use",
             Self::SubscriptionState => "subscription-state",
+            Self::RequestPending => "request-pending",
+            Self::RequestClosed => "request-closed",
+            Self::RequestCooldown => "request-cooldown",
         }
     }
 }

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod access_requests;
 pub mod actor;
 pub mod audit;
 pub mod auth;
@@ -33,6 +34,7 @@ pub mod profile;
 pub mod roles;
 pub mod session_sweep;
 pub mod sessions;
+pub mod signup;
 pub mod smtp;
 pub mod throttle;
 pub mod tokens;
@@ -88,6 +90,18 @@ pub struct Config {
     /// The product catalogue (`[[products]]`; the built-in example where
     /// the configuration names none).
     pub catalogue: roster_domain::products::Catalogue,
+    /// How long an access request waits for a decision before it expires (30 days).
+    pub access_request_ttl_ms: i64,
+    /// After a denial, how long before the same person may ask again (7 days).
+    pub access_request_cooldown_ms: i64,
+    /// Access requests one user may make per hour, across organizations.
+    pub access_requests_per_user_hour: u32,
+    /// Access requests one organization accepts per hour.
+    pub access_requests_per_org_hour: u32,
+    /// Whether people without an account may sign up (then ask to join).
+    pub signup_enabled: bool,
+    /// How long a sign-up's confirmation link works (24 hours).
+    pub signup_link_ms: i64,
 }
 
 impl Default for Config {
@@ -108,6 +122,12 @@ impl Default for Config {
             hash_queue: None,
             trusted_proxies: vec![],
             catalogue: roster_domain::products::Catalogue::builtin(),
+            access_request_ttl_ms: 30 * 24 * 60 * 60 * 1000,
+            access_request_cooldown_ms: 7 * 24 * 60 * 60 * 1000,
+            access_requests_per_user_hour: 10,
+            access_requests_per_org_hour: 100,
+            signup_enabled: true,
+            signup_link_ms: 24 * 60 * 60 * 1000,
         }
     }
 }

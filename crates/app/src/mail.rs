@@ -23,6 +23,14 @@ pub enum MailKind {
     EmailChangeNotice,
     /// A notice that an account was locked after too many failed sign-ins.
     AccountLocked,
+    /// A sign-up's confirmation link.
+    SignupConfirm,
+    /// Someone signed up with an address that has an account already.
+    SignupExisting,
+    /// An access request was approved.
+    AccessApproved,
+    /// An access request was denied.
+    AccessDenied,
 }
 
 impl MailKind {
@@ -34,6 +42,10 @@ impl MailKind {
             Self::EmailChangeConfirm => "email_change_confirm",
             Self::EmailChangeNotice => "email_change_notice",
             Self::AccountLocked => "account_locked",
+            Self::SignupConfirm => "signup_confirm",
+            Self::SignupExisting => "signup_existing",
+            Self::AccessApproved => "access_approved",
+            Self::AccessDenied => "access_denied",
         }
     }
 
@@ -45,6 +57,10 @@ impl MailKind {
             "email_change_confirm" => "Email change: confirmation",
             "email_change_notice" => "Email change: notice",
             "account_locked" => "Account locked",
+            "signup_confirm" => "Sign-up: confirmation",
+            "signup_existing" => "Sign-up: account exists",
+            "access_approved" => "Access request approved",
+            "access_denied" => "Access request denied",
             _ => "Message",
         }
     }

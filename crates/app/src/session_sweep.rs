@@ -61,6 +61,12 @@ pub async fn run_worker(app: App, opts: SweepOptions) {
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "session sweeper"),
         }
+        // Access requests past their expiry are recorded on the same beat.
+        match crate::access_requests::sweep_expired(&app).await {
+            Ok(n) if n > 0 => tracing::info!(expired = n, "recorded expired access requests"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "access request sweeper"),
+        }
         tokio::time::sleep(opts.every).await;
     }
 }

@@ -30,6 +30,9 @@ const AUDITED: &[(&str, &str)] = &[
     ("demo::seed_members", "member.seeded per batch (the dev and benchmark generator)"),
     ("demo::seed_licenses", "licenses.bulk_changed per batch (the dev and benchmark generator)"),
     ("demo::add_member", "member.added"),
+    ("access_requests::create", "access_request.created by the requester (and .expired for a lapsed one it replaces)"),
+    ("access_requests::withdraw", "access_request.withdrawn by the requester"),
+    ("access_requests::sweep_expired", "access_request.expired, once per expired request"),
     ("history/seed::seed_events", "the generated History events themselves (the dev and benchmark generator)"),
 ];
 
@@ -37,7 +40,7 @@ const AUDITED: &[(&str, &str)] = &[
 /// the reason. Reviewed: none changes what an organization's log records.
 const EXCEPTIONS: &[(&str, &str)] = &[
     (
-        "auth::login",
+        "auth::open_session",
         "a sign-in opens a session (recorded in the session's own row, Session History) and clears the failed-sign-in counter",
     ),
     ("auth::reauthenticate", "a right password again clears the failed-sign-in counter (throttle bookkeeping)"),
@@ -46,6 +49,14 @@ const EXCEPTIONS: &[(&str, &str)] = &[
         "ends an expired session when it is used (the row records reason and moment) and moves last-seen times forward",
     ),
     ("auth::logout", "the user ends their own session (the row records it: Session History)"),
+    (
+        "signup::write_letter",
+        "a sign-up belongs to no organization yet; it writes a pending sign-up and its letter (the outbox), no account",
+    ),
+    (
+        "signup::confirm",
+        "makes the account of a confirmed sign-up, which belongs to no organization yet; its requests to join are audited where they go",
+    ),
     ("outbox::send_due", "delivery bookkeeping: claiming due messages; the change that wrote them was audited"),
     (
         "profile::request_email_change",

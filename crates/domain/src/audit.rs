@@ -75,6 +75,12 @@ audit_actions! {
     SubscriptionConverted => "subscription.converted", "product", "converted to paid the trial of";
     MemberLicensesChanged => "member.licenses_changed", "member", "changed the product licenses of";
     LicensesBulkChanged => "licenses.bulk_changed", "organization", "changed product licenses in bulk in";
+    AccessRequestCreated => "access_request.created", "member", "asked to join, as";
+    AccessRequestApproved => "access_request.approved", "member", "approved the access request of";
+    AccessRequestDenied => "access_request.denied", "member", "denied the access request of";
+    AccessRequestWithdrawn => "access_request.withdrawn", "member", "withdrew the access request of";
+    AccessRequestExpired => "access_request.expired", "member", "recorded the expiry of the access request of";
+    OrganizationSettingsChanged => "organization.settings_changed", "organization", "changed the settings of";
 }
 
 impl std::fmt::Display for AuditAction {

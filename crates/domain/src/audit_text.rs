@@ -175,6 +175,60 @@ pub fn summary(action: AuditAction, details: &Value) -> String {
                 d.get("expired_at").and_then(Value::as_i64).map(|t| format!(" on {}", date(t))).unwrap_or_default();
             parts.push(format!("Invitation{email} expired{when} without being accepted"));
         }
+        AuditAction::AccessRequestCreated => {
+            used.extend(["request", "email", "message", "via"]);
+            let email = d.get("email").map(|e| format!(" {}", words(e))).unwrap_or_default();
+            let via = match d.get("via").and_then(Value::as_str) {
+                Some("join_link") => " through the join link".to_string(),
+                Some("email_domain") => " as a member of the organization's email domain".to_string(),
+                Some(other) => format!(" ({other})"),
+                None => String::new(),
+            };
+            parts.push(format!("Access requested by{email}{via}"));
+            if let Some(m) = d.get("message").and_then(Value::as_str).filter(|m| !m.is_empty()) {
+                parts.push(format!("Message “{}”", m.replace('\n', " ")));
+            }
+        }
+        AuditAction::AccessRequestApproved => {
+            used.extend(["request", "email", "roles", "products"]);
+            let email = d.get("email").map(|e| format!(" of {}", words(e))).unwrap_or_default();
+            let mut s = format!("Access request{email} approved");
+            if let Some(r) = d.get("roles").filter(|r| !is_empty(r)) {
+                s += &format!(" with the {} {}", plural(r, "role", "roles"), words(r));
+            }
+            parts.push(s);
+            if let Some(p) = d.get("products").filter(|p| !is_empty(p)) {
+                parts.push(format!("Product licenses {}", words(p)));
+            }
+            parts.extend(changes(d));
+        }
+        AuditAction::AccessRequestDenied => {
+            used.extend(["request", "email", "reason"]);
+            let email = d.get("email").map(|e| format!(" of {}", words(e))).unwrap_or_default();
+            parts.push(format!("Access request{email} denied"));
+            if let Some(r) = d.get("reason").and_then(Value::as_str).filter(|r| !r.is_empty()) {
+                parts.push(format!("Reason “{}”", r.replace('\n', " ")));
+            }
+        }
+        AuditAction::AccessRequestWithdrawn => {
+            used.extend(["request", "email"]);
+            let email = d.get("email").map(|e| format!(" of {}", words(e))).unwrap_or_default();
+            parts.push(format!("Access request{email} withdrawn by the requester"));
+        }
+        AuditAction::AccessRequestExpired => {
+            used.extend(["request", "email", "expired_at"]);
+            let email = d.get("email").map(|e| format!(" of {}", words(e))).unwrap_or_default();
+            let when =
+                d.get("expired_at").and_then(Value::as_i64).map(|t| format!(" on {}", date(t))).unwrap_or_default();
+            parts.push(format!("Access request{email} expired{when} without a decision"));
+        }
+        AuditAction::OrganizationSettingsChanged => {
+            used.push("join_link_regenerated");
+            parts.extend(changes(d));
+            if d.get("join_link_regenerated").and_then(Value::as_bool) == Some(true) {
+                parts.push("New join link; the old one no longer works".into());
+            }
+        }
         AuditAction::UserPasswordResetRequested => {
             used.push("by");
             parts.push(match d.get("by").and_then(Value::as_str) {
@@ -635,6 +689,24 @@ mod tests {
             (
                 MemberArchived,
                 json!({"before": {"status": "active"}, "after": {"status": "archived"}, "licenses_freed": ["quote", "analytics"]}),
+            ),
+            (
+                AccessRequestCreated,
+                json!({"request": "0193", "email": "ann@acme.test", "message": "Please add me", "via": "join_link"}),
+            ),
+            (
+                AccessRequestApproved,
+                json!({"request": "0193", "email": "ann@acme.test", "roles": ["User"], "products": ["Quote"], "after": {"status": "active"}}),
+            ),
+            (AccessRequestDenied, json!({"request": "0193", "email": "ann@acme.test", "reason": "Not an employee"})),
+            (AccessRequestWithdrawn, json!({"request": "0193", "email": "ann@acme.test"})),
+            (
+                AccessRequestExpired,
+                json!({"request": "0193", "email": "ann@acme.test", "expired_at": 1_764_000_000_000i64}),
+            ),
+            (
+                OrganizationSettingsChanged,
+                json!({"before": {"join_link_enabled": false}, "after": {"join_link_enabled": true}, "join_link_regenerated": true}),
             ),
         ]
     }

@@ -74,6 +74,14 @@ id_type!(
     InvitationId
 );
 id_type!(
+    /// A signed-in user's request to join an organization.
+    AccessRequestId
+);
+id_type!(
+    /// A sign-up waiting for its email address to be confirmed.
+    SignupId
+);
+id_type!(
     /// A user's request to change their email address, pending until the
     /// link sent to the new address is followed.
     EmailChangeId

@@ -5,6 +5,7 @@
 //! program never sees an unchecked string where a checked one belongs.
 #![forbid(unsafe_code)]
 
+pub mod access_requests;
 pub mod audit;
 pub mod audit_text;
 pub mod email;
@@ -27,7 +28,7 @@ pub mod unicode;
 
 pub use email::Email;
 pub use error::{FieldError, ValidationError};
-pub use ids::{EmailChangeId, InvitationId, OrgId, RoleId, SessionId, UserId};
+pub use ids::{AccessRequestId, EmailChangeId, InvitationId, OrgId, RoleId, SessionId, SignupId, UserId};
 pub use members::{MemberFilter, MemberSort, MemberStatus, SortOrder};
 pub use orgs::{OrgName, OrgSlug};
 pub use time::Timestamp;

@@ -6,6 +6,7 @@
 //! a query crossing tenants cannot be written by accident.
 #![forbid(unsafe_code)]
 
+pub mod access_requests;
 pub mod audit;
 pub mod audit_query;
 mod db;
@@ -13,6 +14,7 @@ pub mod email_changes;
 pub mod invitations;
 pub mod members;
 pub mod org_sessions;
+pub mod org_settings;
 pub mod orgs;
 pub mod outbox;
 pub mod products;
@@ -20,6 +22,7 @@ pub mod roles;
 pub mod schema;
 pub mod session_sweep;
 pub mod sessions;
+pub mod signups;
 mod tables;
 pub mod throttle;
 pub mod users;

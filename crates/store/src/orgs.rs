@@ -96,14 +96,14 @@ pub async fn insert_org(tx: &mut Tx, org: &OrgRecord) -> Result<()> {
 }
 
 /// Finds an organization by id or by slug.
-pub async fn find_org(conn: &mut Conn, id_or_slug: &str) -> Result<Option<OrgRecord>> {
+pub async fn find_org(r: &mut impl crate::Reader, id_or_slug: &str) -> Result<Option<OrgRecord>> {
     let mut q = Query::select();
     q.columns(COLUMNS).from(Organizations::Table);
     match Uuid::parse_str(id_or_slug) {
         Ok(id) => q.and_where(Expr::col(Organizations::Id).eq(id)),
         Err(_) => q.and_where(Expr::col(Organizations::Slug).eq(id_or_slug.to_lowercase())),
     };
-    Ok(conn.fetch_optional::<OrgRow, _>(&q).await?.map(Into::into))
+    Ok(r.read_optional::<OrgRow, _>(&q).await?.map(Into::into))
 }
 
 /// Finds an organization by id or by slug together with one user's

@@ -352,3 +352,57 @@ pub(crate) enum Licenses {
     Product,
     AssignedAt,
 }
+
+/// `org_settings`: an organization's join link (migration 0016).
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum OrgSettings {
+    Table,
+    OrgId,
+    JoinLinkEnabled,
+    JoinCode,
+    UpdatedAt,
+}
+
+/// `org_email_domains`: the email domains an organization declares (migration 0016).
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum OrgEmailDomains {
+    Table,
+    OrgId,
+    Domain,
+}
+
+/// `access_requests`: requests to join an organization (migration 0016).
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum AccessRequests {
+    Table,
+    OrgId,
+    Id,
+    UserId,
+    Email,
+    Name,
+    Message,
+    Via,
+    Status,
+    CreatedAt,
+    ExpiresAt,
+    DecidedAt,
+    DecidedBy,
+    DecidedByLabel,
+    Reason,
+    Roles,
+    Products,
+}
+
+/// `signups`: sign-ups waiting for their address's confirmation (migration 0016).
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum Signups {
+    Table,
+    Id,
+    Email,
+    Name,
+    PasswordHash,
+    TokenHash,
+    CreatedAt,
+    ExpiresAt,
+    UsedAt,
+}

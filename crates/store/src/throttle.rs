@@ -28,6 +28,14 @@ pub enum AttemptKind {
     /// Email change requests of one user (the key is the user's id), each
     /// of which mails an address the user typed.
     EmailChange,
+    /// Access requests made by one user (the key is the user's id).
+    AccessRequestUser,
+    /// Access requests made to one organization (the key is its id).
+    AccessRequestOrg,
+    /// Sign-ups from one client address.
+    SignupIp,
+    /// Sign-ups for one email (key as for `Email`).
+    SignupEmail,
 }
 
 impl AttemptKind {
@@ -38,6 +46,10 @@ impl AttemptKind {
             AttemptKind::ResetEmail => "reset_email",
             AttemptKind::ResetIp => "reset_ip",
             AttemptKind::EmailChange => "email_change",
+            AttemptKind::AccessRequestUser => "access_request_user",
+            AttemptKind::AccessRequestOrg => "access_request_org",
+            AttemptKind::SignupIp => "signup_ip",
+            AttemptKind::SignupEmail => "signup_email",
         }
     }
 }
