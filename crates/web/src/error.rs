@@ -194,6 +194,9 @@ fn conflict_title(kind: ConflictKind) -> &'static str {
         ConflictKind::NotLocked => "Not locked",
         ConflictKind::SeatsInUse => "Seats in use",
         ConflictKind::SubscriptionState => "Subscription state does not allow this",
+        ConflictKind::RequestPending => "Request pending already",
+        ConflictKind::RequestClosed => "Request no longer pending",
+        ConflictKind::RequestCooldown => "Too soon to ask again",
     }
 }
 
