@@ -439,12 +439,17 @@ async fn an_approver_gives_only_what_they_hold_and_seats_must_be_free() {
     assert!(mail_kinds(&t, "ann@example.test").await.is_empty(), "no letter for a refused approval");
     assert_eq!(request_events(&owner).await, ["access_request.created"]);
 
-    // Within their own grants (the default role, which grants nothing): approved.
+    // The default role grants more than the gatekeeper holds, too.
     let (status, body) = gate.post(&approve, json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["type"], "/problems/escalation");
+    // Within their own grants (no role): approved.
+    let (status, body) = gate.post(&approve, json!({"roles": []})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["roles"], json!(["User"]));
+    assert_eq!(body["roles"], json!([]));
     let row = user_row(&owner, "ann@example.test").await.unwrap();
-    assert_eq!(row["roles"][0]["key"], "user");
+    assert_eq!(row["status"], "active");
+    assert_eq!(row["roles"], json!([]));
     assert_eq!(body["decided_by"], "gate@acme.test");
     t.finish().await;
 }
@@ -494,15 +499,19 @@ async fn after_a_denial_the_cool_down_and_an_undecided_request_expires() {
     let (status, body) = ask(&ann, "acme", Some(&code), "again").await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["type"], "/problems/request-cooldown");
+    // (Sessions end when idle for so long: sign in again after each move of the clock.)
     t.advance(7 * DAY_MS - 60_000);
+    let ann = t.login("ann@example.test", PASSWORD).await;
     let (status, _) = ask(&ann, "acme", Some(&code), "again").await;
     assert_eq!(status, StatusCode::CONFLICT, "a minute short of 7 days");
     t.advance(60_000);
+    let ann = t.login("ann@example.test", PASSWORD).await;
     let (status, b) = ask(&ann, "acme", Some(&code), "again").await;
     assert_eq!(status, StatusCode::CREATED, "{b}");
 
     // Undecided for 30 days: expired, listed in recent, and approval refused.
     t.advance(30 * DAY_MS);
+    let (owner, ann) = (t.login("owner@acme.test", PASSWORD).await, t.login("ann@example.test", PASSWORD).await);
     let l = list(&owner).await;
     assert_eq!(l["pending_count"], 0, "{l}");
     assert_eq!(l["recent"][0]["id"], b["id"]);
@@ -534,6 +543,7 @@ async fn an_expired_request_not_swept_is_recorded_when_the_next_one_is_made() {
     let (_, ann) = outsider(&t, "ann@example.test").await;
     ask(&ann, "acme", Some(&code), "").await;
     t.advance(30 * DAY_MS);
+    let (owner, ann) = (t.login("owner@acme.test", PASSWORD).await, t.login("ann@example.test", PASSWORD).await);
     let (status, body) = ask(&ann, "acme", Some(&code), "").await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(
@@ -570,6 +580,7 @@ async fn too_many_requests_answer_429_with_retry_after() {
     assert!((1..=3600).contains(&wait), "{wait}");
     // An hour later, allowed again.
     t.advance(60 * 60 * 1000);
+    let ann = t.login("ann@example.test", PASSWORD).await;
     let (status, body) = ask(&ann, "acme", Some(&code), "").await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     t.finish().await;
