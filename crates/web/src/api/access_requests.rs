@@ -60,7 +60,7 @@ pub struct AccessRequestItem {
     pub decided_by: Option<String>,
     /// When it was decided, withdrawn or expired (RFC 3339); null while pending.
     pub decided_at: Option<String>,
-    /// A denial's reason (null, or "" when none was given).
+    /// A denial's reason, or null (none given, or not denied).
     pub reason: Option<String>,
     /// An approval's roles (names).
     pub roles: Vec<String>,

@@ -785,3 +785,32 @@ async fn a_new_account_signs_up_then_asks_by_its_domain() {
     assert_eq!(body["name"], "Hal Ng");
     t.finish().await;
 }
+
+#[tokio::test]
+async fn too_many_sign_ups_from_one_address_answer_429() {
+    let t = spawn_app_with(|_| {}).await;
+    for _ in 0..roster_app::signup::REQUESTS_PER_IP {
+        let (status, body) = signup(&t, "kim@example.test", NEW_PASSWORD).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    }
+    let r = t
+        .anonymous()
+        .raw(
+            roster_testkit::client()
+                .post(format!("{}/api/v1/auth/signup", t.base_url))
+                .json(&json!({"email": "kim@example.test", "name": "Kim", "password": NEW_PASSWORD})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
+    // Only the first few letters to one address were written; the rest were dropped, silently.
+    for _ in 0..500 {
+        if mail_kinds(&t, "kim@example.test").await.len() as u32 >= roster_app::signup::REQUESTS_PER_EMAIL {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(mail_kinds(&t, "kim@example.test").await.len() as u32, roster_app::signup::REQUESTS_PER_EMAIL);
+    t.finish().await;
+}
