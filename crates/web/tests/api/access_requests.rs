@@ -814,3 +814,41 @@ async fn too_many_sign_ups_from_one_address_answer_429() {
     assert_eq!(mail_kinds(&t, "kim@example.test").await.len() as u32, roster_app::signup::REQUESTS_PER_EMAIL);
     t.finish().await;
 }
+
+#[tokio::test]
+async fn the_pending_count_stops_at_100_like_the_badge() {
+    let (t, org, owner) = acme().await;
+    let now = t.now();
+    let mut tx = t.app.db.begin().await.unwrap();
+    for i in 0..120 {
+        let user = roster_store::users::UserRecord {
+            id: UserId::new(),
+            email: format!("r{i}@example.test"),
+            name: format!("R {i}"),
+            password_hash: None,
+            email_confirmed: true,
+            created_at: now,
+            locked_at: None,
+        };
+        roster_store::users::insert_user(&mut tx, &user).await.unwrap();
+        let request = roster_store::access_requests::NewAccessRequest {
+            id: roster_domain::AccessRequestId::new(),
+            org_id: org.id,
+            user_id: user.id,
+            email: user.email.clone(),
+            name: user.name.clone(),
+            message: String::new(),
+            via: "join_link".into(),
+            created_at: now,
+            expires_at: now.plus_millis(30 * DAY_MS),
+        };
+        roster_store::access_requests::insert(&mut tx, &request).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let l = list(&owner).await;
+    assert_eq!(l["pending"].as_array().unwrap().len(), 120);
+    assert_eq!(l["pending_count"], 100, "stopped at 100, as the badge");
+    let access = roster_app::access::open_org(&t.app, &roster_app::Actor::Cli, "acme").await.unwrap();
+    assert_eq!(roster_app::access_requests::pending_count(&t.app, &access).await.unwrap(), 100);
+    t.finish().await;
+}
