@@ -308,6 +308,20 @@ async fn members_invitees_and_a_second_request_are_refused_with_409() {
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["type"], "/problems/request-pending");
     assert_eq!(list(&owner).await["pending_count"], 1);
+    // Invited while the request waits: approving it is refused, nothing changes.
+    let (status, _) = owner
+        .post(
+            "/api/v1/orgs/acme/invitations",
+            json!({"email": "ann@example.test", "first_name": "Ann", "send_email": false}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = list(&owner).await["pending"][0]["id"].as_str().unwrap().to_string();
+    let (status, body) = owner.post(&format!("/api/v1/orgs/acme/access-requests/{id}/approve"), json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["type"], "/problems/already-member");
+    assert_eq!(user_row(&owner, "ann@example.test").await.unwrap()["status"], "invited");
+    assert!(mail_kinds(&t, "ann@example.test").await.is_empty());
     t.finish().await;
 }
 
