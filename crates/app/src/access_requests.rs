@@ -574,7 +574,8 @@ async fn reserve(app: &App, user: UserId, org: OrgId, now: Timestamp) -> Result<
     ] {
         if throttle::reserve_attempt(&mut conn, &key, limit, now, RATE_WINDOW_MS).await?.is_none() {
             let start = throttle::window_start(&mut conn, &key).await?.unwrap_or(now.0);
-            return Err(AppError::TooManyAttempts {
+            return Err(AppError::RateLimited {
+                what: "access requests",
                 retry_after_s: ((start + RATE_WINDOW_MS - now.0).max(1_000) + 999) / 1000,
             });
         }

@@ -592,6 +592,9 @@ async fn too_many_requests_answer_429_with_retry_after() {
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     let wait: i64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=3600).contains(&wait), "{wait}");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(body["type"].as_str().unwrap().ends_with("/rate-limited"), "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("Too many access requests"), "{body}");
     // An hour later, allowed again.
     t.advance(60 * 60 * 1000);
     let ann = t.login("ann@example.test", PASSWORD).await;
@@ -817,6 +820,8 @@ async fn too_many_sign_ups_from_one_address_answer_429() {
         .await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(r.headers().contains_key("retry-after"));
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(body["detail"].as_str().unwrap().contains("Too many sign-ups"), "{body}");
     // Only the first few letters to one address were written; the rest were dropped, silently.
     for _ in 0..500 {
         if mail_kinds(&t, "kim@example.test").await.len() as u32 >= roster_app::signup::REQUESTS_PER_EMAIL {
