@@ -70,6 +70,7 @@ async fn ask_to_join_then_approve_in_chromium() {
     let link = link.as_str().expect("the join link").trim_start_matches(&app.base_url).to_string();
     assert!(link.starts_with("/join/acme?code="), "{link}");
     b.screenshot("80-access-requests-join-link").await;
+
     sign_out(&b).await;
 
     // Nina opens the link signed out: sign in, or create an account.
@@ -118,6 +119,8 @@ async fn ask_to_join_then_approve_in_chromium() {
     b.wait_path("the Users page", |p| p.starts_with(USERS)).await;
     let badge = b.text(&format!("nav.tabs a[href=\"{TAB}\"] .tab-badge")).await;
     assert_eq!(badge.as_deref(), Some("2"), "two requests wait");
+    let fits = b.eval("var t = document.querySelector('nav.tabs'); return t.scrollWidth <= t.clientWidth").await;
+    assert_eq!(fits.as_bool(), Some(true), "every tab, the badge too, fits a laptop's width");
     b.click(&format!("nav.tabs a[href=\"{TAB}\"]")).await;
     b.wait_path("the Access Requests tab", |p| p == TAB).await;
     b.find(&format!("tr[data-email=\"{NINA}\"]")).await;
