@@ -508,7 +508,7 @@ pub enum Standing {
     /// They are invited already.
     Invited,
     /// They asked already; the request waits.
-    Pending(AccessRequestView),
+    Pending(Box<AccessRequestView>),
     /// They were denied and may ask again from this moment.
     CoolingDown(Timestamp),
 }
@@ -535,7 +535,7 @@ async fn standing(app: &App, r: &mut impl Reader, org: OrgId, user: UserId, now:
     if let Some(p) = store::pending_of(r, org, user).await?
         && RequestState::of(p.status, p.expires_at, now) == RequestState::Pending
     {
-        return Ok(Standing::Pending(view_of(p, now)));
+        return Ok(Standing::Pending(Box::new(view_of(p, now))));
     }
     if let Some(denied) = store::last_denied(r, org, user).await? {
         let again = denied.plus_millis(app.config.access_request_cooldown_ms);

@@ -90,10 +90,7 @@ pub fn router() -> Router<AppState> {
         .route(paths::PROFILE_EMAIL_CANCEL, post(profile::cancel_submit))
         .route(paths::CONFIRM_EMAIL, get(profile::confirm_page).post(profile::confirm_submit))
         .route(paths::ACCESS_REQUESTS, get(access_requests::access_requests_page))
-        .route(
-            paths::ACCESS_REQUEST_APPROVE,
-            get(access_requests::approve_page).post(access_requests::approve_submit),
-        )
+        .route(paths::ACCESS_REQUEST_APPROVE, get(access_requests::approve_page).post(access_requests::approve_submit))
         .route(paths::ACCESS_REQUEST_DENY, get(access_requests::deny_page).post(access_requests::deny_submit))
         .route(paths::JOIN_SETTINGS, post(access_requests::settings_submit))
         .route(

@@ -94,7 +94,13 @@ pub async fn signup_page(State(state): State<AppState>, headers: HeaderMap, Quer
         return turned_off();
     }
     let next = safe_path(&q.next, paths::HOME);
-    signup_view(&headers, String::new(), String::new(), next, FormErrors { status: StatusCode::OK, ..Default::default() })
+    signup_view(
+        &headers,
+        String::new(),
+        String::new(),
+        next,
+        FormErrors { status: StatusCode::OK, ..Default::default() },
+    )
 }
 
 /// The sign-up form's fields.

@@ -12,8 +12,9 @@ const TAB: &str = "/orgs/acme/settings/access-requests";
 /// answers the client and the CSRF token of their pages.
 async fn sign_in(app: &TestApp, email: &str) -> (reqwest::Client, String) {
     let c = client();
-    let r = post_form(&c, format!("{}/login", app.base_url), &[("email", email), ("password", PASSWORD), ("next", "/")])
-        .await;
+    let r =
+        post_form(&c, format!("{}/login", app.base_url), &[("email", email), ("password", PASSWORD), ("next", "/")])
+            .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "sign-in as {email}");
     let (_, html) = page(&c, format!("{}/requests", app.base_url)).await;
     (c, csrf_in(&html))
@@ -96,9 +97,10 @@ async fn tab_lists_pending_and_recent_with_the_badge_and_approving_makes_an_acti
     assert_eq!(status, StatusCode::OK);
     assert!(form.contains("I run the Berlin office"), "the request's summary");
     let before = &form[..form.find("<strong>Billing Manager</strong>").expect("Billing Manager offered")];
-    let billing = before.rsplit("name=\"roles\" value=\"").next().and_then(|s| s.split('"').next()).unwrap().to_string();
-    let r = post_form(&owner, format!("{base}{TAB}/{ann_id}/approve"), &[("csrf_token", &csrf), ("roles", &billing)])
-        .await;
+    let billing =
+        before.rsplit("name=\"roles\" value=\"").next().and_then(|s| s.split('"').next()).unwrap().to_string();
+    let r =
+        post_form(&owner, format!("{base}{TAB}/{ann_id}/approve"), &[("csrf_token", &csrf), ("roles", &billing)]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&r), TAB);
     let (_, html) = page(&owner, format!("{base}{TAB}")).await;
@@ -116,8 +118,8 @@ async fn tab_lists_pending_and_recent_with_the_badge_and_approving_makes_an_acti
     let (status, _) = page(&ann, format!("{base}/orgs/acme/settings/users")).await;
     assert_eq!(status, StatusCode::OK, "Ann is in");
     // Approving her request again: decided already, said on the form with 409.
-    let r = post_form(&owner, format!("{base}{TAB}/{ann_id}/approve"), &[("csrf_token", &csrf), ("roles", &billing)])
-        .await;
+    let r =
+        post_form(&owner, format!("{base}{TAB}/{ann_id}/approve"), &[("csrf_token", &csrf), ("roles", &billing)]).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert!(r.text().await.unwrap().contains("approved already"));
     app.finish().await;
@@ -145,8 +147,12 @@ async fn deny_with_a_reason_and_the_requester_sees_it_and_the_cool_down() {
     let html = r.text().await.unwrap();
     assert!(html.contains("id=\"reason-error\""));
     assert!(html.contains(&long), "the reason is kept");
-    let r = post_form(&owner, format!("{base}{TAB}/{id}/deny"), &[("csrf_token", &csrf), ("reason", "Contractors use the partner org")])
-        .await;
+    let r = post_form(
+        &owner,
+        format!("{base}{TAB}/{id}/deny"),
+        &[("csrf_token", &csrf), ("reason", "Contractors use the partner org")],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (_, html) = page(&owner, format!("{base}{TAB}")).await;
     assert!(html.contains("Request denied"), "the flash");
@@ -229,8 +235,9 @@ async fn join_link_settings_keep_bad_domains_beside_the_field_and_regenerate() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("id=\"join-form\""));
     // Turning the link off: the link is not shown, and it answers 404.
-    let r = post_form(&owner, format!("{base}{TAB}/settings"), &[("csrf_token", &csrf), ("email_domains", "acme.test")])
-        .await;
+    let r =
+        post_form(&owner, format!("{base}{TAB}/settings"), &[("csrf_token", &csrf), ("email_domains", "acme.test")])
+            .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (_, html) = page(&owner, format!("{base}{TAB}")).await;
     assert!(!html.contains("id=\"join-link-url\""));
@@ -287,8 +294,9 @@ async fn join_page_states_pending_withdraw_member_and_signed_out() {
     let (_, mine) = page(&ann, format!("{base}/requests")).await;
     assert!(mine.contains("data-status=\"pending\""));
     let id = mine.split("data-request=\"").nth(1).and_then(|s| s.split('"').next()).unwrap().to_string();
-    let r = post_form(&ann, format!("{base}/requests/{id}/withdraw"), &[("csrf_token", &ann_csrf), ("return_to", &link)])
-        .await;
+    let r =
+        post_form(&ann, format!("{base}/requests/{id}/withdraw"), &[("csrf_token", &ann_csrf), ("return_to", &link)])
+            .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&r), link);
     let (_, html) = page(&ann, format!("{base}{link}")).await;
@@ -339,7 +347,12 @@ async fn signup_keeps_input_on_errors_confirms_by_post_and_lands_where_headed() 
     let r = post_form(
         &c,
         format!("{base}/signup"),
-        &[("email", "nina@example.test"), ("name", "Nina Novak"), ("password", "a long passphrase of five words"), ("next", &link)],
+        &[
+            ("email", "nina@example.test"),
+            ("name", "Nina Novak"),
+            ("password", "a long passphrase of five words"),
+            ("next", &link),
+        ],
     )
     .await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -394,8 +407,9 @@ async fn home_without_an_organization_shows_suggestions_and_requests() {
     app.create_org("acme", "owner@acme.test").await;
     let (owner, csrf) = app.sign_in_form("owner@acme.test").await;
     let base = app.base_url.clone();
-    let r = post_form(&owner, format!("{base}{TAB}/settings"), &[("csrf_token", &csrf), ("email_domains", "example.test")])
-        .await;
+    let r =
+        post_form(&owner, format!("{base}{TAB}/settings"), &[("csrf_token", &csrf), ("email_domains", "example.test")])
+            .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     // Nia signs up with an address at example.test: confirmed, in no organization.
     let c = client();
@@ -436,7 +450,8 @@ async fn home_without_an_organization_shows_suggestions_and_requests() {
         .filter_map(|s| s.split('"').next().map(str::to_string))
         .collect();
     assert_eq!(ticked.len(), 1, "the default role is ticked");
-    let r = post_form(&owner, format!("{base}{TAB}/{id}/approve"), &[("csrf_token", &csrf), ("roles", &ticked[0])]).await;
+    let r =
+        post_form(&owner, format!("{base}{TAB}/{id}/approve"), &[("csrf_token", &csrf), ("roles", &ticked[0])]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let r = c.get(format!("{base}/")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);

@@ -49,13 +49,7 @@ pub struct JoinQuery {
     code: String,
 }
 
-async fn join_view(
-    page: &UserPage,
-    slug: &str,
-    code: &str,
-    message: String,
-    errors: FormErrors,
-) -> UiResult {
+async fn join_view(page: &UserPage, slug: &str, code: &str, message: String, errors: FormErrors) -> UiResult {
     let code_opt = Some(code).filter(|c| !c.is_empty());
     let j = roster_app::access_requests::join_page(page.app(), &page.user.principal, slug, code_opt).await?;
     let action = paths::join(&j.slug, code_opt);
@@ -71,7 +65,10 @@ async fn join_view(
         ),
         Standing::Member(s) => (
             "member",
-            format!("You are a member of {} already ({}); ask one of its administrators if you cannot get in.", j.org_name, s),
+            format!(
+                "You are a member of {} already ({}); ask one of its administrators if you cannot get in.",
+                j.org_name, s
+            ),
             String::new(),
         ),
         Standing::Invited => (
@@ -127,8 +124,7 @@ async fn join_view(
 /// a request from them (the join link's code, or their email's domain).
 /// Signed out, the visitor is sent to sign in and comes back here.
 pub async fn join_page(page: UserPage, Path(slug): Path<String>, Query(q): Query<JoinQuery>) -> UiResult {
-    join_view(&page, &slug, &q.code, String::new(), FormErrors { status: StatusCode::OK, ..Default::default() })
-        .await
+    join_view(&page, &slug, &q.code, String::new(), FormErrors { status: StatusCode::OK, ..Default::default() }).await
 }
 
 /// The join form's fields.

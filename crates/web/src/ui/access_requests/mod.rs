@@ -191,12 +191,19 @@ pub async fn settings_submit(page: OrgPage, Meta(meta): Meta, Form(pairs): Form<
     let enabled = field(&pairs, "join_link_enabled") == "on";
     let text = field(&pairs, "email_domains").to_string();
     let typed = split_domains(&text);
-    let change =
-        SettingsChange { join_link_enabled: Some(enabled), email_domains: Some(typed.clone()), regenerate_join_link: false };
+    let change = SettingsChange {
+        join_link_enabled: Some(enabled),
+        email_domains: Some(typed.clone()),
+        regenerate_join_link: false,
+    };
     match roster_app::access_requests::update_settings(page.app(), &page.access, &change, &meta).await {
         Ok(s) => {
             let words = if s.join_link_enabled { "The join link is on." } else { "The join link is off." };
-            Ok(redirect_with_flash(&format!("{}#join-link", page.links.access_requests()), "ok", &format!("Settings saved. {words}")))
+            Ok(redirect_with_flash(
+                &format!("{}#join-link", page.links.access_requests()),
+                "ok",
+                &format!("Settings saved. {words}"),
+            ))
         }
         Err(e) => {
             let errors = settings_errors(e, &typed)?;
