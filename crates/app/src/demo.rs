@@ -6,7 +6,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use roster_domain::audit::{AuditAction, AuditEntry};
-use roster_domain::{MemberStatus, OrgId, Timestamp, UserId};
+use roster_domain::{MemberStatus, OrgId, SessionId, Timestamp, UserId};
 use roster_store::members::NewMember;
 use roster_store::orgs::OrgRecord;
 use roster_store::users::UserRecord;
@@ -565,7 +565,72 @@ pub async fn load_demo(app: &App) -> Result<Vec<OrgId>> {
     for org in orgs.iter().filter(|o| ids.contains(&o.id)) {
         demo_products(app, org).await?;
     }
+    if let Some(acme) = orgs.iter().find(|o| o.id == ids[0]) {
+        demo_access_requests(app, acme).await?;
+    }
     Ok(ids)
+}
+
+/// A person with an account and no organization, whose confirmed address is
+/// in Acme's email domain: signed in, they are offered "Join your team".
+pub const DEMO_REQUESTER: &str = "new.hire@acme.example";
+
+/// The demo's access requests, in Acme: its join link on and its email
+/// domain `acme.example` declared; two colleagues from that domain and a
+/// partner through the join link waiting for a decision; one request the
+/// owner denied. The requesters' accounts are made here (confirmed, with the
+/// demo password); their requests and the denial go through the use cases
+/// (audited), and the denial's email waits on the Outbox page.
+async fn demo_access_requests(app: &App, org: &OrgRecord) -> Result<()> {
+    let Some(owner) = owner_actor(app, org).await? else { return Ok(()) };
+    let access = crate::access::open_org(app, &owner, &org.id.0.to_string()).await?;
+    let meta = RequestMeta::default();
+    let change = crate::access_requests::SettingsChange {
+        join_link_enabled: Some(true),
+        email_domains: Some(vec!["acme.example".into()]),
+        regenerate_join_link: false,
+    };
+    crate::access_requests::update_settings(app, &access, &change, &meta).await?;
+    let code = roster_store::org_settings::get(&mut app.db.conn().await?, org.id).await?.join_code;
+    let people: [(&str, &str, &str, bool); 5] = [
+        (DEMO_REQUESTER, "Nia Hire", "", false),
+        (
+            "sam.rivera@acme.example",
+            "Sam Rivera",
+            "I joined the claims team on Monday; my manager is Tom Becker.",
+            false,
+        ),
+        ("dana.kowalski@acme.example", "Dana Kowalski", "Underwriting, Hamburg office. I need Quote Assistant.", false),
+        ("alex.chen@partner.example", "Alex Chen", "Broker partner: we place commercial risks with Acme.", true),
+        ("eve.mallory@example.net", "Eve Mallory", "Let me in, please.", true),
+    ];
+    let hash = crate::passwords::hash_password(app, DEMO_PASSWORD.into()).await?;
+    for (email, name, message, by_link) in people {
+        let user = UserRecord {
+            id: UserId::new(),
+            email: email.into(),
+            name: name.into(),
+            password_hash: Some(hash.clone()),
+            email_confirmed: true,
+            created_at: app.clock.now(),
+            locked_at: None,
+        };
+        let mut tx = app.db.begin().await?;
+        users::insert_user(&mut tx, &user).await?;
+        tx.commit().await?;
+        if email == DEMO_REQUESTER {
+            continue;
+        }
+        let principal =
+            crate::Principal { user_id: user.id, email: user.email, name: user.name, session_id: SessionId::new() };
+        let code = if by_link { code.as_deref() } else { None };
+        let r = crate::access_requests::create(app, &principal, &org.slug, code, message, &meta).await?;
+        if email.starts_with("eve.") {
+            crate::access_requests::deny(app, &access, r.id, "We only add Acme employees and known partners.", &meta)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// A demo organization's owner, acting as if signed in (the demo has no

@@ -67,6 +67,10 @@ const EXCEPTIONS: &[(&str, &str)] = &[
         "demo::load_demo",
         "the demo loader's fixtures (a fresh demo database); the changes it makes through use cases are audited by them",
     ),
+    (
+        "demo::demo_access_requests",
+        "the demo loader's requesters' accounts (no organization yet); their requests and the denial are audited by the use cases it calls",
+    ),
     ("demo::demo_invitations", "the demo loader's invitations, audited by the invitation use case it calls"),
     (
         "session_sweep::sweep",

@@ -46,6 +46,16 @@ pub struct Settings {
     /// How many days an invitation's link works (default 7).
     #[serde(default = "default_invitation_days")]
     pub invitation_days: u32,
+    /// Whether people without an account may sign up (`signup_enabled` /
+    /// `ROSTER_SIGNUP_ENABLED`; default true). Off, only invitations make accounts.
+    #[serde(default = "default_true")]
+    pub signup_enabled: bool,
+    /// How many days an access request waits for a decision before it expires (default 30).
+    #[serde(default = "default_access_request_days")]
+    pub access_request_days: u32,
+    /// After a denial, how many days before the same person may ask again (default 7).
+    #[serde(default = "default_access_request_cooldown_days")]
+    pub access_request_cooldown_days: u32,
     /// Minutes without a request after which a session ends (default 30).
     #[serde(default = "default_session_idle_minutes")]
     pub session_idle_minutes: u32,
@@ -89,6 +99,18 @@ fn default_invitation_days() -> u32 {
     7
 }
 
+fn default_true() -> bool {
+    true
+}
+
+fn default_access_request_days() -> u32 {
+    30
+}
+
+fn default_access_request_cooldown_days() -> u32 {
+    7
+}
+
 fn default_session_idle_minutes() -> u32 {
     30
 }
@@ -123,6 +145,9 @@ impl Default for Settings {
             hash_workers: 0,
             hash_queue: None,
             invitation_days: default_invitation_days(),
+            signup_enabled: true,
+            access_request_days: default_access_request_days(),
+            access_request_cooldown_days: default_access_request_cooldown_days(),
             session_idle_minutes: default_session_idle_minutes(),
             session_absolute_hours: default_session_absolute_hours(),
             geoip_db: None,
@@ -189,6 +214,9 @@ impl Settings {
             "hash_workers",
             "hash_queue",
             "invitation_days",
+            "signup_enabled",
+            "access_request_days",
+            "access_request_cooldown_days",
             "session_idle_minutes",
             "session_absolute_hours",
             "geoip_db",

@@ -2,6 +2,7 @@
 //! loads the demo, and administers organizations from the command line.
 #![forbid(unsafe_code)]
 
+mod access_requests;
 mod config;
 
 use std::io::Read;
@@ -19,7 +20,7 @@ use crate::config::Settings;
 #[derive(Parser)]
 #[command(name = "roster", version, about = "Multi-tenant user management")]
 struct Cli {
-    /// A TOML config file (keys: listen, database_url, public_url, smtp_url, smtp_from, hash_workers, hash_queue, invitation_days, session_idle_minutes, session_absolute_hours, geoip_db, trusted_proxies, [[resources]], [[products]]). Env variables ROSTER_* override it.
+    /// A TOML config file (keys: listen, database_url, public_url, smtp_url, smtp_from, hash_workers, hash_queue, invitation_days, signup_enabled, access_request_days, access_request_cooldown_days, session_idle_minutes, session_absolute_hours, geoip_db, trusted_proxies, [[resources]], [[products]]). Env variables ROSTER_* override it.
     #[arg(long, global = true, env = "ROSTER_CONFIG")]
     config: Option<String>,
     /// Database: a SQLite file path (default roster.db) or a postgres:// URL.
@@ -104,6 +105,12 @@ enum Command {
     Outbox {
         #[command(subcommand)]
         command: OutboxCommand,
+    },
+    /// Access requests of an organization: list, approve, deny; and the
+    /// organization's join link and email domains.
+    AccessRequest {
+        #[command(subcommand)]
+        command: access_requests::AccessRequestCommand,
     },
     /// Invitations of an organization.
     Invitation {
@@ -418,6 +425,11 @@ async fn run() -> anyhow::Result<()> {
                 roster_app::demo::DEMO_PASSWORD,
                 roster_app::demo::DEMO_MEMBER_ABOUT
             );
+            println!(
+                "  or as      {} / {}  (no organization yet: asks to join Acme Corp from its suggestion)",
+                roster_app::demo::DEMO_REQUESTER,
+                roster_app::demo::DEMO_PASSWORD
+            );
             if settings.smtp_url.is_none() {
                 println!(
                     "  no SMTP server configured: emails (invitations, reset links) are kept on the Outbox tab, links and all"
@@ -458,6 +470,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Org { command } => org(open(&settings).await?, command).await,
         Command::Product { command: ProductCommand::List { org } } => product_list(open(&settings).await?, org).await,
         Command::Invitation { command } => invitation(open(&settings).await?, command).await,
+        Command::AccessRequest { command } => access_requests::run(open(&settings).await?, command).await,
         Command::User {
             command: UserCommand::List { org, status, q, inactive_days, never_active, product, limit },
         } => {
@@ -586,6 +599,9 @@ async fn open(settings: &Settings) -> anyhow::Result<App> {
             hash_workers: settings.hash_workers,
             hash_queue: settings.hash_queue,
             invitation_ttl_ms: i64::from(settings.invitation_days.max(1)) * 86_400_000,
+            signup_enabled: settings.signup_enabled,
+            access_request_ttl_ms: i64::from(settings.access_request_days.max(1)) * 86_400_000,
+            access_request_cooldown_ms: i64::from(settings.access_request_cooldown_days) * 86_400_000,
             session_idle_ms: settings.session_lifetimes_ms().0,
             session_absolute_ms: settings.session_lifetimes_ms().1,
             trusted_proxies: settings.trusted_proxy_networks()?,
@@ -778,7 +794,7 @@ async fn member_by_email(
     Ok((access, user))
 }
 
-fn describe(e: roster_app::AppError) -> anyhow::Error {
+pub(crate) fn describe(e: roster_app::AppError) -> anyhow::Error {
     anyhow::anyhow!("{e}")
 }
 
