@@ -458,3 +458,56 @@ async fn home_without_an_organization_shows_suggestions_and_requests() {
     assert_eq!(location(&r), "/orgs/acme/settings/users");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn approve_with_products_takes_seats_and_no_seats_keeps_the_choices() {
+    let app = spawn_app().await;
+    let acme = app.create_org("acme", "owner@acme.test").await;
+    let access = roster_app::access::open_org(&app.app, &roster_app::Actor::Cli, "acme").await.unwrap();
+    let patch = roster_app::products::SubscriptionPatch { license_count: Some(2), ..Default::default() };
+    roster_app::products::update_subscription(&app.app, &access, "quote", &patch, &Default::default()).await.unwrap();
+    let (owner, csrf) = app.sign_in_form("owner@acme.test").await;
+    let base = app.base_url.clone();
+    let link = join_link(&app, &owner, &csrf).await;
+    let (ann, ann_csrf) = outsider(&app, "annco", "ann@example.test").await;
+    assert_eq!(ask(&app, &ann, &ann_csrf, &link, "").await.status(), StatusCode::SEE_OTHER);
+    let (_, tab) = page(&owner, format!("{base}{TAB}")).await;
+    let ann_id = first_pending(&tab);
+    let (_, form) = page(&owner, format!("{base}{TAB}/{ann_id}/approve")).await;
+    assert!(form.contains("data-product=\"quote\""), "the product is offered");
+    assert!(form.contains("2 seats free"), "with its free seats");
+    let r = post_form(&owner, format!("{base}{TAB}/{ann_id}/approve"), &[("csrf_token", &csrf), ("products", "quote")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let ann_id = roster_app::access_requests::get(&app.app, &access, ann_id.parse().unwrap()).await.unwrap().user_id;
+    let held = roster_app::products::member_products(&app.app, &access, ann_id).await.unwrap();
+    assert_eq!(held.iter().map(|p| p.to_string()).collect::<Vec<_>>(), ["quote"], "Ann holds a seat");
+
+    // The last seat goes to someone else meanwhile; Ben's approval with the product is refused on the form.
+    let (ben, ben_csrf) = outsider(&app, "benco", "ben@example.test").await;
+    assert_eq!(ask(&app, &ben, &ben_csrf, &link, "").await.status(), StatusCode::SEE_OTHER);
+    let (_, tab) = page(&owner, format!("{base}{TAB}")).await;
+    let ben_id = first_pending(&tab);
+    let cal = app.add_member(&acme, "cal@acme.test", "Cal").await;
+    roster_app::products::set_member_products(&app.app, &access, cal, &["quote".to_string()], &Default::default())
+        .await
+        .unwrap();
+    let (_, form) = page(&owner, format!("{base}{TAB}/{ben_id}/approve")).await;
+    let before = &form[..form.find("<strong>Billing Manager</strong>").expect("Billing Manager offered")];
+    let billing =
+        before.rsplit("name=\"roles\" value=\"").next().and_then(|s| s.split('"').next()).unwrap().to_string();
+    let r = post_form(
+        &owner,
+        format!("{base}{TAB}/{ben_id}/approve"),
+        &[("csrf_token", &csrf), ("roles", &billing), ("products", "quote")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"products-error\""), "said beside the products");
+    assert!(html.contains(&format!("value=\"{billing}\" checked")), "the role ticked is kept");
+    assert!(html.contains("value=\"quote\" checked"), "the product ticked is kept");
+    let (_, tab) = page(&owner, format!("{base}{TAB}")).await;
+    assert!(tab.contains("data-email=\"ben@example.test\""), "Ben still waits");
+    app.finish().await;
+}
