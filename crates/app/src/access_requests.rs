@@ -179,8 +179,9 @@ pub async fn list(app: &App, access: &OrgAccess) -> Result<AccessRequestList> {
     let org = access.org.id;
     let pending: Vec<AccessRequestView> =
         store::list_pending(&mut conn, org, now, PENDING_LIMIT).await?.into_iter().map(|r| view_of(r, now)).collect();
+    // Capped like the badge's count ([`pending_count`]), however many the list holds.
     let pending_count = if (pending.len() as u64) < PENDING_LIMIT {
-        pending.len() as u64
+        (pending.len() as u64).min(COUNT_CAP + 1)
     } else {
         store::count_pending(&mut conn, org, now, COUNT_CAP).await?
     };
