@@ -128,6 +128,38 @@ pub fn may_decide(access: &OrgAccess) -> bool {
     access.can(Permission::ACCESS_REQUESTS_UPDATE)
 }
 
+/// Whether the actor may see the join link and email domains.
+pub fn may_read_settings(access: &OrgAccess) -> bool {
+    access.can(Permission::ORG_SETTINGS_READ)
+}
+
+/// Whether the actor may change the join link and email domains.
+pub fn may_update_settings(access: &OrgAccess) -> bool {
+    access.can(Permission::ORG_SETTINGS_UPDATE)
+}
+
+/// The roles the approve form offers: every role of the organization, the
+/// preset's default role ticked to begin with, and each role the approver
+/// cannot give (it grants more than they hold) with the reason. Needs
+/// `access_requests:update`.
+pub fn approval_roles(access: &OrgAccess) -> Result<Vec<crate::invitations::RoleOffer>> {
+    access.require(Permission::ACCESS_REQUESTS_UPDATE)?;
+    let default = roster_domain::permissions::preset(&access.org.preset).map(|p| p.default_role);
+    Ok(access
+        .policy
+        .roles
+        .iter()
+        .map(|r| {
+            let refusal = access.lacks(&r.grants).map(|lack| format!("Grants more than you hold ({lack})."));
+            crate::invitations::RoleOffer {
+                default: refusal.is_none() && default.as_deref() == Some(r.key.as_str()),
+                role: r.clone(),
+                refusal,
+            }
+        })
+        .collect())
+}
+
 /// The tab's two lists.
 #[derive(Debug, Clone)]
 pub struct AccessRequestList {

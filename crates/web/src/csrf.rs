@@ -19,7 +19,7 @@ use crate::extract::{SESSION_COOKIE, cookie};
 /// Paths that need no session (they start one, or stand in for a sign-in:
 /// asking for a reset link and using one) and so cannot hold a token yet;
 /// they are guarded by where the request comes from instead.
-const SIGN_IN: [&str; 8] = [
+const SIGN_IN: [&str; 10] = [
     "/api/v1/auth/login",
     "/api/v1/auth/signup",
     "/api/v1/auth/signup/confirm",
@@ -28,6 +28,8 @@ const SIGN_IN: [&str; 8] = [
     "/api/v1/auth/password-reset/confirm",
     super::ui::paths::FORGOT_PASSWORD,
     super::ui::paths::SET_PASSWORD,
+    super::ui::paths::SIGNUP,
+    super::ui::paths::SIGNUP_CONFIRM,
 ];
 
 /// Whether a path accepts an invitation, which signs the invitee in (and

@@ -18,6 +18,15 @@ struct LoginPage {
     email: String,
     next: String,
     error: Option<String>,
+    /// "Create an account", when sign-up is open.
+    signup_href: Option<String>,
+}
+
+impl LoginPage {
+    fn new(state: &AppState, email: String, next: String, error: Option<String>) -> Self {
+        let signup_href = roster_app::signup::enabled(&state.app).then(|| super::paths::signup(&next));
+        Self { email, next, error, signup_href }
+    }
 }
 
 #[derive(Deserialize)]
@@ -26,9 +35,9 @@ pub struct NextQuery {
     next: String,
 }
 
-/// The sign-in form.
-pub async fn login_page(Query(q): Query<NextQuery>) -> Response {
-    render(StatusCode::OK, &LoginPage { email: String::new(), next: safe_path(&q.next, "/"), error: None })
+/// The sign-in form (with "Create an account" when sign-up is open).
+pub async fn login_page(State(state): State<AppState>, Query(q): Query<NextQuery>) -> Response {
+    render(StatusCode::OK, &LoginPage::new(&state, String::new(), safe_path(&q.next, "/"), None))
 }
 
 #[derive(Deserialize)]
@@ -52,17 +61,17 @@ pub async fn login_submit(State(state): State<AppState>, Meta(meta): Meta, Form(
         }
         Err(AppError::InvalidCredentials) => render(
             StatusCode::UNAUTHORIZED,
-            &LoginPage { email: f.email, next, error: Some("The email or password is wrong.".into()) },
+            &LoginPage::new(&state, f.email, next, Some("The email or password is wrong.".into())),
         ),
         Err(e @ AppError::AccountLocked) => render(
             StatusCode::FORBIDDEN,
-            &LoginPage { email: f.email, next, error: Some(crate::error::problem_for(&e).detail) },
+            &LoginPage::new(&state, f.email, next, Some(crate::error::problem_for(&e).detail)),
         ),
         Err(e @ (AppError::TooManyAttempts { .. } | AppError::Busy { .. })) => crate::error::with_retry_after(
             &e,
             render(
                 StatusCode::TOO_MANY_REQUESTS,
-                &LoginPage { email: f.email, next, error: Some(crate::error::problem_for(&e).detail) },
+                &LoginPage::new(&state, f.email, next, Some(crate::error::problem_for(&e).detail)),
             ),
         ),
         Err(e) => error_page(&e),

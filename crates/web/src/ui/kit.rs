@@ -67,6 +67,8 @@ pub enum TabKey {
     Outbox,
     /// The Invitations tab.
     Invitations,
+    /// The Access Requests tab.
+    AccessRequests,
     /// The History tab.
     History,
     /// The Active Sessions tab.
@@ -106,6 +108,13 @@ pub const TABS: &[TabSpec] = &[
         href: OrgLinks::invitations,
         shown_by: &[Permission::INVITATIONS_READ],
     },
+    // Seed 000: Access Requests before History; beside Invitations, the other way in.
+    TabSpec {
+        key: TabKey::AccessRequests,
+        label: "Access Requests",
+        href: OrgLinks::access_requests,
+        shown_by: &[Permission::ACCESS_REQUESTS_READ],
+    },
     TabSpec { key: TabKey::Outbox, label: "Outbox", href: OrgLinks::outbox, shown_by: &[Permission::INVITATIONS_READ] },
     // Seed 000's order: History comes before the sessions tabs.
     TabSpec { key: TabKey::History, label: "History", href: OrgLinks::history, shown_by: &[Permission::AUDIT_READ] },
@@ -132,6 +141,18 @@ pub struct Tab {
     pub href: String,
     /// Whether it is the current one.
     pub active: bool,
+    /// A count shown on it ("3", "99+"), when there is one to show.
+    pub badge: Option<String>,
+}
+
+/// The Access Requests tab's badge: how many requests wait, none at 0,
+/// "99+" past the count's cap.
+pub fn pending_badge(n: u64) -> Option<String> {
+    match n {
+        0 => None,
+        n if n > roster_app::access_requests::COUNT_CAP => Some(format!("{}+", roster_app::access_requests::COUNT_CAP)),
+        n => Some(n.to_string()),
+    }
 }
 
 /// A one-off notice shown after a redirect (kind `ok` or `error`).
@@ -254,6 +275,7 @@ impl OrgPage {
     /// The frame for a page on one tab.
     pub async fn frame(&self, active: TabKey) -> Result<Frame, UiError> {
         let orgs = roster_app::orgs::active_memberships(&self.state.app, self.user.principal.user_id).await?;
+        let pending = roster_app::access_requests::pending_count(&self.state.app, &self.access).await?;
         Ok(Frame {
             user_name: self.user.principal.name.clone(),
             user_email: self.user.principal.email.clone(),
@@ -264,7 +286,12 @@ impl OrgPage {
             tabs: TABS
                 .iter()
                 .filter(|t| t.shown_by.is_empty() || t.shown_by.iter().any(|p| self.access.can(*p)))
-                .map(|t| Tab { label: t.label, href: (t.href)(&self.links), active: t.key == active })
+                .map(|t| Tab {
+                    label: t.label,
+                    href: (t.href)(&self.links),
+                    active: t.key == active,
+                    badge: if t.key == TabKey::AccessRequests { pending_badge(pending) } else { None },
+                })
                 .collect(),
             flash: self.flash.clone(),
             links: self.links.clone(),

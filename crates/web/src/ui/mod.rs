@@ -1,6 +1,7 @@
 //! The web UI: server-rendered pages (askama) that work without JavaScript;
 //! htmx (served from the binary) turns links and forms into partial reloads.
 
+mod access_requests;
 mod auth;
 mod form;
 mod history;
@@ -15,9 +16,9 @@ mod products;
 mod profile;
 mod roles;
 mod sessions;
+mod signup;
 
 use axum::Router;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 pub use kit::{
@@ -26,7 +27,6 @@ pub use kit::{
 };
 
 use crate::AppState;
-use crate::extract::UiUser;
 pub(crate) use crate::redirect::safe_path;
 
 /// Every page route.
@@ -89,19 +89,29 @@ pub fn router() -> Router<AppState> {
         .route(paths::PROFILE_EMAIL, post(profile::email_submit))
         .route(paths::PROFILE_EMAIL_CANCEL, post(profile::cancel_submit))
         .route(paths::CONFIRM_EMAIL, get(profile::confirm_page).post(profile::confirm_submit))
+        .route(paths::ACCESS_REQUESTS, get(access_requests::access_requests_page))
+        .route(paths::ACCESS_REQUEST_APPROVE, get(access_requests::approve_page).post(access_requests::approve_submit))
+        .route(paths::ACCESS_REQUEST_DENY, get(access_requests::deny_page).post(access_requests::deny_submit))
+        .route(paths::JOIN_SETTINGS, post(access_requests::settings_submit))
+        .route(
+            paths::JOIN_LINK_REGENERATE,
+            get(access_requests::regenerate_confirm).post(access_requests::regenerate_submit),
+        )
+        .route(paths::JOIN, get(access_requests::join::join_page).post(access_requests::join::join_submit))
+        .route(paths::MY_REQUESTS, get(access_requests::join::my_requests_page))
+        .route(paths::MY_REQUEST_WITHDRAW, post(access_requests::join::withdraw_submit))
+        .route(paths::SIGNUP, get(signup::signup_page).post(signup::signup_submit))
+        .route(paths::SIGNUP_CONFIRM, get(signup::confirm_page).post(signup::confirm_submit))
 }
 
-/// `/`: the first organization's Users tab.
-async fn home(state: axum::extract::State<AppState>, user: UiUser) -> UiResult {
-    let memberships = roster_app::orgs::active_memberships(&state.app, user.principal.user_id).await?;
-    Ok(match memberships.first() {
-        Some(first) => Redirect::to(&paths::OrgLinks::new(&first.org.slug).users()).into_response(),
-        None => message_page(
-            StatusCode::OK,
-            "No organization yet",
-            "You are signed in, but you are not an active member of any organization. Ask an administrator to invite you.",
-        ),
-    })
+/// `/`: the first organization's Users tab; for a user with no active
+/// organization, their "Join your team" suggestions and access requests.
+async fn home(page: UserPage) -> UiResult {
+    let memberships = roster_app::orgs::active_memberships(page.app(), page.user.principal.user_id).await?;
+    match memberships.first() {
+        Some(first) => Ok(Redirect::to(&paths::OrgLinks::new(&first.org.slug).users()).into_response()),
+        None => access_requests::join::home_without_org(page).await,
+    }
 }
 
 use crate::page::render;

@@ -98,6 +98,28 @@ pub const INVITATIONS_BULK: &str = "/orgs/{org}/settings/invitations/bulk";
 pub const INVITATION_ACTION: &str = "/orgs/{org}/settings/invitations/{id}/{action}";
 /// The public page of an invitation link.
 pub const ACCEPT: &str = "/invite/{token}";
+/// The Access Requests tab: pending requests, the recently processed ones
+/// and the join link's settings.
+pub const ACCESS_REQUESTS: &str = "/orgs/{org}/settings/access-requests";
+/// Approving one request: the form (GET) and the decision (POST).
+pub const ACCESS_REQUEST_APPROVE: &str = "/orgs/{org}/settings/access-requests/{id}/approve";
+/// Denying one request: the form (GET) and the decision (POST).
+pub const ACCESS_REQUEST_DENY: &str = "/orgs/{org}/settings/access-requests/{id}/deny";
+/// The join link and email domains form (a POST).
+pub const JOIN_SETTINGS: &str = "/orgs/{org}/settings/access-requests/settings";
+/// "Regenerate link": the confirm step (GET) and the change (POST).
+pub const JOIN_LINK_REGENERATE: &str = "/orgs/{org}/settings/access-requests/regenerate";
+/// The page of an organization's join link (`?code=…`): asking to join.
+pub const JOIN: &str = "/join/{slug}";
+/// The signed-in user's access requests and "Join your team" suggestions.
+pub const MY_REQUESTS: &str = "/requests";
+/// Withdrawing one of the user's pending requests (a POST).
+pub const MY_REQUEST_WITHDRAW: &str = "/requests/{id}/withdraw";
+/// The sign-up form.
+pub const SIGNUP: &str = "/signup";
+/// The public page of a sign-up's confirmation link (`?token=…`; the path
+/// mailed links are built from).
+pub const SIGNUP_CONFIRM: &str = roster_app::signup::CONFIRM_PATH;
 /// The signed-in user's profile page (the same path the notice mailed to
 /// an old address links to).
 pub const PROFILE: &str = roster_app::profile::PROFILE_PATH;
@@ -362,6 +384,37 @@ impl OrgLinks {
         self.org(SESSION_HISTORY)
     }
 
+    /// The Access Requests tab.
+    pub fn access_requests(&self) -> String {
+        self.org(ACCESS_REQUESTS)
+    }
+
+    /// Approving one request.
+    pub fn access_request_approve(&self, id: &str) -> String {
+        self.org_id(ACCESS_REQUEST_APPROVE, id)
+    }
+
+    /// Denying one request.
+    pub fn access_request_deny(&self, id: &str) -> String {
+        self.org_id(ACCESS_REQUEST_DENY, id)
+    }
+
+    /// The join link and email domains form.
+    pub fn join_settings(&self) -> String {
+        self.org(JOIN_SETTINGS)
+    }
+
+    /// "Regenerate link" (its confirm step and submit).
+    pub fn join_link_regenerate(&self) -> String {
+        self.org(JOIN_LINK_REGENERATE)
+    }
+
+    /// The signed-in user's access requests (not the organization's: the
+    /// frame links to it from every organization).
+    pub fn my_requests(&self) -> String {
+        MY_REQUESTS.to_string()
+    }
+
     /// One invitation's resend or cancel step.
     pub fn invitation_action(&self, id: &str, action: &str) -> String {
         fill(INVITATION_ACTION, &[("org", &self.slug), ("id", id), ("action", action)])
@@ -371,6 +424,29 @@ impl OrgLinks {
 /// The public page of an invitation link.
 pub fn accept(token: &str) -> String {
     fill(ACCEPT, &[("token", token)])
+}
+
+/// The join page of an organization, with the join link's code when there is one.
+pub fn join(slug: &str, code: Option<&str>) -> String {
+    let path = fill(JOIN, &[("slug", slug)]);
+    match code.filter(|c| !c.is_empty()) {
+        Some(c) => format!("{path}?{}", serde_urlencoded::to_string([("code", c)]).unwrap_or_default()),
+        None => path,
+    }
+}
+
+/// Withdrawing one of the signed-in user's requests.
+pub fn my_request_withdraw(id: &str) -> String {
+    fill(MY_REQUEST_WITHDRAW, &[("id", id)])
+}
+
+/// The sign-up form, going on to `next` once the account is confirmed.
+pub fn signup(next: &str) -> String {
+    if next.is_empty() || next == HOME {
+        SIGNUP.to_string()
+    } else {
+        format!("{SIGNUP}?{}", serde_urlencoded::to_string([("next", next)]).unwrap_or_default())
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! `finish()`, which runs the consistency check `verify()`.
 
 mod access_requests;
+mod access_requests_ui;
 mod accounts;
 mod audit_completeness;
 mod auth;
