@@ -147,8 +147,9 @@ pub async fn list(app: &App, access: &OrgAccess) -> Result<AccessRequestList> {
     let org = access.org.id;
     let pending: Vec<AccessRequestView> =
         store::list_pending(&mut conn, org, now, PENDING_LIMIT).await?.into_iter().map(|r| view_of(r, now)).collect();
+    // Capped like the badge's count ([`pending_count`]), however many the list holds.
     let pending_count = if (pending.len() as u64) < PENDING_LIMIT {
-        pending.len() as u64
+        (pending.len() as u64).min(COUNT_CAP + 1)
     } else {
         store::count_pending(&mut conn, org, now, COUNT_CAP).await?
     };
@@ -476,7 +477,7 @@ pub enum Standing {
     /// They are invited already.
     Invited,
     /// They asked already; the request waits.
-    Pending(AccessRequestView),
+    Pending(Box<AccessRequestView>),
     /// They were denied and may ask again from this moment.
     CoolingDown(Timestamp),
 }
@@ -503,7 +504,7 @@ async fn standing(app: &App, r: &mut impl Reader, org: OrgId, user: UserId, now:
     if let Some(p) = store::pending_of(r, org, user).await?
         && RequestState::of(p.status, p.expires_at, now) == RequestState::Pending
     {
-        return Ok(Standing::Pending(view_of(p, now)));
+        return Ok(Standing::Pending(Box::new(view_of(p, now))));
     }
     if let Some(denied) = store::last_denied(r, org, user).await? {
         let again = denied.plus_millis(app.config.access_request_cooldown_ms);
@@ -573,7 +574,8 @@ async fn reserve(app: &App, user: UserId, org: OrgId, now: Timestamp) -> Result<
     ] {
         if throttle::reserve_attempt(&mut conn, &key, limit, now, RATE_WINDOW_MS).await?.is_none() {
             let start = throttle::window_start(&mut conn, &key).await?.unwrap_or(now.0);
-            return Err(AppError::TooManyAttempts {
+            return Err(AppError::RateLimited {
+                what: "access requests",
                 retry_after_s: ((start + RATE_WINDOW_MS - now.0).max(1_000) + 999) / 1000,
             });
         }

@@ -127,6 +127,15 @@ pub enum AppError {
         /// Seconds until attempts are allowed again.
         retry_after_s: i64,
     },
+    /// Too many requests of one kind (access requests, sign-ups) from one
+    /// person, client or to one organization; try again after this many seconds.
+    #[error("too many {what}")]
+    RateLimited {
+        /// What was asked too often, in words ("access requests").
+        what: &'static str,
+        /// Seconds until it is allowed again.
+        retry_after_s: i64,
+    },
     /// Every place on the password hashing pool is taken; try again after
     /// this many seconds. Nothing was done (a sign-in was not counted).
     #[error("busy")]
@@ -159,7 +168,9 @@ impl AppError {
     /// seconds to wait, which the web layer sends as `Retry-After`.
     pub fn retry_after_s(&self) -> Option<i64> {
         match self {
-            Self::TooManyAttempts { retry_after_s } | Self::Busy { retry_after_s } => Some(*retry_after_s),
+            Self::TooManyAttempts { retry_after_s }
+            | Self::Busy { retry_after_s }
+            | Self::RateLimited { retry_after_s, .. } => Some(*retry_after_s),
             _ => None,
         }
     }

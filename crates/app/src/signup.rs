@@ -94,7 +94,8 @@ pub async fn request(app: &App, input: &SignupInput, meta: &RequestMeta) -> Resu
         let ip = AttemptKey { kind: AttemptKind::SignupIp, key: meta.ip.clone().unwrap_or_else(|| "-".into()) };
         if throttle::reserve_attempt(&mut conn, &ip, REQUESTS_PER_IP, now, WINDOW_MS).await?.is_none() {
             let start = throttle::window_start(&mut conn, &ip).await?.unwrap_or(now.0);
-            return Err(AppError::TooManyAttempts {
+            return Err(AppError::RateLimited {
+                what: "sign-ups from this address",
                 retry_after_s: ((start + WINDOW_MS - now.0).max(1_000) + 999) / 1000,
             });
         }
@@ -190,12 +191,17 @@ pub async fn preview(app: &App, token: &str) -> Result<String> {
     Ok(s.email)
 }
 
-/// Confirms a sign-up: makes the account (email confirmed) and signs it in.
+/// Confirms a sign-up: makes the account (email confirmed) and signs it in
+/// (403 while sign-up is turned off, even for a link mailed before).
 /// The link works once, whatever the concurrency; an address that got an
 /// account with a password meanwhile refuses it. An account made by an
 /// invitation and never used (no password) takes the sign-up's name and
 /// password.
 pub async fn confirm(app: &App, token: &str, meta: &RequestMeta) -> Result<(Principal, NewSessionToken)> {
+    // Turning sign-up off also stops the links mailed before.
+    if !enabled(app) {
+        return Err(turned_off());
+    }
     if !is_token_shaped(token) {
         return Err(AppError::InvalidToken);
     }

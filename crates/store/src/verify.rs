@@ -34,8 +34,11 @@ pub async fn verify(db: &Db) -> Result<Vec<String>> {
          WHERE m.email <> u.email OR m.name <> u.name";
     let owner_sql = "SELECT o.id FROM organizations o WHERE o.owner_id IS NOT NULL AND NOT EXISTS \
          (SELECT 1 FROM members m WHERE m.org_id = o.id AND m.user_id = o.owner_id AND m.status = 'active')";
+    // Disabling or archiving a user's last active membership ends their
+    // sessions. Someone signed in with no membership, or only invited (a
+    // requester, a new sign-up invited meanwhile), is no such case.
     let session_sql = "SELECT s.id FROM sessions s WHERE s.ended_at IS NULL \
-         AND EXISTS (SELECT 1 FROM members m WHERE m.user_id = s.user_id) \
+         AND EXISTS (SELECT 1 FROM members m WHERE m.user_id = s.user_id AND m.status <> 'invited') \
          AND NOT EXISTS (SELECT 1 FROM members m WHERE m.user_id = s.user_id AND m.status = 'active')";
     let orgs_sql = "SELECT id FROM organizations";
     let seats_sql = "SELECT s.org_id, s.product, s.used, s.held_by_disabled, s.held_by_invited, \

@@ -19,8 +19,10 @@ use crate::extract::{SESSION_COOKIE, cookie};
 /// Paths that need no session (they start one, or stand in for a sign-in:
 /// asking for a reset link and using one) and so cannot hold a token yet;
 /// they are guarded by where the request comes from instead.
-const SIGN_IN: [&str; 6] = [
+const SIGN_IN: [&str; 8] = [
     "/api/v1/auth/login",
+    "/api/v1/auth/signup",
+    "/api/v1/auth/signup/confirm",
     "/login",
     "/api/v1/auth/password-reset",
     "/api/v1/auth/password-reset/confirm",

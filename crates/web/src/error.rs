@@ -144,6 +144,12 @@ pub fn problem_for(e: &AppError) -> Problem {
             "Too many attempts",
             format!("Too many failed sign-ins. Try again in {} minutes.", (retry_after_s + 59) / 60),
         ),
+        AppError::RateLimited { what, retry_after_s } => Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            "Too many requests",
+            format!("Too many {what} lately. Try again in {} minutes.", (retry_after_s + 59) / 60),
+        ),
         AppError::Busy { .. } => Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
             "busy",

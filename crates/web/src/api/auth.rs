@@ -144,6 +144,73 @@ pub async fn confirm_password_reset(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Signing up for an account.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "ann@example.test", "name": "Ann Lee", "password": "a long passphrase of my own"}))]
+pub struct SignupRequest {
+    /// The email address (the sign-in name); a link to confirm it is mailed there.
+    pub email: String,
+    /// The name to go by.
+    pub name: String,
+    /// The password to choose: 15 to 128 characters, not common or easily guessed.
+    pub password: String,
+}
+
+/// The answer to a sign-up, the same for every address.
+#[derive(Serialize, ToSchema)]
+pub struct SignupAccepted {
+    /// What happens next.
+    pub message: String,
+}
+
+/// A sign-up's confirmation: the token of the emailed link.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"token": "the token of the emailed link"}))]
+pub struct SignupConfirm {
+    /// The `token` parameter of the emailed link (`/signup/confirm?token=…`).
+    pub token: String,
+}
+
+/// Signs up: mails a link to confirm the address; the account is made when
+/// it is followed (`POST /api/v1/auth/signup/confirm`). Answers 202 with the
+/// same body, at once, for every valid request, whether or not the address
+/// has an account (one that has gets a letter saying so instead of a link).
+/// Bad fields answer 422 naming each (the password follows the same rule as
+/// everywhere); too many sign-ups from one client, 429 with `Retry-After`;
+/// sign-up turned off on this deployment, 403. No session needed.
+#[utoipa::path(post, path = "/api/v1/auth/signup", tag = "auth", request_body = SignupRequest,
+    responses((status = 202, body = SignupAccepted), (status = 429, body = Problem)))]
+pub async fn signup(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    ApiJson(body): ApiJson<SignupRequest>,
+) -> ApiResult<(StatusCode, Json<SignupAccepted>)> {
+    let input = roster_app::signup::SignupInput { email: body.email, name: body.name, password: body.password };
+    roster_app::signup::request(&state.app, &input, &meta).await?;
+    Ok((StatusCode::ACCEPTED, Json(SignupAccepted { message: roster_app::signup::ANSWER.into() })))
+}
+
+/// Confirms a sign-up with the token of its emailed link: makes the account
+/// (its email confirmed) and signs it in, answering like
+/// `POST /api/v1/auth/login` with the session cookie set. The link works
+/// once; a token that is unknown, used or expired answers 400
+/// `invalid-token`, whichever it is.
+#[utoipa::path(post, path = "/api/v1/auth/signup/confirm", tag = "auth", request_body = SignupConfirm,
+    responses((status = 200, body = Me, description = "The account is made and signed in; the session cookie is set")))]
+pub async fn confirm_signup(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    ApiJson(body): ApiJson<SignupConfirm>,
+) -> ApiResult<Response> {
+    let (principal, session) = roster_app::signup::confirm(&state.app, &body.token, &meta).await?;
+    let me = me_for(&state, &principal, &session.token).await?;
+    let max_age = (session.expires_at.0 - state.app.clock.now().0) / 1000;
+    Ok(([(header::SET_COOKIE, session_cookie(&session.token, state.secure_cookies, max_age))], Json(me))
+        .into_response())
+}
+
 /// Ends the current session and clears its cookie.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
     responses((status = 204, description = "Signed out")))]

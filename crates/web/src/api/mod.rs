@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`. Each route and its OpenAPI entry are
 //! declared once, with `utoipa::path` on the handler.
 
+pub mod access_requests;
 pub mod auth;
 pub mod authz;
 pub mod health;
@@ -66,6 +67,7 @@ pub struct RolePath {
         (name = "users", description = "An organization's members directory"),
         (name = "roles", description = "Roles, permissions, presets and ownership"),
         (name = "invitations", description = "Inviting people, and accepting an invitation"),
+        (name = "access-requests", description = "Asking to join an organization (by its join link or an email domain), approving or denying requests, and the organization's join link and email domains"),
         (name = "products", description = "Products and licenses: the catalogue, an organization's subscriptions (seats, trials, settings), members' licenses, one by one or in bulk"),
         (name = "authz", description = "Checks for the host application"),
         (name = "orgs", description = "Organizations"),
@@ -93,6 +95,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::me))
         .routes(routes!(auth::request_password_reset))
         .routes(routes!(auth::confirm_password_reset))
+        .routes(routes!(auth::signup))
+        .routes(routes!(auth::confirm_signup))
         .routes(routes!(profile::request_email_change, profile::cancel_email_change))
         .routes(routes!(profile::confirm_email_change))
         .routes(routes!(sessions::list_my_sessions))
@@ -139,6 +143,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(invitations::cancel))
         .routes(routes!(invitations::bulk))
         .routes(routes!(invitations::accept))
+        .routes(routes!(access_requests::list_access_requests, access_requests::create_access_request))
+        .routes(routes!(access_requests::get_access_request))
+        .routes(routes!(access_requests::approve_access_request))
+        .routes(routes!(access_requests::deny_access_request))
+        .routes(routes!(access_requests::list_my_access_requests))
+        .routes(routes!(access_requests::withdraw_my_access_request))
+        .routes(routes!(access_requests::list_join_suggestions))
+        .routes(routes!(access_requests::get_org_settings, access_requests::update_org_settings))
 }
 
 /// The reusable problem responses: component name, status, and when it is answered.
@@ -167,7 +179,8 @@ const PROBLEMS: [(&str, u16, &str); 9] = [
     (
         "TooManyRequests",
         429,
-        "Too many sign-in attempts for this account or from this address (`/problems/too-many-attempts`), \
+        "Too many sign-in attempts for this account or from this address, too many sign-ups from this address, \
+         or too many access requests by this user or to this organization (`/problems/too-many-attempts`), \
          or too many passwords being checked at once (`/problems/busy`); Retry-After says when to try again.",
     ),
     ("InternalError", 500, "Something failed on the server's side."),

@@ -4,8 +4,9 @@
 //! before and after with what the change must write (an account change
 //! writes one event in each organization of the user: Ann belongs to two).
 //! The reviewed exceptions (sign-in, sign-out, a session's last-seen time,
-//! the session sweeper, a pending email change) are held to zero. Then no
-//! event anywhere carries a secret handed out during the run.
+//! the session sweeper, a pending email change, a sign-up and its
+//! confirmation) are held to zero. Then no event anywhere carries a secret
+//! handed out during the run (join link codes and sign-up links included).
 //!
 //! `app/tests/audit_guard.rs` lists every function that opens a write
 //! transaction; this test exercises them.
@@ -339,6 +340,78 @@ async fn every_mutating_use_case_writes_its_events() {
     writes!(db, 1, "ownership::transfer_ownership", {
         roster_app::ownership::transfer_ownership(app, &owner_access, ann, &meta()).await.unwrap()
     });
+
+    // Access requests and sign-up. A sign-up belongs to no organization: it
+    // writes no event (a reviewed exception); the requests are audited in
+    // the organization asked.
+    use roster_app::access_requests::{self as requests, Approval, SettingsChange};
+    let op = operator(app, "acme").await;
+    let code_of =
+        |s: &requests::OrgSettingsView| s.join_link.clone().unwrap().rsplit("code=").next().unwrap().to_string();
+    let link_on = SettingsChange {
+        join_link_enabled: Some(true),
+        email_domains: Some(vec!["acme.example".into()]),
+        regenerate_join_link: false,
+    };
+    let settings = writes!(db, 1, "access_requests::update_settings", {
+        requests::update_settings(app, &op, &link_on, &meta()).await.unwrap()
+    });
+    secrets.push(code_of(&settings));
+    writes!(db, 0, "access_requests::update_settings changing nothing", {
+        requests::update_settings(app, &op, &link_on, &meta()).await.unwrap()
+    });
+    let regenerate = SettingsChange { regenerate_join_link: true, ..Default::default() };
+    let settings = writes!(db, 1, "access_requests::update_settings (a new join link)", {
+        requests::update_settings(app, &op, &regenerate, &meta()).await.unwrap()
+    });
+    let code = code_of(&settings);
+    secrets.push(code.clone());
+    let mut sign_up = async |email: &str| {
+        let input = roster_app::signup::SignupInput {
+            email: email.into(),
+            name: "Kim Park".into(),
+            password: "a long passphrase of several words".into(),
+        };
+        writes!(db, 0, "signup::request", roster_app::signup::request(app, &input, &meta()).await.unwrap());
+        // The letter is written in a task of its own, after the answer.
+        for _ in 0..500 {
+            let mut conn = app.db.conn().await.unwrap();
+            if !roster_store::outbox::list_messages_to(&mut conn, email).await.unwrap().is_empty() {
+                break;
+            }
+            drop(conn);
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let token = mailed_token(&t, email, "token=").await;
+        secrets.push(token.clone());
+        let (p, session) =
+            writes!(db, 0, "signup::confirm", roster_app::signup::confirm(app, &token, &meta()).await.unwrap());
+        secrets.push(session.token);
+        p
+    };
+    let kim = sign_up("kim@example.test").await;
+    let lee = sign_up("lee@acme.example").await;
+    let mo = sign_up("mo@acme.example").await;
+    let r = writes!(db, 1, "access_requests::create (join link)", {
+        requests::create(app, &kim, "acme", Some(&code), "Hello", &meta()).await.unwrap()
+    });
+    writes!(db, 1, "access_requests::withdraw", requests::withdraw(app, &kim, r.id, &meta()).await.unwrap());
+    let r = writes!(db, 1, "access_requests::create (again)", {
+        requests::create(app, &kim, "acme", Some(&code), "Hello again", &meta()).await.unwrap()
+    });
+    writes!(db, 1, "access_requests::deny", requests::deny(app, &op, r.id, "Not now", &meta()).await.unwrap());
+    let r = writes!(db, 1, "access_requests::create (email domain)", {
+        requests::create(app, &lee, "acme", None, "", &meta()).await.unwrap()
+    });
+    let approval = Approval { roles: Some(vec!["user".into()]), products: vec!["quote".into()] };
+    writes!(db, 2, "access_requests::approve with a product (approved, member.licenses_changed)", {
+        requests::approve(app, &op, r.id, &approval, &meta()).await.unwrap()
+    });
+    let r = requests::create(app, &mo, "acme", None, "", &meta()).await.unwrap();
+    t.advance(31 * 24 * 3_600_000);
+    writes!(db, 1, "access_requests::sweep_expired", requests::sweep_expired(app).await.unwrap());
+    writes!(db, 0, "access_requests::sweep_expired again", requests::sweep_expired(app).await.unwrap());
+    assert_eq!(requests::get(app, &op, r.id).await.unwrap().state.as_str(), "expired");
 
     // The reviewed exceptions write nothing.
     let mut dan_secrets = Vec::new();

@@ -2,6 +2,7 @@
 //! against PostgreSQL with `ROSTER_TEST_DB=postgres`. Every test ends with
 //! `finish()`, which runs the consistency check `verify()`.
 
+mod access_requests;
 mod accounts;
 mod audit_completeness;
 mod auth;

@@ -35,6 +35,13 @@ enum Rule {
     GrantThenMissing(&'static str, Action),
     /// Only the organization's owner.
     Owner,
+    /// Asking to join with the organization's join link (the body carries
+    /// its code): any signed-in user. The organization's own members pass the
+    /// check and are refused as members (409 `already-member`); anyone else
+    /// asks (201). Without the code, or with a wrong one, the organization
+    /// answers 404 like one that does not exist: tests/api/access_requests.rs
+    /// holds that.
+    AskToJoin,
     /// Not about one organization: any signed-in user holding this grant
     /// in an organization they belong to (the path names none, so no 404).
     /// A role without the grant may still pass — every actor has created an
@@ -57,6 +64,28 @@ fn rule(method: &str, path: &str) -> Option<(Rule, Value)> {
             (Rule::Grant("members", Update), json!({}))
         }
         ("GET", "/api/v1/orgs/{org}/invitations") => (Rule::Grant("invitations", Read), none),
+        // Access requests: the organization's side, and the requester's.
+        ("GET", "/api/v1/orgs/{org}/access-requests") => (Rule::Grant("access_requests", Read), none),
+        ("POST", "/api/v1/orgs/{org}/access-requests") => {
+            (Rule::AskToJoin, json!({"message": "Let me in", "code": "__join_code__"}))
+        }
+        ("GET", "/api/v1/orgs/{org}/access-requests/{id}") => (Rule::GrantThenMissing("access_requests", Read), none),
+        ("POST", "/api/v1/orgs/{org}/access-requests/{id}/approve") => {
+            (Rule::GrantThenMissing("access_requests", Update), json!({"roles": []}))
+        }
+        ("POST", "/api/v1/orgs/{org}/access-requests/{id}/deny") => {
+            (Rule::GrantThenMissing("access_requests", Update), json!({"reason": "matrix"}))
+        }
+        ("GET", "/api/v1/me/access-requests") | ("GET", "/api/v1/me/join-suggestions") => (Rule::SignedIn, none),
+        ("DELETE", "/api/v1/me/access-requests/{id}") => (Rule::OwnObject, none),
+        ("GET", "/api/v1/orgs/{org}/settings") => (Rule::Grant("org_settings", Read), none),
+        ("PATCH", "/api/v1/orgs/{org}/settings") => (Rule::Grant("org_settings", Update), json!({})),
+        // Sign-up needs no session; the confirmation's token decides.
+        ("POST", "/api/v1/auth/signup") => (
+            Rule::Public,
+            json!({"email": "__slug__@signup.test", "name": "Matrix", "password": "a long passphrase of several words"}),
+        ),
+        ("POST", "/api/v1/auth/signup/confirm") => (Rule::Public, json!({"token": "not-a-token"})),
         ("POST", "/api/v1/orgs/{org}/invitations") => (
             Rule::Grant("invitations", Create),
             json!({"email": "__slug__@matrix.test", "first_name": "Matrix", "roles": ["__default_role__"]}),
@@ -153,6 +182,8 @@ struct Tenant {
     target_email: String,
     /// A pending invitation of the tenant.
     invitation_id: String,
+    /// The code of the tenant's join link (turned on).
+    join_code: String,
     /// (role key, signed-in session of a member holding only that role, is the owner).
     actors: Vec<(String, Session, bool)>,
 }
@@ -176,6 +207,10 @@ async fn tenant(app: &TestApp, slug: &str, preset_key: &str) -> Tenant {
     let invited = roster_app::invitations::invite(&app.app, &access, &input, &Default::default()).await.unwrap();
     let seats = roster_app::products::SubscriptionPatch { license_count: Some(100), ..Default::default() };
     roster_app::products::update_subscription(&app.app, &access, "quote", &seats, &Default::default()).await.unwrap();
+    let link = roster_app::access_requests::SettingsChange { join_link_enabled: Some(true), ..Default::default() };
+    let settings =
+        roster_app::access_requests::update_settings(&app.app, &access, &link, &Default::default()).await.unwrap();
+    let join_code = settings.join_link.unwrap().rsplit("code=").next().unwrap().to_string();
     let mut actors = vec![(p.owner_role.clone(), app.login(&owner_email, PASSWORD).await, true)];
     for r in &p.roles {
         let email = format!("role-{}@{slug}.test", r.key);
@@ -189,6 +224,7 @@ async fn tenant(app: &TestApp, slug: &str, preset_key: &str) -> Tenant {
         target_id: target.to_string(),
         target_email,
         invitation_id: invited.invitation.id.to_string(),
+        join_code,
         actors,
     }
 }
@@ -199,8 +235,8 @@ fn concrete(path: &str, t: &Tenant, method: &str) -> String {
         role
     } else if path.contains("/invitations/{id}") {
         t.invitation_id.clone()
-    } else if path.contains("/sessions/{id}") {
-        // No session has this id (see `Rule::GrantThenMissing`).
+    } else if path.contains("/sessions/{id}") || path.contains("/access-requests/{id}") {
+        // No session or access request has this id (see `Rule::GrantThenMissing`).
         "01920000-0000-7000-8000-000000000000".to_string()
     } else {
         t.target_id.clone()
@@ -216,6 +252,7 @@ fn concrete_body(body: &Value, t: &Tenant, n: usize) -> Option<Value> {
         .to_string()
         .replace("__target_email__", &t.target_email)
         .replace("__owner_id__", &t.owner_id)
+        .replace("__join_code__", &t.join_code)
         .replace("__default_role__", &preset(&t.preset).unwrap().default_role)
         .replace("__slug__", &format!("made-{n}"));
     Some(serde_json::from_str(&text).unwrap())
@@ -277,6 +314,7 @@ async fn every_operation_answers_every_role_as_its_grants_say() {
                         let granted = match rule {
                             Rule::SignedIn => true,
                             Rule::Owner => own && *is_owner,
+                            Rule::AskToJoin => true,
                             Rule::Grant(resource, action) | Rule::GrantThenMissing(resource, action) => {
                                 own && preset(&home.preset).unwrap().role(role).unwrap().grants.allows(resource, action)
                             }
@@ -311,7 +349,7 @@ async fn every_operation_answers_every_role_as_its_grants_say() {
                         }
                         // Another tenant's organization answers exactly like a missing one.
                         if !own
-                            && !matches!(rule, Rule::SignedIn | Rule::GrantAnywhere(..))
+                            && !matches!(rule, Rule::SignedIn | Rule::GrantAnywhere(..) | Rule::AskToJoin)
                             && status != StatusCode::NOT_FOUND
                         {
                             unexpected_allows.push(format!("{who}: another tenant answered {status}, not 404"));
