@@ -397,7 +397,7 @@ pub async fn delete(app: &App, access: &OrgAccess, id: ServiceAccountId, meta: &
         AuditEntry::new(AuditAction::ServiceAccountDeleted, id)
             .before(serde_json::json!({"status": a.status}))
             .after(serde_json::json!({"status": AccountStatus::Archived}))
-            .with("tokens_revoked", revoked),
+            .with("credentials_revoked", revoked),
     );
     let fresh = store::find_account(&mut change.tx, org, id).await?.ok_or(AppError::NotFound("service account"))?;
     let view = view_of(&mut change.tx, &change.access, fresh).await?;
@@ -471,7 +471,7 @@ pub async fn create_token(
     let made = mint(app, &mut change, a.id, &name, expires_at, None).await?;
     change.record(
         AuditEntry::new(AuditAction::ApiTokenCreated, a.id)
-            .with("token", made.view.id.to_string())
+            .with("credential", made.view.id.to_string())
             .with("name", name)
             .with("prefix", made.view.prefix.clone())
             .with("expires_at", expires_at.map(|e| e.0)),
@@ -517,7 +517,7 @@ pub async fn revoke_token(
     if store::revoke_token(&mut change.tx, id, &label, change.now).await? {
         change.record(
             AuditEntry::new(AuditAction::ApiTokenRevoked, a.id)
-                .with("token", id.to_string())
+                .with("credential", id.to_string())
                 .with("name", t.name.clone())
                 .with("prefix", t.prefix.clone()),
         );
@@ -555,7 +555,7 @@ pub async fn rotate_token(
     let made = mint(app, &mut change, a.id, &old.name, expires_at, Some(id)).await?;
     change.record(
         AuditEntry::new(AuditAction::ApiTokenRotated, a.id)
-            .with("token", made.view.id.to_string())
+            .with("credential", made.view.id.to_string())
             .with("name", old.name.clone())
             .with("prefix", old.prefix.clone())
             .with("replaced", id.to_string())

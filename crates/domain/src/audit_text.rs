@@ -242,14 +242,14 @@ pub fn summary(action: AuditAction, details: &Value) -> String {
             }
         }
         AuditAction::ServiceAccountDeleted => {
-            used.push("tokens_revoked");
+            used.push("credentials_revoked");
             parts.extend(changes(d));
-            if let Some(n) = d.get("tokens_revoked").and_then(Value::as_u64) {
+            if let Some(n) = d.get("credentials_revoked").and_then(Value::as_u64) {
                 parts.push(format!("{} revoked", count_sentence(n, "token", "tokens")));
             }
         }
         AuditAction::ApiTokenCreated | AuditAction::ApiTokenRevoked | AuditAction::ApiTokenRotated => {
-            used.extend(["token", "name", "prefix", "expires_at", "overlap_until", "replaced"]);
+            used.extend(["credential", "name", "prefix", "expires_at", "overlap_until", "replaced"]);
             let name = d.get("name").map(|n| format!(" {}", quoted(n))).unwrap_or_default();
             let prefix = d.get("prefix").map(|p| format!(" ({}…)", words(p))).unwrap_or_default();
             parts.push(match action {
@@ -754,20 +754,20 @@ mod tests {
             (ServiceAccountEnabled, json!({"before": {"status": "disabled"}, "after": {"status": "active"}})),
             (
                 ServiceAccountDeleted,
-                json!({"before": {"status": "active"}, "after": {"status": "archived"}, "tokens_revoked": 2}),
+                json!({"before": {"status": "active"}, "after": {"status": "archived"}, "credentials_revoked": 2}),
             ),
             (
                 ApiTokenCreated,
-                json!({"token": "0194", "name": "deploy", "prefix": "roster_Ab3dE9", "expires_at": 1_764_000_000_000i64}),
+                json!({"credential": "0194", "name": "deploy", "prefix": "roster_Ab3dE9", "expires_at": 1_764_000_000_000i64}),
             ),
             (
                 ApiTokenCreated,
-                json!({"token": "0194", "name": "forever", "prefix": "roster_Ab3dE9", "expires_at": null}),
+                json!({"credential": "0194", "name": "forever", "prefix": "roster_Ab3dE9", "expires_at": null}),
             ),
-            (ApiTokenRevoked, json!({"token": "0194", "name": "deploy", "prefix": "roster_Ab3dE9"})),
+            (ApiTokenRevoked, json!({"credential": "0194", "name": "deploy", "prefix": "roster_Ab3dE9"})),
             (
                 ApiTokenRotated,
-                json!({"token": "0194", "name": "deploy", "prefix": "roster_Ab3dE9", "replaced": "0193", "overlap_until": 1_764_000_000_000i64, "expires_at": 1_764_000_000_000i64}),
+                json!({"credential": "0194", "name": "deploy", "prefix": "roster_Ab3dE9", "replaced": "0193", "overlap_until": 1_764_000_000_000i64, "expires_at": 1_764_000_000_000i64}),
             ),
             (
                 OrganizationSettingsChanged,
