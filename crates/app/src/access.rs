@@ -68,6 +68,14 @@ impl Permission {
     pub const ACCESS_REQUESTS_READ: Permission = Permission { resource: "access_requests", action: Action::Read };
     /// Approve or deny access requests.
     pub const ACCESS_REQUESTS_UPDATE: Permission = Permission { resource: "access_requests", action: Action::Update };
+    /// See the organization's service accounts and their tokens (never a secret).
+    pub const SERVICE_ACCOUNTS_READ: Permission = Permission { resource: "service_accounts", action: Action::Read };
+    /// Create service accounts.
+    pub const SERVICE_ACCOUNTS_CREATE: Permission = Permission { resource: "service_accounts", action: Action::Create };
+    /// Edit, disable and enable service accounts; make, revoke and rotate their tokens.
+    pub const SERVICE_ACCOUNTS_UPDATE: Permission = Permission { resource: "service_accounts", action: Action::Update };
+    /// Delete (archive) service accounts.
+    pub const SERVICE_ACCOUNTS_DELETE: Permission = Permission { resource: "service_accounts", action: Action::Delete };
     /// See the organization's settings (its join link and email domains).
     pub const ORG_SETTINGS_READ: Permission = Permission { resource: "org_settings", action: Action::Read };
     /// Change the organization's settings.
@@ -149,6 +157,17 @@ impl OrgAccess {
 /// user, an organization they are not an active member of answers 404,
 /// exactly as a missing one does; an operator opens any organization.
 pub async fn open_org(app: &App, actor: &Actor, id_or_slug: &str) -> Result<OrgAccess> {
+    if let Some(account) = actor.account() {
+        let mut conn = app.db.conn().await?;
+        let org = roster_store::orgs::find_org(&mut conn, id_or_slug)
+            .await?
+            .filter(|o| o.id == account.org_id)
+            .ok_or(AppError::NotFound("organization"))?;
+        drop(conn);
+        let policy = app.policies.policy(app, &org).await?;
+        let effective = Arc::new(account_effective(&mut app.db.conn().await?, &policy, &org, account).await?);
+        return Ok(OrgAccess { org, actor: actor.clone(), effective, policy });
+    }
     let Some(principal) = actor.principal() else {
         let mut conn = app.db.conn().await?;
         let org =
@@ -192,7 +211,11 @@ pub async fn relock(tx: &mut roster_store::Tx, app: &App, access: &OrgAccess, p:
     let org = roster_store::orgs::lock_org(tx, access.org.id).await?.ok_or(AppError::NotFound("organization"))?;
     let policy = crate::policy::load_policy(tx, app, &org).await?;
     let effective = match access.actor.principal() {
-        None => policy.everything(),
+        None if access.actor.is_operator() => policy.everything(),
+        None => match access.actor.account() {
+            Some(account) => account_effective(tx, &policy, &org, account).await?,
+            None => return Err(AppError::NotFound("organization")),
+        },
         Some(principal) => {
             let status = roster_store::members::member_status(tx, org.id, principal.user_id).await?;
             if status != Some(MemberStatus::Active) {
@@ -205,4 +228,23 @@ pub async fn relock(tx: &mut roster_store::Tx, app: &App, access: &OrgAccess, p:
         OrgAccess { org, actor: access.actor.clone(), effective: Arc::new(effective), policy: Arc::new(policy) };
     fresh.require(p)?;
     Ok(fresh)
+}
+
+/// A service account's grants in its organization: its roles and own
+/// grants, read now; an account that is not active (disabled, deleted)
+/// reaches nothing (404, like an organization it does not belong to).
+async fn account_effective(
+    r: &mut impl roster_store::Reader,
+    policy: &OrgPolicy,
+    org: &OrgRecord,
+    account: &crate::AccountPrincipal,
+) -> Result<Effective> {
+    use roster_store::service_accounts as store;
+    let found = store::find_account(r, org.id, account.account_id).await?;
+    if !found.is_some_and(|a| a.status == roster_domain::service_accounts::AccountStatus::Active) {
+        return Err(AppError::NotFound("organization"));
+    }
+    let roles = store::roles_of_account(r, org.id, account.account_id).await?;
+    let own = roster_store::roles::account_grants(r, org.id, account.account_id).await?;
+    Ok(policy.effective(&roles, own))
 }

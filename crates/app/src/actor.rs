@@ -8,7 +8,7 @@
 //! [`crate::access::OrgAccess::lacks`] and
 //! [`crate::access::OrgAccess::acts_for_owner`].
 
-use roster_domain::{SessionId, UserId};
+use roster_domain::{ApiTokenId, OrgId, ServiceAccountId, SessionId, UserId};
 
 /// The signed-in person behind a request.
 #[derive(Debug, Clone)]
@@ -23,6 +23,19 @@ pub struct Principal {
     pub session_id: SessionId,
 }
 
+/// A service account behind a request, authenticated by one of its tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountPrincipal {
+    /// The organization the account belongs to (the only one it reaches).
+    pub org_id: OrgId,
+    /// The account.
+    pub account_id: ServiceAccountId,
+    /// Its name, as the audit log shows it.
+    pub name: String,
+    /// The token the request came with.
+    pub token_id: ApiTokenId,
+}
+
 /// Who is acting.
 ///
 /// Service accounts join this enum with their issue (a bearer token names an
@@ -33,6 +46,10 @@ pub enum Actor {
     /// A person signed in with a session: bounded by their grants in each
     /// organization, and no further.
     User(Principal),
+    /// A service account of one organization, with one of its API tokens:
+    /// bounded by its roles and own grants there, like a member, and
+    /// reaching no other organization.
+    ServiceAccount(AccountPrincipal),
     /// The `roster` command line, run by whoever operates the server: may do
     /// everything, in every organization.
     Cli,
@@ -45,7 +62,15 @@ impl Actor {
     pub fn user_id(&self) -> Option<UserId> {
         match self {
             Actor::User(p) => Some(p.user_id),
-            Actor::Cli | Actor::System => None,
+            Actor::ServiceAccount(_) | Actor::Cli | Actor::System => None,
+        }
+    }
+
+    /// The service account, if one is acting.
+    pub fn account(&self) -> Option<&AccountPrincipal> {
+        match self {
+            Actor::ServiceAccount(a) => Some(a),
+            Actor::User(_) | Actor::Cli | Actor::System => None,
         }
     }
 
@@ -53,7 +78,7 @@ impl Actor {
     pub fn principal(&self) -> Option<&Principal> {
         match self {
             Actor::User(p) => Some(p),
-            Actor::Cli | Actor::System => None,
+            Actor::ServiceAccount(_) | Actor::Cli | Actor::System => None,
         }
     }
 
@@ -70,6 +95,7 @@ impl Actor {
         use roster_domain::audit::ActorType;
         match self {
             Actor::User(_) => ActorType::User,
+            Actor::ServiceAccount(_) => ActorType::ServiceAccount,
             Actor::Cli => ActorType::Operator,
             Actor::System => ActorType::System,
         }
@@ -79,6 +105,7 @@ impl Actor {
     pub fn label(&self) -> String {
         match self {
             Actor::User(p) => p.email.clone(),
+            Actor::ServiceAccount(a) => a.name.clone(),
             Actor::Cli => "cli".into(),
             Actor::System => "system".into(),
         }

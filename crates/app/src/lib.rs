@@ -32,6 +32,7 @@ pub mod policy;
 pub mod products;
 pub mod profile;
 pub mod roles;
+pub mod service_accounts;
 pub mod session_sweep;
 pub mod sessions;
 pub mod signup;
@@ -41,7 +42,7 @@ pub mod tokens;
 
 use std::sync::Arc;
 
-pub use actor::{Actor, Principal};
+pub use actor::{AccountPrincipal, Actor, Principal};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AppError, ConflictKind};
 pub use roster_store::Db;
@@ -102,6 +103,8 @@ pub struct Config {
     pub signup_enabled: bool,
     /// How long a sign-up's confirmation link works (24 hours).
     pub signup_link_ms: i64,
+    /// API token lifetimes: the longest allowed, and whether "never" is.
+    pub token_policy: roster_domain::service_accounts::TokenPolicy,
 }
 
 impl Default for Config {
@@ -128,6 +131,7 @@ impl Default for Config {
             access_requests_per_org_hour: 100,
             signup_enabled: true,
             signup_link_ms: 24 * 60 * 60 * 1000,
+            token_policy: roster_domain::service_accounts::TokenPolicy::default(),
         }
     }
 }

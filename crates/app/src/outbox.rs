@@ -267,6 +267,11 @@ pub async fn list(app: &App, actor: &Actor, before: Option<(Timestamp, Uuid)>) -
             }
             Scope::Orgs(orgs)
         }
+        Actor::ServiceAccount(a) => {
+            let access = open_org(app, actor, &a.org_id.0.to_string()).await?;
+            access.require(Permission::INVITATIONS_READ)?;
+            Scope::Orgs(vec![a.org_id])
+        }
         Actor::Cli | Actor::System => Scope::All,
     };
     let reveal = matches!(scope, Scope::All) || app.config.demo_outbox;

@@ -57,6 +57,10 @@ const EXCEPTIONS: &[(&str, &str)] = &[
         "signup::confirm",
         "makes the account of a confirmed sign-up, which belongs to no organization yet; its requests to join are audited where they go",
     ),
+    (
+        "service_accounts::authenticate",
+        "records a token's last use (time and address, at most once a minute), like a session's last-seen time",
+    ),
     ("outbox::send_due", "delivery bookkeeping: claiming due messages; the change that wrote them was audited"),
     (
         "profile::request_email_change",

@@ -81,6 +81,14 @@ audit_actions! {
     AccessRequestWithdrawn => "access_request.withdrawn", "member", "withdrew the access request of";
     AccessRequestExpired => "access_request.expired", "member", "recorded the expiry of the access request of";
     OrganizationSettingsChanged => "organization.settings_changed", "organization", "changed the settings of";
+    ServiceAccountCreated => "service_account.created", "service_account", "created the service account";
+    ServiceAccountUpdated => "service_account.updated", "service_account", "edited the service account";
+    ServiceAccountDisabled => "service_account.disabled", "service_account", "disabled the service account";
+    ServiceAccountEnabled => "service_account.enabled", "service_account", "enabled the service account";
+    ServiceAccountDeleted => "service_account.deleted", "service_account", "deleted the service account";
+    ApiTokenCreated => "api_token.created", "service_account", "made an API token for";
+    ApiTokenRevoked => "api_token.revoked", "service_account", "revoked an API token of";
+    ApiTokenRotated => "api_token.rotated", "service_account", "rotated an API token of";
 }
 
 impl std::fmt::Display for AuditAction {

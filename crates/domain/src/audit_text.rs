@@ -229,6 +229,41 @@ pub fn summary(action: AuditAction, details: &Value) -> String {
                 parts.push("New join link; the old one no longer works".into());
             }
         }
+        AuditAction::ServiceAccountCreated => {
+            used.extend(["roles", "grants"]);
+            let name = d.get("after").and_then(|a| a.get("name")).map(quoted).unwrap_or_default();
+            let mut s = format!("Service account {name} created").replace("  ", " ");
+            if let Some(r) = d.get("roles").filter(|r| !is_empty(r)) {
+                s += &format!(" with the {} {}", plural(r, "role", "roles"), words(r));
+            }
+            parts.push(s);
+            if let Some(g) = d.get("grants").filter(|g| !is_empty(g)) {
+                parts.push(format!("Own permissions {}", grants(g)));
+            }
+        }
+        AuditAction::ServiceAccountDeleted => {
+            used.push("credentials_revoked");
+            parts.extend(changes(d));
+            if let Some(n) = d.get("credentials_revoked").and_then(Value::as_u64) {
+                parts.push(format!("{} revoked", count_sentence(n, "token", "tokens")));
+            }
+        }
+        AuditAction::ApiTokenCreated | AuditAction::ApiTokenRevoked | AuditAction::ApiTokenRotated => {
+            used.extend(["credential", "name", "prefix", "expires_at", "overlap_until", "replaced"]);
+            let name = d.get("name").map(|n| format!(" {}", quoted(n))).unwrap_or_default();
+            let prefix = d.get("prefix").map(|p| format!(" ({}…)", words(p))).unwrap_or_default();
+            parts.push(match action {
+                AuditAction::ApiTokenCreated => format!("Token{name}{prefix} made"),
+                AuditAction::ApiTokenRevoked => format!("Token{name}{prefix} revoked; it no longer works"),
+                _ => format!("Token{name}{prefix} rotated: a new token replaces it"),
+            });
+            match d.get("expires_at") {
+                Some(Value::Null) => parts.push("Never expires".into()),
+                Some(_) => parts.extend(expires(d, "expires_at", "Expires")),
+                None => {}
+            }
+            parts.extend(expires(d, "overlap_until", "The old token works until"));
+        }
         AuditAction::UserPasswordResetRequested => {
             used.push("by");
             parts.push(match d.get("by").and_then(Value::as_str) {
@@ -325,7 +360,10 @@ pub fn summary(action: AuditAction, details: &Value) -> String {
                 parts.push(format!("Product licenses freed: {}", words(l)));
             }
         }
-        AuditAction::MemberUpdated
+        AuditAction::ServiceAccountUpdated
+        | AuditAction::ServiceAccountDisabled
+        | AuditAction::ServiceAccountEnabled
+        | AuditAction::MemberUpdated
         | AuditAction::MemberEnabled
         | AuditAction::MemberDisabled
         | AuditAction::MemberRestored
@@ -703,6 +741,33 @@ mod tests {
             (
                 AccessRequestExpired,
                 json!({"request": "0193", "email": "ann@acme.test", "expired_at": 1_764_000_000_000i64}),
+            ),
+            (
+                ServiceAccountCreated,
+                json!({"after": {"name": "ci-deploy", "description": "Deploys", "status": "active"}, "roles": ["User"], "grants": {"audit": ["read"]}}),
+            ),
+            (
+                ServiceAccountUpdated,
+                json!({"before": {"name": "ci", "roles": ["User"]}, "after": {"name": "ci-deploy", "roles": ["Auditor"]}}),
+            ),
+            (ServiceAccountDisabled, json!({"before": {"status": "active"}, "after": {"status": "disabled"}})),
+            (ServiceAccountEnabled, json!({"before": {"status": "disabled"}, "after": {"status": "active"}})),
+            (
+                ServiceAccountDeleted,
+                json!({"before": {"status": "active"}, "after": {"status": "archived"}, "credentials_revoked": 2}),
+            ),
+            (
+                ApiTokenCreated,
+                json!({"credential": "0194", "name": "deploy", "prefix": "roster_Ab3dE9", "expires_at": 1_764_000_000_000i64}),
+            ),
+            (
+                ApiTokenCreated,
+                json!({"credential": "0194", "name": "forever", "prefix": "roster_Ab3dE9", "expires_at": null}),
+            ),
+            (ApiTokenRevoked, json!({"credential": "0194", "name": "deploy", "prefix": "roster_Ab3dE9"})),
+            (
+                ApiTokenRotated,
+                json!({"credential": "0194", "name": "deploy", "prefix": "roster_Ab3dE9", "replaced": "0193", "overlap_until": 1_764_000_000_000i64, "expires_at": 1_764_000_000_000i64}),
             ),
             (
                 OrganizationSettingsChanged,

@@ -82,6 +82,14 @@ id_type!(
     SignupId
 );
 id_type!(
+    /// A non-human principal of one organization (an integration, a pipeline).
+    ServiceAccountId
+);
+id_type!(
+    /// An API token: of a service account, or a member's personal one.
+    ApiTokenId
+);
+id_type!(
     /// A user's request to change their email address, pending until the
     /// link sent to the new address is followed.
     EmailChangeId

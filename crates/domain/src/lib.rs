@@ -22,13 +22,17 @@ pub mod passwords;
 pub mod permissions;
 pub mod products;
 pub mod roles;
+pub mod service_accounts;
 pub mod sessions;
 pub mod time;
 pub mod unicode;
 
 pub use email::Email;
 pub use error::{FieldError, ValidationError};
-pub use ids::{AccessRequestId, EmailChangeId, InvitationId, OrgId, RoleId, SessionId, SignupId, UserId};
+pub use ids::{
+    AccessRequestId, ApiTokenId, EmailChangeId, InvitationId, OrgId, RoleId, ServiceAccountId, SessionId, SignupId,
+    UserId,
+};
 pub use members::{MemberFilter, MemberSort, MemberStatus, SortOrder};
 pub use orgs::{OrgName, OrgSlug};
 pub use time::Timestamp;

@@ -10,11 +10,11 @@
 use std::collections::BTreeMap;
 
 use roster_domain::permissions::{Actions, AppResource, Grants};
-use roster_domain::{MemberStatus, OrgId, RoleId, Timestamp, UserId};
+use roster_domain::{MemberStatus, OrgId, RoleId, ServiceAccountId, Timestamp, UserId};
 use sea_query::{Expr, ExprTrait, Iden, Order, Query};
 use uuid::Uuid;
 
-use crate::tables::{MemberGrants, MemberRoles, Members, OrgResources, RoleGrants, Roles};
+use crate::tables::{MemberGrants, MemberRoles, Members, OrgResources, RoleGrants, Roles, ServiceAccountGrants};
 use crate::{Reader, Result, Tx};
 
 /// A role as stored, with its grants.
@@ -133,6 +133,36 @@ const MEMBER_GRANTS: GrantTable<MemberGrants> = GrantTable {
     resource: MemberGrants::Resource,
     actions: MemberGrants::Actions,
 };
+
+/// A service account's own grants.
+const ACCOUNT_GRANTS: GrantTable<ServiceAccountGrants> = GrantTable {
+    table: ServiceAccountGrants::Table,
+    org_id: ServiceAccountGrants::OrgId,
+    owner: ServiceAccountGrants::AccountId,
+    resource: ServiceAccountGrants::Resource,
+    actions: ServiceAccountGrants::Actions,
+};
+
+/// Replaces a service account's own grants.
+pub async fn set_account_grants(tx: &mut Tx, org: OrgId, account: ServiceAccountId, grants: &Grants) -> Result<()> {
+    replace_grants(tx, &ACCOUNT_GRANTS, org, account.0, grants).await
+}
+
+/// A service account's own grants.
+pub async fn account_grants(r: &mut impl Reader, org: OrgId, account: ServiceAccountId) -> Result<Grants> {
+    let q = Query::select()
+        .expr_as(Expr::col(ServiceAccountGrants::AccountId), "owner")
+        .columns([ServiceAccountGrants::Resource, ServiceAccountGrants::Actions])
+        .from(ServiceAccountGrants::Table)
+        .and_where(Expr::col(ServiceAccountGrants::OrgId).eq(org.0))
+        .and_where(Expr::col(ServiceAccountGrants::AccountId).eq(account.0))
+        .to_owned();
+    let mut g = Grants::default();
+    for row in r.read_all::<GrantRow, _>(&q).await? {
+        g.grant(&row.resource, actions_of(row.actions));
+    }
+    Ok(g)
+}
 
 /// Replaces the grant rows of one owner (a role or a member) in one of the
 /// two grant tables.

@@ -406,3 +406,58 @@ pub(crate) enum Signups {
     ExpiresAt,
     UsedAt,
 }
+
+/// `service_accounts`: non-human principals of an organization (migration 0017).
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum ServiceAccounts {
+    Table,
+    OrgId,
+    Id,
+    Name,
+    Description,
+    Status,
+    Scim,
+    CreatedAt,
+    CreatedByLabel,
+    UpdatedAt,
+}
+
+/// `service_account_roles`: the roles a service account holds (migration 0017).
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum ServiceAccountRoles {
+    Table,
+    OrgId,
+    AccountId,
+    RoleId,
+}
+
+/// `service_account_grants`: a service account's own grants (migration 0017).
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum ServiceAccountGrants {
+    Table,
+    OrgId,
+    AccountId,
+    Resource,
+    Actions,
+}
+
+/// `api_tokens`: service accounts' and members' API tokens (migration 0017).
+#[derive(Iden, Clone, Copy)]
+pub(crate) enum ApiTokens {
+    Table,
+    Id,
+    OrgId,
+    AccountId,
+    UserId,
+    Name,
+    Prefix,
+    TokenHash,
+    CreatedAt,
+    CreatedByLabel,
+    ExpiresAt,
+    LastUsedAt,
+    LastUsedIp,
+    RevokedAt,
+    RevokedByLabel,
+    RotatedFrom,
+}

@@ -78,12 +78,26 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
-/// An API request about one organization: authenticated, and the
+/// The bearer token of an `Authorization: Bearer …` header, if one came; a
+/// malformed `Authorization` header is refused (401).
+pub fn bearer(headers: &HeaderMap) -> Result<Option<&str>, AppError> {
+    let Some(v) = headers.get(header::AUTHORIZATION) else { return Ok(None) };
+    let v = v.to_str().map_err(|_| AppError::Unauthenticated)?;
+    match v.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(Some(token.trim()))
+        }
+        _ => Err(AppError::Unauthenticated),
+    }
+}
+
+/// An API request about one organization: authenticated (a session cookie,
+/// or a service account's `Authorization: Bearer` token), and the
 /// organization named by the `{org}` path segment opened for the actor
 /// (404 for one the actor may not see).
 pub struct OrgApi {
-    /// Who is acting.
-    pub auth: Authenticated,
+    /// The signed-in person, for a session (`None` for a service account's bearer token).
+    pub auth: Option<Authenticated>,
     /// Their standing in the organization.
     pub access: roster_app::access::OrgAccess,
 }
@@ -92,16 +106,23 @@ impl FromRequestParts<AppState> for OrgApi {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(AppError::Unauthenticated)?.to_string();
         let params = axum::extract::RawPathParams::from_request_parts(parts, state)
             .await
             .map_err(|_| AppError::NotFound("organization"))?;
         let org = params.iter().find(|(k, _)| *k == "org").map(|(_, v)| v.to_string());
         let org = org.ok_or(AppError::NotFound("organization"))?;
+        // A service account's token: its own organization only, within its roles.
+        if let Some(bearer) = bearer(&parts.headers)?.map(str::to_string) {
+            let Meta(meta) = Meta::from_request_parts(parts, state).await.unwrap_or_else(|e| match e {});
+            let actor = roster_app::service_accounts::authenticate(&state.app, &bearer, meta.ip.as_deref()).await?;
+            let access = roster_app::access::open_org(&state.app, &actor, &org).await?;
+            return Ok(Self { auth: None, access });
+        }
+        let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(AppError::Unauthenticated)?.to_string();
         // The session, the organization and the membership in one query.
         let (principal, access) = roster_app::auth::authenticate_in_org(&state.app, &token, &org).await?;
         let auth = Authenticated { actor: roster_app::Actor::User(principal.clone()), principal, token };
-        Ok(Self { auth, access })
+        Ok(Self { auth: Some(auth), access })
     }
 }
 

@@ -11,7 +11,7 @@ mod csrf;
 mod download;
 pub mod error;
 mod extract;
-mod format;
+pub mod format;
 mod page;
 mod progress;
 mod query;

@@ -352,6 +352,22 @@ pub async fn delete_role(
         }
         None => None,
     };
+    // Service accounts holding the role keep it until someone changes their
+    // roles on purpose: a deletion never changes an account's access silently.
+    let accounts = roster_store::service_accounts::accounts_holding_role(&mut change.tx, org, role.id).await?;
+    if !accounts.is_empty() {
+        let names: Vec<&str> = accounts.iter().map(|a| a.name.as_str()).collect();
+        return Err(AppError::conflict(
+            ConflictKind::RoleInUse,
+            format!(
+                "'{}' is held by the service account{} {}; change {} roles first",
+                role.name,
+                if names.len() == 1 { "" } else { "s" },
+                names.join(", "),
+                if names.len() == 1 { "its" } else { "their" }
+            ),
+        ));
+    }
     if role.member_count > 0 && target.is_none() {
         return Err(AppError::conflict(
             ConflictKind::RoleInUse,

@@ -14,6 +14,7 @@ pub mod outbox;
 pub mod products;
 pub mod profile;
 pub mod roles;
+pub mod service_accounts;
 pub mod sessions;
 
 use axum::http::StatusCode;
@@ -151,6 +152,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(access_requests::withdraw_my_access_request))
         .routes(routes!(access_requests::list_join_suggestions))
         .routes(routes!(access_requests::get_org_settings, access_requests::update_org_settings))
+        .routes(routes!(service_accounts::list_accounts, service_accounts::create_account))
+        .routes(routes!(
+            service_accounts::get_account,
+            service_accounts::patch_account,
+            service_accounts::delete_account
+        ))
+        .routes(routes!(service_accounts::disable_account))
+        .routes(routes!(service_accounts::enable_account))
+        .routes(routes!(service_accounts::list_tokens, service_accounts::create_token))
+        .routes(routes!(service_accounts::revoke_token))
+        .routes(routes!(service_accounts::rotate_token))
 }
 
 /// The reusable problem responses: component name, status, and when it is answered.

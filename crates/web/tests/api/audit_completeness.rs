@@ -413,6 +413,45 @@ async fn every_mutating_use_case_writes_its_events() {
     writes!(db, 0, "access_requests::sweep_expired again", requests::sweep_expired(app).await.unwrap());
     assert_eq!(requests::get(app, &op, r.id).await.unwrap().state.as_str(), "expired");
 
+    // Service accounts and their tokens.
+    {
+        use roster_app::service_accounts::{self as accounts, AccountInput, TokenInput};
+        let input = AccountInput {
+            name: "ci-deploy".into(),
+            description: "Deploys".into(),
+            roles: Some(vec!["user".into()]),
+            grants: None,
+        };
+        let a = writes!(db, 1, "service_accounts::create", accounts::create(app, &op, &input, &meta()).await.unwrap());
+        let edit = AccountInput { description: "Deploys nightly".into(), roles: None, ..input.clone() };
+        writes!(db, 1, "service_accounts::update", accounts::update(app, &op, a.id, &edit, &meta()).await.unwrap());
+        writes!(db, 0, "service_accounts::update changing nothing", {
+            accounts::update(app, &op, a.id, &edit, &meta()).await.unwrap()
+        });
+        let tok = TokenInput { name: "deploy".into(), expires_in_days: None };
+        let made = writes!(db, 1, "service_accounts::create_token", {
+            accounts::create_token(app, &op, a.id, &tok, &meta()).await.unwrap()
+        });
+        secrets.push(made.token.clone());
+        writes!(db, 0, "service_accounts::authenticate", {
+            accounts::authenticate(app, &made.token, Some("192.0.2.9")).await.unwrap()
+        });
+        let rotated = writes!(db, 1, "service_accounts::rotate_token", {
+            accounts::rotate_token(app, &op, a.id, made.view.id, 1, &meta()).await.unwrap()
+        });
+        secrets.push(rotated.token.clone());
+        writes!(db, 1, "service_accounts::revoke_token", {
+            accounts::revoke_token(app, &op, a.id, made.view.id, &meta()).await.unwrap()
+        });
+        writes!(db, 1, "service_accounts::set_enabled (disable)", {
+            accounts::set_enabled(app, &op, a.id, false, &meta()).await.unwrap()
+        });
+        writes!(db, 1, "service_accounts::set_enabled (enable)", {
+            accounts::set_enabled(app, &op, a.id, true, &meta()).await.unwrap()
+        });
+        writes!(db, 1, "service_accounts::delete", accounts::delete(app, &op, a.id, &meta()).await.unwrap());
+    }
+
     // The reviewed exceptions write nothing.
     let mut dan_secrets = Vec::new();
     let dan = writes!(db, 0, "auth::login", sign_in(app, "carl@acme.test", &mut dan_secrets).await);

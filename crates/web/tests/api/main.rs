@@ -24,6 +24,7 @@ mod profile;
 mod revocation;
 mod roles;
 mod security;
+mod service_accounts;
 mod session_sweep;
 mod sessions;
 mod tamper;

@@ -78,6 +78,34 @@ fn rule(method: &str, path: &str) -> Option<(Rule, Value)> {
         }
         ("GET", "/api/v1/me/access-requests") | ("GET", "/api/v1/me/join-suggestions") => (Rule::SignedIn, none),
         ("DELETE", "/api/v1/me/access-requests/{id}") => (Rule::OwnObject, none),
+        // Service accounts: `{id}` names no account (see `concrete`), so holding the grant finds nothing.
+        ("GET", "/api/v1/orgs/{org}/service-accounts") => (Rule::Grant("service_accounts", Read), none),
+        ("POST", "/api/v1/orgs/{org}/service-accounts") => {
+            (Rule::Grant("service_accounts", Create), json!({"name": "__slug__", "roles": []}))
+        }
+        ("GET", "/api/v1/orgs/{org}/service-accounts/{id}")
+        | ("GET", "/api/v1/orgs/{org}/service-accounts/{id}/tokens") => {
+            (Rule::GrantThenMissing("service_accounts", Read), none)
+        }
+        ("PATCH", "/api/v1/orgs/{org}/service-accounts/{id}") => {
+            (Rule::GrantThenMissing("service_accounts", Update), json!({"description": "matrix"}))
+        }
+        ("POST", "/api/v1/orgs/{org}/service-accounts/{id}/disable")
+        | ("POST", "/api/v1/orgs/{org}/service-accounts/{id}/enable") => {
+            (Rule::GrantThenMissing("service_accounts", Update), json!({}))
+        }
+        ("POST", "/api/v1/orgs/{org}/service-accounts/{id}/tokens") => {
+            (Rule::GrantThenMissing("service_accounts", Update), json!({"name": "matrix"}))
+        }
+        ("DELETE", "/api/v1/orgs/{org}/service-accounts/{id}/tokens/{tid}") => {
+            (Rule::GrantThenMissing("service_accounts", Update), none)
+        }
+        ("POST", "/api/v1/orgs/{org}/service-accounts/{id}/tokens/{tid}/rotate") => {
+            (Rule::GrantThenMissing("service_accounts", Update), json!({"overlap_hours": 1}))
+        }
+        ("DELETE", "/api/v1/orgs/{org}/service-accounts/{id}") => {
+            (Rule::GrantThenMissing("service_accounts", Delete), none)
+        }
         ("GET", "/api/v1/orgs/{org}/settings") => (Rule::Grant("org_settings", Read), none),
         ("PATCH", "/api/v1/orgs/{org}/settings") => (Rule::Grant("org_settings", Update), json!({})),
         // Sign-up needs no session; the confirmation's token decides.
@@ -235,13 +263,19 @@ fn concrete(path: &str, t: &Tenant, method: &str) -> String {
         role
     } else if path.contains("/invitations/{id}") {
         t.invitation_id.clone()
-    } else if path.contains("/sessions/{id}") || path.contains("/access-requests/{id}") {
+    } else if path.contains("/sessions/{id}")
+        || path.contains("/access-requests/{id}")
+        || path.contains("/service-accounts/{id}")
+    {
         // No session or access request has this id (see `Rule::GrantThenMissing`).
         "01920000-0000-7000-8000-000000000000".to_string()
     } else {
         t.target_id.clone()
     };
-    path.replace("{org}", &t.slug).replace("{id}", &id).replace("{key}", "quote")
+    path.replace("{org}", &t.slug)
+        .replace("{id}", &id)
+        .replace("{tid}", "01920000-0000-7000-8000-000000000000")
+        .replace("{key}", "quote")
 }
 
 fn concrete_body(body: &Value, t: &Tenant, n: usize) -> Option<Value> {
