@@ -241,7 +241,7 @@ async fn account_effective(
 ) -> Result<Effective> {
     use roster_store::service_accounts as store;
     let found = store::find_account(r, org.id, account.account_id).await?;
-    if !found.is_some_and(|a| a.status == roster_domain::service_accounts::AccountStatus::Active) {
+    if found.is_none_or(|a| a.status != roster_domain::service_accounts::AccountStatus::Active) {
         return Err(AppError::NotFound("organization"));
     }
     let roles = store::roles_of_account(r, org.id, account.account_id).await?;

@@ -29,7 +29,7 @@ use roster_domain::access_requests::{
     EmailDomain, RequestState, RequestStatus, is_join_code, parse_domains, parse_message, parse_reason,
 };
 use roster_domain::audit::{ActorType, AuditAction, AuditEntry};
-use roster_domain::{AccessRequestId, Email, MemberStatus, OrgId, Timestamp, UserId, ValidationError};
+use roster_domain::{AccessRequestId, Email, MemberStatus, OrgId, Timestamp, UserId};
 use roster_store::access_requests::{self as store, AccessRequestRecord, Decision, NewAccessRequest};
 use roster_store::members::NewMember;
 use roster_store::orgs::OrgRecord;
@@ -219,30 +219,10 @@ pub struct Approval {
 /// The roles an approval gives, checked: each exists, and the approver holds
 /// every grant of each (no escalation).
 fn chosen_roles(access: &OrgAccess, wanted: &Option<Vec<String>>) -> Result<Vec<RoleRecord>> {
-    let mut chosen: Vec<RoleRecord> = Vec::new();
-    match wanted {
-        None => {
-            let default = roster_domain::permissions::preset(&access.org.preset)
-                .and_then(|p| access.policy.find_role(&p.default_role).cloned());
-            chosen.extend(default);
-        }
-        Some(wanted) => {
-            let mut errors = ValidationError { errors: vec![] };
-            for (i, r) in wanted.iter().enumerate() {
-                match access.policy.find_role(r.trim()) {
-                    Some(role) if !chosen.iter().any(|c| c.id == role.id) => chosen.push(role.clone()),
-                    Some(_) => {}
-                    None => errors.merge(ValidationError::field(
-                        format!("roles[{i}]"),
-                        format!("'{r}' is not a role of this organization"),
-                    )),
-                }
-            }
-            if !errors.errors.is_empty() {
-                return Err(errors.into());
-            }
-        }
-    }
+    let chosen = match wanted {
+        None => access.policy.default_role(&access.org.preset).cloned().into_iter().collect(),
+        Some(wanted) => access.policy.pick_roles(wanted)?,
+    };
     for r in &chosen {
         within_own_grants(access, &r.grants, &format!("giving '{}'", r.name))?;
     }

@@ -134,26 +134,10 @@ fn check_input(access: &OrgAccess, input: &InvitationInput) -> Result<Checked> {
     let mut errors = ValidationError { errors: vec![] };
     let email = Email::parse(&input.email).map_err(|e| errors.merge(e)).ok();
     let names = parse_names(&input.first_name, &input.last_name).map_err(|e| errors.merge(e)).ok();
-    let mut chosen: Vec<RoleRecord> = Vec::new();
-    match &input.roles {
-        None => {
-            let default = roster_domain::permissions::preset(&access.org.preset)
-                .and_then(|p| access.policy.find_role(&p.default_role).cloned());
-            chosen.extend(default);
-        }
-        Some(wanted) => {
-            for (i, r) in wanted.iter().enumerate() {
-                match access.policy.find_role(r.trim()) {
-                    Some(role) if !chosen.iter().any(|c| c.id == role.id) => chosen.push(role.clone()),
-                    Some(_) => {}
-                    None => errors.merge(ValidationError::field(
-                        format!("roles[{i}]"),
-                        format!("'{r}' is not a role of this organization"),
-                    )),
-                }
-            }
-        }
-    }
+    let chosen: Vec<RoleRecord> = match &input.roles {
+        None => access.policy.default_role(&access.org.preset).cloned().into_iter().collect(),
+        Some(wanted) => access.policy.pick_roles(wanted).map_err(|e| errors.merge(e)).unwrap_or_default(),
+    };
     let grants = match &input.grants {
         Some(g) => parse_grants("grants", g, &access.policy).map_err(|e| errors.merge(e)).ok().unwrap_or_default(),
         None => Grants::default(),

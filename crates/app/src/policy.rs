@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use roster_domain::permissions::{AppResource, Grants, ROSTER_RESOURCES};
 use roster_domain::roles::{Effective, HeldRole};
-use roster_domain::{OrgId, RoleId, UserId};
+use roster_domain::{OrgId, RoleId, UserId, ValidationError};
 use roster_store::orgs::OrgRecord;
 use roster_store::roles::{self, RoleRecord};
 use roster_store::{Reader, Tx};
@@ -76,6 +76,30 @@ impl OrgPolicy {
             Ok(id) => self.role(id),
             Err(_) => self.roles.iter().find(|r| r.key == id_or_key),
         }
+    }
+
+    /// The roles a form or a body names (ids or keys), each once, in the
+    /// order named; every name that is no role here is refused as
+    /// `roles[i]`, all of them at once.
+    pub fn pick_roles(&self, wanted: &[String]) -> std::result::Result<Vec<RoleRecord>, ValidationError> {
+        let mut errors = ValidationError { errors: vec![] };
+        let mut chosen: Vec<RoleRecord> = Vec::new();
+        for (i, r) in wanted.iter().enumerate() {
+            match self.find_role(r.trim()) {
+                Some(role) if !chosen.iter().any(|c| c.id == role.id) => chosen.push(role.clone()),
+                Some(_) => {}
+                None => errors.merge(ValidationError::field(
+                    format!("roles[{i}]"),
+                    format!("'{r}' is not a role of this organization"),
+                )),
+            }
+        }
+        if errors.errors.is_empty() { Ok(chosen) } else { Err(errors) }
+    }
+
+    /// The role a preset gives by default (invitations and approvals that name none).
+    pub fn default_role(&self, preset: &str) -> Option<&RoleRecord> {
+        roster_domain::permissions::preset(preset).and_then(|p| self.find_role(&p.default_role))
     }
 
     /// Whether grants may name this resource here.

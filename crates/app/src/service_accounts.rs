@@ -176,20 +176,12 @@ pub async fn get(app: &App, access: &OrgAccess, id: ServiceAccountId) -> Result<
 fn checked_access(access: &OrgAccess, input: &AccountInput) -> Result<(Option<Vec<RoleRecord>>, Option<Grants>)> {
     let mut errors = ValidationError { errors: vec![] };
     let roles = input.roles.as_ref().map(|wanted| {
-        let mut chosen: Vec<RoleRecord> = Vec::new();
-        for (i, r) in wanted.iter().enumerate() {
-            match access.policy.find_role(r.trim()) {
-                Some(role) if role.locked => errors.merge(ValidationError::field(
-                    format!("roles[{i}]"),
-                    format!("'{}' is the owner's role and belongs to a person", role.name),
-                )),
-                Some(role) if !chosen.iter().any(|c| c.id == role.id) => chosen.push(role.clone()),
-                Some(_) => {}
-                None => errors.merge(ValidationError::field(
-                    format!("roles[{i}]"),
-                    format!("'{r}' is not a role of this organization"),
-                )),
-            }
+        let chosen = access.policy.pick_roles(wanted).map_err(|e| errors.merge(e)).unwrap_or_default();
+        for role in chosen.iter().filter(|r| r.locked) {
+            errors.merge(ValidationError::field(
+                "roles",
+                format!("'{}' is the owner's role and belongs to a person", role.name),
+            ));
         }
         chosen
     });

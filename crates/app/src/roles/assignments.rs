@@ -2,7 +2,7 @@
 
 use roster_domain::audit::{AuditAction, AuditEntry};
 use roster_domain::permissions::Grants;
-use roster_domain::{UserId, ValidationError};
+use roster_domain::UserId;
 use roster_store::roles as store;
 use roster_store::{members, orgs};
 
@@ -70,21 +70,7 @@ pub(crate) async fn apply_member_roles(
 ) -> Result<Vec<RoleRecord>> {
     let access = change.access.clone();
     let access = &access;
-    let mut errors = ValidationError { errors: vec![] };
-    let mut new_roles: Vec<RoleRecord> = Vec::new();
-    for (i, r) in wanted.iter().enumerate() {
-        match access.policy.find_role(r.trim()) {
-            Some(role) if !new_roles.iter().any(|n| n.id == role.id) => new_roles.push(role.clone()),
-            Some(_) => {}
-            None => errors.merge(ValidationError::field(
-                format!("roles[{i}]"),
-                format!("'{r}' is not a role of this organization"),
-            )),
-        }
-    }
-    if !errors.errors.is_empty() {
-        return Err(errors.into());
-    }
+    let new_roles = access.policy.pick_roles(wanted)?;
     let (email, _) = member_for_change(change, user).await?;
     let tx = &mut change.tx;
     let held = store::member_role_ids(tx, access.org.id, user).await?;
