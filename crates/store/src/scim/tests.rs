@@ -399,3 +399,35 @@ fn like_patterns_escape_their_metacharacters_on_both_backends() {
     let (_, values) = q.build_sqlx(sea_query::SqliteQueryBuilder);
     assert!(format!("{values:?}").contains(r#"%100\\%\\_\\\\x%"#), "{values:?}");
 }
+
+#[tokio::test]
+async fn the_longest_filters_run_on_both_backends() {
+    use roster_domain::scim::filter::MAX_FILTER_CHARS;
+    let (db, pg) = fresh_db().await;
+    let mut rng = StdRng::seed_from_u64(3);
+    let (org, members) = organization(&db, 20, &mut rng).await;
+    let mut conn = db.conn().await.unwrap();
+    // Flat chains as long as a filter may be: hundreds of operands.
+    let chain = |term: &str, op: &str| {
+        let mut out = term.to_string();
+        while out.len() + op.len() + term.len() <= MAX_FILTER_CHARS {
+            out = format!("{out} {op} {term}");
+        }
+        out
+    };
+    let nested = format!("{}userName pr{}", "not (".repeat(32), ")".repeat(32));
+    for text in [
+        chain("id pr", "and"),
+        chain(r#"displayName co "a""#, "or"),
+        chain(r#"userName eq "nobody@x.io""#, "or"),
+        chain("not (active eq true)", "and"),
+        nested,
+    ] {
+        let filter = UserFilter::parse(&text).unwrap_or_else(|e| panic!("{e}"));
+        let expected = members.iter().filter(|m| m.status != MemberStatus::Archived && filter.matches(m)).count();
+        let page = list_users(&mut conn, org, &filter, UserSort::Id, SortOrder::Asc, 1, MAX_COUNT).await.unwrap();
+        assert_eq!(page.members.len(), expected, "{}", &text[..40]);
+    }
+    drop(conn);
+    drop_db(db, pg).await;
+}
