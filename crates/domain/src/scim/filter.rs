@@ -474,7 +474,8 @@ impl<'a> Parser<'a> {
         let after_op = self.pos;
         self.skip_ws();
         if self.pos == after_op {
-            return Err(self.error(format!("expected a value after '{path} {}'", op.as_str())));
+            let what = if self.at_end() { "a value" } else { "a space" };
+            return Err(self.error(format!("expected {what} after '{path} {}'", op.as_str())));
         }
         let value = self.value()?;
         Ok(Filter::Compare { path, op, value })
@@ -711,6 +712,8 @@ mod tests {
             "expected an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr) after 'userName', found 'xx' at 9"
         );
         assert_eq!(err(r#"userName eq"#), "expected a value after 'userName eq' at 11");
+        assert_eq!(err(r#"userName eq"a""#), "expected a space after 'userName eq' at 11");
+        assert_eq!(err(r#"userName(eq "a")"#), "expected a space after 'userName' at 8");
         assert_eq!(
             err(r#"userName eq bjensen"#),
             "expected a value (a string in double quotes, a number, true, false or null), found 'bjensen' at 12"
