@@ -61,7 +61,7 @@ fn like(pattern: String) -> LikeExpr {
 }
 
 fn always(b: bool) -> Expr {
-    Expr::cust(if b { "1 = 1" } else { "1 = 0" })
+    Expr::cust(if b { "(1 = 1)" } else { "(1 = 0)" })
 }
 
 /// A text comparison of `col` (already lower case where it must be) with a

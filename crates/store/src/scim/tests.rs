@@ -431,3 +431,20 @@ async fn the_longest_filters_run_on_both_backends() {
     drop(conn);
     drop_db(db, pg).await;
 }
+
+/// The SQL a filter becomes, in full, for a reader of this module.
+#[test]
+fn a_filter_reads_as_this_sql() {
+    let f = UserFilter::parse(
+        r#"not (externalId eq "x") and (userName sw "Ann" or displayName co "50%") and not (active eq true or meta.created gt "2020-01-01")"#,
+    )
+    .unwrap();
+    let org = OrgId(uuid::Uuid::nil());
+    let sql =
+        page_statement(org, &f, UserSort::UserName, SortOrder::Desc, 10, 20).to_string(sea_query::SqliteQueryBuilder);
+    let (_, from_where) = sql.split_once(" WHERE ").unwrap();
+    assert_eq!(
+        from_where,
+        r#""members"."org_id" = '00000000-0000-0000-0000-000000000000' AND "members"."status" <> 'archived' AND ((NOT ((1 = 0))) AND (("members"."email" >= 'ann' AND "members"."email" LIKE 'ann%' ESCAPE '\') OR LOWER("members"."name") LIKE '%50\%%' ESCAPE '\') AND (NOT ("members"."status" = 'active' OR "members"."created_at" > 1577836800000))) ORDER BY "members"."email" DESC, "members"."user_id" DESC LIMIT 20 OFFSET 10"#
+    );
+}
