@@ -404,7 +404,11 @@ impl<'a> Parser<'a> {
             Some((name, sub)) => (name, Some(sub)),
             None => (local, None),
         };
+        // ATTRNAME of RFC 7644's ABNF, and `$ref` (RFC 7643 §2.3.7).
         let valid = |s: &str| {
+            if s == "$ref" {
+                return true;
+            }
             let mut cs = s.chars();
             cs.next().is_some_and(|c| c.is_ascii_alphabetic())
                 && cs.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
@@ -666,6 +670,7 @@ mod tests {
             cmp(AttrPath::simple("x"), CompareOp::Gt, Value::Number("-1.5e3".parse().unwrap()))
         );
         assert_eq!(ok("x PR"), Filter::Present(AttrPath::simple("x")));
+        assert_eq!(ok("manager.$ref pr"), Filter::Present(AttrPath::sub("manager", "$ref")));
         assert_eq!(ok(r#"x eq "a\"b\\c\u00e9\n""#), cmp(AttrPath::simple("x"), CompareOp::Eq, s("a\"b\\c\u{e9}\n")));
         for op in CompareOp::ALL {
             assert_eq!(
@@ -755,7 +760,7 @@ mod tests {
 
     fn attr_path() -> impl Strategy<Value = AttrPath> {
         let name = prop::sample::select(vec!["userName", "name", "emails", "active", "meta", "externalId", "x-y_1"]);
-        let sub = prop::option::of(prop::sample::select(vec!["givenName", "value", "type", "lastModified"]));
+        let sub = prop::option::of(prop::sample::select(vec!["givenName", "value", "type", "lastModified", "$ref"]));
         let uri = prop::option::of(prop::sample::select(vec![
             "urn:ietf:params:scim:schemas:core:2.0:User",
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",

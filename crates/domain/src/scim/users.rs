@@ -305,7 +305,8 @@ impl UserFilter {
 pub enum UserSort {
     /// By sign-in address (`userName`, `emails`, `emails.value`).
     UserName,
-    /// By name (`displayName`, `name.formatted`).
+    /// By name (`displayName`, `name.formatted`), by its bytes: case
+    /// matters here (the order of the `(org_id, name, user_id)` index).
     DisplayName,
     /// By creation time (`meta.created`, `meta.lastModified`).
     Created,
