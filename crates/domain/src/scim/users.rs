@@ -93,7 +93,7 @@ fn unknown(path: &AttrPath) -> FilterError {
     FilterError::whole(format!("'{path}' is not an attribute of a User that can be filtered on"))
 }
 
-/// The attribute a path names, at the top level (`parent` None) or inside
+/// The attribute a path names, at the top level (`in_emails` false) or inside
 /// a value path on `emails`.
 fn attr(path: &AttrPath, in_emails: bool) -> Result<Attr, FilterError> {
     if let Some(uri) = &path.uri
