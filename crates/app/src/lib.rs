@@ -32,6 +32,7 @@ pub mod policy;
 pub mod products;
 pub mod profile;
 pub mod roles;
+pub mod scim;
 pub mod service_accounts;
 pub mod session_sweep;
 pub mod sessions;

@@ -16,6 +16,7 @@ mod page;
 mod progress;
 mod query;
 mod redirect;
+pub mod scim;
 pub mod ui;
 
 use axum::Router;

@@ -74,6 +74,8 @@ pub struct RolePath {
         (name = "orgs", description = "Organizations"),
         (name = "audit", description = "The History: an organization's audit log, filtered and paged, and its CSV and JSON Lines export"),
         (name = "outbox", description = "The emails Roster wrote, and their delivery"),
+        (name = "service-accounts", description = "Service accounts and API tokens (sent as Authorization: Bearer), and members' personal tokens"),
+        (name = "scim", description = "SCIM 2.0 (RFC 7643, RFC 7644) for identity providers, with a service account's bearer token: application/scim+json"),
         (name = "health", description = "Liveness and readiness")
     )
 )]
@@ -165,6 +167,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(service_accounts::rotate_token))
         .routes(routes!(service_accounts::list_my_tokens, service_accounts::create_my_token))
         .routes(routes!(service_accounts::revoke_my_token))
+        .routes(routes!(crate::scim::list_users))
+        .routes(routes!(crate::scim::get_user))
+        .routes(routes!(crate::scim::service_provider_config))
+        .routes(routes!(crate::scim::resource_types))
+        .routes(routes!(crate::scim::schemas))
 }
 
 /// The reusable problem responses: component name, status, and when it is answered.
@@ -235,6 +242,10 @@ pub fn finish_document(doc: &mut utoipa::openapi::OpenApi) {
         }
         components.responses.insert(name.into(), RefOr::T(from_json(response)));
     }
+    components.security_schemes.insert(
+        "bearer".into(),
+        from_json(json!({"type": "http", "scheme": "bearer", "description": "A service account's or a member's API token (roster_…)."})),
+    );
     components.parameters.insert(
         "org".into(),
         RefOr::T(from_json(json!({

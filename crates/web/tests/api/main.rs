@@ -23,6 +23,7 @@ mod products;
 mod profile;
 mod revocation;
 mod roles;
+mod scim;
 mod security;
 mod service_accounts;
 mod session_sweep;

@@ -42,6 +42,10 @@ enum Rule {
     /// answers 404 like one that does not exist: tests/api/access_requests.rs
     /// holds that.
     AskToJoin,
+    /// SCIM: only a service account's bearer token, whose organization and
+    /// roles decide; anonymous callers (and sessions: tests/api/scim.rs
+    /// holds those, with the token cases) get 401.
+    BearerOnly,
     /// Not about one organization: any signed-in user holding this grant
     /// in an organization they belong to (the path names none, so no 404).
     /// A role without the grant may still pass — every actor has created an
@@ -103,6 +107,11 @@ fn rule(method: &str, path: &str) -> Option<(Rule, Value)> {
         ("POST", "/api/v1/orgs/{org}/service-accounts/{id}/tokens/{tid}/rotate") => {
             (Rule::GrantThenMissing("service_accounts", Update), json!({"overlap_hours": 1}))
         }
+        ("GET", "/scim/v2/Users")
+        | ("GET", "/scim/v2/Users/{id}")
+        | ("GET", "/scim/v2/ServiceProviderConfig")
+        | ("GET", "/scim/v2/ResourceTypes")
+        | ("GET", "/scim/v2/Schemas") => (Rule::BearerOnly, none),
         ("GET", "/api/v1/me/tokens") => (Rule::SignedIn, none),
         ("POST", "/api/v1/me/tokens") => (Rule::SignedIn, json!({"name": "matrix"})),
         ("DELETE", "/api/v1/me/tokens/{tid}") => (Rule::OwnObject, none),
@@ -337,7 +346,7 @@ async fn every_operation_answers_every_role_as_its_grants_say() {
                     }
                     _ => {}
                 }
-                if matches!(rule, Rule::Public | Rule::EndsSession | Rule::OwnObject) {
+                if matches!(rule, Rule::Public | Rule::EndsSession | Rule::OwnObject | Rule::BearerOnly) {
                     continue;
                 }
                 for home in &tenants {
@@ -363,7 +372,7 @@ async fn every_operation_answers_every_role_as_its_grants_say() {
                                 let grants = &p.role(role).unwrap().grants;
                                 own && (grants.allows(r1, a1) || grants.allows(r2, a2))
                             }
-                            Rule::Public | Rule::EndsSession | Rule::OwnObject => unreachable!(),
+                            Rule::Public | Rule::EndsSession | Rule::OwnObject | Rule::BearerOnly => unreachable!(),
                         };
                         let passed = match rule {
                             // Past the check, the missing object answers 404; the check itself 403.

@@ -1,0 +1,479 @@
+//! SCIM 2.0 under `/scim/v2` (RFC 7643, RFC 7644), for identity providers
+//! (Microsoft Entra ID, Okta) provisioning users into an organization.
+//!
+//! The caller is a service account: its bearer token decides the
+//! organization (no `{org}` in the path), and its roles what it may do.
+//! Answers are `application/scim+json`; errors are SCIM error messages
+//! (`urn:ietf:params:scim:api:messages:2.0:Error`, `status` as a string,
+//! `scimType` where RFC 7644 §3.12 names one).
+//!
+//! So far the read side: the Users list (filter translated to SQL, sorting,
+//! paging, `attributes` / `excludedAttributes`), one User, and the discovery
+//! endpoints, which say exactly that (no PATCH, no bulk, no ETags yet).
+
+use axum::Json;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use roster_app::AppError;
+use roster_app::scim::{ListQuery, ScimRefusal};
+use roster_domain::MemberStatus;
+use roster_domain::members::Member;
+use roster_domain::scim::users::USER_SCHEMA;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::extract::{Meta, bearer};
+use crate::format::rfc3339;
+
+/// SCIM's media type.
+pub const SCIM_JSON: &str = "application/scim+json";
+const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+
+/// A SCIM error message (RFC 7644 §3.12).
+#[derive(serde::Serialize, ToSchema)]
+#[schema(example = json!({"schemas": [ERROR_SCHEMA], "status": "400", "scimType": "invalidFilter",
+    "detail": "expected an operator after 'userName' at 9"}))]
+pub struct ScimError {
+    /// Always `["urn:ietf:params:scim:api:messages:2.0:Error"]`.
+    pub schemas: Vec<String>,
+    /// The HTTP status, as a string.
+    pub status: String,
+    /// The kind of error, for 400 and 409 answers (`invalidFilter`, `invalidValue`, `uniqueness`, …).
+    #[serde(rename = "scimType", skip_serializing_if = "Option::is_none")]
+    pub scim_type: Option<String>,
+    /// What is wrong, in words.
+    pub detail: String,
+}
+
+/// A SCIM answer: JSON with SCIM's media type.
+pub struct Scim(pub StatusCode, pub Value);
+
+impl IntoResponse for Scim {
+    fn into_response(self) -> Response {
+        let mut r = (self.0, Json(self.1)).into_response();
+        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
+        r
+    }
+}
+
+/// A refused SCIM request.
+pub struct ScimFailure(StatusCode, Option<&'static str>, String);
+
+impl ScimFailure {
+    fn bad(refusal: ScimRefusal) -> Self {
+        Self(StatusCode::BAD_REQUEST, Some(refusal.scim_type), refusal.detail)
+    }
+}
+
+impl From<AppError> for ScimFailure {
+    fn from(e: AppError) -> Self {
+        let p = crate::error::problem_for(&e);
+        let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let detail = match e {
+            AppError::Unauthenticated => "a service account's bearer token is required".to_string(),
+            _ => p.detail,
+        };
+        Self(status, None, detail)
+    }
+}
+
+impl IntoResponse for ScimFailure {
+    fn into_response(self) -> Response {
+        let body = ScimError {
+            schemas: vec![ERROR_SCHEMA.into()],
+            status: self.0.as_u16().to_string(),
+            scim_type: self.1.map(str::to_string),
+            detail: self.2,
+        };
+        let mut r = Scim(self.0, serde_json::to_value(body).unwrap_or_default()).into_response();
+        if self.0 == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"scim\""));
+        }
+        r
+    }
+}
+
+/// A SCIM request: a service account's bearer token, its organization opened.
+pub struct ScimCaller {
+    /// The account's standing in its organization.
+    pub access: roster_app::access::OrgAccess,
+}
+
+impl FromRequestParts<AppState> for ScimCaller {
+    type Rejection = ScimFailure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer(&parts.headers)?.map(str::to_string).ok_or(AppError::Unauthenticated)?;
+        let Meta(meta) = Meta::from_request_parts(parts, state).await.unwrap_or_else(|e| match e {});
+        let actor = roster_app::service_accounts::authenticate(&state.app, &token, meta.ip.as_deref()).await?;
+        // Provisioning is a service account's work; a member's personal token is refused.
+        let Some(account) = actor.account() else { return Err(AppError::Unauthenticated.into()) };
+        let access = roster_app::access::open_org(&state.app, &actor, &account.org_id.to_string()).await?;
+        Ok(Self { access })
+    }
+}
+
+/// The absolute base of SCIM's paths on this deployment.
+fn base(state: &AppState) -> String {
+    state.app.config.link("/scim/v2")
+}
+
+/// A member as a SCIM User.
+fn user_json(state: &AppState, m: &Member) -> Value {
+    json!({
+        "schemas": [USER_SCHEMA],
+        "id": m.user_id.to_string(),
+        "userName": m.email,
+        "displayName": m.name,
+        "name": {"formatted": m.name},
+        "emails": [{"value": m.email, "type": "work", "primary": true}],
+        "active": m.status == MemberStatus::Active,
+        "meta": {
+            "resourceType": "User",
+            "created": rfc3339(m.created_at),
+            "lastModified": rfc3339(m.created_at),
+            "location": format!("{}/Users/{}", base(state), m.user_id),
+        },
+    })
+}
+
+/// Keeps the attributes asked for, or drops the ones excluded (top-level
+/// names, case-insensitive; a sub-attribute keeps or drops its parent's
+/// part); `id` and `schemas` always stay (RFC 7644 §3.9).
+fn project(mut v: Value, attributes: Option<&str>, excluded: Option<&str>) -> Value {
+    let names = |s: &str| -> Vec<(String, Option<String>)> {
+        s.split(',')
+            .map(|a| a.trim().rsplit(':').next().unwrap_or("").to_string())
+            .filter(|a| !a.is_empty())
+            .map(|a| match a.split_once('.') {
+                Some((p, c)) => (p.to_ascii_lowercase(), Some(c.to_ascii_lowercase())),
+                None => (a.to_ascii_lowercase(), None),
+            })
+            .collect()
+    };
+    let Some(obj) = v.as_object_mut() else { return v };
+    let always = |k: &str| k == "id" || k == "schemas";
+    if let Some(wanted) = attributes.filter(|a| !a.trim().is_empty()) {
+        let wanted = names(wanted);
+        obj.retain(|k, _| always(k) || wanted.iter().any(|(p, _)| *p == k.to_ascii_lowercase()));
+        for (p, c) in &wanted {
+            let Some(c) = c else { continue };
+            if wanted.iter().any(|(q, none)| q == p && none.is_none()) {
+                continue;
+            }
+            if let Some(Value::Object(inner)) =
+                obj.iter_mut().find(|(k, _)| k.to_ascii_lowercase() == *p).map(|(_, v)| v)
+            {
+                inner.retain(|k, _| k.to_ascii_lowercase() == *c);
+            }
+        }
+    } else if let Some(excluded) = excluded.filter(|a| !a.trim().is_empty()) {
+        for (p, c) in names(excluded) {
+            let key = obj.keys().find(|k| k.to_ascii_lowercase() == p).cloned();
+            let Some(key) = key.filter(|k| !always(k)) else { continue };
+            match c {
+                None => {
+                    obj.remove(&key);
+                }
+                Some(c) => {
+                    if let Some(Value::Object(inner)) = obj.get_mut(&key) {
+                        inner.retain(|k, _| k.to_ascii_lowercase() != c);
+                    }
+                }
+            }
+        }
+    }
+    v
+}
+
+/// The query of a User list (RFC 7644 §3.4.2).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UsersQuery {
+    /// A SCIM filter, e.g. `userName eq "ann@acme.test"` or `emails[type eq "work" and value co "@acme"]`.
+    pub filter: Option<String>,
+    /// `userName`, `displayName`, `meta.created` or `id` (the default).
+    #[serde(rename = "sortBy")]
+    #[param(rename = "sortBy")]
+    pub sort_by: Option<String>,
+    /// `ascending` (default) or `descending`.
+    #[serde(rename = "sortOrder")]
+    #[param(rename = "sortOrder")]
+    pub sort_order: Option<String>,
+    /// The 1-based index of the first result (default 1).
+    #[serde(rename = "startIndex")]
+    #[param(rename = "startIndex", minimum = 1)]
+    pub start_index: Option<u64>,
+    /// At most this many results (default 100, at most 1,000; 0 answers the total alone).
+    pub count: Option<u64>,
+    /// Only these attributes (comma-separated); `id` and `schemas` always.
+    pub attributes: Option<String>,
+    /// All but these attributes (comma-separated).
+    #[serde(rename = "excludedAttributes")]
+    #[param(rename = "excludedAttributes")]
+    pub excluded_attributes: Option<String>,
+}
+
+/// A list answer (RFC 7644 §3.4.2).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[schema(example = json!({"schemas": [LIST_SCHEMA], "totalResults": 1, "startIndex": 1, "itemsPerPage": 1,
+    "Resources": [{"schemas": [USER_SCHEMA], "id": "01920000-0000-7000-8000-0000000000aa", "userName": "ann@acme.test"}]}))]
+pub struct ScimListResponse {
+    /// Always `["urn:ietf:params:scim:api:messages:2.0:ListResponse"]`.
+    pub schemas: Vec<String>,
+    /// How many match in all.
+    #[schema(rename = "totalResults")]
+    pub total_results: u64,
+    /// The 1-based index of the first resource here.
+    #[schema(rename = "startIndex")]
+    pub start_index: u64,
+    /// How many resources are here.
+    #[schema(rename = "itemsPerPage")]
+    pub items_per_page: u64,
+    /// The resources.
+    #[schema(rename = "Resources", value_type = Vec<Object>)]
+    pub resources: Vec<Value>,
+}
+
+/// Lists the organization's Users: filtered in the database, sorted, paged.
+/// Needs `members:read`. A malformed filter, or one naming an attribute
+/// Roster does not hold, is 400 `invalidFilter`.
+#[utoipa::path(get, path = "/scim/v2/Users", tag = "scim", params(UsersQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = ScimListResponse, content_type = "application/scim+json"),
+        (status = 400, body = ScimError, content_type = "application/scim+json", description = "invalidFilter or invalidValue"),
+        (status = 401, body = ScimError, content_type = "application/scim+json", description = "No or no valid service account token"),
+        (status = 403, body = ScimError, content_type = "application/scim+json", description = "The account's roles do not allow it")))]
+pub async fn list_users(
+    State(state): State<AppState>,
+    ScimCaller { access }: ScimCaller,
+    Query(q): Query<UsersQuery>,
+) -> Result<Scim, ScimFailure> {
+    let query = ListQuery {
+        filter: q.filter,
+        sort_by: q.sort_by,
+        sort_order: q.sort_order,
+        start_index: q.start_index,
+        count: q.count,
+    };
+    let list = roster_app::scim::list_users(&state.app, &access, &query).await?.map_err(ScimFailure::bad)?;
+    let resources: Vec<Value> = list
+        .members
+        .iter()
+        .map(|m| project(user_json(&state, m), q.attributes.as_deref(), q.excluded_attributes.as_deref()))
+        .collect();
+    Ok(Scim(
+        StatusCode::OK,
+        json!({
+            "schemas": [LIST_SCHEMA],
+            "totalResults": list.total,
+            "startIndex": list.start_index,
+            "itemsPerPage": resources.len(),
+            "Resources": resources,
+        }),
+    ))
+}
+
+/// A SCIM User.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[schema(example = json!({"schemas": [USER_SCHEMA], "id": "01920000-0000-7000-8000-0000000000aa",
+    "userName": "ann@acme.test", "displayName": "Ann Smith", "name": {"formatted": "Ann Smith"},
+    "emails": [{"value": "ann@acme.test", "type": "work", "primary": true}], "active": true,
+    "meta": {"resourceType": "User", "created": "2026-01-05T09:00:00Z", "lastModified": "2026-01-05T09:00:00Z",
+    "location": "https://roster.example.com/scim/v2/Users/01920000-0000-7000-8000-0000000000aa"}}))]
+pub struct ScimUser {
+    /// `["urn:ietf:params:scim:schemas:core:2.0:User"]`.
+    pub schemas: Vec<String>,
+    /// The user's id.
+    pub id: String,
+    /// The sign-in address.
+    #[schema(rename = "userName")]
+    pub user_name: Option<String>,
+    /// The display name.
+    #[schema(rename = "displayName")]
+    pub display_name: Option<String>,
+    /// `{"formatted"}`.
+    #[schema(value_type = Option<Object>)]
+    pub name: Option<Value>,
+    /// `[{"value","type":"work","primary":true}]`.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub emails: Option<Value>,
+    /// Whether the membership is active.
+    pub active: Option<bool>,
+    /// `resourceType`, `created`, `lastModified`, `location`.
+    #[schema(value_type = Option<Object>)]
+    pub meta: Option<Value>,
+}
+
+/// The `{id}` of a User's path.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct UserPath {
+    /// The user's id.
+    pub id: String,
+}
+
+/// Attribute selection of a single resource.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AttributesQuery {
+    /// Only these attributes (comma-separated).
+    pub attributes: Option<String>,
+    /// All but these attributes (comma-separated).
+    #[serde(rename = "excludedAttributes")]
+    #[param(rename = "excludedAttributes")]
+    pub excluded_attributes: Option<String>,
+}
+
+/// One User of the organization (an archived member, another
+/// organization's user or an unknown id is 404). Needs `members:read`.
+#[utoipa::path(get, path = "/scim/v2/Users/{id}", tag = "scim", params(UserPath, AttributesQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = ScimUser, content_type = "application/scim+json"),
+        (status = 401, body = ScimError, content_type = "application/scim+json", description = "No or no valid service account token"),
+        (status = 403, body = ScimError, content_type = "application/scim+json", description = "The account's roles do not allow it"),
+        (status = 404, body = ScimError, content_type = "application/scim+json", description = "No such User here")))]
+pub async fn get_user(
+    State(state): State<AppState>,
+    ScimCaller { access }: ScimCaller,
+    Path(id): Path<String>,
+    Query(q): Query<AttributesQuery>,
+) -> Result<Scim, ScimFailure> {
+    let id = crate::query::id(&id, "user")?;
+    let m = roster_app::scim::get_user(&state.app, &access, id).await?;
+    let v = project(user_json(&state, &m), q.attributes.as_deref(), q.excluded_attributes.as_deref());
+    Ok(Scim(StatusCode::OK, v))
+}
+
+/// What this deployment's SCIM supports (RFC 7643 §5): filtering and
+/// sorting; no PATCH, bulk, password change or ETags yet.
+#[utoipa::path(get, path = "/scim/v2/ServiceProviderConfig", tag = "scim", security(("bearer" = [])),
+    responses((status = 200, body = Object, content_type = "application/scim+json"),
+        (status = 401, body = ScimError, content_type = "application/scim+json", description = "No or no valid service account token")))]
+pub async fn service_provider_config(State(state): State<AppState>, _caller: ScimCaller) -> Scim {
+    Scim(
+        StatusCode::OK,
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+            "documentationUri": state.app.config.link("/api/docs"),
+            "patch": {"supported": false},
+            "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+            "filter": {"supported": true, "maxResults": roster_app::scim::MAX_RESULTS},
+            "changePassword": {"supported": false},
+            "sort": {"supported": true},
+            "etag": {"supported": false},
+            "authenticationSchemes": [{
+                "type": "oauthbearertoken",
+                "name": "Service account token",
+                "description": "Authorization: Bearer with a token of one of the organization's service accounts",
+                "primary": true,
+            }],
+            "meta": {"resourceType": "ServiceProviderConfig", "location": format!("{}/ServiceProviderConfig", base(&state))},
+        }),
+    )
+}
+
+/// The resource types (RFC 7643 §6): User.
+#[utoipa::path(get, path = "/scim/v2/ResourceTypes", tag = "scim", security(("bearer" = [])),
+    responses((status = 200, body = ScimListResponse, content_type = "application/scim+json"),
+        (status = 401, body = ScimError, content_type = "application/scim+json", description = "No or no valid service account token")))]
+pub async fn resource_types(State(state): State<AppState>, _caller: ScimCaller) -> Scim {
+    let user = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+        "id": "User",
+        "name": "User",
+        "endpoint": "/Users",
+        "description": "A member of the organization",
+        "schema": USER_SCHEMA,
+        "meta": {"resourceType": "ResourceType", "location": format!("{}/ResourceTypes/User", base(&state))},
+    });
+    Scim(
+        StatusCode::OK,
+        json!({"schemas": [LIST_SCHEMA], "totalResults": 1, "startIndex": 1, "itemsPerPage": 1, "Resources": [user]}),
+    )
+}
+
+fn attribute(name: &str, kind: &str, description: &str, mutability: &str, extra: Value) -> Value {
+    let mut a = json!({
+        "name": name, "type": kind, "multiValued": false, "description": description, "required": false,
+        "caseExact": false, "mutability": mutability, "returned": "default", "uniqueness": "none",
+    });
+    if let (Some(a), Some(e)) = (a.as_object_mut(), extra.as_object()) {
+        a.extend(e.clone());
+    }
+    a
+}
+
+/// The User schema as Roster holds it (RFC 7643 §7): only the attributes it stores.
+#[utoipa::path(get, path = "/scim/v2/Schemas", tag = "scim", security(("bearer" = [])),
+    responses((status = 200, body = ScimListResponse, content_type = "application/scim+json"),
+        (status = 401, body = ScimError, content_type = "application/scim+json", description = "No or no valid service account token")))]
+pub async fn schemas(State(state): State<AppState>, _caller: ScimCaller) -> Scim {
+    let attributes = vec![
+        attribute(
+            "userName",
+            "string",
+            "The sign-in email address, unique across Roster.",
+            "readWrite",
+            json!({"required": true, "uniqueness": "server"}),
+        ),
+        attribute("displayName", "string", "The name shown for the member.", "readWrite", json!({})),
+        attribute(
+            "name",
+            "complex",
+            "The member's name.",
+            "readWrite",
+            json!({"subAttributes": [attribute("formatted", "string", "The full name.", "readWrite", json!({}))]}),
+        ),
+        attribute(
+            "emails",
+            "complex",
+            "The sign-in address, as the one work email.",
+            "readWrite",
+            json!({"multiValued": true, "subAttributes": [
+                attribute("value", "string", "The address.", "readWrite", json!({})),
+                attribute("type", "string", "Always work.", "readOnly", json!({"canonicalValues": ["work"]})),
+                attribute("primary", "boolean", "Always true.", "readOnly", json!({})),
+            ]}),
+        ),
+        attribute("active", "boolean", "Whether the membership is active.", "readWrite", json!({})),
+    ];
+    let user = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+        "id": USER_SCHEMA,
+        "name": "User",
+        "description": "A member of the organization",
+        "attributes": attributes,
+        "meta": {"resourceType": "Schema", "location": format!("{}/Schemas/{USER_SCHEMA}", base(&state))},
+    });
+    Scim(
+        StatusCode::OK,
+        json!({"schemas": [LIST_SCHEMA], "totalResults": 1, "startIndex": 1, "itemsPerPage": 1, "Resources": [user]}),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attributes_keep_and_exclude_but_never_drop_id_or_schemas() {
+        let v =
+            json!({"schemas": ["s"], "id": "1", "userName": "a", "name": {"formatted": "A", "x": 1}, "active": true});
+        let kept = project(v.clone(), Some("userName, name.formatted"), None);
+        assert_eq!(kept, json!({"schemas": ["s"], "id": "1", "userName": "a", "name": {"formatted": "A"}}));
+        let dropped = project(v.clone(), None, Some("active,id,name.x"));
+        assert_eq!(dropped, json!({"schemas": ["s"], "id": "1", "userName": "a", "name": {"formatted": "A"}}));
+        let urn = project(v, Some("urn:ietf:params:scim:schemas:core:2.0:User:userName"), None);
+        assert_eq!(urn, json!({"schemas": ["s"], "id": "1", "userName": "a"}));
+    }
+}
