@@ -1,8 +1,8 @@
 //! Who holds which role: members' roles and their own grants beside them.
 
+use roster_domain::UserId;
 use roster_domain::audit::{AuditAction, AuditEntry};
 use roster_domain::permissions::Grants;
-use roster_domain::UserId;
 use roster_store::roles as store;
 use roster_store::{members, orgs};
 
