@@ -25,6 +25,7 @@ mod revocation;
 mod roles;
 mod security;
 mod service_accounts;
+mod service_accounts_ui;
 mod session_sweep;
 mod sessions;
 mod tamper;
