@@ -6,7 +6,7 @@
 
 use reqwest::{Method, StatusCode};
 use roster_store::orgs::OrgRecord;
-use roster_testkit::{PASSWORD, TestApp, page, post_form, spawn_app_with};
+use roster_testkit::{TestApp, page, post_form, spawn_app_with};
 
 const TAB: &str = "/orgs/acme/settings/service-accounts";
 const USERS_API: &str = "/api/v1/orgs/acme/users";
@@ -363,6 +363,34 @@ async fn a_member_without_the_grant_is_kept_out() {
     assert!(r.status() != StatusCode::SEE_OTHER || location(&r) == format!("{TAB}/{id}") || location(&r) == TAB);
     let (_, tab) = page(&owner, format!("{base}{TAB}")).await;
     assert!(tab.contains("data-name=\"ci-deploy\""), "still there");
-    let _ = PASSWORD;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_reader_sees_the_accounts_but_no_button_that_changes_them() {
+    let (app, org, owner, csrf) = acme().await;
+    let base = app.base_url.clone();
+    let id = create(&app, &owner, &csrf, "ci-deploy", &["User"]).await;
+    make_token(&app, &owner, &csrf, &id, "deploy").await;
+    let role = app.create_role(&org, "SA reader", &[("service_accounts", &["read"])]).await;
+    app.add_member_with_roles(&org, "rita@acme.test", &[&role]).await;
+    let (rita, rita_csrf) = app.sign_in_form("rita@acme.test").await;
+    let (status, tab) = page(&rita, format!("{base}{TAB}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(tab.contains("data-name=\"ci-deploy\""));
+    assert!(!tab.contains("id=\"new-service-account\""), "no create button");
+    let (status, account) = page(&rita, format!("{base}{TAB}/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(account.contains("data-state=\"live\""), "the tokens are listed");
+    for button in ["id=\"edit\"", "id=\"disable\"", "id=\"delete\"", "id=\"new-token\"", "data-action=\"revoke\""] {
+        assert!(!account.contains(button), "{button}");
+    }
+    let (status, _) = page(&rita, format!("{base}{TAB}/new")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let r = post_form(&rita, format!("{base}{TAB}/{id}/disable"), &[("csrf_token", &rita_csrf)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, account) = page(&rita, format!("{base}{TAB}/{id}")).await;
+    assert!(account.contains("flash-error"), "refused, said in the flash");
+    assert!(account.contains("id=\"sa-status\">Active<"), "still active");
     app.finish().await;
 }
