@@ -33,7 +33,7 @@ use crate::error::Result;
 use crate::invariants::within_own_grants;
 use crate::members::RoleRef;
 use crate::roles::{GrantsInput, RoleRecord, parse_grants};
-use crate::{AccountPrincipal, Actor, App, AppError, ConflictKind, RequestMeta, tokens};
+use crate::{AccountPrincipal, Actor, App, AppError, ConflictKind, Principal, RequestMeta, tokens};
 
 /// What a create or edit form gives.
 #[derive(Debug, Clone, Default)]
@@ -576,12 +576,90 @@ pub async fn rotate_token(
     Ok(made)
 }
 
+/// The signed-in member's personal tokens, newest first (never a secret).
+pub async fn my_tokens(app: &App, principal: &Principal) -> Result<Vec<TokenView>> {
+    let now = app.clock.now();
+    let rows = store::tokens_of_user(&mut app.db.conn().await?, principal.user_id).await?;
+    Ok(rows.into_iter().map(|t| token_view(t, now)).collect())
+}
+
+/// Makes a personal token for the signed-in member; its secret is in the
+/// answer, once. It acts as the member wherever they are an active member,
+/// within their permissions at the time of each request (never more), and
+/// stops with their account (locked) or their membership. Audited as
+/// `personal_token.created` in every organization of the member.
+pub async fn create_my_token(
+    app: &App,
+    principal: &Principal,
+    input: &TokenInput,
+    meta: &RequestMeta,
+) -> Result<NewToken> {
+    let name = parse_account_name("name", &input.name)?;
+    let now = app.clock.now();
+    let expires_at = token_policy(app).expiry(input.expires_in_days, now)?;
+    let token = new_secret_token();
+    let record = TokenRecord {
+        id: ApiTokenId::new(),
+        owner: TokenOwner::User(principal.user_id),
+        name: name.clone(),
+        prefix: shown_prefix(&token),
+        created_at: now,
+        created_by_label: principal.email.clone(),
+        expires_at,
+        last_used_at: None,
+        last_used_ip: None,
+        revoked_at: None,
+        revoked_by_label: None,
+        rotated_from: None,
+    };
+    let mut tx = app.db.begin().await?;
+    let account = change::lock_account(&mut tx, principal.user_id).await?;
+    store::insert_token(&mut tx, &record, &tokens::hash_secret(&token)).await?;
+    let entry = AuditEntry::new(AuditAction::PersonalTokenCreated, principal.user_id)
+        .with("credential", record.id.to_string())
+        .with("name", name)
+        .with("prefix", record.prefix.clone())
+        .with("expires_at", expires_at.map(|e| e.0));
+    change::audit_account(&mut tx, &account, change::AccountActor::User, meta, now, vec![entry]).await?;
+    tx.commit().await?;
+    Ok(NewToken { view: token_view(record, now), token })
+}
+
+/// Revokes one of the signed-in member's personal tokens (another's, or an
+/// unknown one, is 404).
+pub async fn revoke_my_token(
+    app: &App,
+    principal: &Principal,
+    id: ApiTokenId,
+    meta: &RequestMeta,
+) -> Result<TokenView> {
+    let now = app.clock.now();
+    let mut tx = app.db.begin().await?;
+    let account = change::lock_account(&mut tx, principal.user_id).await?;
+    let t = store::find_token(&mut tx, id).await?.ok_or(AppError::NotFound("token"))?;
+    if t.owner != TokenOwner::User(principal.user_id) {
+        return Err(AppError::NotFound("token"));
+    }
+    if store::revoke_token(&mut tx, id, &principal.email, now).await? {
+        let entry = AuditEntry::new(AuditAction::PersonalTokenRevoked, principal.user_id)
+            .with("credential", id.to_string())
+            .with("name", t.name.clone())
+            .with("prefix", t.prefix.clone());
+        change::audit_account(&mut tx, &account, change::AccountActor::User, meta, now, vec![entry]).await?;
+    }
+    let fresh = store::find_token(&mut tx, id).await?.ok_or(AppError::NotFound("token"))?;
+    tx.commit().await?;
+    Ok(token_view(fresh, now))
+}
+
 /// Authenticates a bearer token: a well-formed, live token of an active
-/// service account answers that account as the actor (its use recorded,
-/// at most once a minute). Anything else — malformed, unknown, expired,
-/// revoked, a disabled or deleted account — is [`AppError::Unauthenticated`],
-/// the same for each, and a malformed one never reaches the database.
-/// Members' personal tokens are not accepted here yet.
+/// service account answers that account as the actor; a member's personal
+/// token answers the member (with no session: the nil session id), whose
+/// standing in an organization is then read like a session's. Its use is
+/// recorded, at most once a minute. Anything else — malformed, unknown,
+/// expired, revoked, a disabled or deleted account, a locked user — is
+/// [`AppError::Unauthenticated`], the same for each, and a malformed one
+/// never reaches the database.
 pub async fn authenticate(app: &App, token: &str, ip: Option<&str>) -> Result<Actor> {
     if !is_well_formed(token) {
         return Err(AppError::Unauthenticated);
@@ -595,16 +673,32 @@ pub async fn authenticate(app: &App, token: &str, ip: Option<&str>) -> Result<Ac
     if !t.is_live(now) {
         return Err(AppError::Unauthenticated);
     }
-    let TokenOwner::Account(org, account) = t.owner else { return Err(AppError::Unauthenticated) };
-    let a = store::find_account(&mut conn, org, account).await?.ok_or(AppError::Unauthenticated)?;
-    if a.status != AccountStatus::Active {
-        return Err(AppError::Unauthenticated);
-    }
+    let actor = match t.owner {
+        TokenOwner::Account(org, account) => {
+            let a = store::find_account(&mut conn, org, account).await?.ok_or(AppError::Unauthenticated)?;
+            if a.status != AccountStatus::Active {
+                return Err(AppError::Unauthenticated);
+            }
+            Actor::ServiceAccount(AccountPrincipal { org_id: org, account_id: account, name: a.name, token_id: t.id })
+        }
+        TokenOwner::User(user) => {
+            let u = roster_store::users::find_user(&mut conn, user).await?.ok_or(AppError::Unauthenticated)?;
+            if u.locked_at.is_some() {
+                return Err(AppError::Unauthenticated);
+            }
+            Actor::User(Principal {
+                user_id: u.id,
+                email: u.email,
+                name: u.name,
+                session_id: roster_domain::SessionId(uuid::Uuid::nil()),
+            })
+        }
+    };
     drop(conn);
     if t.last_used_at.is_none_or(|at| now.0 - at.0 >= 60_000) {
         let mut tx = app.db.begin().await?;
         store::touch_token(&mut tx, t.id, ip, now).await?;
         tx.commit().await?;
     }
-    Ok(Actor::ServiceAccount(AccountPrincipal { org_id: org, account_id: account, name: a.name, token_id: t.id }))
+    Ok(actor)
 }

@@ -30,6 +30,8 @@ const AUDITED: &[(&str, &str)] = &[
     ("demo::seed_members", "member.seeded per batch (the dev and benchmark generator)"),
     ("demo::seed_licenses", "licenses.bulk_changed per batch (the dev and benchmark generator)"),
     ("demo::add_member", "member.added"),
+    ("service_accounts::create_my_token", "personal_token.created in each of the member's organizations"),
+    ("service_accounts::revoke_my_token", "personal_token.revoked in each of the member's organizations"),
     ("access_requests::create", "access_request.created by the requester (and .expired for a lapsed one it replaces)"),
     ("access_requests::withdraw", "access_request.withdrawn by the requester"),
     ("access_requests::sweep_expired", "access_request.expired, once per expired request"),

@@ -3,7 +3,9 @@
 //! In process: a member holding five roles of the broker preset, checked
 //! over every (resource, action) pair in turn, on one thread. Over HTTP: a
 //! fresh database with that member, served by `roster serve`, comparing
-//! `POST /api/v1/orgs/{org}/authz/check` with `GET /healthz` in the same run.
+//! `POST /api/v1/orgs/{org}/authz/check` — asked with the member's session
+//! cookie, and with a service account's bearer token as the host
+//! application's server would — with `GET /healthz` in the same run.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -75,7 +77,11 @@ fn in_process_run(e: &Effective, pairs: &[(String, Action)], n: usize) -> f64 {
     n as f64 / started.elapsed().as_secs_f64()
 }
 
-async fn prepare(args: &AuthzArgs) -> anyhow::Result<()> {
+/// Makes the benchmark's database: the organization, 1,000 members, the
+/// member holding five roles, and a service account (the host
+/// application's server) with the broker's Global Admin role; answers the
+/// account's API token.
+async fn prepare(args: &AuthzArgs) -> anyhow::Result<String> {
     if !args.database_url.starts_with("postgres") {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", args.database_url));
@@ -115,8 +121,26 @@ async fn prepare(args: &AuthzArgs) -> anyhow::Result<()> {
     roster_app::roles::set_member_roles(&app, &access, id, &roles, &Default::default())
         .await
         .map_err(|e| anyhow!("{e}"))?;
+    let input = roster_app::service_accounts::AccountInput {
+        name: "host-app".into(),
+        description: "The host application's server".into(),
+        roles: Some(vec!["global_admin".into()]),
+        grants: None,
+    };
+    let account = roster_app::service_accounts::create(&app, &access, &input, &Default::default())
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let token = roster_app::service_accounts::create_token(
+        &app,
+        &access,
+        account.id,
+        &roster_app::service_accounts::TokenInput { name: "bench".into(), expires_in_days: None },
+        &Default::default(),
+    )
+    .await
+    .map_err(|e| anyhow!("{e}"))?;
     app.db.close().await;
-    Ok(())
+    Ok(token.token)
 }
 
 /// Sends requests from `concurrency` clients for `secs`; every answer must be 200.
@@ -173,7 +197,7 @@ pub async fn run(args: AuthzArgs) -> anyhow::Result<()> {
         per_s / 1e6
     );
 
-    prepare(&args).await?;
+    let token = prepare(&args).await?;
     let probe = reqwest::Client::builder().timeout(Duration::from_secs(5)).build()?;
     let run_args = RunArgs::for_server(&args.roster, &args.database_url, args.port);
     let (server, _) = Server::start(&run_args, &probe).await?;
@@ -199,25 +223,35 @@ pub async fn run(args: AuthzArgs) -> anyhow::Result<()> {
     let batch_body = serde_json::json!({ "checks": pairs_json });
     let batch: Arc<dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync> =
         Arc::new(move |c| c.post(&batch_url).json(&batch_body));
+    let mut bearer_headers = reqwest::header::HeaderMap::new();
+    bearer_headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse()?);
+    let bearer_http = reqwest::Client::builder().default_headers(bearer_headers).pool_max_idle_per_host(64).build()?;
     throughput(&http, check.clone(), 1, 0.5).await?;
+    throughput(&bearer_http, check.clone(), 1, 0.5).await?;
     println!("### POST …/authz/check vs GET /healthz over HTTP\n");
     println!(
         "The same member asking about themselves; {:.0} s per endpoint per run, alternating, median of {} runs; client and server share the machine.\n",
         args.secs, args.runs
     );
     println!(
-        "| clients | /healthz req/s | check req/s | check ÷ /healthz (goal ≥ 0.50) | check-batch of {n} req/s | checks/s in batches |\n| --- | --- | --- | --- | --- | --- |",
+        "| clients | /healthz req/s | check req/s (cookie) | check ÷ /healthz (goal ≥ 0.50) | check req/s (bearer token) | bearer ÷ /healthz | check-batch of {n} req/s | checks/s in batches |\n| --- | --- | --- | --- | --- | --- | --- | --- |",
         n = pairs.len().min(100)
     );
     for &c in &args.concurrency {
-        let (mut h, mut k, mut b) = (vec![], vec![], vec![]);
+        let (mut h, mut k, mut t, mut b) = (vec![], vec![], vec![], vec![]);
         for _ in 0..args.runs {
             h.push(throughput(&http, health.clone(), c, args.secs).await?);
             k.push(throughput(&http, check.clone(), c, args.secs).await?);
+            t.push(throughput(&bearer_http, check.clone(), c, args.secs).await?);
             b.push(throughput(&http, batch.clone(), c, args.secs).await?);
         }
-        let (h, k, b) = (median(h), median(k), median(b));
-        println!("| {c} | {h:.0} | {k:.0} | {:.2} | {b:.0} | {:.0} |", k / h, b * pairs.len().min(100) as f64);
+        let (h, k, t, b) = (median(h), median(k), median(t), median(b));
+        println!(
+            "| {c} | {h:.0} | {k:.0} | {:.2} | {t:.0} | {:.2} | {b:.0} | {:.0} |",
+            k / h,
+            t / h,
+            b * pairs.len().min(100) as f64
+        );
     }
     server.stop().await?;
     Ok(())

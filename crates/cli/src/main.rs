@@ -4,6 +4,7 @@
 
 mod access_requests;
 mod config;
+mod service_accounts;
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -111,6 +112,16 @@ enum Command {
     AccessRequest {
         #[command(subcommand)]
         command: access_requests::AccessRequestCommand,
+    },
+    /// Service accounts of an organization.
+    ServiceAccount {
+        #[command(subcommand)]
+        command: service_accounts::ServiceAccountCommand,
+    },
+    /// API tokens of service accounts.
+    Token {
+        #[command(subcommand)]
+        command: service_accounts::TokenCommand,
     },
     /// Invitations of an organization.
     Invitation {
@@ -471,6 +482,8 @@ async fn run() -> anyhow::Result<()> {
         Command::Product { command: ProductCommand::List { org } } => product_list(open(&settings).await?, org).await,
         Command::Invitation { command } => invitation(open(&settings).await?, command).await,
         Command::AccessRequest { command } => access_requests::run(open(&settings).await?, command).await,
+        Command::ServiceAccount { command } => service_accounts::run(open(&settings).await?, command).await,
+        Command::Token { command } => service_accounts::run_token(open(&settings).await?, command).await,
         Command::User {
             command: UserCommand::List { org, status, q, inactive_days, never_active, product, limit },
         } => {

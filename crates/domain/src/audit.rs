@@ -89,6 +89,8 @@ audit_actions! {
     ApiTokenCreated => "api_token.created", "service_account", "made an API token for";
     ApiTokenRevoked => "api_token.revoked", "service_account", "revoked an API token of";
     ApiTokenRotated => "api_token.rotated", "service_account", "rotated an API token of";
+    PersonalTokenCreated => "personal_token.created", "member", "made a personal API token for";
+    PersonalTokenRevoked => "personal_token.revoked", "member", "revoked a personal API token of";
 }
 
 impl std::fmt::Display for AuditAction {

@@ -248,13 +248,23 @@ pub fn summary(action: AuditAction, details: &Value) -> String {
                 parts.push(format!("{} revoked", count_sentence(n, "token", "tokens")));
             }
         }
-        AuditAction::ApiTokenCreated | AuditAction::ApiTokenRevoked | AuditAction::ApiTokenRotated => {
+        AuditAction::ApiTokenCreated
+        | AuditAction::ApiTokenRevoked
+        | AuditAction::ApiTokenRotated
+        | AuditAction::PersonalTokenCreated
+        | AuditAction::PersonalTokenRevoked => {
             used.extend(["credential", "name", "prefix", "expires_at", "overlap_until", "replaced"]);
             let name = d.get("name").map(|n| format!(" {}", quoted(n))).unwrap_or_default();
             let prefix = d.get("prefix").map(|p| format!(" ({}…)", words(p))).unwrap_or_default();
             parts.push(match action {
                 AuditAction::ApiTokenCreated => format!("Token{name}{prefix} made"),
+                AuditAction::PersonalTokenCreated => {
+                    format!("Personal token{name}{prefix} made; it acts as the member, within their permissions")
+                }
                 AuditAction::ApiTokenRevoked => format!("Token{name}{prefix} revoked; it no longer works"),
+                AuditAction::PersonalTokenRevoked => {
+                    format!("Personal token{name}{prefix} revoked; it no longer works")
+                }
                 _ => format!("Token{name}{prefix} rotated: a new token replaces it"),
             });
             match d.get("expires_at") {
@@ -765,6 +775,11 @@ mod tests {
                 json!({"credential": "0194", "name": "forever", "prefix": "roster_Ab3dE9", "expires_at": null}),
             ),
             (ApiTokenRevoked, json!({"credential": "0194", "name": "deploy", "prefix": "roster_Ab3dE9"})),
+            (
+                PersonalTokenCreated,
+                json!({"credential": "0195", "name": "laptop", "prefix": "roster_Zx9yW8", "expires_at": 1_764_000_000_000i64}),
+            ),
+            (PersonalTokenRevoked, json!({"credential": "0195", "name": "laptop", "prefix": "roster_Zx9yW8"})),
             (
                 ApiTokenRotated,
                 json!({"credential": "0194", "name": "deploy", "prefix": "roster_Ab3dE9", "replaced": "0193", "overlap_until": 1_764_000_000_000i64, "expires_at": 1_764_000_000_000i64}),

@@ -22,6 +22,7 @@ pub mod passwords;
 pub mod permissions;
 pub mod products;
 pub mod roles;
+pub mod scim;
 pub mod service_accounts;
 pub mod sessions;
 pub mod time;

@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod products;
 pub mod roles;
 pub mod schema;
+pub mod scim;
 pub mod service_accounts;
 pub mod session_sweep;
 pub mod sessions;

@@ -46,6 +46,7 @@ pub use bulk::{count_for_change, select_member_ids};
 pub use counts::count_members;
 pub use list::list_members;
 pub use load::BulkLoad;
+pub(crate) use read::{MemberRow, member_select};
 pub use read::{find_member, member_id_by_email, member_status, memberships_of_user, names_of};
 pub use write::{
     delete_invited_member, insert_members, set_status, set_status_many, touch_member, touch_user_memberships,

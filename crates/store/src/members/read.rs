@@ -14,7 +14,7 @@ use crate::{Result, StoreError};
 
 /// A row of the directory, as [`member_select_from`] reads it.
 #[derive(sqlx::FromRow)]
-pub(super) struct MemberRow {
+pub(crate) struct MemberRow {
     user_id: Uuid,
     email: String,
     name: String,
@@ -39,7 +39,8 @@ impl TryFrom<MemberRow> for Member {
     }
 }
 
-fn member_select() -> SelectStatement {
+/// The directory's columns, read from `members` (SCIM's User list reads them too).
+pub(crate) fn member_select() -> SelectStatement {
     member_select_from(Source::Members)
 }
 

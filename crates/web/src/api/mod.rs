@@ -163,6 +163,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(service_accounts::list_tokens, service_accounts::create_token))
         .routes(routes!(service_accounts::revoke_token))
         .routes(routes!(service_accounts::rotate_token))
+        .routes(routes!(service_accounts::list_my_tokens, service_accounts::create_my_token))
+        .routes(routes!(service_accounts::revoke_my_token))
 }
 
 /// The reusable problem responses: component name, status, and when it is answered.

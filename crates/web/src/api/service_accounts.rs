@@ -16,7 +16,7 @@ use super::members::RoleBadge;
 use super::roles::{GrantsBody, grants_body, grants_schema};
 use crate::AppState;
 use crate::error::{ApiResult, Problem};
-use crate::extract::{ApiJson, Meta, OrgApi};
+use crate::extract::{ApiJson, Authenticated, Meta, OrgApi};
 use crate::format::rfc3339;
 use crate::query;
 
@@ -400,4 +400,50 @@ pub async fn rotate_token(
     let made =
         roster_app::service_accounts::rotate_token(&state.app, &access, id, tid, body.overlap_hours, &meta).await?;
     Ok((StatusCode::CREATED, Json(made.into())))
+}
+
+/// The `{tid}` of a personal token's path.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct MyTokenPath {
+    /// The token's id.
+    #[param(example = "01920000-0000-7000-8000-0000000000aa")]
+    pub tid: Uuid,
+}
+
+/// Your personal API tokens, newest first, never a secret.
+#[utoipa::path(get, path = "/api/v1/me/tokens", tag = "service-accounts",
+    responses((status = 200, body = TokenList)))]
+pub async fn list_my_tokens(State(state): State<AppState>, user: Authenticated) -> ApiResult<Json<TokenList>> {
+    let items = roster_app::service_accounts::my_tokens(&state.app, &user.principal).await?;
+    Ok(Json(TokenList { items: items.into_iter().map(Into::into).collect() }))
+}
+
+/// Makes a personal API token (the answer holds it, this once). It acts as
+/// you in every organization where you are an active member, within your
+/// permissions at the time of each request, sent as `Authorization: Bearer`.
+#[utoipa::path(post, path = "/api/v1/me/tokens", tag = "service-accounts",
+    request_body = CreateTokenBody, responses((status = 201, body = NewTokenItem)))]
+pub async fn create_my_token(
+    State(state): State<AppState>,
+    user: Authenticated,
+    Meta(meta): Meta,
+    ApiJson(body): ApiJson<CreateTokenBody>,
+) -> ApiResult<(StatusCode, Json<NewTokenItem>)> {
+    let input = TokenInput { name: body.name, expires_in_days: body.expires_in_days };
+    let made = roster_app::service_accounts::create_my_token(&state.app, &user.principal, &input, &meta).await?;
+    Ok((StatusCode::CREATED, Json(made.into())))
+}
+
+/// Revokes one of your personal tokens (another's answers 404).
+#[utoipa::path(delete, path = "/api/v1/me/tokens/{tid}", tag = "service-accounts",
+    params(MyTokenPath), responses((status = 200, body = TokenItem)))]
+pub async fn revoke_my_token(
+    State(state): State<AppState>,
+    user: Authenticated,
+    Meta(meta): Meta,
+    Path(tid): Path<String>,
+) -> ApiResult<Json<TokenItem>> {
+    let tid = query::id(&tid, "token")?;
+    Ok(Json(roster_app::service_accounts::revoke_my_token(&state.app, &user.principal, tid, &meta).await?.into()))
 }

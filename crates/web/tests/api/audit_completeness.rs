@@ -450,6 +450,17 @@ async fn every_mutating_use_case_writes_its_events() {
             accounts::set_enabled(app, &op, a.id, true, &meta()).await.unwrap()
         });
         writes!(db, 1, "service_accounts::delete", accounts::delete(app, &op, a.id, &meta()).await.unwrap());
+        let carl = sign_in(app, "carl@acme.test", &mut secrets).await;
+        let mine = writes!(db, 1, "service_accounts::create_my_token (one organization)", {
+            accounts::create_my_token(app, &carl, &tok, &meta()).await.unwrap()
+        });
+        secrets.push(mine.token.clone());
+        writes!(db, 1, "service_accounts::revoke_my_token", {
+            accounts::revoke_my_token(app, &carl, mine.view.id, &meta()).await.unwrap()
+        });
+        writes!(db, 0, "service_accounts::revoke_my_token again", {
+            accounts::revoke_my_token(app, &carl, mine.view.id, &meta()).await.unwrap()
+        });
     }
 
     // The reviewed exceptions write nothing.

@@ -103,6 +103,9 @@ fn rule(method: &str, path: &str) -> Option<(Rule, Value)> {
         ("POST", "/api/v1/orgs/{org}/service-accounts/{id}/tokens/{tid}/rotate") => {
             (Rule::GrantThenMissing("service_accounts", Update), json!({"overlap_hours": 1}))
         }
+        ("GET", "/api/v1/me/tokens") => (Rule::SignedIn, none),
+        ("POST", "/api/v1/me/tokens") => (Rule::SignedIn, json!({"name": "matrix"})),
+        ("DELETE", "/api/v1/me/tokens/{tid}") => (Rule::OwnObject, none),
         ("DELETE", "/api/v1/orgs/{org}/service-accounts/{id}") => {
             (Rule::GrantThenMissing("service_accounts", Delete), none)
         }

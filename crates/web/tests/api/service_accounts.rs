@@ -284,3 +284,47 @@ async fn an_edit_changes_what_the_token_may_do_on_the_next_request_and_roles_in_
     assert!(history["items"][0]["details"]["summary"].as_str().unwrap().contains("Roles changed"), "{history}");
     t.finish().await;
 }
+
+#[tokio::test]
+async fn a_personal_token_acts_as_its_member_within_their_grants_at_each_request() {
+    let (t, org, owner) = acme().await;
+    t.create_org("globex", "owner@globex.test").await;
+    let ann = t.add_member_with_roles(&org, "ann@acme.test", &["admin"]).await;
+    let ann_s = t.login("ann@acme.test", PASSWORD).await;
+    let (status, made) = ann_s.post("/api/v1/me/tokens", json!({"name": "laptop", "expires_in_days": 30})).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let secret = made["token"].as_str().unwrap().to_string();
+    let (_, mine) = ann_s.get("/api/v1/me/tokens").await;
+    assert_eq!(mine["items"][0]["prefix"], made["prefix"]);
+    assert!(!mine.to_string().contains(&secret[13..]));
+    let users = "/api/v1/orgs/acme/users";
+    assert_eq!(bearer(&t, &secret, Method::GET, users, None).await.0, StatusCode::OK);
+    // Only where she is a member.
+    assert_eq!(bearer(&t, &secret, Method::GET, "/api/v1/orgs/globex/users", None).await.0, StatusCode::NOT_FOUND);
+    // Her grants at the time of each request: without admin, no members list.
+    t.set_roles(&org, ann, &["user"]).await;
+    assert_eq!(bearer(&t, &secret, Method::GET, users, None).await.0, StatusCode::FORBIDDEN);
+    t.set_roles(&org, ann, &["admin"]).await;
+    assert_eq!(bearer(&t, &secret, Method::GET, users, None).await.0, StatusCode::OK);
+    // Disabled, she reaches nothing there.
+    let (status, _) = owner.post(&format!("/api/v1/orgs/acme/users/{ann}/disable"), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(bearer(&t, &secret, Method::GET, users, None).await.0, StatusCode::NOT_FOUND);
+    let (status, _) = owner.post(&format!("/api/v1/orgs/acme/users/{ann}/enable"), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    // Nobody else revokes it; she does.
+    let tid = made["id"].as_str().unwrap();
+    let (status, _) = owner.send(Method::DELETE, &format!("/api/v1/me/tokens/{tid}"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(bearer(&t, &secret, Method::GET, users, None).await.0, StatusCode::OK);
+    // (Disabling her ended her sessions; her token outlives them.)
+    let ann_s = t.login("ann@acme.test", PASSWORD).await;
+    let (status, body) = ann_s.send(Method::DELETE, &format!("/api/v1/me/tokens/{tid}"), None).await;
+    assert_eq!((status, body["live"].as_bool()), (StatusCode::OK, Some(false)), "{body}");
+    assert_eq!(bearer(&t, &secret, Method::GET, users, None).await.0, StatusCode::UNAUTHORIZED);
+    let (_, history) = owner.get("/api/v1/orgs/acme/audit?action=personal_token").await;
+    let actions: Vec<&str> =
+        history["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["personal_token.revoked", "personal_token.created"]);
+    t.finish().await;
+}
