@@ -127,6 +127,24 @@ pub fn may_list(access: &OrgAccess) -> bool {
     access.can(Permission::SERVICE_ACCOUNTS_READ)
 }
 
+/// What an account form offers: every role but the owner's (which belongs
+/// to a person), each with the reason the actor cannot give it, if they
+/// cannot (no escalation). Needs `service_accounts:read`.
+pub fn role_offers(access: &OrgAccess) -> Result<Vec<crate::invitations::RoleOffer>> {
+    access.require(Permission::SERVICE_ACCOUNTS_READ)?;
+    Ok(access
+        .policy
+        .roles
+        .iter()
+        .filter(|r| !r.locked)
+        .map(|r| crate::invitations::RoleOffer {
+            default: false,
+            role: r.clone(),
+            refusal: access.lacks(&r.grants).map(|lack| format!("Grants more than you hold ({lack}).")),
+        })
+        .collect())
+}
+
 async fn view_of(r: &mut impl roster_store::Reader, access: &OrgAccess, a: AccountRecord) -> Result<AccountView> {
     let role_ids = store::roles_of_account(r, access.org.id, a.id).await?;
     let grants = roster_store::roles::account_grants(r, access.org.id, a.id).await?;

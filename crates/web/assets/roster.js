@@ -105,4 +105,23 @@
     var input = document.querySelector("input[name=csrf_token]");
     if (input) ev.detail.headers["X-CSRF-Token"] = input.value;
   });
+  // "Copy" beside a value shown once (a new API token): the button appears
+  // only with JavaScript; without it the read-only field is selectable.
+  document.querySelectorAll("[data-copy]").forEach(function (btn) {
+    var field = document.querySelector(btn.getAttribute("data-copy"));
+    if (!field) return;
+    btn.hidden = false;
+    field.addEventListener("focus", function () { field.select(); });
+    btn.addEventListener("click", function () {
+      field.select();
+      var done = function () { btn.textContent = "Copied"; };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(field.value).then(done, function () {
+          if (document.execCommand("copy")) done();
+        });
+      } else if (document.execCommand("copy")) {
+        done();
+      }
+    });
+  });
 })();

@@ -77,6 +77,8 @@ pub enum TabKey {
     SessionHistory,
     /// The My Sessions tab.
     MySessions,
+    /// The Service Accounts tab.
+    ServiceAccounts,
 }
 
 /// A tab's row in the table that drives the navigation.
@@ -102,6 +104,13 @@ pub const TABS: &[TabSpec] = &[
         shown_by: &[Permission::LICENSES_READ, Permission::SUBSCRIPTIONS_READ],
     },
     TabSpec { key: TabKey::Roles, label: "Roles", href: OrgLinks::roles, shown_by: &[Permission::ROLES_READ] },
+    // DESIGN.md lists Service Accounts right after Roles (seed 001).
+    TabSpec {
+        key: TabKey::ServiceAccounts,
+        label: "Service Accounts",
+        href: OrgLinks::service_accounts,
+        shown_by: &[Permission::SERVICE_ACCOUNTS_READ],
+    },
     TabSpec {
         key: TabKey::Invitations,
         label: "Invitations",

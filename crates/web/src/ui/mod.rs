@@ -15,6 +15,7 @@ pub mod paths;
 mod products;
 mod profile;
 mod roles;
+mod service_accounts;
 mod sessions;
 mod signup;
 
@@ -72,6 +73,22 @@ pub fn router() -> Router<AppState> {
         .route(paths::ROLE_COPY, post(roles::copy_submit))
         .route(paths::ROLE_DELETE, get(roles::delete_page).post(roles::delete_submit))
         .route(paths::OWNER, get(roles::owner_page).post(roles::owner_submit))
+        .route(paths::SERVICE_ACCOUNTS, get(service_accounts::service_accounts_page))
+        .route(paths::SERVICE_ACCOUNT_NEW, get(service_accounts::new_page).post(service_accounts::new_submit))
+        .route(paths::SERVICE_ACCOUNT, get(service_accounts::account_page))
+        .route(paths::SERVICE_ACCOUNT_EDIT, get(service_accounts::edit_page).post(service_accounts::edit_submit))
+        .route(
+            paths::SERVICE_ACCOUNT_ACTION,
+            get(service_accounts::action_confirm).post(service_accounts::action_submit),
+        )
+        .route(
+            paths::SERVICE_ACCOUNT_TOKEN_NEW,
+            get(service_accounts::tokens::new_page).post(service_accounts::tokens::new_submit),
+        )
+        .route(
+            paths::SERVICE_ACCOUNT_TOKEN_ACTION,
+            get(service_accounts::tokens::action_confirm).post(service_accounts::tokens::action_submit),
+        )
         .route(paths::OUTBOX, get(outbox::outbox_page))
         .route(paths::ACTIVE_SESSIONS, get(org_sessions::active_sessions_page))
         .route(paths::ORG_SESSION_LOGOUT, get(org_sessions::logout_confirm).post(org_sessions::logout_submit))

@@ -61,6 +61,22 @@ pub const ROLE_EDIT: &str = "/orgs/{org}/settings/roles/{id}/edit";
 pub const ROLE_COPY: &str = "/orgs/{org}/settings/roles/{id}/copy";
 /// Deleting a custom role.
 pub const ROLE_DELETE: &str = "/orgs/{org}/settings/roles/{id}/delete";
+/// The Service Accounts tab.
+pub const SERVICE_ACCOUNTS: &str = "/orgs/{org}/settings/service-accounts";
+/// A new service account: its form (GET) and the create (POST).
+pub const SERVICE_ACCOUNT_NEW: &str = "/orgs/{org}/settings/service-accounts/new";
+/// One service account's page: its details and tokens.
+pub const SERVICE_ACCOUNT: &str = "/orgs/{org}/settings/service-accounts/{id}";
+/// A service account's edit form (GET) and the edit (POST).
+pub const SERVICE_ACCOUNT_EDIT: &str = "/orgs/{org}/settings/service-accounts/{id}/edit";
+/// Disabling, enabling or deleting a service account (`{action}`:
+/// `disable`, `enable`, `delete`): the confirm step (GET) and the change (POST).
+pub const SERVICE_ACCOUNT_ACTION: &str = "/orgs/{org}/settings/service-accounts/{id}/{action}";
+/// A new token of a service account: its form (GET) and the token, shown once (POST).
+pub const SERVICE_ACCOUNT_TOKEN_NEW: &str = "/orgs/{org}/settings/service-accounts/{id}/tokens/new";
+/// Revoking or rotating a token (`{action}`: `revoke`, `rotate`): the
+/// confirm step (GET) and the change (POST; a rotation shows the new token once).
+pub const SERVICE_ACCOUNT_TOKEN_ACTION: &str = "/orgs/{org}/settings/service-accounts/{id}/tokens/{tid}/{action}";
 /// The History tab: the organization's audit log.
 pub const HISTORY: &str = "/orgs/{org}/settings/history";
 /// The History's export (`?format=csv|jsonl` and the filters).
@@ -382,6 +398,41 @@ impl OrgLinks {
     /// The Session History tab.
     pub fn session_history(&self) -> String {
         self.org(SESSION_HISTORY)
+    }
+
+    /// The Service Accounts tab.
+    pub fn service_accounts(&self) -> String {
+        self.org(SERVICE_ACCOUNTS)
+    }
+
+    /// A new service account's form.
+    pub fn service_account_new(&self) -> String {
+        self.org(SERVICE_ACCOUNT_NEW)
+    }
+
+    /// One service account's page.
+    pub fn service_account(&self, id: &str) -> String {
+        self.org_id(SERVICE_ACCOUNT, id)
+    }
+
+    /// A service account's edit form.
+    pub fn service_account_edit(&self, id: &str) -> String {
+        self.org_id(SERVICE_ACCOUNT_EDIT, id)
+    }
+
+    /// Disabling, enabling or deleting a service account.
+    pub fn service_account_action(&self, id: &str, action: &str) -> String {
+        fill(SERVICE_ACCOUNT_ACTION, &[("org", &self.slug), ("id", id), ("action", action)])
+    }
+
+    /// A new token of a service account.
+    pub fn service_account_token_new(&self, id: &str) -> String {
+        self.org_id(SERVICE_ACCOUNT_TOKEN_NEW, id)
+    }
+
+    /// Revoking or rotating one of a service account's tokens.
+    pub fn service_account_token_action(&self, id: &str, tid: &str, action: &str) -> String {
+        fill(SERVICE_ACCOUNT_TOKEN_ACTION, &[("org", &self.slug), ("id", id), ("tid", tid), ("action", action)])
     }
 
     /// The Access Requests tab.

@@ -26,6 +26,7 @@ mod roles;
 mod scim;
 mod security;
 mod service_accounts;
+mod service_accounts_ui;
 mod session_sweep;
 mod sessions;
 mod tamper;
