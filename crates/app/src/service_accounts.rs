@@ -490,6 +490,89 @@ pub async fn create_token(
     Ok(made)
 }
 
+/// The name of the account SCIM provisioning uses.
+pub const SCIM_ACCOUNT: &str = "scim-provisioning";
+
+/// What the provisioning account may do: the members directory, all of it.
+fn scim_grants() -> Grants {
+    use roster_domain::permissions::{Action, Actions};
+    let mut g = Grants::default();
+    g.grant("members", Actions::NONE.with(Action::Read).with(Action::Create).with(Action::Update).with(Action::Delete));
+    g
+}
+
+/// The organization's SCIM provisioning account, if it has one.
+pub async fn scim_account(app: &App, access: &OrgAccess) -> Result<Option<AccountView>> {
+    access.require(Permission::SERVICE_ACCOUNTS_READ)?;
+    let mut conn = app.db.conn().await?;
+    match store::find_scim_account(&mut conn, access.org.id).await? {
+        Some(a) => Ok(Some(view_of(&mut conn, access, a).await?)),
+        None => Ok(None),
+    }
+}
+
+/// A token for SCIM provisioning (what an identity provider is given):
+/// makes the organization's provisioning account the first time
+/// ([`SCIM_ACCOUNT`], holding the members directory's grants, within the
+/// actor's own), then a token of it, answered once. Needs
+/// `service_accounts:create` and `service_accounts:update`; a disabled
+/// provisioning account is refused (enable it first).
+pub async fn scim_token(app: &App, access: &OrgAccess, meta: &RequestMeta) -> Result<(AccountView, NewToken)> {
+    access.require(Permission::SERVICE_ACCOUNTS_CREATE)?;
+    access.require(Permission::SERVICE_ACCOUNTS_UPDATE)?;
+    within_own_grants(access, &scim_grants(), "a SCIM provisioning account")?;
+    let expires_at = token_policy(app).expiry(None, app.clock.now())?;
+    let mut change = change::begin(app, access, Permission::SERVICE_ACCOUNTS_CREATE, meta).await?;
+    let org = change.access.org.id;
+    let account = match store::find_scim_account(&mut change.tx, org).await? {
+        Some(a) if a.status == AccountStatus::Disabled => {
+            return Err(AppError::conflict(
+                ConflictKind::StatusTransition,
+                format!("the provisioning account '{}' is disabled; enable it first", a.name),
+            ));
+        }
+        Some(a) => a,
+        None => {
+            let grants = scim_grants();
+            within_own_grants(&change.access, &grants, "a SCIM provisioning account")?;
+            let record = AccountRecord {
+                org_id: org,
+                id: ServiceAccountId::new(),
+                name: SCIM_ACCOUNT.into(),
+                description: "SCIM provisioning by the identity provider (Microsoft Entra ID, Okta)".into(),
+                status: AccountStatus::Active,
+                scim: true,
+                created_at: change.now,
+                created_by_label: change.access.actor.label(),
+                updated_at: change.now,
+            };
+            match store::insert_account(&mut change.tx, &record).await {
+                Err(e) if e.is_unique_violation() => return Err(taken(SCIM_ACCOUNT)),
+                other => other?,
+            }
+            roster_store::roles::set_account_grants(&mut change.tx, org, record.id, &grants).await?;
+            change.record(
+                AuditEntry::new(AuditAction::ServiceAccountCreated, record.id)
+                    .after(serde_json::json!({"name": record.name, "description": record.description, "status": AccountStatus::Active}))
+                    .with("roles", Vec::<String>::new())
+                    .with("grants", crate::roles::grants_json(&grants)),
+            );
+            record
+        }
+    };
+    let made = mint(app, &mut change, account.id, "scim", expires_at, None).await?;
+    change.record(
+        AuditEntry::new(AuditAction::ApiTokenCreated, account.id)
+            .with("credential", made.view.id.to_string())
+            .with("name", "scim")
+            .with("prefix", made.view.prefix.clone())
+            .with("expires_at", expires_at.map(|e| e.0)),
+    );
+    let view = view_of(&mut change.tx, &change.access, account).await?;
+    change.commit().await?;
+    Ok((view, made))
+}
+
 /// An account's tokens, newest first (never a secret). Needs `service_accounts:read`.
 pub async fn list_tokens(app: &App, access: &OrgAccess, account: ServiceAccountId) -> Result<Vec<TokenView>> {
     access.require(Permission::SERVICE_ACCOUNTS_READ)?;

@@ -121,6 +121,16 @@ pub async fn list_accounts(r: &mut impl Reader, org: OrgId, with_archived: bool)
     r.read_all::<AccountRow, _>(&q).await?.into_iter().map(AccountRecord::try_from).collect()
 }
 
+/// The organization's SCIM provisioning account (not archived), if it has one.
+pub async fn find_scim_account(r: &mut impl Reader, org: OrgId) -> Result<Option<AccountRecord>> {
+    let q = select_accounts(org)
+        .and_where(Expr::col(ServiceAccounts::Scim).eq(true))
+        .and_where(Expr::col(ServiceAccounts::Status).ne(AccountStatus::Archived.as_str()))
+        .limit(1)
+        .to_owned();
+    r.read_optional::<AccountRow, _>(&q).await?.map(AccountRecord::try_from).transpose()
+}
+
 /// Renames an account and rewrites its description.
 pub async fn update_account(
     tx: &mut Tx,

@@ -167,6 +167,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(service_accounts::rotate_token))
         .routes(routes!(service_accounts::list_my_tokens, service_accounts::create_my_token))
         .routes(routes!(service_accounts::revoke_my_token))
+        .routes(routes!(service_accounts::create_scim_token))
         .routes(routes!(crate::scim::list_users))
         .routes(routes!(crate::scim::get_user))
         .routes(routes!(crate::scim::service_provider_config))

@@ -447,3 +447,46 @@ pub async fn revoke_my_token(
     let tid = query::id(&tid, "token")?;
     Ok(Json(roster_app::service_accounts::revoke_my_token(&state.app, &user.principal, tid, &meta).await?.into()))
 }
+
+/// A SCIM provisioning token, with where to send it.
+#[derive(Serialize, ToSchema)]
+pub struct ScimTokenItem {
+    /// The provisioning service account's id.
+    pub account: Uuid,
+    /// The token's id.
+    pub id: Uuid,
+    /// The token, to paste into the identity provider (Entra ID's "Secret Token", Okta's "API Token"). Shown this once.
+    pub token: String,
+    /// Its first characters, as lists show them.
+    pub prefix: String,
+    /// When it stops working (RFC 3339); null: never.
+    pub expires_at: Option<String>,
+    /// The SCIM base URL to paste beside it (Entra ID's "Tenant URL", Okta's "SCIM connector base URL").
+    pub scim_base_url: String,
+}
+
+/// Makes a token for SCIM provisioning: the organization's provisioning
+/// service account (`scim-provisioning`, holding the members directory's
+/// grants) is made the first time. The answer holds the token, this once.
+/// Needs `service_accounts:create` and `service_accounts:update`, and the
+/// members grants yourself; a disabled provisioning account is 409.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/scim/token", tag = "scim",
+    responses((status = 201, body = ScimTokenItem), (status = 409, body = Problem)))]
+pub async fn create_scim_token(
+    State(state): State<AppState>,
+    OrgApi { access, .. }: OrgApi,
+    Meta(meta): Meta,
+) -> ApiResult<(StatusCode, Json<ScimTokenItem>)> {
+    let (account, made) = roster_app::service_accounts::scim_token(&state.app, &access, &meta).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ScimTokenItem {
+            account: account.id.0,
+            id: made.view.id.0,
+            token: made.token,
+            prefix: made.view.prefix,
+            expires_at: made.view.expires_at.map(rfc3339),
+            scim_base_url: state.app.config.link("/scim/v2"),
+        }),
+    ))
+}

@@ -63,6 +63,8 @@ pub const ROLE_COPY: &str = "/orgs/{org}/settings/roles/{id}/copy";
 pub const ROLE_DELETE: &str = "/orgs/{org}/settings/roles/{id}/delete";
 /// The Service Accounts tab.
 pub const SERVICE_ACCOUNTS: &str = "/orgs/{org}/settings/service-accounts";
+/// A SCIM provisioning token: made (POST) and shown once.
+pub const SCIM_TOKEN: &str = "/orgs/{org}/settings/service-accounts/scim-token";
 /// A new service account: its form (GET) and the create (POST).
 pub const SERVICE_ACCOUNT_NEW: &str = "/orgs/{org}/settings/service-accounts/new";
 /// One service account's page: its details and tokens.
@@ -403,6 +405,16 @@ impl OrgLinks {
     /// The Service Accounts tab.
     pub fn service_accounts(&self) -> String {
         self.org(SERVICE_ACCOUNTS)
+    }
+
+    /// Making a SCIM provisioning token.
+    pub fn scim_token(&self) -> String {
+        self.org(SCIM_TOKEN)
+    }
+
+    /// The History tab showing what one actor (by label) did.
+    pub fn history_by(&self, actor: &str) -> String {
+        format!("{}?actor={}", self.org(HISTORY), segment(actor))
     }
 
     /// A new service account's form.

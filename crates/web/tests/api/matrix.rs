@@ -112,6 +112,7 @@ fn rule(method: &str, path: &str) -> Option<(Rule, Value)> {
         | ("GET", "/scim/v2/ServiceProviderConfig")
         | ("GET", "/scim/v2/ResourceTypes")
         | ("GET", "/scim/v2/Schemas") => (Rule::BearerOnly, none),
+        ("POST", "/api/v1/orgs/{org}/scim/token") => (Rule::Grant("service_accounts", Create), json!({})),
         ("GET", "/api/v1/me/tokens") => (Rule::SignedIn, none),
         ("POST", "/api/v1/me/tokens") => (Rule::SignedIn, json!({"name": "matrix"})),
         ("DELETE", "/api/v1/me/tokens/{tid}") => (Rule::OwnObject, none),

@@ -141,3 +141,43 @@ async fn the_accounts_roles_decide_and_discovery_says_what_is_supported() {
     assert_eq!(attrs, ["userName", "displayName", "name", "emails", "active"]);
     t.finish().await;
 }
+
+#[tokio::test]
+async fn turning_scim_on_makes_the_provisioning_account_once_and_its_token_works() {
+    let t = spawn_app().await;
+    let org = t.create_org_with_preset("acme", "owner@acme.test", "owner-admin-user").await;
+    t.add_member(&org, "ann@acme.test", "Ann Smith").await;
+    let owner = t.login("owner@acme.test", PASSWORD).await;
+    let (status, first) = owner.post("/api/v1/orgs/acme/scim/token", json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert!(first["scim_base_url"].as_str().unwrap().ends_with("/scim/v2"));
+    let (_, users) = scim(&t, first["token"].as_str(), "/scim/v2/Users").await;
+    assert_eq!(users["totalResults"], 2, "{users}");
+    let (status, second) = owner.post("/api/v1/orgs/acme/scim/token", json!({})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(first["account"], second["account"]);
+    let (_, accounts) = owner.get("/api/v1/orgs/acme/service-accounts").await;
+    assert_eq!(accounts["items"].as_array().unwrap().len(), 1);
+    assert_eq!(accounts["items"][0]["scim"], true);
+    assert_eq!(accounts["items"][0]["name"], "scim-provisioning");
+    // The tab offers it, and its form shows the token once.
+    let (status, html) =
+        roster_testkit::page(&owner.client, format!("{}/orgs/acme/settings/service-accounts", owner.base_url)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"provisioning\"") && html.contains("/scim/v2"), "{html}");
+    let r = roster_testkit::post_form(
+        &owner.client,
+        format!("{}/orgs/acme/settings/service-accounts/scim-token", owner.base_url),
+        &[("csrf_token", &owner.csrf)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("roster_") && page.contains("SCIM token made"), "{page}");
+    // A plain user may not.
+    t.add_member_with_roles(&org, "bo@acme.test", &["user"]).await;
+    let bo = t.login("bo@acme.test", PASSWORD).await;
+    let (status, _) = bo.post("/api/v1/orgs/acme/scim/token", json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    t.finish().await;
+}

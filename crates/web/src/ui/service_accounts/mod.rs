@@ -41,6 +41,12 @@ struct ServiceAccountsPage {
     frame: Frame,
     rows: Vec<AccountRow>,
     can_create: bool,
+    /// The SCIM base URL identity providers are given.
+    scim_base_url: String,
+    /// The provisioning account's id, once it exists.
+    scim_account: Option<String>,
+    /// Whether the actor may make a SCIM token.
+    can_scim: bool,
 }
 
 fn account_id(id: &str) -> Result<ServiceAccountId, AppError> {
@@ -78,10 +84,15 @@ pub async fn service_accounts_page(page: OrgPage) -> UiResult {
             created_by: a.created_by,
         });
     }
+    let scim_account = roster_app::service_accounts::scim_account(page.app(), &page.access).await?;
     let view = ServiceAccountsPage {
         frame: page.frame(TabKey::ServiceAccounts).await?,
         rows,
         can_create: page.access.can(Permission::SERVICE_ACCOUNTS_CREATE),
+        scim_base_url: page.app().config.link("/scim/v2"),
+        scim_account: scim_account.map(|a| a.id.to_string()),
+        can_scim: page.access.can(Permission::SERVICE_ACCOUNTS_CREATE)
+            && page.access.can(Permission::SERVICE_ACCOUNTS_UPDATE),
     };
     page.render(StatusCode::OK, &view)
 }

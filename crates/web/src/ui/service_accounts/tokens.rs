@@ -123,6 +123,26 @@ async fn shown_once(page: &OrgPage, id: &str, made: NewToken, heading: &'static 
     Ok(res)
 }
 
+/// "Create a SCIM token" on the tab: the provisioning account is made the
+/// first time, then its token is shown once like any other, with the SCIM
+/// base URL to paste beside it. A refusal goes back to the tab with it.
+pub async fn scim_token_submit(page: OrgPage, Meta(meta): Meta) -> UiResult {
+    match roster_app::service_accounts::scim_token(page.app(), &page.access, &meta).await {
+        Ok((account, made)) => {
+            let note = format!(
+                "Paste it into the identity provider with the SCIM base URL {} (Entra ID: Tenant URL and Secret Token; Okta: SCIM connector base URL and API token).",
+                page.app().config.link("/scim/v2")
+            );
+            shown_once(&page, &account.id.to_string(), made, "SCIM token made", note).await
+        }
+        Err(e) => Ok(crate::ui::redirect_with_flash(
+            &page.links.service_accounts(),
+            "error",
+            &crate::error::problem_for(&e).detail,
+        )),
+    }
+}
+
 /// Makes the token and shows it once (201, not cached). A refusal shows the
 /// form again as typed. Needs service_accounts:update.
 pub async fn new_submit(
