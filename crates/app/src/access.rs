@@ -165,7 +165,7 @@ pub async fn open_org(app: &App, actor: &Actor, id_or_slug: &str) -> Result<OrgA
             .ok_or(AppError::NotFound("organization"))?;
         drop(conn);
         let policy = app.policies.policy(app, &org).await?;
-        let effective = Arc::new(account_effective(&mut app.db.conn().await?, &policy, &org, account).await?);
+        let effective = app.policies.account_effective(app, &org, account.account_id).await?;
         return Ok(OrgAccess { org, actor: actor.clone(), effective, policy });
     }
     let Some(principal) = actor.principal() else {
@@ -213,7 +213,7 @@ pub async fn relock(tx: &mut roster_store::Tx, app: &App, access: &OrgAccess, p:
     let effective = match access.actor.principal() {
         None if access.actor.is_operator() => policy.everything(),
         None => match access.actor.account() {
-            Some(account) => account_effective(tx, &policy, &org, account).await?,
+            Some(account) => crate::policy::load_account_effective(tx, &policy, org.id, account.account_id).await?,
             None => return Err(AppError::NotFound("organization")),
         },
         Some(principal) => {
@@ -228,23 +228,4 @@ pub async fn relock(tx: &mut roster_store::Tx, app: &App, access: &OrgAccess, p:
         OrgAccess { org, actor: access.actor.clone(), effective: Arc::new(effective), policy: Arc::new(policy) };
     fresh.require(p)?;
     Ok(fresh)
-}
-
-/// A service account's grants in its organization: its roles and own
-/// grants, read now; an account that is not active (disabled, deleted)
-/// reaches nothing (404, like an organization it does not belong to).
-async fn account_effective(
-    r: &mut impl roster_store::Reader,
-    policy: &OrgPolicy,
-    org: &OrgRecord,
-    account: &crate::AccountPrincipal,
-) -> Result<Effective> {
-    use roster_store::service_accounts as store;
-    let found = store::find_account(r, org.id, account.account_id).await?;
-    if found.is_none_or(|a| a.status != roster_domain::service_accounts::AccountStatus::Active) {
-        return Err(AppError::NotFound("organization"));
-    }
-    let roles = store::roles_of_account(r, org.id, account.account_id).await?;
-    let own = roster_store::roles::account_grants(r, org.id, account.account_id).await?;
-    Ok(policy.effective(&roles, own))
 }

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use roster_domain::permissions::{AppResource, Grants, ROSTER_RESOURCES};
 use roster_domain::roles::{Effective, HeldRole};
-use roster_domain::{OrgId, RoleId, UserId, ValidationError};
+use roster_domain::{OrgId, RoleId, ServiceAccountId, UserId, ValidationError};
 use roster_store::orgs::OrgRecord;
 use roster_store::roles::{self, RoleRecord};
 use roster_store::{Reader, Tx};
@@ -137,6 +137,7 @@ type VersionedEffective = (i64, Arc<Effective>);
 pub struct PolicyCache {
     orgs: Mutex<HashMap<OrgId, Arc<OrgPolicy>>>,
     members: Mutex<HashMap<(OrgId, UserId), VersionedEffective>>,
+    accounts: Mutex<HashMap<(OrgId, ServiceAccountId), VersionedEffective>>,
 }
 
 /// Past this many cached members the cache starts again: a simple bound on
@@ -221,6 +222,51 @@ impl PolicyCache {
             members.clear();
         }
         members.insert((org.id, user), (org.authz_version, e.clone()));
+        Ok(e)
+    }
+}
+
+/// Reads what an active service account may do (its roles and own
+/// grants); one that is not active reaches nothing (404, like an
+/// organization it does not belong to).
+pub async fn load_account_effective(
+    r: &mut impl Reader,
+    policy: &OrgPolicy,
+    org: OrgId,
+    account: ServiceAccountId,
+) -> Result<Effective> {
+    use roster_store::service_accounts as accounts;
+    let found = accounts::find_account(r, org, account).await?;
+    if found.is_none_or(|a| a.status != roster_domain::service_accounts::AccountStatus::Active) {
+        return Err(crate::AppError::NotFound("organization"));
+    }
+    let role_ids = accounts::roles_of_account(r, org, account).await?;
+    let own = roles::account_grants(r, org, account).await?;
+    Ok(policy.effective(&role_ids, own))
+}
+
+impl PolicyCache {
+    /// What a service account may do, at the version of `org` (read this
+    /// request). Every change to an account's roles, grants or status moves
+    /// the organization's `authz_version`, so a cached answer is current.
+    pub async fn account_effective(
+        &self,
+        app: &App,
+        org: &OrgRecord,
+        account: ServiceAccountId,
+    ) -> Result<Arc<Effective>> {
+        if let Some((v, e)) = self.accounts.lock().expect("policy cache").get(&(org.id, account))
+            && *v == org.authz_version
+        {
+            return Ok(e.clone());
+        }
+        let policy = self.policy(app, org).await?;
+        let e = Arc::new(load_account_effective(&mut app.db.conn().await?, &policy, org.id, account).await?);
+        let mut accounts = self.accounts.lock().expect("policy cache");
+        if accounts.len() >= MEMBER_CACHE_MAX {
+            accounts.clear();
+        }
+        accounts.insert((org.id, account), (org.authz_version, e.clone()));
         Ok(e)
     }
 }

@@ -393,6 +393,49 @@ pub async fn find_token_by_hash(r: &mut impl Reader, token_hash: &[u8]) -> Resul
     r.read_optional::<TokenRow, _>(&q).await?.map(TokenRecord::try_from).transpose()
 }
 
+/// The token with this secret's hash and, for a service account's token,
+/// the account's name and status, in one query (every bearer request reads
+/// this).
+pub async fn find_token_with_account(
+    r: &mut impl Reader,
+    token_hash: &[u8],
+) -> Result<Option<(TokenRecord, Option<(String, AccountStatus)>)>> {
+    #[derive(sqlx::FromRow)]
+    struct Joined {
+        #[sqlx(flatten)]
+        token: TokenRow,
+        account_name: Option<String>,
+        account_status: Option<String>,
+    }
+    let mut q = Query::select();
+    for c in TOKEN_COLUMNS {
+        q.column((ApiTokens::Table, c));
+    }
+    q.expr_as(Expr::col((ServiceAccounts::Table, ServiceAccounts::Name)), sea_query::Alias::new("account_name"))
+        .expr_as(Expr::col((ServiceAccounts::Table, ServiceAccounts::Status)), sea_query::Alias::new("account_status"))
+        .from(ApiTokens::Table)
+        .left_join(
+            ServiceAccounts::Table,
+            Expr::col((ServiceAccounts::Table, ServiceAccounts::OrgId))
+                .equals((ApiTokens::Table, ApiTokens::OrgId))
+                .and(
+                    Expr::col((ServiceAccounts::Table, ServiceAccounts::Id))
+                        .equals((ApiTokens::Table, ApiTokens::AccountId)),
+                ),
+        )
+        .and_where(Expr::col((ApiTokens::Table, ApiTokens::TokenHash)).eq(token_hash.to_vec()));
+    let Some(row) = r.read_optional::<Joined, _>(&q).await? else { return Ok(None) };
+    let account = match (row.account_name, row.account_status) {
+        (Some(name), Some(status)) => Some((
+            name,
+            AccountStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("service account status {status}")))?,
+        )),
+        _ => None,
+    };
+    Ok(Some((TokenRecord::try_from(row.token)?, account)))
+}
+
 /// One token by id.
 pub async fn find_token(r: &mut impl Reader, id: ApiTokenId) -> Result<Option<TokenRecord>> {
     let q = select_tokens().and_where(Expr::col(ApiTokens::Id).eq(id.0)).to_owned();
