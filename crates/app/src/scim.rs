@@ -568,3 +568,66 @@ pub async fn delete_user(app: &App, access: &OrgAccess, id: UserId, meta: &Reque
     change.commit().await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_user_body_gives_its_address_name_and_active() {
+        let u = read_user(&json!({"schemas": [USER_SCHEMA], "userName": "a@b.test", "active": "False",
+            "name": {"givenName": "Ann", "familyName": "Lee"}, "nickName": "al"}))
+        .unwrap();
+        assert_eq!(
+            u,
+            UserChange {
+                user_name: Some("a@b.test".into()),
+                name: Some("Ann Lee".into()),
+                active: Some(false),
+                emails: vec![]
+            }
+        );
+        let d = read_user(&json!({"schemas": [USER_SCHEMA], "userName": "a@b.test", "displayName": "A",
+            "name": {"formatted": "F"}}))
+        .unwrap();
+        assert_eq!(d.name.as_deref(), Some("A"));
+        assert_eq!(read_user(&json!({"userName": "a@b.test"})).unwrap_err().scim_type, "invalidSyntax");
+        assert_eq!(read_user(&json!({"schemas": [USER_SCHEMA]})).unwrap_err().scim_type, "invalidValue");
+        assert_eq!(
+            read_user(&json!({"schemas": [USER_SCHEMA], "userName": "a@b.test", "active": 3})).unwrap_err().scim_type,
+            "invalidValue"
+        );
+    }
+
+    #[test]
+    fn patch_operations_read_in_any_case_with_or_without_a_path() {
+        let ops = |ops: serde_json::Value| json!({"schemas": [PATCH_SCHEMA], "Operations": ops});
+        let p = read_patch(&ops(json!([
+            {"op": "Replace", "path": "active", "value": "True"},
+            {"op": "replace", "path": "name.givenName", "value": "Ann"},
+            {"op": "Add", "path": "name.familyName", "value": "Lee"},
+            {"op": "replace", "path": "emails[type eq \"work\"].value", "value": "a@b.test"},
+            {"op": "replace", "path": "externalId", "value": "x"},
+            {"op": "replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "value": "x"},
+        ])))
+        .unwrap();
+        assert_eq!(
+            (p.active, p.name.as_deref(), p.emails.as_slice()),
+            (Some(true), Some("Ann Lee"), &["a@b.test".to_string()][..])
+        );
+        let p = read_patch(&ops(json!([{"op": "replace", "value": {"displayName": "D", "active": false}}]))).unwrap();
+        assert_eq!((p.active, p.name.as_deref()), (Some(false), Some("D")));
+        let p = read_patch(&ops(
+            json!([{"op": "replace", "path": "urn:ietf:params:scim:schemas:core:2.0:User:displayName", "value": "U"}]),
+        ))
+        .unwrap();
+        assert_eq!(p.name.as_deref(), Some("U"));
+        let kind = |o: serde_json::Value| read_patch(&ops(o)).unwrap_err().scim_type;
+        assert_eq!(kind(json!([{"op": "replace", "path": "shoeSize", "value": 9}])), "invalidPath");
+        assert_eq!(kind(json!([{"op": "remove", "path": "active"}])), "mutability");
+        assert_eq!(kind(json!([{"op": "move", "path": "active", "value": true}])), "invalidSyntax");
+        assert_eq!(read_patch(&json!({"Operations": []})).unwrap_err().scim_type, "invalidSyntax");
+    }
+}

@@ -4,12 +4,15 @@
 //! (a service account's bearer token, within its roles and organization).
 
 use reqwest::StatusCode;
-use roster_testkit::{PASSWORD, Session, TestApp, spawn_app};
+use roster_testkit::{PASSWORD, Session, TestApp, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
 /// Acme with 3 more members, and a service account of Acme holding `roles`; answers its token.
 async fn acme_with_account(roles: &[&str]) -> (TestApp, Session, String) {
-    let t = spawn_app().await;
+    acme_with_account_on(spawn_app().await, roles).await
+}
+
+async fn acme_with_account_on(t: TestApp, roles: &[&str]) -> (TestApp, Session, String) {
     let org = t.create_org_with_preset("acme", "owner@acme.test", "owner-admin-user").await;
     for (email, name) in [("ann@acme.test", "Ann Smith"), ("bob@acme.test", "Bob Jones"), ("cy@other.test", "Cy Young")]
     {
@@ -383,5 +386,21 @@ async fn the_last_administrator_cannot_be_disabled_or_deleted() {
     assert_eq!(status, StatusCode::CONFLICT, "{e}");
     let (_, user) = scim(&t, Some(tk), &path).await;
     assert_eq!(user["active"], true);
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn delete_disables_where_the_deployment_says_so() {
+    use reqwest::Method;
+    let t = spawn_app_with(|c| c.scim_delete = roster_app::scim::ScimDelete::Disable).await;
+    let (t, owner, token) = acme_with_account_on(t, &["admin"]).await;
+    let (_, one) = scim(&t, Some(&token), &format!("/scim/v2/Users?{}", q(r#"userName eq "bob@acme.test""#))).await;
+    let id = one["Resources"][0]["id"].as_str().unwrap().to_string();
+    let (status, _, _) = send(&t, &token, Method::DELETE, &format!("/scim/v2/Users/{id}"), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, member) = owner.get(&format!("/api/v1/orgs/acme/users/{id}")).await;
+    assert_eq!(member["status"], "disabled");
+    let (status, _, _) = send(&t, &token, Method::DELETE, &format!("/scim/v2/Users/{id}"), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "deleting again changes nothing");
     t.finish().await;
 }
