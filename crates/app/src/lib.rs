@@ -106,6 +106,9 @@ pub struct Config {
     pub signup_link_ms: i64,
     /// API token lifetimes: the longest allowed, and whether "never" is.
     pub token_policy: roster_domain::service_accounts::TokenPolicy,
+    /// What SCIM's `DELETE /scim/v2/Users/{id}` does to the member: archive
+    /// them (the default) or disable them.
+    pub scim_delete: crate::scim::ScimDelete,
 }
 
 impl Default for Config {
@@ -133,6 +136,7 @@ impl Default for Config {
             signup_enabled: true,
             signup_link_ms: 24 * 60 * 60 * 1000,
             token_policy: roster_domain::service_accounts::TokenPolicy::default(),
+            scim_delete: crate::scim::ScimDelete::Archive,
         }
     }
 }

@@ -314,7 +314,24 @@ pub async fn change_status(
     access.require(Permission::MEMBERS_UPDATE)?;
     let mut change = change::begin(app, access, Permission::MEMBERS_UPDATE, meta).await?;
     let member = member_in_change(&mut change, user).await?;
-    let to = status_change_refusal(&change.access, &member, change_kind)?;
+    let to = apply_status_change(&mut change, &member, change_kind).await?;
+    let view = with_roles_from(&mut change.tx, &change.access, vec![Member { status: to, ..member }]).await?.remove(0);
+    change.commit().await?;
+    Ok(view)
+}
+
+/// Applies one status change to a member read inside `change` (by
+/// [`member_in_change`]), auditing it, with every rule of
+/// [`change_status`]: the transition, the owner, the actor themselves, the
+/// last administrator; archiving frees licenses; access taken away ends the
+/// sessions of those left without an organization. Answers the new status.
+pub(crate) async fn apply_status_change(
+    change: &mut Change<'_>,
+    member: &Member,
+    change_kind: StatusChange,
+) -> Result<MemberStatus> {
+    let user = member.user_id;
+    let to = status_change_refusal(&change.access, member, change_kind)?;
     // Archiving frees the member's licenses (the store does it with the status).
     let freed = if to == MemberStatus::Archived {
         roster_store::products::licenses_of_member(&mut change.tx, change.access.org.id, user).await?
@@ -323,7 +340,7 @@ pub async fn change_status(
     };
     members::set_status(&mut change.tx, change.access.org.id, user, member.status, to).await?;
     if change_kind.removes_access() {
-        end_sessions_of_cut_off(&mut change, &[user], end_reason(to)).await?;
+        end_sessions_of_cut_off(change, &[user], end_reason(to)).await?;
         administrator_remains(&mut change.tx, &change.access.org, &change.access.policy).await?;
     }
     let mut entry = AuditEntry::new(change_kind.audit_action(), user)
@@ -333,9 +350,7 @@ pub async fn change_status(
         entry = entry.with("licenses_freed", freed.iter().map(|p| p.to_string()).collect::<Vec<_>>());
     }
     change.record(entry);
-    let view = with_roles_from(&mut change.tx, &change.access, vec![Member { status: to, ..member }]).await?.remove(0);
-    change.commit().await?;
-    Ok(view)
+    Ok(to)
 }
 
 /// The status a change would give a member, or why it is refused: the

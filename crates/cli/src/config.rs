@@ -46,6 +46,9 @@ pub struct Settings {
     /// How many days an invitation's link works (default 7).
     #[serde(default = "default_invitation_days")]
     pub invitation_days: u32,
+    /// What SCIM's `DELETE /scim/v2/Users/{id}` does: `archive` (default) or `disable`.
+    #[serde(default = "default_scim_delete")]
+    pub scim_delete: String,
     /// Whether people without an account may sign up (`signup_enabled` /
     /// `ROSTER_SIGNUP_ENABLED`; default true). Off, only invitations make accounts.
     #[serde(default = "default_true")]
@@ -93,6 +96,10 @@ fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>,
 /// The items of a comma-separated list, trimmed, empty ones left out.
 pub fn split_list(text: &str) -> Vec<String> {
     text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+fn default_scim_delete() -> String {
+    "archive".into()
 }
 
 fn default_invitation_days() -> u32 {
@@ -145,6 +152,7 @@ impl Default for Settings {
             hash_workers: 0,
             hash_queue: None,
             invitation_days: default_invitation_days(),
+            scim_delete: default_scim_delete(),
             signup_enabled: true,
             access_request_days: default_access_request_days(),
             access_request_cooldown_days: default_access_request_cooldown_days(),
@@ -157,6 +165,15 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// What SCIM's DELETE does, as `scim_delete` names it.
+    pub fn scim_delete(&self) -> anyhow::Result<roster_app::scim::ScimDelete> {
+        match self.scim_delete.trim().to_ascii_lowercase().as_str() {
+            "archive" => Ok(roster_app::scim::ScimDelete::Archive),
+            "disable" => Ok(roster_app::scim::ScimDelete::Disable),
+            other => anyhow::bail!("scim_delete must be archive or disable, not '{other}'"),
+        }
+    }
+
     /// The declared application resources, as the service takes them.
     pub fn app_resources(&self) -> Vec<roster_domain::permissions::AppResource> {
         self.resources
@@ -214,6 +231,7 @@ impl Settings {
             "hash_workers",
             "hash_queue",
             "invitation_days",
+            "scim_delete",
             "signup_enabled",
             "access_request_days",
             "access_request_cooldown_days",

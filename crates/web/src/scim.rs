@@ -7,9 +7,11 @@
 //! (`urn:ietf:params:scim:api:messages:2.0:Error`, `status` as a string,
 //! `scimType` where RFC 7644 §3.12 names one).
 //!
-//! So far the read side: the Users list (filter translated to SQL, sorting,
-//! paging, `attributes` / `excludedAttributes`), one User, and the discovery
-//! endpoints, which say exactly that (no PATCH, no bulk, no ETags yet).
+//! The Users list (filter translated to SQL, sorting, paging, `attributes` /
+//! `excludedAttributes`), one User, creating, replacing, patching and
+//! deleting one, and the discovery endpoints, which say exactly that (PATCH;
+//! no bulk, no ETags yet). Handlers read the JSON and answer; the rules are
+//! `roster_app::scim`'s.
 
 use axum::Json;
 use axum::extract::{FromRequestParts, Path, Query, State};
@@ -66,7 +68,8 @@ pub struct ScimFailure(StatusCode, Option<&'static str>, String);
 
 impl ScimFailure {
     fn bad(refusal: ScimRefusal) -> Self {
-        Self(StatusCode::BAD_REQUEST, Some(refusal.scim_type), refusal.detail)
+        let status = if refusal.scim_type == "uniqueness" { StatusCode::CONFLICT } else { StatusCode::BAD_REQUEST };
+        Self(status, Some(refusal.scim_type), refusal.detail)
     }
 }
 
@@ -354,8 +357,141 @@ pub async fn get_user(
     Ok(Scim(StatusCode::OK, v))
 }
 
-/// What this deployment's SCIM supports (RFC 7643 §5): filtering and
-/// sorting; no PATCH, bulk, password change or ETags yet.
+/// A request body as JSON, or `invalidSyntax`.
+fn json_body(body: &[u8]) -> Result<Value, ScimFailure> {
+    serde_json::from_slice(body).map_err(|e| {
+        ScimFailure::bad(ScimRefusal { scim_type: "invalidSyntax", detail: format!("the body is not JSON: {e}") })
+    })
+}
+
+/// A User's answer with its `Location`.
+fn user_answer(state: &AppState, status: StatusCode, m: &Member) -> Response {
+    let v = user_json(state, m);
+    let location = format!("{}/Users/{}", base(state), m.user_id);
+    let mut r = Scim(status, v).into_response();
+    if let Ok(l) = HeaderValue::from_str(&location) {
+        r.headers_mut().insert(header::LOCATION, l);
+    }
+    r
+}
+
+/// Creates a User (RFC 7644 §3.3): an active membership for `userName`
+/// (the sign-in address), without an invitation; the name from
+/// `displayName`, `name.formatted` or `name.givenName` + `name.familyName`;
+/// `active` true unless given false. Unknown attributes are ignored. A
+/// member with that userName already is 409 `uniqueness`; an archived one
+/// is restored (201). Needs `members:create` (and `members:update` to
+/// restore).
+#[utoipa::path(post, path = "/scim/v2/Users", tag = "scim", security(("bearer" = [])),
+    request_body(content = ScimUser, content_type = "application/scim+json"),
+    responses(
+        (status = 201, body = ScimUser, content_type = "application/scim+json", headers(("Location" = String, description = "The User's URL"))),
+        (status = 400, body = ScimError, content_type = "application/scim+json", description = "invalidSyntax or invalidValue"),
+        (status = 401, body = ScimError, content_type = "application/scim+json", description = "No or no valid service account token"),
+        (status = 403, body = ScimError, content_type = "application/scim+json", description = "The account's roles do not allow it"),
+        (status = 409, body = ScimError, content_type = "application/scim+json", description = "uniqueness: a member with this userName already")))]
+pub async fn create_user(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    ScimCaller { access }: ScimCaller,
+    body: axum::body::Bytes,
+) -> Result<Response, ScimFailure> {
+    let change = roster_app::scim::read_user(&json_body(&body)?).map_err(ScimFailure::bad)?;
+    let created =
+        roster_app::scim::create_user(&state.app, &access, &change, &meta).await?.map_err(ScimFailure::bad)?;
+    Ok(user_answer(&state, StatusCode::CREATED, &created.member))
+}
+
+/// Replaces a User (RFC 7644 §3.5.1): its name and `active`. `userName`
+/// may only repeat the current one (else 400 `mutability`). Disabling the
+/// owner or the last administrator is 409. Needs `members:update`.
+#[utoipa::path(put, path = "/scim/v2/Users/{id}", tag = "scim", params(UserPath), security(("bearer" = [])),
+    request_body(content = ScimUser, content_type = "application/scim+json"),
+    responses(
+        (status = 200, body = ScimUser, content_type = "application/scim+json"),
+        (status = 400, body = ScimError, content_type = "application/scim+json", description = "invalidSyntax, invalidValue or mutability"),
+        (status = 401, body = ScimError, content_type = "application/scim+json", description = "No or no valid service account token"),
+        (status = 403, body = ScimError, content_type = "application/scim+json", description = "The account's roles do not allow it"),
+        (status = 404, body = ScimError, content_type = "application/scim+json", description = "No such User here"),
+        (status = 409, body = ScimError, content_type = "application/scim+json", description = "The owner or the last administrator")))]
+pub async fn replace_user(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    ScimCaller { access }: ScimCaller,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ScimFailure> {
+    let id = crate::query::id(&id, "user")?;
+    let change = roster_app::scim::read_user(&json_body(&body)?).map_err(ScimFailure::bad)?;
+    let m = roster_app::scim::update_user(&state.app, &access, id, &change, &meta).await?.map_err(ScimFailure::bad)?;
+    Ok(user_answer(&state, StatusCode::OK, &m))
+}
+
+/// A PATCH request (RFC 7644 §3.5.2).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[schema(example = json!({"schemas": [roster_app::scim::PATCH_SCHEMA],
+    "Operations": [{"op": "Replace", "path": "active", "value": "False"}]}))]
+pub struct ScimPatch {
+    /// `["urn:ietf:params:scim:api:messages:2.0:PatchOp"]`.
+    pub schemas: Vec<String>,
+    /// `{"op": "add"|"replace"|"remove", "path"?, "value"?}`, op in any case.
+    #[schema(rename = "Operations", value_type = Vec<Object>)]
+    pub operations: Vec<Value>,
+}
+
+/// Patches a User (RFC 7644 §3.5.2): `active` (true/false, or Entra's
+/// "True"/"False") enables or disables the member; `displayName`,
+/// `name.formatted`, `name.givenName` / `name.familyName` rename them; with
+/// no `path`, `value` is an object of attributes. `userName` and `emails`
+/// may only repeat the current address (else 400 `mutability`); an unknown
+/// path is 400 `invalidPath`; removing `active` is 400. Disabling the owner
+/// or the last administrator is 409. Needs `members:update`.
+#[utoipa::path(patch, path = "/scim/v2/Users/{id}", tag = "scim", params(UserPath), security(("bearer" = [])),
+    request_body(content = ScimPatch, content_type = "application/scim+json"),
+    responses(
+        (status = 200, body = ScimUser, content_type = "application/scim+json"),
+        (status = 400, body = ScimError, content_type = "application/scim+json", description = "invalidSyntax, invalidPath, invalidValue or mutability"),
+        (status = 401, body = ScimError, content_type = "application/scim+json", description = "No or no valid service account token"),
+        (status = 403, body = ScimError, content_type = "application/scim+json", description = "The account's roles do not allow it"),
+        (status = 404, body = ScimError, content_type = "application/scim+json", description = "No such User here"),
+        (status = 409, body = ScimError, content_type = "application/scim+json", description = "The owner or the last administrator")))]
+pub async fn patch_user(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    ScimCaller { access }: ScimCaller,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ScimFailure> {
+    let id = crate::query::id(&id, "user")?;
+    let change = roster_app::scim::read_patch(&json_body(&body)?).map_err(ScimFailure::bad)?;
+    let m = roster_app::scim::update_user(&state.app, &access, id, &change, &meta).await?.map_err(ScimFailure::bad)?;
+    Ok(user_answer(&state, StatusCode::OK, &m))
+}
+
+/// Deletes a User (RFC 7644 §3.6): archives the member (or disables them,
+/// as the deployment's `scim_delete` says); 204. The owner and the last
+/// administrator are 409. Needs `members:update`.
+#[utoipa::path(delete, path = "/scim/v2/Users/{id}", tag = "scim", params(UserPath), security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Archived (or disabled)"),
+        (status = 401, body = ScimError, content_type = "application/scim+json", description = "No or no valid service account token"),
+        (status = 403, body = ScimError, content_type = "application/scim+json", description = "The account's roles do not allow it"),
+        (status = 404, body = ScimError, content_type = "application/scim+json", description = "No such User here"),
+        (status = 409, body = ScimError, content_type = "application/scim+json", description = "The owner or the last administrator")))]
+pub async fn delete_user(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    ScimCaller { access }: ScimCaller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ScimFailure> {
+    let id = crate::query::id(&id, "user")?;
+    roster_app::scim::delete_user(&state.app, &access, id, &meta).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// What this deployment's SCIM supports (RFC 7643 §5): filtering, sorting
+/// and PATCH; no bulk, password change or ETags yet.
 #[utoipa::path(get, path = "/scim/v2/ServiceProviderConfig", tag = "scim", security(("bearer" = [])),
     responses((status = 200, body = Object, content_type = "application/scim+json"),
         (status = 401, body = ScimError, content_type = "application/scim+json", description = "No or no valid service account token")))]
@@ -365,7 +501,7 @@ pub async fn service_provider_config(State(state): State<AppState>, _caller: Sci
         json!({
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
             "documentationUri": state.app.config.link("/api/docs"),
-            "patch": {"supported": false},
+            "patch": {"supported": true},
             "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
             "filter": {"supported": true, "maxResults": roster_app::scim::MAX_RESULTS},
             "changePassword": {"supported": false},

@@ -168,8 +168,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(service_accounts::list_my_tokens, service_accounts::create_my_token))
         .routes(routes!(service_accounts::revoke_my_token))
         .routes(routes!(service_accounts::create_scim_token))
-        .routes(routes!(crate::scim::list_users))
-        .routes(routes!(crate::scim::get_user))
+        .routes(routes!(crate::scim::list_users, crate::scim::create_user))
+        .routes(routes!(
+            crate::scim::get_user,
+            crate::scim::replace_user,
+            crate::scim::patch_user,
+            crate::scim::delete_user
+        ))
         .routes(routes!(crate::scim::service_provider_config))
         .routes(routes!(crate::scim::resource_types))
         .routes(routes!(crate::scim::schemas))

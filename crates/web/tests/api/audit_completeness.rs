@@ -463,6 +463,33 @@ async fn every_mutating_use_case_writes_its_events() {
         });
     }
 
+    // SCIM provisioning.
+    {
+        use roster_app::scim::{self, UserChange};
+        let new =
+            UserChange { user_name: Some("sue@acme.test".into()), name: Some("Sue Park".into()), ..Default::default() };
+        let sue = writes!(db, 1, "scim::create_user (member.added)", {
+            scim::create_user(app, &op, &new, &meta()).await.unwrap().unwrap()
+        })
+        .member
+        .user_id;
+        writes!(db, 0, "scim::create_user of a member (uniqueness)", {
+            scim::create_user(app, &op, &new, &meta()).await.unwrap().unwrap_err()
+        });
+        let both = UserChange { name: Some("Sue Parker".into()), active: Some(false), ..Default::default() };
+        writes!(db, 2, "scim::update_user (member.updated, member.disabled)", {
+            scim::update_user(app, &op, sue, &both, &meta()).await.unwrap().unwrap()
+        });
+        writes!(db, 0, "scim::update_user changing nothing", {
+            scim::update_user(app, &op, sue, &both, &meta()).await.unwrap().unwrap()
+        });
+        writes!(db, 1, "scim::delete_user (member.archived)", scim::delete_user(app, &op, sue, &meta()).await.unwrap());
+        let again = UserChange { name: Some("Sue Parker".into()), ..new };
+        writes!(db, 1, "scim::create_user of an archived member (member.restored)", {
+            scim::create_user(app, &op, &again, &meta()).await.unwrap().unwrap()
+        });
+    }
+
     // The reviewed exceptions write nothing.
     let mut dan_secrets = Vec::new();
     let dan = writes!(db, 0, "auth::login", sign_in(app, "carl@acme.test", &mut dan_secrets).await);

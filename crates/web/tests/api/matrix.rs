@@ -111,7 +111,15 @@ fn rule(method: &str, path: &str) -> Option<(Rule, Value)> {
         | ("GET", "/scim/v2/Users/{id}")
         | ("GET", "/scim/v2/ServiceProviderConfig")
         | ("GET", "/scim/v2/ResourceTypes")
-        | ("GET", "/scim/v2/Schemas") => (Rule::BearerOnly, none),
+        | ("GET", "/scim/v2/Schemas")
+        | ("DELETE", "/scim/v2/Users/{id}") => (Rule::BearerOnly, none),
+        ("POST", "/scim/v2/Users") | ("PUT", "/scim/v2/Users/{id}") => (
+            Rule::BearerOnly,
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "m@x.test"}),
+        ),
+        ("PATCH", "/scim/v2/Users/{id}") => {
+            (Rule::BearerOnly, json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": []}))
+        }
         ("POST", "/api/v1/orgs/{org}/scim/token") => (Rule::Grant("service_accounts", Create), json!({})),
         ("GET", "/api/v1/me/tokens") => (Rule::SignedIn, none),
         ("POST", "/api/v1/me/tokens") => (Rule::SignedIn, json!({"name": "matrix"})),
