@@ -106,6 +106,8 @@ pub fn router() -> Router<AppState> {
         .route(paths::PROFILE, get(profile::profile_page))
         .route(paths::PROFILE_EMAIL, post(profile::email_submit))
         .route(paths::PROFILE_EMAIL_CANCEL, post(profile::cancel_submit))
+        .route(paths::PROFILE_TOKENS, post(profile::token_submit))
+        .route(paths::PROFILE_TOKEN_REVOKE, post(profile::token_revoke))
         .route(paths::CONFIRM_EMAIL, get(profile::confirm_page).post(profile::confirm_submit))
         .route(paths::ACCESS_REQUESTS, get(access_requests::access_requests_page))
         .route(paths::ACCESS_REQUEST_APPROVE, get(access_requests::approve_page).post(access_requests::approve_submit))

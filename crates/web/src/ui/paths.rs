@@ -145,6 +145,10 @@ pub const PROFILE: &str = roster_app::profile::PROFILE_PATH;
 pub const PROFILE_EMAIL: &str = "/profile/email";
 /// Canceling the pending email change.
 pub const PROFILE_EMAIL_CANCEL: &str = "/profile/email/cancel";
+/// Making a personal API token (POST), shown once.
+pub const PROFILE_TOKENS: &str = "/profile/tokens";
+/// Revoking one of the user's personal API tokens (POST).
+pub const PROFILE_TOKEN_REVOKE: &str = "/profile/tokens/{tid}/revoke";
 /// The public page of an email change's confirmation link (`?token=…`;
 /// the path mailed links are built from).
 pub const CONFIRM_EMAIL: &str = roster_app::profile::CONFIRM_PATH;

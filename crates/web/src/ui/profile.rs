@@ -34,10 +34,47 @@ struct ProfilePage {
     form_error: Option<String>,
     email_action: &'static str,
     cancel_action: &'static str,
+    /// The user's personal API tokens, newest first.
+    tokens: Vec<TokenRow>,
+    /// The new-token form's action.
+    token_action: &'static str,
+}
+
+/// A personal token as the profile lists it.
+pub struct TokenRow {
+    name: String,
+    prefix: String,
+    created: String,
+    expires: String,
+    last_used: String,
+    status: &'static str,
+    revoke_action: String,
+}
+
+fn token_rows(tokens: Vec<roster_app::service_accounts::TokenView>, now: roster_domain::Timestamp) -> Vec<TokenRow> {
+    tokens
+        .into_iter()
+        .map(|t| TokenRow {
+            status: if t.revoked_at.is_some() {
+                "revoked"
+            } else if t.live {
+                "live"
+            } else {
+                "expired"
+            },
+            revoke_action: paths::PROFILE_TOKEN_REVOKE.replace("{tid}", &t.id.to_string()),
+            name: t.name,
+            prefix: t.prefix,
+            created: format::date(t.created_at),
+            expires: t.expires_at.map(format::date_time).unwrap_or_else(|| "Never".into()),
+            last_used: format::ago(t.last_used_at, now),
+        })
+        .collect()
 }
 
 async fn profile_view(page: &UserPage, status: StatusCode, new_email: String, errors: FormErrors) -> UiResult {
     let pending = roster_app::profile::pending_email_change(page.app(), &page.user.principal).await?;
+    let tokens = roster_app::service_accounts::my_tokens(page.app(), &page.user.principal).await?;
     page.render(
         status,
         &ProfilePage {
@@ -52,6 +89,8 @@ async fn profile_view(page: &UserPage, status: StatusCode, new_email: String, er
             form_error: errors.form,
             email_action: paths::PROFILE_EMAIL,
             cancel_action: paths::PROFILE_EMAIL_CANCEL,
+            tokens: token_rows(tokens, page.app().clock.now()),
+            token_action: paths::PROFILE_TOKENS,
         },
     )
 }
@@ -198,4 +237,55 @@ pub async fn confirm_submit(
         }
         Err(e) => error_page(&e),
     }
+}
+
+#[derive(Template)]
+#[template(path = "my_token.html")]
+struct TokenShownPage {
+    name: String,
+    token: String,
+    expires: String,
+}
+
+/// The new-token form of the profile.
+#[derive(Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    days: String,
+}
+
+/// Makes a personal API token and shows it once (201, not cached); a
+/// refusal goes back to the profile with the reason.
+pub async fn token_submit(page: UserPage, Meta(meta): Meta, Form(f): Form<TokenForm>) -> UiResult {
+    let input = roster_app::service_accounts::TokenInput { name: f.name, expires_in_days: f.days.trim().parse().ok() };
+    match roster_app::service_accounts::create_my_token(page.app(), &page.user.principal, &input, &meta).await {
+        Ok(made) => {
+            let view = TokenShownPage {
+                name: made.view.name,
+                token: made.token,
+                expires: made.view.expires_at.map(format::date_time).unwrap_or_else(|| "Never".into()),
+            };
+            let mut res = page.render(StatusCode::CREATED, &view)?;
+            res.headers_mut()
+                .insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+            Ok(res)
+        }
+        Err(e @ (AppError::Validation(_) | AppError::Forbidden(_))) => {
+            Ok(redirect_with_flash(paths::PROFILE, "error", &crate::error::problem_for(&e).detail))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Revokes one of the user's personal tokens; back to the profile.
+pub async fn token_revoke(
+    page: UserPage,
+    Meta(meta): Meta,
+    axum::extract::Path(tid): axum::extract::Path<String>,
+) -> UiResult {
+    let tid = crate::query::id(&tid, "token")?;
+    let t = roster_app::service_accounts::revoke_my_token(page.app(), &page.user.principal, tid, &meta).await?;
+    Ok(redirect_with_flash(paths::PROFILE, "ok", &format!("The token “{}” is revoked; it no longer works.", t.name)))
 }

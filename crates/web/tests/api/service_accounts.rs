@@ -328,3 +328,48 @@ async fn a_personal_token_acts_as_its_member_within_their_grants_at_each_request
     assert_eq!(actions, ["personal_token.revoked", "personal_token.created"]);
     t.finish().await;
 }
+
+#[tokio::test]
+async fn the_profile_makes_lists_and_revokes_personal_tokens() {
+    let (t, _org, owner) = acme().await;
+    let base = owner.base_url.clone();
+    let r = roster_testkit::post_form(
+        &owner.client,
+        format!("{base}/profile/tokens"),
+        &[("csrf_token", &owner.csrf), ("name", "laptop"), ("days", "30")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let html = r.text().await.unwrap();
+    let at = html.find("roster_").expect("the token is shown");
+    let secret: String = html[at..].chars().take(roster_domain::service_accounts::TOKEN_LEN).collect();
+    assert!(roster_domain::service_accounts::is_well_formed(&secret), "{secret}");
+    assert_eq!(bearer(&t, &secret, Method::GET, "/api/v1/orgs/acme/users", None).await.0, StatusCode::OK);
+    // Listed on the profile, never shown again.
+    let (status, profile) = roster_testkit::page(&owner.client, format!("{base}/profile")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(profile.contains("laptop") && profile.contains(&secret[..13]), "{profile}");
+    assert!(!profile.contains(&secret[13..]));
+    // A bad name is refused with the reason; nothing is made.
+    let r = roster_testkit::post_form(
+        &owner.client,
+        format!("{base}/profile/tokens"),
+        &[("csrf_token", &owner.csrf), ("name", "")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, mine) = owner.get("/api/v1/me/tokens").await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    // Revoke from the profile.
+    let tid = mine["items"][0]["id"].as_str().unwrap();
+    let r = roster_testkit::post_form(
+        &owner.client,
+        format!("{base}/profile/tokens/{tid}/revoke"),
+        &[("csrf_token", &owner.csrf)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(bearer(&t, &secret, Method::GET, "/api/v1/orgs/acme/users", None).await.0, StatusCode::UNAUTHORIZED);
+    t.finish().await;
+}
