@@ -720,8 +720,9 @@ pub async fn mine(app: &App, principal: &Principal) -> Result<Vec<MyRequest>> {
 /// user's request, or an unknown one, is 404; one decided already 409.
 pub async fn withdraw(app: &App, principal: &Principal, id: AccessRequestId, meta: &RequestMeta) -> Result<MyRequest> {
     let now = app.clock.now();
-    let mine = store::of_user(&mut app.db.conn().await?, principal.user_id, 1_000).await?;
-    let Some(r) = mine.into_iter().find(|r| r.id == id) else { return Err(AppError::NotFound("access request")) };
+    let r = store::find_of_user(&mut app.db.conn().await?, principal.user_id, id)
+        .await?
+        .ok_or(AppError::NotFound("access request"))?;
     let mut tx = app.db.begin().await?;
     let org = orgs::lock_org(&mut tx, r.org_id).await?.ok_or(AppError::NotFound("access request"))?;
     let state = RequestState::of(r.status, r.expires_at, now);

@@ -437,7 +437,6 @@ fn new_secret_token() -> String {
 
 /// Writes a new token of an account inside a change, answering it once.
 async fn mint(
-    app: &App,
     change: &mut Change<'_>,
     account: ServiceAccountId,
     name: &str,
@@ -460,7 +459,6 @@ async fn mint(
         rotated_from,
     };
     store::insert_token(&mut change.tx, &record, &tokens::hash_secret(&token)).await?;
-    let _ = app;
     Ok(NewToken { view: token_view(record, change.now), token })
 }
 
@@ -483,7 +481,7 @@ pub async fn create_token(
     let expires_at = token_policy(app).expiry(input.expires_in_days, app.clock.now())?;
     let mut change = change::begin(app, access, Permission::SERVICE_ACCOUNTS_UPDATE, meta).await?;
     let (a, _, _) = account_in(&mut change, account).await?;
-    let made = mint(app, &mut change, a.id, &name, expires_at, None).await?;
+    let made = mint(&mut change, a.id, &name, expires_at, None).await?;
     change.record(
         AuditEntry::new(AuditAction::ApiTokenCreated, a.id)
             .with("credential", made.view.id.to_string())
@@ -566,7 +564,7 @@ pub async fn scim_token(app: &App, access: &OrgAccess, meta: &RequestMeta) -> Re
             record
         }
     };
-    let made = mint(app, &mut change, account.id, "scim", expires_at, None).await?;
+    let made = mint(&mut change, account.id, "scim", expires_at, None).await?;
     change.record(
         AuditEntry::new(AuditAction::ApiTokenCreated, account.id)
             .with("credential", made.view.id.to_string())
@@ -651,7 +649,7 @@ pub async fn rotate_token(
     let expires_at = token_policy(app).expiry(None, change.now)?;
     let until = change.now.plus_millis(overlap);
     store::end_token_at(&mut change.tx, id, until).await?;
-    let made = mint(app, &mut change, a.id, &old.name, expires_at, Some(id)).await?;
+    let made = mint(&mut change, a.id, &old.name, expires_at, Some(id)).await?;
     change.record(
         AuditEntry::new(AuditAction::ApiTokenRotated, a.id)
             .with("credential", made.view.id.to_string())

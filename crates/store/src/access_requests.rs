@@ -307,6 +307,22 @@ pub async fn of_user(r: &mut impl Reader, user: UserId, limit: u64) -> Result<Ve
     all(r, &q).await
 }
 
+/// One of a person's own requests, in any organization (by the
+/// `(user_id, …)` index: a person has few).
+pub async fn find_of_user(
+    r: &mut impl Reader,
+    user: UserId,
+    id: AccessRequestId,
+) -> Result<Option<AccessRequestRecord>> {
+    let q = Query::select()
+        .columns(COLUMNS)
+        .from(AccessRequests::Table)
+        .and_where(col(AccessRequests::UserId).eq(user.0))
+        .and_where(col(AccessRequests::Id).eq(id.0))
+        .to_owned();
+    one(r, &q).await
+}
+
 /// A decision to write: approved or denied, by whom, why, and what was given.
 #[derive(Debug, Clone)]
 pub struct Decision<'a> {

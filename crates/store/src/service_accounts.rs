@@ -387,12 +387,6 @@ pub async fn insert_token(tx: &mut Tx, t: &TokenRecord, token_hash: &[u8]) -> Re
     Ok(())
 }
 
-/// The token with this secret's hash (live or not: the caller decides).
-pub async fn find_token_by_hash(r: &mut impl Reader, token_hash: &[u8]) -> Result<Option<TokenRecord>> {
-    let q = select_tokens().and_where(Expr::col(ApiTokens::TokenHash).eq(token_hash.to_vec())).to_owned();
-    r.read_optional::<TokenRow, _>(&q).await?.map(TokenRecord::try_from).transpose()
-}
-
 /// The token with this secret's hash and, for a service account's token,
 /// the account's name and status, in one query (every bearer request reads
 /// this).
