@@ -241,17 +241,6 @@ pub async fn regenerate_submit(page: OrgPage, Meta(meta): Meta) -> UiResult {
     )
 }
 
-/// A role's checkbox on the approve form.
-pub struct RoleBox {
-    id: String,
-    name: String,
-    description: String,
-    checked: bool,
-    disabled: bool,
-    /// Why it cannot be given here.
-    hint: String,
-}
-
 /// The request a decision form is about.
 pub struct Summary {
     name: String,
@@ -283,7 +272,7 @@ struct ApprovePage {
     frame: Frame,
     id: String,
     request: Summary,
-    roles: Vec<RoleBox>,
+    roles: Vec<crate::ui::form::RoleBox>,
     products: Vec<ProductChoice>,
     roles_error: Option<String>,
     products_error: Option<String>,
@@ -310,20 +299,7 @@ async fn approve_view(page: &OrgPage, id: &str, draft: Option<ApproveDraft>, err
         roles: offers.iter().filter(|o| o.default).map(|o| o.role.id.to_string()).collect(),
         products: vec![],
     });
-    let roles = offers
-        .iter()
-        .map(|o| {
-            let id = o.role.id.to_string();
-            RoleBox {
-                checked: draft.roles.iter().any(|x| *x == id || *x == o.role.key),
-                id,
-                name: o.role.name.clone(),
-                description: o.role.description.clone(),
-                disabled: o.refusal.is_some(),
-                hint: o.refusal.clone().unwrap_or_default(),
-            }
-        })
-        .collect();
+    let roles = crate::ui::form::role_boxes(&offers, &draft.roles);
     let product_offers = roster_app::products::product_offers(page.app(), &page.access, &[]).await?;
     let view = ApprovePage {
         frame: page.frame(TabKey::AccessRequests).await?,

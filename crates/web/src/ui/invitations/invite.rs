@@ -17,17 +17,6 @@ use crate::ui::members::{
 };
 use crate::ui::{FormErrors, Frame, OrgPage, TabKey, UiResult, redirect_with_flash};
 
-/// A role's checkbox (or option) on an invite form.
-pub struct RoleBox {
-    id: String,
-    name: String,
-    description: String,
-    checked: bool,
-    disabled: bool,
-    /// Why it cannot be given here.
-    hint: String,
-}
-
 #[derive(Template)]
 #[template(path = "invite.html")]
 struct InvitePage {
@@ -40,7 +29,7 @@ struct InvitePage {
     last_name_error: Option<String>,
     email_error: Option<String>,
     form_error: Option<String>,
-    roles: Vec<RoleBox>,
+    roles: Vec<crate::ui::form::RoleBox>,
     custom: bool,
     grant_rows: Vec<GrantRow>,
     /// The products offered (none without licenses:update).
@@ -127,21 +116,7 @@ async fn invite_view(page: &OrgPage, draft: Option<InviteDraft>, errors: FormErr
     });
     let offers = roster_app::products::product_offers(page.app(), &page.access, &[]).await?;
     let chosen = draft.roles.clone().unwrap_or_default();
-    let roles = form
-        .roles
-        .iter()
-        .map(|o| {
-            let id = o.role.id.to_string();
-            RoleBox {
-                checked: chosen.iter().any(|x| *x == id || *x == o.role.key),
-                id,
-                name: o.role.name.clone(),
-                description: o.role.description.clone(),
-                disabled: o.refusal.is_some(),
-                hint: o.refusal.clone().unwrap_or_default(),
-            }
-        })
-        .collect();
+    let roles = crate::ui::form::role_boxes(&form.roles, &chosen);
     let view = InvitePage {
         frame: page.frame(TabKey::Users).await?,
         grant_rows: grant_rows(&page.access, &form.grantable, &draft.grants),

@@ -97,17 +97,6 @@ pub async fn service_accounts_page(page: OrgPage) -> UiResult {
     page.render(StatusCode::OK, &view)
 }
 
-/// A role's checkbox on the account form.
-pub struct RoleBox {
-    id: String,
-    name: String,
-    description: String,
-    checked: bool,
-    disabled: bool,
-    /// Why it cannot be given here.
-    hint: String,
-}
-
 #[derive(Template)]
 #[template(path = "service_account_form.html")]
 struct AccountFormPage {
@@ -118,7 +107,7 @@ struct AccountFormPage {
     submit_label: &'static str,
     name: String,
     description: String,
-    roles: Vec<RoleBox>,
+    roles: Vec<crate::ui::form::RoleBox>,
     name_error: Option<String>,
     description_error: Option<String>,
     roles_error: Option<String>,
@@ -154,20 +143,7 @@ impl Draft {
 /// The form, new (`editing` none) or for an account, showing `draft` and `errors`.
 async fn form_view(page: &OrgPage, editing: Option<&AccountView>, draft: Draft, errors: FormErrors) -> UiResult {
     let offers = roster_app::service_accounts::role_offers(&page.access)?;
-    let roles = offers
-        .iter()
-        .map(|o| {
-            let id = o.role.id.to_string();
-            RoleBox {
-                checked: draft.roles.iter().any(|x| *x == id || *x == o.role.key),
-                id,
-                name: o.role.name.clone(),
-                description: o.role.description.clone(),
-                disabled: o.refusal.is_some(),
-                hint: o.refusal.clone().unwrap_or_default(),
-            }
-        })
-        .collect();
+    let roles = crate::ui::form::role_boxes(&offers, &draft.roles);
     let (title, action, cancel_href, submit_label) = match editing {
         Some(a) => {
             let id = a.id.to_string();
