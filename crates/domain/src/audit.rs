@@ -91,6 +91,11 @@ audit_actions! {
     ApiTokenRotated => "api_token.rotated", "service_account", "rotated an API token of";
     PersonalTokenCreated => "personal_token.created", "member", "made a personal API token for";
     PersonalTokenRevoked => "personal_token.revoked", "member", "revoked a personal API token of";
+    ScimGroupCreated => "scim_group.created", "scim_group", "provisioned the group";
+    ScimGroupUpdated => "scim_group.updated", "scim_group", "changed the provisioned group";
+    ScimGroupDeleted => "scim_group.deleted", "scim_group", "deleted the provisioned group";
+    ScimGroupMappingCreated => "scim_group_mapping.created", "scim_group_mapping", "added the SCIM group binding";
+    ScimGroupMappingDeleted => "scim_group_mapping.deleted", "scim_group_mapping", "removed the SCIM group binding";
 }
 
 impl std::fmt::Display for AuditAction {

@@ -370,6 +370,37 @@ pub fn summary(action: AuditAction, details: &Value) -> String {
                 parts.push(format!("Product licenses freed: {}", words(l)));
             }
         }
+        AuditAction::ScimGroupCreated
+        | AuditAction::ScimGroupUpdated
+        | AuditAction::ScimGroupDeleted
+        | AuditAction::ScimGroupMappingCreated
+        | AuditAction::ScimGroupMappingDeleted => {
+            used.extend(["members_added", "members_removed", "added", "removed", "created_role", "role_deleted"]);
+            parts.extend(changes(d));
+            if d.get("created_role").and_then(Value::as_bool) == Some(true) {
+                parts.push("Its role was made for it".into());
+            }
+            for (key, ids, how) in
+                [("members_added", "added", "Role given to"), ("members_removed", "removed", "Role taken from")]
+            {
+                let n = d.get(key).and_then(Value::as_u64).unwrap_or(0);
+                if n == 0 {
+                    continue;
+                }
+                let mut s = format!("{how} {} {}", group_digits(n), if n == 1 { "member" } else { "members" });
+                if let Some(l) = d.get(ids).filter(|l| !is_empty(l)) {
+                    let shown = list(l);
+                    s += &format!(": {}", shown.join(", "));
+                    if (shown.len() as u64) < n {
+                        s += ", …";
+                    }
+                }
+                parts.push(s);
+            }
+            if d.get("role_deleted").and_then(Value::as_bool) == Some(true) {
+                parts.push("The role made for it was deleted".into());
+            }
+        }
         AuditAction::ServiceAccountUpdated
         | AuditAction::ServiceAccountDisabled
         | AuditAction::ServiceAccountEnabled
@@ -784,6 +815,20 @@ mod tests {
                 ApiTokenRotated,
                 json!({"credential": "0194", "name": "deploy", "prefix": "roster_Ab3dE9", "replaced": "0193", "overlap_until": 1_764_000_000_000i64, "expires_at": 1_764_000_000_000i64}),
             ),
+            (
+                ScimGroupCreated,
+                json!({"after": {"name": "Engineering", "role": "Engineering", "external_id": "00g1"}, "created_role": true, "members_added": 2, "added": ["0193", "0194"]}),
+            ),
+            (
+                ScimGroupUpdated,
+                json!({"before": {"name": "Eng"}, "after": {"name": "Engineering"}, "members_added": 0, "members_removed": 30, "added": [], "removed": ["0193"]}),
+            ),
+            (
+                ScimGroupDeleted,
+                json!({"before": {"name": "Engineering", "role": "Engineering"}, "members_removed": 2, "removed": ["0193", "0194"], "role_deleted": true}),
+            ),
+            (ScimGroupMappingCreated, json!({"after": {"name": "Admins", "role": "Administrator"}})),
+            (ScimGroupMappingDeleted, json!({"before": {"name": "Admins", "role": "Administrator"}})),
             (
                 OrganizationSettingsChanged,
                 json!({"before": {"join_link_enabled": false}, "after": {"join_link_enabled": true}, "join_link_regenerated": true}),

@@ -9,6 +9,7 @@
 //! store's translation is tested against).
 
 pub mod filter;
+pub mod groups;
 pub mod users;
 
 pub use filter::{AttrPath, CompareOp, Filter, FilterError, Value};
