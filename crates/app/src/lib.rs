@@ -33,6 +33,7 @@ pub mod products;
 pub mod profile;
 pub mod roles;
 pub mod scim;
+pub mod scim_groups;
 pub mod service_accounts;
 pub mod session_sweep;
 pub mod sessions;

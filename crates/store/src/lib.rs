@@ -21,6 +21,7 @@ pub mod products;
 pub mod roles;
 pub mod schema;
 pub mod scim;
+pub mod scim_groups;
 pub mod service_accounts;
 pub mod session_sweep;
 pub mod sessions;

@@ -470,3 +470,54 @@ pub fn deletion_choices(access: &OrgAccess, id_or_key: &str) -> Result<(RoleReco
         access.policy.roles.iter().filter(|r| r.id != role.id && access.lacks(&r.grants).is_none()).cloned().collect();
     Ok((role, targets))
 }
+
+/// A custom role without grants made inside another use case's change (a
+/// SCIM group's own role): the Roles tab's name rules, insert and
+/// `role.created` event. Grants nothing, so it needs no grants of the actor.
+pub(crate) async fn create_empty_role_in(change: &mut Change<'_>, name: &str, description: &str) -> Result<RoleRecord> {
+    let name = parse_role_name("name", name)?;
+    let description = parse_role_description("description", description)?;
+    let new = NewCustomRole {
+        key: RoleKey::from_name(&name),
+        name,
+        description,
+        grants: Grants::default(),
+        copied_from: None,
+    };
+    insert_custom(change, new).await
+}
+
+/// Renames a custom role inside another use case's change (a SCIM group
+/// renamed with the role it made), under the Roles tab's name rules, with
+/// its `role.updated` event.
+pub(crate) async fn rename_role_in(change: &mut Change<'_>, role: &RoleRecord, name: &str) -> Result<()> {
+    let name = parse_role_name("name", name)?;
+    check_name_free(&change.access.policy, &name, Some(role.id))?;
+    let (org, now) = (change.access.org.id, change.now);
+    if let Err(e) = store::update_role(&mut change.tx, org, role.id, &name, &role.description, now).await {
+        return Err(if e.is_unique_violation() { name_taken(&name) } else { e.into() });
+    }
+    orgs::bump_authz_version(&mut change.tx, org).await?;
+    change.record(
+        AuditEntry::new(AuditAction::RoleUpdated, role.id)
+            .before(serde_json::json!({"name": role.name}))
+            .after(serde_json::json!({"name": name})),
+    );
+    Ok(())
+}
+
+/// Deletes a custom role that nobody holds any more inside another use
+/// case's change (a SCIM group deleted with the role it made), with its
+/// `role.deleted` event.
+pub(crate) async fn delete_unheld_role_in(change: &mut Change<'_>, role: &RoleRecord) -> Result<()> {
+    let org = change.access.org.id;
+    store::delete_role(&mut change.tx, org, role.id).await?;
+    orgs::bump_authz_version(&mut change.tx, org).await?;
+    change.record(
+        AuditEntry::new(AuditAction::RoleDeleted, role.id)
+            .before(serde_json::json!({"key": role.key, "name": role.name, "grants": grants_json(&role.grants)}))
+            .with("reassigned_to", serde_json::Value::Null)
+            .with("members_moved", 0),
+    );
+    Ok(())
+}

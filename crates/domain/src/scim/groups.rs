@@ -20,8 +20,8 @@ pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 /// The PatchOp message's URN.
 pub const PATCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
-/// The longest group display name, in characters.
-pub const MAX_NAME_CHARS: usize = 100;
+/// The longest group display name, in characters (a role's name: a group may make its role).
+pub const MAX_NAME_CHARS: usize = 80;
 
 /// Why a Group request is refused, with its `scimType` (RFC 7644 §3.12).
 #[derive(Debug, Clone, PartialEq, Eq)]
