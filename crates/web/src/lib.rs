@@ -17,6 +17,7 @@ mod progress;
 mod query;
 mod redirect;
 pub mod scim;
+pub mod scim_groups;
 pub mod ui;
 
 use axum::Router;

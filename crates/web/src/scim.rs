@@ -34,7 +34,7 @@ use crate::format::rfc3339;
 /// SCIM's media type.
 pub const SCIM_JSON: &str = "application/scim+json";
 const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
-const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+pub(crate) const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 
 /// A SCIM error message (RFC 7644 §3.12).
 #[derive(serde::Serialize, ToSchema)]
@@ -67,7 +67,7 @@ impl IntoResponse for Scim {
 pub struct ScimFailure(StatusCode, Option<&'static str>, String);
 
 impl ScimFailure {
-    fn bad(refusal: ScimRefusal) -> Self {
+    pub(crate) fn bad(refusal: ScimRefusal) -> Self {
         let status = if refusal.scim_type == "uniqueness" { StatusCode::CONFLICT } else { StatusCode::BAD_REQUEST };
         Self(status, Some(refusal.scim_type), refusal.detail)
     }
@@ -122,7 +122,7 @@ impl FromRequestParts<AppState> for ScimCaller {
 }
 
 /// The absolute base of SCIM's paths on this deployment.
-fn base(state: &AppState) -> String {
+pub(crate) fn base(state: &AppState) -> String {
     state.app.config.link("/scim/v2")
 }
 
@@ -148,7 +148,7 @@ fn user_json(state: &AppState, m: &Member) -> Value {
 /// Keeps the attributes asked for, or drops the ones excluded (top-level
 /// names, case-insensitive; a sub-attribute keeps or drops its parent's
 /// part); `id` and `schemas` always stay (RFC 7644 §3.9).
-fn project(mut v: Value, attributes: Option<&str>, excluded: Option<&str>) -> Value {
+pub(crate) fn project(mut v: Value, attributes: Option<&str>, excluded: Option<&str>) -> Value {
     let names = |s: &str| -> Vec<(String, Option<String>)> {
         s.split(',')
             .map(|a| a.trim().rsplit(':').next().unwrap_or("").to_string())
@@ -358,7 +358,7 @@ pub async fn get_user(
 }
 
 /// A request body as JSON, or `invalidSyntax`.
-fn json_body(body: &[u8]) -> Result<Value, ScimFailure> {
+pub(crate) fn json_body(body: &[u8]) -> Result<Value, ScimFailure> {
     serde_json::from_slice(body).map_err(|e| {
         ScimFailure::bad(ScimRefusal { scim_type: "invalidSyntax", detail: format!("the body is not JSON: {e}") })
     })
@@ -518,7 +518,7 @@ pub async fn service_provider_config(State(state): State<AppState>, _caller: Sci
     )
 }
 
-/// The resource types (RFC 7643 §6): User.
+/// The resource types (RFC 7643 §6): User and Group.
 #[utoipa::path(get, path = "/scim/v2/ResourceTypes", tag = "scim", security(("bearer" = [])),
     responses((status = 200, body = ScimListResponse, content_type = "application/scim+json"),
         (status = 401, body = ScimError, content_type = "application/scim+json", description = "No or no valid service account token")))]
@@ -532,9 +532,10 @@ pub async fn resource_types(State(state): State<AppState>, _caller: ScimCaller) 
         "schema": USER_SCHEMA,
         "meta": {"resourceType": "ResourceType", "location": format!("{}/ResourceTypes/User", base(&state))},
     });
+    let group = crate::scim_groups::resource_type(&state);
     Scim(
         StatusCode::OK,
-        json!({"schemas": [LIST_SCHEMA], "totalResults": 1, "startIndex": 1, "itemsPerPage": 1, "Resources": [user]}),
+        json!({"schemas": [LIST_SCHEMA], "totalResults": 2, "startIndex": 1, "itemsPerPage": 2, "Resources": [user, group]}),
     )
 }
 
@@ -549,7 +550,7 @@ fn attribute(name: &str, kind: &str, description: &str, mutability: &str, extra:
     a
 }
 
-/// The User schema as Roster holds it (RFC 7643 §7): only the attributes it stores.
+/// The User and Group schemas as Roster holds them (RFC 7643 §7): only the attributes it stores.
 #[utoipa::path(get, path = "/scim/v2/Schemas", tag = "scim", security(("bearer" = [])),
     responses((status = 200, body = ScimListResponse, content_type = "application/scim+json"),
         (status = 401, body = ScimError, content_type = "application/scim+json", description = "No or no valid service account token")))]
@@ -591,9 +592,10 @@ pub async fn schemas(State(state): State<AppState>, _caller: ScimCaller) -> Scim
         "attributes": attributes,
         "meta": {"resourceType": "Schema", "location": format!("{}/Schemas/{USER_SCHEMA}", base(&state))},
     });
+    let group = crate::scim_groups::schema(&state);
     Scim(
         StatusCode::OK,
-        json!({"schemas": [LIST_SCHEMA], "totalResults": 1, "startIndex": 1, "itemsPerPage": 1, "Resources": [user]}),
+        json!({"schemas": [LIST_SCHEMA], "totalResults": 2, "startIndex": 1, "itemsPerPage": 2, "Resources": [user, group]}),
     )
 }
 

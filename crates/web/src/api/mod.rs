@@ -14,6 +14,7 @@ pub mod outbox;
 pub mod products;
 pub mod profile;
 pub mod roles;
+pub mod scim_groups;
 pub mod service_accounts;
 pub mod sessions;
 
@@ -178,6 +179,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::scim::service_provider_config))
         .routes(routes!(crate::scim::resource_types))
         .routes(routes!(crate::scim::schemas))
+        .routes(routes!(crate::scim_groups::list_groups, crate::scim_groups::create_group))
+        .routes(routes!(
+            crate::scim_groups::get_group,
+            crate::scim_groups::replace_group,
+            crate::scim_groups::patch_group,
+            crate::scim_groups::delete_group
+        ))
+        .routes(routes!(scim_groups::list_mappings, scim_groups::create_mapping))
+        .routes(routes!(scim_groups::delete_mapping))
 }
 
 /// The reusable problem responses: component name, status, and when it is answered.
