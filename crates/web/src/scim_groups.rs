@@ -18,9 +18,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::extract::Meta;
 use crate::format::rfc3339;
-use crate::scim::{
-    AttributesQuery, LIST_SCHEMA, Scim, ScimCaller, ScimFailure, base, json_body, project,
-};
+use crate::scim::{AttributesQuery, LIST_SCHEMA, Scim, ScimCaller, ScimFailure, base, json_body, project};
 
 /// A group as a SCIM Group; its members as `[{value, display, $ref}]` when loaded.
 fn group_json(state: &AppState, v: &GroupView) -> Value {
@@ -211,7 +209,8 @@ pub async fn create_group(
     body: axum::body::Bytes,
 ) -> Result<Response, ScimFailure> {
     let input = read_group(&json_body(&body)?).map_err(refusal)?;
-    let g = roster_app::scim_groups::create_group(&state.app, &access, &input, &meta).await?.map_err(ScimFailure::bad)?;
+    let g =
+        roster_app::scim_groups::create_group(&state.app, &access, &input, &meta).await?.map_err(ScimFailure::bad)?;
     Ok(answer(&state, StatusCode::CREATED, &g))
 }
 

@@ -24,6 +24,7 @@ mod profile;
 mod revocation;
 mod roles;
 mod scim;
+mod scim_groups;
 mod security;
 mod service_accounts;
 mod service_accounts_ui;
