@@ -99,8 +99,7 @@ pub struct GroupsQuery {
 #[allow(dead_code)]
 #[schema(example = json!({"schemas": [GROUP_SCHEMA], "id": "01920000-0000-7000-8000-0000000000bb",
     "displayName": "Engineering", "externalId": "00g1abcd",
-    "members": [{"value": "01920000-0000-7000-8000-0000000000aa", "display": "Ann Smith",
-        "$ref": "https://roster.example.com/scim/v2/Users/01920000-0000-7000-8000-0000000000aa"}],
+    "members": [{"value": "01920000-0000-7000-8000-0000000000aa", "display": "Ann Smith"}],
     "meta": {"resourceType": "Group", "created": "2026-01-05T09:00:00Z", "lastModified": "2026-01-05T09:00:00Z",
         "location": "https://roster.example.com/scim/v2/Groups/01920000-0000-7000-8000-0000000000bb"}}))]
 pub struct ScimGroup {

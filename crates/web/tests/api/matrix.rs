@@ -121,6 +121,23 @@ fn rule(method: &str, path: &str) -> Option<(Rule, Value)> {
             (Rule::BearerOnly, json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": []}))
         }
         ("POST", "/api/v1/orgs/{org}/scim/token") => (Rule::Grant("service_accounts", Create), json!({})),
+        ("GET", "/scim/v2/Groups") | ("GET", "/scim/v2/Groups/{id}") | ("DELETE", "/scim/v2/Groups/{id}") => {
+            (Rule::BearerOnly, none)
+        }
+        ("POST", "/scim/v2/Groups") | ("PUT", "/scim/v2/Groups/{id}") => (
+            Rule::BearerOnly,
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "matrix"}),
+        ),
+        ("PATCH", "/scim/v2/Groups/{id}") => {
+            (Rule::BearerOnly, json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": []}))
+        }
+        ("GET", "/api/v1/orgs/{org}/scim/group-mappings") => (Rule::Grant("service_accounts", Read), none),
+        ("POST", "/api/v1/orgs/{org}/scim/group-mappings") => {
+            (Rule::Grant("service_accounts", Update), json!({"display_name": "__slug__", "role": "__default_role__"}))
+        }
+        ("DELETE", "/api/v1/orgs/{org}/scim/group-mappings/{id}") => {
+            (Rule::GrantThenMissing("service_accounts", Update), none)
+        }
         ("GET", "/api/v1/me/tokens") => (Rule::SignedIn, none),
         ("POST", "/api/v1/me/tokens") => (Rule::SignedIn, json!({"name": "matrix"})),
         ("DELETE", "/api/v1/me/tokens/{tid}") => (Rule::OwnObject, none),
