@@ -76,6 +76,8 @@ pub fn router() -> Router<AppState> {
         .route(paths::SERVICE_ACCOUNTS, get(service_accounts::service_accounts_page))
         .route(paths::SERVICE_ACCOUNT_NEW, get(service_accounts::new_page).post(service_accounts::new_submit))
         .route(paths::SCIM_TOKEN, post(service_accounts::tokens::scim_token_submit))
+        .route(paths::SCIM_GROUP_MAPPINGS, post(service_accounts::scim_groups::add_mapping_submit))
+        .route(paths::SCIM_GROUP_MAPPING_REMOVE, post(service_accounts::scim_groups::remove_mapping_submit))
         .route(paths::SERVICE_ACCOUNT, get(service_accounts::account_page))
         .route(paths::SERVICE_ACCOUNT_EDIT, get(service_accounts::edit_page).post(service_accounts::edit_submit))
         .route(

@@ -65,6 +65,10 @@ pub const ROLE_DELETE: &str = "/orgs/{org}/settings/roles/{id}/delete";
 pub const SERVICE_ACCOUNTS: &str = "/orgs/{org}/settings/service-accounts";
 /// A SCIM provisioning token: made (POST) and shown once.
 pub const SCIM_TOKEN: &str = "/orgs/{org}/settings/service-accounts/scim-token";
+/// A SCIM group name bound to a role (POST, from the Provisioning card).
+pub const SCIM_GROUP_MAPPINGS: &str = "/orgs/{org}/settings/scim-group-mappings";
+/// Removing such a binding (POST).
+pub const SCIM_GROUP_MAPPING_REMOVE: &str = "/orgs/{org}/settings/scim-group-mappings/{id}/remove";
 /// A new service account: its form (GET) and the create (POST).
 pub const SERVICE_ACCOUNT_NEW: &str = "/orgs/{org}/settings/service-accounts/new";
 /// One service account's page: its details and tokens.
@@ -414,6 +418,16 @@ impl OrgLinks {
     /// Making a SCIM provisioning token.
     pub fn scim_token(&self) -> String {
         self.org(SCIM_TOKEN)
+    }
+
+    /// Binding a SCIM group name to a role.
+    pub fn scim_group_mappings(&self) -> String {
+        self.org(SCIM_GROUP_MAPPINGS)
+    }
+
+    /// Removing a SCIM group binding.
+    pub fn scim_group_mapping_remove(&self, id: &str) -> String {
+        self.org_id(SCIM_GROUP_MAPPING_REMOVE, id)
     }
 
     /// The History tab showing what one actor (by label) did.

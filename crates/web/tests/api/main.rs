@@ -25,6 +25,7 @@ mod revocation;
 mod roles;
 mod scim;
 mod scim_groups;
+mod scim_groups_ui;
 mod security;
 mod service_accounts;
 mod service_accounts_ui;

@@ -4,6 +4,7 @@
 //! of disabling, enabling and deleting. Tokens ([`tokens`]): the new-token
 //! form, the page that shows a token once, revoking and rotating.
 
+pub mod scim_groups;
 pub mod tokens;
 
 use askama::Template;
@@ -47,6 +48,8 @@ struct ServiceAccountsPage {
     scim_account: Option<String>,
     /// Whether the actor may make a SCIM token.
     can_scim: bool,
+    /// The SCIM group names bound to roles, and the groups provisioned.
+    groups: scim_groups::GroupsCard,
 }
 
 fn account_id(id: &str) -> Result<ServiceAccountId, AppError> {
@@ -93,6 +96,7 @@ pub async fn service_accounts_page(page: OrgPage) -> UiResult {
         scim_account: scim_account.map(|a| a.id.to_string()),
         can_scim: page.access.can(Permission::SERVICE_ACCOUNTS_CREATE)
             && page.access.can(Permission::SERVICE_ACCOUNTS_UPDATE),
+        groups: scim_groups::card(&page).await?,
     };
     page.render(StatusCode::OK, &view)
 }
