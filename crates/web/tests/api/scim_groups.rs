@@ -399,6 +399,16 @@ async fn a_mapping_binds_an_existing_role_and_a_made_role_goes_with_its_group() 
     assert!(role_named(&owner, "Temp").await.is_none());
     let (_, deleted) = owner.get("/api/v1/orgs/acme/audit?action=role.deleted").await;
     assert_eq!(deleted["items"].as_array().unwrap().len(), 1, "{deleted}");
+    // A role deleted on the Roles tab takes its group with it.
+    let (_, g) =
+        scim(&t, &token, Method::POST, "/scim/v2/Groups", Some(json!({"schemas": [GROUP], "displayName": "Gone"})))
+            .await;
+    let gone = g["id"].as_str().unwrap().to_string();
+    let key = role_named(&owner, "Gone").await.unwrap()["key"].as_str().unwrap().to_string();
+    let (status, body) = owner.send(Method::DELETE, &format!("/api/v1/orgs/acme/roles/{key}"), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = get(&t, &token, &format!("/scim/v2/Groups/{gone}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     // Removing the mapping.
     let mid = m["id"].as_str().unwrap();
     let (status, _) = owner.send(Method::DELETE, &format!("/api/v1/orgs/acme/scim/group-mappings/{mid}"), None).await;
