@@ -119,7 +119,7 @@ fn role_name_of(access: &OrgAccess, role: RoleId) -> String {
 }
 
 /// Lists the organization's groups (filter: `displayName`, `externalId` or
-/// `id` with `eq`, joined by `and`), by name, paged like the User list;
+/// `id` with `eq`, and `members[value eq "…"]`, joined by `and`), by name, paged like the User list;
 /// `with_members` false leaves the members out (`excludedAttributes=members`,
 /// which Okta and Entra send). Needs `members:read`.
 pub async fn list_groups(app: &App, access: &OrgAccess, q: &ListQuery, with_members: bool) -> ScimResult<GroupList> {
@@ -400,6 +400,9 @@ pub async fn update_group(
         }
         entry = entry.before(serde_json::json!({"name": group.display_name})).after(serde_json::json!({"name": name}));
         changed = true;
+    }
+    if !changed {
+        entry = entry.with("group", name.clone());
     }
     if external_id != group.external_id {
         entry = entry.with("external_id", external_id.clone());

@@ -375,7 +375,15 @@ pub fn summary(action: AuditAction, details: &Value) -> String {
         | AuditAction::ScimGroupDeleted
         | AuditAction::ScimGroupMappingCreated
         | AuditAction::ScimGroupMappingDeleted => {
-            used.extend(["members_added", "members_removed", "added", "removed", "created_role", "role_deleted"]);
+            used.extend([
+                "members_added",
+                "members_removed",
+                "added",
+                "removed",
+                "created_role",
+                "role_deleted",
+                "group",
+            ]);
             parts.extend(changes(d));
             if d.get("created_role").and_then(Value::as_bool) == Some(true) {
                 parts.push("Its role was made for it".into());
@@ -823,6 +831,7 @@ mod tests {
                 ScimGroupUpdated,
                 json!({"before": {"name": "Eng"}, "after": {"name": "Engineering"}, "members_added": 0, "members_removed": 30, "added": [], "removed": ["0193"]}),
             ),
+            (ScimGroupUpdated, json!({"group": "Engineering", "members_added": 1, "added": ["0193"]})),
             (
                 ScimGroupDeleted,
                 json!({"before": {"name": "Engineering", "role": "Engineering"}, "members_removed": 2, "removed": ["0193", "0194"], "role_deleted": true}),

@@ -147,6 +147,8 @@ pub fn group_label(group: &str) -> String {
         "session" => "Sessions".into(),
         "organization" => "Organization".into(),
         "user" => "Accounts (passwords, locks, email)".into(),
+        "scim_group" => "SCIM groups".into(),
+        "scim_group_mapping" => "SCIM group bindings".into(),
         other => {
             let mut c = other.replace('_', " ").chars().collect::<Vec<_>>();
             if let Some(f) = c.first_mut() {

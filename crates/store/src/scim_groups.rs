@@ -212,7 +212,32 @@ pub async fn list_groups(
             GroupCondition::NameKey(k) => q.and_where(Expr::col(ScimGroups::NameKey).eq(k.as_str())),
             GroupCondition::ExternalId(e) => q.and_where(Expr::col(ScimGroups::ExternalId).eq(e.as_str())),
             GroupCondition::Id(Some(id)) => q.and_where(Expr::col(ScimGroups::Id).eq(*id)),
-            GroupCondition::Id(None) => q.and_where(Expr::cust("(1 = 0)")),
+            GroupCondition::Id(None) | GroupCondition::Member(None) => q.and_where(Expr::cust("(1 = 0)")),
+            GroupCondition::Member(Some(user)) => q.and_where(Expr::exists(
+                Query::select()
+                    .expr(Expr::cust("1"))
+                    .from(MemberRoles::Table)
+                    .inner_join(
+                        Members::Table,
+                        Expr::col((Members::Table, Members::OrgId))
+                            .equals((MemberRoles::Table, MemberRoles::OrgId))
+                            .and(
+                                Expr::col((Members::Table, Members::UserId))
+                                    .equals((MemberRoles::Table, MemberRoles::UserId)),
+                            ),
+                    )
+                    .and_where(
+                        Expr::col((MemberRoles::Table, MemberRoles::OrgId))
+                            .equals((ScimGroups::Table, ScimGroups::OrgId)),
+                    )
+                    .and_where(
+                        Expr::col((MemberRoles::Table, MemberRoles::RoleId))
+                            .equals((ScimGroups::Table, ScimGroups::RoleId)),
+                    )
+                    .and_where(Expr::col((MemberRoles::Table, MemberRoles::UserId)).eq(*user))
+                    .and_where(Expr::col((Members::Table, Members::Status)).ne(MemberStatus::Archived.as_str()))
+                    .to_owned(),
+            )),
         };
     }
     #[derive(sqlx::FromRow)]

@@ -78,7 +78,7 @@ fn group_id(id: &str) -> Result<Uuid, ScimFailure> {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct GroupsQuery {
-    /// `displayName eq "…"`, `externalId eq "…"` or `id eq "…"`, joined by `and`.
+    /// `displayName eq "…"`, `externalId eq "…"`, `id eq "…"` or `members[value eq "…"]`, joined by `and`.
     pub filter: Option<String>,
     /// The 1-based index of the first result (default 1).
     #[serde(rename = "startIndex")]
@@ -130,8 +130,8 @@ pub struct GroupPath {
 }
 
 /// Lists the organization's Groups by name, filtered by `displayName`,
-/// `externalId` or `id` (`eq`, joined by `and`), paged. Needs
-/// `members:read`.
+/// `externalId`, `id` or a member (`eq`, `members[value eq "…"]`, joined
+/// by `and`), paged. Needs `members:read`.
 #[utoipa::path(get, path = "/scim/v2/Groups", tag = "scim", params(GroupsQuery),
     security(("bearer" = [])),
     responses(

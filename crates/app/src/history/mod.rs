@@ -163,6 +163,14 @@ fn item(access: &OrgAccess, names: &HashMap<UserId, (String, String)>, r: EventR
                 || ["after", "before"].iter().find_map(|k| data.get(k)?.get("name")?.as_str().map(str::to_string));
             (known.map(|role| role.name.clone()).or_else(from_details), None)
         }
+        // A SCIM group or binding is named by its event's details.
+        "scim_group" | "scim_group_mapping" => {
+            let named = |k: &str| data.get(k)?.get("name")?.as_str().map(str::to_string);
+            (
+                named("after").or_else(|| named("before")).or_else(|| data.get("group")?.as_str().map(str::to_string)),
+                None,
+            )
+        }
         "organization" if r.target_id == access.org.id.to_string() => (Some(access.org.name.clone()), None),
         _ => (None, None),
     };

@@ -275,6 +275,9 @@ pub enum GroupCondition {
     ExternalId(String),
     /// `id eq`; `None` for a literal that is no id (it matches nothing).
     Id(Option<uuid::Uuid>),
+    /// `members[value eq "…"]` or `members.value eq "…"` (Entra ID's
+    /// membership check): the user is a member; `None`: matches nothing.
+    Member(Option<uuid::Uuid>),
 }
 
 /// A Group list's filter: every condition holds (none: every group).
@@ -286,7 +289,8 @@ pub struct GroupFilter {
 
 impl GroupFilter {
     /// Parses a filter: `eq` on `displayName`, `externalId` or `id` (schema
-    /// URN allowed), joined by `and`. Anything else is `invalidFilter`.
+    /// URN allowed) and `members[value eq "…"]`, joined by `and`. Anything
+    /// else is `invalidFilter`.
     pub fn parse(input: &str) -> Result<Self, GroupError> {
         let f = parse(input).map_err(|e| GroupError { scim_type: "invalidFilter", detail: e.to_string() })?;
         let mut all = vec![];
@@ -296,6 +300,22 @@ impl GroupFilter {
                 Filter::And(l, r) => {
                     stack.push(r);
                     stack.push(l);
+                }
+                Filter::ValuePath { path, filter } if path.name.eq_ignore_ascii_case("members") => {
+                    match filter.as_ref() {
+                        Filter::Compare { path: inner, op: CompareOp::Eq, value: Value::String(s) }
+                            if inner.name.eq_ignore_ascii_case("value") && inner.sub.is_none() =>
+                        {
+                            all.push(GroupCondition::Member(s.trim().parse().ok()))
+                        }
+                        _ => return refuse("invalidFilter", "a members filter may only be members[value eq \"…\"]"),
+                    }
+                }
+                Filter::Compare { path, op: CompareOp::Eq, value: Value::String(s) }
+                    if path.name.eq_ignore_ascii_case("members")
+                        && path.sub.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("value")) =>
+                {
+                    all.push(GroupCondition::Member(s.trim().parse().ok()))
                 }
                 Filter::Compare { path, op: CompareOp::Eq, value: Value::String(s) } if path.sub.is_none() => {
                     match path.name.to_ascii_lowercase().as_str() {
@@ -398,6 +418,12 @@ mod tests {
         assert_eq!(GroupFilter::parse(r#"id eq "nope""#).unwrap().all, vec![GroupCondition::Id(None)]);
         assert_eq!(GroupFilter::parse(r#"displayName co "E""#).unwrap_err().scim_type, "invalidFilter");
         assert_eq!(GroupFilter::parse(r#"members eq "E""#).unwrap_err().scim_type, "invalidFilter");
+        let id = "01920000-0000-7000-8000-0000000000aa";
+        let f = GroupFilter::parse(&format!(r#"id eq "{id}" and members[value eq "{id}"]"#)).unwrap();
+        assert_eq!(f.all, vec![GroupCondition::Id(id.parse().ok()), GroupCondition::Member(id.parse().ok())]);
+        let f = GroupFilter::parse(&format!(r#"members.value eq "{id}""#)).unwrap();
+        assert_eq!(f.all, vec![GroupCondition::Member(id.parse().ok())]);
+        assert_eq!(GroupFilter::parse(r#"members[display eq "x"]"#).unwrap_err().scim_type, "invalidFilter");
         assert_eq!(GroupFilter::parse("displayName eq").unwrap_err().scim_type, "invalidFilter");
     }
 }

@@ -146,6 +146,12 @@ async fn groups_are_created_listed_filtered_and_read_with_their_role() {
     }
     let (_, none) = get(&t, &token, &format!("/scim/v2/Groups?{}", q(r#"externalId eq "00G1""#))).await;
     assert_eq!(none["totalResults"], 0);
+    // Entra's membership check: the group by id and a member.
+    for (who, n) in [(&ann, 1), (&bob, 0)] {
+        let f = format!(r#"id eq "{id}" and members[value eq "{who}"]"#);
+        let (_, found) = get(&t, &token, &format!("/scim/v2/Groups?{}&excludedAttributes=members", q(&f))).await;
+        assert_eq!(found["totalResults"], n, "{f}: {found}");
+    }
     let (status, e) = get(&t, &token, &format!("/scim/v2/Groups?{}", q(r#"displayName co "eng""#))).await;
     assert_eq!((status, e["scimType"].as_str()), (StatusCode::BAD_REQUEST, Some("invalidFilter")));
     let (_, page) = get(&t, &token, "/scim/v2/Groups?startIndex=2&count=1&excludedAttributes=members").await;
@@ -267,6 +273,7 @@ async fn members_change_by_patch_in_okta_and_entra_shapes_and_by_put() {
     // One event per request that changed something.
     let (_, events) = owner.get("/api/v1/orgs/acme/audit?action=scim_group.updated").await;
     assert_eq!(events["items"].as_array().unwrap().len(), 8, "{events}");
+    assert!(events["items"].as_array().unwrap().iter().all(|e| e["target"]["name"].is_string()), "named: {events}");
     t.finish().await;
 }
 
