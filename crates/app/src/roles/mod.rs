@@ -489,9 +489,10 @@ pub(crate) async fn create_empty_role_in(change: &mut Change<'_>, name: &str, de
 
 /// Renames a custom role inside another use case's change (a SCIM group
 /// renamed with the role it made), under the Roles tab's name rules, with
-/// its `role.updated` event.
+/// its `role.updated` event. No escalation: the actor must hold its grants.
 pub(crate) async fn rename_role_in(change: &mut Change<'_>, role: &RoleRecord, name: &str) -> Result<()> {
     let name = parse_role_name("name", name)?;
+    within_own_grants(&change.access, &role.grants, &format!("renaming '{}'", role.name))?;
     check_name_free(&change.access.policy, &name, Some(role.id))?;
     let (org, now) = (change.access.org.id, change.now);
     if let Err(e) = store::update_role(&mut change.tx, org, role.id, &name, &role.description, now).await {
@@ -508,8 +509,9 @@ pub(crate) async fn rename_role_in(change: &mut Change<'_>, role: &RoleRecord, n
 
 /// Deletes a custom role that nobody holds any more inside another use
 /// case's change (a SCIM group deleted with the role it made), with its
-/// `role.deleted` event.
+/// `role.deleted` event. No escalation: the actor must hold its grants.
 pub(crate) async fn delete_unheld_role_in(change: &mut Change<'_>, role: &RoleRecord) -> Result<()> {
+    within_own_grants(&change.access, &role.grants, &format!("deleting '{}'", role.name))?;
     let org = change.access.org.id;
     store::delete_role(&mut change.tx, org, role.id).await?;
     orgs::bump_authz_version(&mut change.tx, org).await?;
