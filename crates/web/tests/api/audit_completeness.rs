@@ -490,6 +490,47 @@ async fn every_mutating_use_case_writes_its_events() {
         });
     }
 
+    // SCIM Groups: one event per request, plus the role's own.
+    {
+        use roster_app::scim_groups as groups;
+        use roster_domain::scim::groups::{GroupInput, GroupOp};
+        let op = operator(app, "acme").await;
+        let carl = roster_store::members::member_id_by_email(
+            &mut db.conn().await.unwrap(),
+            op.org.id,
+            &roster_domain::Email::parse("carl@acme.test").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let bound = op.policy.roles.iter().find(|r| !r.locked).unwrap().key.clone();
+        let m = writes!(db, 1, "scim_groups::create_mapping", {
+            groups::create_mapping(app, &op, "Bound", &bound, &meta()).await.unwrap()
+        });
+        let input =
+            GroupInput { display_name: "Audit Eng".into(), external_id: None, members: Some(vec![carl.to_string()]) };
+        let g = writes!(db, 2, "scim_groups::create_group (role.created, scim_group.created)", {
+            groups::create_group(app, &op, &input, &meta()).await.unwrap().unwrap()
+        });
+        let id = g.group.id;
+        let op = operator(app, "acme").await;
+        let add = [GroupOp::AddMembers(vec![carl.to_string()])];
+        writes!(db, 0, "scim_groups::update_group changing nothing", {
+            groups::update_group(app, &op, id, &add, &meta()).await.unwrap().unwrap()
+        });
+        let rename = [GroupOp::Rename("Audit Engineering".into())];
+        writes!(db, 2, "scim_groups::update_group renaming (role.updated, scim_group.updated)", {
+            groups::update_group(app, &op, id, &rename, &meta()).await.unwrap().unwrap()
+        });
+        let op = operator(app, "acme").await;
+        writes!(db, 2, "scim_groups::delete_group (scim_group.deleted, role.deleted)", {
+            groups::delete_group(app, &op, id, &meta()).await.unwrap()
+        });
+        writes!(db, 1, "scim_groups::delete_mapping", {
+            groups::delete_mapping(app, &op, m.mapping.id, &meta()).await.unwrap()
+        });
+    }
+
     // The reviewed exceptions write nothing.
     let mut dan_secrets = Vec::new();
     let dan = writes!(db, 0, "auth::login", sign_in(app, "carl@acme.test", &mut dan_secrets).await);
