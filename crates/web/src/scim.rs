@@ -73,6 +73,15 @@ impl IntoResponse for Scim {
 pub struct ScimFailure(StatusCode, Option<&'static str>, String);
 
 impl ScimFailure {
+    /// Too many SCIM requests in progress: 429, to be retried after [`BUSY_RETRY_AFTER_S`].
+    fn busy() -> Self {
+        Self(
+            StatusCode::TOO_MANY_REQUESTS,
+            None,
+            "too many provisioning requests in progress; retry after the Retry-After seconds".into(),
+        )
+    }
+
     fn bad(refusal: ScimRefusal) -> Self {
         match refusal.scim_type {
             "uniqueness" => Self(StatusCode::CONFLICT, Some(refusal.scim_type), refusal.detail),
@@ -104,6 +113,9 @@ impl IntoResponse for ScimFailure {
             detail: self.2,
         };
         let mut r = Scim(self.0, serde_json::to_value(body).unwrap_or_default()).into_response();
+        if self.0 == StatusCode::TOO_MANY_REQUESTS {
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(BUSY_RETRY_AFTER_S));
+        }
         if self.0 == StatusCode::UNAUTHORIZED {
             r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"scim\""));
         }
@@ -117,18 +129,40 @@ pub struct ScimCaller {
     pub access: roster_app::access::OrgAccess,
 }
 
+/// How long a client refused for being over capacity is asked to wait.
+pub const BUSY_RETRY_AFTER_S: u64 = 1;
+
 impl FromRequestParts<AppState> for ScimCaller {
     type Rejection = ScimFailure;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer(&parts.headers)?.map(str::to_string).ok_or(AppError::Unauthenticated)?;
         let Meta(meta) = Meta::from_request_parts(parts, state).await.unwrap_or_else(|e| match e {});
-        let actor = roster_app::service_accounts::authenticate(&state.app, &token, meta.ip.as_deref()).await?;
-        // Provisioning is a service account's work; a member's personal token is refused.
-        let Some(account) = actor.account() else { return Err(AppError::Unauthenticated.into()) };
-        let access = roster_app::access::open_org(&state.app, &actor, &account.org_id.to_string()).await?;
+        // Provisioning is a service account's work: without an organization
+        // to name, a member's personal token is refused (401).
+        let access =
+            roster_app::service_accounts::authenticate_in_org(&state.app, &token, meta.ip.as_deref(), None).await?;
         Ok(Self { access })
     }
+}
+
+/// Admits a SCIM request while fewer than
+/// [`roster_app::Config::scim_max_in_flight`] are in progress, holding its
+/// place until it is answered. Over capacity it answers 429 with
+/// `Retry-After` at once (Entra ID and Okta back off on it), so a burst
+/// never leaves requests waiting until the client times out.
+pub async fn admit(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if !req.uri().path().starts_with("/scim/") {
+        return next.run(req).await;
+    }
+    let Ok(_slot) = state.scim_slots.clone().try_acquire_owned() else {
+        return ScimFailure::busy().into_response();
+    };
+    next.run(req).await
 }
 
 /// The absolute base of SCIM's paths on this deployment.
