@@ -164,9 +164,7 @@ pub async fn open_org(app: &App, actor: &Actor, id_or_slug: &str) -> Result<OrgA
             .filter(|o| o.id == account.org_id)
             .ok_or(AppError::NotFound("organization"))?;
         drop(conn);
-        let policy = app.policies.policy(app, &org).await?;
-        let effective = app.policies.account_effective(app, &org, account.account_id).await?;
-        return Ok(OrgAccess { org, actor: actor.clone(), effective, policy });
+        return open_account_org(app, actor, org).await;
     }
     let Some(principal) = actor.principal() else {
         let mut conn = app.db.conn().await?;
@@ -182,6 +180,19 @@ pub async fn open_org(app: &App, actor: &Actor, id_or_slug: &str) -> Result<OrgA
     drop(conn);
     let (org, status) = found.map_or((None, None), |(o, s)| (Some(o), s));
     open_read_org(app, actor, org, status).await
+}
+
+/// [`open_org`] for a service account whose organization the request has
+/// read already (with its token, in one query:
+/// [`crate::service_accounts::authenticate_in_org`]): the grants come from
+/// the policy cache at the `authz_version` just read.
+pub async fn open_account_org(app: &App, actor: &Actor, org: OrgRecord) -> Result<OrgAccess> {
+    let Some(account) = actor.account().filter(|a| a.org_id == org.id) else {
+        return Err(AppError::NotFound("organization"));
+    };
+    let policy = app.policies.policy(app, &org).await?;
+    let effective = app.policies.account_effective(app, &org, account.account_id).await?;
+    Ok(OrgAccess { org, actor: actor.clone(), effective, policy })
 }
 
 /// [`open_org`] for a signed-in user whose organization and membership

@@ -1154,7 +1154,7 @@ async fn complete(
         }
         None => users::confirm_email(&mut tx, user, now).await?,
     }
-    members::set_status(&mut tx, org.id, user, MemberStatus::Invited, MemberStatus::Active).await?;
+    members::set_status(&mut tx, org.id, user, MemberStatus::Invited, MemberStatus::Active, now).await?;
     let event = NewAuditEvent {
         actor_id: Some(user),
         actor_label: inv.email.clone(),

@@ -110,6 +110,9 @@ pub struct Config {
     /// What SCIM's `DELETE /scim/v2/Users/{id}` does to the member: archive
     /// them (the default) or disable them.
     pub scim_delete: crate::scim::ScimDelete,
+    /// How many SCIM requests the server admits at once; one more is
+    /// answered 429 with `Retry-After` at once, never left to time out.
+    pub scim_max_in_flight: usize,
 }
 
 impl Default for Config {
@@ -138,6 +141,7 @@ impl Default for Config {
             signup_link_ms: 24 * 60 * 60 * 1000,
             token_policy: roster_domain::service_accounts::TokenPolicy::default(),
             scim_delete: crate::scim::ScimDelete::Archive,
+            scim_max_in_flight: 64,
         }
     }
 }

@@ -338,7 +338,7 @@ pub(crate) async fn apply_status_change(
     } else {
         vec![]
     };
-    members::set_status(&mut change.tx, change.access.org.id, user, member.status, to).await?;
+    members::set_status(&mut change.tx, change.access.org.id, user, member.status, to, change.now).await?;
     if change_kind.removes_access() {
         end_sessions_of_cut_off(change, &[user], end_reason(to)).await?;
         administrator_remains(&mut change.tx, &change.access.org, &change.access.policy).await?;
@@ -556,7 +556,7 @@ pub async fn bulk_change(
         for from in change_kind.applies_to() {
             let Some(to) = change_kind.apply(*from) else { continue };
             let ids: Vec<UserId> = chosen.iter().filter(|(_, s)| s == from).map(|(id, _)| *id).collect();
-            members::set_status_many(&mut change.tx, org, &ids, *from, to).await?;
+            members::set_status_many(&mut change.tx, org, &ids, *from, to, change.now).await?;
             for id in &ids {
                 change.record(
                     AuditEntry::new(change_kind.audit_action(), id)

@@ -739,6 +739,53 @@ pub async fn revoke_my_token(
     Ok(token_view(fresh, now))
 }
 
+/// Authenticates a bearer token for a request about the organization
+/// `id_or_slug` and opens it: a service account's token is read with its
+/// account and organization in one query, and an organization other than
+/// the account's answers 404; a member's personal token goes through
+/// [`authenticate`] and [`crate::access::open_org`]. `None` for
+/// `id_or_slug`: the account's own organization (SCIM, whose paths name
+/// none), where a personal token is refused (401).
+pub async fn authenticate_in_org(
+    app: &App,
+    token: &str,
+    ip: Option<&str>,
+    id_or_slug: Option<&str>,
+) -> Result<crate::access::OrgAccess> {
+    if !is_well_formed(token) {
+        return Err(AppError::Unauthenticated);
+    }
+    let now = app.clock.now();
+    let hit = store::find_account_token(&mut app.db.conn().await?, &tokens::hash_secret(token)).await?;
+    let Some(hit) = hit else {
+        let Some(id_or_slug) = id_or_slug else { return Err(AppError::Unauthenticated) };
+        let actor = authenticate(app, token, ip).await?;
+        return crate::access::open_org(app, &actor, id_or_slug).await;
+    };
+    if !hit.is_live(now) || hit.account_status != AccountStatus::Active {
+        return Err(AppError::Unauthenticated);
+    }
+    let names_it = |s: &str| match uuid::Uuid::parse_str(s) {
+        Ok(id) => id == hit.org.id.0,
+        Err(_) => s.eq_ignore_ascii_case(&hit.org.slug),
+    };
+    if id_or_slug.is_some_and(|s| !names_it(s)) {
+        return Err(AppError::NotFound("organization"));
+    }
+    let actor = Actor::ServiceAccount(AccountPrincipal {
+        org_id: hit.org.id,
+        account_id: hit.account_id,
+        name: hit.account_name.clone(),
+        token_id: hit.token_id,
+    });
+    if hit.last_used_at.is_none_or(|at| now.0 - at.0 >= 60_000) {
+        let mut tx = app.db.begin().await?;
+        store::touch_token(&mut tx, hit.token_id, ip, now).await?;
+        tx.commit().await?;
+    }
+    crate::access::open_account_org(app, &actor, hit.org).await
+}
+
 /// Authenticates a bearer token: a well-formed, live token of an active
 /// service account answers that account as the actor; a member's personal
 /// token answers the member (with no session: the nil session id), whose

@@ -13,6 +13,7 @@ mod history;
 mod integrity;
 mod lookup;
 mod products;
+mod scim;
 mod signin;
 
 use std::process::Stdio;
@@ -61,6 +62,8 @@ enum Command {
     Products(products::ProductsArgs),
     /// Measures sign-ins over HTTP against argon2id verifications on the pool, the directory under sign-in load, memory, and 500 at once.
     Signin(signin::SigninArgs),
+    /// Measures SCIM: the userName look-up at 1 M members, writes per second with audit, a 10,000-member Group PATCH, a burst over capacity.
+    Scim(scim::ScimArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -114,6 +117,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Authz(args) => authz::run(args).await,
         Command::Lookup(args) => lookup::run(args).await,
         Command::Signin(args) => signin::run(args).await,
+        Command::Scim(args) => scim::run(args).await,
         Command::History(args) => history::run(args).await,
         Command::Integrity(args) => integrity::run(args).await,
         Command::Products(args) => products::run(args).await,

@@ -49,6 +49,9 @@ pub struct Settings {
     /// What SCIM's `DELETE /scim/v2/Users/{id}` does: `archive` (default) or `disable`.
     #[serde(default = "default_scim_delete")]
     pub scim_delete: String,
+    /// How many SCIM requests are admitted at once (default 64); more answer 429 with `Retry-After`.
+    #[serde(default = "default_scim_max_in_flight")]
+    pub scim_max_in_flight: usize,
     /// Whether people without an account may sign up (`signup_enabled` /
     /// `ROSTER_SIGNUP_ENABLED`; default true). Off, only invitations make accounts.
     #[serde(default = "default_true")]
@@ -96,6 +99,10 @@ fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>,
 /// The items of a comma-separated list, trimmed, empty ones left out.
 pub fn split_list(text: &str) -> Vec<String> {
     text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+fn default_scim_max_in_flight() -> usize {
+    64
 }
 
 fn default_scim_delete() -> String {
@@ -153,6 +160,7 @@ impl Default for Settings {
             hash_queue: None,
             invitation_days: default_invitation_days(),
             scim_delete: default_scim_delete(),
+            scim_max_in_flight: default_scim_max_in_flight(),
             signup_enabled: true,
             access_request_days: default_access_request_days(),
             access_request_cooldown_days: default_access_request_cooldown_days(),
@@ -232,6 +240,7 @@ impl Settings {
             "hash_queue",
             "invitation_days",
             "scim_delete",
+            "scim_max_in_flight",
             "signup_enabled",
             "access_request_days",
             "access_request_cooldown_days",

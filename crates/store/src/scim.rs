@@ -1,12 +1,15 @@
-//! SCIM's User list: a resolved filter ([`UserFilter`]) as one sea-query
+//! SCIM's Users: a resolved filter ([`UserFilter`]) as one sea-query
 //! condition on `members`, the same statement on both backends, and the
-//! page of members it matches with their total.
+//! page of Users it matches with their total; one User; the provider's
+//! attributes of migration 0019 (`externalId`, the enterprise extension,
+//! the work address) written with the row's `updated_at`.
 //!
 //! The filter never runs in memory: every node becomes SQL that is never
-//! `NULL` (every column it reads is `NOT NULL`), so `NOT` is plain negation
-//! and the answer is the one [`UserFilter::matches`] gives, which the tests
-//! hold it to on both databases. Archived members are former members (a
-//! SCIM DELETE archives): the list leaves them out.
+//! `NULL` (a nullable column is tested with `IS NOT NULL AND …`, so a
+//! member without the attribute fails every comparison), so `NOT` is plain
+//! negation and the answer is the one [`UserFilter::matches`] gives, which
+//! the tests hold it to on both databases. Archived members are former
+//! members (a SCIM DELETE archives): the list leaves them out.
 //!
 //! - `userName eq` is an equality on `members.email`, the literal normalized
 //!   as addresses are stored, so it reads the `(org_id, email)` index;
@@ -19,15 +22,20 @@
 //! - Orderings (`gt`, `ge`, `lt`, `le`) on text compare bytes on both
 //!   (SQLite's BINARY collation, the columns' `"C"` collation on
 //!   PostgreSQL); on dates they compare the milliseconds.
+//! - `meta.lastModified` is `COALESCE(updated_at, created_at)`; sorting by
+//!   `externalId` orders `COALESCE(external_id, '')`, so members without
+//!   one come first on both backends (which order NULLs apart).
 
 use roster_domain::members::Member;
+use roster_domain::scim::users::{ScimUser, TextAttr, UserAttributes};
 use roster_domain::scim::{CompareOp, UserFilter, UserSort};
-use roster_domain::{MemberStatus, OrgId, SortOrder};
-use sea_query::{Expr, ExprTrait, Func, LikeExpr, Order, Query, SelectStatement};
+use roster_domain::{MemberStatus, OrgId, SortOrder, Timestamp, UserId};
+use sea_query::{Alias, Expr, ExprTrait, Func, JoinType, LikeExpr, Order, Query, SelectStatement};
+use uuid::Uuid;
 
 use crate::members::{MemberRow, member_select};
 use crate::tables::Members;
-use crate::{Reader, Result};
+use crate::{Reader, Result, Tx};
 
 /// The most members one list answers (a larger `count` is lowered to it).
 pub const MAX_COUNT: u64 = 1000;
@@ -37,8 +45,116 @@ pub const MAX_COUNT: u64 = 1000;
 pub struct UserPage {
     /// Every member the filter matches (SCIM's `totalResults`).
     pub total: u64,
-    /// The page's members, in the list's order.
-    pub members: Vec<Member>,
+    /// The page's Users, in the list's order.
+    pub users: Vec<ScimUser>,
+}
+
+/// The alias of the manager's row in [`user_select`].
+const MANAGER: &str = "manager";
+
+/// A User as [`user_select`] reads it.
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    #[sqlx(flatten)]
+    member: MemberRow,
+    external_id: Option<String>,
+    employee_number: Option<String>,
+    department: Option<String>,
+    manager_id: Option<Uuid>,
+    work_email: Option<String>,
+    updated_at: Option<i64>,
+    manager_name: Option<String>,
+}
+
+impl TryFrom<UserRow> for ScimUser {
+    type Error = crate::StoreError;
+    fn try_from(r: UserRow) -> Result<Self> {
+        Ok(ScimUser {
+            member: Member::try_from(r.member)?,
+            attributes: UserAttributes {
+                external_id: r.external_id,
+                employee_number: r.employee_number,
+                department: r.department,
+                manager: r.manager_id.map(UserId),
+                work_email: r.work_email,
+            },
+            updated_at: r.updated_at.map(Timestamp),
+            manager_name: r.manager_name,
+        })
+    }
+}
+
+/// The directory's columns, the provider's attributes, and the manager's
+/// name (a member of the same organization, joined by its primary key).
+fn user_select() -> SelectStatement {
+    let mut q = member_select();
+    for c in [
+        Members::ExternalId,
+        Members::EmployeeNumber,
+        Members::Department,
+        Members::ManagerId,
+        Members::WorkEmail,
+        Members::UpdatedAt,
+    ] {
+        q.column((Members::Table, c));
+    }
+    q.expr_as(Expr::col((Alias::new(MANAGER), Members::Name)), "manager_name").join_as(
+        JoinType::LeftJoin,
+        Members::Table,
+        Alias::new(MANAGER),
+        Expr::col((Alias::new(MANAGER), Members::OrgId))
+            .equals((Members::Table, Members::OrgId))
+            .and(Expr::col((Alias::new(MANAGER), Members::UserId)).equals((Members::Table, Members::ManagerId))),
+    );
+    q
+}
+
+/// One member of an organization as a SCIM User (archived ones too: the
+/// caller decides).
+pub async fn find_user(r: &mut impl Reader, org: OrgId, user: UserId) -> Result<Option<ScimUser>> {
+    let q = user_select()
+        .and_where(Expr::col((Members::Table, Members::OrgId)).eq(org.0))
+        .and_where(Expr::col((Members::Table, Members::UserId)).eq(user.0))
+        .to_owned();
+    r.read_optional::<UserRow, _>(&q).await?.map(ScimUser::try_from).transpose()
+}
+
+/// The member of an organization with this `externalId` (archived or not;
+/// the `members_external_id` index holds one at most).
+pub async fn member_id_by_external_id(r: &mut impl Reader, org: OrgId, external_id: &str) -> Result<Option<UserId>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        user_id: Uuid,
+    }
+    let q = Query::select()
+        .column(Members::UserId)
+        .from(Members::Table)
+        .and_where(Expr::col(Members::OrgId).eq(org.0))
+        .and_where(Expr::col(Members::ExternalId).eq(external_id))
+        .to_owned();
+    Ok(r.read_optional::<Row, _>(&q).await?.map(|r| UserId(r.user_id)))
+}
+
+/// Writes a member's provider attributes, all of them (`None` clears one),
+/// and `updated_at`. Fails with a unique violation when another member of
+/// the organization has the `externalId`.
+pub async fn set_attributes(tx: &mut Tx, org: OrgId, user: UserId, a: &UserAttributes, now: Timestamp) -> Result<()> {
+    tx.execute(
+        Query::update()
+            .table(Members::Table)
+            .values([
+                (Members::ExternalId, a.external_id.clone().into()),
+                (Members::EmployeeNumber, a.employee_number.clone().into()),
+                (Members::Department, a.department.clone().into()),
+                (Members::ManagerId, a.manager.map(|m| m.0).into()),
+                (Members::WorkEmail, a.work_email.clone().into()),
+                (Members::UpdatedAt, now.0.into()),
+            ])
+            .and_where(Expr::col(Members::OrgId).eq(org.0))
+            .and_where(Expr::col(Members::UserId).eq(user.0)),
+    )
+    .await?;
+    Ok(())
 }
 
 /// The escape character of every LIKE pattern here.
@@ -85,6 +201,60 @@ fn text_condition(col: Expr, op: CompareOp, v: &str, prefix_range: bool) -> Expr
     }
 }
 
+/// A time compared by a SCIM operator.
+fn time_condition(c: Expr, op: CompareOp, at: Timestamp) -> Expr {
+    match op {
+        CompareOp::Eq => c.eq(at.0),
+        CompareOp::Ne => c.ne(at.0),
+        CompareOp::Gt => c.gt(at.0),
+        CompareOp::Ge => c.gte(at.0),
+        CompareOp::Lt => c.lt(at.0),
+        CompareOp::Le => c.lte(at.0),
+        // Resolution refuses these on a date.
+        CompareOp::Co | CompareOp::Sw | CompareOp::Ew => always(false),
+    }
+}
+
+/// `meta.lastModified`: `updated_at`, or `created_at` for a row never changed.
+fn last_modified() -> Expr {
+    Func::coalesce([Expr::col((Members::Table, Members::UpdatedAt)), Expr::col((Members::Table, Members::CreatedAt))])
+        .into()
+}
+
+/// The column of a provider's text attribute.
+fn text_column(a: TextAttr) -> Members {
+    match a {
+        TextAttr::ExternalId => Members::ExternalId,
+        TextAttr::EmployeeNumber => Members::EmployeeNumber,
+        TextAttr::Department => Members::Department,
+    }
+}
+
+/// A case-exact text comparison (`externalId`). LIKE cannot be used: it
+/// ignores ASCII case on SQLite. `co` is `REPLACE(col, v, '') <> col`, `sw`
+/// and `ew` compare a `SUBSTR` of `v`'s length; both backends' `REPLACE`,
+/// `SUBSTR` and `LENGTH` are case-sensitive and count characters.
+fn exact_text_condition(col: Expr, op: CompareOp, v: &str) -> Expr {
+    // `i32`: PostgreSQL's SUBSTR takes integers, and a bigint does not cast to one implicitly.
+    let n = i32::try_from(v.chars().count()).unwrap_or(i32::MAX);
+    let length = |e: Expr| -> Expr { Func::cust("LENGTH").arg(e).into() };
+    match op {
+        CompareOp::Co if v.is_empty() => always(true),
+        CompareOp::Co => Expr::from(Func::cust("REPLACE").args([col.clone(), Expr::val(v), Expr::val("")])).ne(col),
+        CompareOp::Sw => {
+            // The range lets the `(org_id, external_id)` index start at the prefix.
+            let prefix: Expr = Func::cust("SUBSTR").args([col.clone(), Expr::val(1i32), Expr::val(n)]).into();
+            col.gte(v).and(prefix.eq(v))
+        }
+        CompareOp::Ew => {
+            let start = length(col.clone()).sub(n - 1);
+            let suffix: Expr = Func::cust("SUBSTR").args([col.clone(), start]).into();
+            length(col).gte(n).and(suffix.eq(v))
+        }
+        _ => text_condition(col, op, v, false),
+    }
+}
+
 /// A resolved filter as a condition on `members`.
 pub fn condition(filter: &UserFilter) -> Expr {
     let col = |c: Members| Expr::col((Members::Table, c));
@@ -97,19 +267,19 @@ pub fn condition(filter: &UserFilter) -> Expr {
         UserFilter::NameNotEmpty => col(Members::Name).ne(""),
         UserFilter::Active(true) => col(Members::Status).eq(MemberStatus::Active.as_str()),
         UserFilter::Active(false) => col(Members::Status).ne(MemberStatus::Active.as_str()),
-        UserFilter::Created(op, at) => {
-            let c = col(Members::CreatedAt);
-            match op {
-                CompareOp::Eq => c.eq(at.0),
-                CompareOp::Ne => c.ne(at.0),
-                CompareOp::Gt => c.gt(at.0),
-                CompareOp::Ge => c.gte(at.0),
-                CompareOp::Lt => c.lt(at.0),
-                CompareOp::Le => c.lte(at.0),
-                // Resolution refuses these on a date.
-                CompareOp::Co | CompareOp::Sw | CompareOp::Ew => always(false),
-            }
+        UserFilter::Created(op, at) => time_condition(col(Members::CreatedAt), *op, *at),
+        UserFilter::Modified(op, at) => time_condition(last_modified(), *op, *at),
+        UserFilter::Text(a, op, v) => {
+            let c = col(text_column(*a));
+            let compared = if a.folds_case() {
+                text_condition(Func::lower(c.clone()).into(), *op, v, false)
+            } else {
+                exact_text_condition(c.clone(), *op, v)
+            };
+            // `IS NOT NULL AND …` is false, never NULL, for a member without a value.
+            c.is_not_null().and(compared)
         }
+        UserFilter::Present(a) => col(text_column(*a)).is_not_null(),
         UserFilter::And(l, r) => condition(l).and(condition(r)),
         UserFilter::Or(l, r) => condition(l).or(condition(r)),
         UserFilter::Not(f) => condition(f).not(),
@@ -140,20 +310,23 @@ pub(crate) fn page_statement(
     offset: u64,
     limit: u64,
 ) -> SelectStatement {
-    let mut q = member_select();
+    let mut q = user_select();
     scope(&mut q, org, filter);
     let order = match order {
         SortOrder::Asc => Order::Asc,
         SortOrder::Desc => Order::Desc,
     };
-    let column = match sort {
-        UserSort::UserName => Some(Members::Email),
-        UserSort::DisplayName => Some(Members::Name),
-        UserSort::Created => Some(Members::CreatedAt),
+    let col = |c: Members| Expr::col((Members::Table, c));
+    let key: Option<Expr> = match sort {
+        UserSort::UserName => Some(col(Members::Email)),
+        UserSort::DisplayName => Some(col(Members::Name)),
+        UserSort::Created => Some(col(Members::CreatedAt)),
+        UserSort::Modified => Some(last_modified()),
+        UserSort::ExternalId => Some(Func::coalesce([col(Members::ExternalId), Expr::val("")]).into()),
         UserSort::Id => None,
     };
-    if let Some(c) = column {
-        q.order_by((Members::Table, c), order.clone());
+    if let Some(k) = key {
+        q.order_by_expr(k, order.clone());
     }
     q.order_by((Members::Table, Members::UserId), order).limit(limit).offset(offset);
     q
@@ -183,11 +356,11 @@ pub async fn list_users(
     let limit = std::cmp::min(count, MAX_COUNT);
     let offset = std::cmp::max(start_index, 1) - 1;
     if limit == 0 || offset >= total {
-        return Ok(UserPage { total, members: Vec::new() });
+        return Ok(UserPage { total, users: Vec::new() });
     }
-    let rows = r.read_all::<MemberRow, _>(&page_statement(org, filter, sort, order, offset, limit)).await?;
-    let members = rows.into_iter().map(Member::try_from).collect::<Result<Vec<_>>>()?;
-    Ok(UserPage { total, members })
+    let rows = r.read_all::<UserRow, _>(&page_statement(org, filter, sort, order, offset, limit)).await?;
+    let users = rows.into_iter().map(ScimUser::try_from).collect::<Result<Vec<_>>>()?;
+    Ok(UserPage { total, users })
 }
 
 #[cfg(test)]

@@ -430,6 +430,95 @@ pub async fn find_token_with_account(
     Ok(Some((TokenRecord::try_from(row.token)?, account)))
 }
 
+/// A service account's token found with its account and organization, in
+/// one query: what a bearer request needs before its permissions.
+#[derive(Debug, Clone)]
+pub struct AccountTokenHit {
+    /// The token's id.
+    pub token_id: ApiTokenId,
+    /// The account's id.
+    pub account_id: ServiceAccountId,
+    /// The account's name.
+    pub account_name: String,
+    /// The account's status.
+    pub account_status: AccountStatus,
+    /// When the token stops working (`None`: never).
+    pub expires_at: Option<Timestamp>,
+    /// When it was revoked.
+    pub revoked_at: Option<Timestamp>,
+    /// When it was last used.
+    pub last_used_at: Option<Timestamp>,
+    /// The account's organization.
+    pub org: crate::orgs::OrgRecord,
+}
+
+impl AccountTokenHit {
+    /// Whether the token works at `now`: not revoked, not expired.
+    pub fn is_live(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|e| now.0 < e.0)
+    }
+}
+
+/// A service account's token by the hash of its secret, joined to its
+/// account and organization (one indexed read: `api_tokens_hash`, then two
+/// primary keys). `None` for a personal token or none:
+/// [`find_token_with_account`] reads those.
+pub async fn find_account_token(r: &mut impl Reader, token_hash: &[u8]) -> Result<Option<AccountTokenHit>> {
+    #[derive(sqlx::FromRow)]
+    struct Joined {
+        #[sqlx(flatten)]
+        org: crate::orgs::OrgRow,
+        token_id: Uuid,
+        account_id: Uuid,
+        account_name: String,
+        account_status: String,
+        token_expires_at: Option<i64>,
+        token_revoked_at: Option<i64>,
+        token_last_used_at: Option<i64>,
+    }
+    use crate::tables::Organizations;
+    let mut q = Query::select();
+    for c in crate::orgs::COLUMNS {
+        q.column((Organizations::Table, c));
+    }
+    let alias = sea_query::Alias::new;
+    q.expr_as(Expr::col((ApiTokens::Table, ApiTokens::Id)), alias("token_id"))
+        .expr_as(Expr::col((ApiTokens::Table, ApiTokens::AccountId)), alias("account_id"))
+        .expr_as(Expr::col((ServiceAccounts::Table, ServiceAccounts::Name)), alias("account_name"))
+        .expr_as(Expr::col((ServiceAccounts::Table, ServiceAccounts::Status)), alias("account_status"))
+        .expr_as(Expr::col((ApiTokens::Table, ApiTokens::ExpiresAt)), alias("token_expires_at"))
+        .expr_as(Expr::col((ApiTokens::Table, ApiTokens::RevokedAt)), alias("token_revoked_at"))
+        .expr_as(Expr::col((ApiTokens::Table, ApiTokens::LastUsedAt)), alias("token_last_used_at"))
+        .from(ApiTokens::Table)
+        .inner_join(
+            ServiceAccounts::Table,
+            Expr::col((ServiceAccounts::Table, ServiceAccounts::OrgId))
+                .equals((ApiTokens::Table, ApiTokens::OrgId))
+                .and(
+                    Expr::col((ServiceAccounts::Table, ServiceAccounts::Id))
+                        .equals((ApiTokens::Table, ApiTokens::AccountId)),
+                ),
+        )
+        .inner_join(
+            Organizations::Table,
+            Expr::col((Organizations::Table, Organizations::Id)).equals((ApiTokens::Table, ApiTokens::OrgId)),
+        )
+        .and_where(Expr::col((ApiTokens::Table, ApiTokens::TokenHash)).eq(token_hash.to_vec()));
+    let Some(row) = r.read_optional::<Joined, _>(&q).await? else { return Ok(None) };
+    let account_status = AccountStatus::parse(&row.account_status)
+        .ok_or_else(|| StoreError::Corrupt(format!("service account status {}", row.account_status)))?;
+    Ok(Some(AccountTokenHit {
+        token_id: ApiTokenId(row.token_id),
+        account_id: ServiceAccountId(row.account_id),
+        account_name: row.account_name,
+        account_status,
+        expires_at: row.token_expires_at.map(Timestamp),
+        revoked_at: row.token_revoked_at.map(Timestamp),
+        last_used_at: row.token_last_used_at.map(Timestamp),
+        org: row.org.into(),
+    }))
+}
+
 /// One token by id.
 pub async fn find_token(r: &mut impl Reader, id: ApiTokenId) -> Result<Option<TokenRecord>> {
     let q = select_tokens().and_where(Expr::col(ApiTokens::Id).eq(id.0)).to_owned();

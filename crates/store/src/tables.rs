@@ -67,6 +67,18 @@ pub(crate) enum Members {
     LastActiveAt,
     /// SQLite's implicit row id, which the FTS index refers to.
     Rowid,
+    /// SCIM's `externalId` (migration 0019).
+    ExternalId,
+    /// The enterprise extension's `employeeNumber`.
+    EmployeeNumber,
+    /// The enterprise extension's `department`.
+    Department,
+    /// The enterprise extension's `manager.value`: a user id.
+    ManagerId,
+    /// The provider's work address when it differs from `email`.
+    WorkEmail,
+    /// When the row last changed (NULL: not since it was made).
+    UpdatedAt,
 }
 
 /// `members_fts` (SQLite only): the FTS5 trigram index over members' email

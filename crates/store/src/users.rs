@@ -83,7 +83,7 @@ pub async fn find_user(r: &mut impl crate::Reader, id: UserId) -> Result<Option<
 }
 
 /// Renames a user, and mirrors the name into every membership row in the
-/// same transaction.
+/// same transaction (each row's `updated_at` is `now`).
 pub async fn update_user_name(tx: &mut Tx, id: UserId, name: &str, now: Timestamp) -> Result<()> {
     tx.execute(
         Query::update()
@@ -93,7 +93,10 @@ pub async fn update_user_name(tx: &mut Tx, id: UserId, name: &str, now: Timestam
     )
     .await?;
     tx.execute(
-        Query::update().table(Members::Table).value(Members::Name, name).and_where(Expr::col(Members::UserId).eq(id.0)),
+        Query::update()
+            .table(Members::Table)
+            .values([(Members::Name, name.into()), (Members::UpdatedAt, now.0.into())])
+            .and_where(Expr::col(Members::UserId).eq(id.0)),
     )
     .await?;
     Ok(())
@@ -119,7 +122,7 @@ pub async fn update_user_email(tx: &mut Tx, id: UserId, email: &Email, now: Time
     tx.execute(
         Query::update()
             .table(Members::Table)
-            .value(Members::Email, email.as_str())
+            .values([(Members::Email, email.as_str().into()), (Members::UpdatedAt, now.0.into())])
             .and_where(Expr::col(Members::UserId).eq(id.0)),
     )
     .await?;

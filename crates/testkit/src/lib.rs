@@ -46,6 +46,8 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     /// What the contract check found (see [`contract`]).
     pub violations: contract::Violations,
+    /// The web layer's state (its admission places, for tests that fill them).
+    pub state: roster_web::AppState,
     pg_database: Option<String>,
     _dir: Option<TempDir>,
 }
@@ -127,12 +129,13 @@ pub async fn spawn_app_using(
     configure(&mut config);
     let app = prepare(App::new(db, config).with_clock(clock.clone()));
     let violations = contract::Violations::default();
-    let router = roster_web::router(roster_web::AppState::new(app.clone()))
+    let state = roster_web::AppState::new(app.clone());
+    let router = roster_web::router(state.clone())
         .layer(axum::middleware::from_fn_with_state(violations.clone(), contract::check_exchange));
     tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
     });
-    TestApp { addr, base_url: format!("http://{addr}"), app, clock, violations, pg_database, _dir: dir }
+    TestApp { addr, base_url: format!("http://{addr}"), app, clock, violations, state, pg_database, _dir: dir }
 }
 
 /// A signed-in HTTP client: the cookie jar plus the CSRF token.
@@ -279,6 +282,20 @@ impl TestApp {
             base_url: self.base_url.clone(),
             violations: self.violations.clone(),
         }
+    }
+
+    /// A client that sends `Authorization: Bearer <token>` with every request
+    /// (a service account's or a personal API token) and keeps no cookie;
+    /// answers are checked against the document like a signed-in [`Session`]'s.
+    pub fn bearer(&self, token: &str) -> Session {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().expect("a header value"));
+        let client = reqwest::Client::builder()
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a client");
+        Session { client, csrf: String::new(), base_url: self.base_url.clone(), violations: self.violations.clone() }
     }
 
     /// A session-less view of this app for requests of tests' own making:

@@ -114,8 +114,9 @@ impl FromRequestParts<AppState> for OrgApi {
         // A service account's token: its own organization only, within its roles.
         if let Some(bearer) = bearer(&parts.headers)?.map(str::to_string) {
             let Meta(meta) = Meta::from_request_parts(parts, state).await.unwrap_or_else(|e| match e {});
-            let actor = roster_app::service_accounts::authenticate(&state.app, &bearer, meta.ip.as_deref()).await?;
-            let access = roster_app::access::open_org(&state.app, &actor, &org).await?;
+            let access =
+                roster_app::service_accounts::authenticate_in_org(&state.app, &bearer, meta.ip.as_deref(), Some(&org))
+                    .await?;
             return Ok(Self { auth: None, access });
         }
         let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(AppError::Unauthenticated)?.to_string();

@@ -35,13 +35,16 @@ pub struct AppState {
     pub app: App,
     /// Whether cookies carry the `Secure` attribute (the public URL is https).
     pub secure_cookies: bool,
+    /// The places for SCIM requests in progress ([`roster_app::Config::scim_max_in_flight`]).
+    pub scim_slots: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
     /// State over an app; cookies are `Secure` when its base URL is https.
     pub fn new(app: App) -> Self {
         let secure_cookies = app.config.base_url.starts_with("https://");
-        Self { app, secure_cookies }
+        let scim_slots = std::sync::Arc::new(tokio::sync::Semaphore::new(app.config.scim_max_in_flight.max(1)));
+        Self { app, secure_cookies, scim_slots }
     }
 }
 
@@ -57,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ui::router())
         .merge(assets::router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::protect))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), scim::admit))
         .with_state(state)
         .merge(docs)
         .fallback(not_found)

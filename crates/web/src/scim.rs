@@ -9,20 +9,26 @@
 //!
 //! The Users list (filter translated to SQL, sorting, paging, `attributes` /
 //! `excludedAttributes`), one User, creating, replacing, patching and
-//! deleting one, and the discovery endpoints, which say exactly that (PATCH;
-//! no bulk, no ETags yet). Handlers read the JSON and answer; the rules are
+//! deleting one, and the discovery endpoints, which say exactly that (PATCH
+//! and ETags; no bulk). Handlers read the JSON and answer; the rules are
 //! `roster_app::scim`'s.
+//!
+//! Versions (RFC 7644 §3.14): a User's answer carries its `meta.version`
+//! as a weak `ETag` header; `If-Match` on PUT, PATCH and DELETE is checked
+//! by the use case inside its change (a mismatch is 412, nothing changed;
+//! `*` matches any); `If-None-Match` on GET with the current version is
+//! 304. [`set_etag`], [`if_match`] and [`not_modified`] are the helpers
+//! any resource's handlers use.
 
 use axum::Json;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use roster_app::AppError;
-use roster_app::scim::{ListQuery, ScimRefusal};
+use roster_app::scim::{ListQuery, PRECONDITION_FAILED, ScimRefusal};
 use roster_domain::MemberStatus;
-use roster_domain::members::Member;
-use roster_domain::scim::users::USER_SCHEMA;
+use roster_domain::scim::users::{ENTERPRISE_SCHEMA, ScimUser as UserResource, USER_SCHEMA, if_match_allows};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -67,9 +73,22 @@ impl IntoResponse for Scim {
 pub struct ScimFailure(StatusCode, Option<&'static str>, String);
 
 impl ScimFailure {
+    /// Too many SCIM requests in progress: 429, to be retried after [`BUSY_RETRY_AFTER_S`].
+    fn busy() -> Self {
+        Self(
+            StatusCode::TOO_MANY_REQUESTS,
+            None,
+            "too many provisioning requests in progress; retry after the Retry-After seconds".into(),
+        )
+    }
+
     pub(crate) fn bad(refusal: ScimRefusal) -> Self {
-        let status = if refusal.scim_type == "uniqueness" { StatusCode::CONFLICT } else { StatusCode::BAD_REQUEST };
-        Self(status, Some(refusal.scim_type), refusal.detail)
+        match refusal.scim_type {
+            "uniqueness" => Self(StatusCode::CONFLICT, Some(refusal.scim_type), refusal.detail),
+            // RFC 7644 names no scimType for a failed precondition.
+            PRECONDITION_FAILED => Self(StatusCode::PRECONDITION_FAILED, None, refusal.detail),
+            _ => Self(StatusCode::BAD_REQUEST, Some(refusal.scim_type), refusal.detail),
+        }
     }
 }
 
@@ -94,6 +113,9 @@ impl IntoResponse for ScimFailure {
             detail: self.2,
         };
         let mut r = Scim(self.0, serde_json::to_value(body).unwrap_or_default()).into_response();
+        if self.0 == StatusCode::TOO_MANY_REQUESTS {
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(BUSY_RETRY_AFTER_S));
+        }
         if self.0 == StatusCode::UNAUTHORIZED {
             r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"scim\""));
         }
@@ -107,18 +129,40 @@ pub struct ScimCaller {
     pub access: roster_app::access::OrgAccess,
 }
 
+/// How long a client refused for being over capacity is asked to wait.
+pub const BUSY_RETRY_AFTER_S: u64 = 1;
+
 impl FromRequestParts<AppState> for ScimCaller {
     type Rejection = ScimFailure;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer(&parts.headers)?.map(str::to_string).ok_or(AppError::Unauthenticated)?;
         let Meta(meta) = Meta::from_request_parts(parts, state).await.unwrap_or_else(|e| match e {});
-        let actor = roster_app::service_accounts::authenticate(&state.app, &token, meta.ip.as_deref()).await?;
-        // Provisioning is a service account's work; a member's personal token is refused.
-        let Some(account) = actor.account() else { return Err(AppError::Unauthenticated.into()) };
-        let access = roster_app::access::open_org(&state.app, &actor, &account.org_id.to_string()).await?;
+        // Provisioning is a service account's work: without an organization
+        // to name, a member's personal token is refused (401).
+        let access =
+            roster_app::service_accounts::authenticate_in_org(&state.app, &token, meta.ip.as_deref(), None).await?;
         Ok(Self { access })
     }
+}
+
+/// Admits a SCIM request while fewer than
+/// [`roster_app::Config::scim_max_in_flight`] are in progress, holding its
+/// place until it is answered. Over capacity it answers 429 with
+/// `Retry-After` at once (Entra ID and Okta back off on it), so a burst
+/// never leaves requests waiting until the client times out.
+pub async fn admit(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if !req.uri().path().starts_with("/scim/") {
+        return next.run(req).await;
+    }
+    let Ok(_slot) = state.scim_slots.clone().try_acquire_owned() else {
+        return ScimFailure::busy().into_response();
+    };
+    next.run(req).await
 }
 
 /// The absolute base of SCIM's paths on this deployment.
@@ -126,36 +170,103 @@ pub(crate) fn base(state: &AppState) -> String {
     state.app.config.link("/scim/v2")
 }
 
-/// A member as a SCIM User.
-fn user_json(state: &AppState, m: &Member) -> Value {
-    json!({
+/// Puts a resource's version (a weak ETag, `W/"…"`) in the `ETag` header.
+pub fn set_etag(r: &mut Response, version: &str) {
+    if let Ok(v) = HeaderValue::from_str(version) {
+        r.headers_mut().insert(header::ETAG, v);
+    }
+}
+
+/// The `If-Match` header of a write, for the use case to compare inside its
+/// change (`None`: no precondition).
+pub fn if_match(headers: &HeaderMap) -> Option<String> {
+    headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+/// Whether a read's `If-None-Match` names the resource's current version
+/// (or is `*`): the client's copy is current, 304.
+pub fn not_modified(headers: &HeaderMap, version: &str) -> bool {
+    headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|tags| if_match_allows(tags, version))
+}
+
+/// A 304 answer: no body, the version in `ETag`.
+fn not_modified_answer(version: &str) -> Response {
+    let mut r = StatusCode::NOT_MODIFIED.into_response();
+    set_etag(&mut r, version);
+    r
+}
+
+/// A member as a SCIM User: the sign-in address is `userName` and the
+/// primary work email; a work address the provider gave that differs from
+/// it follows as a second, not primary, work email. The enterprise
+/// extension appears (and its URN in `schemas`) when it holds a value.
+fn user_json(state: &AppState, u: &UserResource) -> Value {
+    let m = &u.member;
+    let a = &u.attributes;
+    let mut emails = vec![json!({"value": m.email, "type": "work", "primary": true})];
+    if let Some(w) = &a.work_email {
+        emails.push(json!({"value": w, "type": "work", "primary": false}));
+    }
+    let mut v = json!({
         "schemas": [USER_SCHEMA],
         "id": m.user_id.to_string(),
         "userName": m.email,
         "displayName": m.name,
         "name": {"formatted": m.name},
-        "emails": [{"value": m.email, "type": "work", "primary": true}],
+        "emails": emails,
         "active": m.status == MemberStatus::Active,
         "meta": {
             "resourceType": "User",
             "created": rfc3339(m.created_at),
-            "lastModified": rfc3339(m.created_at),
+            "lastModified": rfc3339(u.last_modified()),
             "location": format!("{}/Users/{}", base(state), m.user_id),
+            "version": u.version(),
         },
-    })
+    });
+    if let Some(x) = &a.external_id {
+        v["externalId"] = json!(x);
+    }
+    let mut enterprise = serde_json::Map::new();
+    if let Some(n) = &a.employee_number {
+        enterprise.insert("employeeNumber".into(), json!(n));
+    }
+    if let Some(d) = &a.department {
+        enterprise.insert("department".into(), json!(d));
+    }
+    if let Some(id) = a.manager {
+        let mut manager = json!({"value": id.to_string(), "$ref": format!("{}/Users/{id}", base(state))});
+        if let Some(name) = &u.manager_name {
+            manager["displayName"] = json!(name);
+        }
+        enterprise.insert("manager".into(), manager);
+    }
+    if !enterprise.is_empty() {
+        v[ENTERPRISE_SCHEMA] = Value::Object(enterprise);
+        v["schemas"] = json!([USER_SCHEMA, ENTERPRISE_SCHEMA]);
+    }
+    v
 }
 
 /// Keeps the attributes asked for, or drops the ones excluded (top-level
 /// names, case-insensitive; a sub-attribute keeps or drops its parent's
 /// part); `id` and `schemas` always stay (RFC 7644 §3.9).
 pub(crate) fn project(mut v: Value, attributes: Option<&str>, excluded: Option<&str>) -> Value {
+    let enterprise = ENTERPRISE_SCHEMA.to_ascii_lowercase();
     let names = |s: &str| -> Vec<(String, Option<String>)> {
         s.split(',')
-            .map(|a| a.trim().rsplit(':').next().unwrap_or("").to_string())
-            .filter(|a| !a.is_empty())
-            .map(|a| match a.split_once('.') {
-                Some((p, c)) => (p.to_ascii_lowercase(), Some(c.to_ascii_lowercase())),
-                None => (a.to_ascii_lowercase(), None),
+            .map(|a| a.trim().to_ascii_lowercase())
+            .filter_map(|a| {
+                // The enterprise extension is one object under its URN: its attributes are its parts.
+                if let Some(rest) = a.strip_prefix(&enterprise) {
+                    let part = rest.trim_start_matches(':').split('.').next().unwrap_or("");
+                    return Some((enterprise.clone(), (!part.is_empty()).then(|| part.to_string())));
+                }
+                let a = a.rsplit(':').next().unwrap_or("").to_string();
+                match a.split_once('.') {
+                    _ if a.is_empty() => None,
+                    Some((p, c)) => Some((p.to_string(), Some(c.to_string()))),
+                    None => Some((a, None)),
+                }
             })
             .collect()
     };
@@ -268,7 +379,7 @@ pub async fn list_users(
     };
     let list = roster_app::scim::list_users(&state.app, &access, &query).await?.map_err(ScimFailure::bad)?;
     let resources: Vec<Value> = list
-        .members
+        .users
         .iter()
         .map(|m| project(user_json(&state, m), q.attributes.as_deref(), q.excluded_attributes.as_deref()))
         .collect();
@@ -289,9 +400,12 @@ pub async fn list_users(
 #[allow(dead_code)]
 #[schema(example = json!({"schemas": [USER_SCHEMA], "id": "01920000-0000-7000-8000-0000000000aa",
     "userName": "ann@acme.test", "displayName": "Ann Smith", "name": {"formatted": "Ann Smith"},
+    "externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
     "emails": [{"value": "ann@acme.test", "type": "work", "primary": true}], "active": true,
-    "meta": {"resourceType": "User", "created": "2026-01-05T09:00:00Z", "lastModified": "2026-01-05T09:00:00Z",
-    "location": "https://roster.example.com/scim/v2/Users/01920000-0000-7000-8000-0000000000aa"}}))]
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"employeeNumber": "701984", "department": "Sales"},
+    "meta": {"resourceType": "User", "created": "2026-01-05T09:00:00Z", "lastModified": "2026-01-06T10:30:00Z",
+    "location": "https://roster.example.com/scim/v2/Users/01920000-0000-7000-8000-0000000000aa",
+    "version": "W/\"3694e05e9dff590a8c6c5b8b4ed7e4f2\""}}))]
 pub struct ScimUser {
     /// `["urn:ietf:params:scim:schemas:core:2.0:User"]`.
     pub schemas: Vec<String>,
@@ -300,18 +414,26 @@ pub struct ScimUser {
     /// The sign-in address.
     #[schema(rename = "userName")]
     pub user_name: Option<String>,
+    /// The identity provider's id of the person (case-exact; unique in the organization).
+    #[schema(rename = "externalId")]
+    pub external_id: Option<String>,
     /// The display name.
     #[schema(rename = "displayName")]
     pub display_name: Option<String>,
     /// `{"formatted"}`.
     #[schema(value_type = Option<Object>)]
     pub name: Option<Value>,
-    /// `[{"value","type":"work","primary":true}]`.
+    /// `[{"value","type":"work","primary":true}]`: the sign-in address;
+    /// then the provider's work address when it differs (`"primary": false`).
     #[schema(value_type = Option<Vec<Object>>)]
     pub emails: Option<Value>,
+    /// The enterprise extension: `employeeNumber`, `department`,
+    /// `manager` (`{"value": id}`; answered with `$ref` and `displayName`).
+    #[schema(rename = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", value_type = Option<Object>)]
+    pub enterprise: Option<Value>,
     /// Whether the membership is active.
     pub active: Option<bool>,
-    /// `resourceType`, `created`, `lastModified`, `location`.
+    /// `resourceType`, `created`, `lastModified`, `location`, `version` (a weak ETag).
     #[schema(value_type = Option<Object>)]
     pub meta: Option<Value>,
 }
@@ -337,11 +459,16 @@ pub struct AttributesQuery {
 }
 
 /// One User of the organization (an archived member, another
-/// organization's user or an unknown id is 404). Needs `members:read`.
-#[utoipa::path(get, path = "/scim/v2/Users/{id}", tag = "scim", params(UserPath, AttributesQuery),
+/// organization's user or an unknown id is 404), with its version in
+/// `ETag`; 304 when `If-None-Match` names that version. Needs
+/// `members:read`.
+#[utoipa::path(get, path = "/scim/v2/Users/{id}", tag = "scim",
+    params(UserPath, AttributesQuery,
+        ("If-None-Match" = Option<String>, Header, description = "A version (`W/\"…\"`) the client holds: 304 when it is current")),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ScimUser, content_type = "application/scim+json"),
+        (status = 200, body = ScimUser, content_type = "application/scim+json", headers(("ETag" = String, description = "The User's version, meta.version"))),
+        (status = 304, description = "The version in If-None-Match is current", headers(("ETag" = String, description = "The User's version"))),
         (status = 401, body = ScimError, content_type = "application/scim+json", description = "No or no valid service account token"),
         (status = 403, body = ScimError, content_type = "application/scim+json", description = "The account's roles do not allow it"),
         (status = 404, body = ScimError, content_type = "application/scim+json", description = "No such User here")))]
@@ -350,11 +477,18 @@ pub async fn get_user(
     ScimCaller { access }: ScimCaller,
     Path(id): Path<String>,
     Query(q): Query<AttributesQuery>,
-) -> Result<Scim, ScimFailure> {
+    headers: HeaderMap,
+) -> Result<Response, ScimFailure> {
     let id = crate::query::id(&id, "user")?;
-    let m = roster_app::scim::get_user(&state.app, &access, id).await?;
-    let v = project(user_json(&state, &m), q.attributes.as_deref(), q.excluded_attributes.as_deref());
-    Ok(Scim(StatusCode::OK, v))
+    let u = roster_app::scim::get_user(&state.app, &access, id).await?;
+    let version = u.version();
+    if not_modified(&headers, &version) {
+        return Ok(not_modified_answer(&version));
+    }
+    let v = project(user_json(&state, &u), q.attributes.as_deref(), q.excluded_attributes.as_deref());
+    let mut r = Scim(StatusCode::OK, v).into_response();
+    set_etag(&mut r, &version);
+    Ok(r)
 }
 
 /// A request body as JSON, or `invalidSyntax`.
@@ -364,32 +498,36 @@ pub(crate) fn json_body(body: &[u8]) -> Result<Value, ScimFailure> {
     })
 }
 
-/// A User's answer with its `Location`.
-fn user_answer(state: &AppState, status: StatusCode, m: &Member) -> Response {
-    let v = user_json(state, m);
-    let location = format!("{}/Users/{}", base(state), m.user_id);
+/// A User's answer with its `Location` and `ETag`.
+fn user_answer(state: &AppState, status: StatusCode, u: &UserResource) -> Response {
+    let v = user_json(state, u);
+    let location = format!("{}/Users/{}", base(state), u.member.user_id);
     let mut r = Scim(status, v).into_response();
     if let Ok(l) = HeaderValue::from_str(&location) {
         r.headers_mut().insert(header::LOCATION, l);
     }
+    set_etag(&mut r, &u.version());
     r
 }
 
 /// Creates a User (RFC 7644 §3.3): an active membership for `userName`
 /// (the sign-in address), without an invitation; the name from
 /// `displayName`, `name.formatted` or `name.givenName` + `name.familyName`;
-/// `active` true unless given false. Unknown attributes are ignored. A
-/// member with that userName already is 409 `uniqueness`; an archived one
-/// is restored (201). Needs `members:create` (and `members:update` to
+/// `active` true unless given false; `externalId`, the enterprise
+/// extension (`employeeNumber`, `department`, `manager.value`: a member of
+/// the organization) and a work address in `emails` that differs from
+/// `userName` are kept. Other attributes are ignored. A member with that
+/// userName or externalId already is 409 `uniqueness`; an archived one is
+/// restored (201). Needs `members:create` (and `members:update` to
 /// restore).
 #[utoipa::path(post, path = "/scim/v2/Users", tag = "scim", security(("bearer" = [])),
     request_body(content = ScimUser, content_type = "application/scim+json"),
     responses(
-        (status = 201, body = ScimUser, content_type = "application/scim+json", headers(("Location" = String, description = "The User's URL"))),
-        (status = 400, body = ScimError, content_type = "application/scim+json", description = "invalidSyntax or invalidValue"),
+        (status = 201, body = ScimUser, content_type = "application/scim+json", headers(("Location" = String, description = "The User's URL"), ("ETag" = String, description = "The User's version, meta.version"))),
+        (status = 400, body = ScimError, content_type = "application/scim+json", description = "invalidSyntax or invalidValue (a manager who is not a member)"),
         (status = 401, body = ScimError, content_type = "application/scim+json", description = "No or no valid service account token"),
         (status = 403, body = ScimError, content_type = "application/scim+json", description = "The account's roles do not allow it"),
-        (status = 409, body = ScimError, content_type = "application/scim+json", description = "uniqueness: a member with this userName already")))]
+        (status = 409, body = ScimError, content_type = "application/scim+json", description = "uniqueness: a member with this userName or externalId already")))]
 pub async fn create_user(
     State(state): State<AppState>,
     Meta(meta): Meta,
@@ -399,32 +537,42 @@ pub async fn create_user(
     let change = roster_app::scim::read_user(&json_body(&body)?).map_err(ScimFailure::bad)?;
     let created =
         roster_app::scim::create_user(&state.app, &access, &change, &meta).await?.map_err(ScimFailure::bad)?;
-    Ok(user_answer(&state, StatusCode::CREATED, &created.member))
+    Ok(user_answer(&state, StatusCode::CREATED, &created.user))
 }
 
-/// Replaces a User (RFC 7644 §3.5.1): its name and `active`. `userName`
-/// may only repeat the current one (else 400 `mutability`). Disabling the
-/// owner or the last administrator is 409. Needs `members:update`.
-#[utoipa::path(put, path = "/scim/v2/Users/{id}", tag = "scim", params(UserPath), security(("bearer" = [])),
+/// Replaces a User (RFC 7644 §3.5.1): its name, `active`, `externalId`,
+/// the enterprise extension and the work address; those the body leaves
+/// out are cleared (the name stays). `userName` may only repeat the current
+/// one (else 400 `mutability`). With `If-Match`, a User whose version
+/// differs is 412, unchanged. Disabling the owner or the last administrator
+/// is 409. Needs `members:update`.
+#[utoipa::path(put, path = "/scim/v2/Users/{id}", tag = "scim",
+    params(UserPath, ("If-Match" = Option<String>, Header, description = "The version (`W/\"…\"`, or `*`) the change is for")),
+    security(("bearer" = [])),
     request_body(content = ScimUser, content_type = "application/scim+json"),
     responses(
-        (status = 200, body = ScimUser, content_type = "application/scim+json"),
+        (status = 200, body = ScimUser, content_type = "application/scim+json", headers(("ETag" = String, description = "The User's new version"))),
         (status = 400, body = ScimError, content_type = "application/scim+json", description = "invalidSyntax, invalidValue or mutability"),
         (status = 401, body = ScimError, content_type = "application/scim+json", description = "No or no valid service account token"),
         (status = 403, body = ScimError, content_type = "application/scim+json", description = "The account's roles do not allow it"),
         (status = 404, body = ScimError, content_type = "application/scim+json", description = "No such User here"),
-        (status = 409, body = ScimError, content_type = "application/scim+json", description = "The owner or the last administrator")))]
+        (status = 409, body = ScimError, content_type = "application/scim+json", description = "The owner or the last administrator, or uniqueness: another member has the externalId"),
+        (status = 412, body = ScimError, content_type = "application/scim+json", description = "If-Match does not name the User's version: nothing changed")))]
 pub async fn replace_user(
     State(state): State<AppState>,
     Meta(meta): Meta,
     ScimCaller { access }: ScimCaller,
     Path(id): Path<String>,
+    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ScimFailure> {
     let id = crate::query::id(&id, "user")?;
     let change = roster_app::scim::read_user(&json_body(&body)?).map_err(ScimFailure::bad)?;
-    let m = roster_app::scim::update_user(&state.app, &access, id, &change, &meta).await?.map_err(ScimFailure::bad)?;
-    Ok(user_answer(&state, StatusCode::OK, &m))
+    let precondition = if_match(&headers);
+    let u = roster_app::scim::update_user_if(&state.app, &access, id, &change, precondition.as_deref(), &meta)
+        .await?
+        .map_err(ScimFailure::bad)?;
+    Ok(user_answer(&state, StatusCode::OK, &u))
 }
 
 /// A PATCH request (RFC 7644 §3.5.2).
@@ -442,56 +590,76 @@ pub struct ScimPatch {
 
 /// Patches a User (RFC 7644 §3.5.2): `active` (true/false, or Entra's
 /// "True"/"False") enables or disables the member; `displayName`,
-/// `name.formatted`, `name.givenName` / `name.familyName` rename them; with
-/// no `path`, `value` is an object of attributes. `userName` and `emails`
-/// may only repeat the current address (else 400 `mutability`); an unknown
-/// path is 400 `invalidPath`; removing `active` is 400. Disabling the owner
-/// or the last administrator is 409. Needs `members:update`.
-#[utoipa::path(patch, path = "/scim/v2/Users/{id}", tag = "scim", params(UserPath), security(("bearer" = [])),
+/// `name.formatted`, `name.givenName` / `name.familyName` rename them;
+/// `externalId`, `urn:…:enterprise:2.0:User:employeeNumber`, `…:department`
+/// and `…:manager` (`{"value": id}` or the id) are set or removed;
+/// `emails[type eq "work"].value` sets the work address (the sign-in
+/// address stays); with no `path`, `value` is an object of attributes.
+/// `userName` may only repeat the current address (else 400
+/// `mutability`); an unknown path is 400 `invalidPath`; removing `active`
+/// is 400. With `If-Match`, a User whose version differs is 412, unchanged.
+/// Disabling the owner or the last administrator is 409. Needs
+/// `members:update`.
+#[utoipa::path(patch, path = "/scim/v2/Users/{id}", tag = "scim",
+    params(UserPath, ("If-Match" = Option<String>, Header, description = "The version (`W/\"…\"`, or `*`) the change is for")),
+    security(("bearer" = [])),
     request_body(content = ScimPatch, content_type = "application/scim+json"),
     responses(
-        (status = 200, body = ScimUser, content_type = "application/scim+json"),
+        (status = 200, body = ScimUser, content_type = "application/scim+json", headers(("ETag" = String, description = "The User's new version"))),
         (status = 400, body = ScimError, content_type = "application/scim+json", description = "invalidSyntax, invalidPath, invalidValue or mutability"),
         (status = 401, body = ScimError, content_type = "application/scim+json", description = "No or no valid service account token"),
         (status = 403, body = ScimError, content_type = "application/scim+json", description = "The account's roles do not allow it"),
         (status = 404, body = ScimError, content_type = "application/scim+json", description = "No such User here"),
-        (status = 409, body = ScimError, content_type = "application/scim+json", description = "The owner or the last administrator")))]
+        (status = 409, body = ScimError, content_type = "application/scim+json", description = "The owner or the last administrator, or uniqueness: another member has the externalId"),
+        (status = 412, body = ScimError, content_type = "application/scim+json", description = "If-Match does not name the User's version: nothing changed")))]
 pub async fn patch_user(
     State(state): State<AppState>,
     Meta(meta): Meta,
     ScimCaller { access }: ScimCaller,
     Path(id): Path<String>,
+    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ScimFailure> {
     let id = crate::query::id(&id, "user")?;
     let change = roster_app::scim::read_patch(&json_body(&body)?).map_err(ScimFailure::bad)?;
-    let m = roster_app::scim::update_user(&state.app, &access, id, &change, &meta).await?.map_err(ScimFailure::bad)?;
-    Ok(user_answer(&state, StatusCode::OK, &m))
+    let precondition = if_match(&headers);
+    let u = roster_app::scim::update_user_if(&state.app, &access, id, &change, precondition.as_deref(), &meta)
+        .await?
+        .map_err(ScimFailure::bad)?;
+    Ok(user_answer(&state, StatusCode::OK, &u))
 }
 
 /// Deletes a User (RFC 7644 §3.6): archives the member (or disables them,
-/// as the deployment's `scim_delete` says); 204. The owner and the last
+/// as the deployment's `scim_delete` says); 204. With `If-Match`, a User
+/// whose version differs is 412, unchanged. The owner and the last
 /// administrator are 409. Needs `members:update`.
-#[utoipa::path(delete, path = "/scim/v2/Users/{id}", tag = "scim", params(UserPath), security(("bearer" = [])),
+#[utoipa::path(delete, path = "/scim/v2/Users/{id}", tag = "scim",
+    params(UserPath, ("If-Match" = Option<String>, Header, description = "The version (`W/\"…\"`, or `*`) the change is for")),
+    security(("bearer" = [])),
     responses(
         (status = 204, description = "Archived (or disabled)"),
         (status = 401, body = ScimError, content_type = "application/scim+json", description = "No or no valid service account token"),
         (status = 403, body = ScimError, content_type = "application/scim+json", description = "The account's roles do not allow it"),
         (status = 404, body = ScimError, content_type = "application/scim+json", description = "No such User here"),
-        (status = 409, body = ScimError, content_type = "application/scim+json", description = "The owner or the last administrator")))]
+        (status = 409, body = ScimError, content_type = "application/scim+json", description = "The owner or the last administrator"),
+        (status = 412, body = ScimError, content_type = "application/scim+json", description = "If-Match does not name the User's version: nothing changed")))]
 pub async fn delete_user(
     State(state): State<AppState>,
     Meta(meta): Meta,
     ScimCaller { access }: ScimCaller,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<StatusCode, ScimFailure> {
     let id = crate::query::id(&id, "user")?;
-    roster_app::scim::delete_user(&state.app, &access, id, &meta).await?;
+    let precondition = if_match(&headers);
+    roster_app::scim::delete_user_if(&state.app, &access, id, precondition.as_deref(), &meta)
+        .await?
+        .map_err(ScimFailure::bad)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// What this deployment's SCIM supports (RFC 7643 §5): filtering, sorting
-/// and PATCH; no bulk, password change or ETags yet.
+/// What this deployment's SCIM supports (RFC 7643 §5): filtering, sorting,
+/// PATCH and ETags; no bulk or password change.
 #[utoipa::path(get, path = "/scim/v2/ServiceProviderConfig", tag = "scim", security(("bearer" = [])),
     responses((status = 200, body = Object, content_type = "application/scim+json"),
         (status = 401, body = ScimError, content_type = "application/scim+json", description = "No or no valid service account token")))]
@@ -506,7 +674,7 @@ pub async fn service_provider_config(State(state): State<AppState>, _caller: Sci
             "filter": {"supported": true, "maxResults": roster_app::scim::MAX_RESULTS},
             "changePassword": {"supported": false},
             "sort": {"supported": true},
-            "etag": {"supported": false},
+            "etag": {"supported": true},
             "authenticationSchemes": [{
                 "type": "oauthbearertoken",
                 "name": "Service account token",
@@ -530,6 +698,7 @@ pub async fn resource_types(State(state): State<AppState>, _caller: ScimCaller) 
         "endpoint": "/Users",
         "description": "A member of the organization",
         "schema": USER_SCHEMA,
+        "schemaExtensions": [{"schema": ENTERPRISE_SCHEMA, "required": false}],
         "meta": {"resourceType": "ResourceType", "location": format!("{}/ResourceTypes/User", base(&state))},
     });
     let group = crate::scim_groups::resource_type(&state);
@@ -563,6 +732,13 @@ pub async fn schemas(State(state): State<AppState>, _caller: ScimCaller) -> Scim
             "readWrite",
             json!({"required": true, "uniqueness": "server"}),
         ),
+        attribute(
+            "externalId",
+            "string",
+            "The identity provider's id of the person, unique in the organization.",
+            "readWrite",
+            json!({"caseExact": true}),
+        ),
         attribute("displayName", "string", "The name shown for the member.", "readWrite", json!({})),
         attribute(
             "name",
@@ -574,12 +750,12 @@ pub async fn schemas(State(state): State<AppState>, _caller: ScimCaller) -> Scim
         attribute(
             "emails",
             "complex",
-            "The sign-in address, as the one work email.",
+            "The sign-in address (primary), then the provider's work address when it differs.",
             "readWrite",
             json!({"multiValued": true, "subAttributes": [
                 attribute("value", "string", "The address.", "readWrite", json!({})),
                 attribute("type", "string", "Always work.", "readOnly", json!({"canonicalValues": ["work"]})),
-                attribute("primary", "boolean", "Always true.", "readOnly", json!({})),
+                attribute("primary", "boolean", "True for the sign-in address.", "readOnly", json!({})),
             ]}),
         ),
         attribute("active", "boolean", "Whether the membership is active.", "readWrite", json!({})),
@@ -613,5 +789,11 @@ mod tests {
         assert_eq!(dropped, json!({"schemas": ["s"], "id": "1", "userName": "a", "name": {"formatted": "A"}}));
         let urn = project(v, Some("urn:ietf:params:scim:schemas:core:2.0:User:userName"), None);
         assert_eq!(urn, json!({"schemas": ["s"], "id": "1", "userName": "a"}));
+        let ent = json!({"schemas": ["s"], "id": "1", "userName": "a",
+            ENTERPRISE_SCHEMA: {"department": "D", "employeeNumber": "7"}});
+        let kept = project(ent.clone(), Some(&format!("{ENTERPRISE_SCHEMA}:department")), None);
+        assert_eq!(kept, json!({"schemas": ["s"], "id": "1", ENTERPRISE_SCHEMA: {"department": "D"}}));
+        let dropped = project(ent, None, Some(ENTERPRISE_SCHEMA));
+        assert_eq!(dropped, json!({"schemas": ["s"], "id": "1", "userName": "a"}));
     }
 }

@@ -5,24 +5,32 @@
 //! | --- | --- |
 //! | `id` | `members.user_id` |
 //! | `userName`, `emails`, `emails.value` | `members.email`, the sign-in address (stored lower-cased and NFC-normalized by `Email::parse`) |
-//! | `emails.type`, `emails.primary` | the one address is `"work"` and primary |
+//! | `emails.type`, `emails.primary` | the sign-in address is `"work"` and primary |
+//! | a second `emails` entry (`"work"`, not primary) | `members.work_email`, the provider's work address when it differs from the sign-in address; answered, not filtered on |
 //! | `displayName`, `name.formatted` | `members.name` |
 //! | `active` | `members.status = 'active'` |
-//! | `meta.created`, `meta.lastModified` | `members.created_at` (no row records a last change) |
+//! | `externalId` | `members.external_id` (case-exact) |
+//! | `meta.created` | `members.created_at` |
+//! | `meta.lastModified` | `members.updated_at`, or `created_at` for a row never changed since migration 0019 |
 //! | `meta.resourceType` | `"User"` |
-//! | `externalId` | not stored yet: no member has one, so a comparison matches no one and `pr` is false |
+//! | `meta.version` | a weak ETag of the row ([`ScimUser::version`]) |
+//! | enterprise `employeeNumber`, `department` | `members.employee_number`, `members.department` |
+//! | enterprise `manager.value` | `members.manager_id` (answered with the manager's name; not filtered on) |
 //!
 //! `name.givenName`, `name.familyName` and the other parts of a name are
 //! refused (Roster keeps one name), as is any attribute not in the table.
+//! An attribute a member has no value of (`externalId`, the enterprise
+//! ones) satisfies no comparison, `ne` included, and not `pr`.
 //!
 //! Case: `userName` and emails are case-insensitive in SCIM (`caseExact`
 //! false); the stored address is already lower-cased, so the literal is
 //! lower-cased the same way (Unicode) and compared as is, which keeps the
-//! `(org_id, email)` index usable. `displayName` and `name.formatted` are
-//! case-insensitive too, folded in ASCII only: that is what SQLite's
-//! `lower()` does, and PostgreSQL's under the column's `"C"` collation, so
-//! both backends agree (an `É` and an `é` stay apart). Strings order by
-//! their bytes (UTF-8) on both. Dates are ISO 8601 literals compared as
+//! `(org_id, email)` index usable. `displayName`, `name.formatted`,
+//! `employeeNumber` and `department` are case-insensitive too, folded in
+//! ASCII only: that is what SQLite's `lower()` does, and PostgreSQL's under
+//! the column's `"C"` collation, so both backends agree (an `É` and an `é`
+//! stay apart). `externalId` is case-exact (RFC 7643 §3.1). Strings order
+//! by their bytes (UTF-8) on both. Dates are ISO 8601 literals compared as
 //! points in time to the millisecond.
 
 use unicode_normalization::UnicodeNormalization;
@@ -33,6 +41,95 @@ use crate::{MemberStatus, Timestamp, UserId};
 
 /// The schema URN of the core User resource; a qualified path must use it.
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+
+/// The schema URN of the enterprise User extension (RFC 7643 §4.3).
+pub const ENTERPRISE_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+/// What a provider says about a member beyond the core attributes Roster
+/// has for everyone (migration 0019); `None`: no value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserAttributes {
+    /// `externalId`, as the provider wrote it.
+    pub external_id: Option<String>,
+    /// The enterprise extension's `employeeNumber`.
+    pub employee_number: Option<String>,
+    /// The enterprise extension's `department`.
+    pub department: Option<String>,
+    /// The enterprise extension's `manager.value`: a user of the same organization.
+    pub manager: Option<UserId>,
+    /// The provider's work address when it differs from the sign-in address.
+    pub work_email: Option<String>,
+}
+
+/// A member as a SCIM User: the membership, the provider's attributes, when
+/// the row last changed, and the manager's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimUser {
+    /// The membership.
+    pub member: Member,
+    /// The provider's attributes.
+    pub attributes: UserAttributes,
+    /// When the row last changed (`None`: not since it was made).
+    pub updated_at: Option<Timestamp>,
+    /// The manager's name, when they are a member of the organization.
+    pub manager_name: Option<String>,
+}
+
+impl ScimUser {
+    /// `meta.lastModified`: the last change, or the creation.
+    pub fn last_modified(&self) -> Timestamp {
+        self.updated_at.unwrap_or(self.member.created_at)
+    }
+
+    /// `meta.version`: a weak ETag of everything the User is made of in its
+    /// row (not the manager's name, which is another User's), so that it
+    /// changes with every change of the User and is equal for equal state.
+    pub fn version(&self) -> String {
+        let m = &self.member;
+        let a = &self.attributes;
+        let opt = |s: &Option<String>| s.clone().map_or_else(|| "\u{0}".to_string(), |s| format!("={s}"));
+        weak_etag(&[
+            &m.user_id.to_string(),
+            &m.email,
+            &m.name,
+            m.status.as_str(),
+            &opt(&a.external_id),
+            &opt(&a.employee_number),
+            &opt(&a.department),
+            &opt(&a.manager.map(|u| u.to_string())),
+            &opt(&a.work_email),
+            &self.last_modified().0.to_string(),
+        ])
+    }
+}
+
+/// A weak ETag (`W/"…"`, RFC 9110 §8.8.3) of a resource's state given as
+/// its parts: the first 16 bytes of the SHA-256 of the parts, each ended by
+/// a unit separator, in hex. Equal parts give equal tags.
+pub fn weak_etag(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0x1f]);
+    }
+    let digest = h.finalize();
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("W/\"{hex}\"")
+}
+
+/// Whether an `If-Match` header's value lets a change of a resource whose
+/// current tag is `current` through: `*`, or a list of tags one of which is
+/// `current`, compared weakly (a `W/` prefix on either side is ignored:
+/// SCIM's versions are weak, RFC 7644 §3.14).
+pub fn if_match_allows(header: &str, current: &str) -> bool {
+    let opaque = |t: &str| {
+        let t = t.trim();
+        t.strip_prefix("W/").unwrap_or(t).to_string()
+    };
+    let current = opaque(current);
+    header.split(',').any(|t| t.trim() == "*" || opaque(t) == current)
+}
 
 /// A filter resolved against the User resource: what the store turns into
 /// SQL and [`UserFilter::matches`] evaluates. No node can be unknown, so
@@ -59,12 +156,52 @@ pub enum UserFilter {
     Active(bool),
     /// The creation time, by one of eq, ne, gt, ge, lt, le.
     Created(CompareOp, Timestamp),
+    /// The last change (`updated_at`, else `created_at`), by one of eq, ne, gt, ge, lt, le.
+    Modified(CompareOp, Timestamp),
+    /// A provider's attribute has a value and it compares so with the
+    /// literal (folded as [`TextAttr::fold`] says).
+    Text(TextAttr, CompareOp, String),
+    /// A provider's attribute has a value (`pr`).
+    Present(TextAttr),
     /// Both hold.
     And(Box<UserFilter>, Box<UserFilter>),
     /// Either holds.
     Or(Box<UserFilter>, Box<UserFilter>),
     /// It does not hold.
     Not(Box<UserFilter>),
+}
+
+/// A text attribute a provider gives, which a member may have no value of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextAttr {
+    /// `externalId` (case-exact).
+    ExternalId,
+    /// The enterprise extension's `employeeNumber` (case-insensitive).
+    EmployeeNumber,
+    /// The enterprise extension's `department` (case-insensitive).
+    Department,
+}
+
+impl TextAttr {
+    /// Whether the attribute compares case-insensitively (folded in ASCII, as
+    /// the store's `lower()` does).
+    pub fn folds_case(self) -> bool {
+        !matches!(self, TextAttr::ExternalId)
+    }
+
+    /// A value as compared: folded in ASCII when the attribute ignores case.
+    pub fn fold(self, s: &str) -> String {
+        if self.folds_case() { s.to_ascii_lowercase() } else { s.to_string() }
+    }
+
+    /// The member's value of the attribute.
+    pub fn value_of(self, a: &UserAttributes) -> Option<&str> {
+        match self {
+            TextAttr::ExternalId => a.external_id.as_deref(),
+            TextAttr::EmployeeNumber => a.employee_number.as_deref(),
+            TextAttr::Department => a.department.as_deref(),
+        }
+    }
 }
 
 /// A User attribute a filter or a sort can name.
@@ -76,13 +213,15 @@ enum Attr {
     /// `displayName`, `name.formatted`.
     Name,
     Active,
-    /// `meta.created`, `meta.lastModified`.
+    /// `meta.created`.
     Created,
+    /// `meta.lastModified`.
+    Modified,
+    /// `externalId`, `employeeNumber`, `department`.
+    Text(TextAttr),
     /// An attribute with the same value for every member.
     ConstText(&'static str),
     ConstBool(bool),
-    /// An attribute no member has a value of (`externalId`).
-    Unassigned,
 }
 
 fn is(a: &str, b: &str) -> bool {
@@ -96,13 +235,23 @@ fn unknown(path: &AttrPath) -> FilterError {
 /// The attribute a path names, at the top level (`in_emails` false) or inside
 /// a value path on `emails`.
 fn attr(path: &AttrPath, in_emails: bool) -> Result<Attr, FilterError> {
+    let name = path.name.as_str();
+    let sub = path.sub.as_deref();
+    if let Some(uri) = &path.uri
+        && !in_emails
+        && is(uri, ENTERPRISE_SCHEMA)
+    {
+        return match (name, sub) {
+            (n, None) if is(n, "employeeNumber") => Ok(Attr::Text(TextAttr::EmployeeNumber)),
+            (n, None) if is(n, "department") => Ok(Attr::Text(TextAttr::Department)),
+            _ => Err(unknown(path)),
+        };
+    }
     if let Some(uri) = &path.uri
         && (in_emails || !is(uri, USER_SCHEMA))
     {
         return Err(unknown(path));
     }
-    let name = path.name.as_str();
-    let sub = path.sub.as_deref();
     if in_emails {
         return match (name, sub) {
             (n, None) if is(n, "value") => Ok(Attr::Email),
@@ -114,7 +263,7 @@ fn attr(path: &AttrPath, in_emails: bool) -> Result<Attr, FilterError> {
     match (name, sub) {
         (n, None) if is(n, "id") => Ok(Attr::Id),
         (n, None) if is(n, "userName") => Ok(Attr::Email),
-        (n, None) if is(n, "externalId") => Ok(Attr::Unassigned),
+        (n, None) if is(n, "externalId") => Ok(Attr::Text(TextAttr::ExternalId)),
         (n, None) if is(n, "displayName") => Ok(Attr::Name),
         (n, None) if is(n, "active") => Ok(Attr::Active),
         (n, None) if is(n, "emails") => Ok(Attr::Email),
@@ -130,7 +279,8 @@ fn attr(path: &AttrPath, in_emails: bool) -> Result<Attr, FilterError> {
                 "'{path}' cannot be filtered on: Roster keeps one name (filter on displayName or name.formatted)"
             )))
         }
-        (n, Some(s)) if is(n, "meta") && (is(s, "created") || is(s, "lastModified")) => Ok(Attr::Created),
+        (n, Some(s)) if is(n, "meta") && is(s, "created") => Ok(Attr::Created),
+        (n, Some(s)) if is(n, "meta") && is(s, "lastModified") => Ok(Attr::Modified),
         (n, Some(s)) if is(n, "meta") && is(s, "resourceType") => Ok(Attr::ConstText("User")),
         _ => Err(unknown(path)),
     }
@@ -180,7 +330,6 @@ fn compare(path: &AttrPath, attr: Attr, op: CompareOp, value: &Value) -> Result<
         };
     }
     match (attr, value) {
-        (Attr::Unassigned, _) => Ok(UserFilter::Const(false)),
         (Attr::Id, Value::String(s)) => match op {
             Eq | Ne => Ok(match uuid::Uuid::parse_str(s) {
                 Ok(id) => UserFilter::Id { equal: op == Eq, id: UserId(id) },
@@ -204,17 +353,18 @@ fn compare(path: &AttrPath, attr: Attr, op: CompareOp, value: &Value) -> Result<
         (Attr::ConstText(v), Value::String(s)) => {
             Ok(UserFilter::Const(compare_text(op, &v.to_lowercase(), &s.to_lowercase())))
         }
-        (Attr::Created, Value::String(s)) => {
+        (Attr::Text(a), Value::String(s)) => Ok(UserFilter::Text(a, op, a.fold(s))),
+        (Attr::Created | Attr::Modified, Value::String(s)) => {
             if matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
                 return refuse("a date can be compared with eq, ne, gt, ge, lt or le");
             }
             let Some(at) = parse_date_time(s) else {
                 return refuse("expected a date and time such as \"2011-05-13T04:42:34Z\"");
             };
-            Ok(UserFilter::Created(op, at))
+            Ok(if attr == Attr::Created { UserFilter::Created(op, at) } else { UserFilter::Modified(op, at) })
         }
         (Attr::Active | Attr::ConstBool(_), v) => refuse(&format!("the attribute is a boolean, not {}", kind(v))),
-        (Attr::Created, v) => refuse(&format!("the attribute is a date (a string), not {}", kind(v))),
+        (Attr::Created | Attr::Modified, v) => refuse(&format!("the attribute is a date (a string), not {}", kind(v))),
         (_, v) => refuse(&format!("the attribute is a string, not {}", kind(v))),
     }
 }
@@ -223,7 +373,7 @@ fn compare(path: &AttrPath, attr: Attr, op: CompareOp, value: &Value) -> Result<
 fn present(attr: Attr) -> UserFilter {
     match attr {
         Attr::Name => UserFilter::NameNotEmpty,
-        Attr::Unassigned => UserFilter::Const(false),
+        Attr::Text(a) => UserFilter::Present(a),
         // Ids, addresses, statuses and times are never empty.
         _ => UserFilter::Const(true),
     }
@@ -271,9 +421,19 @@ impl UserFilter {
         Self::resolve(&super::filter::parse(input)?)
     }
 
-    /// Whether a member satisfies the filter: the meaning the store's SQL
+    /// Whether a User satisfies the filter: the meaning the store's SQL
     /// must have (its property test holds them together).
-    pub fn matches(&self, m: &Member) -> bool {
+    pub fn matches(&self, u: &ScimUser) -> bool {
+        let m = &u.member;
+        let at_op = |op: &CompareOp, c: Timestamp, at: Timestamp| match op {
+            CompareOp::Eq => c == at,
+            CompareOp::Ne => c != at,
+            CompareOp::Gt => c > at,
+            CompareOp::Ge => c >= at,
+            CompareOp::Lt => c < at,
+            CompareOp::Le => c <= at,
+            CompareOp::Co | CompareOp::Sw | CompareOp::Ew => false,
+        };
         match self {
             UserFilter::Const(b) => *b,
             UserFilter::Id { equal, id } => (m.user_id == *id) == *equal,
@@ -281,21 +441,13 @@ impl UserFilter {
             UserFilter::Name(op, v) => compare_text(*op, &m.name.to_ascii_lowercase(), v),
             UserFilter::NameNotEmpty => !m.name.is_empty(),
             UserFilter::Active(b) => (m.status == MemberStatus::Active) == *b,
-            UserFilter::Created(op, at) => {
-                let c = m.created_at;
-                match op {
-                    CompareOp::Eq => c == *at,
-                    CompareOp::Ne => c != *at,
-                    CompareOp::Gt => c > *at,
-                    CompareOp::Ge => c >= *at,
-                    CompareOp::Lt => c < *at,
-                    CompareOp::Le => c <= *at,
-                    CompareOp::Co | CompareOp::Sw | CompareOp::Ew => false,
-                }
-            }
-            UserFilter::And(l, r) => l.matches(m) && r.matches(m),
-            UserFilter::Or(l, r) => l.matches(m) || r.matches(m),
-            UserFilter::Not(f) => !f.matches(m),
+            UserFilter::Created(op, at) => at_op(op, m.created_at, *at),
+            UserFilter::Modified(op, at) => at_op(op, u.last_modified(), *at),
+            UserFilter::Text(a, op, v) => a.value_of(&u.attributes).is_some_and(|s| compare_text(*op, &a.fold(s), v)),
+            UserFilter::Present(a) => a.value_of(&u.attributes).is_some(),
+            UserFilter::And(l, r) => l.matches(u) && r.matches(u),
+            UserFilter::Or(l, r) => l.matches(u) || r.matches(u),
+            UserFilter::Not(f) => !f.matches(u),
         }
     }
 }
@@ -308,8 +460,12 @@ pub enum UserSort {
     /// By name (`displayName`, `name.formatted`), by its bytes: case
     /// matters here (the order of the `(org_id, name, user_id)` index).
     DisplayName,
-    /// By creation time (`meta.created`, `meta.lastModified`).
+    /// By creation time (`meta.created`).
     Created,
+    /// By the last change (`meta.lastModified`).
+    Modified,
+    /// By `externalId`, by its bytes; members without one first.
+    ExternalId,
     /// By id (`id`), also the order without a `sortBy`.
     #[default]
     Id,
@@ -326,7 +482,9 @@ impl UserSort {
             Attr::Email => Ok(Self::UserName),
             Attr::Name => Ok(Self::DisplayName),
             Attr::Created => Ok(Self::Created),
-            Attr::Active | Attr::ConstText(_) | Attr::ConstBool(_) | Attr::Unassigned => {
+            Attr::Modified => Ok(Self::Modified),
+            Attr::Text(TextAttr::ExternalId) => Ok(Self::ExternalId),
+            Attr::Active | Attr::Text(_) | Attr::ConstText(_) | Attr::ConstBool(_) => {
                 Err(FilterError::whole(format!("'{path}' cannot be sorted by")))
             }
         }
@@ -420,15 +578,20 @@ mod tests {
         e.message
     }
 
-    fn member(email: &str, name: &str, status: MemberStatus, created: i64) -> Member {
-        Member {
-            user_id: UserId::new(),
-            email: email.into(),
-            name: name.into(),
-            status,
-            confirmed: true,
-            created_at: Timestamp(created),
-            last_active_at: None,
+    fn member(email: &str, name: &str, status: MemberStatus, created: i64) -> ScimUser {
+        ScimUser {
+            member: Member {
+                user_id: UserId::new(),
+                email: email.into(),
+                name: name.into(),
+                status,
+                confirmed: true,
+                created_at: Timestamp(created),
+                last_active_at: None,
+            },
+            attributes: UserAttributes::default(),
+            updated_at: None,
+            manager_name: None,
         }
     }
 
@@ -459,10 +622,21 @@ mod tests {
         assert_eq!(resolved("active eq true"), UserFilter::Active(true));
         assert_eq!(resolved("active ne true"), UserFilter::Active(false));
         assert_eq!(resolved(r#"meta.created gt "1970-01-01T00:00:01Z""#), UserFilter::Created(Gt, Timestamp(1000)));
-        assert_eq!(resolved(r#"meta.lastModified le "1970-01-02""#), UserFilter::Created(Le, Timestamp(86_400_000)));
-        assert_eq!(resolved(r#"externalId eq "abc""#), UserFilter::Const(false));
-        assert_eq!(resolved("externalId pr"), UserFilter::Const(false));
-        assert_eq!(resolved("externalId eq null"), UserFilter::Const(true));
+        assert_eq!(resolved(r#"meta.lastModified le "1970-01-02""#), UserFilter::Modified(Le, Timestamp(86_400_000)));
+        assert_eq!(resolved(r#"externalId eq "AbC""#), UserFilter::Text(TextAttr::ExternalId, Eq, "AbC".into()));
+        assert_eq!(resolved("externalId pr"), UserFilter::Present(TextAttr::ExternalId));
+        assert_eq!(
+            resolved("externalId eq null"),
+            UserFilter::Not(Box::new(UserFilter::Present(TextAttr::ExternalId)))
+        );
+        assert_eq!(
+            resolved(r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department co "Sales""#),
+            UserFilter::Text(TextAttr::Department, Co, "sales".into())
+        );
+        assert_eq!(
+            resolved(r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:user:EMPLOYEENUMBER pr"#),
+            UserFilter::Present(TextAttr::EmployeeNumber)
+        );
         assert_eq!(resolved("userName eq null"), UserFilter::Const(false));
         assert_eq!(resolved("displayName eq null"), UserFilter::Not(Box::new(UserFilter::NameNotEmpty)));
         assert_eq!(resolved(r#"meta.resourceType eq "user""#), UserFilter::Const(true));
@@ -476,9 +650,12 @@ mod tests {
     fn unknown_attributes_and_wrong_literals_are_invalid_filters() {
         assert_eq!(refused(r#"title pr"#), "'title' is not an attribute of a User that can be filtered on");
         assert_eq!(
-            refused(r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "x""#),
-            "'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department' is not an attribute of a User that can be filtered on"
+            refused(r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter eq "x""#),
+            "'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter' is not an attribute of a User that can be filtered on"
         );
+        assert!(refused(r#"department eq "x""#).contains("is not an attribute"));
+        assert!(refused("externalId eq 5").contains("the attribute is a string, not a number"));
+        assert!(refused(r#"meta.lastModified co "2011""#).contains("a date can be compared with"));
         assert!(refused(r#"name.givenName eq "Ann""#).contains("Roster keeps one name"));
         assert!(refused(r#"emails[display eq "x"]"#).contains("'display' is not an attribute"));
         assert!(refused(r#"addresses[type eq "work"]"#).contains("only emails"));
@@ -494,7 +671,10 @@ mod tests {
 
     #[test]
     fn matching_follows_scim_case_rules() {
-        let ann = member("ann.o'malley@acme.example", "Ann O'Malley Élan", MemberStatus::Active, 5_000);
+        let mut ann = member("ann.o'malley@acme.example", "Ann O'Malley Élan", MemberStatus::Active, 5_000);
+        ann.attributes.external_id = Some("AbC-1".into());
+        ann.attributes.department = Some("Sales EMEA".into());
+        ann.updated_at = Some(Timestamp(20_000));
         let bob = member("bob@other.example", "bob", MemberStatus::Disabled, 10_000);
         let check = |f: &str, expected: [bool; 2]| {
             let uf = resolved(f);
@@ -511,6 +691,37 @@ mod tests {
         check(r#"meta.created ge "1970-01-01T00:00:05Z" and meta.created lt "1970-01-01T00:00:10Z""#, [true, false]);
         check(r#"meta.created eq "1970-01-01T00:00:10.000Z""#, [false, true]);
         check(r#"userName gt "b""#, [false, true]);
+        check(r#"externalId eq "AbC-1""#, [true, false]);
+        check(r#"externalId eq "abc-1""#, [false, false]);
+        check(r#"externalId ne "x""#, [true, false]);
+        check("not (externalId pr)", [false, true]);
+        check(r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department sw "sales""#, [true, false]);
+        check(r#"meta.lastModified gt "1970-01-01T00:00:15Z""#, [true, false]);
+        check(r#"meta.lastModified eq "1970-01-01T00:00:10Z""#, [false, true]);
+    }
+
+    #[test]
+    fn versions_follow_the_state_and_if_match_compares_weakly() {
+        let ann = member("ann@acme.example", "Ann", MemberStatus::Active, 5_000);
+        let v = ann.version();
+        assert!(v.starts_with("W/\"") && v.ends_with('"') && v.len() == 2 + 32 + 2, "{v}");
+        assert_eq!(v, ann.clone().version());
+        let mut renamed = ann.clone();
+        renamed.member.name = "Anne".into();
+        let mut tagged = ann.clone();
+        tagged.attributes.department = Some("".into());
+        let mut touched = ann.clone();
+        touched.updated_at = Some(Timestamp(6_000));
+        let mut managed = ann.clone();
+        managed.manager_name = Some("Bob".into());
+        assert_eq!(managed.version(), v, "the manager's name is another User's");
+        for other in [renamed, tagged, touched] {
+            assert_ne!(other.version(), v);
+        }
+        assert!(if_match_allows(&v, &v));
+        assert!(if_match_allows("*", &v));
+        assert!(if_match_allows(&format!("\"x\", {}", v.trim_start_matches("W/")), &v));
+        assert!(!if_match_allows("W/\"x\"", &v));
     }
 
     #[test]
@@ -536,7 +747,10 @@ mod tests {
         assert_eq!(UserSort::parse("userName"), Ok(UserSort::UserName));
         assert_eq!(UserSort::parse("emails.value"), Ok(UserSort::UserName));
         assert_eq!(UserSort::parse("name.formatted"), Ok(UserSort::DisplayName));
-        assert_eq!(UserSort::parse("meta.lastModified"), Ok(UserSort::Created));
+        assert_eq!(UserSort::parse("meta.lastModified"), Ok(UserSort::Modified));
+        assert_eq!(UserSort::parse("meta.created"), Ok(UserSort::Created));
+        assert_eq!(UserSort::parse("externalId"), Ok(UserSort::ExternalId));
+        assert!(UserSort::parse("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department").is_err());
         assert_eq!(UserSort::parse("urn:ietf:params:scim:schemas:core:2.0:User:id"), Ok(UserSort::Id));
         assert!(UserSort::parse("title").is_err());
         assert!(UserSort::parse("active").is_err());

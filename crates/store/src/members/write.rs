@@ -69,14 +69,22 @@ async fn add_to_count(tx: &mut Tx, org: OrgId, status: MemberStatus, n: i64) -> 
     Ok(())
 }
 
-/// Moves one member from `from` to `to` and updates the counters. Answers
-/// `false` (and changes nothing) when the member's status was not `from`.
-pub async fn set_status(tx: &mut Tx, org: OrgId, user: UserId, from: MemberStatus, to: MemberStatus) -> Result<bool> {
+/// Moves one member from `from` to `to` and updates the counters; `now`
+/// is the row's `updated_at`. Answers `false` (and changes nothing) when
+/// the member's status was not `from`.
+pub async fn set_status(
+    tx: &mut Tx,
+    org: OrgId,
+    user: UserId,
+    from: MemberStatus,
+    to: MemberStatus,
+    now: Timestamp,
+) -> Result<bool> {
     let n = tx
         .execute(
             Query::update()
                 .table(Members::Table)
-                .value(Members::Status, to.as_str())
+                .values([(Members::Status, to.as_str().into()), (Members::UpdatedAt, now.0.into())])
                 .and_where(Expr::col(Members::OrgId).eq(org.0))
                 .and_where(Expr::col(Members::UserId).eq(user.0))
                 .and_where(Expr::col(Members::Status).eq(from.as_str())),
@@ -91,13 +99,15 @@ pub async fn set_status(tx: &mut Tx, org: OrgId, user: UserId, from: MemberStatu
 }
 
 /// Moves many members of one status to another, in one statement, and
-/// updates the counters. Answers how many moved.
+/// updates the counters; `now` is the rows' `updated_at`. Answers how many
+/// moved.
 pub async fn set_status_many(
     tx: &mut Tx,
     org: OrgId,
     users: &[UserId],
     from: MemberStatus,
     to: MemberStatus,
+    now: Timestamp,
 ) -> Result<u64> {
     let mut moved = 0;
     for chunk in users.chunks(500) {
@@ -106,7 +116,7 @@ pub async fn set_status_many(
             .execute(
                 Query::update()
                     .table(Members::Table)
-                    .value(Members::Status, to.as_str())
+                    .values([(Members::Status, to.as_str().into()), (Members::UpdatedAt, now.0.into())])
                     .and_where(Expr::col(Members::OrgId).eq(org.0))
                     .and_where(Expr::col(Members::Status).eq(from.as_str()))
                     .and_where(Expr::col(Members::UserId).is_in(chunk.iter().map(|u| u.0))),
@@ -118,7 +128,8 @@ pub async fn set_status_many(
     Ok(moved)
 }
 
-/// Records that a member was active now.
+/// Records that a member was active now. Activity is not a change of the
+/// membership: `updated_at` stays.
 pub async fn touch_member(tx: &mut Tx, org: OrgId, user: UserId, now: Timestamp) -> Result<()> {
     tx.execute(
         Query::update()

@@ -10,6 +10,7 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use roster_domain::members::Member;
+use roster_domain::scim::users::{ScimUser, UserAttributes};
 use roster_domain::scim::{UserFilter, UserSort};
 use roster_domain::{MemberStatus, OrgId, SortOrder, Timestamp, UserId};
 use sea_query::{QueryBuilder, SelectStatement};
@@ -111,10 +112,18 @@ fn iso(ms: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z")
 }
 
-/// An organization of `n` members with varied names, addresses, statuses
-/// and creation times, and another organization's members with the same
-/// addresses (which no list of the first may show).
-async fn organization(db: &Db, n: usize, rng: &mut StdRng) -> (OrgId, Vec<Member>) {
+/// Provider ids that trip a translation up: case (`externalId` is
+/// case-exact), LIKE's metacharacters, accents.
+const EXTERNAL_IDS: [&str; 6] = ["AbC-", "abc-", "x%_", "Ext\\", "ÉX", "0f8fad5b-"];
+/// Departments and employee numbers (case-insensitive in ASCII only).
+const DEPARTMENTS: [&str; 6] = ["Sales", "SALES emea", "R&D", "100% Ops", "Ünit_a", "sales"];
+const EMPLOYEE_NUMBERS: [&str; 4] = ["E-1", "e-10", "701984", "x_%"];
+
+/// An organization of `n` members with varied names, addresses, statuses,
+/// creation and change times and provider attributes (some without), and
+/// another organization's members with the same addresses (which no list of
+/// the first may show).
+async fn organization(db: &Db, n: usize, rng: &mut StdRng) -> (OrgId, Vec<ScimUser>) {
     let mut tx = db.begin().await.unwrap();
     let mut orgs = Vec::new();
     for k in 0..2 {
@@ -172,19 +181,41 @@ async fn organization(db: &Db, n: usize, rng: &mut StdRng) -> (OrgId, Vec<Member
                 last_active_at: None,
             });
         }
-        listed.push(Member {
-            user_id: user.id,
-            email,
-            name,
-            status,
-            confirmed: true,
-            created_at: created,
-            last_active_at: None,
+        // Most have been changed since, some carry the provider's attributes.
+        let updated_at = rng.random_bool(0.7).then(|| Timestamp(created.0 + rng.random_range(-1i64..3_000) * 1_000));
+        let attributes = match updated_at {
+            Some(_) => UserAttributes {
+                external_id: rng.random_bool(0.7).then(|| format!("{}{i}", EXTERNAL_IDS.choose(rng).unwrap())),
+                employee_number: rng.random_bool(0.5).then(|| EMPLOYEE_NUMBERS.choose(rng).unwrap().to_string()),
+                department: rng.random_bool(0.6).then(|| DEPARTMENTS.choose(rng).unwrap().to_string()),
+                manager: None,
+                work_email: rng.random_bool(0.3).then(|| format!("work{i}@acme.example")),
+            },
+            None => UserAttributes::default(),
+        };
+        listed.push(ScimUser {
+            member: Member {
+                user_id: user.id,
+                email,
+                name,
+                status,
+                confirmed: true,
+                created_at: created,
+                last_active_at: None,
+            },
+            attributes,
+            updated_at,
+            manager_name: None,
         });
         users.push(user);
     }
     crate::users::insert_users(&mut tx, &users).await.unwrap();
     crate::members::insert_members(&mut tx, &members).await.unwrap();
+    for u in &listed {
+        if let Some(at) = u.updated_at {
+            super::set_attributes(&mut tx, orgs[0], u.member.user_id, &u.attributes, at).await.unwrap();
+        }
+    }
     tx.commit().await.unwrap();
     (orgs[0], listed)
 }
@@ -195,8 +226,9 @@ fn lit(s: &str) -> String {
 }
 
 /// A random comparison or presence test, as text.
-fn leaf(rng: &mut StdRng, members: &[Member]) -> String {
-    let someone = members.choose(rng).unwrap();
+fn leaf(rng: &mut StdRng, users: &[ScimUser]) -> String {
+    let who = users.choose(rng).unwrap();
+    let someone = &who.member;
     let text_op = *["eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"].choose(rng).unwrap();
     let order_op = *["eq", "ne", "gt", "ge", "lt", "le"].choose(rng).unwrap();
     // A piece of a real value (so that matches happen), or a troublesome one.
@@ -213,7 +245,11 @@ fn leaf(rng: &mut StdRng, members: &[Member]) -> String {
         }
         p
     };
-    match rng.random_range(0..12) {
+    const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    let text_of = |s: &Option<String>, rng: &mut StdRng| {
+        s.clone().unwrap_or_else(|| DEPARTMENTS.choose(rng).unwrap().to_string())
+    };
+    match rng.random_range(0..18) {
         0 => format!("userName {text_op} {}", lit(&piece(rng, &someone.email))),
         1 => format!("emails.value {text_op} {}", lit(&piece(rng, &someone.email))),
         2 => format!("emails[type eq \"work\" and value {text_op} {}]", lit(&piece(rng, &someone.email))),
@@ -231,6 +267,29 @@ fn leaf(rng: &mut StdRng, members: &[Member]) -> String {
         ),
         8 => format!("id {} {}", ["eq", "ne"].choose(rng).unwrap(), lit(&someone.user_id.0.to_string())),
         9 => format!("externalId {text_op} \"x\""),
+        12 => {
+            let v = text_of(&who.attributes.external_id, rng);
+            format!("externalId {text_op} {}", lit(&piece(rng, &v)))
+        }
+        13 => {
+            let v = text_of(&who.attributes.department, rng);
+            format!("{ENTERPRISE}:department {text_op} {}", lit(&piece(rng, &v)))
+        }
+        14 => {
+            let v = text_of(&who.attributes.employee_number, rng);
+            format!("{ENTERPRISE}:employeeNumber {text_op} {}", lit(&piece(rng, &v)))
+        }
+        15 => {
+            let at = who.last_modified().0 + [-1, 0, 1].choose(rng).unwrap();
+            format!("meta.lastModified {order_op} {}", lit(&iso(at)))
+        }
+        16 => format!(
+            "{} {}",
+            ["externalId", &format!("{ENTERPRISE}:department"), &format!("{ENTERPRISE}:employeeNumber")]
+                .choose(rng)
+                .unwrap(),
+            ["pr", "eq null", "ne null"].choose(rng).unwrap()
+        ),
         10 => format!("userName eq {}", lit(&someone.email.to_uppercase())),
         _ => format!("urn:ietf:params:scim:schemas:core:2.0:User:userName sw {}", lit(&piece(rng, &someone.email))),
     }
@@ -238,7 +297,7 @@ fn leaf(rng: &mut StdRng, members: &[Member]) -> String {
 
 /// A random filter of at most `depth` levels of `and`, `or`, `not` and
 /// parentheses.
-fn random_filter(rng: &mut StdRng, members: &[Member], depth: u32) -> String {
+fn random_filter(rng: &mut StdRng, members: &[ScimUser], depth: u32) -> String {
     if depth == 0 || rng.random_bool(0.35) {
         return leaf(rng, members);
     }
@@ -250,8 +309,8 @@ fn random_filter(rng: &mut StdRng, members: &[Member], depth: u32) -> String {
     }
 }
 
-fn ids(members: &[Member]) -> BTreeSet<UserId> {
-    members.iter().map(|m| m.user_id).collect()
+fn ids(users: &[ScimUser]) -> BTreeSet<UserId> {
+    users.iter().map(|u| u.member.user_id).collect()
 }
 
 #[tokio::test]
@@ -260,21 +319,35 @@ async fn random_filters_match_what_evaluating_them_on_the_members_gives() {
     let seed: u64 = std::env::var("ROSTER_SCIM_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(12);
     let mut rng = StdRng::seed_from_u64(seed);
     let (org, members) = organization(&db, 200, &mut rng).await;
-    let listed: Vec<&Member> = members.iter().filter(|m| m.status != MemberStatus::Archived).collect();
+    let listed: Vec<&ScimUser> = members.iter().filter(|m| m.member.status != MemberStatus::Archived).collect();
     let mut conn = db.conn().await.unwrap();
     let mut nonempty = 0;
     for _ in 0..400 {
         let text = random_filter(&mut rng, &members, 3);
         let filter = UserFilter::parse(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
-        let expected: BTreeSet<UserId> = listed.iter().filter(|m| filter.matches(m)).map(|m| m.user_id).collect();
+        let expected: BTreeSet<UserId> =
+            listed.iter().filter(|m| filter.matches(m)).map(|m| m.member.user_id).collect();
         let page = list_users(&mut conn, org, &filter, UserSort::Id, SortOrder::Asc, 1, MAX_COUNT).await.unwrap();
-        let got = ids(&page.members);
+        let got = ids(&page.users);
+        // What the list answers is what was stored.
+        for u in &page.users {
+            assert_eq!(Some(u), members.iter().find(|m| m.member.user_id == u.member.user_id), "{text}");
+        }
         if got != expected {
             let only = |a: &BTreeSet<UserId>, b: &BTreeSet<UserId>| {
                 a.difference(b)
                     .map(|id| {
-                        let m = members.iter().find(|m| m.user_id == *id).unwrap();
-                        format!("{} / {:?} / {:?} / {}", m.email, m.name, m.status, iso(m.created_at.0))
+                        let u = members.iter().find(|m| m.member.user_id == *id).unwrap();
+                        let m = &u.member;
+                        format!(
+                            "{} / {:?} / {:?} / {} / {:?} / {:?}",
+                            m.email,
+                            m.name,
+                            m.status,
+                            iso(m.created_at.0),
+                            u.attributes,
+                            u.updated_at.map(|t| iso(t.0))
+                        )
                     })
                     .collect::<Vec<_>>()
             };
@@ -300,22 +373,29 @@ async fn pages_follow_the_sort_and_count_the_whole() {
     let (org, members) = organization(&db, 120, &mut rng).await;
     let mut conn = db.conn().await.unwrap();
     let filter = UserFilter::parse(r#"active eq true or displayName co "a""#).unwrap();
-    let mut expected: Vec<&Member> =
-        members.iter().filter(|m| m.status != MemberStatus::Archived && filter.matches(m)).collect();
+    let mut expected: Vec<&ScimUser> =
+        members.iter().filter(|m| m.member.status != MemberStatus::Archived && filter.matches(m)).collect();
     for (sort, order) in [
         (UserSort::UserName, SortOrder::Asc),
         (UserSort::DisplayName, SortOrder::Desc),
         (UserSort::Created, SortOrder::Asc),
+        (UserSort::Modified, SortOrder::Desc),
+        (UserSort::ExternalId, SortOrder::Asc),
+        (UserSort::ExternalId, SortOrder::Desc),
         (UserSort::Id, SortOrder::Desc),
     ] {
         expected.sort_by(|a, b| {
+            let ext = |u: &ScimUser| u.attributes.external_id.clone().unwrap_or_default();
+            let (a, b) = (*a, *b);
             let by = match sort {
-                UserSort::UserName => a.email.cmp(&b.email),
-                UserSort::DisplayName => a.name.cmp(&b.name),
-                UserSort::Created => a.created_at.cmp(&b.created_at),
+                UserSort::UserName => a.member.email.cmp(&b.member.email),
+                UserSort::DisplayName => a.member.name.cmp(&b.member.name),
+                UserSort::Created => a.member.created_at.cmp(&b.member.created_at),
+                UserSort::Modified => a.last_modified().cmp(&b.last_modified()),
+                UserSort::ExternalId => ext(a).as_bytes().cmp(ext(b).as_bytes()),
                 UserSort::Id => std::cmp::Ordering::Equal,
             };
-            let by = by.then(a.user_id.cmp(&b.user_id));
+            let by = by.then(a.member.user_id.cmp(&b.member.user_id));
             if order == SortOrder::Desc { by.reverse() } else { by }
         });
         let mut got = Vec::new();
@@ -323,31 +403,31 @@ async fn pages_follow_the_sort_and_count_the_whole() {
         loop {
             let page = list_users(&mut conn, org, &filter, sort, order, start, 7).await.unwrap();
             assert_eq!(page.total, expected.len() as u64);
-            if page.members.is_empty() {
+            if page.users.is_empty() {
                 break;
             }
-            assert!(page.members.len() <= 7);
-            start += page.members.len() as u64;
-            got.extend(page.members);
+            assert!(page.users.len() <= 7);
+            start += page.users.len() as u64;
+            got.extend(page.users);
         }
-        let want: Vec<UserId> = expected.iter().map(|m| m.user_id).collect();
-        assert_eq!(got.iter().map(|m| m.user_id).collect::<Vec<_>>(), want, "{sort:?} {order:?}");
+        let want: Vec<UserId> = expected.iter().map(|m| m.member.user_id).collect();
+        assert_eq!(got.iter().map(|m| m.member.user_id).collect::<Vec<_>>(), want, "{sort:?} {order:?}");
     }
     // startIndex below 1 reads as 1; count 0 answers the total alone; a
     // count above the cap is lowered to it.
     let all = UserFilter::Const(true);
     let first = list_users(&mut conn, org, &all, UserSort::Id, SortOrder::Asc, 0, 3).await.unwrap();
     assert_eq!(first, list_users(&mut conn, org, &all, UserSort::Id, SortOrder::Asc, 1, 3).await.unwrap());
-    let total = members.iter().filter(|m| m.status != MemberStatus::Archived).count() as u64;
+    let total = members.iter().filter(|m| m.member.status != MemberStatus::Archived).count() as u64;
     let none = list_users(&mut conn, org, &all, UserSort::Id, SortOrder::Asc, 1, 0).await.unwrap();
-    assert_eq!((none.total, none.members.len()), (total, 0));
+    assert_eq!((none.total, none.users.len()), (total, 0));
     let past = list_users(&mut conn, org, &all, UserSort::Id, SortOrder::Asc, total + 1, 10).await.unwrap();
-    assert_eq!((past.total, past.members.len()), (total, 0));
+    assert_eq!((past.total, past.users.len()), (total, 0));
     let many = list_users(&mut conn, org, &all, UserSort::Id, SortOrder::Asc, 1, u64::MAX).await.unwrap();
-    assert_eq!(many.members.len() as u64, total);
+    assert_eq!(many.users.len() as u64, total);
     // Another organization's members are never listed, whatever the filter.
     let other = list_users(&mut conn, OrgId::new(), &all, UserSort::Id, SortOrder::Asc, 1, 10).await.unwrap();
-    assert_eq!((other.total, other.members.len()), (0, 0));
+    assert_eq!((other.total, other.users.len()), (0, 0));
     drop(conn);
     drop_db(db, pg).await;
 }
@@ -424,9 +504,10 @@ async fn the_longest_filters_run_on_both_backends() {
         nested,
     ] {
         let filter = UserFilter::parse(&text).unwrap_or_else(|e| panic!("{e}"));
-        let expected = members.iter().filter(|m| m.status != MemberStatus::Archived && filter.matches(m)).count();
+        let expected =
+            members.iter().filter(|m| m.member.status != MemberStatus::Archived && filter.matches(m)).count();
         let page = list_users(&mut conn, org, &filter, UserSort::Id, SortOrder::Asc, 1, MAX_COUNT).await.unwrap();
-        assert_eq!(page.members.len(), expected, "{}", &text[..40]);
+        assert_eq!(page.users.len(), expected, "{}", &text[..40]);
     }
     drop(conn);
     drop_db(db, pg).await;
@@ -445,6 +526,6 @@ fn a_filter_reads_as_this_sql() {
     let (_, from_where) = sql.split_once(" WHERE ").unwrap();
     assert_eq!(
         from_where,
-        r#""members"."org_id" = '00000000-0000-0000-0000-000000000000' AND "members"."status" <> 'archived' AND ((NOT ((1 = 0))) AND (("members"."email" >= 'ann' AND "members"."email" LIKE 'ann%' ESCAPE '\') OR LOWER("members"."name") LIKE '%50\%%' ESCAPE '\') AND (NOT ("members"."status" = 'active' OR "members"."created_at" > 1577836800000))) ORDER BY "members"."email" DESC, "members"."user_id" DESC LIMIT 20 OFFSET 10"#
+        r#""members"."org_id" = '00000000-0000-0000-0000-000000000000' AND "members"."status" <> 'archived' AND ((NOT ("members"."external_id" IS NOT NULL AND "members"."external_id" = 'x')) AND (("members"."email" >= 'ann' AND "members"."email" LIKE 'ann%' ESCAPE '\') OR LOWER("members"."name") LIKE '%50\%%' ESCAPE '\') AND (NOT ("members"."status" = 'active' OR "members"."created_at" > 1577836800000))) ORDER BY "members"."email" DESC, "members"."user_id" DESC LIMIT 20 OFFSET 10"#
     );
 }

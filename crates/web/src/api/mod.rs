@@ -298,6 +298,19 @@ pub fn finish_document(doc: &mut utoipa::openapi::OpenApi) {
                     _ => {}
                 }
             }
+            if path.starts_with("/scim/v2/") {
+                // `crate::scim::admit`: over capacity, any SCIM request.
+                responses.entry("429".into()).or_insert_with(|| {
+                    RefOr::T(from_json(json!({
+                        "description": "Too many provisioning requests in progress; Retry-After says when to try again.",
+                        "headers": {"Retry-After": {
+                            "description": "Seconds until the request may be tried again.",
+                            "schema": {"type": "integer", "minimum": 1},
+                        }},
+                        "content": {"application/scim+json": {"schema": {"$ref": "#/components/schemas/ScimError"}}},
+                    })))
+                });
+            }
             if path.starts_with("/api/v1/") {
                 for status in STANDARD {
                     let name = problem_name(status).expect("standard problems are components");

@@ -1,6 +1,7 @@
 //! The authorization matrix, in the manner of Keycloak's PermissionsTest:
 //! every API operation of the OpenAPI document × every role of two presets,
-//! in two organizations, against its own and the other tenant, plus
+//! held by a member (session cookie) and by a service account (bearer
+//! token), in two organizations, against its own and the other tenant, plus
 //! anonymous. The expected answer is derived from the role's grants; an
 //! operation the document lists without a rule here fails the test, so a
 //! new endpoint cannot ship without saying who may call it.
@@ -252,6 +253,8 @@ struct Tenant {
     join_code: String,
     /// (role key, signed-in session of a member holding only that role, is the owner).
     actors: Vec<(String, Session, bool)>,
+    /// (role key, a client with the bearer token of a service account holding only that role).
+    accounts: Vec<(String, Session)>,
 }
 
 async fn tenant(app: &TestApp, slug: &str, preset_key: &str) -> Tenant {
@@ -278,10 +281,28 @@ async fn tenant(app: &TestApp, slug: &str, preset_key: &str) -> Tenant {
         roster_app::access_requests::update_settings(&app.app, &access, &link, &Default::default()).await.unwrap();
     let join_code = settings.join_link.unwrap().rsplit("code=").next().unwrap().to_string();
     let mut actors = vec![(p.owner_role.clone(), app.login(&owner_email, PASSWORD).await, true)];
+    let mut accounts = Vec::new();
     for r in &p.roles {
         let email = format!("role-{}@{slug}.test", r.key);
         app.add_member_with_roles(&org, &email, &[r.key.as_str()]).await;
         actors.push((r.key.clone(), app.login(&email, PASSWORD).await, false));
+        // A service account holding the same role, acting with its bearer
+        // token (the owner's role belongs to a person: no account holds it).
+        if r.key == p.owner_role {
+            continue;
+        }
+        let input = roster_app::service_accounts::AccountInput {
+            name: format!("matrix-{}", r.key),
+            roles: Some(vec![r.key.clone()]),
+            ..Default::default()
+        };
+        let meta = Default::default();
+        let account = roster_app::service_accounts::create(&app.app, &access, &input, &meta).await.unwrap();
+        let token_input = roster_app::service_accounts::TokenInput { name: "matrix".into(), expires_in_days: None };
+        let made = roster_app::service_accounts::create_token(&app.app, &access, account.id, &token_input, &meta)
+            .await
+            .unwrap();
+        accounts.push((r.key.clone(), app.bearer(&made.token)));
     }
     Tenant {
         slug: slug.into(),
@@ -292,6 +313,7 @@ async fn tenant(app: &TestApp, slug: &str, preset_key: &str) -> Tenant {
         invitation_id: invited.invitation.id.to_string(),
         join_code,
         actors,
+        accounts,
     }
 }
 
@@ -376,7 +398,10 @@ async fn every_operation_answers_every_role_as_its_grants_say() {
                     continue;
                 }
                 for home in &tenants {
-                    for (role, session, is_owner) in &home.actors {
+                    // The members, then the service accounts holding the same roles.
+                    let members = home.actors.iter().map(|(r, s, o)| (r, s, *o, false));
+                    let accounts = home.accounts.iter().map(|(r, s)| (r, s, false, true));
+                    for (role, session, is_owner, is_account) in members.chain(accounts) {
                         made += 1;
                         let own = home.slug == t.slug;
                         let (status, answer) = session
@@ -384,8 +409,14 @@ async fn every_operation_answers_every_role_as_its_grants_say() {
                             .await;
                         cases += 1;
                         let granted = match rule {
+                            // A service account is no person: what is about
+                            // the signed-in user (their organizations, asking
+                            // to join) or only the owner's is not its to do.
+                            Rule::SignedIn | Rule::AskToJoin | Rule::Owner | Rule::GrantAnywhere(..) if is_account => {
+                                false
+                            }
                             Rule::SignedIn => true,
-                            Rule::Owner => own && *is_owner,
+                            Rule::Owner => own && is_owner,
                             Rule::AskToJoin => true,
                             Rule::Grant(resource, action) | Rule::GrantThenMissing(resource, action) => {
                                 own && preset(&home.preset).unwrap().role(role).unwrap().grants.allows(resource, action)
@@ -409,11 +440,17 @@ async fn every_operation_answers_every_role_as_its_grants_say() {
                         };
                         let who = format!(
                             "{role}{} of {} → {method_up} {path} in {}",
-                            if *is_owner { " (owner)" } else { "" },
+                            if is_owner {
+                                " (owner)"
+                            } else if is_account {
+                                " (service account)"
+                            } else {
+                                ""
+                            },
                             home.slug,
                             t.slug
                         );
-                        if passed && !granted && !matches!(rule, Rule::GrantAnywhere(..)) {
+                        if passed && !granted && (is_account || !matches!(rule, Rule::GrantAnywhere(..))) {
                             unexpected_allows.push(format!("{who}: {status} {answer}"));
                         }
                         if !passed && granted {

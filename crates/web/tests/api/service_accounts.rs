@@ -373,3 +373,35 @@ async fn the_profile_makes_lists_and_revokes_personal_tokens() {
     assert_eq!(bearer(&t, &secret, Method::GET, "/api/v1/orgs/acme/users", None).await.0, StatusCode::UNAUTHORIZED);
     t.finish().await;
 }
+
+#[tokio::test]
+async fn scim_over_capacity_answers_429_with_retry_after_at_once_and_nothing_else_waits() {
+    let (t, _org, s) = acme_with(|c| c.scim_max_in_flight = 2).await;
+    let (status, made) = s.post("/api/v1/orgs/acme/scim/token", json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let tk = made["token"].as_str().unwrap().to_string();
+    let scim = |tk: String| {
+        let anon = t.anonymous();
+        async move {
+            let r = anon.raw(anon.client.get(format!("{}/scim/v2/Users", anon.base_url)).bearer_auth(tk)).await;
+            let retry = r.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
+            let ct = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string());
+            (r.status(), retry, ct, r.json::<Value>().await.unwrap())
+        }
+    };
+    // Both places taken (two requests in progress): the third is refused at once.
+    let held = t.state.scim_slots.clone().acquire_many_owned(2).await.unwrap();
+    let (status, retry, ct, body) = scim(tk.clone()).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(retry.as_deref(), Some("1"));
+    assert_eq!(ct.as_deref(), Some("application/scim+json"));
+    assert_eq!(body["status"], "429");
+    assert_eq!(body["schemas"], json!(["urn:ietf:params:scim:api:messages:2.0:Error"]));
+    // The rest of the server is not held up by it.
+    let (status, _) = s.get("/api/v1/orgs/acme/service-accounts").await;
+    assert_eq!(status, StatusCode::OK);
+    // A place freed: served again.
+    drop(held);
+    let (status, retry, _, body) = scim(tk).await;
+    assert_eq!((status, retry), (StatusCode::OK, None), "{body}");
+}
