@@ -778,11 +778,7 @@ pub async fn authenticate_in_org(
         name: hit.account_name.clone(),
         token_id: hit.token_id,
     });
-    if hit.last_used_at.is_none_or(|at| now.0 - at.0 >= 60_000) {
-        let mut tx = app.db.begin().await?;
-        store::touch_token(&mut tx, hit.token_id, ip, now).await?;
-        tx.commit().await?;
-    }
+    record_use(app, hit.token_id, hit.last_used_at, ip, now).await?;
     crate::access::open_account_org(app, &actor, hit.org).await
 }
 
@@ -827,10 +823,22 @@ pub async fn authenticate(app: &App, token: &str, ip: Option<&str>) -> Result<Ac
         }
     };
     drop(conn);
-    if t.last_used_at.is_none_or(|at| now.0 - at.0 >= 60_000) {
+    record_use(app, t.id, t.last_used_at, ip, now).await?;
+    Ok(actor)
+}
+
+/// Records a token's use (time and client address), at most once a minute.
+async fn record_use(
+    app: &App,
+    token: ApiTokenId,
+    last_used_at: Option<Timestamp>,
+    ip: Option<&str>,
+    now: Timestamp,
+) -> Result<()> {
+    if last_used_at.is_none_or(|at| now.0 - at.0 >= 60_000) {
         let mut tx = app.db.begin().await?;
-        store::touch_token(&mut tx, t.id, ip, now).await?;
+        store::touch_token(&mut tx, token, ip, now).await?;
         tx.commit().await?;
     }
-    Ok(actor)
+    Ok(())
 }

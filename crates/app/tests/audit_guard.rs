@@ -60,7 +60,7 @@ const EXCEPTIONS: &[(&str, &str)] = &[
         "makes the account of a confirmed sign-up, which belongs to no organization yet; its requests to join are audited where they go",
     ),
     (
-        "service_accounts::authenticate",
+        "service_accounts::record_use",
         "records a token's last use (time and address, at most once a minute), like a session's last-seen time",
     ),
     ("outbox::send_due", "delivery bookkeeping: claiming due messages; the change that wrote them was audited"),
