@@ -135,6 +135,28 @@ impl Conn {
 /// A database transaction. Dropping it without [`Tx::commit`] rolls back.
 pub struct Tx {
     inner: TxInner,
+    /// On SQLite, this process's turn to write the file (see [`writer_turn`]),
+    /// held until the transaction ends; dropped after `inner`.
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+/// One queue of writers per SQLite file in this process.
+static SQLITE_WRITERS: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<std::path::PathBuf, std::sync::Arc<tokio::sync::Mutex<()>>>>,
+> = std::sync::LazyLock::new(Default::default);
+
+/// Waits for this process's turn to write a SQLite file. SQLite lets one
+/// writer in at a time; without a queue, the others retry `BEGIN IMMEDIATE`
+/// from its busy handler, which sleeps 1, 2, 5 … 100 ms between tries, so
+/// under concurrent writes some wait hundreds of milliseconds while the
+/// file is free. The queue hands the turn over at once, first come first
+/// served. (Another process on the same file still meets the busy handler.)
+async fn writer_turn(path: &std::path::Path) -> tokio::sync::OwnedMutexGuard<()> {
+    let queue = {
+        let mut writers = SQLITE_WRITERS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        writers.entry(path.to_path_buf()).or_default().clone()
+    };
+    queue.lock_owned().await
 }
 
 enum TxInner {
@@ -295,11 +317,16 @@ impl Db {
     /// at once (`BEGIN IMMEDIATE`), so two writers queue instead of failing
     /// when one upgrades a read lock.
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(Tx {
-            inner: match self {
-                Db::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-                Db::Postgres(p) => TxInner::Postgres(p.begin().await?),
-            },
+        Ok(match self {
+            Db::Sqlite(p) => {
+                // The connection first, then the turn: a writer waiting for
+                // its turn never holds the turn while waiting for a connection.
+                let conn = p.acquire().await?;
+                let turn = writer_turn(p.connect_options().get_filename()).await;
+                let tx = Transaction::begin(conn, Some(sqlx::SqlSafeStr::into_sql_str("BEGIN IMMEDIATE"))).await?;
+                Tx { inner: TxInner::Sqlite(tx), _turn: Some(turn) }
+            }
+            Db::Postgres(p) => Tx { inner: TxInner::Postgres(p.begin().await?), _turn: None },
         })
     }
 
