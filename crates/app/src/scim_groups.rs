@@ -97,6 +97,46 @@ pub struct GroupList {
     pub groups: Vec<GroupView>,
 }
 
+impl GroupView {
+    /// The group's version (`meta.version`, a weak ETag) when its members
+    /// were read: it changes with its name, external id, last change and
+    /// members (who they are and their names), whichever way the role's
+    /// holders changed (SCIM or the Users tab). `None` without the members
+    /// (`excludedAttributes=members`): a version of part of a group would
+    /// let a write pass over a membership it never saw.
+    pub fn version(&self) -> Option<String> {
+        self.members.as_ref().map(|m| version_of(&self.group, m))
+    }
+}
+
+/// The version of a group with these members (in the order read: by id).
+fn version_of(g: &GroupRecord, members: &[(UserId, String)]) -> String {
+    let (id, updated) = (g.id.to_string(), g.updated_at.0.to_string());
+    let mut parts = vec![id.as_str(), g.display_name.as_str(), g.external_id.as_deref().unwrap_or(""), &updated];
+    let ids: Vec<String> = members.iter().map(|(u, _)| u.to_string()).collect();
+    for ((_, name), id) in members.iter().zip(&ids) {
+        parts.push(id);
+        parts.push(name);
+    }
+    roster_domain::scim::users::weak_etag(&parts)
+}
+
+/// Refuses a change whose `If-Match` does not name the group's version,
+/// read inside the change (so no other change can pass between).
+async fn precondition(
+    change: &mut Change<'_>,
+    group: &GroupRecord,
+    if_match: Option<&str>,
+) -> Result<std::result::Result<(), ScimRefusal>> {
+    let Some(tag) = if_match else { return Ok(Ok(())) };
+    let members = store::members_of_role(&mut change.tx, change.access.org.id, group.role_id).await?;
+    let current = version_of(group, &members);
+    if roster_domain::scim::users::if_match_allows(tag, &current) {
+        return Ok(Ok(()));
+    }
+    Ok(refuse(crate::scim::PRECONDITION_FAILED, format!("the Group has changed: its version is {current}, not {tag}")))
+}
+
 fn role_name(access: &OrgAccess, role: RoleId) -> String {
     access.policy.role(role).map(|r| r.name.clone()).unwrap_or_default()
 }
@@ -356,8 +396,7 @@ pub async fn create_group(
     Ok(Ok(v))
 }
 
-/// Replaces (PUT) or patches (PATCH) a group: the operations of the
-/// request, in one change. Needs `members:update`. An unknown group is 404.
+/// [`update_group_if`] without a precondition.
 pub async fn update_group(
     app: &App,
     access: &OrgAccess,
@@ -365,10 +404,29 @@ pub async fn update_group(
     ops: &[GroupOp],
     meta: &RequestMeta,
 ) -> ScimResult<GroupView> {
+    update_group_if(app, access, id, ops, None, meta).await
+}
+
+/// Replaces (PUT) or patches (PATCH) a group: the operations of the
+/// request, in one change. Needs `members:update`. An unknown group is 404.
+/// With `if_match` (an `If-Match` header), a group whose version
+/// ([`GroupView::version`]) differs is refused as
+/// [`crate::scim::PRECONDITION_FAILED`], nothing changed.
+pub async fn update_group_if(
+    app: &App,
+    access: &OrgAccess,
+    id: Uuid,
+    ops: &[GroupOp],
+    if_match: Option<&str>,
+    meta: &RequestMeta,
+) -> ScimResult<GroupView> {
     access.require(Permission::MEMBERS_UPDATE)?;
     let mut change = change::begin(app, access, Permission::MEMBERS_UPDATE, meta).await?;
     let org = change.access.org.id;
     let group = store::find_group(&mut change.tx, org, id).await?.ok_or(AppError::NotFound("group"))?;
+    if let Err(e) = precondition(&mut change, &group, if_match).await? {
+        return Ok(Err(e));
+    }
     let role = role_of(&change, &group)?;
     let mut name = group.display_name.clone();
     let mut external_id = group.external_id.clone();
@@ -444,10 +502,29 @@ pub fn replace_ops(input: &GroupInput) -> Vec<GroupOp> {
 /// deleted, and the role it made too unless a service account holds it.
 /// Needs `members:update`.
 pub async fn delete_group(app: &App, access: &OrgAccess, id: Uuid, meta: &RequestMeta) -> Result<()> {
+    match delete_group_if(app, access, id, None, meta).await? {
+        Ok(()) => Ok(()),
+        Err(e) => Err(AppError::Internal(format!("a delete without a precondition was refused: {}", e.detail))),
+    }
+}
+
+/// [`delete_group`] with `if_match` (an `If-Match` header): a group whose
+/// version differs is refused as [`crate::scim::PRECONDITION_FAILED`],
+/// nothing changed.
+pub async fn delete_group_if(
+    app: &App,
+    access: &OrgAccess,
+    id: Uuid,
+    if_match: Option<&str>,
+    meta: &RequestMeta,
+) -> ScimResult<()> {
     access.require(Permission::MEMBERS_UPDATE)?;
     let mut change = change::begin(app, access, Permission::MEMBERS_UPDATE, meta).await?;
     let org = change.access.org.id;
     let group = store::find_group(&mut change.tx, org, id).await?.ok_or(AppError::NotFound("group"))?;
+    if let Err(e) = precondition(&mut change, &group, if_match).await? {
+        return Ok(Err(e));
+    }
     let role = role_of(&change, &group)?;
     // Every holder, archived ones too: the role goes from all of them.
     let mut holders = vec![];
@@ -482,7 +559,7 @@ pub async fn delete_group(app: &App, access: &OrgAccess, id: Uuid, meta: &Reques
         .with("role_deleted", role_deleted);
     change.record(delta.details(entry));
     change.commit().await?;
-    Ok(())
+    Ok(Ok(()))
 }
 
 /// A mapping as lists show it.

@@ -190,7 +190,7 @@ pub fn not_modified(headers: &HeaderMap, version: &str) -> bool {
 }
 
 /// A 304 answer: no body, the version in `ETag`.
-fn not_modified_answer(version: &str) -> Response {
+pub(crate) fn not_modified_answer(version: &str) -> Response {
     let mut r = StatusCode::NOT_MODIFIED.into_response();
     set_etag(&mut r, version);
     r

@@ -5,7 +5,7 @@
 //! `roster_app::scim_groups`'s, the shapes `roster_domain::scim::groups`'s.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use roster_app::scim::{ListQuery, ScimRefusal};
 use roster_app::scim_groups::GroupView;
@@ -18,7 +18,10 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::extract::Meta;
 use crate::format::rfc3339;
-use crate::scim::{AttributesQuery, LIST_SCHEMA, Scim, ScimCaller, ScimFailure, base, json_body, project};
+use crate::scim::{
+    AttributesQuery, LIST_SCHEMA, Scim, ScimCaller, ScimFailure, base, if_match, json_body, not_modified,
+    not_modified_answer, project, set_etag,
+};
 
 /// A group as a SCIM Group; its members as `[{value, display, $ref}]` when loaded.
 fn group_json(state: &AppState, v: &GroupView) -> Value {
@@ -36,6 +39,9 @@ fn group_json(state: &AppState, v: &GroupView) -> Value {
     });
     if let Some(e) = &g.external_id {
         out["externalId"] = json!(e);
+    }
+    if let Some(version) = v.version() {
+        out["meta"]["version"] = json!(version);
     }
     if let Some(members) = &v.members {
         let users = format!("{}/Users", base(state));
@@ -66,6 +72,9 @@ fn answer(state: &AppState, status: StatusCode, v: &GroupView) -> Response {
     let mut r = Scim(status, group_json(state, v)).into_response();
     if let Ok(l) = HeaderValue::from_str(&location) {
         r.headers_mut().insert(header::LOCATION, l);
+    }
+    if let Some(version) = v.version() {
+        set_etag(&mut r, &version);
     }
     r
 }
@@ -170,7 +179,8 @@ pub async fn list_groups(
 #[utoipa::path(get, path = "/scim/v2/Groups/{id}", tag = "scim", params(GroupPath, AttributesQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ScimGroup, content_type = "application/scim+json"),
+        (status = 200, body = ScimGroup, content_type = "application/scim+json", description = "The Group; with its members, its version in `meta.version` and the ETag header"),
+        (status = 304, description = "If-None-Match names the Group's current version (read with its members)"),
         (status = 401, body = crate::scim::ScimError, content_type = "application/scim+json", description = "No or no valid service account token"),
         (status = 403, body = crate::scim::ScimError, content_type = "application/scim+json", description = "The account's roles do not allow it"),
         (status = 404, body = crate::scim::ScimError, content_type = "application/scim+json", description = "No such Group here")))]
@@ -179,11 +189,23 @@ pub async fn get_group(
     ScimCaller { access }: ScimCaller,
     Path(id): Path<String>,
     Query(q): Query<AttributesQuery>,
-) -> Result<Scim, ScimFailure> {
+    headers: HeaderMap,
+) -> Result<Response, ScimFailure> {
     let id = group_id(&id)?;
     let with_members = wants_members(q.attributes.as_deref(), q.excluded_attributes.as_deref());
     let g = roster_app::scim_groups::get_group(&state.app, &access, id, with_members).await?;
-    Ok(Scim(StatusCode::OK, project(group_json(&state, &g), q.attributes.as_deref(), q.excluded_attributes.as_deref())))
+    let version = g.version();
+    if let Some(v) = &version
+        && not_modified(&headers, v)
+    {
+        return Ok(not_modified_answer(v));
+    }
+    let body = project(group_json(&state, &g), q.attributes.as_deref(), q.excluded_attributes.as_deref());
+    let mut r = Scim(StatusCode::OK, body).into_response();
+    if let Some(v) = &version {
+        set_etag(&mut r, v);
+    }
+    Ok(r)
 }
 
 /// Creates a Group: bound to the role the organization's mapping names for
@@ -221,7 +243,7 @@ fn refusal(e: roster_domain::scim::groups::GroupError) -> ScimFailure {
 /// when `members` is given (without it they stay). Renaming renames the
 /// role the group made. Taking the role from the last administrator is
 /// 409. Needs `members:update` (and the role's grants).
-#[utoipa::path(put, path = "/scim/v2/Groups/{id}", tag = "scim", params(GroupPath), security(("bearer" = [])),
+#[utoipa::path(put, path = "/scim/v2/Groups/{id}", tag = "scim", params(GroupPath, ("If-Match" = Option<String>, Header, description = "The version (`W/\"…\"`, or `*`) the change is for; needs the Group read with its members")), security(("bearer" = [])),
     request_body(content = ScimGroup, content_type = "application/scim+json"),
     responses(
         (status = 200, body = ScimGroup, content_type = "application/scim+json"),
@@ -229,19 +251,23 @@ fn refusal(e: roster_domain::scim::groups::GroupError) -> ScimFailure {
         (status = 401, body = crate::scim::ScimError, content_type = "application/scim+json", description = "No or no valid service account token"),
         (status = 403, body = crate::scim::ScimError, content_type = "application/scim+json", description = "The account's roles do not allow it, or the role's grants are beyond them"),
         (status = 404, body = crate::scim::ScimError, content_type = "application/scim+json", description = "No such Group here"),
-        (status = 409, body = crate::scim::ScimError, content_type = "application/scim+json", description = "uniqueness, or the last administrator")))]
+        (status = 409, body = crate::scim::ScimError, content_type = "application/scim+json", description = "uniqueness, or the last administrator"),
+        (status = 412, body = crate::scim::ScimError, content_type = "application/scim+json", description = "If-Match does not name the Group's version: nothing changed")))]
 pub async fn replace_group(
     State(state): State<AppState>,
     Meta(meta): Meta,
     ScimCaller { access }: ScimCaller,
     Path(id): Path<String>,
+    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ScimFailure> {
     let id = group_id(&id)?;
     let input = read_group(&json_body(&body)?).map_err(refusal)?;
     let ops = roster_app::scim_groups::replace_ops(&input);
     let g =
-        roster_app::scim_groups::update_group(&state.app, &access, id, &ops, &meta).await?.map_err(ScimFailure::bad)?;
+        roster_app::scim_groups::update_group_if(&state.app, &access, id, &ops, if_match(&headers).as_deref(), &meta)
+            .await?
+            .map_err(ScimFailure::bad)?;
     Ok(answer(&state, StatusCode::OK, &g))
 }
 
@@ -251,7 +277,7 @@ pub async fn replace_group(
 /// `displayName` and `externalId` by path, or an object of them without a
 /// path. All operations are one change. Needs `members:update` (and the
 /// role's grants); the last administrator is 409.
-#[utoipa::path(patch, path = "/scim/v2/Groups/{id}", tag = "scim", params(GroupPath), security(("bearer" = [])),
+#[utoipa::path(patch, path = "/scim/v2/Groups/{id}", tag = "scim", params(GroupPath, ("If-Match" = Option<String>, Header, description = "The version (`W/\"…\"`, or `*`) the change is for; needs the Group read with its members")), security(("bearer" = [])),
     request_body(content = crate::scim::ScimPatch, content_type = "application/scim+json"),
     responses(
         (status = 200, body = ScimGroup, content_type = "application/scim+json"),
@@ -259,18 +285,22 @@ pub async fn replace_group(
         (status = 401, body = crate::scim::ScimError, content_type = "application/scim+json", description = "No or no valid service account token"),
         (status = 403, body = crate::scim::ScimError, content_type = "application/scim+json", description = "The account's roles do not allow it, or the role's grants are beyond them"),
         (status = 404, body = crate::scim::ScimError, content_type = "application/scim+json", description = "No such Group here"),
-        (status = 409, body = crate::scim::ScimError, content_type = "application/scim+json", description = "uniqueness, or the last administrator")))]
+        (status = 409, body = crate::scim::ScimError, content_type = "application/scim+json", description = "uniqueness, or the last administrator"),
+        (status = 412, body = crate::scim::ScimError, content_type = "application/scim+json", description = "If-Match does not name the Group's version: nothing changed")))]
 pub async fn patch_group(
     State(state): State<AppState>,
     Meta(meta): Meta,
     ScimCaller { access }: ScimCaller,
     Path(id): Path<String>,
+    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ScimFailure> {
     let id = group_id(&id)?;
     let ops = read_patch(&json_body(&body)?).map_err(refusal)?;
     let g =
-        roster_app::scim_groups::update_group(&state.app, &access, id, &ops, &meta).await?.map_err(ScimFailure::bad)?;
+        roster_app::scim_groups::update_group_if(&state.app, &access, id, &ops, if_match(&headers).as_deref(), &meta)
+            .await?
+            .map_err(ScimFailure::bad)?;
     Ok(answer(&state, StatusCode::OK, &g))
 }
 
@@ -278,21 +308,25 @@ pub async fn patch_group(
 /// group made is deleted (a bound role stays); 204. Leaving no
 /// administrator is 409 and changes nothing. Needs `members:update` (and
 /// the role's grants).
-#[utoipa::path(delete, path = "/scim/v2/Groups/{id}", tag = "scim", params(GroupPath), security(("bearer" = [])),
+#[utoipa::path(delete, path = "/scim/v2/Groups/{id}", tag = "scim", params(GroupPath, ("If-Match" = Option<String>, Header, description = "The version (`W/\"…\"`, or `*`) the change is for; needs the Group read with its members")), security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, body = crate::scim::ScimError, content_type = "application/scim+json", description = "No or no valid service account token"),
         (status = 403, body = crate::scim::ScimError, content_type = "application/scim+json", description = "The account's roles do not allow it, or the role's grants are beyond them"),
         (status = 404, body = crate::scim::ScimError, content_type = "application/scim+json", description = "No such Group here"),
-        (status = 409, body = crate::scim::ScimError, content_type = "application/scim+json", description = "The last administrator")))]
+        (status = 409, body = crate::scim::ScimError, content_type = "application/scim+json", description = "The last administrator"),
+        (status = 412, body = crate::scim::ScimError, content_type = "application/scim+json", description = "If-Match does not name the Group's version: nothing changed")))]
 pub async fn delete_group(
     State(state): State<AppState>,
     Meta(meta): Meta,
     ScimCaller { access }: ScimCaller,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<StatusCode, ScimFailure> {
     let id = group_id(&id)?;
-    roster_app::scim_groups::delete_group(&state.app, &access, id, &meta).await?;
+    roster_app::scim_groups::delete_group_if(&state.app, &access, id, if_match(&headers).as_deref(), &meta)
+        .await?
+        .map_err(ScimFailure::bad)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -526,3 +526,83 @@ async fn okta_group_push_replay() {
     assert!(!roles.to_string().contains("SCIMv2"), "{roles}");
     t.finish().await;
 }
+
+/// A SCIM request with extra headers; answers the status, the `ETag` header and the body.
+async fn scim_with(
+    t: &TestApp,
+    token: &str,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> (StatusCode, Option<String>, Value) {
+    let anon = t.anonymous();
+    let mut req = anon.client.request(method, format!("{}{path}", anon.base_url)).bearer_auth(token);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if let Some(b) = body {
+        req = req.header("content-type", "application/scim+json").body(b.to_string());
+    }
+    let r = anon.raw(req).await;
+    let status = r.status();
+    let etag = r.headers().get("etag").map(|v| v.to_str().unwrap().to_string());
+    let text = r.text().await.unwrap();
+    (status, etag, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
+}
+
+#[tokio::test]
+async fn a_groups_version_follows_its_members_and_if_match_guards_its_writes() {
+    let (t, _org, owner, token) = acme(&["admin"]).await;
+    let (ann, bob) = (user_id(&owner, "ann@acme.test").await, user_id(&owner, "bob@acme.test").await);
+    let (status, etag, g) = scim_with(
+        &t,
+        &token,
+        Method::POST,
+        "/scim/v2/Groups",
+        &[],
+        Some(json!({"schemas": [GROUP], "displayName": "Eng", "members": [{"value": ann}]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{g}");
+    let v1 = g["meta"]["version"].as_str().unwrap().to_string();
+    assert!(v1.starts_with("W/\""), "{v1}");
+    assert_eq!(etag.as_deref(), Some(v1.as_str()));
+    let path = format!("/scim/v2/Groups/{}", g["id"].as_str().unwrap());
+    // The same state reads as the same version; a client holding it gets 304.
+    let (status, etag, _) = scim_with(&t, &token, Method::GET, &path, &[], None).await;
+    assert_eq!((status, etag.as_deref()), (StatusCode::OK, Some(v1.as_str())));
+    let (status, _, _) = scim_with(&t, &token, Method::GET, &path, &[("if-none-match", &v1)], None).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    // Without its members there is no version to give.
+    let (_, etag, g) =
+        scim_with(&t, &token, Method::GET, &format!("{path}?excludedAttributes=members"), &[], None).await;
+    assert_eq!((etag, &g["meta"]["version"]), (None, &Value::Null));
+    // A write for another version: 412, nothing changed.
+    let add_bob =
+        json!({"schemas": [PATCH], "Operations": [{"op": "add", "path": "members", "value": [{"value": bob}]}]});
+    let stale = "W/\"0000\"";
+    let (status, _, err) =
+        scim_with(&t, &token, Method::PATCH, &path, &[("if-match", stale)], Some(add_bob.clone())).await;
+    assert_eq!((status, err["status"].as_str()), (StatusCode::PRECONDITION_FAILED, Some("412")), "{err}");
+    let (_, _, g) = scim_with(&t, &token, Method::GET, &path, &[], None).await;
+    assert_eq!(member_ids(&g), vec![ann.clone()]);
+    // For the current version: done, and the version moves.
+    let (status, v2, g) = scim_with(&t, &token, Method::PATCH, &path, &[("if-match", &v1)], Some(add_bob)).await;
+    assert_eq!(status, StatusCode::OK, "{g}");
+    let v2 = v2.unwrap();
+    assert_ne!(v2, v1);
+    assert_eq!(member_ids(&g), sorted(vec![ann.clone(), bob.clone()]));
+    // The Users tab taking the role from Bob moves the version too: the
+    // identity provider's copy from before is stale.
+    let (status, body) = owner
+        .send(Method::PUT, &format!("/api/v1/orgs/acme/users/{bob}/roles"), Some(json!({"roles": ["user"]})))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, v3, _) = scim_with(&t, &token, Method::GET, &path, &[], None).await;
+    assert_ne!(v3.as_deref(), Some(v2.as_str()));
+    let (status, _, _) = scim_with(&t, &token, Method::DELETE, &path, &[("if-match", &v2)], None).await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED);
+    let (status, _, _) = scim_with(&t, &token, Method::DELETE, &path, &[("if-match", &v3.unwrap())], None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+}
