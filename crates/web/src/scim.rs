@@ -719,7 +719,8 @@ fn attribute(name: &str, kind: &str, description: &str, mutability: &str, extra:
     a
 }
 
-/// The User and Group schemas as Roster holds them (RFC 7643 §7): only the attributes it stores.
+/// The User, Group and enterprise User extension schemas as Roster holds
+/// them (RFC 7643 §7): only the attributes it stores.
 #[utoipa::path(get, path = "/scim/v2/Schemas", tag = "scim", security(("bearer" = [])),
     responses((status = 200, body = ScimListResponse, content_type = "application/scim+json"),
         (status = 401, body = ScimError, content_type = "application/scim+json", description = "No or no valid service account token")))]
@@ -769,9 +770,32 @@ pub async fn schemas(State(state): State<AppState>, _caller: ScimCaller) -> Scim
         "meta": {"resourceType": "Schema", "location": format!("{}/Schemas/{USER_SCHEMA}", base(&state))},
     });
     let group = crate::scim_groups::schema(&state);
+    let enterprise = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+        "id": ENTERPRISE_SCHEMA,
+        "name": "EnterpriseUser",
+        "description": "The enterprise extension of a User (RFC 7643 §4.3), as far as Roster keeps it",
+        "attributes": [
+            attribute("employeeNumber", "string", "The identity provider's employee number.", "readWrite", json!({})),
+            attribute("department", "string", "The member's department.", "readWrite", json!({})),
+            attribute(
+                "manager",
+                "complex",
+                "Another member of the organization, the member's manager.",
+                "readWrite",
+                json!({"subAttributes": [
+                    attribute("value", "string", "The manager's User id.", "readWrite", json!({"caseExact": true})),
+                    attribute("$ref", "reference", "The manager's User.", "readOnly", json!({"referenceTypes": ["User"]})),
+                    attribute("displayName", "string", "The manager's name.", "readOnly", json!({})),
+                ]}),
+            ),
+        ],
+        "meta": {"resourceType": "Schema", "location": format!("{}/Schemas/{ENTERPRISE_SCHEMA}", base(&state))},
+    });
     Scim(
         StatusCode::OK,
-        json!({"schemas": [LIST_SCHEMA], "totalResults": 2, "startIndex": 1, "itemsPerPage": 2, "Resources": [user, group]}),
+        json!({"schemas": [LIST_SCHEMA], "totalResults": 3, "startIndex": 1, "itemsPerPage": 3,
+            "Resources": [user, group, enterprise]}),
     )
 }
 

@@ -147,6 +147,12 @@ async fn the_accounts_roles_decide_and_discovery_says_what_is_supported() {
     let attrs: Vec<&str> =
         schemas["Resources"][0]["attributes"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
     assert_eq!(attrs, ["userName", "externalId", "displayName", "name", "emails", "active"]);
+    // The extension ResourceTypes announces is described too.
+    assert_eq!(schemas["totalResults"], 3);
+    assert_eq!(schemas["Resources"][2]["id"], ENTERPRISE);
+    let ext: Vec<&str> =
+        schemas["Resources"][2]["attributes"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert_eq!(ext, ["employeeNumber", "department", "manager"]);
     t.finish().await;
 }
 
