@@ -408,15 +408,7 @@ pub async fn find_token_with_account(
     q.expr_as(Expr::col((ServiceAccounts::Table, ServiceAccounts::Name)), sea_query::Alias::new("account_name"))
         .expr_as(Expr::col((ServiceAccounts::Table, ServiceAccounts::Status)), sea_query::Alias::new("account_status"))
         .from(ApiTokens::Table)
-        .left_join(
-            ServiceAccounts::Table,
-            Expr::col((ServiceAccounts::Table, ServiceAccounts::OrgId))
-                .equals((ApiTokens::Table, ApiTokens::OrgId))
-                .and(
-                    Expr::col((ServiceAccounts::Table, ServiceAccounts::Id))
-                        .equals((ApiTokens::Table, ApiTokens::AccountId)),
-                ),
-        )
+        .left_join(ServiceAccounts::Table, token_account())
         .and_where(Expr::col((ApiTokens::Table, ApiTokens::TokenHash)).eq(token_hash.to_vec()));
     let Some(row) = r.read_optional::<Joined, _>(&q).await? else { return Ok(None) };
     let account = match (row.account_name, row.account_status) {
@@ -428,6 +420,13 @@ pub async fn find_token_with_account(
         _ => None,
     };
     Ok(Some((TokenRecord::try_from(row.token)?, account)))
+}
+
+/// The join of a token to its service account (none for a personal token).
+fn token_account() -> sea_query::Condition {
+    sea_query::Condition::all()
+        .add(Expr::col((ServiceAccounts::Table, ServiceAccounts::OrgId)).equals((ApiTokens::Table, ApiTokens::OrgId)))
+        .add(Expr::col((ServiceAccounts::Table, ServiceAccounts::Id)).equals((ApiTokens::Table, ApiTokens::AccountId)))
 }
 
 /// A service account's token found with its account and organization, in
@@ -490,15 +489,7 @@ pub async fn find_account_token(r: &mut impl Reader, token_hash: &[u8]) -> Resul
         .expr_as(Expr::col((ApiTokens::Table, ApiTokens::RevokedAt)), alias("token_revoked_at"))
         .expr_as(Expr::col((ApiTokens::Table, ApiTokens::LastUsedAt)), alias("token_last_used_at"))
         .from(ApiTokens::Table)
-        .inner_join(
-            ServiceAccounts::Table,
-            Expr::col((ServiceAccounts::Table, ServiceAccounts::OrgId))
-                .equals((ApiTokens::Table, ApiTokens::OrgId))
-                .and(
-                    Expr::col((ServiceAccounts::Table, ServiceAccounts::Id))
-                        .equals((ApiTokens::Table, ApiTokens::AccountId)),
-                ),
-        )
+        .inner_join(ServiceAccounts::Table, token_account())
         .inner_join(
             Organizations::Table,
             Expr::col((Organizations::Table, Organizations::Id)).equals((ApiTokens::Table, ApiTokens::OrgId)),
