@@ -47,6 +47,9 @@ pub enum ConflictKind {
     RequestClosed,
     /// A denied requester asks again before the cool-down ends.
     RequestCooldown,
+    /// The import's status does not allow it (not previewed yet, a dry run,
+    /// committed already), or its rows have errors and bad rows are not skipped.
+    ImportState,
 }
 
 impl ConflictKind {
@@ -73,6 +76,7 @@ impl ConflictKind {
             Self::RequestPending => "request-pending",
             Self::RequestClosed => "request-closed",
             Self::RequestCooldown => "request-cooldown",
+            Self::ImportState => "import-state",
         }
     }
 }

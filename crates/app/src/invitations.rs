@@ -248,35 +248,21 @@ pub async fn invite(app: &App, access: &OrgAccess, input: &InvitationInput, meta
         orgs::bump_authz_version(&mut change.tx, org).await?;
     }
     crate::products::assign_to_invited(app, &mut change, user.id, &products).await?;
-    let secret = tokens::new_secret();
-    let token = format_token(org, &secret);
-    let id = InvitationId::new();
-    let expires_at = now.plus_millis(app.config.invitation_ttl_ms);
-    store::insert_invitation(
-        &mut change.tx,
-        &NewInvitation {
-            id,
-            org_id: org,
-            user_id: user.id,
-            email: user.email.clone(),
-            first_name: checked.first_name.clone(),
-            last_name: checked.last_name.clone(),
-            roles_json: roles_json(&checked.roles),
-            grants_json: crate::roles::grants_json(&checked.grants).to_string(),
-            token_hash: tokens::hash_secret(&secret),
-            expires_at,
-            invited_by: change.access.actor.user_id(),
-            invited_by_label: change.access.actor.label(),
-            created_at: now,
+    let issued = issue(
+        app,
+        &mut change,
+        &Issue {
+            user: user.id,
+            email: &checked.email,
+            first_name: &checked.first_name,
+            last_name: &checked.last_name,
+            roles: &checked.roles,
+            grants: &checked.grants,
+            send_email: input.send_email,
         },
     )
     .await?;
-    let link = app.config.link(&format!("/invite/{token}"));
-    if input.send_email {
-        let letter = invitation_letter(app, &change.access, &checked.first_name, &checked.roles, &link, false);
-        crate::outbox::enqueue(&mut change.tx, Some(org), MailKind::Invitation, &checked.email, &letter, false, now)
-            .await?;
-    }
+    let (id, expires_at, link) = (issued.id, issued.expires_at, issued.link);
     change.record(
         AuditEntry::new(AuditAction::InvitationSent, user.id)
             .after(serde_json::json!({"email": user.email, "status": MemberStatus::Invited}))
@@ -290,6 +276,70 @@ pub async fn invite(app: &App, access: &OrgAccess, input: &InvitationInput, meta
     let view = view_of(&change.access, record, now);
     change.commit().await?;
     Ok(Invited { invitation: view, accept_url: (!input.send_email).then_some(link) })
+}
+
+/// What an invitation is issued for (a new invited member, or an imported one).
+pub(crate) struct Issue<'a> {
+    /// The invited member.
+    pub user: UserId,
+    /// Their address.
+    pub email: &'a Email,
+    /// First name.
+    pub first_name: &'a str,
+    /// Last name.
+    pub last_name: &'a str,
+    /// The roles offered.
+    pub roles: &'a [RoleRecord],
+    /// The own grants offered.
+    pub grants: &'a Grants,
+    /// Whether to email the link.
+    pub send_email: bool,
+}
+
+/// An invitation issued: its id, its deadline, its accept link.
+pub(crate) struct Issued {
+    /// Its id.
+    pub id: InvitationId,
+    /// When its link stops working.
+    pub expires_at: Timestamp,
+    /// The accept link (emailed when asked).
+    pub link: String,
+}
+
+/// Issues an invitation inside a change: a new secret (only its hash is
+/// stored), the invitation row, and the email through the outbox when
+/// asked. The caller records the audit event.
+pub(crate) async fn issue(app: &App, change: &mut Change<'_>, i: &Issue<'_>) -> Result<Issued> {
+    let (org, now) = (change.access.org.id, change.now);
+    let secret = tokens::new_secret();
+    let token = format_token(org, &secret);
+    let id = InvitationId::new();
+    let expires_at = now.plus_millis(app.config.invitation_ttl_ms);
+    store::insert_invitation(
+        &mut change.tx,
+        &NewInvitation {
+            id,
+            org_id: org,
+            user_id: i.user,
+            email: i.email.as_str().to_string(),
+            first_name: i.first_name.to_string(),
+            last_name: i.last_name.to_string(),
+            roles_json: roles_json(i.roles),
+            grants_json: crate::roles::grants_json(i.grants).to_string(),
+            token_hash: tokens::hash_secret(&secret),
+            expires_at,
+            invited_by: change.access.actor.user_id(),
+            invited_by_label: change.access.actor.label(),
+            created_at: now,
+        },
+    )
+    .await?;
+    let link = app.config.link(&format!("/invite/{token}"));
+    if i.send_email {
+        let letter = invitation_letter(app, &change.access, i.first_name, i.roles, &link, false);
+        crate::outbox::enqueue(&mut change.tx, Some(org), MailKind::Invitation, i.email, &letter, false, now).await?;
+    }
+    Ok(Issued { id, expires_at, link })
 }
 
 /// Invites a batch, each row on its own: a refused row (bad input, a

@@ -16,6 +16,7 @@ pub mod error;
 pub mod geoip;
 pub mod hashing;
 pub mod history;
+pub mod imports;
 pub mod invariants;
 pub mod invitations;
 pub mod lockout;
@@ -113,6 +114,10 @@ pub struct Config {
     /// How many SCIM requests the server admits at once; one more is
     /// answered 429 with `Retry-After` at once, never left to time out.
     pub scim_max_in_flight: usize,
+    /// The largest import file accepted (bytes; 20 MiB by default).
+    pub import_max_bytes: usize,
+    /// The most data rows an import file may have (100,000 by default).
+    pub import_max_rows: usize,
 }
 
 impl Default for Config {
@@ -142,6 +147,8 @@ impl Default for Config {
             token_policy: roster_domain::service_accounts::TokenPolicy::default(),
             scim_delete: crate::scim::ScimDelete::Archive,
             scim_max_in_flight: 64,
+            import_max_bytes: 20 * 1024 * 1024,
+            import_max_rows: 100_000,
         }
     }
 }

@@ -96,6 +96,11 @@ audit_actions! {
     ScimGroupDeleted => "scim_group.deleted", "scim_group", "deleted the provisioned group";
     ScimGroupMappingCreated => "scim_group_mapping.created", "scim_group_mapping", "added the SCIM group binding";
     ScimGroupMappingDeleted => "scim_group_mapping.deleted", "scim_group_mapping", "removed the SCIM group binding";
+    ImportUploaded => "import.uploaded", "import", "uploaded the import";
+    ImportMapped => "import.mapped", "import", "placed the columns of the import";
+    ImportCommitted => "import.committed", "import", "committed the import";
+    ImportFinished => "import.finished", "import", "finished the import";
+    ImportDiscarded => "import.discarded", "import", "discarded the import";
 }
 
 impl std::fmt::Display for AuditAction {

@@ -12,6 +12,7 @@ pub mod email;
 pub mod error;
 pub mod export;
 pub mod history;
+pub mod imports;
 pub mod ids;
 pub mod invitations;
 pub mod members;

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod audit_query;
 mod db;
 pub mod email_changes;
+pub mod imports;
 pub mod invitations;
 pub mod members;
 pub mod org_sessions;

@@ -203,6 +203,7 @@ fn conflict_title(kind: ConflictKind) -> &'static str {
         ConflictKind::RequestPending => "Request pending already",
         ConflictKind::RequestClosed => "Request no longer pending",
         ConflictKind::RequestCooldown => "Too soon to ask again",
+        ConflictKind::ImportState => "The import cannot do this now",
     }
 }
 
