@@ -13,6 +13,7 @@ pub mod error;
 pub mod export;
 pub mod history;
 pub mod ids;
+pub mod imports;
 pub mod invitations;
 pub mod members;
 pub mod net;
