@@ -380,13 +380,25 @@ fn read_csv(bytes: &[u8], cells: &mut Collector<'_>) -> Result<(), FileError> {
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
     let mut record = csv::StringRecord::new();
+    // The csv crate's line numbers count a record from the end of the one
+    // before it (blank lines and a CRLF's LF included), so the line a record
+    // starts on is counted here: line breaks before its first character.
+    let bytes = text.as_bytes();
+    let (mut counted_to, mut line) = (0usize, 1u32);
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => return Ok(()),
             Ok(true) => {}
             Err(error) => return Err(damaged(error)),
         }
-        let line = record.position().map_or(0, |p| u32::try_from(p.line()).unwrap_or(u32::MAX));
+        let mut start = record.position().map_or(counted_to, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX));
+        start = start.clamp(counted_to, bytes.len());
+        while matches!(bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        let breaks = bytes[counted_to..start].iter().filter(|&&b| b == b'\n').count();
+        line = line.saturating_add(u32::try_from(breaks).unwrap_or(u32::MAX));
+        counted_to = start;
         for (column, field) in record.iter().enumerate() {
             let column = u32::try_from(column).unwrap_or(u32::MAX);
             cells.add(line, column, field)?;
@@ -692,4 +704,330 @@ fn attribute_number(tag: &[u8], name: &[u8]) -> Option<u64> {
     let rest = tag[at..].strip_prefix(b"=\"").or_else(|| tag[at..].strip_prefix(b"='"))?;
     let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
     std::str::from_utf8(&rest[..digits.min(19)]).ok()?.parse().ok()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::io::Write as _;
+    use std::time::{Duration, Instant};
+
+    fn read(name: &str, bytes: &[u8]) -> Result<Sheet, FileError> {
+        read_file(name, bytes, &Limits::default())
+    }
+
+    fn cells(sheet: &Sheet) -> Vec<(u32, Vec<&str>)> {
+        sheet.rows.iter().map(|r| (r.line, r.cells.iter().map(String::as_str).collect())).collect()
+    }
+
+    /// A zip of the given parts (deflated), as an XLSX or ODS would be.
+    pub(crate) fn zip_of(parts: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options =
+            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for (name, content) in parts {
+            writer.start_file(*name, options).unwrap();
+            writer.write_all(content).unwrap();
+        }
+        writer.finish().unwrap().into_inner()
+    }
+
+    /// A one-sheet ODS whose `content.xml` body is `table`.
+    pub(crate) fn ods_of(table: &str) -> Vec<u8> {
+        let content = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="Users">{table}</table:table></office:spreadsheet></office:body></office:document-content>"#
+        );
+        let manifest = br#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#;
+        zip_of(&[
+            ("mimetype", b"application/vnd.oasis.opendocument.spreadsheet"),
+            ("META-INF/manifest.xml", manifest),
+            ("content.xml", content.as_bytes()),
+        ])
+    }
+
+    #[test]
+    fn utf8_with_and_without_bom() {
+        for bytes in [&b"\xEF\xBB\xBFEmail,Name\r\nann@x.test,Ann\r\n"[..], b"Email,Name\nann@x.test,Ann\n"] {
+            let sheet = read("u.csv", bytes).unwrap();
+            assert_eq!(sheet.kind, FileKind::Csv);
+            assert_eq!(cells(&sheet), [(1, vec!["Email", "Name"]), (2, vec!["ann@x.test", "Ann"])]);
+        }
+    }
+
+    #[test]
+    fn utf16_with_either_bom() {
+        let text = "Email;Name\r\nzoë@x.test;Zoë Müller\r\n";
+        let mut le = vec![0xFF, 0xFE];
+        le.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let mut be = vec![0xFE, 0xFF];
+        be.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+        for bytes in [le, be] {
+            let sheet = read("u.csv", &bytes).unwrap();
+            assert_eq!(cells(&sheet), [(1, vec!["Email", "Name"]), (2, vec!["zoë@x.test", "Zoë Müller"])]);
+        }
+    }
+
+    #[test]
+    fn windows_1252_when_not_utf8() {
+        let sheet = read("w.csv", b"Email,Last name\r\nm@x.test,M\xFCller \x80\r\n").unwrap();
+        assert_eq!(cells(&sheet)[1].1, ["m@x.test", "Müller €"]);
+    }
+
+    #[test]
+    fn delimiters_are_detected() {
+        let semicolon = read("s.csv", b"Email;First name;Roles\na@x.test;Ann;Admin, Billing\nb@x.test;Bo;\n").unwrap();
+        assert_eq!(cells(&semicolon)[1].1, ["a@x.test", "Ann", "Admin, Billing"]);
+        assert_eq!(cells(&semicolon)[2].1, ["b@x.test", "Bo"]);
+        let tab = read("t.tsv", b"Email\tName\na@x.test\tAnn, Smith\n").unwrap();
+        assert_eq!(cells(&tab)[1].1, ["a@x.test", "Ann, Smith"]);
+        let comma = read("c.csv", b"Email,Roles\na@x.test,\"A;B;C\"\n").unwrap();
+        assert_eq!(cells(&comma)[1].1, ["a@x.test", "A;B;C"]);
+        // Delimiters inside quotes are not counted.
+        let quoted = read("q.csv", b"\"a;b;c;d\",x\n\"e;f;g\",y\n").unwrap();
+        assert_eq!(cells(&quoted)[0].1, ["a;b;c;d", "x"]);
+        let single = read("one.csv", b"Email\na@x.test\n").unwrap();
+        assert_eq!(cells(&single), [(1, vec!["Email"]), (2, vec!["a@x.test"])]);
+    }
+
+    #[test]
+    fn quoted_fields_keep_commas_and_line_breaks_and_blank_rows_are_skipped() {
+        let bytes = b"Email,Note\r\n\r\n\"a@x.test\",\"one, two\r\nthree\"\r\n , \r\n,,\r\n  b@x.test  ,  in  side  \r\n";
+        let sheet = read("q.csv", bytes).unwrap();
+        assert_eq!(
+            cells(&sheet),
+            [(1, vec!["Email", "Note"]), (3, vec!["a@x.test", "one, two\r\nthree"]), (7, vec!["b@x.test", "in  side"])]
+        );
+    }
+
+    #[test]
+    fn ragged_rows_are_kept_as_they_are() {
+        let sheet = read("r.csv", b"Email,First name,Last name\na@x.test\nb@x.test,Bo,Li,extra\n").unwrap();
+        assert_eq!(cells(&sheet)[1].1, ["a@x.test"]);
+        assert_eq!(cells(&sheet)[2].1, ["b@x.test", "Bo", "Li", "extra"]);
+    }
+
+    #[test]
+    fn row_cap_allows_the_header_rows_then_stops() {
+        let limits = Limits { max_rows: 5, ..Limits::default() };
+        let mut csv = String::from("Email\n");
+        for i in 0..(5 + HEADER_ROWS_ALLOWED - 1) {
+            csv.push_str(&format!("p{i}@x.test\n"));
+        }
+        assert!(read_file("r.csv", csv.as_bytes(), &limits).is_ok());
+        csv.push_str("one-more@x.test\n");
+        let error = read_file("r.csv", csv.as_bytes(), &limits).unwrap_err();
+        assert_eq!(error, FileError::TooManyRows { max_rows: 5 });
+        assert_eq!(
+            FileError::TooManyRows { max_rows: 100_000 }.to_string(),
+            "the file has more than 100,000 rows"
+        );
+    }
+
+    #[test]
+    fn size_cap_and_empty_files() {
+        let limits = Limits { max_bytes: 10, ..Limits::default() };
+        assert_eq!(read_file("big.csv", b"Email\na@x.test\n", &limits), Err(FileError::TooLarge { max_bytes: 10 }));
+        assert_eq!(
+            FileError::TooLarge { max_bytes: Limits::default().max_bytes }.to_string(),
+            "the file is larger than 20 MB"
+        );
+        assert_eq!(read("e.csv", b""), Err(FileError::Empty));
+        assert_eq!(read("e.csv", b" \r\n,,\r\n\t\n"), Err(FileError::Empty));
+        assert_eq!(FileError::Empty.to_string(), "the file is empty");
+    }
+
+    #[test]
+    fn cells_far_right_are_refused() {
+        let mut line = ",".repeat(MAX_COLUMNS);
+        line.push('x');
+        assert_eq!(read("w.csv", line.as_bytes()), Err(FileError::TooManyColumns { max_columns: MAX_COLUMNS }));
+        // Trailing empty cells cost nothing.
+        let mut line = String::from("x");
+        line.push_str(&",".repeat(5 * MAX_COLUMNS));
+        assert_eq!(read("w.csv", line.as_bytes()).unwrap().rows[0].cells, ["x"]);
+    }
+
+    #[test]
+    fn over_long_cells_are_kept_one_character_over_the_limit() {
+        let limits = Limits { max_cell_chars: 5, ..Limits::default() };
+        let sheet = read_file("l.csv", "Email,Name\na@x.test,ÄÖÜäöüß\n".as_bytes(), &limits).unwrap();
+        assert_eq!(sheet.rows[1].cells[1], "ÄÖÜäöü");
+        assert_eq!(sheet.rows[1].cells[0], "a@x.te");
+    }
+
+    #[test]
+    fn kinds_by_magic_then_extension() {
+        assert_eq!(read("photo.png", b"\x89PNG\r\n\x1a\n\0\0\0"), Err(FileError::NotSupported));
+        assert_eq!(read("notes.pdf", b"Email\na@x.test\n"), Err(FileError::NotSupported));
+        assert_eq!(read("bin.csv", b"Email\0\0\x01\x02"), Err(FileError::NotSupported));
+        assert!(matches!(read("fake.xlsx", b"Email\na@x.test\n"), Err(FileError::Damaged(_))));
+        // The content decides: a CSV named .txt, or with no extension at all.
+        assert_eq!(read("users", b"Email\na@x.test\n").unwrap().kind, FileKind::Csv);
+        // A zip that is neither (a .docx, say).
+        let docx = zip_of(&[("word/document.xml", b"<w:document/>")]);
+        assert_eq!(read("users.xlsx", &docx), Err(FileError::NotSupported));
+        assert_eq!(FileError::NotSupported.to_string(), "this is not a CSV, XLSX, XLS or ODS file");
+    }
+
+    #[test]
+    fn xlsx_cells_are_text_and_formulas_are_their_cached_values() {
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet.set_name("People").unwrap();
+        let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+        for (column, header) in ["Email", "Seats", "Ratio", "Active", "Joined", "Formula", "Error"].iter().enumerate() {
+            sheet.write_string(0, column as u16, *header).unwrap();
+        }
+        sheet.write_string(2, 0, "  ann@x.test ").unwrap();
+        sheet.write_number(2, 1, 42.0).unwrap();
+        sheet.write_number(2, 2, 0.25).unwrap();
+        sheet.write_boolean(2, 3, true).unwrap();
+        let day = rust_xlsxwriter::ExcelDateTime::from_ymd(2026, 12, 4).unwrap();
+        sheet.write_datetime_with_format(2, 4, &day, &date).unwrap();
+        sheet.write_formula(2, 5, rust_xlsxwriter::Formula::new("=B3*2").set_result("84")).unwrap();
+        sheet.write_formula(2, 6, rust_xlsxwriter::Formula::new("=1/0").set_result("#DIV/0!")).unwrap();
+        sheet.write_formula(3, 0, rust_xlsxwriter::Formula::new("=\"bo\"&\"@x.test\"").set_result("bo@x.test")).unwrap();
+        sheet.write_boolean(3, 3, false).unwrap();
+        let bytes = workbook.save_to_buffer().unwrap();
+
+        let read = read("people.xlsx", &bytes).unwrap();
+        assert_eq!(read.kind, FileKind::Xlsx);
+        assert_eq!(
+            cells(&read),
+            [
+                (1, vec!["Email", "Seats", "Ratio", "Active", "Joined", "Formula", "Error"]),
+                (3, vec!["ann@x.test", "42", "0.25", "TRUE", "2026-12-04", "84", "#DIV/0!"]),
+                (4, vec!["bo@x.test", "", "", "FALSE"]),
+            ]
+        );
+        // The extension does not matter when the bytes tell.
+        assert_eq!(super::read_file("people.csv", &bytes, &Limits::default()).unwrap().kind, FileKind::Xlsx);
+    }
+
+    #[test]
+    fn a_huge_declared_range_costs_nothing_in_xlsx() {
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet.write_string(0, 0, "Email").unwrap();
+        sheet.write_string(1_048_575, 999, "far").unwrap();
+        let bytes = workbook.save_to_buffer().unwrap();
+        let sheet = read("far.xlsx", &bytes).unwrap();
+        assert_eq!(sheet.rows.len(), 2);
+        assert_eq!(sheet.rows[1].line, 1_048_576);
+        assert_eq!(sheet.rows[1].cells.len(), 1_000);
+    }
+
+    #[test]
+    fn ods_is_read() {
+        let table = r#"<table:table-row><table:table-cell office:value-type="string"><text:p>Email</text:p></table:table-cell><table:table-cell office:value-type="string"><text:p>Seats</text:p></table:table-cell></table:table-row><table:table-row table:number-rows-repeated="2"><table:table-cell table:number-columns-repeated="2"/></table:table-row><table:table-row><table:table-cell office:value-type="string"><text:p>ann@x.test</text:p></table:table-cell><table:table-cell office:value-type="float" office:value="3"><text:p>3</text:p></table:table-cell></table:table-row><table:table-row table:number-rows-repeated="1048570"><table:table-cell table:number-columns-repeated="1024"/></table:table-row>"#;
+        let sheet = read("p.ods", &ods_of(table)).unwrap();
+        assert_eq!(sheet.kind, FileKind::Ods);
+        assert_eq!(cells(&sheet), [(1, vec!["Email", "Seats"]), (4, vec!["ann@x.test", "3"])]);
+    }
+
+    #[test]
+    fn ods_repeats_that_would_expand_to_millions_of_cells_are_refused_fast() {
+        let table = r#"<table:table-row><table:table-cell office:value-type="string" table:number-columns-repeated="16000"><text:p>x</text:p></table:table-cell></table:table-row><table:table-row table:number-rows-repeated="1000000"><table:table-cell/></table:table-row><table:table-row><table:table-cell office:value-type="string"><text:p>y</text:p></table:table-cell></table:table-row>"#;
+        let started = Instant::now();
+        let error = read("bomb.ods", &ods_of(table)).unwrap_err();
+        assert!(matches!(error, FileError::TooMuchData { .. }), "{error:?}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn zip_bombs_are_refused_fast() {
+        let limits = Limits { max_bytes: 100_000, ..Limits::default() };
+        let zeros = vec![0u8; 2_000_000];
+        let bomb = zip_of(&[("[Content_Types].xml", b"<Types/>"), ("xl/workbook.xml", b"<workbook/>"), ("xl/big.xml", &zeros)]);
+        assert!(bomb.len() < limits.max_bytes);
+        let started = Instant::now();
+        let error = read_file("bomb.xlsx", &bomb, &limits).unwrap_err();
+        assert_eq!(error, FileError::ExpandsTooMuch { kind: FileKind::Xlsx, max_bytes: 1_000_000 });
+        assert_eq!(error.to_string(), "the XLSX expands to more than 977 KB (a zip bomb?)");
+
+        // The same bomb with its sizes declared small: the parts are inflated
+        // (and counted) before calamine sees them.
+        let mut lying = bomb.clone();
+        let declared = (2_000_000u32).to_le_bytes();
+        let small = 10u32.to_le_bytes();
+        let mut patched = 0;
+        for at in 0..lying.len() - 4 {
+            if lying[at..at + 4] == declared {
+                lying[at..at + 4].copy_from_slice(&small);
+                patched += 1;
+            }
+        }
+        assert!(patched >= 2, "the sizes were not found");
+        assert!(read_file("bomb.xlsx", &lying, &limits).is_err());
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn garbage_and_truncated_spreadsheets_are_errors() {
+        let template = super::super::template::template_xlsx(&["Admin".into()], &["CRM".into()]).unwrap();
+        for cut in [10, 100, template.len() / 2, template.len() - 30] {
+            assert!(read("t.xlsx", &template[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut cfb = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+        cfb.extend([0x55; 600]);
+        assert!(matches!(read("old.xls", &cfb), Err(FileError::Damaged(_))));
+        let mut encrypted = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+        encrypted.extend(utf16le("EncryptedPackage"));
+        assert_eq!(read("secret.xlsx", &encrypted), Err(FileError::Encrypted));
+    }
+
+    #[test]
+    fn the_xlsx_template_reads_back_as_a_note_then_headers() {
+        let bytes = super::super::template::template_xlsx(&["Admin".into(), "User".into()], &["CRM".into()]).unwrap();
+        let sheet = read("template.xlsx", &bytes).unwrap();
+        assert_eq!(sheet.rows.len(), 2);
+        assert_eq!(sheet.rows[0].line, 1);
+        assert!(sheet.rows[0].cells[0].starts_with("One person per row"));
+        assert_eq!(sheet.rows[1].line, 2);
+        assert_eq!(sheet.rows[1].cells, super::super::template::TEMPLATE_HEADERS);
+    }
+
+    #[test]
+    fn sizes_and_counts_in_words() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(size_text(200 * 1024 * 1024), "200 MB");
+        assert_eq!(size_text(900), "900 bytes");
+    }
+
+    #[test]
+    fn ods_estimate_counts_what_calamine_expands() {
+        // Trailing empty rows and cells are not expanded.
+        let trailing = br#"<table:table-row><table:table-cell office:value-type="string"/></table:table-row><table:table-row table:number-rows-repeated="1048575"><table:table-cell table:number-columns-repeated="1024"/></table:table-row></table:table>"#;
+        assert_eq!(estimate_repeated_cells(trailing), 1);
+        // Empty rows between non-empty ones are, as wide as the widest row.
+        let between = br#"<table:table-row><table:table-cell table:number-columns-repeated="3" office:value-type="float"/></table:table-row><table:table-row table:number-rows-repeated="10"><table:table-cell/></table:table-row><table:table-row><table:table-cell office:value-type="float"/></table:table-row></table:table>"#;
+        assert_eq!(estimate_repeated_cells(between), 12 * 3);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048)) {
+            let limits = Limits { max_bytes: 4096, max_rows: 50, max_cell_chars: 64 };
+            for name in ["x.csv", "x.xlsx", "x.xls", "x.ods", "x"] {
+                let _ = read_file(name, &bytes, &limits);
+            }
+        }
+
+        #[test]
+        fn damaged_xlsx_never_panics(flips in proptest::collection::vec((proptest::prelude::any::<usize>(), proptest::prelude::any::<u8>()), 1..8)) {
+            let mut bytes = super::super::template::template_xlsx(&["Admin".into()], &["CRM".into()]).unwrap();
+            for (at, value) in flips {
+                let at = at % bytes.len();
+                bytes[at] = value;
+            }
+            let _ = read("x.xlsx", &bytes);
+        }
+    }
 }
