@@ -77,7 +77,11 @@ impl Column {
 /// A header as compared: lower-cased, every space, underscore, hyphen and dot
 /// removed ("E-mail" → "email", "Given name" → "givenname", "first_name" → "firstname").
 pub fn normalize_header(h: &str) -> String {
-    h.trim().chars().filter(|c| !(c.is_whitespace() || matches!(c, '_' | '-' | '.'))).flat_map(char::to_lowercase).collect()
+    h.trim()
+        .chars()
+        .filter(|c| !(c.is_whitespace() || matches!(c, '_' | '-' | '.')))
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// Normalized headers and the column each names by itself.
@@ -158,10 +162,7 @@ impl Mapping {
     /// Places each header: `remembered` (normalized header → column, the
     /// organization's answers to earlier mapping steps) first, then the synonyms.
     pub fn place(headers: &[String], remembered: &BTreeMap<String, Column>) -> Mapping {
-        Mapping {
-            headers: headers.to_vec(),
-            columns: headers.iter().map(|h| place_with(h, remembered)).collect(),
-        }
+        Mapping { headers: headers.to_vec(), columns: headers.iter().map(|h| place_with(h, remembered)).collect() }
     }
 
     /// Headers that could not be placed (index, text): the mapping step asks
@@ -206,8 +207,7 @@ impl Mapping {
         let has_full = self.index_of(Column::FullName).is_some();
         if has_full && (self.index_of(Column::FirstName).is_some() || self.index_of(Column::LastName).is_some()) {
             problems.push(
-                "Full name cannot be imported together with first or last names: ignore one or the other."
-                    .to_owned(),
+                "Full name cannot be imported together with first or last names: ignore one or the other.".to_owned(),
             );
         }
         problems
@@ -232,4 +232,124 @@ pub fn find_header_row(sheet: &Sheet, remembered: &BTreeMap<String, Column>) -> 
         .iter()
         .take(HEADER_SEARCH_ROWS)
         .position(|row| row.cells.iter().any(|cell| place_with(cell, remembered) == Some(Column::Email)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::imports::file::{FileKind, SheetRow};
+
+    fn headers(texts: &[&str]) -> Vec<String> {
+        texts.iter().map(|t| (*t).to_owned()).collect()
+    }
+
+    #[test]
+    fn headers_are_normalized() {
+        assert_eq!(normalize_header("E-mail"), "email");
+        assert_eq!(normalize_header("Given name"), "givenname");
+        assert_eq!(normalize_header("first_name"), "firstname");
+        assert_eq!(normalize_header("  E.Mail  Address "), "emailaddress");
+        assert_eq!(normalize_header("Prénom"), "prénom");
+    }
+
+    #[test]
+    fn synonyms_place_headers_whatever_their_case_and_spacing() {
+        for (header, column) in [
+            ("Email", Column::Email),
+            ("E-Mail Address", Column::Email),
+            ("userPrincipalName", Column::Email),
+            ("UPN", Column::Email),
+            ("Work email", Column::Email),
+            ("Given Name", Column::FirstName),
+            ("first_name", Column::FirstName),
+            ("Vorname", Column::FirstName),
+            ("SURNAME", Column::LastName),
+            ("Family-name", Column::LastName),
+            ("Display name", Column::FullName),
+            ("Name", Column::FullName),
+            ("Role names", Column::Roles),
+            ("Licences", Column::Products),
+            ("Product", Column::Products),
+            ("password_hash", Column::PasswordHash),
+            ("Status", Column::Ignore),
+            ("Last active", Column::Ignore),
+            ("Member since", Column::Ignore),
+        ] {
+            assert_eq!(place(header), Some(column), "{header}");
+        }
+        assert_eq!(place("Department"), None);
+        assert_eq!(place("Groups"), None);
+    }
+
+    #[test]
+    fn the_users_export_headers_place_without_asking() {
+        let export =
+            headers(&["Email", "First name", "Last name", "Roles", "Products", "Status", "Last active", "Created"]);
+        let mapping = Mapping::place(&export, &BTreeMap::new());
+        assert!(mapping.unplaced().is_empty());
+        assert!(mapping.problems().is_empty(), "{:?}", mapping.problems());
+        assert_eq!(mapping.index_of(Column::Products), Some(4));
+    }
+
+    #[test]
+    fn remembered_answers_come_before_synonyms() {
+        let remembered = BTreeMap::from([
+            ("contact".to_owned(), Column::Email),
+            ("name".to_owned(), Column::Ignore),
+            ("team".to_owned(), Column::Roles),
+        ]);
+        let mapping = Mapping::place(&headers(&["Contact", "NAME", "Team", "Department", ""]), &remembered);
+        assert_eq!(mapping.columns, [Some(Column::Email), Some(Column::Ignore), Some(Column::Roles), None, None]);
+        assert_eq!(mapping.unplaced(), [(3, "Department".to_owned())]);
+    }
+
+    #[test]
+    fn problems_name_what_is_wrong() {
+        let none = Mapping::place(&headers(&["First name", "Department"]), &BTreeMap::new());
+        assert_eq!(none.problems(), ["No column is the email address: choose which column holds it."]);
+
+        let twice = Mapping::place(&headers(&["Email", "Mail", "Status", "Created"]), &BTreeMap::new());
+        let problems = twice.problems();
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].starts_with("Email is chosen for more than one column"), "{problems:?}");
+        assert!(problems[0].contains("\u{201c}Mail\u{201d}"));
+
+        let names = Mapping::place(&headers(&["Email", "Name", "Surname"]), &BTreeMap::new());
+        assert_eq!(
+            names.problems(),
+            ["Full name cannot be imported together with first or last names: ignore one or the other."]
+        );
+        assert!(names.problems().iter().all(|p| p.ends_with('.')));
+    }
+
+    #[test]
+    fn columns_round_trip_their_names() {
+        for column in Column::ALL {
+            assert_eq!(Column::parse(column.as_str()), Some(column));
+            assert_eq!(serde_json::to_string(&column).unwrap(), format!("\"{}\"", column.as_str()));
+        }
+        assert_eq!(Column::parse("Email"), None);
+        assert_eq!(Column::Ignore.label(), "Ignore this column");
+    }
+
+    #[test]
+    fn the_header_row_is_found_below_notes() {
+        let row = |line: u32, cells: &[&str]| SheetRow { line, cells: headers(cells) };
+        let sheet = Sheet {
+            kind: FileKind::Xlsx,
+            rows: vec![
+                row(1, &["One person per row, from row 3. Email is required."]),
+                row(2, &["Work e-mail", "Name"]),
+                row(3, &["ann@x.test", "Ann"]),
+            ],
+        };
+        assert_eq!(find_header_row(&sheet, &BTreeMap::new()), Some(1));
+        let custom = Sheet { kind: FileKind::Csv, rows: vec![row(1, &["Contact", "Who"]), row(2, &["a@x.test", "A"])] };
+        assert_eq!(find_header_row(&custom, &BTreeMap::new()), None);
+        let remembered = BTreeMap::from([("contact".to_owned(), Column::Email)]);
+        assert_eq!(find_header_row(&custom, &remembered), Some(0));
+        let mut deep = Sheet { kind: FileKind::Csv, rows: (1..=10).map(|l| row(l, &["note"])).collect() };
+        deep.rows.push(row(11, &["Email"]));
+        assert_eq!(find_header_row(&deep, &BTreeMap::new()), None);
+    }
 }

@@ -196,7 +196,7 @@ pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -225,7 +225,9 @@ pub fn read_file(file_name: &str, bytes: &[u8], limits: &Limits) -> Result<Sheet
                     return Err(FileError::TooMuchData { max_bytes: limits.max_expanded_bytes() });
                 }
             }
-            guarded(|| if kind == FileKind::Xlsx { read_xlsx(bytes, &mut cells) } else { read_ods(bytes, &mut cells) })?;
+            guarded(
+                || if kind == FileKind::Xlsx { read_xlsx(bytes, &mut cells) } else { read_ods(bytes, &mut cells) },
+            )?;
         }
         FileKind::Xls => guarded(|| read_xls(bytes, &mut cells))?,
     }
@@ -374,11 +376,8 @@ fn cut(text: &str, max_chars: usize) -> &str {
 fn read_csv(bytes: &[u8], cells: &mut Collector<'_>) -> Result<(), FileError> {
     let text = decode_text(bytes);
     let delimiter = detect_delimiter(&text);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(text.as_bytes());
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
     let mut record = csv::StringRecord::new();
     // The csv crate's line numbers count a record from the end of the one
     // before it (blank lines and a CRLF's LF included), so the line a record
@@ -723,8 +722,7 @@ pub(crate) mod tests {
     /// A zip of the given parts (deflated), as an XLSX or ODS would be.
     pub(crate) fn zip_of(parts: &[(&str, &[u8])]) -> Vec<u8> {
         let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
-        let options =
-            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
         for (name, content) in parts {
             writer.start_file(*name, options).unwrap();
             writer.write_all(content).unwrap();
@@ -793,7 +791,8 @@ pub(crate) mod tests {
 
     #[test]
     fn quoted_fields_keep_commas_and_line_breaks_and_blank_rows_are_skipped() {
-        let bytes = b"Email,Note\r\n\r\n\"a@x.test\",\"one, two\r\nthree\"\r\n , \r\n,,\r\n  b@x.test  ,  in  side  \r\n";
+        let bytes =
+            b"Email,Note\r\n\r\n\"a@x.test\",\"one, two\r\nthree\"\r\n , \r\n,,\r\n  b@x.test  ,  in  side  \r\n";
         let sheet = read("q.csv", bytes).unwrap();
         assert_eq!(
             cells(&sheet),
@@ -819,10 +818,7 @@ pub(crate) mod tests {
         csv.push_str("one-more@x.test\n");
         let error = read_file("r.csv", csv.as_bytes(), &limits).unwrap_err();
         assert_eq!(error, FileError::TooManyRows { max_rows: 5 });
-        assert_eq!(
-            FileError::TooManyRows { max_rows: 100_000 }.to_string(),
-            "the file has more than 100,000 rows"
-        );
+        assert_eq!(FileError::TooManyRows { max_rows: 100_000 }.to_string(), "the file has more than 100,000 rows");
     }
 
     #[test]
@@ -888,7 +884,9 @@ pub(crate) mod tests {
         sheet.write_datetime_with_format(2, 4, &day, &date).unwrap();
         sheet.write_formula(2, 5, rust_xlsxwriter::Formula::new("=B3*2").set_result("84")).unwrap();
         sheet.write_formula(2, 6, rust_xlsxwriter::Formula::new("=1/0").set_result("#DIV/0!")).unwrap();
-        sheet.write_formula(3, 0, rust_xlsxwriter::Formula::new("=\"bo\"&\"@x.test\"").set_result("bo@x.test")).unwrap();
+        sheet
+            .write_formula(3, 0, rust_xlsxwriter::Formula::new("=\"bo\"&\"@x.test\"").set_result("bo@x.test"))
+            .unwrap();
         sheet.write_boolean(3, 3, false).unwrap();
         let bytes = workbook.save_to_buffer().unwrap();
 
@@ -940,7 +938,11 @@ pub(crate) mod tests {
     fn zip_bombs_are_refused_fast() {
         let limits = Limits { max_bytes: 100_000, ..Limits::default() };
         let zeros = vec![0u8; 2_000_000];
-        let bomb = zip_of(&[("[Content_Types].xml", b"<Types/>"), ("xl/workbook.xml", b"<workbook/>"), ("xl/big.xml", &zeros)]);
+        let bomb = zip_of(&[
+            ("[Content_Types].xml", b"<Types/>"),
+            ("xl/workbook.xml", b"<workbook/>"),
+            ("xl/big.xml", &zeros),
+        ]);
         assert!(bomb.len() < limits.max_bytes);
         let started = Instant::now();
         let error = read_file("bomb.xlsx", &bomb, &limits).unwrap_err();
@@ -960,7 +962,9 @@ pub(crate) mod tests {
             }
         }
         assert!(patched >= 2, "the sizes were not found");
-        assert!(read_file("bomb.xlsx", &lying, &limits).is_err());
+        // (The zip crate itself stops at the declared size.)
+        let lied = read_file("bomb.xlsx", &lying, &limits);
+        assert!(matches!(lied, Err(FileError::Damaged(_) | FileError::ExpandsTooMuch { .. })), "{lied:?}");
         assert!(started.elapsed() < Duration::from_secs(10));
     }
 

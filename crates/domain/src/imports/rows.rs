@@ -224,7 +224,9 @@ fn phc_tail(parts: &[&str], required: &[&str]) -> bool {
     parts.len() == 3
         && is_params(&parts[..1])
         && required.iter().all(|key| parts[0].split(',').any(|p| p.split_once('=').is_some_and(|(k, _)| k == *key)))
-        && parts[1..].iter().all(|b64| !b64.is_empty() && b64.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/'))
+        && parts[1..]
+            .iter()
+            .all(|b64| !b64.is_empty() && b64.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/'))
 }
 
 /// `k=v,k=v` with lower-case keys and decimal values.
@@ -240,4 +242,171 @@ fn is_params(parts: &[&str]) -> bool {
             })
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::imports::file::FileKind;
+    use std::collections::BTreeMap;
+
+    fn sheet(rows: &[&[&str]]) -> Sheet {
+        Sheet {
+            kind: FileKind::Csv,
+            rows: (1u32..)
+                .zip(rows)
+                .map(|(line, cells)| SheetRow { line, cells: cells.iter().map(|c| (*c).to_owned()).collect() })
+                .collect(),
+        }
+    }
+
+    fn read(rows: &[&[&str]]) -> Vec<Result<RowInput, CellError>> {
+        let sheet = sheet(rows);
+        let mapping = Mapping::place(&sheet.rows[0].cells, &BTreeMap::new());
+        read_rows(&sheet, 0, &mapping)
+    }
+
+    #[test]
+    fn cell_references() {
+        assert_eq!(cell_ref(0, 1), "A1");
+        assert_eq!(cell_ref(2, 7), "C7");
+        assert_eq!(cell_ref(25, 3), "Z3");
+        assert_eq!(cell_ref(26, 3), "AA3");
+        assert_eq!(cell_ref(27, 3), "AB3");
+        assert_eq!(cell_ref(701, 9), "ZZ9");
+        assert_eq!(cell_ref(702, 9), "AAA9");
+    }
+
+    #[test]
+    fn fields_are_read_and_trimmed() {
+        let rows = read(&[
+            &["Email", "First name", "Last name", "Roles", "Products", "Status"],
+            &[" ann@x.test ", " Ann ", "Lee", "Admin; billing manager |admin\nUser", "CRM, crm,, Wiki", "Active"],
+            &["bo@x.test"],
+        ]);
+        assert_eq!(
+            rows[0],
+            Ok(RowInput {
+                line: 2,
+                email: "ann@x.test".into(),
+                first_name: "Ann".into(),
+                last_name: "Lee".into(),
+                roles: Some(vec!["Admin".into(), "billing manager".into(), "User".into()]),
+                products: Some(vec!["CRM".into(), "Wiki".into()]),
+                password_hash: None,
+            })
+        );
+        let short = rows[1].as_ref().unwrap();
+        assert_eq!((short.first_name.as_str(), short.roles.clone(), short.products.clone()), ("", None, None));
+    }
+
+    #[test]
+    fn a_full_name_is_split_when_there_are_no_name_columns() {
+        let rows =
+            read(&[&["Name", "Email"], &["Ann  Marie Lee", "a@x.test"], &["Cher", "c@x.test"], &["", "n@x.test"]]);
+        let names: Vec<(String, String)> =
+            rows.into_iter().map(|r| r.unwrap()).map(|r| (r.first_name, r.last_name)).collect();
+        assert_eq!(
+            names,
+            [("Ann".into(), "Marie Lee".into()), ("Cher".into(), String::new()), (String::new(), String::new())]
+        );
+    }
+
+    #[test]
+    fn the_exports_formula_neutralizing_is_undone() {
+        let rows = read(&[
+            &["Email", "First name", "Last name", "Roles"],
+            &["'@x.test", "'=cmd", "'-Lee", "'+Ops; Dev"],
+            &["a@x.test", "'Quoted", "O'Neil", "'Admin"],
+        ]);
+        let first = rows[0].as_ref().unwrap();
+        assert_eq!(
+            (first.email.as_str(), first.first_name.as_str(), first.last_name.as_str()),
+            ("@x.test", "=cmd", "-Lee")
+        );
+        assert_eq!(first.roles, Some(vec!["+Ops".into(), "Dev".into()]));
+        let second = rows[1].as_ref().unwrap();
+        assert_eq!((second.first_name.as_str(), second.last_name.as_str()), ("'Quoted", "O'Neil"));
+        assert_eq!(second.roles, Some(vec!["'Admin".into()]));
+    }
+
+    #[test]
+    fn cell_errors_name_the_cell_and_the_column() {
+        let long = "x".repeat(4_097);
+        let rows = read(&[
+            &["Login", "Given name", "Password"],
+            &["", "Ann"],
+            &["b@x.test", &long],
+            &["c@x.test", "Cy", "$2b$12$short"],
+            &["d@x.test", "Di", "hunter2"],
+            &["e@x.test", "Ed", "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$ZXhhbXBsZWhhc2g"],
+        ]);
+        assert_eq!(
+            rows[0],
+            Err(CellError {
+                line: 2,
+                cell: "A2".into(),
+                column: "Login".into(),
+                message: "the email address is missing".into()
+            })
+        );
+        let over = rows[1].clone().unwrap_err();
+        assert_eq!((over.cell.as_str(), over.message.as_str()), ("B3", "longer than 4,096 characters"));
+        assert_eq!(over.to_string(), "B3 (Given name): longer than 4,096 characters");
+        assert_eq!(rows[2].clone().unwrap_err().message, "the bcrypt password hash is malformed");
+        assert!(rows[3].clone().unwrap_err().message.starts_with("not a password hash Roster can verify"));
+        assert!(rows[4].as_ref().unwrap().password_hash.as_deref().unwrap().starts_with("$argon2id$"));
+        // Exactly at the limit is fine.
+        let at_limit = "y".repeat(4_096);
+        assert!(read(&[&["Email", "First name"], &["a@x.test", &at_limit]])[0].is_ok());
+    }
+
+    #[test]
+    fn ignored_and_unplaced_columns_are_not_read() {
+        let long = "x".repeat(5_000);
+        let rows = read(&[&["Email", "Notes", "Status"], &["a@x.test", &long, &long]]);
+        assert!(rows[0].is_ok());
+    }
+
+    #[test]
+    fn rows_above_and_at_the_header_are_skipped() {
+        let sheet = sheet(&[&["Template note"], &["Email"], &["a@x.test"], &["b@x.test"]]);
+        let mapping = Mapping::place(&sheet.rows[1].cells, &BTreeMap::new());
+        let emails: Vec<String> = read_rows(&sheet, 1, &mapping).into_iter().map(|r| r.unwrap().email).collect();
+        assert_eq!(emails, ["a@x.test", "b@x.test"]);
+        assert!(read_rows(&sheet, 3, &mapping).is_empty());
+        assert!(read_rows(&sheet, usize::MAX, &mapping).is_empty());
+    }
+
+    #[test]
+    fn password_hashes_in_the_forms_roster_verifies() {
+        for good in [
+            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG",
+            "$argon2i$m=4096,t=3,p=1$c29tZXNhbHQ$ZXhhbXBsZQ",
+            "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
+            "$2y$04$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
+            "$pbkdf2-sha256$i=600000,l=32$c2FsdHNhbHQ$ZXhhbXBsZWhhc2g",
+            "$pbkdf2-sha512$i=210000$c2FsdA$aGFzaA",
+            "$scrypt$ln=17,r=8,p=1$c2FsdA$aGFzaA",
+        ] {
+            assert_eq!(check_password_hash(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "hunter2",
+            "$1$saltsalt$hash",
+            "$argon2id$v=19$m=19456,t=2,p=1$$hash",
+            "$argon2id$v=19$m=19456,t=2$c2FsdA$aGFzaA",
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA=",
+            "$2b$12$tooshort",
+            "$2b$99$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
+            "$pbkdf2-sha256$600000$c2FsdA$aGFzaA",
+            "$pbkdf2-sha1$i=1000$c2FsdA$aGFzaA",
+            "$scrypt$ln=17,r=8,p=1$c2FsdA",
+            "$scrypt$ln=x,r=8,p=1$c2FsdA$aGFzaA",
+        ] {
+            let error = check_password_hash(bad).unwrap_err();
+            assert!(error.starts_with("not a password hash") || error.ends_with("is malformed"), "{bad}: {error}");
+        }
+    }
 }

@@ -57,7 +57,7 @@ fn build_xlsx(roles: &[String], products: &[String]) -> Result<Vec<u8>, rust_xls
             .allow_list_formula(list)
             .set_error_style(DataValidationErrorStyle::Information)
             .set_input_title(what)?
-            .set_input_message(format!("Pick one from the list, or type several separated by semicolons."))?;
+            .set_input_message("Pick one from the list, or type several separated by semicolons.")?;
         users.add_data_validation(2, column, LAST_DATA_ROW, column, &validation)?;
     }
 
@@ -70,4 +70,71 @@ fn build_xlsx(roles: &[String], products: &[String]) -> Result<Vec<u8>, rust_xls
         }
     }
     workbook.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Cursor, Read};
+
+    #[test]
+    fn the_csv_template_is_the_header_row_with_a_bom() {
+        assert_eq!(template_csv(), b"\xEF\xBB\xBFEmail,First name,Last name,Roles,Products\r\n");
+        let sheet = crate::imports::read_file("template.csv", &template_csv(), &Default::default()).unwrap();
+        assert_eq!(sheet.rows.len(), 1);
+        assert_eq!(sheet.rows[0].cells, TEMPLATE_HEADERS);
+        assert_eq!(crate::imports::find_header_row(&sheet, &Default::default()), Some(0));
+    }
+
+    /// The text of one part of the XLSX zip.
+    fn part(bytes: &[u8], name: &str) -> String {
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        let mut text = String::new();
+        archive.by_name(name).unwrap().read_to_string(&mut text).unwrap();
+        text
+    }
+
+    #[test]
+    fn the_xlsx_template_has_the_note_headers_lists_and_validations() {
+        let roles = vec!["Admin".to_owned(), "Billing, Ops".to_owned(), "=Danger".to_owned()];
+        let products = vec!["CRM".to_owned()];
+        let bytes = template_xlsx(&roles, &products).unwrap();
+
+        let sheet = crate::imports::read_file("template.xlsx", &bytes, &Default::default()).unwrap();
+        assert_eq!(crate::imports::find_header_row(&sheet, &Default::default()), Some(1));
+        assert_eq!(sheet.rows[0].cells[0], TEMPLATE_NOTE);
+        let mapping = crate::imports::Mapping::place(&sheet.rows[1].cells, &Default::default());
+        assert!(mapping.problems().is_empty() && mapping.unplaced().is_empty());
+        assert!(crate::imports::read_rows(&sheet, 1, &mapping).is_empty());
+
+        let workbook = part(&bytes, "xl/workbook.xml");
+        assert!(
+            workbook.contains(r#"name="Users""#) && workbook.contains(r#"name="Lists" sheetId="2" state="hidden""#),
+            "{workbook}"
+        );
+        let users = part(&bytes, "xl/worksheets/sheet1.xml");
+        assert!(users.contains(r#"<mergeCell ref="A1:E1"/>"#), "{users}");
+        assert!(users.contains(r#"topLeftCell="A3""#), "frozen below the headers: {users}");
+        assert!(users.contains(r#"errorStyle="information""#), "{users}");
+        assert!(
+            users.contains(r#"sqref="D3:D100002""#) && users.contains("<formula1>Lists!$A$1:$A$3</formula1>"),
+            "{users}"
+        );
+        assert!(
+            users.contains(r#"sqref="E3:E100002""#) && users.contains("<formula1>Lists!$B$1:$B$1</formula1>"),
+            "{users}"
+        );
+        let shared = part(&bytes, "xl/sharedStrings.xml");
+        assert!(shared.contains("Billing, Ops") && shared.contains("=Danger"), "{shared}");
+    }
+
+    #[test]
+    fn an_empty_list_leaves_its_column_without_validation() {
+        let bytes = template_xlsx(&["Admin".to_owned()], &[]).unwrap();
+        let users = part(&bytes, "xl/worksheets/sheet1.xml");
+        assert!(users.contains(r#"sqref="D3:D100002""#));
+        assert!(!users.contains("E3:E100002"));
+        let none = template_xlsx(&[], &[]).unwrap();
+        assert!(!part(&none, "xl/worksheets/sheet1.xml").contains("dataValidation"));
+    }
 }
