@@ -1,0 +1,1037 @@
+//! An uploaded file's bytes read into rows of text cells: CSV (its encoding
+//! and delimiter detected) and the spreadsheets calamine reads (XLSX, XLS, ODS).
+//!
+//! The bytes come from anyone who may upload, so hostile input is expected:
+//! reading never panics outward and holds a bounded amount of memory. The
+//! bounds are, in order: the file's size ([`Limits::max_bytes`]); for the zip
+//! formats (XLSX, ODS) the zip's parts, declared and actually inflated, against
+//! [`Limits::max_expanded_bytes`] before calamine opens them; the number of
+//! non-empty rows ([`Limits::max_rows`] + [`HEADER_ROWS_ALLOWED`]); the columns
+//! ([`MAX_COLUMNS`]); and the text kept, padding included, against the same
+//! expanded-size bound. XLSX worksheets are streamed cell by cell, so a sheet
+//! that declares a huge range costs nothing; XLS and ODS sheets are read by
+//! calamine whole (XLS is bounded by the file size and BIFF's 65,536 × 256
+//! cells; ODS's repeated rows and columns are estimated first, see
+//! [`ods_cells_estimate`]).
+//!
+//! Over-long cells: a cell longer than [`Limits::max_cell_chars`] is kept cut
+//! to `max_cell_chars + 1` characters, enough for the row reader
+//! ([`super::rows::read_rows`]) to see it is over the limit and report it as a
+//! cell error, without holding all of it.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::io::{Cursor, Read};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use calamine::{Data, DataRef, ExcelDateTime, Reader, SheetType};
+
+/// The most columns a file may use (a cell further right is refused, not dropped).
+pub const MAX_COLUMNS: usize = 1_000;
+
+/// Non-empty rows allowed beyond [`Limits::max_rows`]: the header row and the
+/// notes above it (the XLSX template has one).
+pub const HEADER_ROWS_ALLOWED: usize = 10;
+
+/// The most parts a zip (XLSX, ODS) may hold.
+pub const MAX_ZIP_ENTRIES: usize = 10_000;
+
+/// What one cell of an ODS sheet costs calamine: its value and its formula text.
+const ODS_CELL_BYTES: u64 = 56;
+
+/// What an empty cell slot costs against the expanded-size bound (a `String`).
+const CELL_SLOT_BYTES: u64 = 24;
+
+/// Limits a file is read within.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest file accepted, in bytes.
+    pub max_bytes: usize,
+    /// The most data rows (rows below the header row).
+    pub max_rows: usize,
+    /// The longest cell, in characters.
+    pub max_cell_chars: usize,
+}
+
+impl Default for Limits {
+    /// 20 MiB, 100,000 rows, 4,096 characters per cell.
+    fn default() -> Self {
+        Limits { max_bytes: 20 * 1024 * 1024, max_rows: 100_000, max_cell_chars: 4_096 }
+    }
+}
+
+impl Limits {
+    /// The most a file may expand to: its zip parts once inflated, and the
+    /// cells' text once read. Ten times [`Limits::max_bytes`] (200 MiB by default).
+    pub fn max_expanded_bytes(&self) -> u64 {
+        (self.max_bytes as u64).saturating_mul(10)
+    }
+}
+
+/// What kind of file: decided by magic bytes first, the extension second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    /// Comma-, semicolon- or tab-separated text.
+    Csv,
+    /// Office Open XML workbook (Excel 2007 and later).
+    Xlsx,
+    /// BIFF workbook (Excel 97–2003).
+    Xls,
+    /// OpenDocument spreadsheet (LibreOffice, …).
+    Ods,
+}
+
+impl FileKind {
+    /// The stable lower-case name (`csv`, `xlsx`, `xls`, `ods`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Csv => "csv",
+            FileKind::Xlsx => "xlsx",
+            FileKind::Xls => "xls",
+            FileKind::Ods => "ods",
+        }
+    }
+
+    /// The name people know (`CSV`, `XLSX`, …).
+    pub fn label(self) -> &'static str {
+        match self {
+            FileKind::Csv => "CSV",
+            FileKind::Xlsx => "XLSX",
+            FileKind::Xls => "XLS",
+            FileKind::Ods => "ODS",
+        }
+    }
+}
+
+impl std::fmt::Display for FileKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// A file read into cells: every non-empty row, with its 1-based line (row
+/// number in the file / sheet), cells trimmed of surrounding whitespace (not
+/// of inner text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sheet {
+    /// What the file turned out to be.
+    pub kind: FileKind,
+    /// The non-empty rows, in file order.
+    pub rows: Vec<SheetRow>,
+}
+
+/// One non-empty row of a [`Sheet`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SheetRow {
+    /// The 1-based line: the CSV line the record starts on, or the sheet's row number.
+    pub line: u32,
+    /// The cells from column A (index 0) to the last non-empty one; empty cells are `""`.
+    pub cells: Vec<String>,
+}
+
+/// Why a whole file cannot be read. Each message is a sentence a person understands.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum FileError {
+    /// The file has no bytes, or no non-empty row.
+    #[error("the file is empty")]
+    Empty,
+    /// Over [`Limits::max_bytes`].
+    #[error("the file is larger than {}", size_text(*max_bytes as u64))]
+    TooLarge {
+        /// The limit, in bytes.
+        max_bytes: usize,
+    },
+    /// More non-empty rows than [`Limits::max_rows`] + [`HEADER_ROWS_ALLOWED`].
+    #[error("the file has more than {} rows", thousands(*max_rows as u64))]
+    TooManyRows {
+        /// The limit on data rows.
+        max_rows: usize,
+    },
+    /// A non-empty cell beyond [`MAX_COLUMNS`].
+    #[error("the file has more than {} columns", thousands(*max_columns as u64))]
+    TooManyColumns {
+        /// The limit.
+        max_columns: usize,
+    },
+    /// Neither CSV nor a spreadsheet Roster reads.
+    #[error("this is not a CSV, XLSX, XLS or ODS file")]
+    NotSupported,
+    /// A spreadsheet that cannot be read; the detail says what was wrong.
+    #[error("the spreadsheet is damaged: {0}")]
+    Damaged(String),
+    /// A spreadsheet protected by a password.
+    #[error("the spreadsheet is protected by a password: save it without one and upload it again")]
+    Encrypted,
+    /// A zip (XLSX, ODS) whose parts inflate past [`Limits::max_expanded_bytes`].
+    #[error("the {kind} expands to more than {} (a zip bomb?)", size_text(*max_bytes))]
+    ExpandsTooMuch {
+        /// XLSX or ODS.
+        kind: FileKind,
+        /// The limit, in bytes.
+        max_bytes: u64,
+    },
+    /// Cells whose text (and padding) exceeds [`Limits::max_expanded_bytes`].
+    #[error("the file holds more cells than can be read at once (over {} of text)", size_text(*max_bytes))]
+    TooMuchData {
+        /// The limit, in bytes.
+        max_bytes: u64,
+    },
+}
+
+/// "20 MB", "512 KB", "900 bytes" (binary units, as people read them).
+fn size_text(bytes: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= MIB {
+        format!("{} MB", thousands((bytes + MIB / 2) / MIB))
+    } else if bytes >= 1024 {
+        format!("{} KB", (bytes + 512) / 1024)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// 100000 → "100,000".
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Reads an uploaded file into its non-empty rows (see the module's comment
+/// for the limits). `file_name` only helps when the bytes do not tell the kind.
+pub fn read_file(file_name: &str, bytes: &[u8], limits: &Limits) -> Result<Sheet, FileError> {
+    if bytes.len() > limits.max_bytes {
+        return Err(FileError::TooLarge { max_bytes: limits.max_bytes });
+    }
+    if bytes.is_empty() {
+        return Err(FileError::Empty);
+    }
+    let mut kind = detect_kind(file_name, bytes)?;
+    let mut cells = Collector::new(limits);
+    match kind {
+        FileKind::Csv => read_csv(bytes, &mut cells)?,
+        FileKind::Xlsx | FileKind::Ods => {
+            kind = check_zip(bytes, limits)?;
+            if kind == FileKind::Ods {
+                let estimate = ods_cells_estimate(bytes, limits)?;
+                if estimate.saturating_mul(ODS_CELL_BYTES) > limits.max_expanded_bytes() {
+                    return Err(FileError::TooMuchData { max_bytes: limits.max_expanded_bytes() });
+                }
+            }
+            guarded(
+                || if kind == FileKind::Xlsx { read_xlsx(bytes, &mut cells) } else { read_ods(bytes, &mut cells) },
+            )?;
+        }
+        FileKind::Xls => guarded(|| read_xls(bytes, &mut cells))?,
+    }
+    let rows = cells.finish();
+    if rows.is_empty() {
+        return Err(FileError::Empty);
+    }
+    Ok(Sheet { kind, rows })
+}
+
+/// The kind by magic bytes first (zip, OLE compound file), the extension second.
+/// A zip is told XLSX from ODS later, by its parts ([`check_zip`]).
+fn detect_kind(file_name: &str, bytes: &[u8]) -> Result<FileKind, FileError> {
+    const CFB_MAGIC: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+        return Ok(FileKind::Xlsx);
+    }
+    if bytes.starts_with(&CFB_MAGIC) {
+        // An encrypted XLSX is a compound file holding the encrypted package.
+        if contains(bytes, &utf16le("EncryptedPackage")) {
+            return Err(FileError::Encrypted);
+        }
+        return Ok(FileKind::Xls);
+    }
+    let extension = file_name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    match extension.as_str() {
+        "xlsx" | "xlsm" | "xls" | "ods" => {
+            Err(FileError::Damaged(format!("the file's content is not a {} spreadsheet", extension.to_uppercase())))
+        }
+        "csv" | "tsv" | "txt" | "" => {
+            let has_utf16_bom = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
+            if !has_utf16_bom && bytes.iter().take(64 * 1024).any(|&b| b == 0) {
+                Err(FileError::NotSupported)
+            } else {
+                Ok(FileKind::Csv)
+            }
+        }
+        _ => Err(FileError::NotSupported),
+    }
+}
+
+fn utf16le(s: &str) -> Vec<u8> {
+    s.encode_utf16().flat_map(u16::to_le_bytes).collect()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Runs a spreadsheet reader, turning a panic inside calamine into
+/// [`FileError::Damaged`]: the last resort, the fuzz targets look for them.
+fn guarded(read: impl FnOnce() -> Result<(), FileError>) -> Result<(), FileError> {
+    catch_unwind(AssertUnwindSafe(read))
+        .unwrap_or_else(|_| Err(FileError::Damaged("its content could not be read".to_owned())))
+}
+
+/// A short form of a reader's error for [`FileError::Damaged`].
+fn damaged(error: impl std::fmt::Display) -> FileError {
+    let mut text = error.to_string();
+    if text.len() > 200 {
+        let mut end = 200;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    FileError::Damaged(text)
+}
+
+// ---------------------------------------------------------------------------
+// Cells collected within the limits.
+
+/// The non-empty cells read so far, by line and column, within the limits.
+struct Collector<'a> {
+    limits: &'a Limits,
+    rows: BTreeMap<u32, BTreeMap<u32, String>>,
+    /// What the cells kept cost so far (text bytes plus a slot per padded cell).
+    cost: u64,
+}
+
+impl<'a> Collector<'a> {
+    fn new(limits: &'a Limits) -> Self {
+        Collector { limits, rows: BTreeMap::new(), cost: 0 }
+    }
+
+    /// Keeps one cell (trimmed; an empty one is skipped).
+    fn add(&mut self, line: u32, column: u32, text: &str) -> Result<(), FileError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(());
+        }
+        if column as usize >= MAX_COLUMNS {
+            return Err(FileError::TooManyColumns { max_columns: MAX_COLUMNS });
+        }
+        let kept = cut(text, self.limits.max_cell_chars.saturating_add(1));
+        let row = match self.rows.get_mut(&line) {
+            Some(row) => row,
+            None => {
+                if self.rows.len() >= self.limits.max_rows.saturating_add(HEADER_ROWS_ALLOWED) {
+                    return Err(FileError::TooManyRows { max_rows: self.limits.max_rows });
+                }
+                self.rows.entry(line).or_default()
+            }
+        };
+        let width_before = row.keys().next_back().map_or(0, |&c| c + 1);
+        let width_after = width_before.max(column + 1);
+        self.cost = self
+            .cost
+            .saturating_add(kept.len() as u64)
+            .saturating_add(u64::from(width_after - width_before) * CELL_SLOT_BYTES);
+        if self.cost > self.limits.max_expanded_bytes() {
+            return Err(FileError::TooMuchData { max_bytes: self.limits.max_expanded_bytes() });
+        }
+        row.insert(column, kept.to_owned());
+        Ok(())
+    }
+
+    /// The rows in line order, each padded with `""` from column A to its last cell.
+    fn finish(self) -> Vec<SheetRow> {
+        self.rows
+            .into_iter()
+            .map(|(line, cells)| {
+                let width = cells.keys().next_back().map_or(0, |&c| c as usize + 1);
+                let mut row = vec![String::new(); width];
+                for (column, text) in cells {
+                    row[column as usize] = text;
+                }
+                SheetRow { line, cells: row }
+            })
+            .collect()
+    }
+}
+
+/// The first `max_chars` characters of `text`.
+fn cut(text: &str, max_chars: usize) -> &str {
+    match text.char_indices().nth(max_chars) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// CSV.
+
+fn read_csv(bytes: &[u8], cells: &mut Collector<'_>) -> Result<(), FileError> {
+    let text = decode_text(bytes);
+    let delimiter = detect_delimiter(&text);
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
+    let mut record = csv::StringRecord::new();
+    // The csv crate's line numbers count a record from the end of the one
+    // before it (blank lines and a CRLF's LF included), so the line a record
+    // starts on is counted here: line breaks before its first character.
+    let bytes = text.as_bytes();
+    let (mut counted_to, mut line) = (0usize, 1u32);
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => return Ok(()),
+            Ok(true) => {}
+            Err(error) => return Err(damaged(error)),
+        }
+        let mut start = record.position().map_or(counted_to, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX));
+        start = start.clamp(counted_to, bytes.len());
+        while matches!(bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        let breaks = bytes[counted_to..start].iter().filter(|&&b| b == b'\n').count();
+        line = line.saturating_add(u32::try_from(breaks).unwrap_or(u32::MAX));
+        counted_to = start;
+        for (column, field) in record.iter().enumerate() {
+            let column = u32::try_from(column).unwrap_or(u32::MAX);
+            cells.add(line, column, field)?;
+        }
+    }
+}
+
+/// The text of a CSV file: UTF-8 (with or without BOM), UTF-16 LE/BE with a
+/// BOM, otherwise (not valid UTF-8) Windows-1252.
+fn decode_text(bytes: &[u8]) -> Cow<'_, str> {
+    if let Some((encoding, bom_length)) = encoding_rs::Encoding::for_bom(bytes) {
+        return encoding.decode_without_bom_handling(&bytes[bom_length..]).0;
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0,
+    }
+}
+
+/// The delimiter among comma, semicolon and tab: counted outside quotes on
+/// each of the first 20 lines, the one whose most common non-zero count is
+/// shared by the most lines (then the larger count; then comma, semicolon,
+/// tab in that order). Comma when none occurs.
+fn detect_delimiter(text: &str) -> u8 {
+    const CANDIDATES: [u8; 3] = [b',', b';', b'\t'];
+    const LINES: usize = 20;
+    let mut lines: Vec<[usize; 3]> = Vec::new();
+    let mut current = [0usize; 3];
+    let mut has_content = false;
+    let mut in_quotes = false;
+    for byte in text.bytes().take(256 * 1024) {
+        match byte {
+            b'"' => {
+                in_quotes = !in_quotes;
+                has_content = true;
+            }
+            b'\n' if !in_quotes => {
+                if has_content {
+                    lines.push(current);
+                    if lines.len() == LINES {
+                        break;
+                    }
+                }
+                current = [0; 3];
+                has_content = false;
+            }
+            _ if in_quotes => has_content = true,
+            _ => {
+                if let Some(i) = CANDIDATES.iter().position(|&c| c == byte) {
+                    current[i] += 1;
+                } else if !byte.is_ascii_whitespace() {
+                    has_content = true;
+                }
+            }
+        }
+    }
+    if has_content && lines.len() < LINES {
+        lines.push(current);
+    }
+    let mut best = (b',', (0usize, 0usize));
+    for (i, &candidate) in CANDIDATES.iter().enumerate() {
+        let mut frequency: BTreeMap<usize, usize> = BTreeMap::new();
+        for counts in &lines {
+            if counts[i] > 0 {
+                *frequency.entry(counts[i]).or_default() += 1;
+            }
+        }
+        let score = frequency.iter().map(|(&count, &lines)| (lines, count)).max().unwrap_or((0, 0));
+        if score > best.1 {
+            best = (candidate, score);
+        }
+    }
+    best.0
+}
+
+// ---------------------------------------------------------------------------
+// Zip formats: the size check, then calamine.
+
+/// Checks a zip (XLSX or ODS) before calamine opens it: a sane number of
+/// parts, none encrypted, their declared sizes and then their actual inflated
+/// sizes within [`Limits::max_expanded_bytes`] (a central directory may lie).
+/// Answers which of the two the parts say it is.
+fn check_zip(bytes: &[u8], limits: &Limits) -> Result<FileKind, FileError> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(damaged)?;
+    if archive.len() > MAX_ZIP_ENTRIES {
+        return Err(FileError::Damaged(format!("it holds more than {} parts", thousands(MAX_ZIP_ENTRIES as u64))));
+    }
+    let names: Vec<String> = archive.file_names().filter_map(Result::ok).map(Cow::into_owned).collect();
+    let kind = if names.iter().any(|n| n == "xl/workbook.xml") {
+        FileKind::Xlsx
+    } else if names.iter().any(|n| n == "content.xml") {
+        FileKind::Ods
+    } else {
+        return Err(FileError::NotSupported);
+    };
+    let max = limits.max_expanded_bytes();
+    let too_much = FileError::ExpandsTooMuch { kind, max_bytes: max };
+    let mut declared: u64 = 0;
+    for index in 0..archive.len() {
+        let part = archive.by_index_raw(index).map_err(damaged)?;
+        if part.encrypted() {
+            return Err(FileError::Encrypted);
+        }
+        declared = declared.saturating_add(part.size());
+    }
+    if declared > max {
+        return Err(too_much);
+    }
+    let mut inflated: u64 = 0;
+    let mut buffer = vec![0u8; 64 * 1024];
+    for index in 0..archive.len() {
+        let mut part = archive.by_index(index).map_err(damaged)?;
+        loop {
+            let n = part.read(&mut buffer).map_err(damaged)?;
+            if n == 0 {
+                break;
+            }
+            inflated = inflated.saturating_add(n as u64);
+            if inflated > max {
+                return Err(too_much);
+            }
+        }
+    }
+    Ok(kind)
+}
+
+/// The first worksheet's name (chart sheets and macro sheets are passed over).
+fn first_worksheet<RS: std::io::Read + std::io::Seek, R: Reader<RS>>(book: &R) -> Result<String, FileError> {
+    book.sheets_metadata()
+        .iter()
+        .find(|s| s.typ == SheetType::WorkSheet)
+        .map(|s| s.name.clone())
+        .ok_or_else(|| FileError::Damaged("it has no worksheet".to_owned()))
+}
+
+/// XLSX: the first worksheet streamed cell by cell (calamine's cell reader),
+/// so a declared range never becomes an allocation.
+fn read_xlsx(bytes: &[u8], cells: &mut Collector<'_>) -> Result<(), FileError> {
+    let mut book = calamine::Xlsx::new(Cursor::new(bytes)).map_err(damaged)?;
+    let name = first_worksheet(&book)?;
+    let mut reader = book.worksheet_cells_reader(&name).map_err(damaged)?;
+    while let Some(cell) = reader.next_cell().map_err(damaged)? {
+        let (row, column) = cell.get_position();
+        cells.add(row.saturating_add(1), column, &data_ref_text(cell.get_value()))?;
+    }
+    Ok(())
+}
+
+/// XLS: the first worksheet's range.
+fn read_xls(bytes: &[u8], cells: &mut Collector<'_>) -> Result<(), FileError> {
+    let mut book = calamine::Xls::new(Cursor::new(bytes)).map_err(|error| match error {
+        calamine::XlsError::Password => FileError::Encrypted,
+        other => damaged(other),
+    })?;
+    let name = first_worksheet(&book)?;
+    let range = book.worksheet_range(&name).map_err(damaged)?;
+    add_range(&range, cells)
+}
+
+/// ODS: the first worksheet's range (after [`ods_cells_estimate`]).
+fn read_ods(bytes: &[u8], cells: &mut Collector<'_>) -> Result<(), FileError> {
+    let mut book = calamine::Ods::new(Cursor::new(bytes)).map_err(damaged)?;
+    let name = first_worksheet(&book)?;
+    let range = book.worksheet_range(&name).map_err(damaged)?;
+    add_range(&range, cells)
+}
+
+fn add_range(range: &calamine::Range<Data>, cells: &mut Collector<'_>) -> Result<(), FileError> {
+    let (first_row, first_column) = range.start().unwrap_or((0, 0));
+    for (row, column, value) in range.used_cells() {
+        let line = first_row.saturating_add(row as u32).saturating_add(1);
+        let column = first_column.saturating_add(column as u32);
+        cells.add(line, column, &data_text(value))?;
+    }
+    Ok(())
+}
+
+/// A cell as text: the cached value of a formula (never evaluated), integral
+/// numbers without ".0", TRUE/FALSE, dates as ISO 8601, errors as Excel shows them.
+fn data_text(value: &Data) -> Cow<'_, str> {
+    match value {
+        Data::Int(n) => Cow::Owned(n.to_string()),
+        Data::Float(f) => Cow::Owned(number_text(*f)),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Cow::Borrowed(s),
+        Data::Bool(b) => Cow::Borrowed(if *b { "TRUE" } else { "FALSE" }),
+        Data::DateTime(d) => Cow::Owned(date_text(d)),
+        Data::Error(e) => Cow::Owned(e.to_string()),
+        Data::Empty => Cow::Borrowed(""),
+    }
+}
+
+/// [`data_text`] for the XLSX cell reader's values.
+fn data_ref_text<'a>(value: &'a DataRef<'a>) -> Cow<'a, str> {
+    match value {
+        DataRef::Int(n) => Cow::Owned(n.to_string()),
+        DataRef::Float(f) => Cow::Owned(number_text(*f)),
+        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Cow::Borrowed(s),
+        DataRef::SharedString(s) => Cow::Borrowed(s),
+        DataRef::Bool(b) => Cow::Borrowed(if *b { "TRUE" } else { "FALSE" }),
+        DataRef::DateTime(d) => Cow::Owned(date_text(d)),
+        DataRef::Error(e) => Cow::Owned(e.to_string()),
+        DataRef::Empty => Cow::Borrowed(""),
+    }
+}
+
+/// 42.0 → "42", 0.5 → "0.5".
+fn number_text(f: f64) -> String {
+    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 { format!("{}", f as i64) } else { format!("{f}") }
+}
+
+/// A date as "2026-12-04", a date and time as "2026-12-04T09:30:00", a time
+/// of day as "09:30:00"; a duration as its number of days.
+fn date_text(value: &ExcelDateTime) -> String {
+    let serial = value.as_f64();
+    if value.is_duration() || !serial.is_finite() {
+        return number_text(serial);
+    }
+    let (year, month, day, hour, minute, second, _) = value.to_ymd_hms_milli();
+    let time = format!("{hour:02}:{minute:02}:{second:02}");
+    if (0.0..1.0).contains(&serial) {
+        time
+    } else if hour == 0 && minute == 0 && second == 0 {
+        format!("{year:04}-{month:02}-{day:02}")
+    } else {
+        format!("{year:04}-{month:02}-{day:02}T{time}")
+    }
+}
+
+// ---------------------------------------------------------------------------
+// ODS: repeated rows and columns, estimated before calamine expands them.
+
+/// An upper estimate of the cells calamine would allocate for an ODS file's
+/// sheets: `table:number-rows-repeated` and `table:number-columns-repeated`
+/// let a few bytes of `content.xml` stand for millions of cells, and calamine
+/// expands them (up to 100 million cells) when it opens the file, before any
+/// other check could run. The estimate reads `content.xml` (already checked
+/// by [`check_zip`]) as text: for each row, its repeat count times the columns
+/// it spans; trailing empty rows and cells, which calamine does not expand,
+/// are counted as one.
+pub fn ods_cells_estimate(bytes: &[u8], limits: &Limits) -> Result<u64, FileError> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(damaged)?;
+    let part = archive.by_name("content.xml").map_err(damaged)?;
+    let mut xml = Vec::new();
+    part.take(limits.max_expanded_bytes()).read_to_end(&mut xml).map_err(damaged)?;
+    Ok(estimate_repeated_cells(&xml))
+}
+
+/// See [`ods_cells_estimate`]: the scan over `content.xml`'s tags. Per
+/// table, as calamine lays it out: every row up to the last non-empty one
+/// (empty rows between them expanded), each as wide as the widest row.
+fn estimate_repeated_cells(xml: &[u8]) -> u64 {
+    let mut total: u64 = 0;
+    let mut expanded_rows: u64 = 0;
+    let mut widest: u64 = 0;
+    let mut pending_empty_rows: u64 = 0;
+    let mut row_repeat: u64 = 1;
+    let mut row_columns: u64 = 0;
+    let mut pending_empty_columns: u64 = 0;
+    let mut position = 0;
+    while let Some(offset) = xml[position..].iter().position(|&b| b == b'<') {
+        let start = position + offset + 1;
+        let Some(length) = xml[start..].iter().position(|&b| b == b'>') else { break };
+        let tag = &xml[start..start + length];
+        position = start + length + 1;
+        let is_tag = |name: &[u8]| {
+            tag.starts_with(name) && tag.get(name.len()).is_none_or(|&b| b.is_ascii_whitespace() || b == b'/')
+        };
+        if is_tag(b"table:table-row") {
+            row_repeat = attribute_number(tag, b"table:number-rows-repeated").unwrap_or(1).max(1);
+            row_columns = 0;
+            pending_empty_columns = 0;
+            if tag.ends_with(b"/") {
+                pending_empty_rows = pending_empty_rows.saturating_add(row_repeat);
+            }
+        } else if is_tag(b"/table:table-row") {
+            if row_columns == 0 {
+                pending_empty_rows = pending_empty_rows.saturating_add(row_repeat);
+            } else {
+                expanded_rows = expanded_rows.saturating_add(pending_empty_rows).saturating_add(row_repeat);
+                pending_empty_rows = 0;
+                widest = widest.max(row_columns);
+            }
+        } else if is_tag(b"table:table-cell") || is_tag(b"table:covered-table-cell") {
+            let repeat = attribute_number(tag, b"table:number-columns-repeated").unwrap_or(1).max(1);
+            let is_empty = tag.ends_with(b"/") && !contains(tag, b"office:value-type");
+            if is_empty {
+                pending_empty_columns = pending_empty_columns.saturating_add(repeat);
+            } else {
+                row_columns = row_columns.saturating_add(pending_empty_columns).saturating_add(repeat);
+                pending_empty_columns = 0;
+            }
+        } else if is_tag(b"/table:table") {
+            total = total.saturating_add(expanded_rows.saturating_mul(widest));
+            (expanded_rows, widest, pending_empty_rows) = (0, 0, 0);
+        }
+    }
+    total.saturating_add(expanded_rows.saturating_mul(widest))
+}
+
+/// The number in `name="123"` within a tag, if any.
+fn attribute_number(tag: &[u8], name: &[u8]) -> Option<u64> {
+    let at = tag.windows(name.len()).position(|w| w == name)? + name.len();
+    let rest = tag[at..].strip_prefix(b"=\"").or_else(|| tag[at..].strip_prefix(b"='"))?;
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    std::str::from_utf8(&rest[..digits.min(19)]).ok()?.parse().ok()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::io::Write as _;
+    use std::time::{Duration, Instant};
+
+    fn read(name: &str, bytes: &[u8]) -> Result<Sheet, FileError> {
+        read_file(name, bytes, &Limits::default())
+    }
+
+    fn cells(sheet: &Sheet) -> Vec<(u32, Vec<&str>)> {
+        sheet.rows.iter().map(|r| (r.line, r.cells.iter().map(String::as_str).collect())).collect()
+    }
+
+    /// A zip of the given parts (deflated), as an XLSX or ODS would be.
+    pub(crate) fn zip_of(parts: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for (name, content) in parts {
+            writer.start_file(*name, options).unwrap();
+            writer.write_all(content).unwrap();
+        }
+        writer.finish().unwrap().into_inner()
+    }
+
+    /// A one-sheet ODS whose `content.xml` body is `table`.
+    pub(crate) fn ods_of(table: &str) -> Vec<u8> {
+        let content = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="Users">{table}</table:table></office:spreadsheet></office:body></office:document-content>"#
+        );
+        let manifest = br#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#;
+        zip_of(&[
+            ("mimetype", b"application/vnd.oasis.opendocument.spreadsheet"),
+            ("META-INF/manifest.xml", manifest),
+            ("content.xml", content.as_bytes()),
+        ])
+    }
+
+    #[test]
+    fn utf8_with_and_without_bom() {
+        for bytes in [&b"\xEF\xBB\xBFEmail,Name\r\nann@x.test,Ann\r\n"[..], b"Email,Name\nann@x.test,Ann\n"] {
+            let sheet = read("u.csv", bytes).unwrap();
+            assert_eq!(sheet.kind, FileKind::Csv);
+            assert_eq!(cells(&sheet), [(1, vec!["Email", "Name"]), (2, vec!["ann@x.test", "Ann"])]);
+        }
+    }
+
+    #[test]
+    fn utf16_with_either_bom() {
+        let text = "Email;Name\r\nzoë@x.test;Zoë Müller\r\n";
+        let mut le = vec![0xFF, 0xFE];
+        le.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let mut be = vec![0xFE, 0xFF];
+        be.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+        for bytes in [le, be] {
+            let sheet = read("u.csv", &bytes).unwrap();
+            assert_eq!(cells(&sheet), [(1, vec!["Email", "Name"]), (2, vec!["zoë@x.test", "Zoë Müller"])]);
+        }
+    }
+
+    #[test]
+    fn windows_1252_when_not_utf8() {
+        let sheet = read("w.csv", b"Email,Last name\r\nm@x.test,M\xFCller \x80\r\n").unwrap();
+        assert_eq!(cells(&sheet)[1].1, ["m@x.test", "Müller €"]);
+    }
+
+    #[test]
+    fn delimiters_are_detected() {
+        let semicolon = read("s.csv", b"Email;First name;Roles\na@x.test;Ann;Admin, Billing\nb@x.test;Bo;\n").unwrap();
+        assert_eq!(cells(&semicolon)[1].1, ["a@x.test", "Ann", "Admin, Billing"]);
+        assert_eq!(cells(&semicolon)[2].1, ["b@x.test", "Bo"]);
+        let tab = read("t.tsv", b"Email\tName\na@x.test\tAnn, Smith\n").unwrap();
+        assert_eq!(cells(&tab)[1].1, ["a@x.test", "Ann, Smith"]);
+        let comma = read("c.csv", b"Email,Roles\na@x.test,\"A;B;C\"\n").unwrap();
+        assert_eq!(cells(&comma)[1].1, ["a@x.test", "A;B;C"]);
+        // Delimiters inside quotes are not counted.
+        let quoted = read("q.csv", b"\"a;b;c;d\",x\n\"e;f;g\",y\n").unwrap();
+        assert_eq!(cells(&quoted)[0].1, ["a;b;c;d", "x"]);
+        let single = read("one.csv", b"Email\na@x.test\n").unwrap();
+        assert_eq!(cells(&single), [(1, vec!["Email"]), (2, vec!["a@x.test"])]);
+    }
+
+    #[test]
+    fn quoted_fields_keep_commas_and_line_breaks_and_blank_rows_are_skipped() {
+        let bytes =
+            b"Email,Note\r\n\r\n\"a@x.test\",\"one, two\r\nthree\"\r\n , \r\n,,\r\n  b@x.test  ,  in  side  \r\n";
+        let sheet = read("q.csv", bytes).unwrap();
+        assert_eq!(
+            cells(&sheet),
+            [(1, vec!["Email", "Note"]), (3, vec!["a@x.test", "one, two\r\nthree"]), (7, vec!["b@x.test", "in  side"])]
+        );
+    }
+
+    #[test]
+    fn ragged_rows_are_kept_as_they_are() {
+        let sheet = read("r.csv", b"Email,First name,Last name\na@x.test\nb@x.test,Bo,Li,extra\n").unwrap();
+        assert_eq!(cells(&sheet)[1].1, ["a@x.test"]);
+        assert_eq!(cells(&sheet)[2].1, ["b@x.test", "Bo", "Li", "extra"]);
+    }
+
+    #[test]
+    fn row_cap_allows_the_header_rows_then_stops() {
+        let limits = Limits { max_rows: 5, ..Limits::default() };
+        let mut csv = String::from("Email\n");
+        for i in 0..(5 + HEADER_ROWS_ALLOWED - 1) {
+            csv.push_str(&format!("p{i}@x.test\n"));
+        }
+        assert!(read_file("r.csv", csv.as_bytes(), &limits).is_ok());
+        csv.push_str("one-more@x.test\n");
+        let error = read_file("r.csv", csv.as_bytes(), &limits).unwrap_err();
+        assert_eq!(error, FileError::TooManyRows { max_rows: 5 });
+        assert_eq!(FileError::TooManyRows { max_rows: 100_000 }.to_string(), "the file has more than 100,000 rows");
+    }
+
+    #[test]
+    fn size_cap_and_empty_files() {
+        let limits = Limits { max_bytes: 10, ..Limits::default() };
+        assert_eq!(read_file("big.csv", b"Email\na@x.test\n", &limits), Err(FileError::TooLarge { max_bytes: 10 }));
+        assert_eq!(
+            FileError::TooLarge { max_bytes: Limits::default().max_bytes }.to_string(),
+            "the file is larger than 20 MB"
+        );
+        assert_eq!(read("e.csv", b""), Err(FileError::Empty));
+        assert_eq!(read("e.csv", b" \r\n,,\r\n\t\n"), Err(FileError::Empty));
+        assert_eq!(FileError::Empty.to_string(), "the file is empty");
+    }
+
+    #[test]
+    fn cells_far_right_are_refused() {
+        let mut line = ",".repeat(MAX_COLUMNS);
+        line.push('x');
+        assert_eq!(read("w.csv", line.as_bytes()), Err(FileError::TooManyColumns { max_columns: MAX_COLUMNS }));
+        // Trailing empty cells cost nothing.
+        let mut line = String::from("x");
+        line.push_str(&",".repeat(5 * MAX_COLUMNS));
+        assert_eq!(read("w.csv", line.as_bytes()).unwrap().rows[0].cells, ["x"]);
+    }
+
+    #[test]
+    fn over_long_cells_are_kept_one_character_over_the_limit() {
+        let limits = Limits { max_cell_chars: 5, ..Limits::default() };
+        let sheet = read_file("l.csv", "Email,Name\na@x.test,ÄÖÜäöüß\n".as_bytes(), &limits).unwrap();
+        assert_eq!(sheet.rows[1].cells[1], "ÄÖÜäöü");
+        assert_eq!(sheet.rows[1].cells[0], "a@x.te");
+    }
+
+    #[test]
+    fn kinds_by_magic_then_extension() {
+        assert_eq!(read("photo.png", b"\x89PNG\r\n\x1a\n\0\0\0"), Err(FileError::NotSupported));
+        assert_eq!(read("notes.pdf", b"Email\na@x.test\n"), Err(FileError::NotSupported));
+        assert_eq!(read("bin.csv", b"Email\0\0\x01\x02"), Err(FileError::NotSupported));
+        assert!(matches!(read("fake.xlsx", b"Email\na@x.test\n"), Err(FileError::Damaged(_))));
+        // The content decides: a CSV named .txt, or with no extension at all.
+        assert_eq!(read("users", b"Email\na@x.test\n").unwrap().kind, FileKind::Csv);
+        // A zip that is neither (a .docx, say).
+        let docx = zip_of(&[("word/document.xml", b"<w:document/>")]);
+        assert_eq!(read("users.xlsx", &docx), Err(FileError::NotSupported));
+        assert_eq!(FileError::NotSupported.to_string(), "this is not a CSV, XLSX, XLS or ODS file");
+    }
+
+    #[test]
+    fn xlsx_cells_are_text_and_formulas_are_their_cached_values() {
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet.set_name("People").unwrap();
+        let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+        for (column, header) in ["Email", "Seats", "Ratio", "Active", "Joined", "Formula", "Error"].iter().enumerate() {
+            sheet.write_string(0, column as u16, *header).unwrap();
+        }
+        sheet.write_string(2, 0, "  ann@x.test ").unwrap();
+        sheet.write_number(2, 1, 42.0).unwrap();
+        sheet.write_number(2, 2, 0.25).unwrap();
+        sheet.write_boolean(2, 3, true).unwrap();
+        let day = rust_xlsxwriter::ExcelDateTime::from_ymd(2026, 12, 4).unwrap();
+        sheet.write_datetime_with_format(2, 4, &day, &date).unwrap();
+        sheet.write_formula(2, 5, rust_xlsxwriter::Formula::new("=B3*2").set_result("84")).unwrap();
+        sheet.write_formula(2, 6, rust_xlsxwriter::Formula::new("=1/0").set_result("#DIV/0!")).unwrap();
+        sheet
+            .write_formula(3, 0, rust_xlsxwriter::Formula::new("=\"bo\"&\"@x.test\"").set_result("bo@x.test"))
+            .unwrap();
+        sheet.write_boolean(3, 3, false).unwrap();
+        let bytes = workbook.save_to_buffer().unwrap();
+
+        let read = read("people.xlsx", &bytes).unwrap();
+        assert_eq!(read.kind, FileKind::Xlsx);
+        assert_eq!(
+            cells(&read),
+            [
+                (1, vec!["Email", "Seats", "Ratio", "Active", "Joined", "Formula", "Error"]),
+                (3, vec!["ann@x.test", "42", "0.25", "TRUE", "2026-12-04", "84", "#DIV/0!"]),
+                (4, vec!["bo@x.test", "", "", "FALSE"]),
+            ]
+        );
+        // The extension does not matter when the bytes tell.
+        assert_eq!(super::read_file("people.csv", &bytes, &Limits::default()).unwrap().kind, FileKind::Xlsx);
+    }
+
+    #[test]
+    fn a_huge_declared_range_costs_nothing_in_xlsx() {
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet.write_string(0, 0, "Email").unwrap();
+        sheet.write_string(1_048_575, 999, "far").unwrap();
+        let bytes = workbook.save_to_buffer().unwrap();
+        let sheet = read("far.xlsx", &bytes).unwrap();
+        assert_eq!(sheet.rows.len(), 2);
+        assert_eq!(sheet.rows[1].line, 1_048_576);
+        assert_eq!(sheet.rows[1].cells.len(), 1_000);
+    }
+
+    #[test]
+    fn ods_is_read() {
+        let table = r#"<table:table-row><table:table-cell office:value-type="string"><text:p>Email</text:p></table:table-cell><table:table-cell office:value-type="string"><text:p>Seats</text:p></table:table-cell></table:table-row><table:table-row table:number-rows-repeated="2"><table:table-cell table:number-columns-repeated="2"/></table:table-row><table:table-row><table:table-cell office:value-type="string"><text:p>ann@x.test</text:p></table:table-cell><table:table-cell office:value-type="float" office:value="3"><text:p>3</text:p></table:table-cell></table:table-row><table:table-row table:number-rows-repeated="1048570"><table:table-cell table:number-columns-repeated="1024"/></table:table-row>"#;
+        let sheet = read("p.ods", &ods_of(table)).unwrap();
+        assert_eq!(sheet.kind, FileKind::Ods);
+        assert_eq!(cells(&sheet), [(1, vec!["Email", "Seats"]), (4, vec!["ann@x.test", "3"])]);
+    }
+
+    #[test]
+    fn ods_repeats_that_would_expand_to_millions_of_cells_are_refused_fast() {
+        let table = r#"<table:table-row><table:table-cell office:value-type="string" table:number-columns-repeated="16000"><text:p>x</text:p></table:table-cell></table:table-row><table:table-row table:number-rows-repeated="1000000"><table:table-cell/></table:table-row><table:table-row><table:table-cell office:value-type="string"><text:p>y</text:p></table:table-cell></table:table-row>"#;
+        let started = Instant::now();
+        let error = read("bomb.ods", &ods_of(table)).unwrap_err();
+        assert!(matches!(error, FileError::TooMuchData { .. }), "{error:?}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn zip_bombs_are_refused_fast() {
+        let limits = Limits { max_bytes: 100_000, ..Limits::default() };
+        let zeros = vec![0u8; 2_000_000];
+        let bomb = zip_of(&[
+            ("[Content_Types].xml", b"<Types/>"),
+            ("xl/workbook.xml", b"<workbook/>"),
+            ("xl/big.xml", &zeros),
+        ]);
+        assert!(bomb.len() < limits.max_bytes);
+        let started = Instant::now();
+        let error = read_file("bomb.xlsx", &bomb, &limits).unwrap_err();
+        assert_eq!(error, FileError::ExpandsTooMuch { kind: FileKind::Xlsx, max_bytes: 1_000_000 });
+        assert_eq!(error.to_string(), "the XLSX expands to more than 977 KB (a zip bomb?)");
+
+        // The same bomb with its sizes declared small: the parts are inflated
+        // (and counted) before calamine sees them.
+        let mut lying = bomb.clone();
+        let declared = (2_000_000u32).to_le_bytes();
+        let small = 10u32.to_le_bytes();
+        let mut patched = 0;
+        for at in 0..lying.len() - 4 {
+            if lying[at..at + 4] == declared {
+                lying[at..at + 4].copy_from_slice(&small);
+                patched += 1;
+            }
+        }
+        assert!(patched >= 2, "the sizes were not found");
+        // (The zip crate itself stops at the declared size.)
+        let lied = read_file("bomb.xlsx", &lying, &limits);
+        assert!(matches!(lied, Err(FileError::Damaged(_) | FileError::ExpandsTooMuch { .. })), "{lied:?}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn garbage_and_truncated_spreadsheets_are_errors() {
+        let template = super::super::template::template_xlsx(&["Admin".into()], &["CRM".into()]).unwrap();
+        for cut in [10, 100, template.len() / 2, template.len() - 30] {
+            assert!(read("t.xlsx", &template[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut cfb = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+        cfb.extend([0x55; 600]);
+        assert!(matches!(read("old.xls", &cfb), Err(FileError::Damaged(_))));
+        let mut encrypted = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+        encrypted.extend(utf16le("EncryptedPackage"));
+        assert_eq!(read("secret.xlsx", &encrypted), Err(FileError::Encrypted));
+    }
+
+    #[test]
+    fn the_xlsx_template_reads_back_as_a_note_then_headers() {
+        let bytes = super::super::template::template_xlsx(&["Admin".into(), "User".into()], &["CRM".into()]).unwrap();
+        let sheet = read("template.xlsx", &bytes).unwrap();
+        assert_eq!(sheet.rows.len(), 2);
+        assert_eq!(sheet.rows[0].line, 1);
+        assert!(sheet.rows[0].cells[0].starts_with("One person per row"));
+        assert_eq!(sheet.rows[1].line, 2);
+        assert_eq!(sheet.rows[1].cells, super::super::template::TEMPLATE_HEADERS);
+    }
+
+    #[test]
+    fn sizes_and_counts_in_words() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(size_text(200 * 1024 * 1024), "200 MB");
+        assert_eq!(size_text(900), "900 bytes");
+    }
+
+    #[test]
+    fn ods_estimate_counts_what_calamine_expands() {
+        // Trailing empty rows and cells are not expanded.
+        let trailing = br#"<table:table-row><table:table-cell office:value-type="string"/></table:table-row><table:table-row table:number-rows-repeated="1048575"><table:table-cell table:number-columns-repeated="1024"/></table:table-row></table:table>"#;
+        assert_eq!(estimate_repeated_cells(trailing), 1);
+        // Empty rows between non-empty ones are, as wide as the widest row.
+        let between = br#"<table:table-row><table:table-cell table:number-columns-repeated="3" office:value-type="float"/></table:table-row><table:table-row table:number-rows-repeated="10"><table:table-cell/></table:table-row><table:table-row><table:table-cell office:value-type="float"/></table:table-row></table:table>"#;
+        assert_eq!(estimate_repeated_cells(between), 12 * 3);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048)) {
+            let limits = Limits { max_bytes: 4096, max_rows: 50, max_cell_chars: 64 };
+            for name in ["x.csv", "x.xlsx", "x.xls", "x.ods", "x"] {
+                let _ = read_file(name, &bytes, &limits);
+            }
+        }
+
+        #[test]
+        fn damaged_xlsx_never_panics(flips in proptest::collection::vec((proptest::prelude::any::<usize>(), proptest::prelude::any::<u8>()), 1..8)) {
+            let mut bytes = super::super::template::template_xlsx(&["Admin".into()], &["CRM".into()]).unwrap();
+            for (at, value) in flips {
+                let at = at % bytes.len();
+                bytes[at] = value;
+            }
+            let _ = read("x.xlsx", &bytes);
+        }
+    }
+}
