@@ -4,6 +4,7 @@
 
 mod access_requests;
 mod config;
+mod imports;
 mod service_accounts;
 
 use std::io::Read;
@@ -113,6 +114,9 @@ enum Command {
         #[command(subcommand)]
         command: access_requests::AccessRequestCommand,
     },
+    /// Import members from a CSV, XLSX, XLS or ODS file (template: the
+    /// Import page, or GET /api/v1/orgs/{org}/imports/template.csv).
+    Import(imports::ImportArgs),
     /// Service accounts of an organization.
     ServiceAccount {
         #[command(subcommand)]
@@ -483,6 +487,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Invitation { command } => invitation(open(&settings).await?, command).await,
         Command::AccessRequest { command } => access_requests::run(open(&settings).await?, command).await,
         Command::ServiceAccount { command } => service_accounts::run(open(&settings).await?, command).await,
+        Command::Import(args) => imports::run(open(&settings).await?, args).await,
         Command::Token { command } => service_accounts::run_token(open(&settings).await?, command).await,
         Command::User {
             command: UserCommand::List { org, status, q, inactive_days, never_active, product, limit },
@@ -659,6 +664,9 @@ async fn serve(app: App, settings: &Settings, listen: &str) -> anyhow::Result<()
     }
     // Every instance sweeps; their claims skip each other's rows.
     tokio::spawn(roster_app::session_sweep::run_worker(app.clone(), Default::default()));
+    // Every instance resumes imports whose server stopped mid-commit (their
+    // lease ran out); a running import's lease keeps the others off it.
+    roster_app::imports::spawn_worker(app.clone(), std::time::Duration::from_secs(10));
     let router = roster_web::router(roster_web::AppState::new(app.clone()));
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, "roster listening");

@@ -419,13 +419,22 @@ pub fn summary(action: AuditAction, details: &Value) -> String {
                 parts.push(format!("File {}", words(f)));
             }
             if let Some(m) = d.get("mode").and_then(Value::as_str) {
-                parts.push(if m == "upsert" { "Creates and updates members".into() } else { "Creates new members only".into() });
+                parts.push(if m == "upsert" {
+                    "Creates and updates members".into()
+                } else {
+                    "Creates new members only".into()
+                });
             }
             let n = |k: &str| d.get(k).and_then(Value::as_u64);
-            let counted: Vec<String> = [("create", "to create"), ("update", "to update"), ("unchanged", "unchanged"), ("error", "with errors")]
-                .into_iter()
-                .filter_map(|(k, w)| n(k).map(|v| format!("{} {w}", group_digits(v))))
-                .collect();
+            let counted: Vec<String> = [
+                ("create", "to create"),
+                ("update", "to update"),
+                ("unchanged", "unchanged"),
+                ("error", "with errors"),
+            ]
+            .into_iter()
+            .filter_map(|(k, w)| n(k).map(|v| format!("{} {w}", group_digits(v))))
+            .collect();
             if !counted.is_empty() {
                 parts.push(format!("Rows: {}", counted.join(", ")));
             }
@@ -818,7 +827,10 @@ mod tests {
                 AccessRequestExpired,
                 json!({"request": "0193", "email": "ann@acme.test", "expired_at": 1_764_000_000_000i64}),
             ),
-            (ImportUploaded, json!({"import": "0193", "file": "people.csv", "mode": "create", "create": 3, "error": 1})),
+            (
+                ImportUploaded,
+                json!({"import": "0193", "file": "people.csv", "mode": "create", "create": 3, "error": 1}),
+            ),
             (ImportFinished, json!({"import": "0193", "file": "people.csv", "applied": 100_000, "failed": 2})),
             (
                 ServiceAccountCreated,

@@ -19,6 +19,7 @@ mod redirect;
 pub mod scim;
 pub mod scim_groups;
 pub mod ui;
+mod upload;
 
 use axum::Router;
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};

@@ -247,7 +247,7 @@ async fn create_members(
         }
         roles_of.insert(*user, roles);
         for p in split_list(&r.products).unwrap_or_default() {
-            if let Ok(k) = p.parse::<ProductKey>() {
+            if let Ok(k) = ProductKey::parse(&p) {
                 by_product.entry(k).or_default().push(*user);
             }
         }

@@ -108,8 +108,11 @@ impl ImportView {
 fn view_of(r: ImportRecord) -> ImportView {
     let headers: Vec<String> = serde_json::from_str(&r.headers).unwrap_or_default();
     let words: Vec<Option<String>> = serde_json::from_str(&r.mapping).unwrap_or_default();
-    let columns: Vec<Option<Column>> =
-        headers.iter().enumerate().map(|(i, _)| words.get(i).cloned().flatten().and_then(|w| Column::parse(&w))).collect();
+    let columns: Vec<Option<Column>> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, _)| words.get(i).cloned().flatten().and_then(|w| Column::parse(&w)))
+        .collect();
     let problems = match r.status {
         ImportStatus::Mapping => Mapping { headers: headers.clone(), columns: columns.clone() }.problems(),
         _ => Vec::new(),
@@ -170,11 +173,8 @@ async fn placements(
     org: OrgId,
     answers: &BTreeMap<String, Column>,
 ) -> Result<BTreeMap<String, Column>> {
-    let mut out: BTreeMap<String, Column> = store::remembered(r, org)
-        .await?
-        .into_iter()
-        .filter_map(|(h, c)| Column::parse(&c).map(|c| (h, c)))
-        .collect();
+    let mut out: BTreeMap<String, Column> =
+        store::remembered(r, org).await?.into_iter().filter_map(|(h, c)| Column::parse(&c).map(|c| (h, c))).collect();
     for (h, c) in answers {
         out.insert(normalize_header(h), *c);
     }
@@ -196,8 +196,7 @@ fn place(sheet: &Sheet, remembered: &BTreeMap<String, Column>) -> Result<(usize,
 }
 
 fn mapping_json(m: &Mapping) -> String {
-    serde_json::Value::from(m.columns.iter().map(|c| c.map(|c| c.as_str().to_string())).collect::<Vec<_>>())
-        .to_string()
+    serde_json::Value::from(m.columns.iter().map(|c| c.map(|c| c.as_str().to_string())).collect::<Vec<_>>()).to_string()
 }
 
 fn ready(m: &Mapping) -> bool {
@@ -507,8 +506,16 @@ pub async fn start(
         ));
     }
     let now = change.now;
-    if !store::start_commit(&mut change.tx, org, id, options.skip_invalid, apply::instance(), apply::lease_end(now), now)
-        .await?
+    if !store::start_commit(
+        &mut change.tx,
+        org,
+        id,
+        options.skip_invalid,
+        apply::instance(),
+        apply::lease_end(now),
+        now,
+    )
+    .await?
     {
         return Err(AppError::conflict(ConflictKind::ImportState, "the import is being committed already"));
     }
@@ -627,9 +634,7 @@ pub async fn template_xlsx(app: &App, access: &OrgAccess) -> Result<Vec<u8>> {
     access.require(Permission::MEMBERS_CREATE)?;
     let roles: Vec<String> = access.policy.roles.iter().map(|r| r.name.clone()).collect();
     let subs = roster_store::products::list_subscriptions(&mut app.db.conn().await?, access.org.id).await?;
-    let products: Vec<String> = subs
-        .iter()
-        .filter_map(|s| app.config.catalogue.get(s.product.as_str()).map(|p| p.name.clone()))
-        .collect();
+    let products: Vec<String> =
+        subs.iter().filter_map(|s| app.config.catalogue.get(s.product.as_str()).map(|p| p.name.clone())).collect();
     roster_domain::imports::template::template_xlsx(&roles, &products).map_err(AppError::Internal)
 }

@@ -112,10 +112,9 @@ pub(crate) async fn plan_into(
         .collect();
     let total = records.len() as u64;
     store::replace_rows(&mut change.tx, org, id, &records).await?;
-    let mapping_json = serde_json::Value::from(
-        mapping.columns.iter().map(|c| c.map(|c| c.as_str().to_string())).collect::<Vec<_>>(),
-    )
-    .to_string();
+    let mapping_json =
+        serde_json::Value::from(mapping.columns.iter().map(|c| c.map(|c| c.as_str().to_string())).collect::<Vec<_>>())
+            .to_string();
     store::set_plan(&mut change.tx, org, id, ImportStatus::Preview, &mapping_json, total, counts).await?;
     Ok(counts)
 }
@@ -168,7 +167,8 @@ fn read_one(app: &App, access: &OrgAccess, input: &RowInput, col: &impl Fn(Colum
             Ok((f, l)) => c.name = Some(display_name(&f, &l)),
             Err(e) => {
                 let f = e.errors.first();
-                let column = if f.is_some_and(|f| f.field == "last_name") { Column::LastName } else { Column::FirstName };
+                let column =
+                    if f.is_some_and(|f| f.field == "last_name") { Column::LastName } else { Column::FirstName };
                 let why = f.map(|f| f.message.clone()).unwrap_or_else(|| "is not valid".into());
                 let label = if column == Column::LastName { "last name" } else { "first name" };
                 c.fail(col(column, line), format!("the {label} {why}"));
@@ -281,10 +281,7 @@ async fn compare_with_members(
         } else if mode == ImportMode::Create {
             c.fail(
                 col(Column::Email, line),
-                format!(
-                    "{} is a member already ({}): choose 'create and update' to change them",
-                    m.email, m.status
-                ),
+                format!("{} is a member already ({}): choose 'create and update' to change them", m.email, m.status),
             );
         } else {
             c.rec.outcome = Outcome::Update;

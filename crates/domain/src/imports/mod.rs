@@ -5,8 +5,8 @@
 //! modes, outcomes and counts.
 
 pub mod columns;
-pub mod job;
 pub mod file;
+pub mod job;
 pub mod rows;
 pub mod template;
 

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod authz;
 pub mod health;
 pub mod history;
+pub mod imports;
 pub mod invitations;
 pub mod members;
 pub mod org_sessions;
@@ -76,6 +77,7 @@ pub struct RolePath {
         (name = "audit", description = "The History: an organization's audit log, filtered and paged, and its CSV and JSON Lines export"),
         (name = "outbox", description = "The emails Roster wrote, and their delivery"),
         (name = "service-accounts", description = "Service accounts and API tokens (sent as Authorization: Bearer), and members' personal tokens"),
+        (name = "imports", description = "Bulk import of members from CSV, XLSX, XLS or ODS files: templates, upload, the mapping step, the preview of every row, commit as a job with progress, and reports"),
         (name = "scim", description = "SCIM 2.0 (RFC 7643, RFC 7644) for identity providers, with a service account's bearer token: application/scim+json"),
         (name = "health", description = "Liveness and readiness")
     )
@@ -188,6 +190,22 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(scim_groups::list_mappings, scim_groups::create_mapping))
         .routes(routes!(scim_groups::delete_mapping))
+        .merge(
+            // The upload reads up to the configured size itself; the
+            // router's 2 MB default would refuse a file before it could.
+            OpenApiRouter::new()
+                .routes(routes!(imports::upload_import, imports::list_imports))
+                .layer(axum::extract::DefaultBodyLimit::max(crate::upload::UPLOAD_CEILING)),
+        )
+        .routes(routes!(imports::template_csv))
+        .routes(routes!(imports::template_xlsx))
+        .routes(routes!(imports::get_import))
+        .routes(routes!(imports::list_rows))
+        .routes(routes!(imports::answer_mapping))
+        .routes(routes!(imports::commit_import))
+        .routes(routes!(imports::discard_import))
+        .routes(routes!(imports::report))
+        .routes(routes!(imports::error_rows))
 }
 
 /// The reusable problem responses: component name, status, and when it is answered.
