@@ -13,6 +13,7 @@ mod guards;
 mod hashing;
 mod history;
 mod house;
+mod imports;
 mod invitations;
 mod matrix;
 mod members;
