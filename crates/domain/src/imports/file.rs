@@ -10,8 +10,8 @@
 //! ([`MAX_COLUMNS`]); and the text kept, padding included, against the same
 //! expanded-size bound. XLSX worksheets are streamed cell by cell, so a sheet
 //! that declares a huge range costs nothing; XLS and ODS sheets are read by
-//! calamine whole (XLS is bounded by the file size and BIFF's 65,536 × 256
-//! cells; ODS's repeated rows and columns are estimated first, see
+//! calamine whole (XLS: the cells it would lay out are counted first, see
+//! `super::xls`; ODS's repeated rows and columns are estimated first, see
 //! [`ods_cells_estimate`]).
 //!
 //! Over-long cells: a cell longer than [`Limits::max_cell_chars`] is kept cut
@@ -38,6 +38,9 @@ pub const MAX_ZIP_ENTRIES: usize = 10_000;
 
 /// What one cell of an ODS sheet costs calamine: its value and its formula text.
 const ODS_CELL_BYTES: u64 = 56;
+
+/// What one cell of an XLS sheet costs calamine: its position and value.
+const XLS_CELL_BYTES: u64 = 40;
 
 /// What an empty cell slot costs against the expanded-size bound (a `String`).
 const CELL_SLOT_BYTES: u64 = 24;
@@ -229,7 +232,13 @@ pub fn read_file(file_name: &str, bytes: &[u8], limits: &Limits) -> Result<Sheet
                 || if kind == FileKind::Xlsx { read_xlsx(bytes, &mut cells) } else { read_ods(bytes, &mut cells) },
             )?;
         }
-        FileKind::Xls => guarded(|| read_xls(bytes, &mut cells))?,
+        FileKind::Xls => {
+            let estimate = super::xls::cells_estimate(bytes)?;
+            if estimate.saturating_mul(XLS_CELL_BYTES) > limits.max_expanded_bytes() {
+                return Err(FileError::TooMuchData { max_bytes: limits.max_expanded_bytes() });
+            }
+            guarded(|| read_xls(bytes, &mut cells))?
+        }
     }
     let rows = cells.finish();
     if rows.is_empty() {

@@ -7,6 +7,7 @@ pub mod columns;
 pub mod file;
 pub mod rows;
 pub mod template;
+mod xls;
 
 pub use columns::{Column, Mapping, find_header_row, normalize_header, place};
 pub use file::{FileError, FileKind, Limits, Sheet, SheetRow, read_file};
