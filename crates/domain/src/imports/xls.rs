@@ -20,7 +20,7 @@ const MINI_STREAM_CUTOFF: usize = 4096;
 /// formulas), summed over the sheets.
 pub(crate) fn cells_estimate(bytes: &[u8]) -> Result<u64, FileError> {
     let stream = workbook_stream(bytes)?;
-    Ok(estimate_from_records(&stream))
+    estimate_from_records(&stream)
 }
 
 fn damaged(what: &str) -> FileError {
@@ -183,8 +183,10 @@ impl SheetBounds {
 }
 
 /// See [`cells_estimate`]: the BIFF records read in order, sheet by sheet
-/// (BOF … EOF).
-fn estimate_from_records(stream: &[u8]) -> u64 {
+/// (BOF … EOF). Records on which calamine's arithmetic would overflow (a
+/// range ending before it starts) are refused here: a debug build panics on
+/// them and a release build wraps around.
+fn estimate_from_records(stream: &[u8]) -> Result<u64, FileError> {
     let mut total: u64 = 0;
     let mut sheet = SheetBounds::default();
     let mut at = 0;
@@ -221,9 +223,11 @@ fn estimate_from_records(stream: &[u8]) -> u64 {
                 } else {
                     (first_row, first_column)
                 };
-                // calamine's `end - start + 1` in u32, which wraps (or panics) when the end is before the start.
-                let rows = u64::from(end_row.wrapping_sub(first_row).wrapping_add(1));
-                let columns = u64::from(end_column.wrapping_sub(first_column).wrapping_add(1));
+                if end_row < first_row || end_column < first_column {
+                    return Err(damaged("sheet's dimensions record"));
+                }
+                let rows = u64::from(end_row - first_row) + 1;
+                let columns = u64::from(end_column - first_column) + 1;
                 sheet.reserved = sheet.reserved.saturating_add(rows.saturating_mul(columns));
             }
             // Cells: row and column first.
@@ -242,14 +246,17 @@ fn estimate_from_records(stream: &[u8]) -> u64 {
                 if let (Some(row), Some(first), Some(last)) =
                     (u16_at(data, 0), u16_at(data, 2), u16_at(data, data.len() - 2))
                 {
+                    if last < first {
+                        return Err(damaged("row of numbers"));
+                    }
                     widen(&mut sheet.rows, row.into(), row.into());
-                    widen(&mut sheet.columns, first.min(last).into(), first.max(last).into());
+                    widen(&mut sheet.columns, first.into(), last.into());
                 }
             }
             _ => {}
         }
     }
-    total.saturating_add(sheet.cells())
+    Ok(total.saturating_add(sheet.cells()))
 }
 
 #[cfg(test)]
@@ -402,9 +409,8 @@ pub(crate) mod tests {
     #[test]
     fn declared_or_spread_out_xls_sheets_are_refused_before_calamine_allocates() {
         let huge_dimensions = compound_of(&workbook_of(&[dimensions(0, u32::MAX, 0, 256), label(0, 0, "Email")]));
-        let backwards = compound_of(&workbook_of(&[dimensions(10, 5, 0, 3), label(0, 0, "Email")]));
         let spread = compound_of(&workbook_of(&[label(0, 0, "Email"), label(65_535, 255, "far")]));
-        for bytes in [huge_dimensions, backwards, spread] {
+        for bytes in [huge_dimensions, spread] {
             let error = read_file("bomb.xls", &bytes, &Limits::default()).unwrap_err();
             assert!(matches!(error, FileError::TooMuchData { .. }), "{error:?}");
         }
@@ -428,11 +434,17 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_backwards_range_without_columns_reserves_nothing() {
-        // calamine's arithmetic wraps the column count to zero here (in a
-        // release build; a debug build panics, which is caught).
-        let stream = workbook_of(&[dimensions(10, 5, 3, 3), label(0, 0, "Email")]);
-        assert_eq!(estimate_from_records(&stream), 1);
+    fn ranges_that_end_before_they_start_are_damaged() {
+        // calamine computes `end - start + 1` on these: a panic in a debug
+        // build, a wrapped-around size in a release one.
+        for records in [
+            vec![dimensions(10, 5, 0, 3), label(0, 0, "Email")],
+            vec![dimensions(0, 1, 3, 3), label(0, 0, "Email")],
+            vec![label(0, 0, "Email"), record(0x00BD, &[0, 0, 5, 0, 1, 2, 3, 4, 5, 6, 2, 0])],
+        ] {
+            let bytes = compound_of(&workbook_of(&records));
+            assert!(matches!(read_file("odd.xls", &bytes, &Limits::default()), Err(FileError::Damaged(_))));
+        }
     }
 
     proptest::proptest! {
