@@ -33,6 +33,10 @@ pub const MAX_COLUMNS: usize = 1_000;
 /// notes above it (the XLSX template has one).
 pub const HEADER_ROWS_ALLOWED: usize = 10;
 
+/// The floor of [`Limits::max_expanded_bytes`]: 200 MiB, so that a small
+/// file limit does not refuse well-compressed files.
+pub const MIN_EXPANDED_BYTES: u64 = 200 * 1024 * 1024;
+
 /// The most parts a zip (XLSX, ODS) may hold.
 pub const MAX_ZIP_ENTRIES: usize = 10_000;
 
@@ -65,9 +69,10 @@ impl Default for Limits {
 
 impl Limits {
     /// The most a file may expand to: its zip parts once inflated, and the
-    /// cells' text once read. Ten times [`Limits::max_bytes`] (200 MiB by default).
+    /// cells' text once read. Ten times [`Limits::max_bytes`], and never less
+    /// than [`MIN_EXPANDED_BYTES`] (200 MiB, which is also the default's).
     pub fn max_expanded_bytes(&self) -> u64 {
-        (self.max_bytes as u64).saturating_mul(10)
+        (self.max_bytes as u64).saturating_mul(10).max(MIN_EXPANDED_BYTES)
     }
 }
 
@@ -642,68 +647,104 @@ fn date_text(value: &ExcelDateTime) -> String {
 /// sheets: `table:number-rows-repeated` and `table:number-columns-repeated`
 /// let a few bytes of `content.xml` stand for millions of cells, and calamine
 /// expands them (up to 100 million cells) when it opens the file, before any
-/// other check could run. The estimate reads `content.xml` (already checked
-/// by [`check_zip`]) as text: for each row, its repeat count times the columns
-/// it spans; trailing empty rows and cells, which calamine does not expand,
-/// are counted as one.
+/// other check could run. The estimate streams `content.xml` (its size
+/// already checked by [`check_zip`]) and reads its tags as text: per table,
+/// as calamine lays it out, every row up to the last non-empty one (empty rows
+/// between them expanded), each as wide as the widest row.
 pub fn ods_cells_estimate(bytes: &[u8], limits: &Limits) -> Result<u64, FileError> {
+    const MAX_TAG_BYTES: usize = 1 << 20;
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(damaged)?;
-    let part = archive.by_name("content.xml").map_err(damaged)?;
-    let mut xml = Vec::new();
-    part.take(limits.max_expanded_bytes()).read_to_end(&mut xml).map_err(damaged)?;
-    Ok(estimate_repeated_cells(&xml))
-}
-
-/// See [`ods_cells_estimate`]: the scan over `content.xml`'s tags. Per
-/// table, as calamine lays it out: every row up to the last non-empty one
-/// (empty rows between them expanded), each as wide as the widest row.
-fn estimate_repeated_cells(xml: &[u8]) -> u64 {
-    let mut total: u64 = 0;
-    let mut expanded_rows: u64 = 0;
-    let mut widest: u64 = 0;
-    let mut pending_empty_rows: u64 = 0;
-    let mut row_repeat: u64 = 1;
-    let mut row_columns: u64 = 0;
-    let mut pending_empty_columns: u64 = 0;
-    let mut position = 0;
-    while let Some(offset) = xml[position..].iter().position(|&b| b == b'<') {
-        let start = position + offset + 1;
-        let Some(length) = xml[start..].iter().position(|&b| b == b'>') else { break };
-        let tag = &xml[start..start + length];
-        position = start + length + 1;
-        let is_tag = |name: &[u8]| {
-            tag.starts_with(name) && tag.get(name.len()).is_none_or(|&b| b.is_ascii_whitespace() || b == b'/')
-        };
-        if is_tag(b"table:table-row") {
-            row_repeat = attribute_number(tag, b"table:number-rows-repeated").unwrap_or(1).max(1);
-            row_columns = 0;
-            pending_empty_columns = 0;
-            if tag.ends_with(b"/") {
-                pending_empty_rows = pending_empty_rows.saturating_add(row_repeat);
-            }
-        } else if is_tag(b"/table:table-row") {
-            if row_columns == 0 {
-                pending_empty_rows = pending_empty_rows.saturating_add(row_repeat);
-            } else {
-                expanded_rows = expanded_rows.saturating_add(pending_empty_rows).saturating_add(row_repeat);
-                pending_empty_rows = 0;
-                widest = widest.max(row_columns);
-            }
-        } else if is_tag(b"table:table-cell") || is_tag(b"table:covered-table-cell") {
-            let repeat = attribute_number(tag, b"table:number-columns-repeated").unwrap_or(1).max(1);
-            let is_empty = tag.ends_with(b"/") && !contains(tag, b"office:value-type");
-            if is_empty {
-                pending_empty_columns = pending_empty_columns.saturating_add(repeat);
-            } else {
-                row_columns = row_columns.saturating_add(pending_empty_columns).saturating_add(repeat);
-                pending_empty_columns = 0;
-            }
-        } else if is_tag(b"/table:table") {
-            total = total.saturating_add(expanded_rows.saturating_mul(widest));
-            (expanded_rows, widest, pending_empty_rows) = (0, 0, 0);
+    let mut part = archive.by_name("content.xml").map_err(damaged)?.take(limits.max_expanded_bytes());
+    let mut estimate = OdsEstimate::default();
+    let mut pending: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let n = part.read(&mut chunk).map_err(damaged)?;
+        if n == 0 {
+            return Ok(estimate.total());
+        }
+        pending.extend_from_slice(&chunk[..n]);
+        let consumed = estimate.scan(&pending);
+        pending.drain(..consumed);
+        if pending.len() > MAX_TAG_BYTES {
+            return Err(FileError::Damaged("its content has a tag longer than 1 MB".to_owned()));
         }
     }
-    total.saturating_add(expanded_rows.saturating_mul(widest))
+}
+
+/// The running count of [`ods_cells_estimate`].
+#[derive(Default)]
+struct OdsEstimate {
+    /// Cells of the tables already closed.
+    closed: u64,
+    expanded_rows: u64,
+    widest: u64,
+    pending_empty_rows: u64,
+    row_repeat: u64,
+    row_columns: u64,
+    pending_empty_columns: u64,
+}
+
+impl OdsEstimate {
+    fn total(&self) -> u64 {
+        self.closed.saturating_add(self.expanded_rows.saturating_mul(self.widest))
+    }
+
+    /// Reads the complete tags of `xml`; answers how many bytes it read (an
+    /// incomplete tag at the end is left for the next call).
+    fn scan(&mut self, xml: &[u8]) -> usize {
+        let mut position = 0;
+        while let Some(offset) = xml[position..].iter().position(|&b| b == b'<') {
+            let start = position + offset + 1;
+            let Some(length) = xml[start..].iter().position(|&b| b == b'>') else { return start - 1 };
+            self.tag(&xml[start..start + length]);
+            position = start + length + 1;
+        }
+        xml.len()
+    }
+
+    /// One tag's text, between `<` and `>`.
+    fn tag(&mut self, tag: &[u8]) {
+        let is = |name: &[u8]| {
+            tag.starts_with(name) && tag.get(name.len()).is_none_or(|&b| b.is_ascii_whitespace() || b == b'/')
+        };
+        if is(b"table:table-row") {
+            self.row_repeat = attribute_number(tag, b"table:number-rows-repeated").unwrap_or(1).max(1);
+            self.row_columns = 0;
+            self.pending_empty_columns = 0;
+            if tag.ends_with(b"/") {
+                self.pending_empty_rows = self.pending_empty_rows.saturating_add(self.row_repeat);
+            }
+        } else if is(b"/table:table-row") {
+            if self.row_columns == 0 {
+                self.pending_empty_rows = self.pending_empty_rows.saturating_add(self.row_repeat);
+            } else {
+                self.expanded_rows =
+                    self.expanded_rows.saturating_add(self.pending_empty_rows).saturating_add(self.row_repeat);
+                self.pending_empty_rows = 0;
+                self.widest = self.widest.max(self.row_columns);
+            }
+        } else if is(b"table:table-cell") || is(b"table:covered-table-cell") {
+            let repeat = attribute_number(tag, b"table:number-columns-repeated").unwrap_or(1).max(1);
+            if tag.ends_with(b"/") && !contains(tag, b"office:value-type") {
+                self.pending_empty_columns = self.pending_empty_columns.saturating_add(repeat);
+            } else {
+                self.row_columns = self.row_columns.saturating_add(self.pending_empty_columns).saturating_add(repeat);
+                self.pending_empty_columns = 0;
+            }
+        } else if is(b"/table:table") {
+            self.closed = self.total();
+            (self.expanded_rows, self.widest, self.pending_empty_rows) = (0, 0, 0);
+        }
+    }
+}
+
+/// [`OdsEstimate`] over a whole `content.xml` at once (the tests').
+#[cfg(test)]
+fn estimate_repeated_cells(xml: &[u8]) -> u64 {
+    let mut estimate = OdsEstimate::default();
+    estimate.scan(xml);
+    estimate.total()
 }
 
 /// The number in `name="123"` within a tag, if any.
@@ -943,38 +984,60 @@ pub(crate) mod tests {
         assert!(started.elapsed() < Duration::from_secs(5));
     }
 
-    #[test]
-    fn zip_bombs_are_refused_fast() {
-        let limits = Limits { max_bytes: 100_000, ..Limits::default() };
-        let zeros = vec![0u8; 2_000_000];
-        let bomb = zip_of(&[
-            ("[Content_Types].xml", b"<Types/>"),
-            ("xl/workbook.xml", b"<workbook/>"),
-            ("xl/big.xml", &zeros),
-        ]);
-        assert!(bomb.len() < limits.max_bytes);
-        let started = Instant::now();
-        let error = read_file("bomb.xlsx", &bomb, &limits).unwrap_err();
-        assert_eq!(error, FileError::ExpandsTooMuch { kind: FileKind::Xlsx, max_bytes: 1_000_000 });
-        assert_eq!(error.to_string(), "the XLSX expands to more than 977 KB (a zip bomb?)");
-
-        // The same bomb with its sizes declared small: the parts are inflated
-        // (and counted) before calamine sees them.
-        let mut lying = bomb.clone();
-        let declared = (2_000_000u32).to_le_bytes();
-        let small = 10u32.to_le_bytes();
+    /// Overwrites every little-endian `from` in `bytes` with `to` (a zip's
+    /// declared sizes); answers how many there were.
+    fn patch_u32(bytes: &mut [u8], from: u32, to: u32) -> usize {
         let mut patched = 0;
-        for at in 0..lying.len() - 4 {
-            if lying[at..at + 4] == declared {
-                lying[at..at + 4].copy_from_slice(&small);
+        for at in 0..bytes.len().saturating_sub(4) {
+            if bytes[at..at + 4] == from.to_le_bytes() {
+                bytes[at..at + 4].copy_from_slice(&to.to_le_bytes());
                 patched += 1;
             }
         }
-        assert!(patched >= 2, "the sizes were not found");
-        // (The zip crate itself stops at the declared size.)
-        let lied = read_file("bomb.xlsx", &lying, &limits);
+        patched
+    }
+
+    #[test]
+    fn zips_declaring_huge_parts_are_refused_before_inflating() {
+        let parts: [(&str, &[u8]); 3] = [
+            ("[Content_Types].xml", b"<Types/>"),
+            ("xl/workbook.xml", b"<workbook/>"),
+            ("xl/big.xml", &[b'x'; 12_345]),
+        ];
+        let mut bytes = zip_of(&parts);
+        assert!(patch_u32(&mut bytes, 12_345, 0xFFFF_0000) >= 1);
+        let error = read("bomb.xlsx", &bytes).unwrap_err();
+        assert_eq!(error, FileError::ExpandsTooMuch { kind: FileKind::Xlsx, max_bytes: MIN_EXPANDED_BYTES });
+        assert_eq!(error.to_string(), "the XLSX expands to more than 200 MB (a zip bomb?)");
+    }
+
+    #[test]
+    fn zip_bombs_are_refused_fast() {
+        // 201 MiB of zeros deflate to about 200 KB.
+        let zeros = vec![0u8; (MIN_EXPANDED_BYTES + (1 << 20)) as usize];
+        let bomb = zip_of(&[
+            ("content.xml", b"<x/>"),
+            ("mimetype", b"application/vnd.oasis.opendocument.spreadsheet"),
+            ("big.xml", &zeros),
+        ]);
+        drop(zeros);
+        assert!(bomb.len() < 1_000_000, "{}", bomb.len());
+        let started = Instant::now();
+        assert_eq!(
+            read("bomb.ods", &bomb),
+            Err(FileError::ExpandsTooMuch { kind: FileKind::Ods, max_bytes: MIN_EXPANDED_BYTES })
+        );
+        // The same bomb with its sizes declared small is inflated, and
+        // counted, before calamine sees it (the zip crate itself also stops
+        // at a part's declared size).
+        let mut lying = bomb.clone();
+        assert!(patch_u32(&mut lying, (MIN_EXPANDED_BYTES + (1 << 20)) as u32, 10) >= 2);
+        let lied = read("bomb.ods", &lying);
         assert!(matches!(lied, Err(FileError::Damaged(_) | FileError::ExpandsTooMuch { .. })), "{lied:?}");
-        assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+        // A larger file limit raises the bound.
+        assert_eq!(Limits { max_bytes: 30 << 20, ..Limits::default() }.max_expanded_bytes(), 300 << 20);
+        assert_eq!(Limits { max_bytes: 1_000, ..Limits::default() }.max_expanded_bytes(), MIN_EXPANDED_BYTES);
     }
 
     #[test]
@@ -1020,6 +1083,14 @@ pub(crate) mod tests {
         // Empty rows between non-empty ones are, as wide as the widest row.
         let between = br#"<table:table-row><table:table-cell table:number-columns-repeated="3" office:value-type="float"/></table:table-row><table:table-row table:number-rows-repeated="10"><table:table-cell/></table:table-row><table:table-row><table:table-cell office:value-type="float"/></table:table-row></table:table>"#;
         assert_eq!(estimate_repeated_cells(between), 12 * 3);
+        // Tags cut between two reads are read whole on the next one.
+        let mut estimate = OdsEstimate::default();
+        let cut = 40;
+        let consumed = estimate.scan(&between[..cut]);
+        assert!(consumed < cut);
+        let rest = [&between[consumed..cut], &between[cut..]].concat();
+        assert_eq!(estimate.scan(&rest), rest.len());
+        assert_eq!(estimate.total(), 12 * 3);
     }
 
     proptest::proptest! {
