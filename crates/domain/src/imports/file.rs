@@ -521,11 +521,17 @@ fn check_zip(bytes: &[u8], limits: &Limits) -> Result<FileKind, FileError> {
         return Err(too_much);
     }
     let mut inflated: u64 = 0;
-    let mut buffer = vec![0u8; 64 * 1024];
+    let mut largest_string_count: u64 = 0;
+    // The chunk read, after the end of the one before it (so an attribute
+    // cut between two reads is still seen whole).
+    const OVERLAP: usize = 64;
+    const CHUNK: usize = 64 * 1024;
+    let mut window = vec![0u8; OVERLAP + CHUNK];
     for index in 0..archive.len() {
         let mut part = archive.by_index(index).map_err(damaged)?;
+        let mut carried = 0;
         loop {
-            let n = part.read(&mut buffer).map_err(damaged)?;
+            let n = part.read(&mut window[carried..carried + CHUNK]).map_err(damaged)?;
             if n == 0 {
                 break;
             }
@@ -533,9 +539,46 @@ fn check_zip(bytes: &[u8], limits: &Limits) -> Result<FileKind, FileError> {
             if inflated > max {
                 return Err(too_much);
             }
+            let seen = carried + n;
+            largest_string_count = largest_string_count.max(largest_unique_count(&window[..seen]));
+            let keep = seen.min(OVERLAP);
+            window.copy_within(seen - keep..seen, 0);
+            carried = keep;
         }
     }
+    // calamine reserves room for the shared strings an XLSX announces
+    // (`<sst uniqueCount="…">`) before reading them: an allocation a few
+    // bytes could make fail, which aborts.
+    if largest_string_count.saturating_mul(STRING_SLOT_BYTES) > max {
+        return Err(FileError::TooMuchData { max_bytes: max });
+    }
     Ok(kind)
+}
+
+/// What one shared string's slot costs calamine (a `String`).
+const STRING_SLOT_BYTES: u64 = 24;
+
+/// The largest `uniqueCount="…"` in `xml` (0 if none).
+fn largest_unique_count(xml: &[u8]) -> u64 {
+    const NAME: &[u8] = b"uniqueCount";
+    let mut largest = 0;
+    let mut from = 0;
+    while let Some(at) = xml[from..].windows(NAME.len()).position(|w| w == NAME) {
+        let rest = &xml[from + at + NAME.len()..];
+        from += at + NAME.len();
+        let rest = rest.trim_ascii_start();
+        let Some(rest) = rest.strip_prefix(b"=") else { continue };
+        let rest = rest.trim_ascii_start();
+        let Some(rest) = rest.strip_prefix(b"\"").or_else(|| rest.strip_prefix(b"'")) else { continue };
+        let rest = rest.strip_prefix(b"+").unwrap_or(rest);
+        let digits: Vec<u8> = rest.iter().copied().take_while(u8::is_ascii_digit).take(20).collect();
+        let value = std::str::from_utf8(&digits)
+            .ok()
+            .and_then(|d| d.parse::<u64>().ok())
+            .unwrap_or(if digits.len() >= 20 { u64::MAX } else { 0 });
+        largest = largest.max(value);
+    }
+    largest
 }
 
 /// The first worksheet's name (chart sheets and macro sheets are passed over).
@@ -726,7 +769,9 @@ impl OdsEstimate {
             }
         } else if is(b"table:table-cell") || is(b"table:covered-table-cell") {
             let repeat = attribute_number(tag, b"table:number-columns-repeated").unwrap_or(1).max(1);
-            if tag.ends_with(b"/") && !contains(tag, b"office:value-type") {
+            // calamine skips a cell without a value type or formula (and so
+            // its repeats) unless a non-empty one follows in the row.
+            if !contains(tag, b"office:value-type") && !contains(tag, b"table:formula") {
                 self.pending_empty_columns = self.pending_empty_columns.saturating_add(repeat);
             } else {
                 self.row_columns = self.row_columns.saturating_add(self.pending_empty_columns).saturating_add(repeat);
@@ -1012,6 +1057,31 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn announced_shared_strings_are_bounded() {
+        assert_eq!(largest_unique_count(br#"<sst xmlns="x" count="3" uniqueCount="2"><si>"#), 2);
+        assert_eq!(largest_unique_count(b"<sst uniqueCount = '77' count=\"9\">"), 77);
+        assert_eq!(largest_unique_count(b"<sst uniqueCount=\"99999999999999999999999\">"), u64::MAX);
+        assert_eq!(largest_unique_count(b"<sst count=\"4\">"), 0);
+        let sst = br#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" uniqueCount="90000000000"><si><t>a</t></si></sst>"#;
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        workbook.add_worksheet().write_string(0, 0, "Email").unwrap();
+        let good = workbook.save_to_buffer().unwrap();
+        let mut archive = zip::ZipArchive::new(Cursor::new(&good)).unwrap();
+        let mut parts = Vec::new();
+        for i in 0..archive.len() {
+            let mut part = archive.by_index(i).unwrap();
+            let mut content = Vec::new();
+            part.read_to_end(&mut content).unwrap();
+            let name = part.name().unwrap().into_owned();
+            parts.push((name.clone(), if name == "xl/sharedStrings.xml" { sst.to_vec() } else { content }));
+        }
+        assert!(parts.iter().any(|(n, _)| n == "xl/sharedStrings.xml"));
+        let parts: Vec<(&str, &[u8])> = parts.iter().map(|(n, c)| (n.as_str(), c.as_slice())).collect();
+        let error = read("strings.xlsx", &zip_of(&parts)).unwrap_err();
+        assert!(matches!(error, FileError::TooMuchData { .. }), "{error:?}");
+    }
+
+    #[test]
     fn zip_bombs_are_refused_fast() {
         // 201 MiB of zeros deflate to about 200 KB.
         let zeros = vec![0u8; (MIN_EXPANDED_BYTES + (1 << 20)) as usize];
@@ -1083,6 +1153,11 @@ pub(crate) mod tests {
         // Empty rows between non-empty ones are, as wide as the widest row.
         let between = br#"<table:table-row><table:table-cell table:number-columns-repeated="3" office:value-type="float"/></table:table-row><table:table-row table:number-rows-repeated="10"><table:table-cell/></table:table-row><table:table-row><table:table-cell office:value-type="float"/></table:table-row></table:table>"#;
         assert_eq!(estimate_repeated_cells(between), 12 * 3);
+        // Cells without a value type or a formula are empty, however they are written.
+        let styled = br#"<table:table-row><table:table-cell table:number-columns-repeated="16000" table:style-name="ce1"></table:table-cell><table:table-cell office:value-type="string"/></table:table-row></table:table>"#;
+        assert_eq!(estimate_repeated_cells(styled), 16_001);
+        let trailing_styled = br#"<table:table-row><table:table-cell office:value-type="string"/><table:table-cell table:number-columns-repeated="16000" table:style-name="ce1"></table:table-cell></table:table-row></table:table>"#;
+        assert_eq!(estimate_repeated_cells(trailing_styled), 1);
         // Tags cut between two reads are read whole on the next one.
         let mut estimate = OdsEstimate::default();
         let cut = 40;
