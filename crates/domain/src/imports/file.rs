@@ -40,9 +40,6 @@ pub const MIN_EXPANDED_BYTES: u64 = 200 * 1024 * 1024;
 /// The most parts a zip (XLSX, ODS) may hold.
 pub const MAX_ZIP_ENTRIES: usize = 10_000;
 
-/// What one cell of an ODS sheet costs calamine: its value and its formula text.
-const ODS_CELL_BYTES: u64 = 56;
-
 /// What one cell of an XLS sheet costs calamine: its position and value.
 const XLS_CELL_BYTES: u64 = 40;
 
@@ -228,10 +225,7 @@ pub fn read_file(file_name: &str, bytes: &[u8], limits: &Limits) -> Result<Sheet
         FileKind::Xlsx | FileKind::Ods => {
             kind = check_zip(bytes, limits)?;
             if kind == FileKind::Ods {
-                let estimate = ods_cells_estimate(bytes, limits)?;
-                if estimate.saturating_mul(ODS_CELL_BYTES) > limits.max_expanded_bytes() {
-                    return Err(FileError::TooMuchData { max_bytes: limits.max_expanded_bytes() });
-                }
+                super::ods::check_content(bytes, limits)?;
             }
             guarded(
                 || if kind == FileKind::Xlsx { read_xlsx(bytes, &mut cells) } else { read_ods(bytes, &mut cells) },
@@ -614,7 +608,7 @@ fn read_xls(bytes: &[u8], cells: &mut Collector<'_>) -> Result<(), FileError> {
     add_range(&range, cells)
 }
 
-/// ODS: the first worksheet's range (after [`ods_cells_estimate`]).
+/// ODS: the first worksheet's range (after `super::ods::check_content`).
 fn read_ods(bytes: &[u8], cells: &mut Collector<'_>) -> Result<(), FileError> {
     let mut book = calamine::Ods::new(Cursor::new(bytes)).map_err(damaged)?;
     let name = first_worksheet(&book)?;
@@ -683,123 +677,6 @@ fn date_text(value: &ExcelDateTime) -> String {
     }
 }
 
-// ---------------------------------------------------------------------------
-// ODS: repeated rows and columns, estimated before calamine expands them.
-
-/// An upper estimate of the cells calamine would allocate for an ODS file's
-/// sheets: `table:number-rows-repeated` and `table:number-columns-repeated`
-/// let a few bytes of `content.xml` stand for millions of cells, and calamine
-/// expands them (up to 100 million cells) when it opens the file, before any
-/// other check could run. The estimate streams `content.xml` (its size
-/// already checked by [`check_zip`]) and reads its tags as text: per table,
-/// as calamine lays it out, every row up to the last non-empty one (empty rows
-/// between them expanded), each as wide as the widest row.
-pub fn ods_cells_estimate(bytes: &[u8], limits: &Limits) -> Result<u64, FileError> {
-    const MAX_TAG_BYTES: usize = 1 << 20;
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(damaged)?;
-    let mut part = archive.by_name("content.xml").map_err(damaged)?.take(limits.max_expanded_bytes());
-    let mut estimate = OdsEstimate::default();
-    let mut pending: Vec<u8> = Vec::new();
-    let mut chunk = vec![0u8; 64 * 1024];
-    loop {
-        let n = part.read(&mut chunk).map_err(damaged)?;
-        if n == 0 {
-            return Ok(estimate.total());
-        }
-        pending.extend_from_slice(&chunk[..n]);
-        let consumed = estimate.scan(&pending);
-        pending.drain(..consumed);
-        if pending.len() > MAX_TAG_BYTES {
-            return Err(FileError::Damaged("its content has a tag longer than 1 MB".to_owned()));
-        }
-    }
-}
-
-/// The running count of [`ods_cells_estimate`].
-#[derive(Default)]
-struct OdsEstimate {
-    /// Cells of the tables already closed.
-    closed: u64,
-    expanded_rows: u64,
-    widest: u64,
-    pending_empty_rows: u64,
-    row_repeat: u64,
-    row_columns: u64,
-    pending_empty_columns: u64,
-}
-
-impl OdsEstimate {
-    fn total(&self) -> u64 {
-        self.closed.saturating_add(self.expanded_rows.saturating_mul(self.widest))
-    }
-
-    /// Reads the complete tags of `xml`; answers how many bytes it read (an
-    /// incomplete tag at the end is left for the next call).
-    fn scan(&mut self, xml: &[u8]) -> usize {
-        let mut position = 0;
-        while let Some(offset) = xml[position..].iter().position(|&b| b == b'<') {
-            let start = position + offset + 1;
-            let Some(length) = xml[start..].iter().position(|&b| b == b'>') else { return start - 1 };
-            self.tag(&xml[start..start + length]);
-            position = start + length + 1;
-        }
-        xml.len()
-    }
-
-    /// One tag's text, between `<` and `>`.
-    fn tag(&mut self, tag: &[u8]) {
-        let is = |name: &[u8]| {
-            tag.starts_with(name) && tag.get(name.len()).is_none_or(|&b| b.is_ascii_whitespace() || b == b'/')
-        };
-        if is(b"table:table-row") {
-            self.row_repeat = attribute_number(tag, b"table:number-rows-repeated").unwrap_or(1).max(1);
-            self.row_columns = 0;
-            self.pending_empty_columns = 0;
-            if tag.ends_with(b"/") {
-                self.pending_empty_rows = self.pending_empty_rows.saturating_add(self.row_repeat);
-            }
-        } else if is(b"/table:table-row") {
-            if self.row_columns == 0 {
-                self.pending_empty_rows = self.pending_empty_rows.saturating_add(self.row_repeat);
-            } else {
-                self.expanded_rows =
-                    self.expanded_rows.saturating_add(self.pending_empty_rows).saturating_add(self.row_repeat);
-                self.pending_empty_rows = 0;
-                self.widest = self.widest.max(self.row_columns);
-            }
-        } else if is(b"table:table-cell") || is(b"table:covered-table-cell") {
-            let repeat = attribute_number(tag, b"table:number-columns-repeated").unwrap_or(1).max(1);
-            // calamine skips a cell without a value type or formula (and so
-            // its repeats) unless a non-empty one follows in the row.
-            if !contains(tag, b"office:value-type") && !contains(tag, b"table:formula") {
-                self.pending_empty_columns = self.pending_empty_columns.saturating_add(repeat);
-            } else {
-                self.row_columns = self.row_columns.saturating_add(self.pending_empty_columns).saturating_add(repeat);
-                self.pending_empty_columns = 0;
-            }
-        } else if is(b"/table:table") {
-            self.closed = self.total();
-            (self.expanded_rows, self.widest, self.pending_empty_rows) = (0, 0, 0);
-        }
-    }
-}
-
-/// [`OdsEstimate`] over a whole `content.xml` at once (the tests').
-#[cfg(test)]
-fn estimate_repeated_cells(xml: &[u8]) -> u64 {
-    let mut estimate = OdsEstimate::default();
-    estimate.scan(xml);
-    estimate.total()
-}
-
-/// The number in `name="123"` within a tag, if any.
-fn attribute_number(tag: &[u8], name: &[u8]) -> Option<u64> {
-    let at = tag.windows(name.len()).position(|w| w == name)? + name.len();
-    let rest = tag[at..].strip_prefix(b"=\"").or_else(|| tag[at..].strip_prefix(b"='"))?;
-    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-    std::str::from_utf8(&rest[..digits.min(19)]).ok()?.parse().ok()
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -827,10 +704,14 @@ pub(crate) mod tests {
 
     /// A one-sheet ODS whose `content.xml` body is `table`.
     pub(crate) fn ods_of(table: &str) -> Vec<u8> {
-        let content = format!(
+        ods_with_content(&format!(
             r#"<?xml version="1.0" encoding="UTF-8"?>
 <office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="Users">{table}</table:table></office:spreadsheet></office:body></office:document-content>"#
-        );
+        ))
+    }
+
+    /// An ODS with the given `content.xml`.
+    pub(crate) fn ods_with_content(content: &str) -> Vec<u8> {
         let manifest = br#"<?xml version="1.0" encoding="UTF-8"?>
 <manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#;
         zip_of(&[
@@ -1043,6 +924,32 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn ods_files_calamine_would_loop_on_or_fill_with_spaces_are_refused() {
+        let started = Instant::now();
+        // A table never closed: calamine reads to the end of the document, and on, forever.
+        let unclosed = ods_with_content(
+            r#"<?xml version="1.0"?><office:document-content xmlns:office="o" xmlns:table="t" xmlns:text="x"><office:body><office:spreadsheet><table:table table:name="U"><table:table-row><table:table-cell office:value-type="string"><text:p>Email</text:p></table:table-cell></table:table-row>"#,
+        );
+        assert!(matches!(read("loop.ods", &unclosed), Err(FileError::Damaged(_))));
+        // An annotation never closed inside a cell: the same.
+        let annotation = ods_of(
+            r#"<table:table-row><table:table-cell office:value-type="string"><office:annotation><text:p>x</text:p></table:table-cell></table:table-row>"#,
+        );
+        assert!(matches!(read("note.ods", &annotation), Err(FileError::Damaged(_))));
+        // Ten billion spaces asked for by a few bytes.
+        let spaces = ods_of(
+            r#"<table:table-row><table:table-cell office:value-type="string"><text:p>a<text:s text:c="10000000000"/></text:p></table:table-cell></table:table-row>"#,
+        );
+        assert!(matches!(read("spaces.ods", &spaces), Err(FileError::TooMuchData { .. })));
+        // A reasonable number is fine.
+        let few = ods_of(
+            r#"<table:table-row><table:table-cell office:value-type="string"><text:p>Email<text:s text:c="3"/>x</text:p></table:table-cell></table:table-row>"#,
+        );
+        assert_eq!(read("few.ods", &few).unwrap().rows[0].cells, ["Email   x"]);
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
     fn zips_declaring_huge_parts_are_refused_before_inflating() {
         let parts: [(&str, &[u8]); 3] = [
             ("[Content_Types].xml", b"<Types/>"),
@@ -1143,29 +1050,6 @@ pub(crate) mod tests {
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(size_text(200 * 1024 * 1024), "200 MB");
         assert_eq!(size_text(900), "900 bytes");
-    }
-
-    #[test]
-    fn ods_estimate_counts_what_calamine_expands() {
-        // Trailing empty rows and cells are not expanded.
-        let trailing = br#"<table:table-row><table:table-cell office:value-type="string"/></table:table-row><table:table-row table:number-rows-repeated="1048575"><table:table-cell table:number-columns-repeated="1024"/></table:table-row></table:table>"#;
-        assert_eq!(estimate_repeated_cells(trailing), 1);
-        // Empty rows between non-empty ones are, as wide as the widest row.
-        let between = br#"<table:table-row><table:table-cell table:number-columns-repeated="3" office:value-type="float"/></table:table-row><table:table-row table:number-rows-repeated="10"><table:table-cell/></table:table-row><table:table-row><table:table-cell office:value-type="float"/></table:table-row></table:table>"#;
-        assert_eq!(estimate_repeated_cells(between), 12 * 3);
-        // Cells without a value type or a formula are empty, however they are written.
-        let styled = br#"<table:table-row><table:table-cell table:number-columns-repeated="16000" table:style-name="ce1"></table:table-cell><table:table-cell office:value-type="string"/></table:table-row></table:table>"#;
-        assert_eq!(estimate_repeated_cells(styled), 16_001);
-        let trailing_styled = br#"<table:table-row><table:table-cell office:value-type="string"/><table:table-cell table:number-columns-repeated="16000" table:style-name="ce1"></table:table-cell></table:table-row></table:table>"#;
-        assert_eq!(estimate_repeated_cells(trailing_styled), 1);
-        // Tags cut between two reads are read whole on the next one.
-        let mut estimate = OdsEstimate::default();
-        let cut = 40;
-        let consumed = estimate.scan(&between[..cut]);
-        assert!(consumed < cut);
-        let rest = [&between[consumed..cut], &between[cut..]].concat();
-        assert_eq!(estimate.scan(&rest), rest.len());
-        assert_eq!(estimate.total(), 12 * 3);
     }
 
     proptest::proptest! {

@@ -5,6 +5,7 @@
 
 pub mod columns;
 pub mod file;
+mod ods;
 pub mod rows;
 pub mod template;
 mod xls;
