@@ -10,9 +10,10 @@
 //! ([`MAX_COLUMNS`]); and the text kept, padding included, against the same
 //! expanded-size bound. XLSX worksheets are streamed cell by cell, so a sheet
 //! that declares a huge range costs nothing; XLS and ODS sheets are read by
-//! calamine whole (XLS: the cells it would lay out are counted first, see
-//! `super::xls`; ODS's repeated rows and columns are estimated first, see
-//! [`ods_cells_estimate`]).
+//! calamine whole: for XLS, the cells calamine would reserve and lay out are
+//! counted first from the Workbook stream's records (`super::xls`); for ODS,
+//! `content.xml` must be well-formed and the cells and spaces its repeats ask
+//! for are counted first (`super::ods`).
 //!
 //! Over-long cells: a cell longer than [`Limits::max_cell_chars`] is kept cut
 //! to `max_cell_chars + 1` characters, enough for the row reader
@@ -39,9 +40,6 @@ pub const MIN_EXPANDED_BYTES: u64 = 200 * 1024 * 1024;
 
 /// The most parts a zip (XLSX, ODS) may hold.
 pub const MAX_ZIP_ENTRIES: usize = 10_000;
-
-/// What one cell of an XLS sheet costs calamine: its position and value.
-const XLS_CELL_BYTES: u64 = 40;
 
 /// What an empty cell slot costs against the expanded-size bound (a `String`).
 const CELL_SLOT_BYTES: u64 = 24;
@@ -232,10 +230,7 @@ pub fn read_file(file_name: &str, bytes: &[u8], limits: &Limits) -> Result<Sheet
             )?;
         }
         FileKind::Xls => {
-            let estimate = super::xls::cells_estimate(bytes)?;
-            if estimate.saturating_mul(XLS_CELL_BYTES) > limits.max_expanded_bytes() {
-                return Err(FileError::TooMuchData { max_bytes: limits.max_expanded_bytes() });
-            }
+            super::xls::check_workbook(bytes, limits)?;
             guarded(|| read_xls(bytes, &mut cells))?
         }
     }

@@ -7,7 +7,7 @@
 //! compound-file reader, every chain bounded by the file's size) and the cells
 //! calamine would lay out are counted from its records.
 
-use super::file::FileError;
+use super::file::{FileError, Limits, thousands};
 
 const END_OF_CHAIN: u32 = 0xFFFF_FFFE;
 const DIRECTORY_ENTRY_BYTES: usize = 128;
@@ -15,12 +15,26 @@ const MINI_SECTOR_BYTES: usize = 64;
 /// Streams smaller than this live in the mini stream (calamine ignores the header's field).
 const MINI_STREAM_CUTOFF: usize = 4096;
 
-/// The cells calamine would hold for an XLS file's sheets: per sheet, the
-/// room its DIMENSIONS record reserves plus its dense layout (values and
-/// formulas), summed over the sheets.
-pub(crate) fn cells_estimate(bytes: &[u8]) -> Result<u64, FileError> {
+/// What one cell costs calamine: its position and value.
+const CELL_BYTES: u64 = 40;
+/// The most sheets (BOUNDSHEET records) accepted.
+const MAX_SHEETS: usize = 1_000;
+
+/// Checks an XLS file before calamine opens it: its Workbook stream is found,
+/// and the records calamine would read for each sheet are walked as it walks
+/// them: the cells it would hold (the room each DIMENSIONS record reserves,
+/// each sheet's dense layout of values and of formulas, and the cells pushed)
+/// and the bytes it would walk (each sheet is read from its BOUNDSHEET
+/// position to its EOF, so a hostile list of sheets can make it read the
+/// stream many times over) must fit within [`Limits::max_expanded_bytes`].
+pub(crate) fn check_workbook(bytes: &[u8], limits: &Limits) -> Result<(), FileError> {
     let stream = workbook_stream(bytes)?;
-    estimate_from_records(&stream)
+    let max = limits.max_expanded_bytes();
+    let cells = estimate_from_records(&stream, max)?;
+    if cells.saturating_mul(CELL_BYTES) > max {
+        return Err(FileError::TooMuchData { max_bytes: max });
+    }
+    Ok(())
 }
 
 fn damaged(what: &str) -> FileError {
@@ -153,10 +167,51 @@ fn workbook_stream(bytes: &[u8]) -> Result<Vec<u8>, FileError> {
         .ok_or_else(|| damaged("mini stream"))
 }
 
-/// The outermost cells of one sheet substream and what its DIMENSIONS reserve.
+/// The records of a BIFF stream from a position, as calamine's record
+/// iterator reads them: each record's type, its data and the bytes it spans,
+/// CONTINUE records that follow appended to it (and so passed over); `Err` at
+/// a record cut short, where calamine stops with an error.
+struct Records<'a> {
+    stream: &'a [u8],
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = Result<(u16, &'a [u8], usize), ()>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        const CONTINUE: u16 = 0x003C;
+        if self.stream.len() < 4 {
+            return if self.stream.is_empty() { None } else { Some(Err(())) };
+        }
+        let kind = u16_at(self.stream, 0)?;
+        let length = usize::from(u16_at(self.stream, 2)?);
+        if self.stream.len() < length + 4 {
+            return Some(Err(()));
+        }
+        let (record, mut rest) = self.stream.split_at(length + 4);
+        let mut spanned = length + 4;
+        if rest.len() > 4 && u16_at(rest, 0) == Some(CONTINUE) {
+            while rest.len() > 4 && u16_at(rest, 0) == Some(CONTINUE) {
+                let length = usize::from(u16_at(rest, 2)?);
+                if rest.len() < length + 4 {
+                    return Some(Err(()));
+                }
+                rest = &rest[length + 4..];
+                spanned += length + 4;
+            }
+        }
+        self.stream = rest;
+        Some(Ok((kind, &record[4..], spanned)))
+    }
+}
+
+/// The outermost cells of one sheet and what it holds besides.
 #[derive(Default)]
 struct SheetBounds {
+    /// Room reserved by DIMENSIONS records.
     reserved: u64,
+    /// Cells pushed one by one before the dense layout.
+    pushed: u64,
     rows: Option<(u32, u32)>,
     columns: Option<(u32, u32)>,
     formula_rows: Option<(u32, u32)>,
@@ -178,85 +233,130 @@ impl SheetBounds {
     fn cells(&self) -> u64 {
         let values = span(self.rows).saturating_mul(span(self.columns));
         let formulas = span(self.formula_rows).saturating_mul(span(self.formula_columns));
-        self.reserved.saturating_add(values).saturating_add(formulas)
+        self.reserved.saturating_add(self.pushed).saturating_add(values).saturating_add(formulas)
+    }
+
+    fn cell(&mut self, row: u16, column: u16, is_formula: bool) {
+        self.pushed += 1;
+        widen(&mut self.rows, row.into(), row.into());
+        widen(&mut self.columns, column.into(), column.into());
+        if is_formula {
+            widen(&mut self.formula_rows, row.into(), row.into());
+            widen(&mut self.formula_columns, column.into(), column.into());
+        }
     }
 }
 
-/// See [`cells_estimate`]: the BIFF records read in order, sheet by sheet
-/// (BOF … EOF). Records on which calamine's arithmetic would overflow (a
-/// range ending before it starts) are refused here: a debug build panics on
-/// them and a release build wraps around.
-fn estimate_from_records(stream: &[u8]) -> Result<u64, FileError> {
-    let mut total: u64 = 0;
-    let mut sheet = SheetBounds::default();
-    let mut at = 0;
-    while let (Some(kind), Some(length)) = (u16_at(stream, at), u16_at(stream, at + 2)) {
-        let data = &stream[(at + 4).min(stream.len())..(at + 4 + length as usize).min(stream.len())];
-        at += 4 + length as usize;
+/// See [`check_workbook`]: the globals read up to their EOF for the sheets'
+/// positions, then each sheet from its position to its EOF (embedded
+/// substreams passed over), as calamine reads them. Records calamine would
+/// panic on or overflow with (a record too short, a sheet beyond the stream,
+/// a range ending before it starts) are refused here.
+fn estimate_from_records(stream: &[u8], max_walk: u64) -> Result<u64, FileError> {
+    const BOF: u16 = 0x0809;
+    const EOF: u16 = 0x000A;
+    let mut positions = Vec::new();
+    for record in (Records { stream }) {
+        let Ok((kind, data, _)) = record else { return Ok(0) };
         match kind {
-            // BOF: a new substream.
-            0x0809 => {
-                total = total.saturating_add(sheet.cells());
-                sheet = SheetBounds::default();
-            }
-            // DIMENSIONS, read as calamine reads it; a last row before the
-            // first counts as the whole 32-bit range.
-            0x0200 => {
-                let (first_row, last_row, first_column, last_column) = match data.len() {
-                    10 => (
-                        u32::from(u16_at(data, 0).unwrap_or(0)),
-                        u32::from(u16_at(data, 2).unwrap_or(0)),
-                        u32::from(u16_at(data, 4).unwrap_or(0)),
-                        u32::from(u16_at(data, 6).unwrap_or(0)),
-                    ),
-                    14 | 16 => (
-                        u32_at(data, 0).unwrap_or(0),
-                        u32_at(data, 4).unwrap_or(0),
-                        u32::from(u16_at(data, 8).unwrap_or(0)),
-                        u32::from(u16_at(data, 10).unwrap_or(0)),
-                    ),
-                    _ => continue,
-                };
-                let first_column = if first_column > 0xFF || last_column < first_column { 0 } else { first_column };
-                let (end_row, end_column) = if last_row >= 1 && last_column >= 1 {
-                    (last_row - 1, last_column - 1)
-                } else {
-                    (first_row, first_column)
-                };
-                if end_row < first_row || end_column < first_column {
-                    return Err(damaged("sheet's dimensions record"));
-                }
-                let rows = u64::from(end_row - first_row) + 1;
-                let columns = u64::from(end_column - first_column) + 1;
-                sheet.reserved = sheet.reserved.saturating_add(rows.saturating_mul(columns));
-            }
-            // Cells: row and column first.
-            0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006 => {
-                if let (Some(row), Some(column)) = (u16_at(data, 0), u16_at(data, 2)) {
-                    widen(&mut sheet.rows, row.into(), row.into());
-                    widen(&mut sheet.columns, column.into(), column.into());
-                    if kind == 0x0006 {
-                        widen(&mut sheet.formula_rows, row.into(), row.into());
-                        widen(&mut sheet.formula_columns, column.into(), column.into());
-                    }
-                }
-            }
-            // MULRK: a row's run of numbers, from the first column to the last.
-            0x00BD if data.len() >= 6 => {
-                if let (Some(row), Some(first), Some(last)) =
-                    (u16_at(data, 0), u16_at(data, 2), u16_at(data, data.len() - 2))
-                {
-                    if last < first {
-                        return Err(damaged("row of numbers"));
-                    }
-                    widen(&mut sheet.rows, row.into(), row.into());
-                    widen(&mut sheet.columns, first.into(), last.into());
-                }
-            }
+            BOF if data.len() < 4 => return Err(damaged("beginning record")),
+            0x0085 if data.len() < 8 => return Err(damaged("list of sheets")),
+            0x0085 => positions.push(u32_at(data, 0).unwrap_or(0) as usize),
+            EOF => break,
             _ => {}
         }
     }
-    Ok(total.saturating_add(sheet.cells()))
+    if positions.len() > MAX_SHEETS {
+        return Err(FileError::Damaged(format!("it has more than {} sheets", thousands(MAX_SHEETS as u64))));
+    }
+    let mut total: u64 = 0;
+    let mut walked: u64 = 0;
+    for position in positions {
+        let sheet_stream = stream.get(position..).ok_or_else(|| damaged("list of sheets"))?;
+        let mut sheet = SheetBounds::default();
+        let (mut depth, mut seen_bof) = (0usize, false);
+        let mut cut_short = false;
+        for record in (Records { stream: sheet_stream }) {
+            let Ok((kind, data, spanned)) = record else {
+                cut_short = true;
+                break;
+            };
+            walked = walked.saturating_add(spanned as u64);
+            if walked > max_walk {
+                return Err(FileError::TooMuchData { max_bytes: max_walk });
+            }
+            if depth > 0 {
+                match kind {
+                    BOF => depth += 1,
+                    EOF => depth -= 1,
+                    _ => {}
+                }
+                continue;
+            }
+            match kind {
+                BOF if seen_bof => depth += 1,
+                BOF => seen_bof = true,
+                EOF => break,
+                0x0200 => sheet.reserved = sheet.reserved.saturating_add(dimensions_reserve(data)?),
+                // Cells: row and column first; FORMULA's value may also be a cell.
+                0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006 => {
+                    if let (Some(row), Some(column)) = (u16_at(data, 0), u16_at(data, 2)) {
+                        sheet.cell(row, column, kind == 0x0006);
+                    }
+                }
+                0x0207 => sheet.pushed += 1,
+                // MULRK: a row's run of numbers, from the first column to the last.
+                0x00BD if data.len() >= 6 => {
+                    if let (Some(row), Some(first), Some(last)) =
+                        (u16_at(data, 0), u16_at(data, 2), u16_at(data, data.len() - 2))
+                    {
+                        if last < first {
+                            return Err(damaged("row of numbers"));
+                        }
+                        sheet.cell(row, first, false);
+                        sheet.cell(row, last, false);
+                        sheet.pushed = sheet.pushed.saturating_add(u64::from(last - first));
+                    }
+                }
+                _ => {}
+            }
+        }
+        total = total.saturating_add(sheet.cells());
+        if cut_short {
+            // calamine stops the whole workbook with an error here.
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// The cells a DIMENSIONS record makes calamine reserve, read as calamine
+/// reads it; a range ending before it starts (where calamine's `end - start
+/// + 1` would overflow) is refused.
+fn dimensions_reserve(data: &[u8]) -> Result<u64, FileError> {
+    let (first_row, last_row, first_column, last_column) = match data.len() {
+        10 => (
+            u32::from(u16_at(data, 0).unwrap_or(0)),
+            u32::from(u16_at(data, 2).unwrap_or(0)),
+            u32::from(u16_at(data, 4).unwrap_or(0)),
+            u32::from(u16_at(data, 6).unwrap_or(0)),
+        ),
+        14 | 16 => (
+            u32_at(data, 0).unwrap_or(0),
+            u32_at(data, 4).unwrap_or(0),
+            u32::from(u16_at(data, 8).unwrap_or(0)),
+            u32::from(u16_at(data, 10).unwrap_or(0)),
+        ),
+        // calamine refuses other lengths.
+        _ => return Ok(0),
+    };
+    let first_column = if first_column > 0xFF || last_column < first_column { 0 } else { first_column };
+    let (end_row, end_column) =
+        if last_row >= 1 && last_column >= 1 { (last_row - 1, last_column - 1) } else { (first_row, first_column) };
+    if end_row < first_row || end_column < first_column {
+        return Err(damaged("sheet's dimensions record"));
+    }
+    Ok((u64::from(end_row - first_row) + 1).saturating_mul(u64::from(end_column - first_column) + 1))
 }
 
 #[cfg(test)]
@@ -396,7 +496,8 @@ pub(crate) mod tests {
         ]);
         let bytes = compound_of(&stream);
         assert_eq!(workbook_stream(&bytes).unwrap(), stream);
-        assert_eq!(cells_estimate(&bytes).unwrap(), 3 * 2 + 3 * 2);
+        // Reserved 3 × 2, laid out 3 × 2, pushed 4.
+        assert_eq!(estimate_from_records(&stream, u64::MAX).unwrap(), 3 * 2 + 3 * 2 + 4);
         let sheet = read_file("old.xls", &bytes, &Limits::default()).unwrap();
         assert_eq!(sheet.kind, FileKind::Xls);
         let rows: Vec<(u32, Vec<String>)> = sheet.rows.into_iter().map(|r| (r.line, r.cells)).collect();
@@ -431,6 +532,66 @@ pub(crate) mod tests {
         let last = 2 + (circular.len() / 512 - 3) - 1;
         circular[512 + 4 * last..512 + 4 * last + 4].copy_from_slice(&2u32.to_le_bytes());
         let _ = read_file("loop.xls", &circular, &Limits::default());
+    }
+
+    /// A stream whose globals list `positions` as sheets, followed by `body`
+    /// (offsets into the stream: the globals take 4 + 20 + 12 per sheet + 4200 + 4 bytes,
+    /// then `body` starts).
+    fn stream_with_sheets_at(positions: &[u32], body: &[u8]) -> Vec<u8> {
+        let mut bof = 0x0600u16.to_le_bytes().to_vec();
+        bof.extend(5u16.to_le_bytes());
+        bof.extend([0; 12]);
+        let mut stream = record(0x0809, &bof);
+        for &position in positions {
+            let mut data = position.to_le_bytes().to_vec();
+            data.extend([0, 0, 4, 0]);
+            data.extend(b"S123");
+            stream.extend(record(0x0085, &data));
+        }
+        stream.extend(record(0x00E2, &[0; 4200]));
+        stream.extend(record(0x000A, &[]));
+        stream.extend(body);
+        stream
+    }
+
+    #[test]
+    fn sheets_are_walked_from_where_the_list_says_as_calamine_walks_them() {
+        // A DIMENSIONS record hidden inside another record's data, where the
+        // list of sheets points: calamine reads it as the sheet's first record.
+        let mut hidden = vec![];
+        hidden.extend(dimensions(0, u32::MAX, 0, 256));
+        hidden.extend(label(0, 0, "Email"));
+        hidden.extend(record(0x000A, &[]));
+        let globals_len = stream_with_sheets_at(&[0], &[]).len();
+        let body = record(0x00E2, &hidden);
+        let stream = stream_with_sheets_at(&[(globals_len + 4) as u32], &body);
+        let error = estimate_from_records(&stream, u64::MAX).map(|cells| cells > 1 << 32);
+        assert_eq!(error, Ok(true));
+        let bytes = compound_of(&stream);
+        assert!(matches!(read_file("hidden.xls", &bytes, &Limits::default()), Err(FileError::TooMuchData { .. })));
+
+        // Many sheets at the start of a stream without an EOF: each one walks
+        // all of it, which is bounded.
+        let mut cells = vec![];
+        for row in 0..200u16 {
+            cells.extend(number(row, 0, 1.0));
+        }
+        let many = stream_with_sheets_at(&vec![0; 900], &cells);
+        assert_eq!(estimate_from_records(&many, 1 << 20), Err(FileError::TooMuchData { max_bytes: 1 << 20 }));
+        assert!(estimate_from_records(&many, u64::MAX).is_ok());
+    }
+
+    #[test]
+    fn records_calamine_would_panic_on_are_damaged() {
+        let beyond = stream_with_sheets_at(&[1_000_000], &[]);
+        assert!(matches!(estimate_from_records(&beyond, u64::MAX), Err(FileError::Damaged(_))));
+        let short_bof = [record(0x0809, &[6, 0]), record(0x000A, &[])].concat();
+        assert!(matches!(estimate_from_records(&short_bof, u64::MAX), Err(FileError::Damaged(_))));
+        let short_sheet =
+            [record(0x0809, &[0, 6, 5, 0]), record(0x0085, &[0, 0, 0, 0, 0]), record(0x000A, &[])].concat();
+        assert!(matches!(estimate_from_records(&short_sheet, u64::MAX), Err(FileError::Damaged(_))));
+        let too_many = stream_with_sheets_at(&vec![0; MAX_SHEETS + 1], &[]);
+        assert!(matches!(estimate_from_records(&too_many, u64::MAX), Err(FileError::Damaged(_))));
     }
 
     #[test]
