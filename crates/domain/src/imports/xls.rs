@@ -24,14 +24,14 @@ const MAX_SHEETS: usize = 1_000;
 /// and the records calamine would read for each sheet are walked as it walks
 /// them: the cells it would hold (the room each DIMENSIONS record reserves,
 /// each sheet's dense layout of values and of formulas, and the cells pushed)
-/// and the bytes it would walk (each sheet is read from its BOUNDSHEET
+/// plus the room it makes for each text cell, which is the length the record
+/// declares, whatever follows), and the bytes it would walk (each sheet is read from its BOUNDSHEET
 /// position to its EOF, so a hostile list of sheets can make it read the
 /// stream many times over) must fit within [`Limits::max_expanded_bytes`].
 pub(crate) fn check_workbook(bytes: &[u8], limits: &Limits) -> Result<(), FileError> {
     let stream = workbook_stream(bytes)?;
     let max = limits.max_expanded_bytes();
-    let cells = estimate_from_records(&stream, max)?;
-    if cells.saturating_mul(CELL_BYTES) > max {
+    if estimate_from_records(&stream, max)? > max {
         return Err(FileError::TooMuchData { max_bytes: max });
     }
     Ok(())
@@ -212,6 +212,8 @@ struct SheetBounds {
     reserved: u64,
     /// Cells pushed one by one before the dense layout.
     pushed: u64,
+    /// Bytes reserved for text cells: the lengths their records declare.
+    text: u64,
     rows: Option<(u32, u32)>,
     columns: Option<(u32, u32)>,
     formula_rows: Option<(u32, u32)>,
@@ -230,10 +232,12 @@ fn span(bounds: Option<(u32, u32)>) -> u64 {
 }
 
 impl SheetBounds {
-    fn cells(&self) -> u64 {
+    /// What the sheet costs calamine, in bytes.
+    fn bytes(&self) -> u64 {
         let values = span(self.rows).saturating_mul(span(self.columns));
         let formulas = span(self.formula_rows).saturating_mul(span(self.formula_columns));
-        self.reserved.saturating_add(self.pushed).saturating_add(values).saturating_add(formulas)
+        let cells = self.reserved.saturating_add(self.pushed).saturating_add(values).saturating_add(formulas);
+        cells.saturating_mul(CELL_BYTES).saturating_add(self.text)
     }
 
     fn cell(&mut self, row: u16, column: u16, is_formula: bool) {
@@ -247,7 +251,7 @@ impl SheetBounds {
     }
 }
 
-/// See [`check_workbook`]: the globals read up to their EOF for the sheets'
+/// See [`check_workbook`] (answers bytes): the globals read up to their EOF for the sheets'
 /// positions, then each sheet from its position to its EOF (embedded
 /// substreams passed over), as calamine reads them. Records calamine would
 /// panic on or overflow with (a record too short, a sheet beyond the stream,
@@ -303,8 +307,16 @@ fn estimate_from_records(stream: &[u8], max_walk: u64) -> Result<u64, FileError>
                     if let (Some(row), Some(column)) = (u16_at(data, 0), u16_at(data, 2)) {
                         sheet.cell(row, column, kind == 0x0006);
                     }
+                    // LABEL and RSTRING: the text's length after row, column and format.
+                    if kind == 0x0204 || kind == 0x00D6 {
+                        sheet.text = sheet.text.saturating_add(u64::from(u16_at(data, 6).unwrap_or(0)));
+                    }
                 }
-                0x0207 => sheet.pushed += 1,
+                // STRING, a formula's text value: its length first.
+                0x0207 => {
+                    sheet.pushed += 1;
+                    sheet.text = sheet.text.saturating_add(u64::from(u16_at(data, 0).unwrap_or(0)));
+                }
                 // MULRK: a row's run of numbers, from the first column to the last.
                 0x00BD if data.len() >= 6 => {
                     if let (Some(row), Some(first), Some(last)) =
@@ -321,7 +333,7 @@ fn estimate_from_records(stream: &[u8], max_walk: u64) -> Result<u64, FileError>
                 _ => {}
             }
         }
-        total = total.saturating_add(sheet.cells());
+        total = total.saturating_add(sheet.bytes());
         if cut_short {
             // calamine stops the whole workbook with an error here.
             break;
@@ -496,8 +508,8 @@ pub(crate) mod tests {
         ]);
         let bytes = compound_of(&stream);
         assert_eq!(workbook_stream(&bytes).unwrap(), stream);
-        // Reserved 3 × 2, laid out 3 × 2, pushed 4.
-        assert_eq!(estimate_from_records(&stream, u64::MAX).unwrap(), 3 * 2 + 3 * 2 + 4);
+        // Reserved 3 × 2, laid out 3 × 2, pushed 4; and the labels' 20 characters.
+        assert_eq!(estimate_from_records(&stream, u64::MAX).unwrap(), (3 * 2 + 3 * 2 + 4) * CELL_BYTES + 20);
         let sheet = read_file("old.xls", &bytes, &Limits::default()).unwrap();
         assert_eq!(sheet.kind, FileKind::Xls);
         let rows: Vec<(u32, Vec<String>)> = sheet.rows.into_iter().map(|r| (r.line, r.cells)).collect();
@@ -565,8 +577,8 @@ pub(crate) mod tests {
         let globals_len = stream_with_sheets_at(&[0], &[]).len();
         let body = record(0x00E2, &hidden);
         let stream = stream_with_sheets_at(&[(globals_len + 4) as u32], &body);
-        let error = estimate_from_records(&stream, u64::MAX).map(|cells| cells > 1 << 32);
-        assert_eq!(error, Ok(true));
+        let estimate = estimate_from_records(&stream, u64::MAX).map(|bytes| bytes > 1 << 32);
+        assert_eq!(estimate, Ok(true));
         let bytes = compound_of(&stream);
         assert!(matches!(read_file("hidden.xls", &bytes, &Limits::default()), Err(FileError::TooMuchData { .. })));
 
@@ -579,6 +591,17 @@ pub(crate) mod tests {
         let many = stream_with_sheets_at(&vec![0; 900], &cells);
         assert_eq!(estimate_from_records(&many, 1 << 20), Err(FileError::TooMuchData { max_bytes: 1 << 20 }));
         assert!(estimate_from_records(&many, u64::MAX).is_ok());
+    }
+
+    #[test]
+    fn text_cells_cost_the_length_they_declare() {
+        // A LABEL declaring 65,535 characters and holding one: calamine makes room for all of them.
+        let mut data = vec![0, 0, 0, 0, 0, 0];
+        data.extend(u16::MAX.to_le_bytes());
+        data.extend([0, b'x']);
+        let labels: Vec<Vec<u8>> = (0..4_000u16).map(|_| record(0x0204, &data)).collect();
+        let bytes = compound_of(&workbook_of(&labels));
+        assert!(matches!(read_file("long.xls", &bytes, &Limits::default()), Err(FileError::TooMuchData { .. })));
     }
 
     #[test]
