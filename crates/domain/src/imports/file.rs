@@ -11,7 +11,8 @@
 //! expanded-size bound. XLSX worksheets are streamed cell by cell, so a sheet
 //! that declares a huge range costs nothing; XLS and ODS sheets are read by
 //! calamine whole: for XLS, the cells calamine would reserve and lay out are
-//! counted first from the Workbook stream's records (`super::xls`); for ODS,
+//! counted first from the Workbook stream's records (`super::xls`); for XLSX,
+//! the shared strings announced (calamine makes room for them first); for ODS,
 //! `content.xml` must be well-formed and the cells and spaces its repeats ask
 //! for are counted first (`super::ods`).
 //!
@@ -26,6 +27,8 @@ use std::io::{Cursor, Read};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use calamine::{Data, DataRef, ExcelDateTime, Reader, SheetType};
+
+use super::xml::{XmlTags, attributes, local_name};
 
 /// The most columns a file may use (a cell further right is refused, not dropped).
 pub const MAX_COLUMNS: usize = 1_000;
@@ -116,7 +119,7 @@ impl std::fmt::Display for FileKind {
 /// A file read into cells: every non-empty row, with its 1-based line (row
 /// number in the file / sheet), cells trimmed of surrounding whitespace (not
 /// of inner text).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Sheet {
     /// What the file turned out to be.
     pub kind: FileKind,
@@ -125,7 +128,7 @@ pub struct Sheet {
 }
 
 /// One non-empty row of a [`Sheet`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SheetRow {
     /// The 1-based line: the CSV line the record starts on, or the sheet's row number.
     pub line: u32,
@@ -519,6 +522,11 @@ fn check_zip(bytes: &[u8], limits: &Limits) -> Result<FileKind, FileError> {
     for index in 0..archive.len() {
         let mut part = archive.by_index(index).map_err(damaged)?;
         let mut carried = 0;
+        // An XLSX's XML parts must be well-formed and their cell references in
+        // range (calamine's arithmetic on them overflows otherwise).
+        let is_xml = kind == FileKind::Xlsx && part.name().is_ok_and(|n| n.ends_with(".xml"));
+        let mut tags = is_xml.then(|| XmlTags::new("XML"));
+        let mut references_in_range = true;
         loop {
             let n = part.read(&mut window[carried..carried + CHUNK]).map_err(damaged)?;
             if n == 0 {
@@ -528,11 +536,22 @@ fn check_zip(bytes: &[u8], limits: &Limits) -> Result<FileKind, FileError> {
             if inflated > max {
                 return Err(too_much);
             }
+            if let Some(tags) = tags.as_mut() {
+                tags.feed(&window[carried..carried + n], &mut |tag| {
+                    references_in_range &= cell_references_in_range(tag);
+                })?;
+                if !references_in_range {
+                    return Err(FileError::Damaged("a cell reference is out of range".to_owned()));
+                }
+            }
             let seen = carried + n;
             largest_string_count = largest_string_count.max(largest_unique_count(&window[..seen]));
             let keep = seen.min(OVERLAP);
             window.copy_within(seen - keep..seen, 0);
             carried = keep;
+        }
+        if let Some(tags) = tags {
+            tags.finish()?;
         }
     }
     // calamine reserves room for the shared strings an XLSX announces
@@ -542,6 +561,25 @@ fn check_zip(bytes: &[u8], limits: &Limits) -> Result<FileKind, FileError> {
         return Err(FileError::TooMuchData { max_bytes: max });
     }
     Ok(kind)
+}
+
+/// Whether the references of a `<c r="…">`, `<row r="…">` or `<dimension
+/// ref="…">` tag are within a sheet (at most three letters and seven digits).
+fn cell_references_in_range(tag: &[u8]) -> bool {
+    let (attribute, is_row): (&[u8], bool) = match local_name(tag) {
+        b"c" => (b"r", false),
+        b"row" => (b"r", true),
+        b"dimension" => (b"ref", false),
+        _ => return true,
+    };
+    attributes(tag).filter(|(name, _)| *name == attribute).all(|(_, value)| {
+        value.split(|&b| b == b':').all(|reference| {
+            let letters = reference.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+            let digits = &reference[letters..];
+            let digits_ok = digits.len() <= 7 && digits.iter().all(u8::is_ascii_digit);
+            if is_row { letters == 0 && digits_ok } else { letters <= 3 && digits_ok }
+        })
+    })
 }
 
 /// What one shared string's slot costs calamine (a `String`).
@@ -956,6 +994,45 @@ pub(crate) mod tests {
         let error = read("bomb.xlsx", &bytes).unwrap_err();
         assert_eq!(error, FileError::ExpandsTooMuch { kind: FileKind::Xlsx, max_bytes: MIN_EXPANDED_BYTES });
         assert_eq!(error.to_string(), "the XLSX expands to more than 200 MB (a zip bomb?)");
+    }
+
+    #[test]
+    fn cell_references_beyond_a_sheet_are_refused() {
+        assert!(cell_references_in_range(br#"c r="XFD1048576" t="s""#));
+        assert!(cell_references_in_range(br#"x:row r="7" spans="1:3""#));
+        assert!(cell_references_in_range(br#"dimension ref="A1:C9"/"#));
+        assert!(cell_references_in_range(br#"sheetData"#));
+        assert!(!cell_references_in_range(br#"c r="ZZZZZZ1""#));
+        assert!(!cell_references_in_range(br#"c r="A99999999999""#));
+        assert!(!cell_references_in_range(br#"row r="A1""#));
+        assert!(!cell_references_in_range(br#"dimension ref="A1:ZZZZZZZ9"/"#));
+
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        workbook.add_worksheet().write_string(0, 0, "Email").unwrap();
+        let good = workbook.save_to_buffer().unwrap();
+        let mut archive = zip::ZipArchive::new(Cursor::new(&good)).unwrap();
+        let mut parts = Vec::new();
+        for i in 0..archive.len() {
+            let mut part = archive.by_index(i).unwrap();
+            let mut content = Vec::new();
+            part.read_to_end(&mut content).unwrap();
+            let name = part.name().unwrap().into_owned();
+            if name == "xl/worksheets/sheet1.xml" {
+                let text = String::from_utf8(content).unwrap();
+                assert!(text.contains(r#"<c r="A1""#), "{text}");
+                content = text.replace(r#"<c r="A1""#, r#"<c r="AAAAAAA1""#).into_bytes();
+            }
+            parts.push((name, content));
+        }
+        let parts: Vec<(&str, &[u8])> = parts.iter().map(|(n, c)| (n.as_str(), c.as_slice())).collect();
+        assert_eq!(
+            read("far.xlsx", &zip_of(&parts)),
+            Err(FileError::Damaged("a cell reference is out of range".into()))
+        );
+        // A part cut short is refused before calamine reads it.
+        let cut: Vec<(&str, &[u8])> =
+            parts.iter().map(|&(n, c)| if n == "xl/workbook.xml" { (n, &c[..c.len() / 2]) } else { (n, c) }).collect();
+        assert!(matches!(read("cut.xlsx", &zip_of(&cut)), Err(FileError::Damaged(_))));
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod ods;
 pub mod rows;
 pub mod template;
 mod xls;
+mod xml;
 
 pub use columns::{Column, Mapping, find_header_row, normalize_header, place};
 pub use file::{FileError, FileKind, Limits, Sheet, SheetRow, read_file};

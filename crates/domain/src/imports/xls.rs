@@ -264,6 +264,8 @@ fn estimate_from_records(stream: &[u8], max_walk: u64) -> Result<u64, FileError>
         let Ok((kind, data, _)) = record else { return Ok(0) };
         match kind {
             BOF if data.len() < 4 => return Err(damaged("beginning record")),
+            // FILEPASS, CODEPAGE and DATEMODE, read as two bytes.
+            0x002F | 0x0042 | 0x0022 if data.len() < 2 => return Err(damaged("workbook settings")),
             0x0085 if data.len() < 8 => return Err(damaged("list of sheets")),
             0x0085 => positions.push(u32_at(data, 0).unwrap_or(0) as usize),
             EOF => break,
@@ -613,6 +615,8 @@ pub(crate) mod tests {
         let short_sheet =
             [record(0x0809, &[0, 6, 5, 0]), record(0x0085, &[0, 0, 0, 0, 0]), record(0x000A, &[])].concat();
         assert!(matches!(estimate_from_records(&short_sheet, u64::MAX), Err(FileError::Damaged(_))));
+        let short_date_mode = [record(0x0809, &[0, 6, 5, 0]), record(0x0022, &[]), record(0x000A, &[])].concat();
+        assert!(matches!(estimate_from_records(&short_date_mode, u64::MAX), Err(FileError::Damaged(_))));
         let too_many = stream_with_sheets_at(&vec![0; MAX_SHEETS + 1], &[]);
         assert!(matches!(estimate_from_records(&too_many, u64::MAX), Err(FileError::Damaged(_))));
     }
