@@ -97,3 +97,5 @@ mod fuzz_seeds {
         );
     }
 }
+#[cfg(test)]
+mod mutations;
