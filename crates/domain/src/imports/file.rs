@@ -261,7 +261,7 @@ fn detect_kind(file_name: &str, bytes: &[u8]) -> Result<FileKind, FileError> {
     let extension = file_name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
     match extension.as_str() {
         "xlsx" | "xlsm" | "xls" | "ods" => {
-            Err(FileError::Damaged(format!("the file's content is not a {} spreadsheet", extension.to_uppercase())))
+            Err(FileError::Damaged(format!("the file's content is not an {} spreadsheet", extension.to_uppercase())))
         }
         "csv" | "tsv" | "txt" | "" => {
             let has_utf16_bom = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
@@ -380,8 +380,12 @@ fn cut(text: &str, max_chars: usize) -> &str {
 // CSV.
 
 fn read_csv(bytes: &[u8], cells: &mut Collector<'_>) -> Result<(), FileError> {
-    let text = decode_text(bytes);
-    let delimiter = detect_delimiter(&text);
+    let decoded = decode_text(bytes);
+    // Excel's hint line "sep=;" names the delimiter (and is not a row).
+    let (text, delimiter, first_line) = match separator_hint(&decoded) {
+        Some((delimiter, rest)) => (rest, delimiter, 2u32),
+        None => (&*decoded, detect_delimiter(&decoded), 1u32),
+    };
     let mut reader =
         csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
     let mut record = csv::StringRecord::new();
@@ -389,7 +393,7 @@ fn read_csv(bytes: &[u8], cells: &mut Collector<'_>) -> Result<(), FileError> {
     // before it (blank lines and a CRLF's LF included), so the line a record
     // starts on is counted here: line breaks before its first character.
     let bytes = text.as_bytes();
-    let (mut counted_to, mut line) = (0usize, 1u32);
+    let (mut counted_to, mut line) = (0usize, first_line);
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => return Ok(()),
@@ -408,6 +412,19 @@ fn read_csv(bytes: &[u8], cells: &mut Collector<'_>) -> Result<(), FileError> {
             let column = u32::try_from(column).unwrap_or(u32::MAX);
             cells.add(line, column, field)?;
         }
+    }
+}
+
+/// Excel's first line `sep=X` (X a single ASCII character): the delimiter,
+/// and the text after that line.
+fn separator_hint(text: &str) -> Option<(u8, &str)> {
+    let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
+    let hint = first.strip_suffix('\r').unwrap_or(first).strip_prefix("sep=")?;
+    match hint.as_bytes() {
+        [delimiter] if delimiter.is_ascii() && !delimiter.is_ascii_alphanumeric() && *delimiter != b'"' => {
+            Some((*delimiter, rest))
+        }
+        _ => None,
     }
 }
 
@@ -794,6 +811,9 @@ pub(crate) mod tests {
         // Delimiters inside quotes are not counted.
         let quoted = read("q.csv", b"\"a;b;c;d\",x\n\"e;f;g\",y\n").unwrap();
         assert_eq!(cells(&quoted)[0].1, ["a;b;c;d", "x"]);
+        // Excel's "sep=" line names the delimiter and is not a row.
+        let hinted = read("h.csv", b"sep=|\r\nEmail|Name\r\na@x.test|Ann, Lee\r\n").unwrap();
+        assert_eq!(cells(&hinted), [(2, vec!["Email", "Name"]), (3, vec!["a@x.test", "Ann, Lee"])]);
         let single = read("one.csv", b"Email\na@x.test\n").unwrap();
         assert_eq!(cells(&single), [(1, vec!["Email"]), (2, vec!["a@x.test"])]);
     }
