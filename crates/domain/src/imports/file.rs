@@ -581,21 +581,35 @@ fn check_zip(bytes: &[u8], limits: &Limits) -> Result<FileKind, FileError> {
 }
 
 /// Whether the references of a `<c r="…">`, `<row r="…">` or `<dimension
-/// ref="…">` tag are within a sheet (at most three letters and seven digits).
+/// ref="…">` tag are within a sheet (at most three letters and seven digits),
+/// and a dimension's end is not before its start (calamine's arithmetic on
+/// them overflows otherwise).
 fn cell_references_in_range(tag: &[u8]) -> bool {
-    let (attribute, is_row): (&[u8], bool) = match local_name(tag) {
-        b"c" => (b"r", false),
-        b"row" => (b"r", true),
-        b"dimension" => (b"ref", false),
+    /// (column, row) of a reference, each 0 when absent; `None` when out of range.
+    fn position(reference: &[u8]) -> Option<(u32, u32)> {
+        let letters = reference.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+        let digits = &reference[letters..];
+        if letters > 3 || digits.len() > 7 || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let column = reference[..letters].iter().fold(0, |n, b| n * 26 + u32::from(b.to_ascii_uppercase() - b'A') + 1);
+        let row = digits.iter().fold(0, |n, b| n * 10 + u32::from(b - b'0'));
+        Some((column, row))
+    }
+    let (attribute, is_row, is_dimension): (&[u8], bool, bool) = match local_name(tag) {
+        b"c" => (b"r", false, false),
+        b"row" => (b"r", true, false),
+        b"dimension" => (b"ref", false, true),
         _ => return true,
     };
     attributes(tag).filter(|(name, _)| *name == attribute).all(|(_, value)| {
-        value.split(|&b| b == b':').all(|reference| {
-            let letters = reference.iter().take_while(|b| b.is_ascii_alphabetic()).count();
-            let digits = &reference[letters..];
-            let digits_ok = digits.len() <= 7 && digits.iter().all(u8::is_ascii_digit);
-            if is_row { letters == 0 && digits_ok } else { letters <= 3 && digits_ok }
-        })
+        let positions: Option<Vec<(u32, u32)>> = value.split(|&b| b == b':').map(position).collect();
+        match positions.as_deref() {
+            None => false,
+            Some([(column, _)]) if is_row => *column == 0,
+            Some([start, end]) if is_dimension => end.0 >= start.0 && end.1 >= start.1,
+            Some(_) => true,
+        }
     })
 }
 
@@ -1026,6 +1040,8 @@ pub(crate) mod tests {
         assert!(!cell_references_in_range(br#"c r="A99999999999""#));
         assert!(!cell_references_in_range(br#"row r="A1""#));
         assert!(!cell_references_in_range(br#"dimension ref="A1:ZZZZZZZ9"/"#));
+        assert!(!cell_references_in_range(br#"dimension ref="C5:A1"/"#));
+        assert!(!cell_references_in_range(br#"dimension ref="A5:C1"/"#));
 
         let mut workbook = rust_xlsxwriter::Workbook::new();
         workbook.add_worksheet().write_string(0, 0, "Email").unwrap();

@@ -264,8 +264,12 @@ fn estimate_from_records(stream: &[u8], max_walk: u64) -> Result<u64, FileError>
         let Ok((kind, data, _)) = record else { return Ok(0) };
         match kind {
             BOF if data.len() < 4 => return Err(damaged("beginning record")),
-            // FILEPASS, CODEPAGE and DATEMODE, read as two bytes.
-            0x002F | 0x0042 | 0x0022 if data.len() < 2 => return Err(damaged("workbook settings")),
+            // FILEPASS, CODEPAGE, DATEMODE and EXTERNSHEET, read from two bytes.
+            0x002F | 0x0042 | 0x0022 | 0x0017 if data.len() < 2 => return Err(damaged("workbook settings")),
+            // LBL, a defined name: a 14-byte header, the name, then its formula's `cce` bytes.
+            0x0018 if data.len() < 15 || usize::from(u16_at(data, 4).unwrap_or(0)) > data.len() - 15 => {
+                return Err(damaged("list of names"));
+            }
             0x0085 if data.len() < 8 => return Err(damaged("list of sheets")),
             0x0085 => positions.push(u32_at(data, 0).unwrap_or(0) as usize),
             EOF => break,
@@ -617,6 +621,12 @@ pub(crate) mod tests {
         assert!(matches!(estimate_from_records(&short_sheet, u64::MAX), Err(FileError::Damaged(_))));
         let short_date_mode = [record(0x0809, &[0, 6, 5, 0]), record(0x0022, &[]), record(0x000A, &[])].concat();
         assert!(matches!(estimate_from_records(&short_date_mode, u64::MAX), Err(FileError::Damaged(_))));
+        let short_name = [record(0x0809, &[0, 6, 5, 0]), record(0x0018, &[0, 0, 0, 1]), record(0x000A, &[])].concat();
+        assert!(matches!(estimate_from_records(&short_name, u64::MAX), Err(FileError::Damaged(_))));
+        let mut long_formula = vec![0u8; 16];
+        long_formula[4] = 9;
+        let name = [record(0x0809, &[0, 6, 5, 0]), record(0x0018, &long_formula), record(0x000A, &[])].concat();
+        assert!(matches!(estimate_from_records(&name, u64::MAX), Err(FileError::Damaged(_))));
         let too_many = stream_with_sheets_at(&vec![0; MAX_SHEETS + 1], &[]);
         assert!(matches!(estimate_from_records(&too_many, u64::MAX), Err(FileError::Damaged(_))));
     }
