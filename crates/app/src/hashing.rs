@@ -27,7 +27,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
-use argon2::password_hash::phc::{Output, ParamsString, Salt};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::RngCore;
 use subtle::ConstantTimeEq;
@@ -589,7 +589,10 @@ mod tests {
             ("bcrypt", bcrypt.format_for_version(bcrypt::Version::TwoY)),
             ("pbkdf2-sha256", pbkdf2("pbkdf2-sha256")),
             ("pbkdf2-sha512", pbkdf2("pbkdf2-sha512")),
-            ("scrypt", scrypt.hash_password_with_salt(pw, b"salt of sixteen!").unwrap().to_string()),
+            ("scrypt", {
+                let h: argon2::PasswordHash = scrypt.hash_password_with_salt(pw, b"salt of sixteen!").unwrap();
+                h.to_string()
+            }),
         ]
     }
 
@@ -598,7 +601,6 @@ mod tests {
         let pool = HashPool::with_params(1, None, cheap());
         for (scheme, hash) in foreign_hashes("an imported password") {
             assert_eq!(scheme_of(&hash), Some(scheme), "{hash}");
-            assert!(hash.starts_with(&format!("${}", &scheme[..2])), "{hash}");
             assert!(needs_upgrade(&hash) && pool.needs_upgrade(&hash), "{hash}");
             assert!(pool.verify("an imported password".into(), hash.clone()).await.unwrap(), "{hash}");
             assert!(!pool.verify("an imported passworD".into(), hash.clone()).await.unwrap(), "{hash}");
