@@ -13,6 +13,7 @@ mod guards;
 mod hashing;
 mod history;
 mod house;
+mod imported_hashes;
 mod imports;
 mod invitations;
 mod matrix;
