@@ -10,6 +10,7 @@
 
 mod authz;
 mod history;
+mod import;
 mod integrity;
 mod lookup;
 mod products;
@@ -64,6 +65,8 @@ enum Command {
     Signin(signin::SigninArgs),
     /// Measures SCIM: the userName look-up at 1 M members, writes per second with audit, a 10,000-member Group PATCH, a burst over capacity.
     Scim(scim::ScimArgs),
+    /// Measures a bulk import of 100,000 new members from one CSV file (check, commit with audit and invitations, peak memory) against inviting one at a time.
+    Import(import::ImportArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -118,6 +121,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Lookup(args) => lookup::run(args).await,
         Command::Signin(args) => signin::run(args).await,
         Command::Scim(args) => scim::run(args).await,
+        Command::Import(args) => import::run(args).await,
         Command::History(args) => history::run(args).await,
         Command::Integrity(args) => integrity::run(args).await,
         Command::Products(args) => products::run(args).await,
