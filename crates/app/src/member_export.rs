@@ -35,7 +35,8 @@ use crate::members::{check_product_filter, resolve_role_filter};
 use crate::{App, AppError};
 
 /// The file's columns, in order; the import maps its columns back by these names.
-pub const COLUMNS: [&str; 8] = ["Email", "First name", "Last name", "Roles", "Products", "Status", "Last active", "Created"];
+pub const COLUMNS: [&str; 8] =
+    ["Email", "First name", "Last name", "Roles", "Products", "Status", "Last active", "Created"];
 
 /// What joins several roles or products in one cell.
 pub const LIST_SEPARATOR: &str = "; ";

@@ -95,9 +95,9 @@ pub async fn run(app: App, args: ExportArgs) -> anyhow::Result<()> {
     };
     let mut export = roster_app::members::export(&app, &access, &req).await.map_err(describe)?;
     let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("creating {path}"))?,
-        )),
+        Some(path) => {
+            Box::new(std::io::BufWriter::new(std::fs::File::create(path).with_context(|| format!("creating {path}"))?))
+        }
         None => Box::new(std::io::stdout().lock()),
     };
     while let Some(chunk) = export.next_chunk().await.map_err(describe)? {

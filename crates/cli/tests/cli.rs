@@ -425,7 +425,8 @@ fn export_writes_the_users_list_as_csv_or_xlsx() {
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join("cli.db");
     let db = db.to_str().unwrap();
-    let (ok, _, err) = roster(db, &["org", "create", "--name", "Acme", "--slug", "acme", "--owner-email", "ann@acme.test"], None);
+    let (ok, _, err) =
+        roster(db, &["org", "create", "--name", "Acme", "--slug", "acme", "--owner-email", "ann@acme.test"], None);
     assert!(ok, "{err}");
     let (ok, _, err) = roster(db, &["dev", "seed", "--org", "acme", "--members", "150"], None);
     assert!(ok, "{err}");

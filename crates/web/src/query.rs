@@ -327,13 +327,25 @@ mod tests {
     fn the_users_export_reads_the_list_filters_and_a_format() {
         use roster_app::members::ExportFormat;
         let now = Timestamp(0);
-        let r = members_export(Some("format=xlsx&status=active,disabled&q=ann&sort=name&order=desc"), Strictness::Strict, now)
-            .unwrap();
+        let r = members_export(
+            Some("format=xlsx&status=active,disabled&q=ann&sort=name&order=desc"),
+            Strictness::Strict,
+            now,
+        )
+        .unwrap();
         assert_eq!(r.format, ExportFormat::Xlsx);
         assert_eq!(r.filter.statuses, [MemberStatus::Active, MemberStatus::Disabled]);
-        assert_eq!((r.filter.q.as_str(), r.sort, r.order), ("ann", roster_domain::MemberSort::Name, roster_domain::SortOrder::Desc));
+        assert_eq!(
+            (r.filter.q.as_str(), r.sort, r.order),
+            ("ann", roster_domain::MemberSort::Name, roster_domain::SortOrder::Desc)
+        );
         let fields = |raw: &str| -> Vec<String> {
-            members_export(Some(raw), Strictness::Strict, now).unwrap_err().errors.into_iter().map(|e| e.field).collect()
+            members_export(Some(raw), Strictness::Strict, now)
+                .unwrap_err()
+                .errors
+                .into_iter()
+                .map(|e| e.field)
+                .collect()
         };
         assert_eq!(fields("status=active"), ["format"]);
         assert_eq!(fields("format=pdf"), ["format"]);

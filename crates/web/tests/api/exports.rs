@@ -28,7 +28,11 @@ async fn acme(app: &TestApp) -> Session {
     let ann = app.add_member_with_roles(&org, "ann@acme.test", &["billing_manager", "user"]).await;
     let owner = app.login("owner@acme.test", PASSWORD).await;
     let (s, body) = owner
-        .send(reqwest::Method::PATCH, &format!("/api/v1/orgs/acme/users/{ann}"), Some(serde_json::json!({"name": "Ann Lee"})))
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/orgs/acme/users/{ann}"),
+            Some(serde_json::json!({"name": "Ann Lee"})),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{body}");
     let access = roster_app::access::open_org(&app.app, &Actor::Cli, "acme").await.unwrap();
@@ -261,7 +265,8 @@ async fn the_users_tab_links_the_export_with_its_filters() {
     acme(&app).await;
     let base = &app.base_url;
     let (c, _) = app.sign_in_form("owner@acme.test").await;
-    let (s, html) = page(&c, format!("{base}/orgs/acme/settings/users?status=disabled&q=dan&sort=-name&per_page=50")).await;
+    let (s, html) =
+        page(&c, format!("{base}/orgs/acme/settings/users?status=disabled&q=dan&sort=-name&per_page=50")).await;
     assert_eq!(s, StatusCode::OK);
     let unescaped = html.replace("&amp;", "&").replace("&#38;", "&");
     let link = |id: &str| -> String {
@@ -280,7 +285,11 @@ async fn the_users_tab_links_the_export_with_its_filters() {
     assert_eq!(r.headers()["content-type"], XLSX);
     assert_eq!(xlsx_rows(r.bytes().await.unwrap().to_vec()).len(), 2);
     // The tab's own spellings of the filters work in the link too.
-    let r = c.get(format!("{base}/orgs/acme/settings/users/export?format=csv&sort=-email&activity=never")).send().await.unwrap();
+    let r = c
+        .get(format!("{base}/orgs/acme/settings/users/export?format=csv&sort=-email&activity=never"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let rows = csv_rows(&r.bytes().await.unwrap());
     assert!(rows.len() > 2 && rows[1][0] > rows[2][0], "descending by email");
