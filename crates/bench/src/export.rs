@@ -110,9 +110,10 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
     let label = if args.label.is_empty() { String::new() } else { format!(" ({})", args.label) };
     println!("### Users export{label}\n");
     println!(
-        "Organization `{}`, {members} members; `GET /api/v1/orgs/{}/users/export` through a release `roster serve`, one client over loopback, median of {} runs.\n",
+        "Organization `{}`, {members} members; `GET /api/v1/orgs/{}/users/export` through `{} serve`, one client over loopback, median of {} runs.\n",
         args.org,
         args.org,
+        args.roster,
         args.runs.max(1)
     );
     println!("| what | first byte | total | MB | members/s | ÷ SELECT | goal | total / goal (scaled to 1 M) |");
