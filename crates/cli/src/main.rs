@@ -4,6 +4,7 @@
 
 mod access_requests;
 mod config;
+mod export;
 mod imports;
 mod service_accounts;
 
@@ -137,6 +138,9 @@ enum Command {
         #[command(subcommand)]
         command: SessionsCommand,
     },
+    /// Export an organization's Users list (with the list's filters) as CSV or XLSX, to stdout
+    /// or --output (streamed: one batch of members in memory at a time).
+    Export(export::ExportArgs),
     /// The audit log (History): verify its hash chains, export it.
     Audit {
         #[command(subcommand)]
@@ -533,6 +537,7 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Audit { command: AuditCommand::Export(args) } => audit_export(open(&settings).await?, args).await,
+        Command::Export(args) => export::run(open(&settings).await?, args).await,
         Command::Outbox { command: OutboxCommand::List { text } } => {
             let app = open(&settings).await?;
             let messages = roster_app::outbox::list(&app, &Actor::Cli, None).await.map_err(describe)?;
