@@ -70,6 +70,12 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 log "tests on SQLite (unit, integration, browser)"
 ROSTER_TEST_DB=sqlite cargo test --workspace --locked
 
+# The import readers' short fuzz run: the fuzz targets' seed files, mutated
+# a few thousand times each, must never panic or stall (cargo-fuzz itself
+# needs a nightly toolchain, which CI cannot download; see fuzz/README.md).
+log "import readers: mutated files"
+cargo test -p roster-domain --lib --locked mutated_files -- --ignored
+
 log "integration and browser tests on PostgreSQL"
 ROSTER_TEST_DB=postgres cargo test --locked -p roster-web --test api
 # The store's own tests that read answers (SCIM filters held to their Rust

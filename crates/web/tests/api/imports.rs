@@ -417,3 +417,41 @@ async fn a_commit_whose_server_stopped_is_resumed_and_applies_each_row_once() {
     assert_eq!(n, 2_500 + 2, "each row once, beside the owner and Ann");
     t.finish().await;
 }
+
+#[tokio::test]
+async fn an_export_imported_in_create_and_update_mode_changes_nothing() {
+    let (t, org, owner) = acme(5).await;
+    let bob = t.add_member_with_roles(&org, "bob@acme.test", &["admin", "user"]).await;
+    let (status, body) = owner
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/orgs/acme/users/{bob}/products"),
+            Some(json!({"products": ["quote"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for (email, name) in
+        [("eq@acme.test", "=HYPERLINK(\"http://x\")"), ("minus@acme.test", "-x Minus"), ("at@acme.test", "@x")]
+    {
+        t.add_member(&org, email, name).await;
+    }
+    let (status, body) = owner.post(&format!("/api/v1/orgs/acme/users/{bob}/disable"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, list) = owner.get("/api/v1/orgs/acme/users?per_page=100").await;
+    let before = list["items"].clone();
+    for format in ["csv", "xlsx"] {
+        let r = owner
+            .raw(owner.client.get(format!("{}/api/v1/orgs/acme/users/export?format={format}", owner.base_url)))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let file = r.bytes().await.unwrap();
+        let (status, v) = upload(&owner, &[("mode", "upsert")], &format!("users.{format}"), &file).await;
+        assert_eq!(status, StatusCode::CREATED, "{format}: {v}");
+        assert_eq!(v["status"], "preview", "{format}: every export column is placed: {v}");
+        let n = before.as_array().unwrap().len() as u64;
+        assert_eq!(v["counts"], json!({"create": 0, "update": 0, "unchanged": n, "error": 0}), "{format}: {v}");
+    }
+    let (_, list) = owner.get("/api/v1/orgs/acme/users?per_page=100").await;
+    assert_eq!(list["items"], before);
+    t.finish().await;
+}
