@@ -232,13 +232,12 @@ pub async fn upload(
     let remembered = placements(&mut change.tx, org, &BTreeMap::new()).await?;
     let (at, mapping) = place(&sheet, &remembered, app.config.import_max_rows)?;
     let id = Uuid::now_v7();
-    let ready = ready(&mapping);
     store::insert_import(
         &mut change.tx,
         org,
         &NewImport {
             id,
-            status: if ready { ImportStatus::Preview } else { ImportStatus::Mapping },
+            status: if ready(&mapping) { ImportStatus::Preview } else { ImportStatus::Mapping },
             file_name: file_name.clone(),
             file_kind: format!("{:?}", sheet.kind).to_ascii_lowercase(),
             file_data: bytes,
@@ -254,14 +253,30 @@ pub async fn upload(
         },
     )
     .await?;
-    let mut entry = AuditEntry::new(AuditAction::ImportUploaded, id)
+    let entry = AuditEntry::new(AuditAction::ImportUploaded, id)
         .with("file", file_name.as_str())
         .with("mode", options.mode.as_str());
-    if ready {
-        let counts = plan::plan_into(app, &mut change, id, &sheet, at, &mapping, options.mode).await?;
+    check_and_commit(app, change, id, &sheet, (at, &mapping), options.mode, entry).await
+}
+
+/// Checks every row when every header is placed (the import is then in
+/// `preview`), or leaves it waiting for the mapping step; records `entry`
+/// with the counts, commits, and answers the import.
+async fn check_and_commit(
+    app: &App,
+    mut change: change::Change<'_>,
+    id: Uuid,
+    sheet: &Sheet,
+    (at, mapping): (usize, &Mapping),
+    mode: ImportMode,
+    mut entry: AuditEntry,
+) -> Result<ImportView> {
+    let org = change.access.org.id;
+    if ready(mapping) {
+        let counts = plan::plan_into(app, &mut change, id, sheet, at, mapping, mode).await?;
         entry = with_counts(entry, counts);
     } else {
-        store::set_plan(&mut change.tx, org, id, ImportStatus::Mapping, &mapping_json(&mapping), 0, Counts::default())
+        store::set_plan(&mut change.tx, org, id, ImportStatus::Mapping, &mapping_json(mapping), 0, Counts::default())
             .await?;
     }
     change.record(entry);
@@ -319,20 +334,10 @@ pub async fn answer_mapping(
     store::remember(&mut change.tx, org, &remembered_answers).await?;
     let remembered = placements(&mut change.tx, org, answers).await?;
     let (at, mapping) = place(&sheet, &remembered, app.config.import_max_rows)?;
-    let mut entry = AuditEntry::new(AuditAction::ImportMapped, id)
+    let entry = AuditEntry::new(AuditAction::ImportMapped, id)
         .with("file", import.file_name.as_str())
         .with("columns", answers.iter().map(|(h, c)| format!("{h} → {}", c.label())).collect::<Vec<_>>());
-    if ready(&mapping) {
-        let counts = plan::plan_into(app, &mut change, id, &sheet, at, &mapping, import.mode).await?;
-        entry = with_counts(entry, counts);
-    } else {
-        store::set_plan(&mut change.tx, org, id, ImportStatus::Mapping, &mapping_json(&mapping), 0, Counts::default())
-            .await?;
-    }
-    change.record(entry);
-    let view = reread(&mut change.tx, org, id).await?;
-    change.commit().await?;
-    Ok(view)
+    check_and_commit(app, change, id, &sheet, (at, &mapping), import.mode, entry).await
 }
 
 /// One import. Needs `members:create`.

@@ -437,6 +437,20 @@ fn csv_file(name: &str, bytes: Vec<u8>) -> Response {
         .into_response()
 }
 
+/// An import's rows as a CSV attachment (the check comes first, so that a
+/// malformed id answers 403 to whoever may not import, like a missing one).
+async fn rows_csv(
+    state: &AppState,
+    access: &roster_app::access::OrgAccess,
+    id: &str,
+    kind: ReportKind,
+) -> ApiResult<Response> {
+    access.require(roster_app::access::Permission::MEMBERS_CREATE)?;
+    let id = query::id::<Uuid>(id, "import")?;
+    let (name, bytes) = roster_app::imports::report_csv(&state.app, access, id, kind).await?;
+    Ok(csv_file(&name, bytes))
+}
+
 /// Every row of the import with its outcome and, once committed, its
 /// result, as CSV (the report). Needs `members:create`.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/imports/{id}/report.csv", tag = "imports",
@@ -449,10 +463,7 @@ pub async fn report(
     OrgApi { access, .. }: OrgApi,
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    access.require(roster_app::access::Permission::MEMBERS_CREATE)?;
-    let id = query::id::<Uuid>(&id, "import")?;
-    let (name, bytes) = roster_app::imports::report_csv(&state.app, &access, id, ReportKind::All).await?;
-    Ok(csv_file(&name, bytes))
+    rows_csv(&state, &access, &id, ReportKind::All).await
 }
 
 /// The rows in error, in the template's columns plus the error, as CSV:
@@ -467,10 +478,7 @@ pub async fn error_rows(
     OrgApi { access, .. }: OrgApi,
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    access.require(roster_app::access::Permission::MEMBERS_CREATE)?;
-    let id = query::id::<Uuid>(&id, "import")?;
-    let (name, bytes) = roster_app::imports::report_csv(&state.app, &access, id, ReportKind::Errors).await?;
-    Ok(csv_file(&name, bytes))
+    rows_csv(&state, &access, &id, ReportKind::Errors).await
 }
 
 /// The import template as CSV: the header row (Email, First name, Last
