@@ -79,6 +79,8 @@ pub enum TabKey {
     MySessions,
     /// The Service Accounts tab.
     ServiceAccounts,
+    /// The Import tab.
+    Imports,
 }
 
 /// A tab's row in the table that drives the navigation.
@@ -96,6 +98,9 @@ pub struct TabSpec {
 /// The tabs of User Management, in order. A new tab is one row here.
 pub const TABS: &[TabSpec] = &[
     TabSpec { key: TabKey::Users, label: "Users", href: OrgLinks::users, shown_by: &[] },
+    // Seed 004: "Navigate to Import": beside Users, for whoever may add members
+    // (what `roster_app::imports::may_import` asks).
+    TabSpec { key: TabKey::Imports, label: "Import", href: OrgLinks::imports, shown_by: &[Permission::MEMBERS_CREATE] },
     // Seed 000: Products right after Users, for whoever assigns licenses or manages subscriptions.
     TabSpec {
         key: TabKey::Products,
