@@ -13,6 +13,7 @@ mod guards;
 mod hashing;
 mod history;
 mod house;
+mod imports_ui;
 mod invitations;
 mod matrix;
 mod members;
