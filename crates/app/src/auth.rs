@@ -1,11 +1,13 @@
 //! Signing in and out, sessions, and passwords.
 
+use roster_domain::audit::{AuditAction, AuditEntry};
 use roster_domain::sessions::EndReason;
 use roster_domain::{Email, SessionId, Timestamp, UserId};
 use roster_store::{sessions, users};
 
+use crate::change::{self, AccountActor, LockedAccount};
 use crate::error::Result;
-use crate::hashing::Slot;
+use crate::hashing::{Slot, Upgrade, Verification};
 use crate::{App, AppError, Principal, RequestMeta, tokens};
 
 /// A new session: the secret goes into the cookie and nowhere else.
@@ -20,13 +22,54 @@ pub struct NewSessionToken {
 /// Verifies a password on a slot of the hashing pool. When the email is
 /// unknown (`hash` is `None`) it is verified against the pool's dummy hash,
 /// at the same parameters, so a wrong email costs the same work as a wrong
-/// password.
-async fn verify_password(app: &App, slot: Slot, password: String, hash: Option<String>) -> Result<bool> {
-    let (hash, real) = match hash {
-        Some(h) => (h, true),
-        None => (app.hashing.dummy_hash().to_string(), false),
-    };
-    Ok(slot.verify(password, hash).await? && real)
+/// password. A right password whose stored hash is imported or weaker than
+/// the pool's comes back with its new hash to store ([`store_upgrade`]).
+async fn verify_password(app: &App, slot: Slot, password: String, hash: Option<String>) -> Result<Verification> {
+    match hash {
+        Some(h) => slot.verify_and_upgrade(password, h).await,
+        None => {
+            slot.verify(password, app.hashing.dummy_hash().to_string()).await?;
+            Ok(Verification { matches: false, upgrade: None })
+        }
+    }
+}
+
+/// How a password was proven when its hash is upgraded, as the audit
+/// event says it.
+#[derive(Debug, Clone, Copy)]
+enum ProvenBy {
+    SignIn,
+    Reauthentication,
+}
+
+/// Stores the upgraded hash of a password just verified, inside `tx`,
+/// before anything else of the user is written there: the account's locks
+/// (every organization of the user) are taken first, for the audit event
+/// the caller appends with [`change::audit_account`]. Nothing is stored
+/// when the hash changed meanwhile (a password set at the same moment is
+/// kept). Answers the locked account and the event's entry.
+async fn store_upgrade(
+    tx: &mut roster_store::Tx,
+    user: &users::UserRecord,
+    upgrade: Upgrade,
+    by: ProvenBy,
+) -> Result<Option<(LockedAccount, AuditEntry)>> {
+    let Some(from) = user.password_hash.as_deref() else { return Ok(None) };
+    let account = change::lock_account(tx, user.id).await?;
+    if !users::upgrade_password_hash(tx, user.id, from, &upgrade.hash).await? {
+        return Ok(None);
+    }
+    let entry = AuditEntry::new(AuditAction::UserPasswordUpgraded, user.id)
+        .before(serde_json::json!({"scheme": upgrade.from}))
+        .after(serde_json::json!({"scheme": "argon2id"}))
+        .with(
+            "via",
+            match by {
+                ProvenBy::SignIn => "sign-in",
+                ProvenBy::Reauthentication => "re-authentication",
+            },
+        );
+    Ok(Some((account, entry)))
 }
 
 /// Signs in with email and password and opens a session. A wrong email and a
@@ -58,7 +101,7 @@ pub async fn login(app: &App, email: &str, password: &str, meta: &RequestMeta) -
         app.login_throttle.failed(&app.db, &reservation).await?;
         return Err(AppError::AccountLocked);
     }
-    if !verified {
+    if !verified.matches {
         app.login_throttle.failed(&app.db, &reservation).await?;
         return Err(match crate::lockout::count_failure(app, &user, meta).await? {
             true => AppError::AccountLocked,
@@ -66,15 +109,19 @@ pub async fn login(app: &App, email: &str, password: &str, meta: &RequestMeta) -
         });
     }
     app.login_throttle.succeeded(&app.db, &reservation).await?;
-    open_session(app, user, meta).await
+    open_session(app, user, meta, verified.upgrade).await
 }
 
 /// Opens a session for a user whose identity was just proven (a password
-/// at sign-in, or a confirmed sign-up's link).
+/// at sign-in, or a confirmed sign-up's link). A password sign-in's
+/// `upgrade` (an imported or weaker hash hashed again) is stored in the
+/// same transaction, audited as `user.password_upgraded` in every
+/// organization of the user.
 pub(crate) async fn open_session(
     app: &App,
     user: users::UserRecord,
     meta: &RequestMeta,
+    upgrade: Option<Upgrade>,
 ) -> Result<(Principal, NewSessionToken)> {
     let now = app.clock.now();
     let token = tokens::new_secret();
@@ -92,9 +139,16 @@ pub(crate) async fn open_session(
         location: crate::geoip::locate(app.geoip.as_deref(), meta.ip.as_deref()),
     };
     let mut tx = app.db.begin().await?;
+    let upgraded = match upgrade {
+        Some(u) => store_upgrade(&mut tx, &user, u, ProvenBy::SignIn).await?,
+        None => None,
+    };
     sessions::insert_session(&mut tx, &session).await?;
     users::clear_failed_logins(&mut tx, user.id).await?;
     roster_store::members::touch_user_memberships(&mut tx, user.id, now).await?;
+    if let Some((account, entry)) = upgraded {
+        change::audit_account(&mut tx, &account, AccountActor::Roster, meta, now, vec![entry]).await?;
+    }
     tx.commit().await?;
     Ok((
         Principal { user_id: user.id, email: user.email, name: user.name, session_id: session.id },
@@ -120,7 +174,7 @@ pub async fn reauthenticate(app: &App, user: &users::UserRecord, password: &str,
         app.login_throttle.failed(&app.db, &reservation).await?;
         return Err(AppError::AccountLocked);
     }
-    if !verified {
+    if !verified.matches {
         app.login_throttle.failed(&app.db, &reservation).await?;
         return Err(match crate::lockout::count_failure(app, user, meta).await? {
             true => AppError::AccountLocked,
@@ -128,9 +182,17 @@ pub async fn reauthenticate(app: &App, user: &users::UserRecord, password: &str,
         });
     }
     app.login_throttle.succeeded(&app.db, &reservation).await?;
-    // A right password ends a run of consecutive failures, as a sign-in does.
+    // A right password ends a run of consecutive failures, as a sign-in
+    // does, and an imported or weaker hash is upgraded, as at sign-in.
     let mut tx = app.db.begin().await?;
+    let upgraded = match verified.upgrade {
+        Some(u) => store_upgrade(&mut tx, user, u, ProvenBy::Reauthentication).await?,
+        None => None,
+    };
     users::clear_failed_logins(&mut tx, user.id).await?;
+    if let Some((account, entry)) = upgraded {
+        change::audit_account(&mut tx, &account, AccountActor::Roster, meta, app.clock.now(), vec![entry]).await?;
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -238,5 +238,5 @@ pub async fn confirm(app: &App, token: &str, meta: &RequestMeta) -> Result<(Prin
         }
     };
     tx.commit().await?;
-    crate::auth::open_session(app, user, meta).await
+    crate::auth::open_session(app, user, meta, None).await
 }

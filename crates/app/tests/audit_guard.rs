@@ -25,6 +25,17 @@ const AUDITED: &[(&str, &str)] = &[
     ("profile::confirm_email_change", "user.email_changed in each of the user's organizations"),
     ("sessions::end_mine", "session.revoked in each of the user's organizations"),
     ("sessions::end_others", "session.revoked in each of the user's organizations, when any ended"),
+    (
+        "auth::open_session",
+        "user.password_upgraded in each of the user's organizations when the sign-in replaced an imported or weaker \
+         password hash; otherwise none: the session is recorded in its own row (Session History) and the failed-sign-in \
+         counter is throttle bookkeeping",
+    ),
+    (
+        "auth::reauthenticate",
+        "user.password_upgraded in each of the user's organizations when it replaced an imported or weaker password \
+         hash; otherwise none: a right password again clears the failed-sign-in counter (throttle bookkeeping)",
+    ),
     ("lockout::count_failure", "user.locked, by the failure that locks (the others only count: see below)"),
     ("roles/presets::install_missing_presets", "organization.preset_installed"),
     ("demo::seed_members", "member.seeded per batch (the dev and benchmark generator)"),
@@ -41,11 +52,6 @@ const AUDITED: &[(&str, &str)] = &[
 /// Functions that open a transaction and write no audit event, each with
 /// the reason. Reviewed: none changes what an organization's log records.
 const EXCEPTIONS: &[(&str, &str)] = &[
-    (
-        "auth::open_session",
-        "a sign-in opens a session (recorded in the session's own row, Session History) and clears the failed-sign-in counter",
-    ),
-    ("auth::reauthenticate", "a right password again clears the failed-sign-in counter (throttle bookkeeping)"),
     (
         "auth::accept_session",
         "ends an expired session when it is used (the row records reason and moment) and moves last-seen times forward",

@@ -67,6 +67,7 @@ audit_actions! {
     UserPasswordResetRequested => "user.password_reset_requested", "member", "asked for a password reset link for";
     UserLocked => "user.locked", "member", "locked, after too many failed sign-ins, the account of";
     UserUnlocked => "user.unlocked", "member", "unlocked the account of";
+    UserPasswordUpgraded => "user.password_upgraded", "member", "upgraded the stored password hash of";
     UserEmailChanged => "user.email_changed", "member", "changed the email address of";
     SessionRevoked => "session.revoked", "member", "logged out a session of";
     SubscriptionCreated => "subscription.created", "product", "subscribed the organization to";

@@ -302,6 +302,21 @@ pub fn summary(action: AuditAction, details: &Value) -> String {
                 None => "Account unlocked".into(),
             });
         }
+        AuditAction::UserPasswordUpgraded => {
+            used.push("via");
+            let scheme = |k: &str| d.get(k).and_then(|v| v.get("scheme")).and_then(Value::as_str);
+            let via = match d.get("via").and_then(Value::as_str) {
+                Some("sign-in") => " at sign-in".to_string(),
+                Some("re-authentication") => " when the password was asked again".to_string(),
+                Some(other) => format!(" through {other}"),
+                None => String::new(),
+            };
+            parts.push(match (scheme("before"), scheme("after")) {
+                (Some(b), Some(a)) if b != a => format!("Password hash upgraded from {b} to {a}{via}"),
+                (_, Some(a)) => format!("Password hash upgraded to Roster's {a} parameters{via}"),
+                _ => format!("Password hash upgraded{via}"),
+            });
+        }
         AuditAction::UserEmailChanged => {
             used.push("via");
             parts.extend(changes(d));
@@ -782,6 +797,14 @@ mod tests {
             (UserUnlocked, json!({"via": "administrator"})),
             (UserUnlocked, json!({"via": "password reset"})),
             (
+                UserPasswordUpgraded,
+                json!({"before": {"scheme": "bcrypt"}, "after": {"scheme": "argon2id"}, "via": "sign-in"}),
+            ),
+            (
+                UserPasswordUpgraded,
+                json!({"before": {"scheme": "argon2id"}, "after": {"scheme": "argon2id"}, "via": "re-authentication"}),
+            ),
+            (
                 UserEmailChanged,
                 json!({"before": {"email": "a@acme.test"}, "after": {"email": "b@acme.test"}, "via": "confirmation link"}),
             ),
@@ -943,6 +966,17 @@ mod tests {
         );
         assert_eq!(s(MemberSeeded, json!({"count": 1_000_000, "seed": 7})), "Generated 1,000,000 members (seed 7)");
         assert_eq!(s(UserLocked, json!({})), "Account locked; a password reset or an administrator unlocks it");
+        assert_eq!(
+            s(
+                UserPasswordUpgraded,
+                json!({"before": {"scheme": "bcrypt"}, "after": {"scheme": "argon2id"}, "via": "sign-in"})
+            ),
+            "Password hash upgraded from bcrypt to argon2id at sign-in"
+        );
+        assert_eq!(
+            s(UserPasswordUpgraded, json!({"before": {"scheme": "argon2id"}, "after": {"scheme": "argon2id"}})),
+            "Password hash upgraded to Roster's argon2id parameters"
+        );
         assert_eq!(s(MemberEnabled, json!({})), "Enabled");
         assert_eq!(s(MemberEnabled, json!({"flag": true, "n": [1, 2]})), "Flag: yes. N: 1, 2");
         assert_eq!(

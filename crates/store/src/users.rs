@@ -16,7 +16,9 @@ pub struct UserRecord {
     pub email: String,
     /// Display name.
     pub name: String,
-    /// The argon2id PHC string, if a password was set.
+    /// The password's hash, if one was set: Roster's argon2id PHC string,
+    /// or a hash imported from another system (bcrypt, PBKDF2, scrypt),
+    /// replaced at the next sign-in.
     pub password_hash: Option<String>,
     /// Whether the email address was confirmed.
     pub email_confirmed: bool,
@@ -144,6 +146,24 @@ pub async fn set_password(tx: &mut Tx, id: UserId, hash: &str, now: Timestamp) -
     )
     .await?;
     Ok(())
+}
+
+/// Replaces a user's password hash with a new hash of the same password
+/// (an imported or weaker hash upgraded at sign-in), if the stored hash is
+/// still `from`: a password set meanwhile is kept. The password is the
+/// same, so nothing else of the row changes (not `updated_at`, not the
+/// email's confirmation). Answers whether it was replaced.
+pub async fn upgrade_password_hash(tx: &mut Tx, id: UserId, from: &str, to: &str) -> Result<bool> {
+    let n = tx
+        .execute(
+            Query::update()
+                .table(Users::Table)
+                .value(Users::PasswordHash, to)
+                .and_where(Expr::col(Users::Id).eq(id.0))
+                .and_where(Expr::col(Users::PasswordHash).eq(from)),
+        )
+        .await?;
+    Ok(n == 1)
 }
 
 /// A one-time password-setting token, by the SHA-256 of its secret.

@@ -182,7 +182,7 @@ async fn placements(
 }
 
 /// The header row and where each header goes.
-fn place(sheet: &Sheet, remembered: &BTreeMap<String, Column>) -> Result<(usize, Mapping)> {
+fn place(sheet: &Sheet, remembered: &BTreeMap<String, Column>, max_rows: usize) -> Result<(usize, Mapping)> {
     let Some(at) = find_header_row(sheet, remembered) else {
         return Err(ValidationError::field(
             "file",
@@ -191,6 +191,14 @@ fn place(sheet: &Sheet, remembered: &BTreeMap<String, Column>) -> Result<(usize,
         )
         .into());
     };
+    let data_rows = sheet.rows.len().saturating_sub(at + 1);
+    if data_rows > max_rows {
+        return Err(ValidationError::field(
+            "file",
+            format!("the file has more than {max_rows} rows: split it, or ask the operator to raise import_max_rows"),
+        )
+        .into());
+    }
     let headers: Vec<String> = sheet.rows[at].cells.clone();
     Ok((at, Mapping::place(&headers, remembered)))
 }
@@ -222,7 +230,7 @@ pub async fn upload(
     let mut change = change::begin(app, access, Permission::MEMBERS_CREATE, meta).await?;
     let org = change.access.org.id;
     let remembered = placements(&mut change.tx, org, &BTreeMap::new()).await?;
-    let (at, mapping) = place(&sheet, &remembered)?;
+    let (at, mapping) = place(&sheet, &remembered, app.config.import_max_rows)?;
     let id = Uuid::now_v7();
     let ready = ready(&mapping);
     store::insert_import(
@@ -310,7 +318,7 @@ pub async fn answer_mapping(
         answers.iter().map(|(h, c)| (normalize_header(h), c.as_str().to_string())).collect();
     store::remember(&mut change.tx, org, &remembered_answers).await?;
     let remembered = placements(&mut change.tx, org, answers).await?;
-    let (at, mapping) = place(&sheet, &remembered)?;
+    let (at, mapping) = place(&sheet, &remembered, app.config.import_max_rows)?;
     let mut entry = AuditEntry::new(AuditAction::ImportMapped, id)
         .with("file", import.file_name.as_str())
         .with("columns", answers.iter().map(|(h, c)| format!("{h} → {}", c.label())).collect::<Vec<_>>());
@@ -486,7 +494,7 @@ pub async fn start(
     let bytes = store::file_of(&mut change.tx, org, id).await?.ok_or(AppError::NotFound("import"))?;
     let sheet = read(app, &import.file_name, &bytes)?;
     let remembered = placements(&mut change.tx, org, &BTreeMap::new()).await?;
-    let (at, mapping) = place(&sheet, &remembered)?;
+    let (at, mapping) = place(&sheet, &remembered, app.config.import_max_rows)?;
     if !ready(&mapping) {
         return Err(AppError::conflict(
             ConflictKind::ImportState,

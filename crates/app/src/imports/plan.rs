@@ -213,6 +213,10 @@ fn read_one(app: &App, access: &OrgAccess, input: &RowInput, col: &impl Fn(Colum
     }
     if let Some(hash) = input.password_hash.as_deref().filter(|h| !h.is_empty()) {
         match check_password_hash(hash) {
+            Ok(()) if crate::hashing::scheme_of(hash).is_none() => c.fail(
+                col(Column::PasswordHash, line),
+                "the password hash's parameters are beyond what Roster verifies (its cost is too high, or it cannot be read)",
+            ),
             Ok(()) => c.rec.password_hash = Some(hash.to_string()),
             Err(why) => c.fail(col(Column::PasswordHash, line), why),
         }

@@ -10,9 +10,11 @@
 //! ([`MAX_COLUMNS`]); and the text kept, padding included, against the same
 //! expanded-size bound. XLSX worksheets are streamed cell by cell, so a sheet
 //! that declares a huge range costs nothing; XLS and ODS sheets are read by
-//! calamine whole (XLS is bounded by the file size and BIFF's 65,536 × 256
-//! cells; ODS's repeated rows and columns are estimated first, see
-//! [`ods_cells_estimate`]).
+//! calamine whole: for XLS, the cells calamine would reserve and lay out are
+//! counted first from the Workbook stream's records (`super::xls`); for XLSX,
+//! the shared strings announced (calamine makes room for them first); for ODS,
+//! `content.xml` must be well-formed and the cells and spaces its repeats ask
+//! for are counted first (`super::ods`).
 //!
 //! Over-long cells: a cell longer than [`Limits::max_cell_chars`] is kept cut
 //! to `max_cell_chars + 1` characters, enough for the row reader
@@ -26,6 +28,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use calamine::{Data, DataRef, ExcelDateTime, Reader, SheetType};
 
+use super::xml::{XmlTags, attributes, local_name};
+
 /// The most columns a file may use (a cell further right is refused, not dropped).
 pub const MAX_COLUMNS: usize = 1_000;
 
@@ -33,11 +37,12 @@ pub const MAX_COLUMNS: usize = 1_000;
 /// notes above it (the XLSX template has one).
 pub const HEADER_ROWS_ALLOWED: usize = 10;
 
+/// The floor of [`Limits::max_expanded_bytes`]: 200 MiB, so that a small
+/// file limit does not refuse well-compressed files.
+pub const MIN_EXPANDED_BYTES: u64 = 200 * 1024 * 1024;
+
 /// The most parts a zip (XLSX, ODS) may hold.
 pub const MAX_ZIP_ENTRIES: usize = 10_000;
-
-/// What one cell of an ODS sheet costs calamine: its value and its formula text.
-const ODS_CELL_BYTES: u64 = 56;
 
 /// What an empty cell slot costs against the expanded-size bound (a `String`).
 const CELL_SLOT_BYTES: u64 = 24;
@@ -62,9 +67,10 @@ impl Default for Limits {
 
 impl Limits {
     /// The most a file may expand to: its zip parts once inflated, and the
-    /// cells' text once read. Ten times [`Limits::max_bytes`] (200 MiB by default).
+    /// cells' text once read. Ten times [`Limits::max_bytes`], and never less
+    /// than [`MIN_EXPANDED_BYTES`] (200 MiB, which is also the default's).
     pub fn max_expanded_bytes(&self) -> u64 {
-        (self.max_bytes as u64).saturating_mul(10)
+        (self.max_bytes as u64).saturating_mul(10).max(MIN_EXPANDED_BYTES)
     }
 }
 
@@ -113,7 +119,7 @@ impl std::fmt::Display for FileKind {
 /// A file read into cells: every non-empty row, with its 1-based line (row
 /// number in the file / sheet), cells trimmed of surrounding whitespace (not
 /// of inner text).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Sheet {
     /// What the file turned out to be.
     pub kind: FileKind,
@@ -122,7 +128,7 @@ pub struct Sheet {
 }
 
 /// One non-empty row of a [`Sheet`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SheetRow {
     /// The 1-based line: the CSV line the record starts on, or the sheet's row number.
     pub line: u32,
@@ -220,16 +226,16 @@ pub fn read_file(file_name: &str, bytes: &[u8], limits: &Limits) -> Result<Sheet
         FileKind::Xlsx | FileKind::Ods => {
             kind = check_zip(bytes, limits)?;
             if kind == FileKind::Ods {
-                let estimate = ods_cells_estimate(bytes, limits)?;
-                if estimate.saturating_mul(ODS_CELL_BYTES) > limits.max_expanded_bytes() {
-                    return Err(FileError::TooMuchData { max_bytes: limits.max_expanded_bytes() });
-                }
+                super::ods::check_content(bytes, limits)?;
             }
             guarded(
                 || if kind == FileKind::Xlsx { read_xlsx(bytes, &mut cells) } else { read_ods(bytes, &mut cells) },
             )?;
         }
-        FileKind::Xls => guarded(|| read_xls(bytes, &mut cells))?,
+        FileKind::Xls => {
+            super::xls::check_workbook(bytes, limits)?;
+            guarded(|| read_xls(bytes, &mut cells))?
+        }
     }
     let rows = cells.finish();
     if rows.is_empty() {
@@ -255,7 +261,7 @@ fn detect_kind(file_name: &str, bytes: &[u8]) -> Result<FileKind, FileError> {
     let extension = file_name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
     match extension.as_str() {
         "xlsx" | "xlsm" | "xls" | "ods" => {
-            Err(FileError::Damaged(format!("the file's content is not a {} spreadsheet", extension.to_uppercase())))
+            Err(FileError::Damaged(format!("the file's content is not an {} spreadsheet", extension.to_uppercase())))
         }
         "csv" | "tsv" | "txt" | "" => {
             let has_utf16_bom = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
@@ -374,8 +380,12 @@ fn cut(text: &str, max_chars: usize) -> &str {
 // CSV.
 
 fn read_csv(bytes: &[u8], cells: &mut Collector<'_>) -> Result<(), FileError> {
-    let text = decode_text(bytes);
-    let delimiter = detect_delimiter(&text);
+    let decoded = decode_text(bytes);
+    // Excel's hint line "sep=;" names the delimiter (and is not a row).
+    let (text, delimiter, first_line) = match separator_hint(&decoded) {
+        Some((delimiter, rest)) => (rest, delimiter, 2u32),
+        None => (&*decoded, detect_delimiter(&decoded), 1u32),
+    };
     let mut reader =
         csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
     let mut record = csv::StringRecord::new();
@@ -383,7 +393,7 @@ fn read_csv(bytes: &[u8], cells: &mut Collector<'_>) -> Result<(), FileError> {
     // before it (blank lines and a CRLF's LF included), so the line a record
     // starts on is counted here: line breaks before its first character.
     let bytes = text.as_bytes();
-    let (mut counted_to, mut line) = (0usize, 1u32);
+    let (mut counted_to, mut line) = (0usize, first_line);
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => return Ok(()),
@@ -402,6 +412,19 @@ fn read_csv(bytes: &[u8], cells: &mut Collector<'_>) -> Result<(), FileError> {
             let column = u32::try_from(column).unwrap_or(u32::MAX);
             cells.add(line, column, field)?;
         }
+    }
+}
+
+/// Excel's first line `sep=X` (X a single ASCII character): the delimiter,
+/// and the text after that line.
+fn separator_hint(text: &str) -> Option<(u8, &str)> {
+    let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
+    let hint = first.strip_suffix('\r').unwrap_or(first).strip_prefix("sep=")?;
+    match hint.as_bytes() {
+        [delimiter] if delimiter.is_ascii() && !delimiter.is_ascii_alphanumeric() && *delimiter != b'"' => {
+            Some((*delimiter, rest))
+        }
+        _ => None,
     }
 }
 
@@ -507,11 +530,22 @@ fn check_zip(bytes: &[u8], limits: &Limits) -> Result<FileKind, FileError> {
         return Err(too_much);
     }
     let mut inflated: u64 = 0;
-    let mut buffer = vec![0u8; 64 * 1024];
+    let mut largest_string_count: u64 = 0;
+    // The chunk read, after the end of the one before it (so an attribute
+    // cut between two reads is still seen whole).
+    const OVERLAP: usize = 64;
+    const CHUNK: usize = 64 * 1024;
+    let mut window = vec![0u8; OVERLAP + CHUNK];
     for index in 0..archive.len() {
         let mut part = archive.by_index(index).map_err(damaged)?;
+        let mut carried = 0;
+        // An XLSX's XML parts must be well-formed and their cell references in
+        // range (calamine's arithmetic on them overflows otherwise).
+        let is_xml = kind == FileKind::Xlsx && part.name().is_ok_and(|n| n.ends_with(".xml"));
+        let mut tags = is_xml.then(|| XmlTags::new("XML"));
+        let mut references_in_range = true;
         loop {
-            let n = part.read(&mut buffer).map_err(damaged)?;
+            let n = part.read(&mut window[carried..carried + CHUNK]).map_err(damaged)?;
             if n == 0 {
                 break;
             }
@@ -519,9 +553,90 @@ fn check_zip(bytes: &[u8], limits: &Limits) -> Result<FileKind, FileError> {
             if inflated > max {
                 return Err(too_much);
             }
+            if let Some(tags) = tags.as_mut() {
+                tags.feed(&window[carried..carried + n], &mut |tag| {
+                    references_in_range &= cell_references_in_range(tag);
+                })?;
+                if !references_in_range {
+                    return Err(FileError::Damaged("a cell reference is out of range".to_owned()));
+                }
+            }
+            let seen = carried + n;
+            largest_string_count = largest_string_count.max(largest_unique_count(&window[..seen]));
+            let keep = seen.min(OVERLAP);
+            window.copy_within(seen - keep..seen, 0);
+            carried = keep;
+        }
+        if let Some(tags) = tags {
+            tags.finish()?;
         }
     }
+    // calamine reserves room for the shared strings an XLSX announces
+    // (`<sst uniqueCount="…">`) before reading them: an allocation a few
+    // bytes could make fail, which aborts.
+    if largest_string_count.saturating_mul(STRING_SLOT_BYTES) > max {
+        return Err(FileError::TooMuchData { max_bytes: max });
+    }
     Ok(kind)
+}
+
+/// Whether the references of a `<c r="…">`, `<row r="…">` or `<dimension
+/// ref="…">` tag are within a sheet (at most three letters and seven digits),
+/// and a dimension's end is not before its start (calamine's arithmetic on
+/// them overflows otherwise).
+fn cell_references_in_range(tag: &[u8]) -> bool {
+    /// (column, row) of a reference, each 0 when absent; `None` when out of range.
+    fn position(reference: &[u8]) -> Option<(u32, u32)> {
+        let letters = reference.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+        let digits = &reference[letters..];
+        if letters > 3 || digits.len() > 7 || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let column = reference[..letters].iter().fold(0, |n, b| n * 26 + u32::from(b.to_ascii_uppercase() - b'A') + 1);
+        let row = digits.iter().fold(0, |n, b| n * 10 + u32::from(b - b'0'));
+        Some((column, row))
+    }
+    let (attribute, is_row, is_dimension): (&[u8], bool, bool) = match local_name(tag) {
+        b"c" => (b"r", false, false),
+        b"row" => (b"r", true, false),
+        b"dimension" => (b"ref", false, true),
+        _ => return true,
+    };
+    attributes(tag).filter(|(name, _)| *name == attribute).all(|(_, value)| {
+        let positions: Option<Vec<(u32, u32)>> = value.split(|&b| b == b':').map(position).collect();
+        match positions.as_deref() {
+            None => false,
+            Some([(column, _)]) if is_row => *column == 0,
+            Some([start, end]) if is_dimension => end.0 >= start.0 && end.1 >= start.1,
+            Some(_) => true,
+        }
+    })
+}
+
+/// What one shared string's slot costs calamine (a `String`).
+const STRING_SLOT_BYTES: u64 = 24;
+
+/// The largest `uniqueCount="…"` in `xml` (0 if none).
+fn largest_unique_count(xml: &[u8]) -> u64 {
+    const NAME: &[u8] = b"uniqueCount";
+    let mut largest = 0;
+    let mut from = 0;
+    while let Some(at) = xml[from..].windows(NAME.len()).position(|w| w == NAME) {
+        let rest = &xml[from + at + NAME.len()..];
+        from += at + NAME.len();
+        let rest = rest.trim_ascii_start();
+        let Some(rest) = rest.strip_prefix(b"=") else { continue };
+        let rest = rest.trim_ascii_start();
+        let Some(rest) = rest.strip_prefix(b"\"").or_else(|| rest.strip_prefix(b"'")) else { continue };
+        let rest = rest.strip_prefix(b"+").unwrap_or(rest);
+        let digits: Vec<u8> = rest.iter().copied().take_while(u8::is_ascii_digit).take(20).collect();
+        let value = std::str::from_utf8(&digits)
+            .ok()
+            .and_then(|d| d.parse::<u64>().ok())
+            .unwrap_or(if digits.len() >= 20 { u64::MAX } else { 0 });
+        largest = largest.max(value);
+    }
+    largest
 }
 
 /// The first worksheet's name (chart sheets and macro sheets are passed over).
@@ -557,7 +672,7 @@ fn read_xls(bytes: &[u8], cells: &mut Collector<'_>) -> Result<(), FileError> {
     add_range(&range, cells)
 }
 
-/// ODS: the first worksheet's range (after [`ods_cells_estimate`]).
+/// ODS: the first worksheet's range (after `super::ods::check_content`).
 fn read_ods(bytes: &[u8], cells: &mut Collector<'_>) -> Result<(), FileError> {
     let mut book = calamine::Ods::new(Cursor::new(bytes)).map_err(damaged)?;
     let name = first_worksheet(&book)?;
@@ -626,85 +741,6 @@ fn date_text(value: &ExcelDateTime) -> String {
     }
 }
 
-// ---------------------------------------------------------------------------
-// ODS: repeated rows and columns, estimated before calamine expands them.
-
-/// An upper estimate of the cells calamine would allocate for an ODS file's
-/// sheets: `table:number-rows-repeated` and `table:number-columns-repeated`
-/// let a few bytes of `content.xml` stand for millions of cells, and calamine
-/// expands them (up to 100 million cells) when it opens the file, before any
-/// other check could run. The estimate reads `content.xml` (already checked
-/// by [`check_zip`]) as text: for each row, its repeat count times the columns
-/// it spans; trailing empty rows and cells, which calamine does not expand,
-/// are counted as one.
-pub fn ods_cells_estimate(bytes: &[u8], limits: &Limits) -> Result<u64, FileError> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(damaged)?;
-    let part = archive.by_name("content.xml").map_err(damaged)?;
-    let mut xml = Vec::new();
-    part.take(limits.max_expanded_bytes()).read_to_end(&mut xml).map_err(damaged)?;
-    Ok(estimate_repeated_cells(&xml))
-}
-
-/// See [`ods_cells_estimate`]: the scan over `content.xml`'s tags. Per
-/// table, as calamine lays it out: every row up to the last non-empty one
-/// (empty rows between them expanded), each as wide as the widest row.
-fn estimate_repeated_cells(xml: &[u8]) -> u64 {
-    let mut total: u64 = 0;
-    let mut expanded_rows: u64 = 0;
-    let mut widest: u64 = 0;
-    let mut pending_empty_rows: u64 = 0;
-    let mut row_repeat: u64 = 1;
-    let mut row_columns: u64 = 0;
-    let mut pending_empty_columns: u64 = 0;
-    let mut position = 0;
-    while let Some(offset) = xml[position..].iter().position(|&b| b == b'<') {
-        let start = position + offset + 1;
-        let Some(length) = xml[start..].iter().position(|&b| b == b'>') else { break };
-        let tag = &xml[start..start + length];
-        position = start + length + 1;
-        let is_tag = |name: &[u8]| {
-            tag.starts_with(name) && tag.get(name.len()).is_none_or(|&b| b.is_ascii_whitespace() || b == b'/')
-        };
-        if is_tag(b"table:table-row") {
-            row_repeat = attribute_number(tag, b"table:number-rows-repeated").unwrap_or(1).max(1);
-            row_columns = 0;
-            pending_empty_columns = 0;
-            if tag.ends_with(b"/") {
-                pending_empty_rows = pending_empty_rows.saturating_add(row_repeat);
-            }
-        } else if is_tag(b"/table:table-row") {
-            if row_columns == 0 {
-                pending_empty_rows = pending_empty_rows.saturating_add(row_repeat);
-            } else {
-                expanded_rows = expanded_rows.saturating_add(pending_empty_rows).saturating_add(row_repeat);
-                pending_empty_rows = 0;
-                widest = widest.max(row_columns);
-            }
-        } else if is_tag(b"table:table-cell") || is_tag(b"table:covered-table-cell") {
-            let repeat = attribute_number(tag, b"table:number-columns-repeated").unwrap_or(1).max(1);
-            let is_empty = tag.ends_with(b"/") && !contains(tag, b"office:value-type");
-            if is_empty {
-                pending_empty_columns = pending_empty_columns.saturating_add(repeat);
-            } else {
-                row_columns = row_columns.saturating_add(pending_empty_columns).saturating_add(repeat);
-                pending_empty_columns = 0;
-            }
-        } else if is_tag(b"/table:table") {
-            total = total.saturating_add(expanded_rows.saturating_mul(widest));
-            (expanded_rows, widest, pending_empty_rows) = (0, 0, 0);
-        }
-    }
-    total.saturating_add(expanded_rows.saturating_mul(widest))
-}
-
-/// The number in `name="123"` within a tag, if any.
-fn attribute_number(tag: &[u8], name: &[u8]) -> Option<u64> {
-    let at = tag.windows(name.len()).position(|w| w == name)? + name.len();
-    let rest = tag[at..].strip_prefix(b"=\"").or_else(|| tag[at..].strip_prefix(b"='"))?;
-    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-    std::str::from_utf8(&rest[..digits.min(19)]).ok()?.parse().ok()
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -732,10 +768,14 @@ pub(crate) mod tests {
 
     /// A one-sheet ODS whose `content.xml` body is `table`.
     pub(crate) fn ods_of(table: &str) -> Vec<u8> {
-        let content = format!(
+        ods_with_content(&format!(
             r#"<?xml version="1.0" encoding="UTF-8"?>
 <office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="Users">{table}</table:table></office:spreadsheet></office:body></office:document-content>"#
-        );
+        ))
+    }
+
+    /// An ODS with the given `content.xml`.
+    pub(crate) fn ods_with_content(content: &str) -> Vec<u8> {
         let manifest = br#"<?xml version="1.0" encoding="UTF-8"?>
 <manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#;
         zip_of(&[
@@ -785,6 +825,9 @@ pub(crate) mod tests {
         // Delimiters inside quotes are not counted.
         let quoted = read("q.csv", b"\"a;b;c;d\",x\n\"e;f;g\",y\n").unwrap();
         assert_eq!(cells(&quoted)[0].1, ["a;b;c;d", "x"]);
+        // Excel's "sep=" line names the delimiter and is not a row.
+        let hinted = read("h.csv", b"sep=|\r\nEmail|Name\r\na@x.test|Ann, Lee\r\n").unwrap();
+        assert_eq!(cells(&hinted), [(2, vec!["Email", "Name"]), (3, vec!["a@x.test", "Ann, Lee"])]);
         let single = read("one.csv", b"Email\na@x.test\n").unwrap();
         assert_eq!(cells(&single), [(1, vec!["Email"]), (2, vec!["a@x.test"])]);
     }
@@ -934,38 +977,152 @@ pub(crate) mod tests {
         assert!(started.elapsed() < Duration::from_secs(5));
     }
 
-    #[test]
-    fn zip_bombs_are_refused_fast() {
-        let limits = Limits { max_bytes: 100_000, ..Limits::default() };
-        let zeros = vec![0u8; 2_000_000];
-        let bomb = zip_of(&[
-            ("[Content_Types].xml", b"<Types/>"),
-            ("xl/workbook.xml", b"<workbook/>"),
-            ("xl/big.xml", &zeros),
-        ]);
-        assert!(bomb.len() < limits.max_bytes);
-        let started = Instant::now();
-        let error = read_file("bomb.xlsx", &bomb, &limits).unwrap_err();
-        assert_eq!(error, FileError::ExpandsTooMuch { kind: FileKind::Xlsx, max_bytes: 1_000_000 });
-        assert_eq!(error.to_string(), "the XLSX expands to more than 977 KB (a zip bomb?)");
-
-        // The same bomb with its sizes declared small: the parts are inflated
-        // (and counted) before calamine sees them.
-        let mut lying = bomb.clone();
-        let declared = (2_000_000u32).to_le_bytes();
-        let small = 10u32.to_le_bytes();
+    /// Overwrites every little-endian `from` in `bytes` with `to` (a zip's
+    /// declared sizes); answers how many there were.
+    fn patch_u32(bytes: &mut [u8], from: u32, to: u32) -> usize {
         let mut patched = 0;
-        for at in 0..lying.len() - 4 {
-            if lying[at..at + 4] == declared {
-                lying[at..at + 4].copy_from_slice(&small);
+        for at in 0..bytes.len().saturating_sub(4) {
+            if bytes[at..at + 4] == from.to_le_bytes() {
+                bytes[at..at + 4].copy_from_slice(&to.to_le_bytes());
                 patched += 1;
             }
         }
-        assert!(patched >= 2, "the sizes were not found");
-        // (The zip crate itself stops at the declared size.)
-        let lied = read_file("bomb.xlsx", &lying, &limits);
+        patched
+    }
+
+    #[test]
+    fn ods_files_calamine_would_loop_on_or_fill_with_spaces_are_refused() {
+        let started = Instant::now();
+        // A table never closed: calamine reads to the end of the document, and on, forever.
+        let unclosed = ods_with_content(
+            r#"<?xml version="1.0"?><office:document-content xmlns:office="o" xmlns:table="t" xmlns:text="x"><office:body><office:spreadsheet><table:table table:name="U"><table:table-row><table:table-cell office:value-type="string"><text:p>Email</text:p></table:table-cell></table:table-row>"#,
+        );
+        assert!(matches!(read("loop.ods", &unclosed), Err(FileError::Damaged(_))));
+        // An annotation never closed inside a cell: the same.
+        let annotation = ods_of(
+            r#"<table:table-row><table:table-cell office:value-type="string"><office:annotation><text:p>x</text:p></table:table-cell></table:table-row>"#,
+        );
+        assert!(matches!(read("note.ods", &annotation), Err(FileError::Damaged(_))));
+        // Ten billion spaces asked for by a few bytes.
+        let spaces = ods_of(
+            r#"<table:table-row><table:table-cell office:value-type="string"><text:p>a<text:s text:c="10000000000"/></text:p></table:table-cell></table:table-row>"#,
+        );
+        assert!(matches!(read("spaces.ods", &spaces), Err(FileError::TooMuchData { .. })));
+        // A reasonable number is fine.
+        let few = ods_of(
+            r#"<table:table-row><table:table-cell office:value-type="string"><text:p>Email<text:s text:c="3"/>x</text:p></table:table-cell></table:table-row>"#,
+        );
+        assert_eq!(read("few.ods", &few).unwrap().rows[0].cells, ["Email   x"]);
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn zips_declaring_huge_parts_are_refused_before_inflating() {
+        let parts: [(&str, &[u8]); 3] = [
+            ("[Content_Types].xml", b"<Types/>"),
+            ("xl/workbook.xml", b"<workbook/>"),
+            ("xl/big.xml", &[b'x'; 12_345]),
+        ];
+        let mut bytes = zip_of(&parts);
+        assert!(patch_u32(&mut bytes, 12_345, 0xFFFF_0000) >= 1);
+        let error = read("bomb.xlsx", &bytes).unwrap_err();
+        assert_eq!(error, FileError::ExpandsTooMuch { kind: FileKind::Xlsx, max_bytes: MIN_EXPANDED_BYTES });
+        assert_eq!(error.to_string(), "the XLSX expands to more than 200 MB (a zip bomb?)");
+    }
+
+    #[test]
+    fn cell_references_beyond_a_sheet_are_refused() {
+        assert!(cell_references_in_range(br#"c r="XFD1048576" t="s""#));
+        assert!(cell_references_in_range(br#"x:row r="7" spans="1:3""#));
+        assert!(cell_references_in_range(br#"dimension ref="A1:C9"/"#));
+        assert!(cell_references_in_range(br#"sheetData"#));
+        assert!(!cell_references_in_range(br#"c r="ZZZZZZ1""#));
+        assert!(!cell_references_in_range(br#"c r="A99999999999""#));
+        assert!(!cell_references_in_range(br#"row r="A1""#));
+        assert!(!cell_references_in_range(br#"dimension ref="A1:ZZZZZZZ9"/"#));
+        assert!(!cell_references_in_range(br#"dimension ref="C5:A1"/"#));
+        assert!(!cell_references_in_range(br#"dimension ref="A5:C1"/"#));
+
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        workbook.add_worksheet().write_string(0, 0, "Email").unwrap();
+        let good = workbook.save_to_buffer().unwrap();
+        let mut archive = zip::ZipArchive::new(Cursor::new(&good)).unwrap();
+        let mut parts = Vec::new();
+        for i in 0..archive.len() {
+            let mut part = archive.by_index(i).unwrap();
+            let mut content = Vec::new();
+            part.read_to_end(&mut content).unwrap();
+            let name = part.name().unwrap().into_owned();
+            if name == "xl/worksheets/sheet1.xml" {
+                let text = String::from_utf8(content).unwrap();
+                assert!(text.contains(r#"<c r="A1""#), "{text}");
+                content = text.replace(r#"<c r="A1""#, r#"<c r="AAAAAAA1""#).into_bytes();
+            }
+            parts.push((name, content));
+        }
+        let parts: Vec<(&str, &[u8])> = parts.iter().map(|(n, c)| (n.as_str(), c.as_slice())).collect();
+        assert_eq!(
+            read("far.xlsx", &zip_of(&parts)),
+            Err(FileError::Damaged("a cell reference is out of range".into()))
+        );
+        // A part cut short is refused before calamine reads it.
+        let cut: Vec<(&str, &[u8])> =
+            parts.iter().map(|&(n, c)| if n == "xl/workbook.xml" { (n, &c[..c.len() / 2]) } else { (n, c) }).collect();
+        assert!(matches!(read("cut.xlsx", &zip_of(&cut)), Err(FileError::Damaged(_))));
+    }
+
+    #[test]
+    fn announced_shared_strings_are_bounded() {
+        assert_eq!(largest_unique_count(br#"<sst xmlns="x" count="3" uniqueCount="2"><si>"#), 2);
+        assert_eq!(largest_unique_count(b"<sst uniqueCount = '77' count=\"9\">"), 77);
+        assert_eq!(largest_unique_count(b"<sst uniqueCount=\"99999999999999999999999\">"), u64::MAX);
+        assert_eq!(largest_unique_count(b"<sst count=\"4\">"), 0);
+        let sst = br#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" uniqueCount="90000000000"><si><t>a</t></si></sst>"#;
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        workbook.add_worksheet().write_string(0, 0, "Email").unwrap();
+        let good = workbook.save_to_buffer().unwrap();
+        let mut archive = zip::ZipArchive::new(Cursor::new(&good)).unwrap();
+        let mut parts = Vec::new();
+        for i in 0..archive.len() {
+            let mut part = archive.by_index(i).unwrap();
+            let mut content = Vec::new();
+            part.read_to_end(&mut content).unwrap();
+            let name = part.name().unwrap().into_owned();
+            parts.push((name.clone(), if name == "xl/sharedStrings.xml" { sst.to_vec() } else { content }));
+        }
+        assert!(parts.iter().any(|(n, _)| n == "xl/sharedStrings.xml"));
+        let parts: Vec<(&str, &[u8])> = parts.iter().map(|(n, c)| (n.as_str(), c.as_slice())).collect();
+        let error = read("strings.xlsx", &zip_of(&parts)).unwrap_err();
+        assert!(matches!(error, FileError::TooMuchData { .. }), "{error:?}");
+    }
+
+    #[test]
+    fn zip_bombs_are_refused_fast() {
+        // 201 MiB of zeros deflate to about 200 KB.
+        let zeros = vec![0u8; (MIN_EXPANDED_BYTES + (1 << 20)) as usize];
+        let bomb = zip_of(&[
+            ("content.xml", b"<x/>"),
+            ("mimetype", b"application/vnd.oasis.opendocument.spreadsheet"),
+            ("big.xml", &zeros),
+        ]);
+        drop(zeros);
+        assert!(bomb.len() < 1_000_000, "{}", bomb.len());
+        let started = Instant::now();
+        assert_eq!(
+            read("bomb.ods", &bomb),
+            Err(FileError::ExpandsTooMuch { kind: FileKind::Ods, max_bytes: MIN_EXPANDED_BYTES })
+        );
+        // The same bomb with its sizes declared small is inflated, and
+        // counted, before calamine sees it (the zip crate itself also stops
+        // at a part's declared size).
+        let mut lying = bomb.clone();
+        assert!(patch_u32(&mut lying, (MIN_EXPANDED_BYTES + (1 << 20)) as u32, 10) >= 2);
+        let lied = read("bomb.ods", &lying);
         assert!(matches!(lied, Err(FileError::Damaged(_) | FileError::ExpandsTooMuch { .. })), "{lied:?}");
-        assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+        // A larger file limit raises the bound.
+        assert_eq!(Limits { max_bytes: 30 << 20, ..Limits::default() }.max_expanded_bytes(), 300 << 20);
+        assert_eq!(Limits { max_bytes: 1_000, ..Limits::default() }.max_expanded_bytes(), MIN_EXPANDED_BYTES);
     }
 
     #[test]
@@ -1001,16 +1158,6 @@ pub(crate) mod tests {
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(size_text(200 * 1024 * 1024), "200 MB");
         assert_eq!(size_text(900), "900 bytes");
-    }
-
-    #[test]
-    fn ods_estimate_counts_what_calamine_expands() {
-        // Trailing empty rows and cells are not expanded.
-        let trailing = br#"<table:table-row><table:table-cell office:value-type="string"/></table:table-row><table:table-row table:number-rows-repeated="1048575"><table:table-cell table:number-columns-repeated="1024"/></table:table-row></table:table>"#;
-        assert_eq!(estimate_repeated_cells(trailing), 1);
-        // Empty rows between non-empty ones are, as wide as the widest row.
-        let between = br#"<table:table-row><table:table-cell table:number-columns-repeated="3" office:value-type="float"/></table:table-row><table:table-row table:number-rows-repeated="10"><table:table-cell/></table:table-row><table:table-row><table:table-cell office:value-type="float"/></table:table-row></table:table>"#;
-        assert_eq!(estimate_repeated_cells(between), 12 * 3);
     }
 
     proptest::proptest! {

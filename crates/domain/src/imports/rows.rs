@@ -5,7 +5,7 @@ use super::columns::{Column, Mapping};
 use super::file::{Limits, Sheet, SheetRow, thousands};
 
 /// One row read: each field as typed (trimmed); lists split.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RowInput {
     /// The row's 1-based line in the file.
     pub line: u32,

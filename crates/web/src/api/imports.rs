@@ -174,7 +174,7 @@ pub struct ImportUpload {
 /// for `upsert`, `invitations:create` to invite).
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/imports", tag = "imports",
     request_body(content = ImportUpload, content_type = "multipart/form-data"),
-    responses((status = 201, body = ImportItem), (status = 413, body = Problem)))]
+    responses((status = 201, body = ImportItem)))]
 pub async fn upload_import(
     State(state): State<AppState>,
     OrgApi { access, .. }: OrgApi,
@@ -493,7 +493,7 @@ pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadshee
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/imports/template.xlsx", tag = "imports",
     responses((status = 200, description = "The template, as an attachment",
         headers(("Content-Disposition" = String, description = "attachment; filename=\"roster-import-template.xlsx\"")),
-        content((Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
+        content((String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 pub async fn template_xlsx(State(state): State<AppState>, OrgApi { access, .. }: OrgApi) -> ApiResult<Response> {
     let bytes = roster_app::imports::template_xlsx(&state.app, &access).await?;
     Ok((

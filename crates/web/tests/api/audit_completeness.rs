@@ -323,6 +323,20 @@ async fn every_mutating_use_case_writes_its_events() {
         roster_app::sessions::end_others(app, &ann_p, &meta()).await.unwrap()
     });
 
+    // A sign-in that replaces an imported hash (PBKDF2 of PASSWORD, made by
+    // Python's hashlib) is audited in both organizations; the next one writes none.
+    let imported = "$pbkdf2-sha256$i=1000,l=32$Y29tcGxldGVuZXNzLXNsdA$36okroWDoNaNHzROUm2mf2CO804XdH2VbshF9oEXAZU";
+    let mut tx = db.begin().await.unwrap();
+    roster_store::users::set_password(&mut tx, ann, imported, t.now()).await.unwrap();
+    tx.commit().await.unwrap();
+    writes!(
+        db,
+        2,
+        "auth::open_session upgrading an imported hash",
+        sign_in(app, "ann.new@example.test", &mut secrets).await
+    );
+    writes!(db, 0, "auth::open_session (an exception)", sign_in(app, "ann.new@example.test", &mut secrets).await);
+
     // The failure that locks Ann's account is audited in both organizations; the others only count.
     let mut wrote = Vec::new();
     for _ in 0..3 {

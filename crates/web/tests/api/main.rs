@@ -13,6 +13,8 @@ mod guards;
 mod hashing;
 mod history;
 mod house;
+mod imported_hashes;
+mod imports;
 mod imports_ui;
 mod invitations;
 mod matrix;

@@ -197,6 +197,21 @@ fn rule(method: &str, path: &str) -> Option<(Rule, Value)> {
         ("POST", "/api/v1/orgs/{org}/roles/{id}/copy") => (Rule::Grant("roles", Create), json!({})),
         ("POST", "/api/v1/orgs/{org}/transfer-ownership") => (Rule::Owner, json!({"user": "__owner_id__"})),
         ("GET", "/api/v1/orgs/{org}/users") => (Rule::Grant("members", Read), none),
+        // Imports: a JSON body is no upload (422 after the check); the
+        // import ids of the paths are missing (404 after the check).
+        ("POST", "/api/v1/orgs/{org}/imports") => (Rule::Grant("members", Create), json!({})),
+        ("GET", "/api/v1/orgs/{org}/imports")
+        | ("GET", "/api/v1/orgs/{org}/imports/template.csv")
+        | ("GET", "/api/v1/orgs/{org}/imports/template.xlsx") => (Rule::Grant("members", Create), none),
+        ("GET", "/api/v1/orgs/{org}/imports/{id}")
+        | ("GET", "/api/v1/orgs/{org}/imports/{id}/rows")
+        | ("GET", "/api/v1/orgs/{org}/imports/{id}/report.csv")
+        | ("GET", "/api/v1/orgs/{org}/imports/{id}/errors.csv")
+        | ("POST", "/api/v1/orgs/{org}/imports/{id}/discard") => (Rule::GrantThenMissing("members", Create), none),
+        ("POST", "/api/v1/orgs/{org}/imports/{id}/commit") => (Rule::GrantThenMissing("members", Create), json!({})),
+        ("POST", "/api/v1/orgs/{org}/imports/{id}/mapping") => {
+            (Rule::GrantThenMissing("members", Create), json!({"columns": {}}))
+        }
         // The History and its export (which, asked without a format, answers 422 after the check).
         ("GET", "/api/v1/orgs/{org}/audit") | ("GET", "/api/v1/orgs/{org}/audit/export") => {
             (Rule::Grant("audit", Read), none)
