@@ -98,9 +98,6 @@ pub struct TabSpec {
 /// The tabs of User Management, in order. A new tab is one row here.
 pub const TABS: &[TabSpec] = &[
     TabSpec { key: TabKey::Users, label: "Users", href: OrgLinks::users, shown_by: &[] },
-    // Seed 004: "Navigate to Import": beside Users, for whoever may add members
-    // (what `roster_app::imports::may_import` asks).
-    TabSpec { key: TabKey::Imports, label: "Import", href: OrgLinks::imports, shown_by: &[Permission::MEMBERS_CREATE] },
     // Seed 000: Products right after Users, for whoever assigns licenses or manages subscriptions.
     TabSpec {
         key: TabKey::Products,
@@ -108,6 +105,9 @@ pub const TABS: &[TabSpec] = &[
         href: OrgLinks::products,
         shown_by: &[Permission::LICENSES_READ, Permission::SUBSCRIPTIONS_READ],
     },
+    // Seed 004: "Navigate to Import": after Users and Products (seed 000 keeps
+    // Products next to Users), for whoever may add members (`may_import`).
+    TabSpec { key: TabKey::Imports, label: "Import", href: OrgLinks::imports, shown_by: &[Permission::MEMBERS_CREATE] },
     TabSpec { key: TabKey::Roles, label: "Roles", href: OrgLinks::roles, shown_by: &[Permission::ROLES_READ] },
     // DESIGN.md lists Service Accounts right after Roles (seed 001).
     TabSpec {

@@ -184,6 +184,9 @@ async fn a_csv_uploaded_through_the_page_is_previewed_committed_and_reported() {
     assert!(row(&html, 2).contains("data-result=\"created\"") && row(&html, 4).contains("data-result=\"skipped\""));
     let r = c.get(format!("{}{import}/progress", app.base_url)).send().await.unwrap();
     assert_eq!(r.headers().get("hx-refresh").and_then(|v| v.to_str().ok()), Some("true"), "polling stops");
+    let fragment = r.text().await.unwrap();
+    assert!(fragment.contains("<progress id=\"progress-bar\" value=\"3\" max=\"3\""), "{fragment}");
+    assert!(fragment.contains("3 of 3 rows applied (100%)") && !fragment.contains("<html"), "{fragment}");
 
     // The members exist.
     let api = app.login("owner@acme.test", PASSWORD).await;
