@@ -56,6 +56,8 @@ async fn import_a_csv_file_in_chromium() {
     assert_eq!(csv_href.as_str(), Some(format!("{TAB}/template.csv").as_str()));
     b.find("#template-xlsx").await;
     b.find("#no-imports").await;
+    let fits = b.eval("var t = document.querySelector('nav.tabs'); return t.scrollWidth <= t.clientWidth").await;
+    assert_eq!(fits.as_bool(), Some(true), "the tabs fit with Import the current one, in bold");
     b.screenshot("100-import-tab").await;
 
     // Choose the file, Read file: the preview.
