@@ -161,7 +161,7 @@ pub async fn imports_page(page: OrgPage) -> UiResult {
 /// members:create (members:update to update, invitations:create to invite).
 pub async fn upload_submit(page: OrgPage, Meta(meta): Meta, req: Request) -> UiResult {
     if let Err(e) = page.access.require(Permission::MEMBERS_CREATE) {
-        return page.refusal_in_frame(TabKey::Imports, "You cannot import members", e.into()).await;
+        return page.refusal_in_frame(TabKey::Imports, "You cannot import members", e).await;
     }
     let (upload, refusal) = read_upload_form(req, &page.state, page.app().config.import_max_bytes).await;
     let form = UploadForm::from_fields(&upload.fields);

@@ -75,7 +75,7 @@ fn by_id<'a>(html: &'a str, id: &str) -> &'a str {
 }
 
 /// The `<tr …>` of a line of the rows table, to its end.
-fn row<'a>(html: &'a str, line: u64) -> &'a str {
+fn row(html: &str, line: u64) -> &str {
     let at = html.find(&format!("data-line=\"{line}\"")).unwrap_or_else(|| panic!("line {line} shown"));
     let end = at + html[at..].find("</tr>").expect("the row ends");
     &html[at..end]
