@@ -6,7 +6,8 @@
 //! row skipped shows the progress and then the outcome (htmx polls the
 //! progress and reloads the page once the import ends), and the members
 //! are on the Users tab. Then the pages on a phone. Screenshots land in
-//! `artifacts/screenshots/` (100–105).
+//! `artifacts/screenshots/` (100–105). Without JavaScript the same form
+//! uploads, and the committing page refreshes itself until it is done.
 
 use fantoccini::Locator;
 use roster_browser_tests::{Browser, Options, Viewport};
@@ -121,6 +122,49 @@ async fn import_a_csv_file_in_chromium() {
     no_sideways_scroll(&b, TAB).await;
     b.screenshot("105-phone-import-tab").await;
     b.set_viewport(Viewport::LAPTOP).await;
+    b.finish().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn import_works_without_javascript() {
+    let app = spawn_app().await;
+    app.create_org_with_preset("acme", OWNER, "owner-admin-user").await;
+    let options = Options { javascript: false, screenshots: false };
+    let Some(b) = Browser::start(&app.base_url, options).await else {
+        app.finish().await;
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("roster-import-nojs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let file = dir.join("people.csv");
+    std::fs::write(&file, PEOPLE).expect("the file");
+    b.goto("/login").await;
+    b.fill("#email", OWNER).await;
+    b.fill("#password", PASSWORD).await;
+    b.click("#sign-in").await;
+    b.wait_path("signed in", |p| !p.starts_with("/login")).await;
+
+    // The plain form posts the file with its token, and the options as chosen.
+    b.goto(TAB).await;
+    b.click("#skip-invalid").await;
+    let input = b.find("#file").await;
+    input.send_keys(&file.display().to_string()).await.expect("the file is chosen");
+    b.click("#read-file").await;
+    b.wait_text("#count-create", "3 to create", |t| t == "3").await;
+    let checked = b.eval("return document.querySelector('#commit-skip').checked").await;
+    assert_eq!(checked.as_bool(), Some(true), "the upload's choice to skip bad rows is kept");
+
+    // Commit: the page refreshes itself (a <noscript> meta refresh) until the import is done.
+    b.click("#commit").await;
+    b.wait_for("the import to be done", async || {
+        let status = b.eval("var e = document.querySelector('#import'); return e ? e.dataset.status : ''").await;
+        (status.as_str() == Some("done")).then_some(())
+    })
+    .await;
+    let created = b.eval("return document.querySelectorAll('tr[data-result=created]').length").await;
+    assert_eq!(created.as_i64(), Some(3));
     b.finish().await;
     let _ = std::fs::remove_dir_all(&dir);
     app.finish().await;
