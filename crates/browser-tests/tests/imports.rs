@@ -11,7 +11,7 @@
 
 use fantoccini::Locator;
 use roster_browser_tests::{Browser, Options, Viewport};
-use roster_testkit::{PASSWORD, spawn_app};
+use roster_testkit::{PASSWORD, spawn_app, spawn_app_with};
 
 const OWNER: &str = "owner@acme.test";
 const USERS: &str = "/orgs/acme/settings/users";
@@ -31,7 +31,7 @@ async fn no_sideways_scroll(b: &Browser, what: &str) {
 
 #[tokio::test]
 async fn import_a_csv_file_in_chromium() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|c| c.import_max_bytes = 1024 * 1024).await;
     app.create_org_with_preset("acme", OWNER, "owner-admin-user").await;
     let Some(mut b) = Browser::start(&app.base_url, Options::default()).await else {
         app.finish().await;
@@ -41,6 +41,8 @@ async fn import_a_csv_file_in_chromium() {
     std::fs::create_dir_all(&dir).expect("a temporary directory");
     let file = dir.join("people.csv");
     std::fs::write(&file, PEOPLE).expect("the file");
+    let big = dir.join("big.csv");
+    std::fs::write(&big, "Email\r\n".to_string() + &"someone@acme.test\r\n".repeat(60_000)).expect("a big file");
 
     b.goto("/login").await;
     b.fill("#email", OWNER).await;
@@ -61,7 +63,16 @@ async fn import_a_csv_file_in_chromium() {
     assert_eq!(fits.as_bool(), Some(true), "the tabs fit with Import the current one, in bold");
     b.screenshot("100-import-tab").await;
 
+    // A file over the limit is refused before it is sent.
+    let input = b.find("#file").await;
+    input.send_keys(&big.display().to_string()).await.expect("the big file is chosen");
+    let why = b.eval("return document.querySelector('#file').validationMessage").await;
+    assert!(why.as_str().unwrap_or_default().contains("larger than 1 MB"), "{why}");
+    b.click("#read-file").await;
+    assert_eq!(b.path().await, TAB, "not sent");
+
     // Choose the file, Read file: the preview.
+    b.goto(TAB).await;
     let input = b.find("#file").await;
     input.send_keys(&file.display().to_string()).await.expect("the file is chosen");
     b.click("#read-file").await;

@@ -79,6 +79,8 @@ struct ImportsPage {
     can_update: bool,
     /// Whether "Invite new members by email" can be chosen (invitations:create).
     can_invite: bool,
+    /// The largest file read, in bytes and in MB.
+    max_bytes: usize,
     max_mb: usize,
     file_error: Option<String>,
     form_error: Option<String>,
@@ -139,6 +141,7 @@ async fn imports_view(page: &OrgPage, form: UploadForm, errors: FormErrors) -> U
         form,
         can_update: page.access.can(Permission::MEMBERS_UPDATE),
         can_invite: roster_app::invitations::may_invite(&page.access),
+        max_bytes: page.app().config.import_max_bytes,
         max_mb: page.app().config.import_max_bytes / (1024 * 1024),
         file_error: errors.field("file"),
         form_error: errors.form.clone(),

@@ -278,6 +278,30 @@ async fn a_dry_run_previews_and_cannot_be_committed() {
 }
 
 #[tokio::test]
+async fn the_rows_come_a_hundred_a_page() {
+    let app = spawn_app().await;
+    app.create_org_with_preset("acme", "owner@acme.test", "owner-admin-user").await;
+    let (c, csrf) = app.sign_in_form("owner@acme.test").await;
+    let mut csv = String::from("Email,First name,Last name\r\n");
+    for i in 0..150 {
+        csv.push_str(&format!("person{i:03}@acme.test,Person,No{i}\r\n"));
+    }
+    let r = upload(&app, &c, &[("csrf_token", &csrf), ("dry_run", "true")], Some(("many.csv", csv.as_bytes()))).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let import = location(&r);
+    let (_, html) = page(&c, format!("{}{import}", app.base_url)).await;
+    assert_eq!(by_id(&html, "count-create"), "150");
+    assert_eq!(html.matches("data-line=").count(), 100, "a hundred rows a page");
+    assert!(html.contains("data-line=\"101\"") && !html.contains("data-line=\"102\""));
+    let next = format!("{import}?after=101");
+    assert!(html.contains(&format!("id=\"next\" href=\"{next}\"")), "Next reads on after the last line");
+    let (_, html) = page(&c, format!("{}{next}", app.base_url)).await;
+    assert_eq!(html.matches("data-line=").count(), 50);
+    assert!(html.contains("data-line=\"102\"") && html.contains("data-line=\"151\"") && !html.contains("id=\"next\""));
+    app.finish().await;
+}
+
+#[tokio::test]
 async fn the_mapping_step_places_an_unknown_header() {
     let app = spawn_app().await;
     app.create_org_with_preset("acme", "owner@acme.test", "owner-admin-user").await;
