@@ -22,6 +22,7 @@ pub mod invitations;
 pub mod lockout;
 pub mod mail;
 pub mod member_edit;
+pub mod member_export;
 pub mod members;
 pub mod org_sessions;
 pub mod orgs;

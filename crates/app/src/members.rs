@@ -1,4 +1,5 @@
-//! The Users directory: list, read, rename, change status, bulk changes.
+//! The Users directory: list, read, rename, change status, bulk changes;
+//! its export is [`crate::member_export`]'s (re-exported here).
 
 use roster_domain::audit::{AuditAction, AuditEntry};
 use roster_domain::members::{Cursor, MAX_OFFSET, Member, StatusChange, StatusCounts, check_per_page};
@@ -14,6 +15,9 @@ use crate::error::Result;
 use crate::invariants::{administrator_remains, may_change_member, not_self};
 use crate::policy::load_effective;
 use crate::{App, AppError, ConflictKind, RequestMeta};
+
+/// The export of the directory (CSV, XLSX) lives in [`crate::member_export`].
+pub use crate::member_export::{ExportFormat, ExportRequest, MemberExport, export, require_export};
 
 /// A request for one page of the directory.
 #[derive(Debug, Clone, Default)]

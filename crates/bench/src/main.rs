@@ -9,7 +9,9 @@
 #![forbid(unsafe_code)]
 
 mod authz;
+mod export;
 mod history;
+mod import;
 mod integrity;
 mod lookup;
 mod products;
@@ -62,8 +64,12 @@ enum Command {
     Products(products::ProductsArgs),
     /// Measures sign-ins over HTTP against argon2id verifications on the pool, the directory under sign-in load, memory, and 500 at once.
     Signin(signin::SigninArgs),
+    /// Measures the Users export of a whole large organization (CSV, XLSX) through the API, with the server's memory, against a SELECT of the rows.
+    Export(export::ExportArgs),
     /// Measures SCIM: the userName look-up at 1 M members, writes per second with audit, a 10,000-member Group PATCH, a burst over capacity.
     Scim(scim::ScimArgs),
+    /// Measures a bulk import of 100,000 new members from one CSV file (check, commit with audit and invitations, peak memory) against inviting one at a time.
+    Import(import::ImportArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -118,9 +124,11 @@ async fn main() -> anyhow::Result<()> {
         Command::Lookup(args) => lookup::run(args).await,
         Command::Signin(args) => signin::run(args).await,
         Command::Scim(args) => scim::run(args).await,
+        Command::Import(args) => import::run(args).await,
         Command::History(args) => history::run(args).await,
         Command::Integrity(args) => integrity::run(args).await,
         Command::Products(args) => products::run(args).await,
+        Command::Export(args) => export::run(args).await,
     }
 }
 

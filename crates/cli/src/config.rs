@@ -52,6 +52,12 @@ pub struct Settings {
     /// How many SCIM requests are admitted at once (default 64); more answer 429 with `Retry-After`.
     #[serde(default = "default_scim_max_in_flight")]
     pub scim_max_in_flight: usize,
+    /// The largest import file accepted, in MB (default 20).
+    #[serde(default = "default_import_max_mb")]
+    pub import_max_mb: usize,
+    /// The most data rows an import file may have (default 100,000).
+    #[serde(default = "default_import_max_rows")]
+    pub import_max_rows: usize,
     /// Whether people without an account may sign up (`signup_enabled` /
     /// `ROSTER_SIGNUP_ENABLED`; default true). Off, only invitations make accounts.
     #[serde(default = "default_true")]
@@ -103,6 +109,14 @@ pub fn split_list(text: &str) -> Vec<String> {
 
 fn default_scim_max_in_flight() -> usize {
     64
+}
+
+fn default_import_max_mb() -> usize {
+    20
+}
+
+fn default_import_max_rows() -> usize {
+    100_000
 }
 
 fn default_scim_delete() -> String {
@@ -161,6 +175,8 @@ impl Default for Settings {
             invitation_days: default_invitation_days(),
             scim_delete: default_scim_delete(),
             scim_max_in_flight: default_scim_max_in_flight(),
+            import_max_mb: default_import_max_mb(),
+            import_max_rows: default_import_max_rows(),
             signup_enabled: true,
             access_request_days: default_access_request_days(),
             access_request_cooldown_days: default_access_request_cooldown_days(),
@@ -241,6 +257,8 @@ impl Settings {
             "invitation_days",
             "scim_delete",
             "scim_max_in_flight",
+            "import_max_mb",
+            "import_max_rows",
             "signup_enabled",
             "access_request_days",
             "access_request_cooldown_days",

@@ -4,6 +4,7 @@
 
 mod access_requests;
 mod config;
+mod export;
 mod imports;
 mod service_accounts;
 
@@ -22,7 +23,7 @@ use crate::config::Settings;
 #[derive(Parser)]
 #[command(name = "roster", version, about = "Multi-tenant user management")]
 struct Cli {
-    /// A TOML config file (keys: listen, database_url, public_url, smtp_url, smtp_from, hash_workers, hash_queue, invitation_days, scim_delete, scim_max_in_flight, signup_enabled, access_request_days, access_request_cooldown_days, session_idle_minutes, session_absolute_hours, geoip_db, trusted_proxies, [[resources]], [[products]]). Env variables ROSTER_* override it.
+    /// A TOML config file (keys: listen, database_url, public_url, smtp_url, smtp_from, hash_workers, hash_queue, invitation_days, scim_delete, scim_max_in_flight, import_max_mb, import_max_rows, signup_enabled, access_request_days, access_request_cooldown_days, session_idle_minutes, session_absolute_hours, geoip_db, trusted_proxies, [[resources]], [[products]]). Env variables ROSTER_* override it.
     #[arg(long, global = true, env = "ROSTER_CONFIG")]
     config: Option<String>,
     /// Database: a SQLite file path (default roster.db) or a postgres:// URL.
@@ -137,6 +138,9 @@ enum Command {
         #[command(subcommand)]
         command: SessionsCommand,
     },
+    /// Export an organization's Users list (with the list's filters) as CSV or XLSX, to stdout
+    /// or --output (streamed: one batch of members in memory at a time).
+    Export(export::ExportArgs),
     /// The audit log (History): verify its hash chains, export it.
     Audit {
         #[command(subcommand)]
@@ -533,6 +537,7 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Audit { command: AuditCommand::Export(args) } => audit_export(open(&settings).await?, args).await,
+        Command::Export(args) => export::run(open(&settings).await?, args).await,
         Command::Outbox { command: OutboxCommand::List { text } } => {
             let app = open(&settings).await?;
             let messages = roster_app::outbox::list(&app, &Actor::Cli, None).await.map_err(describe)?;
@@ -619,6 +624,8 @@ async fn open(settings: &Settings) -> anyhow::Result<App> {
             invitation_ttl_ms: i64::from(settings.invitation_days.max(1)) * 86_400_000,
             scim_delete: settings.scim_delete()?,
             scim_max_in_flight: settings.scim_max_in_flight.max(1),
+            import_max_bytes: settings.import_max_mb.clamp(1, 200) * 1024 * 1024,
+            import_max_rows: settings.import_max_rows.max(1),
             signup_enabled: settings.signup_enabled,
             access_request_ttl_ms: i64::from(settings.access_request_days.max(1)) * 86_400_000,
             access_request_cooldown_ms: i64::from(settings.access_request_cooldown_days) * 86_400_000,

@@ -418,3 +418,46 @@ fn the_demo_subscribes_to_the_catalogue_and_hands_out_licenses() {
     });
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn export_writes_the_users_list_as_csv_or_xlsx() {
+    let dir = std::env::temp_dir().join(format!("roster-cli-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("cli.db");
+    let db = db.to_str().unwrap();
+    let (ok, _, err) =
+        roster(db, &["org", "create", "--name", "Acme", "--slug", "acme", "--owner-email", "ann@acme.test"], None);
+    assert!(ok, "{err}");
+    let (ok, _, err) = roster(db, &["dev", "seed", "--org", "acme", "--members", "150"], None);
+    assert!(ok, "{err}");
+
+    // CSV on stdout: a byte order mark, the header, every member, CRLF.
+    let (ok, out, err) = roster(db, &["export", "--org", "acme", "--format", "csv"], None);
+    assert!(ok, "{err}");
+    let out = out.strip_prefix('\u{feff}').expect("a byte order mark");
+    assert!(out.starts_with("Email,First name,Last name,Roles,Products,Status,Last active,Created\r\n"), "{out}");
+    assert_eq!(out.matches("\r\n").count(), 1 + 151, "the header and every member");
+    assert!(out.contains("\r\nann@acme.test,"));
+    // With a filter.
+    let (ok, out, err) = roster(db, &["export", "--org", "acme", "--format", "csv", "--status", "archived"], None);
+    assert!(ok, "{err}");
+    let rows: Vec<&str> = out.split("\r\n").skip(1).filter(|l| !l.is_empty()).collect();
+    assert!(!rows.is_empty() && rows.len() < 150);
+    assert!(rows.iter().all(|l| l.contains(",Archived,")), "{out}");
+
+    // XLSX to a file.
+    let file = dir.join("users.xlsx");
+    let (ok, out, err) =
+        roster(db, &["export", "--org", "acme", "--format", "xlsx", "--output", file.to_str().unwrap()], None);
+    assert!(ok, "{err}");
+    assert!(out.is_empty(), "nothing on stdout: {out}");
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(bytes.starts_with(b"PK\x03\x04") && bytes.len() > 2_000, "a zip file (XLSX)");
+
+    // Refusals name the argument.
+    let (ok, _, err) = roster(db, &["export", "--org", "acme", "--format", "pdf"], None);
+    assert!(!ok && err.contains("format"), "{err}");
+    let (ok, _, err) = roster(db, &["export", "--org", "nowhere", "--format", "csv"], None);
+    assert!(!ok && err.contains("not found"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

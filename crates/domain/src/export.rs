@@ -17,6 +17,17 @@ pub fn spreadsheet_safe(cell: &str) -> Cow<'_, str> {
     if cell.starts_with(FORMULA_STARTS) { Cow::Owned(format!("'{cell}")) } else { Cow::Borrowed(cell) }
 }
 
+/// Undoes [`spreadsheet_safe`] for an import that reads an export back: a
+/// cell of a leading `'` followed by a formula character loses the `'`.
+/// Only a value that itself began with `'` and a formula character (which
+/// the export writes unchanged) reads differently from what was exported.
+pub fn from_spreadsheet_safe(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        _ => cell,
+    }
+}
+
 /// One CSV record (RFC 4180), ending in CRLF: every cell made
 /// [`spreadsheet_safe`] first, then quoted when it holds a comma, a quote or
 /// a line break (quotes doubled).
@@ -56,6 +67,15 @@ mod tests {
             assert_eq!(spreadsheet_safe(ok), ok, "{ok:?}");
             assert!(matches!(spreadsheet_safe(ok), Cow::Borrowed(_)));
         }
+    }
+
+    #[test]
+    fn an_import_reads_a_neutralized_cell_back() {
+        for v in ["=SUM(A1:A9)", "+1", "-2+3", "@cmd", "\tx", "\rx", "", "Ann", "'quoted", "a=b", "'"] {
+            assert_eq!(from_spreadsheet_safe(&spreadsheet_safe(v)), v, "{v:?}");
+        }
+        // The one ambiguity: a value that began with ' and a formula character.
+        assert_eq!(from_spreadsheet_safe(&spreadsheet_safe("'=x")), "=x");
     }
 
     #[test]

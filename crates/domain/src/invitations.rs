@@ -207,6 +207,18 @@ pub fn display_name(first: &str, last: &str) -> String {
     if last.is_empty() { first.to_string() } else { format!("{first} {last}") }
 }
 
+/// A display name as a first and a last name: the first word (up to the
+/// first space) and the rest, so that [`display_name`] gives a trimmed name
+/// back unchanged. A name of one word has no last name. The members
+/// directory's export writes its First name and Last name columns with it,
+/// and the import reads them back into the same name.
+pub fn split_name(name: &str) -> (String, String) {
+    match name.split_once(' ') {
+        Some((first, last)) => (first.to_string(), last.to_string()),
+        None => (name.to_string(), String::new()),
+    }
+}
+
 /// The token of an invitation link, made of the organization's id and the
 /// secret (see the module's documentation).
 pub fn format_token(org: OrgId, secret: &str) -> String {
@@ -262,5 +274,29 @@ mod tests {
         let fields: Vec<&str> = e.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["first_name", "last_name"]);
         assert!(parse_names("A\u{202e}nn", "").is_err());
+    }
+
+    #[test]
+    fn a_name_splits_at_its_first_space() {
+        assert_eq!(split_name("Ann"), ("Ann".into(), String::new()));
+        assert_eq!(split_name("Ann Lee"), ("Ann".into(), "Lee".into()));
+        assert_eq!(split_name("Mary Ann van der Berg"), ("Mary".into(), "Ann van der Berg".into()));
+        assert_eq!(split_name(""), (String::new(), String::new()));
+        // The parts the invitation form checks give the same name back.
+        for name in ["Ann", "Ann Lee", "José María Ñúñez", "=HYPERLINK(\"x\") y"] {
+            let (first, last) = split_name(name);
+            let (first, last) = parse_names(&first, &last).unwrap();
+            assert_eq!(display_name(&first, &last), name);
+        }
+    }
+
+    proptest::proptest! {
+        /// Any display name (trimmed) comes back from its two parts.
+        #[test]
+        fn display_name_undoes_split_name(name in "[^\\s]([\\PC ]{0,40}[^\\s])?") {
+            let (first, last) = split_name(&name);
+            proptest::prop_assert!(!first.contains(' '));
+            proptest::prop_assert_eq!(display_name(&first, &last), name);
+        }
     }
 }

@@ -232,6 +232,47 @@ fn page_parameter(
     }
 }
 
+/// Reads the Users export's query (`GET …/users/export`, the Users tab's
+/// export links): the list's filters and order as [`members_list`] reads
+/// them, and `format` (required: csv or xlsx). Paging (`page`, `per_page`,
+/// `cursor`) means nothing to an export: the API refuses it, pages ignore it.
+pub fn members_export(
+    raw: Option<&str>,
+    strict: Strictness,
+    now: Timestamp,
+) -> Result<roster_app::members::ExportRequest, ValidationError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
+        .map_err(|_| ValidationError::field("query", "is not a valid query string"))?;
+    let mut errors = ValidationError { errors: vec![] };
+    let mut format = None;
+    let mut list = Vec::with_capacity(pairs.len());
+    for (k, v) in pairs {
+        match k.as_str() {
+            "format" => v.parse().map(|f| format = Some(f)).unwrap_or_else(|e| errors.merge(e)),
+            "page" | "per_page" | "cursor" if strict == Strictness::Strict => {
+                errors.merge(ValidationError::field(&k, "is not a parameter of the export (it has every row)"))
+            }
+            "page" | "per_page" | "cursor" => {}
+            _ => list.push((k, v)),
+        }
+    }
+    let list = serde_urlencoded::to_string(&list).unwrap_or_default();
+    let req = members_list(Some(&list), strict, now).map_err(|e| errors.merge(e)).ok();
+    if format.is_none() && errors.errors.is_empty() {
+        errors.merge(ValidationError::field("format", "is required: csv or xlsx"));
+    }
+    match (req, format) {
+        (Some(req), Some(format)) if errors.errors.is_empty() => Ok(roster_app::members::ExportRequest {
+            filter: req.filter,
+            role: req.role,
+            sort: req.sort,
+            order: req.order,
+            format,
+        }),
+        _ => Err(errors),
+    }
+}
+
 /// Reads the History list's query (`GET …/audit`, the History tab) and,
 /// with `export`, the export's (`GET …/audit/export`, which takes `format`
 /// instead of paging), collecting every bad parameter.
@@ -281,6 +322,39 @@ pub fn history_list(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_users_export_reads_the_list_filters_and_a_format() {
+        use roster_app::members::ExportFormat;
+        let now = Timestamp(0);
+        let r = members_export(
+            Some("format=xlsx&status=active,disabled&q=ann&sort=name&order=desc"),
+            Strictness::Strict,
+            now,
+        )
+        .unwrap();
+        assert_eq!(r.format, ExportFormat::Xlsx);
+        assert_eq!(r.filter.statuses, [MemberStatus::Active, MemberStatus::Disabled]);
+        assert_eq!(
+            (r.filter.q.as_str(), r.sort, r.order),
+            ("ann", roster_domain::MemberSort::Name, roster_domain::SortOrder::Desc)
+        );
+        let fields = |raw: &str| -> Vec<String> {
+            members_export(Some(raw), Strictness::Strict, now)
+                .unwrap_err()
+                .errors
+                .into_iter()
+                .map(|e| e.field)
+                .collect()
+        };
+        assert_eq!(fields("status=active"), ["format"]);
+        assert_eq!(fields("format=pdf"), ["format"]);
+        assert_eq!(fields("format=csv&cursor=x&status=sleeping"), ["cursor", "status"]);
+        assert_eq!(fields("format=csv&colour=red"), ["colour"]);
+        // Pages drop the paging of the link they came from.
+        let r = members_export(Some("format=csv&page=3&per_page=50&colour=red"), Strictness::Lenient, now).unwrap();
+        assert_eq!(r.format, ExportFormat::Csv);
+    }
 
     #[test]
     fn the_users_list_reads_a_product() {

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use roster_app::access::OrgAccess;
 use roster_app::members::{MemberList, MemberView};
 use roster_domain::members::{Activity, StatusChange, StatusCounts};
@@ -201,6 +202,69 @@ pub async fn list_users(
     let req = query::members_list(raw.as_deref(), Strictness::Strict, state.app.clock.now())?;
     let list = roster_app::members::list_members(&state.app, &access, &req).await?;
     Ok(Json(user_list(&state, &access, list).await?))
+}
+
+/// Query parameters of the export (documentation of what [`query::members_export`] reads): the
+/// list's filters and order, and the format. Paging parameters are refused: the file has every row.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ExportUsersParams {
+    /// `csv` (UTF-8 with a byte order mark, CRLF line ends) or `xlsx` (an Excel workbook of one
+    /// sheet). Either way a header row comes first: Email, First name, Last name, Roles, Products,
+    /// Status, Last active, Created; cells beginning with =, +, -, @, a tab or a carriage return
+    /// start with a `'` so that no spreadsheet runs them.
+    #[param(pattern = "^(csv|xlsx)$")]
+    format: String,
+    /// As the list's `q`: a case-insensitive substring of the name or email, or a whole address.
+    #[param(example = "smith")]
+    q: Option<String>,
+    /// As the list's `name`: a case-insensitive substring of the display name.
+    name: Option<String>,
+    /// As the list's `email`: a whole address, or a prefix (optionally ending in `*`).
+    email: Option<String>,
+    /// As the list's `status`: one or several of active, disabled, invited, archived.
+    #[param(schema_with = status_filter_schema)]
+    status: Option<Vec<MemberStatus>>,
+    /// email (default), name, created or last_active.
+    #[param(inline)]
+    sort: Option<MemberSort>,
+    /// asc (default) or desc.
+    #[param(inline)]
+    order: Option<SortOrder>,
+    /// Only holders of this role (its id or key).
+    #[param(example = "billing_manager")]
+    role: Option<String>,
+    /// Only members holding a license of this product (its key).
+    #[param(example = "quote")]
+    product: Option<String>,
+    /// As the list's `inactive_days`: dormant members only (1–3650 days without activity).
+    #[param(minimum = 1, maximum = 3650, example = 90)]
+    inactive_days: Option<u32>,
+    /// `true`: only members who never signed in.
+    never_active: Option<bool>,
+}
+
+/// Exports the organization's members (with the same filters as the list) as CSV or XLSX,
+/// streamed: read a batch at a time, whatever the organization's size. The members are those
+/// the filter matched when the export began. Needs `members:read`.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/users/export", tag = "users",
+    params(ExportUsersParams),
+    responses((status = 200, description = "The file, as an attachment",
+        headers(("Content-Disposition" = String, description = "attachment; filename=\"{org}-users.csv\" (or .xlsx)")),
+        content(
+            (String = "text/csv", example = "\u{feff}Email,First name,Last name,Roles,Products,Status,Last active,Created\r\nann@acme.test,Ann,Lee,Admin; Billing Manager,Quote Assistant,Active,2026-11-22T14:05:09.123Z,2026-01-05T09:00:00Z\r\nbob@acme.test,'=HYPERLINK(\"x\"),,User,,Invited,,2026-11-20T08:00:00Z\r\n"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        ))))]
+pub async fn export_users(
+    State(state): State<AppState>,
+    OrgApi { access, .. }: OrgApi,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    roster_app::members::require_export(&access)?;
+    let req = query::members_export(raw.as_deref(), Strictness::Strict, state.app.clock.now())?;
+    let export = roster_app::members::export(&state.app, &access, &req).await?;
+    Ok(crate::download::member_export(export))
 }
 
 /// One member. Needs `members:read`.

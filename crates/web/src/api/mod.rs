@@ -114,6 +114,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(org_sessions::end_org_session))
         .routes(routes!(org_sessions::revoke_member_sessions))
         .routes(routes!(members::list_users))
+        .routes(routes!(members::export_users))
         .routes(routes!(members::get_user, members::update_user))
         .routes(routes!(members::disable_user))
         .routes(routes!(members::enable_user))

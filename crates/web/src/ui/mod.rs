@@ -41,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route(paths::FORGOT_PASSWORD, get(auth::forgot_page).post(auth::forgot_submit))
         .route(paths::USERS, get(members::users_page))
         .route(paths::USERS_BULK, get(members::bulk::bulk_confirm).post(members::bulk::bulk_submit))
+        .route(paths::USERS_EXPORT, get(members::export))
         .route(paths::INVITE, get(invitations::invite::invite_page).post(invitations::invite::invite_submit))
         .route(
             paths::INVITE_MANY,

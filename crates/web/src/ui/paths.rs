@@ -16,6 +16,8 @@ pub const FORGOT_PASSWORD: &str = "/forgot-password";
 pub const USERS: &str = "/orgs/{org}/settings/users";
 /// The confirm step and the submit of a bulk change.
 pub const USERS_BULK: &str = "/orgs/{org}/settings/users/bulk";
+/// The Users tab's export (CSV or XLSX) with the tab's filters: a download.
+pub const USERS_EXPORT: &str = "/orgs/{org}/settings/users/export";
 /// A member's edit form.
 pub const USER_EDIT: &str = "/orgs/{org}/settings/users/{id}/edit";
 /// A row action on a member: a status change (`enable`, `disable`,
@@ -234,6 +236,11 @@ impl OrgLinks {
     /// The bulk change step.
     pub fn users_bulk(&self) -> String {
         self.org(USERS_BULK)
+    }
+
+    /// The Users export (add `?format=csv` or `xlsx` and the filters).
+    pub fn users_export(&self) -> String {
+        self.org(USERS_EXPORT)
     }
 
     /// A member's edit form.

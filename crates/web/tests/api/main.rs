@@ -9,6 +9,7 @@ mod audit_completeness;
 mod auth;
 mod contract;
 mod dormant;
+mod exports;
 mod guards;
 mod hashing;
 mod history;

@@ -212,6 +212,8 @@ fn rule(method: &str, path: &str) -> Option<(Rule, Value)> {
         ("POST", "/api/v1/orgs/{org}/imports/{id}/mapping") => {
             (Rule::GrantThenMissing("members", Create), json!({"columns": {}}))
         }
+        // The Users export (asked without a format, it answers 422 after the check).
+        ("GET", "/api/v1/orgs/{org}/users/export") => (Rule::Grant("members", Read), none),
         // The History and its export (which, asked without a format, answers 422 after the check).
         ("GET", "/api/v1/orgs/{org}/audit") | ("GET", "/api/v1/orgs/{org}/audit/export") => {
             (Rule::Grant("audit", Read), none)

@@ -153,6 +153,9 @@ struct UsersPage {
     can_list_invitations: bool,
     enable_all_href: String,
     disable_all_href: String,
+    /// The export links, with the tab's filters and order.
+    export_csv_href: String,
+    export_xlsx_href: String,
     sort_links: SortLinks,
     rows: Vec<Row>,
     page: u32,
@@ -294,6 +297,20 @@ fn row(
     }
 }
 
+/// The Users tab's export (`members:read`), with the tab's filters and
+/// order: a download, streamed.
+pub async fn export(page: OrgPage, RawQuery(raw): RawQuery) -> UiResult {
+    roster_app::members::require_export(&page.access)?;
+    // The tab's own spellings (`sort=-name`, `activity=`) read as the list's.
+    let list = parse_page_query(raw.as_deref(), page.app().clock.now())?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
+    let format = pairs.iter().find(|(k, _)| k == "format").map_or("csv", |(_, v)| v.as_str());
+    let query = list_query(&list, &[("format", format.to_string())]);
+    let req = query::members_export(Some(&query), Strictness::Lenient, page.app().clock.now())?;
+    let export = roster_app::members::export(page.app(), &page.access, &req).await?;
+    Ok(crate::download::member_export(export))
+}
+
 /// The Users tab.
 pub async fn users_page(org_page: OrgPage, RawQuery(raw): RawQuery) -> UiResult {
     let (state, access, user) = (&org_page.state, &org_page.access, &org_page.user);
@@ -379,6 +396,10 @@ pub async fn users_page(org_page: OrgPage, RawQuery(raw): RawQuery) -> UiResult 
         ),
     );
     let bulk = |action: &str| href(&format!("{path}/bulk"), list_query(&req, &[("action", action.into())]));
+    let export = |format: &str| {
+        let paging = [("format", format.to_string()), ("per_page", String::new()), ("cursor", String::new())];
+        href(&org_page.links.users_export(), list_query(&req, &paging))
+    };
     let status =
         if req.filter.statuses.len() == 1 { req.filter.statuses[0].as_str().to_string() } else { String::new() };
     let sort = format!("{}{}", if req.order == SortOrder::Desc { "-" } else { "" }, req.sort.as_str());
@@ -445,6 +466,8 @@ pub async fn users_page(org_page: OrgPage, RawQuery(raw): RawQuery) -> UiResult 
         can_list_invitations: roster_app::invitations::may_list(access),
         enable_all_href: bulk("enable"),
         disable_all_href: bulk("disable"),
+        export_csv_href: export("csv"),
+        export_xlsx_href: export("xlsx"),
         sort_links: SortLinks {
             email: sort_key(MemberSort::Email),
             name: sort_key(MemberSort::Name),
