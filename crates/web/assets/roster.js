@@ -100,6 +100,17 @@
       window.history.back();
     }
   });
+  // The import's file input (`data-max-bytes`): a file larger than the
+  // server reads is refused before it is sent, with the server's words;
+  // the server refuses it too, while reading, when scripts are off.
+  document.addEventListener("change", function (ev) {
+    var input = ev.target;
+    if (!input.matches || !input.matches("input[type=file][data-max-bytes]")) return;
+    var file = input.files && input.files[0];
+    var tooLarge = !!file && file.size > Number(input.getAttribute("data-max-bytes"));
+    input.setCustomValidity(tooLarge ? input.getAttribute("data-too-large") : "");
+    if (tooLarge) input.reportValidity();
+  });
   // htmx sends the CSRF token as a header on every request it makes.
   document.addEventListener("htmx:configRequest", function (ev) {
     var input = document.querySelector("input[name=csrf_token]");

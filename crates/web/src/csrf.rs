@@ -3,14 +3,19 @@
 //! A request that changes state (POST, PUT, PATCH, DELETE) and carries the
 //! session cookie must prove it could read a page of ours: it sends the
 //! session's CSRF token in the `X-CSRF-Token` header (programs, htmx) or in a
-//! `csrf_token` form field (plain HTML forms). Otherwise it is refused with
-//! 403. The token is derived from the session token, so nothing is stored.
+//! `csrf_token` form field (plain HTML forms). A `multipart/form-data` form
+//! (a file upload) carries it as its first part, so that it is checked
+//! before any of the file is read: only the first few kilobytes of the body
+//! are looked at, and the body goes on to the handler whole, still
+//! streaming. Otherwise it is refused with 403. The token is derived from
+//! the session token, so nothing is stored.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
 
 use crate::AppState;
 use crate::error::Problem;
@@ -61,12 +66,16 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
     if let Some(h) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
         return if roster_app::tokens::csrf_matches(&session, h) { next.run(req).await } else { refuse(&req) };
     }
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+    let content_type =
+        req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    if let Some(boundary) = multipart_boundary(&content_type) {
+        let (req, presented) = first_part(req, &boundary).await;
+        return match presented {
+            Some(t) if roster_app::tokens::csrf_matches(&session, &t) => next.run(req).await,
+            _ => refuse(&req),
+        };
+    }
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
         return refuse(&req);
     }
     let (parts, body) = req.into_parts();
@@ -81,6 +90,69 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
         Some(t) if roster_app::tokens::csrf_matches(&session, &t) => next.run(req).await,
         _ => refuse(&req),
     }
+}
+
+/// The most of a multipart body read to find its first part.
+const FIRST_PART_MAX: usize = 8 * 1024;
+
+/// The boundary of a `multipart/form-data` content type, if it is one.
+fn multipart_boundary(content_type: &str) -> Option<String> {
+    let (kind, params) = content_type.split_once(';')?;
+    if !kind.trim().eq_ignore_ascii_case("multipart/form-data") {
+        return None;
+    }
+    params.split(';').find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim().eq_ignore_ascii_case("boundary").then(|| v.trim().trim_matches('"').to_string())
+    })
+}
+
+/// Reads the start of a multipart body, at most [`FIRST_PART_MAX`] bytes,
+/// until its first part is whole; answers the request with its body intact
+/// (what was read, then the rest as it streams) and the first part's value
+/// when that part is the `csrf_token` field.
+async fn first_part(req: Request, boundary: &str) -> (Request, Option<String>) {
+    let (parts, body) = req.into_parts();
+    let mut rest = body.into_data_stream();
+    let mut head: Vec<u8> = Vec::new();
+    let token = loop {
+        if let Some(found) = csrf_field(&head, boundary) {
+            break found;
+        }
+        if head.len() >= FIRST_PART_MAX {
+            break None;
+        }
+        match rest.next().await {
+            Some(Ok(chunk)) => head.extend_from_slice(&chunk),
+            _ => break None,
+        }
+    };
+    let body = futures::stream::once(async move { Ok::<_, axum::Error>(Bytes::from(head)) }).chain(rest);
+    (Request::from_parts(parts, Body::from_stream(body)), token)
+}
+
+/// The first part of a multipart body read so far: `None` while it is not
+/// whole, `Some(None)` when it is not the `csrf_token` field, `Some(Some(v))`
+/// when it is.
+fn csrf_field(head: &[u8], boundary: &str) -> Option<Option<String>> {
+    let open = format!("--{boundary}\r\n");
+    let start = find(head, open.as_bytes())? + open.len();
+    let headers_end = start + find(&head[start..], b"\r\n\r\n")?;
+    let value_start = headers_end + 4;
+    let close = format!("\r\n--{boundary}");
+    let value_end = value_start + find(&head[value_start..], close.as_bytes())?;
+    let headers = String::from_utf8_lossy(&head[start..headers_end]).to_ascii_lowercase();
+    let is_token = headers.lines().any(|l| {
+        l.starts_with("content-disposition:")
+            && l.split(';').any(|p| p.trim() == "name=\"csrf_token\"")
+            && !l.contains("filename")
+    });
+    Some(is_token.then(|| String::from_utf8_lossy(&head[value_start..value_end]).into_owned()))
+}
+
+/// Where `needle` first occurs in `hay`.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 fn refuse(req: &Request) -> Response {
@@ -177,6 +249,30 @@ mod tests {
             h.insert(*k, v.parse().unwrap());
         }
         h
+    }
+
+    #[test]
+    fn a_multipart_form_carries_its_token_as_its_first_part() {
+        let ct = "multipart/form-data; boundary=----WebKitFormBoundaryAbC";
+        let b = multipart_boundary(ct).expect("a boundary");
+        assert_eq!(b, "----WebKitFormBoundaryAbC");
+        assert_eq!(multipart_boundary("multipart/form-data; boundary=\"x y\"").as_deref(), Some("x y"));
+        assert_eq!(multipart_boundary("application/x-www-form-urlencoded"), None);
+        let body = format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\ntok123\r\n--{b}\r\n\
+             Content-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\nEmail\r\n--{b}--\r\n"
+        );
+        assert_eq!(csrf_field(body.as_bytes(), &b), Some(Some("tok123".into())));
+        // Not whole yet: read on.
+        assert_eq!(csrf_field(&body.as_bytes()[..60], &b), None);
+        // Another first part: no token.
+        let other = format!("--{b}\r\nContent-Disposition: form-data; name=\"mode\"\r\n\r\ncreate\r\n--{b}--\r\n");
+        assert_eq!(csrf_field(other.as_bytes(), &b), Some(None));
+        // A file named csrf_token is not the field.
+        let file = format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"csrf_token\"; filename=\"t\"\r\n\r\ntok\r\n--{b}--\r\n"
+        );
+        assert_eq!(csrf_field(file.as_bytes(), &b), Some(None));
     }
 
     #[test]

@@ -34,10 +34,24 @@ fn bad(field: &str, message: impl Into<String>) -> AppError {
 /// [`Upload::bytes`] (at most `max_bytes`), the others as text fields (at
 /// most 64 KiB each, at most 100 of them).
 pub async fn read_upload(req: Request, state: &AppState, max_bytes: usize) -> Result<Upload, AppError> {
+    let mut upload = Upload::default();
+    read_into(req, state, max_bytes, &mut upload).await?;
+    Ok(upload)
+}
+
+/// [`read_upload`] for a page: on a refusal it answers what was read
+/// before it too (the fields before the file), so that the form can be
+/// shown again as it was filled in.
+pub async fn read_upload_form(req: Request, state: &AppState, max_bytes: usize) -> (Upload, Option<AppError>) {
+    let mut upload = Upload::default();
+    let refusal = read_into(req, state, max_bytes, &mut upload).await.err();
+    (upload, refusal)
+}
+
+async fn read_into(req: Request, state: &AppState, max_bytes: usize, upload: &mut Upload) -> Result<(), AppError> {
     let mut form = Multipart::from_request(req, state)
         .await
         .map_err(|e| bad("file", format!("send the file as multipart/form-data ({})", e.body_text())))?;
-    let mut upload = Upload::default();
     let mut parts = 0;
     loop {
         let field = match form.next_field().await {
@@ -73,7 +87,7 @@ pub async fn read_upload(req: Request, state: &AppState, max_bytes: usize) -> Re
             upload.fields.insert(name, text);
         }
     }
-    Ok(upload)
+    Ok(())
 }
 
 /// "the file is larger than 20 MB".

@@ -79,6 +79,8 @@ pub enum TabKey {
     MySessions,
     /// The Service Accounts tab.
     ServiceAccounts,
+    /// The Import tab.
+    Imports,
 }
 
 /// A tab's row in the table that drives the navigation.
@@ -103,6 +105,9 @@ pub const TABS: &[TabSpec] = &[
         href: OrgLinks::products,
         shown_by: &[Permission::LICENSES_READ, Permission::SUBSCRIPTIONS_READ],
     },
+    // Seed 004: "Navigate to Import": after Users and Products (seed 000 keeps
+    // Products next to Users), for whoever may add members (`may_import`).
+    TabSpec { key: TabKey::Imports, label: "Import", href: OrgLinks::imports, shown_by: &[Permission::MEMBERS_CREATE] },
     TabSpec { key: TabKey::Roles, label: "Roles", href: OrgLinks::roles, shown_by: &[Permission::ROLES_READ] },
     // DESIGN.md lists Service Accounts right after Roles (seed 001).
     TabSpec {

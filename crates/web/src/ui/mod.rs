@@ -5,6 +5,7 @@ mod access_requests;
 mod auth;
 mod form;
 mod history;
+mod imports;
 mod invitations;
 pub mod kit;
 mod matrix;
@@ -93,6 +94,23 @@ pub fn router() -> Router<AppState> {
             paths::SERVICE_ACCOUNT_TOKEN_ACTION,
             get(service_accounts::tokens::action_confirm).post(service_accounts::tokens::action_submit),
         )
+        .route(
+            paths::IMPORTS,
+            // The upload reads up to the configured size itself; the
+            // router's 2 MB default would refuse a file before it could.
+            get(imports::imports_page)
+                .post(imports::upload_submit)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::upload::UPLOAD_CEILING)),
+        )
+        .route(paths::IMPORT_TEMPLATE_CSV, get(imports::template_csv))
+        .route(paths::IMPORT_TEMPLATE_XLSX, get(imports::template_xlsx))
+        .route(paths::IMPORT, get(imports::import_page))
+        .route(paths::IMPORT_PROGRESS, get(imports::progress_fragment))
+        .route(paths::IMPORT_MAPPING, post(imports::mapping_submit))
+        .route(paths::IMPORT_COMMIT, post(imports::commit_submit))
+        .route(paths::IMPORT_DISCARD, post(imports::discard_submit))
+        .route(paths::IMPORT_REPORT, get(imports::report_download))
+        .route(paths::IMPORT_ERRORS, get(imports::errors_download))
         .route(paths::OUTBOX, get(outbox::outbox_page))
         .route(paths::ACTIVE_SESSIONS, get(org_sessions::active_sessions_page))
         .route(paths::ORG_SESSION_LOGOUT, get(org_sessions::logout_confirm).post(org_sessions::logout_submit))

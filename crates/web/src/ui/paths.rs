@@ -85,6 +85,27 @@ pub const SERVICE_ACCOUNT_TOKEN_NEW: &str = "/orgs/{org}/settings/service-accoun
 /// Revoking or rotating a token (`{action}`: `revoke`, `rotate`): the
 /// confirm step (GET) and the change (POST; a rotation shows the new token once).
 pub const SERVICE_ACCOUNT_TOKEN_ACTION: &str = "/orgs/{org}/settings/service-accounts/{id}/tokens/{tid}/{action}";
+/// The Import tab (seed 004): the templates, the upload form ("Read
+/// file", a multipart POST) and the organization's past imports.
+pub const IMPORTS: &str = "/orgs/{org}/settings/imports";
+/// The import template as CSV.
+pub const IMPORT_TEMPLATE_CSV: &str = "/orgs/{org}/settings/imports/template.csv";
+/// The import template as XLSX.
+pub const IMPORT_TEMPLATE_XLSX: &str = "/orgs/{org}/settings/imports/template.xlsx";
+/// One import: its mapping step, preview, progress or outcome.
+pub const IMPORT: &str = "/orgs/{org}/settings/imports/{id}";
+/// The progress part of an import's page, which htmx polls while it commits.
+pub const IMPORT_PROGRESS: &str = "/orgs/{org}/settings/imports/{id}/progress";
+/// Answering the mapping step (a POST).
+pub const IMPORT_MAPPING: &str = "/orgs/{org}/settings/imports/{id}/mapping";
+/// Committing a previewed import (a POST).
+pub const IMPORT_COMMIT: &str = "/orgs/{org}/settings/imports/{id}/commit";
+/// Discarding an import not committed (a POST).
+pub const IMPORT_DISCARD: &str = "/orgs/{org}/settings/imports/{id}/discard";
+/// Every row with its outcome and result, as CSV.
+pub const IMPORT_REPORT: &str = "/orgs/{org}/settings/imports/{id}/report.csv";
+/// The rows in error, as CSV to fix and upload again.
+pub const IMPORT_ERRORS: &str = "/orgs/{org}/settings/imports/{id}/errors.csv";
 /// The History tab: the organization's audit log.
 pub const HISTORY: &str = "/orgs/{org}/settings/history";
 /// The History's export (`?format=csv|jsonl` and the filters).
@@ -334,6 +355,56 @@ impl OrgLinks {
     /// Handing ownership on.
     pub fn owner(&self) -> String {
         self.org(OWNER)
+    }
+
+    /// The Import tab.
+    pub fn imports(&self) -> String {
+        self.org(IMPORTS)
+    }
+
+    /// The import template as CSV.
+    pub fn import_template_csv(&self) -> String {
+        self.org(IMPORT_TEMPLATE_CSV)
+    }
+
+    /// The import template as XLSX.
+    pub fn import_template_xlsx(&self) -> String {
+        self.org(IMPORT_TEMPLATE_XLSX)
+    }
+
+    /// One import's page.
+    pub fn import(&self, id: &str) -> String {
+        self.org_id(IMPORT, id)
+    }
+
+    /// The progress part of an import's page.
+    pub fn import_progress(&self, id: &str) -> String {
+        self.org_id(IMPORT_PROGRESS, id)
+    }
+
+    /// Answering an import's mapping step.
+    pub fn import_mapping(&self, id: &str) -> String {
+        self.org_id(IMPORT_MAPPING, id)
+    }
+
+    /// Committing an import.
+    pub fn import_commit(&self, id: &str) -> String {
+        self.org_id(IMPORT_COMMIT, id)
+    }
+
+    /// Discarding an import.
+    pub fn import_discard(&self, id: &str) -> String {
+        self.org_id(IMPORT_DISCARD, id)
+    }
+
+    /// An import's report (CSV).
+    pub fn import_report(&self, id: &str) -> String {
+        self.org_id(IMPORT_REPORT, id)
+    }
+
+    /// An import's rows in error (CSV).
+    pub fn import_errors(&self, id: &str) -> String {
+        self.org_id(IMPORT_ERRORS, id)
     }
 
     /// The History tab.

@@ -16,6 +16,7 @@ mod history;
 mod house;
 mod imported_hashes;
 mod imports;
+mod imports_ui;
 mod invitations;
 mod matrix;
 mod members;

@@ -147,6 +147,8 @@ struct UsersPage {
     can_update: bool,
     /// Whether "+ Invite User" is offered.
     can_invite: bool,
+    /// Whether "Import" is offered (seed 004).
+    can_import: bool,
     /// Whether the viewer may open the Invitations tab.
     can_list_invitations: bool,
     enable_all_href: String,
@@ -460,6 +462,7 @@ pub async fn users_page(org_page: OrgPage, RawQuery(raw): RawQuery) -> UiResult 
         total_label: format!("{}{plus}", format::count(list.total)),
         can_update: roster_app::members::may_manage(access),
         can_invite: roster_app::invitations::may_invite(access),
+        can_import: roster_app::imports::may_import(access),
         can_list_invitations: roster_app::invitations::may_list(access),
         enable_all_href: bulk("enable"),
         disable_all_href: bulk("disable"),
