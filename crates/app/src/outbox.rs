@@ -36,24 +36,34 @@ pub async fn enqueue(
     sensitive: bool,
     now: Timestamp,
 ) -> Result<Uuid> {
-    let rendered = letter.render();
-    let id = Uuid::now_v7();
-    outbox::insert_message(
-        tx,
-        &NewMessage {
-            id,
-            org_id: org,
-            kind: kind.as_str().into(),
-            to_email: to.as_str().into(),
-            subject: rendered.subject,
-            text_body: rendered.text,
-            html_body: rendered.html,
-            sensitive,
-            created_at: now,
-        },
-    )
-    .await?;
+    let m = message(org, kind, to, letter, sensitive, now);
+    let id = m.id;
+    outbox::insert_message(tx, &m).await?;
     Ok(id)
+}
+
+/// A letter rendered into an outbox row (written by [`enqueue`], or by a
+/// batch with `roster_store::outbox::insert_messages`).
+pub fn message(
+    org: Option<OrgId>,
+    kind: MailKind,
+    to: &Email,
+    letter: &Letter,
+    sensitive: bool,
+    now: Timestamp,
+) -> NewMessage {
+    let rendered = letter.render();
+    NewMessage {
+        id: Uuid::now_v7(),
+        org_id: org,
+        kind: kind.as_str().into(),
+        to_email: to.as_str().into(),
+        subject: rendered.subject,
+        text_body: rendered.text,
+        html_body: rendered.html,
+        sensitive,
+        created_at: now,
+    }
 }
 
 /// One message handed to a [`Mailer`].

@@ -800,6 +800,29 @@ pub async fn remember(tx: &mut Tx, org: OrgId, answers: &[(String, String)]) -> 
     Ok(())
 }
 
+/// A fixed statement without parameters (never built from input).
+struct FixedSql(&'static str);
+
+impl sea_query_sqlx::SqlxBinder for FixedSql {
+    fn build_sqlx<T: sea_query::QueryBuilder>(&self, _: T) -> (String, sea_query_sqlx::SqlxValues) {
+        (self.0.to_string(), sea_query_sqlx::SqlxValues(sea_query::Values(Vec::new())))
+    }
+}
+
+/// Refreshes the planner's statistics of the tables an import fills
+/// (PostgreSQL; SQLite plans without them). An import can grow them from
+/// nothing to 100,000 rows in a minute, faster than autovacuum notices
+/// (and autovacuum may be off): the plans PostgreSQL cached for the
+/// foreign-key checks when the tables were tiny (sequential scans) would
+/// make every batch slower than the last. `ANALYZE` also invalidates those
+/// cached plans.
+pub async fn refresh_statistics(tx: &mut Tx) -> Result<()> {
+    if tx.backend() == crate::Backend::Postgres {
+        tx.execute(&FixedSql("ANALYZE users, members, member_roles, licenses, invitations, import_rows")).await?;
+    }
+    Ok(())
+}
+
 /// A membership a row's address matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberMatch {

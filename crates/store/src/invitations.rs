@@ -178,27 +178,32 @@ async fn one(r: &mut impl Reader, q: &SelectStatement) -> Result<Option<Invitati
 
 /// Writes an invitation, pending.
 pub async fn insert_invitation(tx: &mut Tx, i: &NewInvitation) -> Result<()> {
-    tx.execute(
-        Query::insert()
-            .into_table(Invitations::Table)
-            .columns([
-                Invitations::OrgId,
-                Invitations::Id,
-                Invitations::UserId,
-                Invitations::Email,
-                Invitations::FirstName,
-                Invitations::LastName,
-                Invitations::Roles,
-                Invitations::Grants,
-                Invitations::TokenHash,
-                Invitations::Status,
-                Invitations::ExpiresAt,
-                Invitations::InvitedBy,
-                Invitations::InvitedByLabel,
-                Invitations::CreatedAt,
-                Invitations::SentAt,
-            ])
-            .values_panic([
+    insert_invitations(tx, std::slice::from_ref(i)).await
+}
+
+/// Writes invitations, pending, a multi-row statement per 500 (an import's batch).
+pub async fn insert_invitations(tx: &mut Tx, rows: &[NewInvitation]) -> Result<()> {
+    for chunk in rows.chunks(500) {
+        let mut q = Query::insert();
+        q.into_table(Invitations::Table).columns([
+            Invitations::OrgId,
+            Invitations::Id,
+            Invitations::UserId,
+            Invitations::Email,
+            Invitations::FirstName,
+            Invitations::LastName,
+            Invitations::Roles,
+            Invitations::Grants,
+            Invitations::TokenHash,
+            Invitations::Status,
+            Invitations::ExpiresAt,
+            Invitations::InvitedBy,
+            Invitations::InvitedByLabel,
+            Invitations::CreatedAt,
+            Invitations::SentAt,
+        ]);
+        for i in chunk {
+            q.values_panic([
                 i.org_id.0.into(),
                 i.id.0.into(),
                 i.user_id.0.into(),
@@ -214,9 +219,10 @@ pub async fn insert_invitation(tx: &mut Tx, i: &NewInvitation) -> Result<()> {
                 i.invited_by_label.clone().into(),
                 i.created_at.0.into(),
                 i.created_at.0.into(),
-            ]),
-    )
-    .await?;
+            ]);
+        }
+        tx.execute(&q).await?;
+    }
     Ok(())
 }
 

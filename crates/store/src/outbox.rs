@@ -106,23 +106,28 @@ fn col(name: Outbox) -> Expr {
 
 /// Writes a message, due at once, inside the change's transaction.
 pub async fn insert_message(tx: &mut Tx, m: &NewMessage) -> Result<()> {
-    tx.execute(
-        Query::insert()
-            .into_table(Outbox::Table)
-            .columns([
-                Outbox::Id,
-                Outbox::OrgId,
-                Outbox::Kind,
-                Outbox::ToEmail,
-                Outbox::Subject,
-                Outbox::TextBody,
-                Outbox::HtmlBody,
-                Outbox::Sensitive,
-                Outbox::Status,
-                Outbox::NextAttemptAt,
-                Outbox::CreatedAt,
-            ])
-            .values_panic([
+    insert_messages(tx, std::slice::from_ref(m)).await
+}
+
+/// Writes messages, queued, a multi-row statement per 500 (an import's batch).
+pub async fn insert_messages(tx: &mut Tx, rows: &[NewMessage]) -> Result<()> {
+    for chunk in rows.chunks(500) {
+        let mut q = Query::insert();
+        q.into_table(Outbox::Table).columns([
+            Outbox::Id,
+            Outbox::OrgId,
+            Outbox::Kind,
+            Outbox::ToEmail,
+            Outbox::Subject,
+            Outbox::TextBody,
+            Outbox::HtmlBody,
+            Outbox::Sensitive,
+            Outbox::Status,
+            Outbox::NextAttemptAt,
+            Outbox::CreatedAt,
+        ]);
+        for m in chunk {
+            q.values_panic([
                 m.id.into(),
                 m.org_id.map(|o| o.0).into(),
                 m.kind.clone().into(),
@@ -134,9 +139,10 @@ pub async fn insert_message(tx: &mut Tx, m: &NewMessage) -> Result<()> {
                 status::QUEUED.into(),
                 m.created_at.0.into(),
                 m.created_at.0.into(),
-            ]),
-    )
-    .await?;
+            ]);
+        }
+        tx.execute(&q).await?;
+    }
     Ok(())
 }
 

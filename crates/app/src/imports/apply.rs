@@ -23,11 +23,15 @@ use crate::access::{OrgAccess, Permission};
 use crate::actor::Actor;
 use crate::change::{self, Change};
 use crate::error::Result;
-use crate::invitations::{Issue, issue};
+use crate::invitations::{Issue, issue_many};
 use crate::{App, AppError, RequestMeta};
 
 /// New members per batch (one transaction each).
 const BATCH: u64 = 1_000;
+
+/// Every this many batches (and at the first), the tables' statistics are
+/// refreshed (see `roster_store::imports::refresh_statistics`).
+const STATISTICS_EVERY: u64 = 10;
 
 /// How long a job's lease lasts without being renewed (each batch renews it).
 const LEASE_MS: i64 = 30_000;
@@ -97,6 +101,9 @@ async fn step(app: &App, access: &OrgAccess, id: Uuid, meta: &RequestMeta) -> Re
     .await?;
     if !creates.is_empty() {
         let n = creates.len() as u64;
+        if (import.applied / BATCH) % STATISTICS_EVERY == 0 {
+            store::refresh_statistics(&mut change.tx).await?;
+        }
         let made = create_members(app, &mut change, &import, creates).await?;
         store::add_applied(&mut change.tx, org, id, n).await?;
         if made == 0 {
@@ -266,35 +273,43 @@ async fn create_members(
             )));
         }
     }
+    let roles_of: Vec<Vec<crate::roles::RoleRecord>> =
+        made.iter().map(|(_, user, _)| roles_of.remove(user).unwrap_or_default()).collect();
+    // The invitations of the batch, written together.
+    let issued = if import.invite {
+        let emails: Vec<Email> =
+            made.iter().map(|(r, _, _)| Email::parse(&r.email)).collect::<std::result::Result<_, _>>()?;
+        let grants = Grants::default();
+        let all: Vec<Issue<'_>> = made
+            .iter()
+            .zip(&emails)
+            .zip(&roles_of)
+            .map(|(((r, user, _), email), roles)| Issue {
+                user: *user,
+                email,
+                first_name: &r.first_name,
+                last_name: &r.last_name,
+                roles,
+                grants: &grants,
+                send_email: true,
+            })
+            .collect();
+        issue_many(app, change, &all).await?
+    } else {
+        Vec::new()
+    };
     let mut lines = Vec::with_capacity(made.len());
-    for (r, user, _) in &made {
-        let roles = roles_of.remove(user).unwrap_or_default();
-        let role_names: Vec<String> = roles.iter().map(|r| r.name.clone()).collect();
+    for (k, (r, user, _)) in made.iter().enumerate() {
+        let role_names: Vec<String> = roles_of[k].iter().map(|r| r.name.clone()).collect();
         let products = split_list(&r.products).unwrap_or_default();
-        let mut entry = if import.invite {
-            let email = Email::parse(&r.email).map_err(AppError::from)?;
-            let issued = issue(
-                app,
-                change,
-                &Issue {
-                    user: *user,
-                    email: &email,
-                    first_name: &r.first_name,
-                    last_name: &r.last_name,
-                    roles: &roles,
-                    grants: &Grants::default(),
-                    send_email: true,
-                },
-            )
-            .await?;
-            AuditEntry::new(AuditAction::InvitationSent, *user)
+        let mut entry = match issued.get(k) {
+            Some(issued) => AuditEntry::new(AuditAction::InvitationSent, *user)
                 .after(serde_json::json!({"email": r.email, "status": MemberStatus::Invited}))
                 .with("invitation", issued.id.to_string())
                 .with("email_sent", true)
-                .with("expires_at", issued.expires_at.0)
-        } else {
-            AuditEntry::new(AuditAction::MemberAdded, *user)
-                .after(serde_json::json!({"email": r.email, "status": MemberStatus::Active, "roles": role_names}))
+                .with("expires_at", issued.expires_at.0),
+            None => AuditEntry::new(AuditAction::MemberAdded, *user)
+                .after(serde_json::json!({"email": r.email, "status": MemberStatus::Active, "roles": role_names})),
         };
         entry = entry.with("roles", role_names).with("via", "import").with("import", id.to_string());
         if !products.is_empty() {
@@ -304,7 +319,7 @@ async fn create_members(
             entry = entry.with("imported_hash", true);
         }
         change.record(entry);
-        lines.push((r.line, Some(*user)));
+        lines.push((r.line, None));
     }
     store::set_results(&mut change.tx, org, id, RowResult::Created, &lines).await?;
     change.flush().await?;

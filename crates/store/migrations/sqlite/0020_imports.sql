@@ -62,7 +62,7 @@ CREATE TABLE import_rows (
     PRIMARY KEY (org_id, import_id, line),
     FOREIGN KEY (org_id, import_id) REFERENCES imports (org_id, id) ON DELETE CASCADE
 );
-CREATE INDEX import_rows_outcome ON import_rows (org_id, import_id, outcome, line);
+CREATE INDEX import_rows_outcome ON import_rows (org_id, import_id, outcome, result, line);
 
 -- How an organization answered the mapping step: a header (normalized) and
 -- the column it goes to, used again for the next upload.
