@@ -101,7 +101,7 @@ async fn step(app: &App, access: &OrgAccess, id: Uuid, meta: &RequestMeta) -> Re
     .await?;
     if !creates.is_empty() {
         let n = creates.len() as u64;
-        if (import.applied / BATCH) % STATISTICS_EVERY == 0 {
+        if (import.applied / BATCH).is_multiple_of(STATISTICS_EVERY) {
             store::refresh_statistics(&mut change.tx).await?;
         }
         let made = create_members(app, &mut change, &import, creates).await?;
