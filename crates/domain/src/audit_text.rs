@@ -429,9 +429,35 @@ pub fn summary(action: AuditAction, details: &Value) -> String {
         | AuditAction::ImportCommitted
         | AuditAction::ImportFinished
         | AuditAction::ImportDiscarded => {
-            used.extend(["import", "file", "mode", "create", "update", "unchanged", "error", "applied", "failed"]);
+            used.extend([
+                "import",
+                "file",
+                "mode",
+                "create",
+                "update",
+                "unchanged",
+                "error",
+                "applied",
+                "failed",
+                "columns",
+                "invite",
+                "failed_with",
+                "row",
+            ]);
             if let Some(f) = d.get("file") {
                 parts.push(format!("File {}", words(f)));
+            }
+            if let Some(c) = d.get("columns").filter(|c| !is_empty(c)) {
+                parts.push(format!("Columns placed: {}", list(c).join(", ")));
+            }
+            if d.get("invite").and_then(Value::as_bool) == Some(true) {
+                parts.push("New members invited by email".into());
+            }
+            if let Some(w) = d.get("failed_with") {
+                parts.push(format!("Stopped: {}", words(w)));
+            }
+            if let Some(r) = d.get("row") {
+                parts.push(format!("Row {} refused", words(r)));
             }
             if let Some(m) = d.get("mode").and_then(Value::as_str) {
                 parts.push(if m == "upsert" {
@@ -855,6 +881,12 @@ mod tests {
                 json!({"import": "0193", "file": "people.csv", "mode": "create", "create": 3, "error": 1}),
             ),
             (ImportFinished, json!({"import": "0193", "file": "people.csv", "applied": 100_000, "failed": 2})),
+            (
+                ImportMapped,
+                json!({"file": "hr.csv", "columns": ["Dept → Ignore this column"], "create": 1, "error": 0}),
+            ),
+            (ImportCommitted, json!({"file": "hr.csv", "mode": "upsert", "invite": true, "create": 1, "update": 2})),
+            (ImportDiscarded, json!({"file": "hr.csv"})),
             (
                 ServiceAccountCreated,
                 json!({"after": {"name": "ci-deploy", "description": "Deploys", "status": "active"}, "roles": ["User"], "grants": {"audit": ["read"]}}),
