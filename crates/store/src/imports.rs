@@ -683,36 +683,16 @@ pub async fn list_rows(
     r.read_all::<RowRow, _>(&q).await?.into_iter().map(ImportRowRecord::try_from).collect()
 }
 
-/// Marks rows applied: each line with its result, its member and, for a
-/// refused row, the reason.
-pub async fn set_results(
-    tx: &mut Tx,
-    org: OrgId,
-    id: Uuid,
-    result: RowResult,
-    lines: &[(u64, Option<UserId>)],
-) -> Result<()> {
-    // Rows of one result and no member change together; others one by one.
-    let (plain, with_user): (Vec<_>, Vec<_>) = lines.iter().partition(|(_, u)| u.is_none());
-    for chunk in plain.chunks(CHUNK) {
+/// Marks rows applied with `result`.
+pub async fn set_results(tx: &mut Tx, org: OrgId, id: Uuid, result: RowResult, lines: &[u64]) -> Result<()> {
+    for chunk in lines.chunks(CHUNK) {
         tx.execute(
             Query::update()
                 .table(ImportRows::Table)
                 .value(ImportRows::Result, result.as_str())
                 .and_where(Expr::col(ImportRows::OrgId).eq(org.0))
                 .and_where(Expr::col(ImportRows::ImportId).eq(id))
-                .and_where(Expr::col(ImportRows::Line).is_in(chunk.iter().map(|(l, _)| *l as i64))),
-        )
-        .await?;
-    }
-    for (line, user) in with_user {
-        tx.execute(
-            Query::update()
-                .table(ImportRows::Table)
-                .values([(ImportRows::Result, result.as_str().into()), (ImportRows::UserId, user.map(|u| u.0).into())])
-                .and_where(Expr::col(ImportRows::OrgId).eq(org.0))
-                .and_where(Expr::col(ImportRows::ImportId).eq(id))
-                .and_where(Expr::col(ImportRows::Line).eq(line as i64)),
+                .and_where(Expr::col(ImportRows::Line).is_in(chunk.iter().map(|l| *l as i64))),
         )
         .await?;
     }

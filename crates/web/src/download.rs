@@ -1,10 +1,11 @@
-//! Streamed downloads, shared by the API and the pages (neither imports
-//! the other): the History and Users exports are written a batch at a time.
+//! Downloads, shared by the API and the pages (neither imports the other):
+//! the History and Users exports streamed a batch at a time, and whole
+//! files (the import templates and reports).
 
 use std::future::Future;
 
 use axum::body::{Body, Bytes};
-use axum::http::header;
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use roster_app::AppError;
 
@@ -63,4 +64,25 @@ pub fn history_export(export: roster_app::history::Export) -> Response {
 pub fn member_export(export: roster_app::members::MemberExport) -> Response {
     let (media_type, name) = (export.media_type(), export.file_name());
     attachment(media_type, name, "users", export)
+}
+
+/// The media type of CSV files.
+pub const CSV: &str = "text/csv; charset=utf-8";
+
+/// The media type of XLSX files.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A whole file as an attachment named `name` (quotes, backslashes and
+/// line breaks in it replaced).
+pub fn file(media_type: &str, name: &str, bytes: Vec<u8>) -> Response {
+    let disposition = format!("attachment; filename=\"{}\"", name.replace(['"', '\\', '\r', '\n'], "_"));
+    let mut res = bytes.into_response();
+    let headers = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(media_type) {
+        headers.insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    res
 }

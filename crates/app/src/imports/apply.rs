@@ -18,7 +18,7 @@ use roster_store::members::NewMember;
 use roster_store::users::UserRecord;
 use uuid::Uuid;
 
-use super::plan::{find_role, is_refusal};
+use super::plan::find_role;
 use crate::access::{OrgAccess, Permission};
 use crate::actor::Actor;
 use crate::change::{self, Change};
@@ -127,7 +127,7 @@ async fn step(app: &App, access: &OrgAccess, id: Uuid, meta: &RequestMeta) -> Re
         match update_member(app, &mut change, &row).await {
             Ok(()) => {
                 let result = if change.recorded() == 0 { RowResult::Unchanged } else { RowResult::Updated };
-                store::set_results(&mut change.tx, org, id, result, &[(line, None)]).await?;
+                store::set_results(&mut change.tx, org, id, result, &[line]).await?;
                 store::add_applied(&mut change.tx, org, id, 1).await?;
                 if change.recorded() == 0 {
                     change.record(AuditEntry::new(AuditAction::ImportCommitted, id).with("unchanged", 1u64));
@@ -243,7 +243,7 @@ async fn create_members(
     let default_role = access.policy.default_role(&access.org.preset).map(|r| r.id);
     let mut by_role: BTreeMap<RoleId, Vec<UserId>> = BTreeMap::new();
     let mut by_product: BTreeMap<ProductKey, Vec<UserId>> = BTreeMap::new();
-    let mut roles_of: HashMap<UserId, Vec<crate::roles::RoleRecord>> = HashMap::new();
+    let mut roles_of: Vec<Vec<crate::roles::RoleRecord>> = Vec::with_capacity(made.len());
     for (r, user, _) in &made {
         let roles: Vec<crate::roles::RoleRecord> = match split_list(&r.roles) {
             Some(names) => names.iter().filter_map(|n| find_role(&access, n).cloned()).collect(),
@@ -252,7 +252,7 @@ async fn create_members(
         for role in &roles {
             by_role.entry(role.id).or_default().push(*user);
         }
-        roles_of.insert(*user, roles);
+        roles_of.push(roles);
         for p in split_list(&r.products).unwrap_or_default() {
             if let Ok(k) = ProductKey::parse(&p) {
                 by_product.entry(k).or_default().push(*user);
@@ -273,8 +273,6 @@ async fn create_members(
             )));
         }
     }
-    let roles_of: Vec<Vec<crate::roles::RoleRecord>> =
-        made.iter().map(|(_, user, _)| roles_of.remove(user).unwrap_or_default()).collect();
     // The invitations of the batch, written together.
     let issued = if import.invite {
         let emails: Vec<Email> =
@@ -319,7 +317,7 @@ async fn create_members(
             entry = entry.with("imported_hash", true);
         }
         change.record(entry);
-        lines.push((r.line, None));
+        lines.push(r.line);
     }
     store::set_results(&mut change.tx, org, id, RowResult::Created, &lines).await?;
     change.flush().await?;
@@ -378,4 +376,10 @@ pub async fn resume_abandoned(app: &App) -> Result<u64> {
         resumed += 1;
     }
     Ok(resumed)
+}
+
+/// Whether an error is a row's (the row is marked and the job goes on)
+/// rather than the database's (which stops the job).
+fn is_refusal(e: &AppError) -> bool {
+    !matches!(e, AppError::Store(_) | AppError::Internal(_))
 }

@@ -166,19 +166,10 @@ fn read(app: &App, file_name: &str, bytes: &[u8]) -> Result<Sheet> {
     read_file(file_name, bytes, &limits(app)).map_err(|e| ValidationError::field("file", e.to_string()).into())
 }
 
-/// The organization's remembered answers, with `answers` (header text →
-/// column) over them.
-async fn placements(
-    r: &mut impl roster_store::Reader,
-    org: OrgId,
-    answers: &BTreeMap<String, Column>,
-) -> Result<BTreeMap<String, Column>> {
-    let mut out: BTreeMap<String, Column> =
-        store::remembered(r, org).await?.into_iter().filter_map(|(h, c)| Column::parse(&c).map(|c| (h, c))).collect();
-    for (h, c) in answers {
-        out.insert(normalize_header(h), *c);
-    }
-    Ok(out)
+/// The organization's remembered answers to the mapping step (normalized
+/// header → column).
+async fn placements(r: &mut impl roster_store::Reader, org: OrgId) -> Result<BTreeMap<String, Column>> {
+    Ok(store::remembered(r, org).await?.into_iter().filter_map(|(h, c)| Column::parse(&c).map(|c| (h, c))).collect())
 }
 
 /// The header row and where each header goes.
@@ -229,7 +220,7 @@ pub async fn upload(
     let sheet = read(app, &file_name, &bytes)?;
     let mut change = change::begin(app, access, Permission::MEMBERS_CREATE, meta).await?;
     let org = change.access.org.id;
-    let remembered = placements(&mut change.tx, org, &BTreeMap::new()).await?;
+    let remembered = placements(&mut change.tx, org).await?;
     let (at, mapping) = place(&sheet, &remembered, app.config.import_max_rows)?;
     let id = Uuid::now_v7();
     store::insert_import(
@@ -327,17 +318,29 @@ pub async fn answer_mapping(
             return Err(ValidationError::field(format!("mapping.{h}"), "is not a header of the file").into());
         }
     }
-    let bytes = store::file_of(&mut change.tx, org, id).await?.ok_or(AppError::NotFound("import"))?;
-    let sheet = read(app, &import.file_name, &bytes)?;
     let remembered_answers: Vec<(String, String)> =
         answers.iter().map(|(h, c)| (normalize_header(h), c.as_str().to_string())).collect();
     store::remember(&mut change.tx, org, &remembered_answers).await?;
-    let remembered = placements(&mut change.tx, org, answers).await?;
-    let (at, mapping) = place(&sheet, &remembered, app.config.import_max_rows)?;
+    let (sheet, at, mapping) = kept_file(app, &mut change, &import).await?;
     let entry = AuditEntry::new(AuditAction::ImportMapped, id)
         .with("file", import.file_name.as_str())
         .with("columns", answers.iter().map(|(h, c)| format!("{h} → {}", c.label())).collect::<Vec<_>>());
     check_and_commit(app, change, id, &sheet, (at, &mapping), import.mode, entry).await
+}
+
+/// The import's kept file read again, its header row and the placement of
+/// its headers by the organization's remembered answers.
+async fn kept_file(
+    app: &App,
+    change: &mut change::Change<'_>,
+    import: &ImportRecord,
+) -> Result<(Sheet, usize, Mapping)> {
+    let org = change.access.org.id;
+    let bytes = store::file_of(&mut change.tx, org, import.id).await?.ok_or(AppError::NotFound("import"))?;
+    let sheet = read(app, &import.file_name, &bytes)?;
+    let remembered = placements(&mut change.tx, org).await?;
+    let (at, mapping) = place(&sheet, &remembered, app.config.import_max_rows)?;
+    Ok((sheet, at, mapping))
 }
 
 /// One import. Needs `members:create`.
@@ -496,10 +499,7 @@ pub async fn start(
             return Err(AppError::conflict(ConflictKind::ImportState, format!("the import is {s} already")));
         }
     }
-    let bytes = store::file_of(&mut change.tx, org, id).await?.ok_or(AppError::NotFound("import"))?;
-    let sheet = read(app, &import.file_name, &bytes)?;
-    let remembered = placements(&mut change.tx, org, &BTreeMap::new()).await?;
-    let (at, mapping) = place(&sheet, &remembered, app.config.import_max_rows)?;
+    let (sheet, at, mapping) = kept_file(app, &mut change, &import).await?;
     if !ready(&mapping) {
         return Err(AppError::conflict(
             ConflictKind::ImportState,

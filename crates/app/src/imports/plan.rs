@@ -17,12 +17,12 @@ use roster_domain::{Email, MemberStatus, UserId};
 use roster_store::imports::{self as store, ImportRowRecord};
 use uuid::Uuid;
 
+use crate::App;
 use crate::access::{OrgAccess, Permission};
 use crate::change::Change;
 use crate::error::Result;
 use crate::invariants::within_own_grants;
 use crate::roles::RoleRecord;
-use crate::{App, AppError};
 
 /// A row being checked: its record so far, and what it resolved to.
 struct Checking {
@@ -349,10 +349,4 @@ async fn check_seats(
         }
     }
     Ok(())
-}
-
-/// Checks that an error is a row's (so the commit marks the row) rather
-/// than the database's (which stops the commit).
-pub(crate) fn is_refusal(e: &AppError) -> bool {
-    !matches!(e, AppError::Store(_) | AppError::Internal(_))
 }

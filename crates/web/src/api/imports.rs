@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_app::imports::{ImportOptions, ImportView, ReportKind, RowPage, RowView};
 use roster_domain::ValidationError;
@@ -425,18 +425,6 @@ pub async fn discard_import(
     Ok(Json(roster_app::imports::discard(&state.app, &access, id, &meta).await?.into()))
 }
 
-/// A CSV download.
-fn csv_file(name: &str, bytes: Vec<u8>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", name.replace(['"', '\\'], "_"))),
-        ],
-        bytes,
-    )
-        .into_response()
-}
-
 /// An import's rows as a CSV attachment (the check comes first, so that a
 /// malformed id answers 403 to whoever may not import, like a missing one).
 async fn rows_csv(
@@ -448,7 +436,7 @@ async fn rows_csv(
     access.require(roster_app::access::Permission::MEMBERS_CREATE)?;
     let id = query::id::<Uuid>(id, "import")?;
     let (name, bytes) = roster_app::imports::report_csv(&state.app, access, id, kind).await?;
-    Ok(csv_file(&name, bytes))
+    Ok(crate::download::file(crate::download::CSV, &name, bytes))
 }
 
 /// Every row of the import with its outcome and, once committed, its
@@ -489,11 +477,8 @@ pub async fn error_rows(
         content((String = "text/csv", example = "\u{feff}Email,First name,Last name,Roles,Products\r\n")))))]
 pub async fn template_csv(OrgApi { access, .. }: OrgApi) -> ApiResult<Response> {
     let bytes = roster_app::imports::template_csv(&access)?;
-    Ok(csv_file("roster-import-template.csv", bytes))
+    Ok(crate::download::file(crate::download::CSV, "roster-import-template.csv", bytes))
 }
-
-/// The media type of XLSX files.
-pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// The import template as XLSX: a note row, the header row, and drop-down
 /// lists of the organization's roles and subscribed products. Needs
@@ -504,12 +489,5 @@ pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadshee
         content((String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 pub async fn template_xlsx(State(state): State<AppState>, OrgApi { access, .. }: OrgApi) -> ApiResult<Response> {
     let bytes = roster_app::imports::template_xlsx(&state.app, &access).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, XLSX.to_string()),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"roster-import-template.xlsx\"".to_string()),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::download::file(crate::download::XLSX, "roster-import-template.xlsx", bytes))
 }

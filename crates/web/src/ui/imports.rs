@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, RawQuery, Request};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect};
 use roster_app::AppError;
 use roster_app::access::Permission;
 use roster_app::imports::{ImportOptions, ImportView, ReportKind, RowView};
@@ -24,9 +24,6 @@ use crate::format;
 use crate::ui::form::{Pairs, field, fields};
 use crate::ui::{FormErrors, Frame, OrgPage, TabKey, UiResult, redirect_with_flash};
 use crate::upload::{Upload, flag, read_upload_form};
-
-/// The media type of XLSX files.
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// What the upload form holds, as chosen (a file input cannot be kept).
 struct UploadForm {
@@ -196,31 +193,17 @@ async fn upload_file(
     roster_app::imports::upload(page.app(), &page.access, &upload.file_name, upload.bytes, options, meta).await
 }
 
-/// A download, as an attachment.
-fn attachment(media_type: &str, name: &str, bytes: Vec<u8>) -> Response {
-    let disposition = format!("attachment; filename=\"{}\"", name.replace(['"', '\\', '\r', '\n'], "_"));
-    let mut res = bytes.into_response();
-    let headers = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(media_type) {
-        headers.insert(header::CONTENT_TYPE, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    res
-}
-
 /// The template as CSV. Needs members:create.
 pub async fn template_csv(page: OrgPage) -> UiResult {
     let bytes = roster_app::imports::template_csv(&page.access)?;
-    Ok(attachment("text/csv; charset=utf-8", "roster-import-template.csv", bytes))
+    Ok(crate::download::file(crate::download::CSV, "roster-import-template.csv", bytes))
 }
 
 /// The template as XLSX, with drop-down lists of the organization's roles
 /// and products. Needs members:create.
 pub async fn template_xlsx(page: OrgPage) -> UiResult {
     let bytes = roster_app::imports::template_xlsx(page.app(), &page.access).await?;
-    Ok(attachment(XLSX, "roster-import-template.xlsx", bytes))
+    Ok(crate::download::file(crate::download::XLSX, "roster-import-template.xlsx", bytes))
 }
 
 fn import_id(id: &str) -> Result<Uuid, AppError> {
@@ -469,7 +452,7 @@ pub async fn discard_submit(page: OrgPage, Meta(meta): Meta, Path((_, id)): Path
 
 async fn rows_csv(page: OrgPage, id: &str, kind: ReportKind) -> UiResult {
     let (name, bytes) = roster_app::imports::report_csv(page.app(), &page.access, import_id(id)?, kind).await?;
-    Ok(attachment("text/csv; charset=utf-8", &name, bytes))
+    Ok(crate::download::file(crate::download::CSV, &name, bytes))
 }
 
 /// Every row with its outcome and result, as CSV. Needs members:create.
