@@ -98,6 +98,9 @@ pub struct OrgAccess {
     pub effective: Arc<Effective>,
     /// The organization's roles and resources.
     pub policy: Arc<OrgPolicy>,
+    /// The partner a partner member acts through inside a customer
+    /// organization (`None`: the actor acts as a member, or as an operator).
+    pub via: Option<Arc<OrgRecord>>,
 }
 
 impl OrgAccess {
@@ -173,7 +176,7 @@ pub async fn open_org(app: &App, actor: &Actor, id_or_slug: &str) -> Result<OrgA
         drop(conn);
         let policy = app.policies.policy(app, &org).await?;
         let effective = Arc::new(policy.everything());
-        return Ok(OrgAccess { org, actor: actor.clone(), effective, policy });
+        return Ok(OrgAccess { org, actor: actor.clone(), effective, policy, via: None });
     };
     let mut conn = app.db.conn().await?;
     let found = roster_store::orgs::find_org_for_member(&mut conn, id_or_slug, principal.user_id).await?;
@@ -192,26 +195,34 @@ pub async fn open_account_org(app: &App, actor: &Actor, org: OrgRecord) -> Resul
     };
     let policy = app.policies.policy(app, &org).await?;
     let effective = app.policies.account_effective(app, &org, account.account_id).await?;
-    Ok(OrgAccess { org, actor: actor.clone(), effective, policy })
+    Ok(OrgAccess { org, actor: actor.clone(), effective, policy, via: None })
 }
 
 /// [`open_org`] for a signed-in user whose organization and membership
 /// status the request has read already (with its session, in one query:
 /// [`crate::auth::authenticate_in_org`]): an organization they are not an
-/// active member of answers 404, exactly as a missing one does. The grants
-/// come from the policy cache at the `authz_version` just read.
+/// active member of answers 404, exactly as a missing one does, unless it is
+/// a customer whose partner's roles reach them there
+/// ([`crate::partners::reach`]). The grants come from the policy cache at
+/// the `authz_version` just read.
 pub async fn open_read_org(
     app: &App,
     actor: &Actor,
     org: Option<OrgRecord>,
     status: Option<MemberStatus>,
 ) -> Result<OrgAccess> {
-    let (Some(principal), Some(org), Some(MemberStatus::Active)) = (actor.principal(), org, status) else {
+    let (Some(principal), Some(org)) = (actor.principal(), org) else {
         return Err(AppError::NotFound("organization"));
     };
     let policy = app.policies.policy(app, &org).await?;
-    let effective = app.policies.effective(app, &org, principal.user_id).await?;
-    Ok(OrgAccess { org, actor: actor.clone(), effective, policy })
+    if status == Some(MemberStatus::Active) {
+        let effective = app.policies.effective(app, &org, principal.user_id).await?;
+        return Ok(OrgAccess { org, actor: actor.clone(), effective, policy, via: None });
+    }
+    match crate::partners::reach(app, &org, principal.user_id).await? {
+        Some((partner, effective)) => Ok(OrgAccess { org, actor: actor.clone(), effective, policy, via: Some(partner) }),
+        None => Err(AppError::NotFound("organization")),
+    }
 }
 
 /// Locks the organization for a change and re-reads the actor's standing
@@ -221,6 +232,7 @@ pub async fn open_read_org(
 pub async fn relock(tx: &mut roster_store::Tx, app: &App, access: &OrgAccess, p: Permission) -> Result<OrgAccess> {
     let org = roster_store::orgs::lock_org(tx, access.org.id).await?.ok_or(AppError::NotFound("organization"))?;
     let policy = crate::policy::load_policy(tx, app, &org).await?;
+    let mut via = None;
     let effective = match access.actor.principal() {
         None if access.actor.is_operator() => policy.everything(),
         None => match access.actor.account() {
@@ -229,14 +241,19 @@ pub async fn relock(tx: &mut roster_store::Tx, app: &App, access: &OrgAccess, p:
         },
         Some(principal) => {
             let status = roster_store::members::member_status(tx, org.id, principal.user_id).await?;
-            if status != Some(MemberStatus::Active) {
-                return Err(AppError::NotFound("organization"));
+            if status == Some(MemberStatus::Active) {
+                crate::policy::load_effective(tx, &policy, org.id, principal.user_id).await?
+            } else {
+                let (partner, effective) = crate::partners::reach_in_tx(tx, app, &org, principal.user_id)
+                    .await?
+                    .ok_or(AppError::NotFound("organization"))?;
+                via = Some(Arc::new(partner));
+                effective
             }
-            crate::policy::load_effective(tx, &policy, org.id, principal.user_id).await?
         }
     };
     let fresh =
-        OrgAccess { org, actor: access.actor.clone(), effective: Arc::new(effective), policy: Arc::new(policy) };
+        OrgAccess { org, actor: access.actor.clone(), effective: Arc::new(effective), policy: Arc::new(policy), via };
     fresh.require(p)?;
     Ok(fresh)
 }

@@ -64,9 +64,18 @@ async fn resolve_member(app: &App, access: &OrgAccess, user: &str, field: &str) 
         // An id's membership is checked when its status is read in this
         // organization (`member_grants`), with the same answer for a stranger.
         Subject::Id(id) => Ok(id),
-        Subject::Email(email) => members::member_id_by_email(&mut app.db.conn().await?, access.org.id, &email)
-            .await?
-            .ok_or(AppError::NotFound("member")),
+        Subject::Email(email) => {
+            let mut conn = app.db.conn().await?;
+            match members::member_id_by_email(&mut conn, access.org.id, &email).await? {
+                Some(id) => Ok(id),
+                // A customer's check may ask about a member of its partner.
+                None => match access.org.parent_id {
+                    Some(partner) => members::member_id_by_email(&mut conn, partner, &email).await?,
+                    None => None,
+                }
+                .ok_or(AppError::NotFound("member")),
+            }
+        }
     }
 }
 
@@ -77,6 +86,11 @@ async fn member_grants(app: &App, access: &OrgAccess, user: UserId) -> Result<Op
     }
     let status = members::member_status(&mut app.db.conn().await?, access.org.id, user).await?;
     match status {
+        // A partner member inside a customer: what their roles reach here.
+        None if access.org.parent_id.is_some() => match crate::partners::reach(app, &access.org, user).await? {
+            Some((_, e)) => Ok(Some(e)),
+            None => Err(AppError::NotFound("member")),
+        },
         None => Err(AppError::NotFound("member")),
         // Only an active member may do anything; others hold their roles but use none.
         Some(s) if s != MemberStatus::Active => Ok(None),
@@ -118,6 +132,8 @@ pub async fn check_many(app: &App, access: &OrgAccess, checks: &[CheckRequest]) 
     if !errors.errors.is_empty() {
         return Err(errors.into());
     }
+    // In a partner, the resources its roles carry into customers apply there, not here.
+    let inside_customers = if access.org.partner { crate::partners::carried(&access.org) } else { Vec::new() };
     let mut out = Vec::with_capacity(checks.len());
     let mut last: Option<(String, UserId, Option<Arc<Effective>>)> = None;
     for (i, (c, action)) in checks.iter().zip(parsed).enumerate() {
@@ -136,6 +152,7 @@ pub async fn check_many(app: &App, access: &OrgAccess, checks: &[CheckRequest]) 
             continue;
         }
         out.push(match grants {
+            Some(_) if inside_customers.contains(&c.resource) => Decision { allowed: false, via: vec![] },
             Some(g) => g.check(&c.resource, action),
             None => Decision { allowed: false, via: vec![] },
         });

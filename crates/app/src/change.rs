@@ -45,6 +45,10 @@ pub async fn begin<'m>(app: &App, access: &OrgAccess, p: Permission, meta: &'m R
 impl Change<'_> {
     /// Records what the change did; written at the next [`Self::flush`] or at commit.
     pub fn record(&mut self, entry: AuditEntry) {
+        let entry = match &self.access.via {
+            Some(p) => entry.with("partner", serde_json::json!({"id": p.id, "name": p.name})),
+            None => entry,
+        };
         let event = audit_event(&self.access.actor, self.access.org.id, self.meta, self.now, entry);
         self.pending.push(event);
         self.recorded += 1;

@@ -50,6 +50,11 @@ pub enum ConflictKind {
     /// The import's status does not allow it (not previewed yet, a dry run,
     /// committed already), or its rows have errors and bad rows are not skipped.
     ImportState,
+    /// The organization cannot become (or stop being) this partner's
+    /// customer: it is a partner, has a partner already, or is not linked.
+    CustomerLink,
+    /// An organization group's name is taken in the partner.
+    GroupNameTaken,
 }
 
 impl ConflictKind {
@@ -77,6 +82,8 @@ impl ConflictKind {
             Self::RequestClosed => "request-closed",
             Self::RequestCooldown => "request-cooldown",
             Self::ImportState => "import-state",
+            Self::CustomerLink => "customer-link",
+            Self::GroupNameTaken => "group-name-taken",
         }
     }
 }

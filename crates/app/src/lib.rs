@@ -29,6 +29,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod ownership;
 pub mod password_reset;
+pub mod partners;
 pub mod passwords;
 pub mod policy;
 pub mod products;

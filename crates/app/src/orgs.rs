@@ -50,6 +50,27 @@ pub struct CreatedOrg {
 /// whether a slug is taken (409) is told only to those who may create an
 /// organization; anyone else gets the same 401 or 403 whatever the slug.
 pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<CreatedOrg> {
+    let parsed = parse_new_org(app, input).await?;
+    let mut tx = app.db.begin().await?;
+    let created = insert_new_org(app, &mut tx, actor, &parsed, None).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// A [`NewOrg`] checked, with its owner's password hashed.
+pub(crate) struct ParsedOrg {
+    name: OrgName,
+    slug: OrgSlug,
+    /// The owner's email.
+    pub email: Email,
+    owner_name: String,
+    hash: Option<String>,
+    /// The preset.
+    pub preset: roster_domain::permissions::Preset,
+}
+
+/// Checks a [`NewOrg`], every field at once.
+pub(crate) async fn parse_new_org(app: &App, input: NewOrg) -> Result<ParsedOrg> {
     let mut errors = ValidationError { errors: vec![] };
     let name = OrgName::parse("name", &input.name).map_err(|e| errors.merge(e)).ok();
     let slug = OrgSlug::parse(&input.slug).map_err(|e| errors.merge(e)).ok();
@@ -83,9 +104,21 @@ pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Creat
         Some(p) => Some(passwords::hash_password(app, p.clone()).await?),
         None => None,
     };
+    Ok(ParsedOrg { name, slug, email, owner_name, hash, preset })
+}
+
+/// Writes a checked organization with its owner as its first active member
+/// (a customer of `parent` when given) and audits both, inside `tx`.
+pub(crate) async fn insert_new_org(
+    app: &App,
+    tx: &mut roster_store::Tx,
+    actor: &Actor,
+    parsed: &ParsedOrg,
+    parent: Option<OrgId>,
+) -> Result<CreatedOrg> {
+    let ParsedOrg { name, slug, email, owner_name, hash, preset } = parsed;
     let now = app.clock.now();
-    let mut tx = app.db.begin().await?;
-    let existing = users::find_user_by_email(&mut tx, &email).await?;
+    let existing = users::find_user_by_email(tx, email).await?;
     let user = match existing {
         Some(u) => u,
         None => {
@@ -93,12 +126,12 @@ pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Creat
                 locked_at: None,
                 id: UserId::new(),
                 email: email.as_str().to_string(),
-                name: owner_name,
+                name: owner_name.clone(),
                 password_hash: hash.clone(),
                 email_confirmed: false,
                 created_at: now,
             };
-            users::insert_user(&mut tx, &u).await?;
+            users::insert_user(tx, &u).await?;
             u
         }
     };
@@ -112,8 +145,9 @@ pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Creat
         partner: preset.is_partner(),
         owner_transfer: preset.owner_transfer,
         authz_version: 0,
+        parent_id: parent,
     };
-    if let Err(e) = orgs::insert_org(&mut tx, &org).await {
+    if let Err(e) = orgs::insert_org(tx, &org).await {
         return Err(if e.is_unique_violation() {
             AppError::conflict(ConflictKind::SlugTaken, format!("the slug '{}' is taken; choose another", org.slug))
         } else {
@@ -121,7 +155,7 @@ pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Creat
         });
     }
     members::insert_members(
-        &mut tx,
+        tx,
         &[NewMember {
             org_id: org.id,
             user_id: user.id,
@@ -133,16 +167,14 @@ pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Creat
         }],
     )
     .await?;
-    crate::roles::install_preset(&mut tx, org.id, &preset, Some(user.id), now).await?;
+    crate::roles::install_preset(tx, org.id, preset, Some(user.id), now).await?;
     let password_token = match (&hash, &user.password_hash) {
-        (None, None) => {
-            Some(passwords::issue_password_token(app, &mut tx, user.id, app.config.password_link_ms).await?.0)
-        }
+        (None, None) => Some(passwords::issue_password_token(app, tx, user.id, app.config.password_link_ms).await?.0),
         _ => None,
     };
     let event = |e: AuditEntry| crate::change::audit_event(actor, org.id, &RequestMeta::default(), now, e);
     audit::append(
-        &mut tx,
+        tx,
         &[
             event(AuditEntry::new(AuditAction::OrganizationCreated, org.id).after(
                 serde_json::json!({"name": org.name, "slug": org.slug, "owner": user.email, "preset": preset.key}),
@@ -151,7 +183,6 @@ pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Creat
         ],
     )
     .await?;
-    tx.commit().await?;
     Ok(CreatedOrg { org, owner_id: user.id, password_token })
 }
 

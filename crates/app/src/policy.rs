@@ -138,7 +138,12 @@ pub struct PolicyCache {
     orgs: Mutex<HashMap<OrgId, Arc<OrgPolicy>>>,
     members: Mutex<HashMap<(OrgId, UserId), VersionedEffective>>,
     accounts: Mutex<HashMap<(OrgId, ServiceAccountId), VersionedEffective>>,
+    partners: Mutex<HashMap<(OrgId, UserId), PartnerReach>>,
 }
+
+/// What a partner member may do inside one customer, at the customer's and
+/// the partner's `authz_version`.
+type PartnerReach = ((i64, i64), Arc<OrgRecord>, Option<Arc<Effective>>);
 
 /// Past this many cached members the cache starts again: a simple bound on
 /// memory for deployments with many active members.
@@ -173,6 +178,17 @@ pub async fn load_policy(r: &mut impl Reader, app: &App, org: &OrgRecord) -> Res
     };
     for a in roles::list_org_resources(r, org.id).await? {
         resources.push(app_resource(a));
+    }
+    // A customer's checks may name what its partner's roles carry inside it.
+    if let Some(parent) = org.parent_id
+        && let Some(partner) = roster_store::orgs::find_org(r, &parent.to_string()).await?
+        && let Some(preset) = roster_domain::permissions::preset(&partner.preset)
+    {
+        for a in preset.resources.iter().filter(|a| preset.customer_resources.contains(&a.key)) {
+            if !resources.iter().any(|r| r.key == a.key) {
+                resources.push(app_resource(a.clone()));
+            }
+        }
     }
     for a in &app.config.app_resources {
         if !resources.iter().any(|r| r.key == a.key) {
@@ -268,6 +284,36 @@ impl PolicyCache {
         }
         accounts.insert((org.id, account), (org.authz_version, e.clone()));
         Ok(e)
+    }
+}
+
+impl PolicyCache {
+    /// What a partner member may do inside `customer` through `partner`
+    /// (both read this request), cached at both organizations' versions:
+    /// every change to the partner's groups, customers or scoped roles
+    /// moves the partner's version, and linking or unlinking the customer's.
+    pub async fn partner_effective(
+        &self,
+        app: &App,
+        customer: &OrgRecord,
+        partner: OrgRecord,
+        user: UserId,
+    ) -> Result<(Arc<OrgRecord>, Option<Arc<Effective>>)> {
+        let version = (customer.authz_version, partner.authz_version);
+        if let Some((v, p, e)) = self.partners.lock().expect("policy cache").get(&(customer.id, user))
+            && *v == version
+        {
+            return Ok((p.clone(), e.clone()));
+        }
+        let policy = self.policy(app, &partner).await?;
+        let e = crate::partners::load_reach(&mut app.db.conn().await?, &policy, customer, &partner, user).await?;
+        let (p, e) = (Arc::new(partner), e.map(Arc::new));
+        let mut partners = self.partners.lock().expect("policy cache");
+        if partners.len() >= MEMBER_CACHE_MAX {
+            partners.clear();
+        }
+        partners.insert((customer.id, user), (version, p.clone(), e.clone()));
+        Ok((p, e))
     }
 }
 

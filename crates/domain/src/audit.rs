@@ -102,6 +102,17 @@ audit_actions! {
     ImportCommitted => "import.committed", "import", "committed the import";
     ImportFinished => "import.finished", "import", "finished the import";
     ImportDiscarded => "import.discarded", "import", "discarded the import";
+    CustomerCreated => "customer.created", "organization", "created the customer organization";
+    CustomerLinkRequested => "customer.link_requested", "organization", "asked to link the customer organization";
+    CustomerLinked => "customer.linked", "organization", "linked the customer organization";
+    CustomerLinkRefused => "customer.link_refused", "organization", "refused the link of the organization";
+    CustomerUnlinked => "customer.unlinked", "organization", "unlinked the customer organization";
+    OrgGroupCreated => "org_group.created", "org_group", "created the organization group";
+    OrgGroupRenamed => "org_group.renamed", "org_group", "renamed the organization group";
+    OrgGroupDeleted => "org_group.deleted", "org_group", "deleted the organization group";
+    OrgGroupCustomersChanged => "org_group.customers_changed", "org_group", "changed the customers of the group";
+    OrgGroupMembersChanged => "org_group.members_changed", "org_group", "changed who is assigned to the group";
+    MemberScopesChanged => "member.scopes_changed", "member", "changed where the roles apply for";
 }
 
 impl std::fmt::Display for AuditAction {

@@ -486,6 +486,30 @@ pub fn summary(action: AuditAction, details: &Value) -> String {
                 parts.push(format!("{} refused when applied", group_digits(f)));
             }
         }
+        AuditAction::CustomerCreated
+        | AuditAction::CustomerLinkRequested
+        | AuditAction::CustomerLinked
+        | AuditAction::CustomerLinkRefused
+        | AuditAction::CustomerUnlinked
+        | AuditAction::OrgGroupCreated
+        | AuditAction::OrgGroupRenamed
+        | AuditAction::OrgGroupDeleted
+        | AuditAction::OrgGroupCustomersChanged
+        | AuditAction::OrgGroupMembersChanged
+        | AuditAction::MemberScopesChanged => {
+            used.extend(["customer", "partner_org", "group", "added", "removed", "owner"]);
+            parts.extend(changes(d));
+            for (key, how) in [("customer", "Customer"), ("partner_org", "Partner"), ("group", "Group"), ("owner", "Owner")] {
+                if let Some(v) = d.get(key) {
+                    parts.push(format!("{how} {}", words(v)));
+                }
+            }
+            for (key, how) in [("added", "Added"), ("removed", "Removed")] {
+                if let Some(l) = d.get(key).filter(|l| !is_empty(l)) {
+                    parts.push(format!("{how} {}", list(l).join(", ")));
+                }
+            }
+        }
         AuditAction::ServiceAccountUpdated
         | AuditAction::ServiceAccountDisabled
         | AuditAction::ServiceAccountEnabled
@@ -506,6 +530,11 @@ pub fn summary(action: AuditAction, details: &Value) -> String {
         }
     }
     used.push("bulk");
+    // A partner member acting inside a customer (issue 14).
+    if let Some(p) = d.get("partner").and_then(|p| p.get("name")) {
+        parts.push(format!("Through the partner {}", words(p)));
+    }
+    used.push("partner");
     // Keys this version has no words for still read as words.
     for (k, v) in d {
         if !used.contains(&k.as_str()) {
@@ -887,6 +916,20 @@ mod tests {
             ),
             (ImportCommitted, json!({"file": "hr.csv", "mode": "upsert", "invite": true, "create": 1, "update": 2})),
             (ImportDiscarded, json!({"file": "hr.csv"})),
+            (CustomerCreated, json!({"customer": "Acme", "owner": "ann@acme.test", "after": {"preset": "account-owner"}})),
+            (CustomerLinkRequested, json!({"customer": "Acme", "partner_org": "Brokers Inc."})),
+            (CustomerLinked, json!({"customer": "Acme", "partner_org": "Brokers Inc."})),
+            (CustomerLinkRefused, json!({"customer": "Acme", "partner_org": "Brokers Inc."})),
+            (CustomerUnlinked, json!({"customer": "Acme", "partner_org": "Brokers Inc."})),
+            (OrgGroupCreated, json!({"after": {"name": "North"}})),
+            (OrgGroupRenamed, json!({"before": {"name": "North"}, "after": {"name": "Nordic"}})),
+            (OrgGroupDeleted, json!({"before": {"name": "North"}})),
+            (OrgGroupCustomersChanged, json!({"group": "North", "added": ["Acme"], "removed": ["Globex"]})),
+            (OrgGroupMembersChanged, json!({"group": "North", "added": ["ann@brokers.test"], "removed": []})),
+            (
+                MemberScopesChanged,
+                json!({"added": ["Key Account Manager in North"], "removed": ["Global Admin in all customers"]}),
+            ),
             (
                 ServiceAccountCreated,
                 json!({"after": {"name": "ci-deploy", "description": "Deploys", "status": "active"}, "roles": ["User"], "grants": {"audit": ["read"]}}),

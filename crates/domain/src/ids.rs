@@ -94,3 +94,7 @@ id_type!(
     /// link sent to the new address is followed.
     EmailChangeId
 );
+id_type!(
+    /// A partner's group of customer organizations (scoping partner roles).
+    OrgGroupId
+);

@@ -19,6 +19,7 @@ pub mod members;
 pub mod net;
 pub mod orgs;
 pub mod page;
+pub mod partners;
 pub mod passwords;
 pub mod permissions;
 pub mod products;
@@ -32,7 +33,7 @@ pub mod unicode;
 pub use email::Email;
 pub use error::{FieldError, ValidationError};
 pub use ids::{
-    AccessRequestId, ApiTokenId, EmailChangeId, InvitationId, OrgId, RoleId, ServiceAccountId, SessionId, SignupId,
+    AccessRequestId, ApiTokenId, EmailChangeId, InvitationId, OrgGroupId, OrgId, RoleId, ServiceAccountId, SessionId, SignupId,
     UserId,
 };
 pub use members::{MemberFilter, MemberSort, MemberStatus, SortOrder};

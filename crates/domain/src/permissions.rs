@@ -291,6 +291,9 @@ pub struct PresetRole {
     pub description: String,
     /// Its grants.
     pub grants: Grants,
+    /// In a partner preset: which customers the role covers when it is
+    /// given without a scope.
+    pub customers: crate::partners::CustomerReach,
 }
 
 /// A role preset: one product document's roles and the application
@@ -313,6 +316,10 @@ pub struct Preset {
     pub default_role: String,
     /// Whether the owner may hand ownership to another member.
     pub owner_transfer: bool,
+    /// In a partner preset: the application resources that apply inside
+    /// customer organizations rather than in the partner (the broker
+    /// preset's "Organization …" rows).
+    pub customer_resources: Vec<String>,
 }
 
 impl Preset {
@@ -334,6 +341,8 @@ struct PresetFile {
     owner_role: String,
     default_role: String,
     owner_transfer: bool,
+    #[serde(default)]
+    customer_resources: Vec<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -342,6 +351,8 @@ struct RoleFile {
     key: String,
     name: String,
     description: String,
+    #[serde(default)]
+    customers: crate::partners::CustomerReach,
     /// resource → "view" | "edit" | [actions…]
     grants: BTreeMap<String, serde_json::Value>,
 }
@@ -383,14 +394,24 @@ pub fn parse_preset(json: &str) -> Result<Preset, String> {
             }
             grants.grant(resource, parse_actions(v).map_err(|e| format!("preset {}: role {}: {e}", f.key, r.key))?);
         }
-        roles.push(PresetRole { key: r.key.clone(), name: r.name.clone(), description: r.description.clone(), grants });
+        roles.push(PresetRole {
+            key: r.key.clone(),
+            name: r.name.clone(),
+            description: r.description.clone(),
+            grants,
+            customers: r.customers,
+        });
     }
     for (what, key) in [("owner_role", &f.owner_role), ("default_role", &f.default_role)] {
         if !roles.iter().any(|r| &r.key == key) {
             return Err(format!("preset {}: {what} {key} is not one of its roles", f.key));
         }
     }
+    if let Some(unknown) = f.customer_resources.iter().find(|c| !f.resources.iter().any(|a| &a.key == *c)) {
+        return Err(format!("preset {}: customer resource {unknown} is not one of its resources", f.key));
+    }
     Ok(Preset {
+        customer_resources: f.customer_resources,
         key: f.key,
         name: f.name,
         description: f.description,

@@ -17,6 +17,7 @@ pub mod members;
 pub mod org_sessions;
 pub mod org_settings;
 pub mod orgs;
+pub mod partners;
 pub mod outbox;
 pub mod products;
 pub mod roles;

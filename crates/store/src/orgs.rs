@@ -26,8 +26,11 @@ pub struct OrgRecord {
     pub partner: bool,
     /// Whether its owner may hand ownership to another member.
     pub owner_transfer: bool,
-    /// Increases with every change to its roles, grants or role assignments.
+    /// Increases with every change to its roles, grants or role assignments
+    /// (for a partner, also to its groups, customers and scoped assignments).
     pub authz_version: i64,
+    /// The partner managing it, if it is a customer organization.
+    pub parent_id: Option<OrgId>,
 }
 
 /// An organization's row (also read joined to other tables).
@@ -42,6 +45,7 @@ pub(crate) struct OrgRow {
     partner: bool,
     owner_transfer: bool,
     authz_version: i64,
+    parent_id: Option<Uuid>,
 }
 
 impl From<OrgRow> for OrgRecord {
@@ -56,11 +60,12 @@ impl From<OrgRow> for OrgRecord {
             partner: r.partner,
             owner_transfer: r.owner_transfer,
             authz_version: r.authz_version,
+            parent_id: r.parent_id.map(OrgId),
         }
     }
 }
 
-pub(crate) const COLUMNS: [Organizations; 9] = [
+pub(crate) const COLUMNS: [Organizations; 10] = [
     Organizations::Id,
     Organizations::Slug,
     Organizations::Name,
@@ -70,6 +75,7 @@ pub(crate) const COLUMNS: [Organizations; 9] = [
     Organizations::Partner,
     Organizations::OwnerTransfer,
     Organizations::AuthzVersion,
+    Organizations::ParentId,
 ];
 
 /// Inserts an organization and its zeroed member counters.
@@ -84,6 +90,7 @@ pub async fn insert_org(tx: &mut Tx, org: &OrgRecord) -> Result<()> {
         org.partner.into(),
         org.owner_transfer.into(),
         org.authz_version.into(),
+        org.parent_id.map(|p| p.0).into(),
     ]))
     .await?;
     let mut counters = Query::insert();

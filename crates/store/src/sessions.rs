@@ -132,6 +132,8 @@ struct OptionalOrg {
     owner_transfer: Option<bool>,
     #[sqlx(rename = "org_authz_version")]
     authz_version: Option<i64>,
+    #[sqlx(rename = "org_parent_id")]
+    parent_id: Option<Uuid>,
 }
 
 impl OptionalOrg {
@@ -146,6 +148,7 @@ impl OptionalOrg {
             partner: self.partner?,
             owner_transfer: self.owner_transfer?,
             authz_version: self.authz_version?,
+            parent_id: self.parent_id.map(roster_domain::OrgId),
         })
     }
 }

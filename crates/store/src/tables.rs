@@ -51,6 +51,8 @@ pub(crate) enum Organizations {
     Partner,
     OwnerTransfer,
     AuthzVersion,
+    /// The partner managing a customer organization (migration 0021).
+    ParentId,
 }
 
 /// `members`: a user's membership of an organization, with the user's email

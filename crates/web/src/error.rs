@@ -204,6 +204,8 @@ fn conflict_title(kind: ConflictKind) -> &'static str {
         ConflictKind::RequestClosed => "Request no longer pending",
         ConflictKind::RequestCooldown => "Too soon to ask again",
         ConflictKind::ImportState => "The import cannot do this now",
+        ConflictKind::CustomerLink => "The organization cannot be linked or unlinked",
+        ConflictKind::GroupNameTaken => "An organization group has that name",
     }
 }
 

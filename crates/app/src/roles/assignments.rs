@@ -62,8 +62,26 @@ pub async fn set_member_roles(
     Ok(out)
 }
 
-/// [`set_member_roles`] inside a change.
+/// [`set_member_roles`] inside a change; in a partner, the roles' customer
+/// scopes follow ([`crate::partners::scopes::follow_roles`]).
 pub(crate) async fn apply_member_roles(
+    change: &mut Change<'_>,
+    user: UserId,
+    wanted: &[String],
+) -> Result<Vec<RoleRecord>> {
+    if !change.access.org.partner {
+        return apply_member_roles_only(change, user, wanted).await;
+    }
+    let before = store::member_role_ids(&mut change.tx, change.access.org.id, user).await?;
+    let out = apply_member_roles_only(change, user, wanted).await?;
+    let now: Vec<roster_domain::RoleId> = out.iter().map(|r| r.id).collect();
+    crate::partners::scopes::follow_roles(change, user, &before, &now).await?;
+    Ok(out)
+}
+
+/// A member's roles in the organization itself, inside a change (in a
+/// partner: the partner scope only).
+pub(crate) async fn apply_member_roles_only(
     change: &mut Change<'_>,
     user: UserId,
     wanted: &[String],

@@ -4,7 +4,7 @@
 //! organization starts with). Handing the organization on is
 //! [`crate::ownership`].
 
-mod assignments;
+pub(crate) mod assignments;
 mod presets;
 
 pub use assignments::*;

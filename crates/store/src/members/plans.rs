@@ -239,6 +239,7 @@ async fn organization(db: &Db, n: usize, products: &[(&str, &dyn Fn(usize) -> bo
         partner: false,
         owner_transfer: true,
         authz_version: 0,
+        parent_id: None,
     };
     crate::orgs::insert_org(&mut tx, &record).await.unwrap();
     let mut users = Vec::new();

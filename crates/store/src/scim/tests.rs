@@ -138,6 +138,7 @@ async fn organization(db: &Db, n: usize, rng: &mut StdRng) -> (OrgId, Vec<ScimUs
             partner: false,
             owner_transfer: true,
             authz_version: 0,
+            parent_id: None,
         };
         crate::orgs::insert_org(&mut tx, &record).await.unwrap();
         orgs.push(org);
