@@ -220,7 +220,9 @@ pub async fn open_read_org(
         return Ok(OrgAccess { org, actor: actor.clone(), effective, policy, via: None });
     }
     match crate::partners::reach(app, &org, principal.user_id).await? {
-        Some((partner, effective)) => Ok(OrgAccess { org, actor: actor.clone(), effective, policy, via: Some(partner) }),
+        Some((partner, effective)) => {
+            Ok(OrgAccess { org, actor: actor.clone(), effective, policy, via: Some(partner) })
+        }
         None => Err(AppError::NotFound("organization")),
     }
 }

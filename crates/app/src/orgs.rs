@@ -5,7 +5,7 @@ use roster_domain::orgs::parse_display_name;
 use roster_domain::permissions::DEFAULT_PRESET;
 use roster_domain::{Email, MemberStatus, OrgId, OrgName, OrgSlug, UserId, ValidationError};
 use roster_store::members::NewMember;
-use roster_store::orgs::OrgRecord;
+pub use roster_store::orgs::OrgRecord;
 use roster_store::users::UserRecord;
 use roster_store::{audit, members, orgs, users};
 

@@ -306,7 +306,10 @@ impl PolicyCache {
             return Ok((p.clone(), e.clone()));
         }
         let policy = self.policy(app, &partner).await?;
-        let e = crate::partners::load_reach(&mut app.db.conn().await?, &policy, customer, &partner, user).await?;
+        let customer_policy = self.policy(app, customer).await?;
+        let e =
+            crate::partners::load_reach(&mut app.db.conn().await?, &policy, &customer_policy, customer, &partner, user)
+                .await?;
         let (p, e) = (Arc::new(partner), e.map(Arc::new));
         let mut partners = self.partners.lock().expect("policy cache");
         if partners.len() >= MEMBER_CACHE_MAX {

@@ -499,7 +499,9 @@ pub fn summary(action: AuditAction, details: &Value) -> String {
         | AuditAction::MemberScopesChanged => {
             used.extend(["customer", "partner_org", "group", "added", "removed", "owner"]);
             parts.extend(changes(d));
-            for (key, how) in [("customer", "Customer"), ("partner_org", "Partner"), ("group", "Group"), ("owner", "Owner")] {
+            for (key, how) in
+                [("customer", "Customer"), ("partner_org", "Partner"), ("group", "Group"), ("owner", "Owner")]
+            {
                 if let Some(v) = d.get(key) {
                     parts.push(format!("{how} {}", words(v)));
                 }
@@ -916,7 +918,10 @@ mod tests {
             ),
             (ImportCommitted, json!({"file": "hr.csv", "mode": "upsert", "invite": true, "create": 1, "update": 2})),
             (ImportDiscarded, json!({"file": "hr.csv"})),
-            (CustomerCreated, json!({"customer": "Acme", "owner": "ann@acme.test", "after": {"preset": "account-owner"}})),
+            (
+                CustomerCreated,
+                json!({"customer": "Acme", "owner": "ann@acme.test", "after": {"preset": "account-owner"}}),
+            ),
             (CustomerLinkRequested, json!({"customer": "Acme", "partner_org": "Brokers Inc."})),
             (CustomerLinked, json!({"customer": "Acme", "partner_org": "Brokers Inc."})),
             (CustomerLinkRefused, json!({"customer": "Acme", "partner_org": "Brokers Inc."})),

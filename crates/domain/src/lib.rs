@@ -33,8 +33,8 @@ pub mod unicode;
 pub use email::Email;
 pub use error::{FieldError, ValidationError};
 pub use ids::{
-    AccessRequestId, ApiTokenId, EmailChangeId, InvitationId, OrgGroupId, OrgId, RoleId, ServiceAccountId, SessionId, SignupId,
-    UserId,
+    AccessRequestId, ApiTokenId, EmailChangeId, InvitationId, OrgGroupId, OrgId, RoleId, ServiceAccountId, SessionId,
+    SignupId, UserId,
 };
 pub use members::{MemberFilter, MemberSort, MemberStatus, SortOrder};
 pub use orgs::{OrgName, OrgSlug};

@@ -119,10 +119,11 @@ pub const CUSTOMER_ADMIN_RESOURCES: [&str; 10] = [
 ];
 
 /// The part of a partner role's grants that applies inside a customer:
-/// `customers: read` gives read on the customer's user management,
+/// `customers: read` gives read on the customer's user management (and on
+/// the customer's own application resources, `customer_own`),
 /// `customers: update` all of it; the resources of `carried` (the partner
 /// preset's customer-side resources) apply as granted. Nothing else does.
-pub fn customer_grants(role: &Grants, carried: &[String]) -> Grants {
+pub fn customer_grants(role: &Grants, carried: &[String], customer_own: &[&str]) -> Grants {
     let mut out = Grants::default();
     let on = role.on("customers");
     let level = if on.contains(crate::permissions::Action::Update) {
@@ -132,7 +133,7 @@ pub fn customer_grants(role: &Grants, carried: &[String]) -> Grants {
     } else {
         Actions::NONE
     };
-    for r in CUSTOMER_ADMIN_RESOURCES {
+    for r in CUSTOMER_ADMIN_RESOURCES.iter().chain(customer_own).filter(|r| !carried.iter().any(|c| c == *r)) {
         out.grant(r, level);
     }
     for r in carried {
@@ -249,7 +250,10 @@ impl std::str::FromStr for CustomerStatus {
     type Err = crate::ValidationError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         CustomerStatus::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| {
-            crate::ValidationError::field("status", format!("unknown status '{s}'; use active, invited or link_pending"))
+            crate::ValidationError::field(
+                "status",
+                format!("unknown status '{s}'; use active, invited or link_pending"),
+            )
         })
     }
 }

@@ -157,7 +157,8 @@ struct CustomerDbRow {
 fn customers_where(q: &mut SelectStatement, partner: OrgId, query: &CustomerQuery) {
     q.and_where(Expr::col((Organizations::Table, Organizations::ParentId)).eq(partner.0));
     if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let pattern = format!("%{}%", text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let pattern =
+            format!("%{}%", text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
         q.and_where(
             Expr::expr(Func::lower(Expr::col((Organizations::Table, Organizations::Name))))
                 .like(sea_query::LikeExpr::new(pattern.clone()).escape('\\'))
@@ -175,7 +176,8 @@ fn customers_where(q: &mut SelectStatement, partner: OrgId, query: &CustomerQuer
     };
     if let Some(groups) = &query.within_groups {
         q.and_where(
-            Expr::col((Organizations::Table, Organizations::Id)).in_subquery(in_groups(groups.iter().map(|g| g.0).collect())),
+            Expr::col((Organizations::Table, Organizations::Id))
+                .in_subquery(in_groups(groups.iter().map(|g| g.0).collect())),
         );
     }
     if let Some(g) = query.group {
@@ -187,9 +189,7 @@ fn customers_where(q: &mut SelectStatement, partner: OrgId, query: &CustomerQuer
         }
         Some(CustomerStatus::Active) => {
             q.and_where(
-                Expr::col((Organizations::Table, Organizations::OwnerId))
-                    .is_null()
-                    .or(owner_status_expr().ne(0i64)),
+                Expr::col((Organizations::Table, Organizations::OwnerId)).is_null().or(owner_status_expr().ne(0i64)),
             );
         }
         Some(CustomerStatus::LinkPending) | None => {}
@@ -220,7 +220,9 @@ fn count_expr(status: Option<MemberStatus>) -> Expr {
     let mut q = Query::select();
     q.expr(Func::sum(Expr::col((Alias::new("mc"), MemberCounts::Count))))
         .from_as(MemberCounts::Table, Alias::new("mc"))
-        .and_where(Expr::col((Alias::new("mc"), MemberCounts::OrgId)).equals((Organizations::Table, Organizations::Id)));
+        .and_where(
+            Expr::col((Alias::new("mc"), MemberCounts::OrgId)).equals((Organizations::Table, Organizations::Id)),
+        );
     match status {
         Some(s) => q.and_where(Expr::col((Alias::new("mc"), MemberCounts::Status)).eq(s.as_str())),
         None => q.and_where(Expr::col((Alias::new("mc"), MemberCounts::Status)).ne(MemberStatus::Archived.as_str())),
@@ -232,7 +234,9 @@ fn seats_expr(column: Subscriptions) -> Expr {
     let q = Query::select()
         .expr(Func::sum(Expr::col((Alias::new("sub"), column))))
         .from_as(Subscriptions::Table, Alias::new("sub"))
-        .and_where(Expr::col((Alias::new("sub"), Subscriptions::OrgId)).equals((Organizations::Table, Organizations::Id)))
+        .and_where(
+            Expr::col((Alias::new("sub"), Subscriptions::OrgId)).equals((Organizations::Table, Organizations::Id)),
+        )
         .and_where(Expr::col((Alias::new("sub"), Subscriptions::Status)).ne("canceled"))
         .to_owned();
     Expr::SubQuery(None, Box::new(q.into_sub_query_statement()))
@@ -269,11 +273,7 @@ pub async fn list_customers(r: &mut impl Reader, partner: OrgId, query: &Custome
     Ok(rows
         .into_iter()
         .map(|row| CustomerRow {
-            status: if row.owner_last_active == Some(0) {
-                CustomerStatus::Invited
-            } else {
-                CustomerStatus::Active
-            },
+            status: if row.owner_last_active == Some(0) { CustomerStatus::Invited } else { CustomerStatus::Active },
             org: row.org.into(),
             active_members: row.active_members.unwrap_or(0),
             members: row.members.unwrap_or(0),
@@ -685,7 +685,9 @@ pub async fn covering_roles(r: &mut impl Reader, partner: OrgId, user: UserId, c
         .and_where(Expr::col(CustomerRoles::OrgId).eq(partner.0))
         .and_where(Expr::col(CustomerRoles::UserId).eq(user.0))
         .and_where(
-            Expr::col(CustomerRoles::GroupId).eq(ALL_CUSTOMERS).or(Expr::col(CustomerRoles::GroupId).in_subquery(groups)),
+            Expr::col(CustomerRoles::GroupId)
+                .eq(ALL_CUSTOMERS)
+                .or(Expr::col(CustomerRoles::GroupId).in_subquery(groups)),
         )
         .to_owned();
     Ok(r.read_all::<Held, _>(&q).await?.into_iter().map(|h| RoleId(h.role_id)).collect())
@@ -728,16 +730,18 @@ pub async fn partner_actors(r: &mut impl Reader, partner: OrgId, customer: OrgId
         .from(CustomerRoles::Table)
         .inner_join(
             Members::Table,
-            Expr::col((Members::Table, Members::OrgId))
-                .equals((CustomerRoles::Table, CustomerRoles::OrgId))
-                .and(Expr::col((Members::Table, Members::UserId)).equals((CustomerRoles::Table, CustomerRoles::UserId))),
+            Expr::col((Members::Table, Members::OrgId)).equals((CustomerRoles::Table, CustomerRoles::OrgId)).and(
+                Expr::col((Members::Table, Members::UserId)).equals((CustomerRoles::Table, CustomerRoles::UserId)),
+            ),
         )
         .and_where(Expr::col((CustomerRoles::Table, CustomerRoles::OrgId)).eq(partner.0))
         .and_where(Expr::col((Members::Table, Members::Status)).eq(MemberStatus::Active.as_str()))
         .and_where(
-            Expr::col((CustomerRoles::Table, CustomerRoles::GroupId))
-                .eq(ALL_CUSTOMERS)
-                .or(Expr::col((CustomerRoles::Table, CustomerRoles::GroupId)).in_subquery(groups)),
+            Expr::col((CustomerRoles::Table, CustomerRoles::GroupId)).eq(ALL_CUSTOMERS).or(Expr::col((
+                CustomerRoles::Table,
+                CustomerRoles::GroupId,
+            ))
+            .in_subquery(groups)),
         )
         .order_by((Members::Table, Members::Name), Order::Asc)
         .order_by((CustomerRoles::Table, CustomerRoles::UserId), Order::Asc)

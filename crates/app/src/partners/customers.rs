@@ -24,7 +24,8 @@ use crate::orgs::NewOrg;
 use crate::{App, AppError, ConflictKind, RequestMeta};
 
 /// See the partner's customers.
-pub const CUSTOMERS_READ: Permission = Permission { resource: "customers", action: roster_domain::permissions::Action::Read };
+pub const CUSTOMERS_READ: Permission =
+    Permission { resource: "customers", action: roster_domain::permissions::Action::Read };
 /// Create or link customers.
 pub const CUSTOMERS_CREATE: Permission =
     Permission { resource: "customers", action: roster_domain::permissions::Action::Create };
@@ -135,11 +136,11 @@ pub async fn create(app: &App, access: &OrgAccess, input: NewCustomer, meta: &Re
         return Err(ValidationError::field("preset", "a customer cannot be a partner; choose a customer preset").into());
     }
     let mut change = change::begin(app, access, CUSTOMERS_CREATE, meta).await?;
-    let created =
-        crate::orgs::insert_new_org(app, &mut change.tx, &access.actor, &parsed, Some(access.org.id)).await?;
+    let created = crate::orgs::insert_new_org(app, &mut change.tx, &access.actor, &parsed, Some(access.org.id)).await?;
     let org = created.org.clone();
     let partner = &access.org;
-    let by = access.actor.principal().map_or_else(|| partner.name.clone(), |p| format!("{} ({})", p.name, partner.name));
+    let by =
+        access.actor.principal().map_or_else(|| partner.name.clone(), |p| format!("{} ({})", p.name, partner.name));
     let (action, footer) = match &created.password_token {
         Some(secret) => (
             Some(("Choose your password".to_string(), app.config.link(&format!("/set-password?token={secret}")))),
@@ -148,7 +149,9 @@ pub async fn create(app: &App, access: &OrgAccess, input: NewCustomer, meta: &Re
                 crate::invitations::duration_words(app.config.password_link_ms)
             )],
         ),
-        None => (Some(("Open Roster".to_string(), app.config.link(&format!("/orgs/{}/settings/users", org.slug)))), vec![]),
+        None => {
+            (Some(("Open Roster".to_string(), app.config.link(&format!("/orgs/{}/settings/users", org.slug)))), vec![])
+        }
     };
     let letter = Letter {
         subject: format!("{} made {} for you on Roster", partner.name, org.name),
@@ -213,11 +216,17 @@ pub async fn request_link(app: &App, access: &OrgAccess, org: &str, meta: &Reque
         .await?
         .ok_or_else(|| ValidationError::field("org", format!("no organization '{}'", org.trim())))?;
     if target.id == access.org.id || target.partner {
-        return Err(AppError::conflict(ConflictKind::CustomerLink, format!("{} is a partner; a partner cannot be a customer", target.name)));
+        return Err(AppError::conflict(
+            ConflictKind::CustomerLink,
+            format!("{} is a partner; a partner cannot be a customer", target.name),
+        ));
     }
     match target.parent_id {
         Some(p) if p == access.org.id => {
-            return Err(AppError::conflict(ConflictKind::CustomerLink, format!("{} is your customer already", target.name)));
+            return Err(AppError::conflict(
+                ConflictKind::CustomerLink,
+                format!("{} is your customer already", target.name),
+            ));
         }
         Some(_) => {
             return Err(AppError::conflict(
@@ -261,7 +270,10 @@ pub async fn answer_link(
     meta: &RequestMeta,
 ) -> Result<()> {
     if !access.acts_for_owner() {
-        return Err(AppError::Forbidden(format!("only the owner of {} can answer a partner's link request", access.org.name)));
+        return Err(AppError::Forbidden(format!(
+            "only the owner of {} can answer a partner's link request",
+            access.org.name
+        )));
     }
     let mut change = change::begin(app, access, Permission::MEMBERS_READ, meta).await?;
     let requests = store::link_requests(&mut change.tx, Some(partner), Some(access.org.id)).await?;
@@ -269,7 +281,10 @@ pub async fn answer_link(
     let partner_org =
         orgs::find_org(&mut change.tx, &partner.to_string()).await?.ok_or(AppError::NotFound("link request"))?;
     if accept && change.access.org.parent_id.is_some() {
-        return Err(AppError::conflict(ConflictKind::CustomerLink, "this organization has a partner already; revoke that link first"));
+        return Err(AppError::conflict(
+            ConflictKind::CustomerLink,
+            "this organization has a partner already; revoke that link first",
+        ));
     }
     store::delete_link_request(&mut change.tx, access.org.id, partner).await?;
     let action = if accept { AuditAction::CustomerLinked } else { AuditAction::CustomerLinkRefused };
@@ -305,14 +320,18 @@ pub async fn unlink(app: &App, access: &OrgAccess, customer: &str, meta: &Reques
         require_all_customers(app, access, "unlink a customer").await?;
         (true, target, access.org.clone())
     } else {
-        let partner =
-            access.org.parent_id.filter(|p| p.to_string() == customer || customer == "partner").ok_or(AppError::NotFound("partner link"))?;
         if access.via.is_some() {
             return Err(AppError::Forbidden("the partner's staff cannot revoke the partner's own link".into()));
         }
         access.require(Permission::ORG_SETTINGS_UPDATE)?;
-        let partner_org =
-            orgs::find_org(&mut app.db.conn().await?, &partner.to_string()).await?.ok_or(AppError::NotFound("partner link"))?;
+        let partner = access
+            .org
+            .parent_id
+            .filter(|p| p.to_string() == customer || customer == "partner")
+            .ok_or(AppError::NotFound("partner link"))?;
+        let partner_org = orgs::find_org(&mut app.db.conn().await?, &partner.to_string())
+            .await?
+            .ok_or(AppError::NotFound("partner link"))?;
         (false, access.org.clone(), partner_org)
     };
     let p = if partner_side { CUSTOMERS_DELETE } else { Permission::ORG_SETTINGS_UPDATE };
@@ -323,14 +342,16 @@ pub async fn unlink(app: &App, access: &OrgAccess, customer: &str, meta: &Reques
     let (other, entry_other, entry_own) = if partner_side {
         (
             customer_org.id,
-            AuditEntry::new(AuditAction::CustomerUnlinked, customer_org.id).with("partner_org", partner_org.name.clone()),
+            AuditEntry::new(AuditAction::CustomerUnlinked, customer_org.id)
+                .with("partner_org", partner_org.name.clone()),
             AuditEntry::new(AuditAction::CustomerUnlinked, customer_org.id).with("customer", customer_org.name.clone()),
         )
     } else {
         (
             partner_org.id,
             AuditEntry::new(AuditAction::CustomerUnlinked, customer_org.id).with("customer", customer_org.name.clone()),
-            AuditEntry::new(AuditAction::CustomerUnlinked, customer_org.id).with("partner_org", partner_org.name.clone()),
+            AuditEntry::new(AuditAction::CustomerUnlinked, customer_org.id)
+                .with("partner_org", partner_org.name.clone()),
         )
     };
     let event = audit_event(&access.actor, other, meta, change.now, entry_other);
@@ -396,4 +417,17 @@ pub async fn partner_view(app: &App, access: &OrgAccess) -> Result<PartnerView> 
 /// Parses an owner email for a form (kept for the CLI and the pages).
 pub fn parse_owner_email(raw: &str) -> Result<Email> {
     Email::parse(raw).map_err(|e| ValidationError::field("owner_email", e.errors[0].message.clone()).into())
+}
+
+/// A page's keyset as an opaque cursor (the last name and id).
+pub fn cursor(next: &(String, OrgId)) -> String {
+    format!("{}.{}", hex::encode(next.0.as_bytes()), next.1)
+}
+
+/// Reads a [`cursor`]; anything else is a `cursor` error.
+pub fn parse_cursor(text: &str) -> Result<(String, OrgId)> {
+    let bad = || AppError::from(ValidationError::field("cursor", "is not a cursor this list gave"));
+    let (name, id) = text.split_once('.').ok_or_else(bad)?;
+    let name = String::from_utf8(hex::decode(name).map_err(|_| bad())?).map_err(|_| bad())?;
+    Ok((name, id.parse().map_err(|_| bad())?))
 }

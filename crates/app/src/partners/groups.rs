@@ -125,7 +125,9 @@ pub async fn create(app: &App, access: &OrgAccess, name: &str, meta: &RequestMet
     let name = parse_group_name(name)?;
     let mut change = change::begin(app, access, CREATE, meta).await?;
     let id = OrgGroupId::new();
-    store::insert_group(&mut change.tx, access.org.id, id, &name, change.now).await.map_err(|e| name_taken(e, &name))?;
+    store::insert_group(&mut change.tx, access.org.id, id, &name, change.now)
+        .await
+        .map_err(|e| name_taken(e, &name))?;
     change.record(AuditEntry::new(AuditAction::OrgGroupCreated, id).after(serde_json::json!({"name": name})));
     let created_at = change.now;
     change.commit().await?;
@@ -140,7 +142,13 @@ async fn existing(change: &mut change::Change<'_>, id: OrgGroupId) -> Result<Gro
 }
 
 /// Renames a group (`org_groups:update`).
-pub async fn rename(app: &App, access: &OrgAccess, id: OrgGroupId, name: &str, meta: &RequestMeta) -> Result<GroupRecord> {
+pub async fn rename(
+    app: &App,
+    access: &OrgAccess,
+    id: OrgGroupId,
+    name: &str,
+    meta: &RequestMeta,
+) -> Result<GroupRecord> {
     require_partner(access)?;
     access.require(UPDATE)?;
     let name = parse_group_name(name)?;
@@ -168,9 +176,10 @@ pub async fn delete(app: &App, access: &OrgAccess, id: OrgGroupId, meta: &Reques
     let before = existing(&mut change, id).await?;
     store::delete_group(&mut change.tx, access.org.id, id).await?;
     orgs::bump_authz_version(&mut change.tx, access.org.id).await?;
-    change.record(AuditEntry::new(AuditAction::OrgGroupDeleted, id).before(
-        serde_json::json!({"name": before.name, "customers": before.customers, "members": before.members}),
-    ));
+    change
+        .record(AuditEntry::new(AuditAction::OrgGroupDeleted, id).before(
+            serde_json::json!({"name": before.name, "customers": before.customers, "members": before.members}),
+        ));
     change.commit().await?;
     Ok(())
 }
@@ -204,7 +213,10 @@ pub async fn set_customers(
                     names.push((o.id, o.name));
                 }
             }
-            None => errors.merge(ValidationError::field(format!("orgs[{i}]"), format!("'{w}' is not a customer of {}", access.org.name))),
+            None => errors.merge(ValidationError::field(
+                format!("orgs[{i}]"),
+                format!("'{w}' is not a customer of {}", access.org.name),
+            )),
         }
     }
     drop(conn);
@@ -269,7 +281,10 @@ pub async fn set_members(
         match found {
             Some(f) if !users.iter().any(|(u, _)| *u == f.0) => users.push(f),
             Some(_) => {}
-            None => errors.merge(ValidationError::field(format!("users[{i}]"), format!("'{w}' is not a member of {}", access.org.name))),
+            None => errors.merge(ValidationError::field(
+                format!("users[{i}]"),
+                format!("'{w}' is not a member of {}", access.org.name),
+            )),
         }
     }
     drop(conn);
@@ -289,7 +304,8 @@ pub async fn set_members(
         if current.iter().any(|r| r.user == *user) {
             continue;
         }
-        let mut roles: Vec<roster_domain::RoleId> = their_rows.iter().filter(|r| r.user == *user && r.group.is_some()).map(|r| r.role).collect();
+        let mut roles: Vec<roster_domain::RoleId> =
+            their_rows.iter().filter(|r| r.user == *user && r.group.is_some()).map(|r| r.role).collect();
         for (u, role) in partner_roles.iter().filter(|(u, _)| u == user) {
             let _ = u;
             let reach = access
@@ -305,7 +321,9 @@ pub async fn set_members(
         if roles.is_empty() {
             errors.merge(ValidationError::field(
                 format!("users[{i}]"),
-                format!("{email} holds no role limited to organization groups (such as Key Account Manager or Sales Agent)"),
+                format!(
+                    "{email} holds no role limited to organization groups (such as Key Account Manager or Sales Agent)"
+                ),
             ));
         }
         roles.sort();
@@ -323,7 +341,9 @@ pub async fn set_members(
             break;
         }
         let Some(role) = access.policy.role(r.role) else { continue };
-        if let Some(m) = coverage.lacks(&Scope::Groups(vec![id]), &customer_grants(&role.grants, &carried), |_| group.name.clone()) {
+        if let Some(m) = coverage
+            .lacks(&Scope::Groups(vec![id]), &customer_grants(&role.grants, &carried, &[]), |_| group.name.clone())
+        {
             return Err(AppError::Forbidden(format!("you cannot assign '{}' in {}: {m}", role.name, group.name)));
         }
     }

@@ -41,6 +41,7 @@ pub fn carried(partner: &OrgRecord) -> Vec<String> {
 pub(crate) async fn load_reach(
     r: &mut impl Reader,
     partner_policy: &OrgPolicy,
+    customer_policy: &OrgPolicy,
     customer: &OrgRecord,
     partner: &OrgRecord,
     user: UserId,
@@ -50,13 +51,19 @@ pub(crate) async fn load_reach(
     }
     let roles = store::covering_roles(r, partner.id, user, customer.id).await?;
     let carried = carried(partner);
+    let own: Vec<&str> = customer_policy
+        .resources
+        .iter()
+        .filter(|r| r.enforced_by == crate::policy::EnforcedBy::Application)
+        .map(|r| r.key.as_str())
+        .collect();
     let held: Vec<HeldRole> = partner_policy
         .roles
         .iter()
         .filter(|r| roles.contains(&r.id))
         .map(|r| HeldRole {
             name: format!("{} ({})", r.name, partner.name),
-            grants: customer_grants(&r.grants, &carried),
+            grants: customer_grants(&r.grants, &carried, &own),
         })
         .collect();
     let effective = Effective::new(held, Grants::default());
@@ -90,7 +97,8 @@ pub(crate) async fn reach_in_tx(
         return Ok(None);
     }
     let policy = crate::policy::load_policy(tx, app, &partner).await?;
-    Ok(load_reach(tx, &policy, customer, &partner, user).await?.map(|e| (partner, e)))
+    let customer_policy = crate::policy::load_policy(tx, app, customer).await?;
+    Ok(load_reach(tx, &policy, &customer_policy, customer, &partner, user).await?.map(|e| (partner, e)))
 }
 
 /// What one partner member's roles reach inside customers.
@@ -105,7 +113,7 @@ pub(crate) async fn coverage_of(
     let mut c = Coverage::default();
     for row in rows {
         if let Some(role) = policy.role(row.role) {
-            c.add(row.group, &customer_grants(&role.grants, &carried));
+            c.add(row.group, &customer_grants(&role.grants, &carried, &[]));
         }
     }
     Ok(c)
@@ -117,7 +125,7 @@ pub(crate) async fn actor_coverage(r: &mut impl Reader, access: &OrgAccess) -> R
     if access.actor.is_operator() {
         let mut c = Coverage::default();
         c.add(None, access.effective.grants());
-        let everything = customer_grants(&everything_on(access), &carried(&access.org));
+        let everything = customer_grants(&everything_on(access), &carried(&access.org), &[]);
         c.add(None, &everything);
         return Ok(c);
     }
@@ -139,3 +147,5 @@ fn everything_on(access: &OrgAccess) -> Grants {
 pub(crate) fn require_partner(access: &OrgAccess) -> Result<()> {
     if access.org.partner { Ok(()) } else { Err(AppError::NotFound("partner organization")) }
 }
+
+pub use roster_store::partners::{CustomerQuery, CustomerRow, GroupRecord, LinkRequest};

@@ -15,8 +15,8 @@ use super::{actor_coverage, carried, require_partner};
 use crate::access::{OrgAccess, Permission};
 use crate::change::{self, Change};
 use crate::error::Result;
-use roster_store::roles::RoleRecord;
 use crate::{App, AppError, RequestMeta};
+use roster_store::roles::RoleRecord;
 
 /// One role with where it applies.
 #[derive(Debug, Clone)]
@@ -148,7 +148,7 @@ async fn apply_rows(
         for r in add.iter().chain(&remove) {
             let Some(role) = access.policy.role(r.role) else { continue };
             let scope = r.group.map_or(Scope::AllCustomers, |g| Scope::Groups(vec![g]));
-            if let Some(m) = coverage.lacks(&scope, &customer_grants(&role.grants, &carried), group_name) {
+            if let Some(m) = coverage.lacks(&scope, &customer_grants(&role.grants, &carried, &[]), group_name) {
                 return Err(AppError::Forbidden(format!("you cannot change '{}': {m}", describe(r))));
             }
         }
@@ -168,7 +168,12 @@ async fn apply_rows(
 /// applies inside customers as its preset says (every customer for the
 /// "Global …" roles, the member's groups for the Key Account roles), and a
 /// role removed stops applying there too.
-pub(crate) async fn follow_roles(change: &mut Change<'_>, user: UserId, held_before: &[RoleId], now_held: &[RoleId]) -> Result<()> {
+pub(crate) async fn follow_roles(
+    change: &mut Change<'_>,
+    user: UserId,
+    held_before: &[RoleId],
+    now_held: &[RoleId],
+) -> Result<()> {
     let access = change.access.clone();
     if !access.org.partner {
         return Ok(());

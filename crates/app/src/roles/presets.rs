@@ -42,6 +42,11 @@ pub(crate) async fn install_preset(
     }
     if let Some(owner) = owner {
         store::add_role(tx, org, ids[&preset.owner_role], &[owner]).await?;
+        // A partner's owner reaches every customer with their role.
+        if preset.role(&preset.owner_role).is_some_and(|r| r.customers == roster_domain::partners::CustomerReach::All) {
+            let row = roster_store::partners::CustomerRole { user: owner, role: ids[&preset.owner_role], group: None };
+            roster_store::partners::add_customer_roles(tx, org, &[row]).await?;
+        }
     }
     orgs::bump_authz_version(tx, org).await?;
     Ok(ids)

@@ -26,15 +26,15 @@ fn scope_reads_and_writes_the_contracts_three_forms() {
 fn a_roles_customer_part_is_user_management_by_its_customers_grant_and_the_carried_resources() {
     let carried = vec!["org_billing".to_string()];
     let kam = g(&[("customers", Actions::EDIT), ("org_billing", Actions::VIEW), ("broker_billing", Actions::VIEW)]);
-    let part = customer_grants(&kam, &carried);
+    let part = customer_grants(&kam, &carried, &[]);
     assert_eq!(part.on("members"), Actions::EDIT);
     assert_eq!(part.on("audit"), Actions::EDIT);
     assert_eq!(part.on("org_billing"), Actions::VIEW);
     assert_eq!(part.on("broker_billing"), Actions::NONE, "a broker row never applies inside a customer");
     assert_eq!(part.on("customers"), Actions::NONE);
-    let viewer = customer_grants(&g(&[("customers", Actions::VIEW)]), &carried);
+    let viewer = customer_grants(&g(&[("customers", Actions::VIEW)]), &carried, &[]);
     assert_eq!(viewer.on("members"), Actions::VIEW);
-    assert!(customer_grants(&g(&[("broker_pricing", Actions::EDIT)]), &carried).is_empty());
+    assert!(customer_grants(&g(&[("broker_pricing", Actions::EDIT)]), &carried, &[]).is_empty());
 }
 
 #[test]
@@ -63,12 +63,18 @@ fn nobody_hands_out_a_scope_wider_than_their_own_or_a_role_beyond_theirs_in_it()
     assert_eq!(kam.lacks(&Scope::Groups(vec![mine]), &view, name), None);
     assert!(kam.lacks(&Scope::AllCustomers, &view, name).unwrap().contains("wider than yours"));
     assert_eq!(kam.lacks(&Scope::Groups(vec![other]), &view, name).unwrap(), "the group South is outside your scope");
-    assert!(kam.lacks(&Scope::Groups(vec![mine]), &edit_roles, name).unwrap().contains("inside the group North: roles"));
+    assert!(
+        kam.lacks(&Scope::Groups(vec![mine]), &edit_roles, name).unwrap().contains("inside the group North: roles")
+    );
     let mut global = Coverage::default();
     global.add(None, &g(&[("members", Actions::EDIT), ("roles", Actions::EDIT)]));
     assert_eq!(global.lacks(&Scope::Groups(vec![other]), &edit_roles, name), None);
     assert_eq!(global.lacks(&Scope::AllCustomers, &edit_roles, name), None);
-    assert_eq!(global.lacks(&Scope::Partner, &edit_roles, name), None, "the partner scope is judged by the organization");
+    assert_eq!(
+        global.lacks(&Scope::Partner, &edit_roles, name),
+        None,
+        "the partner scope is judged by the organization"
+    );
 }
 
 #[test]
@@ -84,7 +90,7 @@ fn the_broker_preset_reaches_customers_as_seed_004_says() {
         assert_eq!(r.customers, expected, "{}", r.name);
     }
     let sales = p.role("sales_agent").unwrap();
-    let inside = customer_grants(&sales.grants, &p.customer_resources);
+    let inside = customer_grants(&sales.grants, &p.customer_resources, &[]);
     assert!(inside.allows("org_subscriptions", Action::Update));
     assert!(!inside.allows("org_pricing", Action::Update));
     assert!(inside.allows("org_pricing", Action::Read));

@@ -12,6 +12,7 @@ pub mod members;
 pub mod org_sessions;
 pub mod orgs;
 pub mod outbox;
+pub mod partners;
 pub mod products;
 pub mod profile;
 pub mod roles;
@@ -79,6 +80,7 @@ pub struct RolePath {
         (name = "service-accounts", description = "Service accounts and API tokens (sent as Authorization: Bearer), and members' personal tokens"),
         (name = "imports", description = "Bulk import of members from CSV, XLSX, XLS or ODS files: templates, upload, the mapping step, the preview of every row, commit as a job with progress, and reports"),
         (name = "scim", description = "SCIM 2.0 (RFC 7643, RFC 7644) for identity providers, with a service account's bearer token: application/scim+json"),
+        (name = "partners", description = "Partner organizations: customers, linking with the owner's consent, organization groups, and where a partner member's roles apply"),
         (name = "health", description = "Liveness and readiness")
     )
 )]
@@ -140,6 +142,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(roles::get_member_roles, roles::set_member_roles))
         .routes(routes!(roles::set_member_grants))
         .routes(routes!(roles::transfer_ownership))
+        .routes(routes!(partners::list_customers, partners::create_customer))
+        .routes(routes!(partners::link_customer))
+        .routes(routes!(partners::unlink_customer))
+        .routes(routes!(partners::get_partner, partners::revoke_partner))
+        .routes(routes!(partners::accept_link))
+        .routes(routes!(partners::refuse_link))
+        .routes(routes!(partners::list_groups, partners::create_group))
+        .routes(routes!(partners::get_group, partners::rename_group, partners::delete_group))
+        .routes(routes!(partners::set_group_customers))
+        .routes(routes!(partners::set_group_members))
         .routes(routes!(authz::check))
         .routes(routes!(authz::check_batch))
         .routes(routes!(outbox::list_outbox))

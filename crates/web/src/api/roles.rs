@@ -373,20 +373,38 @@ pub async fn copy_role(
 /// A member's roles and own grants.
 #[derive(Serialize, ToSchema)]
 pub struct MemberAccessBody {
-    /// Roles held.
+    /// Roles held (in a partner: those that apply in the partner itself).
     pub roles: Vec<RoleBody>,
     /// Grants of their own beside their roles.
     #[schema(schema_with = grants_schema)]
     pub grants: GrantsBody,
+    /// In a partner organization: every role with where it applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignments: Option<Vec<super::partners::AssignmentItem>>,
 }
 
 impl From<MemberAccess> for MemberAccessBody {
     fn from(m: MemberAccess) -> Self {
-        Self { roles: m.roles.into_iter().map(Into::into).collect(), grants: grants_body(&m.own) }
+        Self { roles: m.roles.into_iter().map(Into::into).collect(), grants: grants_body(&m.own), assignments: None }
     }
 }
 
-/// A member's roles and own grants. Needs `members:read`.
+/// [`MemberAccessBody`] with a partner member's scoped assignments.
+async fn member_access_body(
+    state: &AppState,
+    access: &roster_app::access::OrgAccess,
+    uid: roster_domain::UserId,
+) -> ApiResult<MemberAccessBody> {
+    let mut body: MemberAccessBody = roster_app::roles::member_access(&state.app, access, uid).await?.into();
+    if access.org.partner {
+        let assignments = roster_app::partners::scopes::of_member(&state.app, access, uid).await?;
+        body.assignments = Some(assignments.into_iter().map(Into::into).collect());
+    }
+    Ok(body)
+}
+
+/// A member's roles and own grants (in a partner, also every role with
+/// where it applies). Needs `members:read`.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/users/{id}/roles", tag = "roles",
     params(super::UserPath),
     responses((status = 200, body = MemberAccessBody)))]
@@ -395,20 +413,27 @@ pub async fn get_member_roles(
     OrgApi { access, .. }: OrgApi,
     Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<MemberAccessBody>> {
-    Ok(Json(roster_app::roles::member_access(&state.app, &access, query::id(&id, "member")?).await?.into()))
+    Ok(Json(member_access_body(&state, &access, query::id(&id, "member")?).await?))
 }
 
-/// The roles a member should hold.
+/// The roles a member should hold: `roles`, or in a partner organization
+/// `assignments` (each role with where it applies).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"roles": ["billing_manager"]}))]
 pub struct SetRoles {
-    /// Role ids or keys (replacing the member's roles).
-    pub roles: Vec<String>,
+    /// Role ids or keys (replacing the member's roles). In a partner, each
+    /// role also applies inside customers as its preset says.
+    pub roles: Option<Vec<String>>,
+    /// In a partner: every role with its scope (replacing all of them).
+    pub assignments: Option<Vec<super::partners::AssignmentBody>>,
 }
 
 /// Sets a member's roles. Needs `members:update`; you must hold every grant
-/// of each role you give, and every grant the member holds now.
+/// of each role you give, and every grant the member holds now. In a
+/// partner, `assignments` gives each role a scope: `"partner"`,
+/// `"all_customers"` or `{"groups": [ids]}`; nobody gives a scope wider
+/// than their own, or a role beyond their own in that scope.
 #[utoipa::path(put, path = "/api/v1/orgs/{org}/users/{id}/roles", tag = "roles", request_body = SetRoles,
     params(super::UserPath),
     responses((status = 200, body = MemberAccessBody),
@@ -421,8 +446,19 @@ pub async fn set_member_roles(
     ApiJson(body): ApiJson<SetRoles>,
 ) -> ApiResult<Json<MemberAccessBody>> {
     let uid = query::id(&id, "member")?;
-    roster_app::roles::set_member_roles(&state.app, &access, uid, &body.roles, &meta).await?;
-    Ok(Json(roster_app::roles::member_access(&state.app, &access, uid).await?.into()))
+    match (body.roles, body.assignments) {
+        (Some(roles), None) => {
+            roster_app::roles::set_member_roles(&state.app, &access, uid, &roles, &meta).await?;
+        }
+        (None, Some(assignments)) => {
+            let wanted: Vec<_> = assignments.into_iter().map(Into::into).collect();
+            roster_app::partners::scopes::set(&state.app, &access, uid, &wanted, &meta).await?;
+        }
+        _ => {
+            return Err(roster_domain::ValidationError::field("roles", "give either roles or assignments").into());
+        }
+    }
+    Ok(Json(member_access_body(&state, &access, uid).await?))
 }
 
 /// A member's own grants.

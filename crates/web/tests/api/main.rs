@@ -22,6 +22,7 @@ mod matrix;
 mod members;
 mod org_sessions;
 mod outbox;
+mod partners;
 mod product_filter;
 mod products;
 mod profile;

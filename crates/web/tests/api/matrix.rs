@@ -36,6 +36,10 @@ enum Rule {
     GrantThenMissing(&'static str, Action),
     /// Only the organization's owner.
     Owner,
+    /// Only the owner, on an object the path names that does not exist (a
+    /// partner's link request nobody sent): the owner passes the check and
+    /// finds nothing (404), anyone else is refused first (403).
+    OwnerThenMissing,
     /// Asking to join with the organization's join link (the body carries
     /// its code): any signed-in user. The organization's own members pass the
     /// check and are refused as members (409 `already-member`); anyone else
@@ -146,6 +150,30 @@ fn rule(method: &str, path: &str) -> Option<(Rule, Value)> {
             (Rule::GrantThenMissing("service_accounts", Delete), none)
         }
         ("GET", "/api/v1/orgs/{org}/settings") => (Rule::Grant("org_settings", Read), none),
+        // Partners (issue 14): neither preset here is a partner, so these
+        // answer 404 to everyone (tests/api/partners.rs holds a partner's).
+        ("GET", "/api/v1/orgs/{org}/customers") => (Rule::Grant("customers", Read), none),
+        ("POST", "/api/v1/orgs/{org}/customers") => (
+            Rule::Grant("customers", Create),
+            json!({"name": "Matrix", "slug": "__slug__-c", "owner_email": "__slug__@customer.test"}),
+        ),
+        ("POST", "/api/v1/orgs/{org}/customers/link") => (Rule::Grant("customers", Create), json!({"org": "nowhere"})),
+        ("DELETE", "/api/v1/orgs/{org}/customers/{customer}") => (Rule::Grant("customers", Delete), none),
+        ("GET", "/api/v1/orgs/{org}/org-groups") => (Rule::Grant("org_groups", Read), none),
+        ("POST", "/api/v1/orgs/{org}/org-groups") => (Rule::Grant("org_groups", Create), json!({"name": "North"})),
+        ("GET", "/api/v1/orgs/{org}/org-groups/{id}") => (Rule::Grant("org_groups", Read), none),
+        ("PATCH", "/api/v1/orgs/{org}/org-groups/{id}") => (Rule::Grant("org_groups", Update), json!({"name": "N"})),
+        ("DELETE", "/api/v1/orgs/{org}/org-groups/{id}") => (Rule::Grant("org_groups", Delete), none),
+        ("PUT", "/api/v1/orgs/{org}/org-groups/{id}/customers") => {
+            (Rule::Grant("org_groups", Update), json!({"orgs": []}))
+        }
+        ("PUT", "/api/v1/orgs/{org}/org-groups/{id}/members") => {
+            (Rule::Grant("org_groups", Update), json!({"users": []}))
+        }
+        ("GET", "/api/v1/orgs/{org}/partner") => (Rule::Grant("members", Read), none),
+        ("DELETE", "/api/v1/orgs/{org}/partner") => (Rule::GrantThenMissing("org_settings", Update), none),
+        ("POST", "/api/v1/orgs/{org}/partner/requests/{partner}/accept")
+        | ("POST", "/api/v1/orgs/{org}/partner/requests/{partner}/refuse") => (Rule::OwnerThenMissing, json!({})),
         ("PATCH", "/api/v1/orgs/{org}/settings") => (Rule::Grant("org_settings", Update), json!({})),
         // Sign-up needs no session; the confirmation's token decides.
         ("POST", "/api/v1/auth/signup") => (
@@ -353,6 +381,8 @@ fn concrete(path: &str, t: &Tenant, method: &str) -> String {
         .replace("{id}", &id)
         .replace("{tid}", "01920000-0000-7000-8000-000000000000")
         .replace("{key}", "quote")
+        .replace("{customer}", "nowhere")
+        .replace("{partner}", "01920000-0000-7000-8000-000000000000")
 }
 
 fn concrete_body(body: &Value, t: &Tenant, n: usize) -> Option<Value> {
@@ -429,11 +459,17 @@ async fn every_operation_answers_every_role_as_its_grants_say() {
                             // A service account is no person: what is about
                             // the signed-in user (their organizations, asking
                             // to join) or only the owner's is not its to do.
-                            Rule::SignedIn | Rule::AskToJoin | Rule::Owner | Rule::GrantAnywhere(..) if is_account => {
+                            Rule::SignedIn
+                            | Rule::AskToJoin
+                            | Rule::Owner
+                            | Rule::OwnerThenMissing
+                            | Rule::GrantAnywhere(..)
+                                if is_account =>
+                            {
                                 false
                             }
                             Rule::SignedIn => true,
-                            Rule::Owner => own && is_owner,
+                            Rule::Owner | Rule::OwnerThenMissing => own && is_owner,
                             Rule::AskToJoin => true,
                             Rule::Grant(resource, action) | Rule::GrantThenMissing(resource, action) => {
                                 own && preset(&home.preset).unwrap().role(role).unwrap().grants.allows(resource, action)
@@ -450,6 +486,9 @@ async fn every_operation_answers_every_role_as_its_grants_say() {
                         };
                         let passed = match rule {
                             // Past the check, the missing object answers 404; the check itself 403.
+                            Rule::OwnerThenMissing if own && is_owner => {
+                                status == StatusCode::NOT_FOUND && answer["type"] == "/problems/not-found"
+                            }
                             Rule::GrantThenMissing(..) if own => {
                                 status == StatusCode::NOT_FOUND && answer["type"] == "/problems/not-found"
                             }
