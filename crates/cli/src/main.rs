@@ -292,9 +292,22 @@ enum OrgCommand {
         /// Subscribe it to products: KEY=SEATS, comma-separated (quote=25,intake=10).
         #[arg(long)]
         products: Option<String>,
+        /// Create it as a customer of this partner organization (slug or id):
+        /// its owner is emailed through the outbox.
+        #[arg(long)]
+        partner: Option<String>,
     },
     /// List organizations.
     List,
+    /// Turn an organization into a partner, which manages customer
+    /// organizations (or back, with --off).
+    Partner {
+        /// Organization slug or id.
+        org: String,
+        /// Stop being a partner (it must have no customers left).
+        #[arg(long)]
+        off: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -701,7 +714,7 @@ async fn shutdown() {
 
 async fn org(app: App, command: OrgCommand) -> anyhow::Result<()> {
     match command {
-        OrgCommand::Create { name, slug, owner_email, owner_name, owner_password_stdin, preset, products } => {
+        OrgCommand::Create { name, slug, owner_email, owner_name, owner_password_stdin, preset, products, partner } => {
             // Read before anything is created, so that a bad flag creates nothing.
             let products = products.as_deref().map(|p| subscriptions(&app, p)).transpose()?.unwrap_or_default();
             let owner_password = if owner_password_stdin {
@@ -711,6 +724,23 @@ async fn org(app: App, command: OrgCommand) -> anyhow::Result<()> {
             } else {
                 None
             };
+            if let Some(partner) = partner {
+                anyhow::ensure!(
+                    owner_password.is_none(),
+                    "a customer's owner chooses their own password from the email; drop --owner-password-stdin"
+                );
+                let access = roster_app::access::open_org(&app, &Actor::Cli, &partner).await.map_err(describe)?;
+                let input =
+                    roster_app::partners::customers::NewCustomer { name, slug, preset, owner_email, owner_name };
+                let org = roster_app::partners::customers::create(&app, &access, input, &Default::default())
+                    .await
+                    .map_err(describe)?;
+                println!(
+                    "created organization {} ({}) with the {} roles, a customer of {}; its owner was emailed (see the outbox)",
+                    org.slug, org.id, org.preset, access.org.slug
+                );
+                return subscribe(&app, &org.id.to_string(), products).await;
+            }
             let created = roster_app::orgs::create_org(
                 &app,
                 &Actor::Cli,
@@ -722,19 +752,7 @@ async fn org(app: App, command: OrgCommand) -> anyhow::Result<()> {
                 "created organization {} ({}) with the {} roles",
                 created.org.slug, created.org.id, created.org.preset
             );
-            if !products.is_empty() {
-                let access = roster_app::access::open_org(&app, &Actor::Cli, &created.org.id.to_string())
-                    .await
-                    .map_err(describe)?;
-                for (key, seats) in products {
-                    let patch =
-                        roster_app::products::SubscriptionPatch { license_count: Some(seats), ..Default::default() };
-                    let p = roster_app::products::update_subscription(&app, &access, &key, &patch, &Default::default())
-                        .await
-                        .map_err(describe)?;
-                    println!("subscribed to {} ({}) with {seats} seats", p.product.name, p.product.key);
-                }
-            }
+            subscribe(&app, &created.org.id.to_string(), products).await?;
             if let Some(token) = created.password_token {
                 println!("the owner sets a password here (one use, within 72 hours):");
                 println!("{}/set-password?token={token}", app.config.base_url);
@@ -747,7 +765,31 @@ async fn org(app: App, command: OrgCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        OrgCommand::Partner { org, off } => {
+            let access = roster_app::access::open_org(&app, &Actor::Cli, &org).await.map_err(describe)?;
+            roster_app::partners::customers::set_partner(&app, &access, !off, &Default::default())
+                .await
+                .map_err(describe)?;
+            println!("{} is {}", access.org.slug, if off { "no longer a partner" } else { "a partner" });
+            Ok(())
+        }
     }
+}
+
+/// Subscribes a new organization to products (KEY, seats).
+async fn subscribe(app: &App, org: &str, products: Vec<(String, i64)>) -> anyhow::Result<()> {
+    if products.is_empty() {
+        return Ok(());
+    }
+    let access = roster_app::access::open_org(app, &Actor::Cli, org).await.map_err(describe)?;
+    for (key, seats) in products {
+        let patch = roster_app::products::SubscriptionPatch { license_count: Some(seats), ..Default::default() };
+        let p = roster_app::products::update_subscription(app, &access, &key, &patch, &Default::default())
+            .await
+            .map_err(describe)?;
+        println!("subscribed to {} ({}) with {seats} seats", p.product.name, p.product.key);
+    }
+    Ok(())
 }
 
 async fn invitation(app: App, command: InvitationCommand) -> anyhow::Result<()> {

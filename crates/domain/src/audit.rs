@@ -113,6 +113,7 @@ audit_actions! {
     OrgGroupCustomersChanged => "org_group.customers_changed", "org_group", "changed the customers of the group";
     OrgGroupMembersChanged => "org_group.members_changed", "org_group", "changed who is assigned to the group";
     MemberScopesChanged => "member.scopes_changed", "member", "changed where the roles apply for";
+    OrganizationPartnerChanged => "organization.partner_changed", "organization", "changed the partner standing of";
 }
 
 impl std::fmt::Display for AuditAction {

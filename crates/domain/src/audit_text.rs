@@ -522,6 +522,7 @@ pub fn summary(action: AuditAction, details: &Value) -> String {
         | AuditAction::SubscriptionCreated
         | AuditAction::SubscriptionChanged
         | AuditAction::SubscriptionConverted
+        | AuditAction::OrganizationPartnerChanged
         | AuditAction::OrganizationOwnerTransferred => parts.extend(changes(d)),
     }
     if d.get("bulk").and_then(Value::as_bool) == Some(true) {
@@ -927,6 +928,7 @@ mod tests {
             (CustomerLinkRefused, json!({"customer": "Acme", "partner_org": "Brokers Inc."})),
             (CustomerUnlinked, json!({"customer": "Acme", "partner_org": "Brokers Inc."})),
             (OrgGroupCreated, json!({"after": {"name": "North"}})),
+            (OrganizationPartnerChanged, json!({"before": {"partner": false}, "after": {"partner": true}})),
             (OrgGroupRenamed, json!({"before": {"name": "North"}, "after": {"name": "Nordic"}})),
             (OrgGroupDeleted, json!({"before": {"name": "North"}})),
             (OrgGroupCustomersChanged, json!({"group": "North", "added": ["Acme"], "removed": ["Globex"]})),

@@ -218,7 +218,7 @@ fn owner_status_expr() -> Expr {
 
 fn count_expr(status: Option<MemberStatus>) -> Expr {
     let mut q = Query::select();
-    q.expr(Func::sum(Expr::col((Alias::new("mc"), MemberCounts::Count))))
+    q.expr(Func::cast_as(Func::sum(Expr::col((Alias::new("mc"), MemberCounts::Count))), Alias::new("BIGINT")))
         .from_as(MemberCounts::Table, Alias::new("mc"))
         .and_where(
             Expr::col((Alias::new("mc"), MemberCounts::OrgId)).equals((Organizations::Table, Organizations::Id)),
@@ -232,7 +232,7 @@ fn count_expr(status: Option<MemberStatus>) -> Expr {
 
 fn seats_expr(column: Subscriptions) -> Expr {
     let q = Query::select()
-        .expr(Func::sum(Expr::col((Alias::new("sub"), column))))
+        .expr(Func::cast_as(Func::sum(Expr::col((Alias::new("sub"), column))), Alias::new("BIGINT")))
         .from_as(Subscriptions::Table, Alias::new("sub"))
         .and_where(
             Expr::col((Alias::new("sub"), Subscriptions::OrgId)).equals((Organizations::Table, Organizations::Id)),

@@ -431,3 +431,35 @@ pub fn parse_cursor(text: &str) -> Result<(String, OrgId)> {
     let name = String::from_utf8(hex::decode(name).map_err(|_| bad())?).map_err(|_| bad())?;
     Ok((name, id.parse().map_err(|_| bad())?))
 }
+
+/// The operator turns an organization into a partner (or back): a partner
+/// with customers left cannot stop being one.
+pub async fn set_partner(app: &App, access: &OrgAccess, partner: bool, meta: &RequestMeta) -> Result<()> {
+    if !access.actor.is_operator() {
+        return Err(AppError::Forbidden("only the deployment's operator turns an organization into a partner".into()));
+    }
+    if access.org.partner == partner {
+        return Ok(());
+    }
+    if access.org.parent_id.is_some() && partner {
+        return Err(AppError::conflict(
+            ConflictKind::CustomerLink,
+            format!("{} is a customer; a customer cannot be a partner", access.org.name),
+        ));
+    }
+    let mut change = change::begin(app, access, Permission::MEMBERS_READ, meta).await?;
+    if !partner && store::count_customers(&mut change.tx, access.org.id, &CustomerQuery::default()).await? > 0 {
+        return Err(AppError::conflict(
+            ConflictKind::CustomerLink,
+            format!("{} still has customers; unlink them first", access.org.name),
+        ));
+    }
+    store::set_partner(&mut change.tx, access.org.id, partner).await?;
+    change.record(
+        AuditEntry::new(AuditAction::OrganizationPartnerChanged, access.org.id)
+            .before(serde_json::json!({"partner": !partner}))
+            .after(serde_json::json!({"partner": partner})),
+    );
+    change.commit().await?;
+    Ok(())
+}

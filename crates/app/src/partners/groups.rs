@@ -74,7 +74,7 @@ pub async fn get(app: &App, access: &OrgAccess, id: OrgGroupId) -> Result<GroupD
             customers.push(o);
         }
     }
-    customers.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    customers.sort_by_key(|c| c.name.to_lowercase());
     let rows = store::customer_roles(&mut conn, access.org.id, None, Some(id)).await?;
     let mut members: Vec<GroupMember> = Vec::new();
     for row in rows {
@@ -88,7 +88,7 @@ pub async fn get(app: &App, access: &OrgAccess, id: OrgGroupId) -> Result<GroupD
             }
         }
     }
-    members.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    members.sort_by_key(|m| m.name.to_lowercase());
     Ok(GroupDetail { group, customers, members })
 }
 
@@ -271,10 +271,9 @@ pub async fn set_members(
         let found = match w.parse::<UserId>() {
             Ok(u) => members::find_member(&mut conn, access.org.id, u).await?.map(|m| (u, m.email)),
             Err(_) => match roster_domain::Email::parse(w) {
-                Ok(e) => match members::member_id_by_email(&mut conn, access.org.id, &e).await? {
-                    Some(u) => Some((u, e.as_str().to_string())),
-                    None => None,
-                },
+                Ok(e) => members::member_id_by_email(&mut conn, access.org.id, &e)
+                    .await?
+                    .map(|u| (u, e.as_str().to_string())),
                 Err(_) => None,
             },
         };

@@ -81,6 +81,12 @@ pub enum TabKey {
     ServiceAccounts,
     /// The Import tab.
     Imports,
+    /// A partner's Customers tab (issue 14).
+    Customers,
+    /// A partner's Organization Groups tab (issue 14).
+    OrgGroups,
+    /// A customer's Partner tab: its partner and the link requests waiting.
+    Partner,
 }
 
 /// A tab's row in the table that drives the navigation.
@@ -145,7 +151,24 @@ pub const TABS: &[TabSpec] = &[
         shown_by: &[Permission::SESSIONS_READ],
     },
     TabSpec { key: TabKey::MySessions, label: "My Sessions", href: OrgLinks::my_sessions, shown_by: &[] },
+    // Issue 14: a partner's tabs (shown only in a partner organization, see
+    // [`OrgPage::frame`]), and a customer's Partner tab (shown only when it
+    // has a partner or a link request waiting).
+    TabSpec { key: TabKey::Customers, label: "Customers", href: OrgLinks::customers, shown_by: &[CUSTOMERS_READ] },
+    TabSpec {
+        key: TabKey::OrgGroups,
+        label: "Organization Groups",
+        href: OrgLinks::org_groups,
+        shown_by: &[ORG_GROUPS_READ],
+    },
+    TabSpec { key: TabKey::Partner, label: "Partner", href: OrgLinks::partner, shown_by: &[Permission::MEMBERS_READ] },
 ];
+
+/// See a partner's customers (the Customers tab).
+pub const CUSTOMERS_READ: Permission = roster_app::partners::customers::CUSTOMERS_READ;
+/// See a partner's organization groups (the Organization Groups tab).
+pub const ORG_GROUPS_READ: Permission =
+    Permission { resource: "org_groups", action: roster_domain::permissions::Action::Read };
 
 /// A tab as the frame draws it.
 pub struct Tab {
@@ -249,6 +272,9 @@ pub struct Frame {
     pub flash: Option<Flash>,
     /// The organization's page links.
     pub links: OrgLinks,
+    /// When a partner member acts inside this customer organization: the
+    /// partner's name and its Customers tab, for the banner.
+    pub via: Option<(String, String)>,
 }
 
 /// A request for one of an organization's pages, signed in and opened.
@@ -290,6 +316,7 @@ impl OrgPage {
     pub async fn frame(&self, active: TabKey) -> Result<Frame, UiError> {
         let orgs = roster_app::orgs::active_memberships(&self.state.app, self.user.principal.user_id).await?;
         let pending = roster_app::access_requests::pending_count(&self.state.app, &self.access).await?;
+        let shows_partner = self.shows_partner_tab().await;
         Ok(Frame {
             user_name: self.user.principal.name.clone(),
             user_email: self.user.principal.email.clone(),
@@ -300,6 +327,11 @@ impl OrgPage {
             tabs: TABS
                 .iter()
                 .filter(|t| t.shown_by.is_empty() || t.shown_by.iter().any(|p| self.access.can(*p)))
+                .filter(|t| match t.key {
+                    TabKey::Customers | TabKey::OrgGroups => self.access.org.partner && self.access.via.is_none(),
+                    TabKey::Partner => shows_partner,
+                    _ => true,
+                })
                 .map(|t| Tab {
                     label: t.label,
                     href: (t.href)(&self.links),
@@ -309,7 +341,26 @@ impl OrgPage {
                 .collect(),
             flash: self.flash.clone(),
             links: self.links.clone(),
+            via: self.access.via.as_ref().map(|p| (p.name.clone(), self.links.customers_of(&p.slug))),
         })
+    }
+
+    /// Whether the Partner tab shows: the organization has a partner, or
+    /// (for whoever answers them, its owner) a partner's link request waits.
+    async fn shows_partner_tab(&self) -> bool {
+        if self.access.org.partner {
+            return false;
+        }
+        if self.access.org.parent_id.is_some() {
+            return true;
+        }
+        if self.access.via.is_some() || !self.access.acts_for_owner() || !self.access.can(Permission::MEMBERS_READ) {
+            return false;
+        }
+        // A failure to read the requests only hides the tab; the page itself reports it.
+        roster_app::partners::customers::partner_view(&self.state.app, &self.access)
+            .await
+            .is_ok_and(|v| !v.requests.is_empty())
     }
 
     /// Renders a page of this organization, clearing the flash it showed.

@@ -12,6 +12,7 @@ mod matrix;
 mod members;
 mod org_sessions;
 mod outbox;
+mod partners;
 pub mod paths;
 mod products;
 mod profile;
@@ -143,6 +144,20 @@ pub fn router() -> Router<AppState> {
         .route(paths::MY_REQUEST_WITHDRAW, post(access_requests::join::withdraw_submit))
         .route(paths::SIGNUP, get(signup::signup_page).post(signup::signup_submit))
         .route(paths::SIGNUP_CONFIRM, get(signup::confirm_page).post(signup::confirm_submit))
+        // Issue 14: partners, their customers and organization groups.
+        .route(paths::CUSTOMERS, get(partners::customers_page))
+        .route(paths::CUSTOMER_NEW, get(partners::customer_new_page).post(partners::customer_new_submit))
+        .route(paths::CUSTOMER_LINK, post(partners::link_submit))
+        .route(paths::CUSTOMER_UNLINK, get(partners::unlink_confirm).post(partners::unlink_submit))
+        .route(paths::ORG_GROUPS, get(partners::groups::groups_page).post(partners::groups::create_submit))
+        .route(paths::ORG_GROUP, get(partners::groups::group_page))
+        .route(paths::ORG_GROUP_RENAME, post(partners::groups::rename_submit))
+        .route(paths::ORG_GROUP_DELETE, get(partners::groups::delete_confirm).post(partners::groups::delete_submit))
+        .route(paths::ORG_GROUP_CUSTOMERS, post(partners::groups::customers_submit))
+        .route(paths::ORG_GROUP_MEMBERS, post(partners::groups::members_submit))
+        .route(paths::PARTNER, get(partners::partner::partner_page))
+        .route(paths::PARTNER_REVOKE, get(partners::partner::revoke_confirm).post(partners::partner::revoke_submit))
+        .route(paths::PARTNER_REQUEST_ANSWER, post(partners::partner::answer_submit))
 }
 
 /// `/`: the first organization's Users tab; for a user with no active

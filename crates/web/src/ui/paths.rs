@@ -180,6 +180,36 @@ pub const PROFILE_TOKEN_REVOKE: &str = "/profile/tokens/{tid}/revoke";
 /// the path mailed links are built from).
 pub const CONFIRM_EMAIL: &str = roster_app::profile::CONFIRM_PATH;
 
+/// The Customers tab of a partner organization (issue 14).
+pub const CUSTOMERS: &str = "/orgs/{org}/settings/customers";
+/// A new customer organization: its form (GET) and the create (POST).
+pub const CUSTOMER_NEW: &str = "/orgs/{org}/settings/customers/new";
+/// "Link an existing organization": the request to its owner (a POST).
+pub const CUSTOMER_LINK: &str = "/orgs/{org}/settings/customers/link";
+/// Unlinking a customer (`{id}`: its organization id): the confirm step
+/// (GET) and the change (POST).
+pub const CUSTOMER_UNLINK: &str = "/orgs/{org}/settings/customers/{id}/unlink";
+/// The Organization Groups tab (GET) and creating a group (POST).
+pub const ORG_GROUPS: &str = "/orgs/{org}/settings/org-groups";
+/// One organization group: its customers and members.
+pub const ORG_GROUP: &str = "/orgs/{org}/settings/org-groups/{id}";
+/// Renaming a group (a POST).
+pub const ORG_GROUP_RENAME: &str = "/orgs/{org}/settings/org-groups/{id}/rename";
+/// Deleting a group: the confirm step (GET) and the change (POST).
+pub const ORG_GROUP_DELETE: &str = "/orgs/{org}/settings/org-groups/{id}/delete";
+/// Setting which customers a group holds (a POST).
+pub const ORG_GROUP_CUSTOMERS: &str = "/orgs/{org}/settings/org-groups/{id}/customers";
+/// Setting which partner members a group is assigned to (a POST).
+pub const ORG_GROUP_MEMBERS: &str = "/orgs/{org}/settings/org-groups/{id}/members";
+/// A customer's own page about its partner: who of the partner's staff can
+/// act here, the link requests waiting.
+pub const PARTNER: &str = "/orgs/{org}/settings/partner";
+/// "Revoke partner link": the confirm step (GET) and the change (POST).
+pub const PARTNER_REVOKE: &str = "/orgs/{org}/settings/partner/revoke";
+/// Answering a partner's link request (`{id}`: the partner's id; `{action}`:
+/// `accept` or `refuse`; a POST).
+pub const PARTNER_REQUEST_ANSWER: &str = "/orgs/{org}/settings/partner/requests/{id}/{action}";
+
 /// Fills a route pattern's `{name}` parameters, percent-encoding each value.
 pub fn fill(pattern: &str, params: &[(&str, &str)]) -> String {
     let mut out = pattern.to_string();
@@ -572,6 +602,82 @@ impl OrgLinks {
     /// frame links to it from every organization).
     pub fn my_requests(&self) -> String {
         MY_REQUESTS.to_string()
+    }
+
+    /// The Customers tab.
+    pub fn customers(&self) -> String {
+        self.org(CUSTOMERS)
+    }
+
+    /// The Customers tab of another organization (the partner's, from the
+    /// banner shown inside a customer).
+    pub fn customers_of(&self, slug: &str) -> String {
+        fill(CUSTOMERS, &[("org", slug)])
+    }
+
+    /// The new customer form.
+    pub fn customer_new(&self) -> String {
+        self.org(CUSTOMER_NEW)
+    }
+
+    /// "Link an existing organization".
+    pub fn customer_link(&self) -> String {
+        self.org(CUSTOMER_LINK)
+    }
+
+    /// Unlinking a customer (its confirm step and submit).
+    pub fn customer_unlink(&self, id: &str) -> String {
+        self.org_id(CUSTOMER_UNLINK, id)
+    }
+
+    /// The Organization Groups tab.
+    pub fn org_groups(&self) -> String {
+        self.org(ORG_GROUPS)
+    }
+
+    /// The Organization Groups tab showing one partner member's groups.
+    pub fn org_groups_of_member(&self, user_id: &str) -> String {
+        format!("{}?member={}", self.org(ORG_GROUPS), segment(user_id))
+    }
+
+    /// One organization group.
+    pub fn org_group(&self, id: &str) -> String {
+        self.org_id(ORG_GROUP, id)
+    }
+
+    /// Renaming a group.
+    pub fn org_group_rename(&self, id: &str) -> String {
+        self.org_id(ORG_GROUP_RENAME, id)
+    }
+
+    /// Deleting a group (its confirm step and submit).
+    pub fn org_group_delete(&self, id: &str) -> String {
+        self.org_id(ORG_GROUP_DELETE, id)
+    }
+
+    /// Setting a group's customers.
+    pub fn org_group_customers(&self, id: &str) -> String {
+        self.org_id(ORG_GROUP_CUSTOMERS, id)
+    }
+
+    /// Setting a group's members.
+    pub fn org_group_members(&self, id: &str) -> String {
+        self.org_id(ORG_GROUP_MEMBERS, id)
+    }
+
+    /// The organization's partner page.
+    pub fn partner(&self) -> String {
+        self.org(PARTNER)
+    }
+
+    /// "Revoke partner link" (its confirm step and submit).
+    pub fn partner_revoke(&self) -> String {
+        self.org(PARTNER_REVOKE)
+    }
+
+    /// Accepting or refusing a partner's link request.
+    pub fn partner_request_answer(&self, partner_id: &str, action: &str) -> String {
+        fill(PARTNER_REQUEST_ANSWER, &[("org", &self.slug), ("id", partner_id), ("action", action)])
     }
 
     /// One invitation's resend or cancel step.
