@@ -292,7 +292,7 @@ pub async fn customers_submit(
         Ok(d) => Ok(redirect_with_flash(
             &page.links.org_group(&id),
             "ok",
-            &format!("{} now holds {} customers.", d.group.name, d.customers.len()),
+            &format!("{} now holds {}.", d.group.name, count(d.customers.len(), "customer", "customers")),
         )),
         Err(e) => {
             let errors = line_errors(e)?;
@@ -315,7 +315,7 @@ pub async fn members_submit(
         Ok(d) => Ok(redirect_with_flash(
             &page.links.org_group(&id),
             "ok",
-            &format!("{} is now assigned to {} members.", d.group.name, d.members.len()),
+            &format!("{} is now assigned to {}.", d.group.name, count(d.members.len(), "member", "members")),
         )),
         Err(e) => {
             let errors = line_errors(e)?;
@@ -355,4 +355,9 @@ pub async fn delete_submit(page: OrgPage, Meta(meta): Meta, Path((_, id)): Path<
     let outcome =
         groups::delete(page.app(), &page.access, gid, &meta).await.map(|()| "The group is deleted.".to_string());
     crate::ui::after_action(&page.links.org_groups(), outcome)
+}
+
+/// "1 customer", "3 customers".
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
