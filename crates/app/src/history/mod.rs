@@ -135,12 +135,26 @@ async fn items(conn: &mut roster_store::Conn, access: &OrgAccess, rows: Vec<Even
     ids.extend(rows.iter().filter(|r| r.target_type == "member").filter_map(|r| r.target_id.parse::<UserId>().ok()));
     ids.sort_unstable();
     ids.dedup();
-    let names: HashMap<UserId, (String, String)> = roster_store::members::names_of(conn, access.org.id, &ids)
+    let mut names: HashMap<UserId, (String, String)> = roster_store::members::names_of(conn, access.org.id, &ids)
         .await?
         .into_iter()
         .map(|(u, name, email)| (u, (name, email)))
         .collect();
+    // A partner member who acted here is named from the partner's directory.
+    if let Some(partner) = access.org.parent_id {
+        let missing: Vec<UserId> = ids.iter().copied().filter(|u| !names.contains_key(u)).collect();
+        if !missing.is_empty() {
+            for (u, name, email) in roster_store::members::names_of(conn, partner, &missing).await? {
+                names.insert(u, (name, email));
+            }
+        }
+    }
     Ok(rows.into_iter().map(|r| item(access, &names, r)).collect())
+}
+
+/// The partner an event's actor acted through, if any.
+fn partner_of(data: &serde_json::Value) -> Option<&str> {
+    data.get("partner")?.get("name")?.as_str()
 }
 
 fn item(access: &OrgAccess, names: &HashMap<UserId, (String, String)>, r: EventRow) -> EventItem {
@@ -179,7 +193,11 @@ fn item(access: &OrgAccess, names: &HashMap<UserId, (String, String)>, r: EventR
         seq: r.seq,
         actor: EventActor {
             id: r.actor_id,
-            name: r.actor_id.and_then(|u| names.get(&UserId(u))).map(|(n, _)| n.clone()),
+            name: r.actor_id.and_then(|u| names.get(&UserId(u))).map(|(n, _)| match partner_of(&data) {
+                // "Ann Smith (Brokers Inc.)": a partner member acting inside a customer.
+                Some(p) => format!("{n} ({p})"),
+                None => n.clone(),
+            }),
             label: r.actor_label,
             kind: r.actor_type,
         },

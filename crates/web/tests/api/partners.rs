@@ -170,6 +170,7 @@ async fn groups_take_effect_on_the_next_request_and_customers_see_the_partner_ac
     let h = roster_app::history::list(&app.app, &customer, &Default::default()).await.unwrap();
     let text = format!("{h:?}");
     assert!(text.contains("Through the partner Org brokers2"), "the History names the partner: {text}");
+    assert!(text.contains("kam (Org brokers2)"), "the actor reads as 'Name (Partner)': {text}");
     // The customer's view: who of the partner can act here.
     let op = roster_app::partners::customers::partner_view(&app.app, &customer).await.unwrap();
     assert_eq!(op.partner.as_ref().map(|p| p.slug.as_str()), Some("brokers2"));
