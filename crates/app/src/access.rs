@@ -179,10 +179,10 @@ pub async fn open_org(app: &App, actor: &Actor, id_or_slug: &str) -> Result<OrgA
         return Ok(OrgAccess { org, actor: actor.clone(), effective, policy, via: None });
     };
     let mut conn = app.db.conn().await?;
-    let found = roster_store::orgs::find_org_for_member(&mut conn, id_or_slug, principal.user_id).await?;
+    let found = roster_store::orgs::find_org_for_member_via(&mut conn, id_or_slug, principal.user_id).await?;
     drop(conn);
-    let (org, status) = found.map_or((None, None), |(o, s)| (Some(o), s));
-    open_read_org(app, actor, org, status).await
+    let (org, status, partner) = found.map_or((None, None, None), |(o, s, p)| (Some(o), s, p));
+    open_read_org(app, actor, org, status, partner).await
 }
 
 /// [`open_org`] for a service account whose organization the request has
@@ -203,13 +203,15 @@ pub async fn open_account_org(app: &App, actor: &Actor, org: OrgRecord) -> Resul
 /// [`crate::auth::authenticate_in_org`]): an organization they are not an
 /// active member of answers 404, exactly as a missing one does, unless it is
 /// a customer whose partner's roles reach them there
-/// ([`crate::partners::reach`]). The grants come from the policy cache at
+/// ([`crate::partners::reach_via`], with the partner read in the same
+/// query). The grants come from the policy cache at
 /// the `authz_version` just read.
 pub async fn open_read_org(
     app: &App,
     actor: &Actor,
     org: Option<OrgRecord>,
     status: Option<MemberStatus>,
+    partner: Option<roster_store::orgs::PartnerOfOrg>,
 ) -> Result<OrgAccess> {
     let (Some(principal), Some(org)) = (actor.principal(), org) else {
         return Err(AppError::NotFound("organization"));
@@ -219,7 +221,7 @@ pub async fn open_read_org(
         let effective = app.policies.effective(app, &org, principal.user_id).await?;
         return Ok(OrgAccess { org, actor: actor.clone(), effective, policy, via: None });
     }
-    match crate::partners::reach(app, &org, principal.user_id).await? {
+    match crate::partners::reach_via(app, &org, principal.user_id, partner).await? {
         Some((partner, effective)) => {
             Ok(OrgAccess { org, actor: actor.clone(), effective, policy, via: Some(partner) })
         }

@@ -253,7 +253,7 @@ pub async fn authenticate_in_org(
     let found = found.ok_or(AppError::Unauthenticated)?;
     let principal = accept_session(app, found.session).await?;
     let actor = crate::Actor::User(principal.clone());
-    let access = crate::access::open_read_org(app, &actor, found.org, found.status).await?;
+    let access = crate::access::open_read_org(app, &actor, found.org, found.status, found.partner).await?;
     Ok((principal, access))
 }
 

@@ -14,6 +14,7 @@ mod history;
 mod import;
 mod integrity;
 mod lookup;
+mod partners;
 mod products;
 mod scim;
 mod signin;
@@ -66,6 +67,8 @@ enum Command {
     Signin(signin::SigninArgs),
     /// Measures the Users export of a whole large organization (CSV, XLSX) through the API, with the server's memory, against a SELECT of the rows.
     Export(export::ExportArgs),
+    /// Measures a partner with 10,000 customers in 200 groups: what a Key Account Manager sees, and a check inside a customer against one without scoping.
+    Partners(partners::PartnersArgs),
     /// Measures SCIM: the userName look-up at 1 M members, writes per second with audit, a 10,000-member Group PATCH, a burst over capacity.
     Scim(scim::ScimArgs),
     /// Measures a bulk import of 100,000 new members from one CSV file (check, commit with audit and invitations, peak memory) against inviting one at a time.
@@ -129,6 +132,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Integrity(args) => integrity::run(args).await,
         Command::Products(args) => products::run(args).await,
         Command::Export(args) => export::run(args).await,
+        Command::Partners(args) => partners::run(args).await,
     }
 }
 

@@ -797,8 +797,13 @@ impl sea_query_sqlx::SqlxBinder for FixedSql {
 /// make every batch slower than the last. `ANALYZE` also invalidates those
 /// cached plans.
 pub async fn refresh_statistics(tx: &mut Tx) -> Result<()> {
+    analyze(tx, "ANALYZE users, members, member_roles, licenses, invitations, import_rows").await
+}
+
+/// Runs a fixed `ANALYZE` statement on PostgreSQL (nothing on SQLite).
+pub(crate) async fn analyze(tx: &mut Tx, statement: &'static str) -> Result<()> {
     if tx.backend() == crate::Backend::Postgres {
-        tx.execute(&FixedSql("ANALYZE users, members, member_roles, licenses, invitations, import_rows")).await?;
+        tx.execute(&FixedSql(statement)).await?;
     }
     Ok(())
 }

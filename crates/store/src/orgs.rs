@@ -121,11 +121,24 @@ pub async fn find_org_for_member(
     id_or_slug: &str,
     user: UserId,
 ) -> Result<Option<(OrgRecord, Option<roster_domain::MemberStatus>)>> {
+    Ok(find_org_for_member_via(conn, id_or_slug, user).await?.map(|(o, s, _)| (o, s)))
+}
+
+/// [`find_org_for_member`] with the organization's partner and the user's
+/// membership status there (`None` when it has no partner), in the same
+/// one query.
+pub async fn find_org_for_member_via(
+    conn: &mut Conn,
+    id_or_slug: &str,
+    user: UserId,
+) -> Result<Option<(OrgRecord, Option<roster_domain::MemberStatus>, Option<PartnerOfOrg>)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
         org: OrgRow,
         member_status: Option<String>,
+        #[sqlx(flatten)]
+        partner: PartnerColumns,
     }
     let mut q = Query::select();
     for c in COLUMNS {
@@ -137,6 +150,7 @@ pub async fn find_org_for_member(
             .equals((Organizations::Table, Organizations::Id))
             .and(Expr::col((Members::Table, Members::UserId)).eq(user.0)),
     );
+    join_partner(&mut q, Expr::val(user.0));
     match Uuid::parse_str(id_or_slug) {
         Ok(id) => q.and_where(Expr::col((Organizations::Table, Organizations::Id)).eq(id)),
         Err(_) => q.and_where(Expr::col((Organizations::Table, Organizations::Slug)).eq(id_or_slug.to_lowercase())),
@@ -146,7 +160,7 @@ pub async fn find_org_for_member(
         None => None,
         Some(s) => Some(s.parse().map_err(|_| crate::StoreError::Corrupt(format!("member status {s}")))?),
     };
-    Ok(Some((row.org.into(), status)))
+    Ok(Some((row.org.into(), status, row.partner.record()?)))
 }
 
 /// Locks an organization's row until the transaction ends and answers it.
@@ -235,3 +249,97 @@ pub async fn clear_owner(tx: &mut Tx, org: OrgId) -> Result<()> {
     .await?;
     Ok(())
 }
+
+/// A customer's partner read with it (`LEFT JOIN`ed; all `None` when the
+/// organization has no partner), and the user's membership status there.
+#[derive(sqlx::FromRow)]
+pub(crate) struct PartnerColumns {
+    #[sqlx(rename = "partner_id")]
+    id: Option<Uuid>,
+    #[sqlx(rename = "partner_slug")]
+    slug: Option<String>,
+    #[sqlx(rename = "partner_name")]
+    name: Option<String>,
+    #[sqlx(rename = "partner_owner_id")]
+    owner_id: Option<Uuid>,
+    #[sqlx(rename = "partner_created_at")]
+    created_at: Option<i64>,
+    #[sqlx(rename = "partner_preset")]
+    preset: Option<String>,
+    #[sqlx(rename = "partner_partner")]
+    partner: Option<bool>,
+    #[sqlx(rename = "partner_owner_transfer")]
+    owner_transfer: Option<bool>,
+    #[sqlx(rename = "partner_authz_version")]
+    authz_version: Option<i64>,
+    #[sqlx(rename = "partner_parent_id")]
+    parent_id: Option<Uuid>,
+    partner_member_status: Option<String>,
+}
+
+/// A customer's partner and the user's membership status there.
+pub type PartnerOfOrg = (OrgRecord, Option<roster_domain::MemberStatus>);
+
+impl PartnerColumns {
+    /// The partner, when the organization has one.
+    pub(crate) fn record(self) -> Result<Option<PartnerOfOrg>> {
+        let Some(id) = self.id else { return Ok(None) };
+        let (Some(slug), Some(name), Some(created_at), Some(preset), Some(partner), Some(owner_transfer), Some(authz_version)) = (
+            self.slug,
+            self.name,
+            self.created_at,
+            self.preset,
+            self.partner,
+            self.owner_transfer,
+            self.authz_version,
+        ) else {
+            return Ok(None);
+        };
+        let status = match self.partner_member_status {
+            None => None,
+            Some(s) => Some(s.parse().map_err(|_| crate::StoreError::Corrupt(format!("member status {s}")))?),
+        };
+        let org = OrgRecord {
+            id: OrgId(id),
+            slug,
+            name,
+            owner_id: self.owner_id.map(UserId),
+            created_at: Timestamp(created_at),
+            preset,
+            partner,
+            owner_transfer,
+            authz_version,
+            parent_id: self.parent_id.map(OrgId),
+        };
+        Ok(Some((org, status)))
+    }
+}
+
+/// Joins an organization's partner (`partner_org`) and `user`'s membership
+/// there (`partner_member`), selecting the columns [`PartnerColumns`] reads:
+/// a request inside a customer learns in its one query whether the user
+/// reaches it through the partner.
+pub(crate) fn join_partner(q: &mut sea_query::SelectStatement, user: sea_query::Expr) {
+    use sea_query::Alias;
+    let p = Alias::new("partner_org");
+    let m = Alias::new("partner_member");
+    for c in COLUMNS {
+        q.expr_as(Expr::col((p.clone(), c)), Alias::new(format!("partner_{}", sea_query::Iden::unquoted(&c))));
+    }
+    q.expr_as(Expr::col((m.clone(), Members::Status)), Alias::new("partner_member_status"))
+        .join_as(
+            sea_query::JoinType::LeftJoin,
+            Organizations::Table,
+            p.clone(),
+            Expr::col((p.clone(), Organizations::Id)).equals((Organizations::Table, Organizations::ParentId)),
+        )
+        .join_as(
+            sea_query::JoinType::LeftJoin,
+            Members::Table,
+            m.clone(),
+            Expr::col((m.clone(), Members::OrgId))
+                .equals((p, Organizations::Id))
+                .and(Expr::col((m, Members::UserId)).eq(user)),
+        );
+}
+

@@ -790,3 +790,10 @@ pub async fn member_roles_of(r: &mut impl Reader, partner: OrgId, users: &[UserI
         .to_owned();
     Ok(r.read_all::<Row, _>(&q).await?.into_iter().map(|r| (UserId(r.user_id), RoleId(r.role_id))).collect())
 }
+
+/// Refreshes the planner's statistics of the partner tables after a bulk
+/// load (PostgreSQL; see [`crate::imports::refresh_statistics`]).
+pub async fn refresh_statistics(tx: &mut Tx) -> Result<()> {
+    crate::imports::analyze(tx, "ANALYZE organizations, member_counts, org_groups, org_group_customers, customer_roles")
+        .await
+}

@@ -426,6 +426,8 @@ pub struct SessionInOrg {
     pub org: Option<crate::orgs::OrgRecord>,
     /// The user's membership status there, when they are a member.
     pub status: Option<roster_domain::MemberStatus>,
+    /// The organization's partner and the user's status there, when it has one.
+    pub partner: Option<crate::orgs::PartnerOfOrg>,
 }
 
 /// Finds the not-ended session with this token hash, the organization
@@ -443,6 +445,8 @@ pub async fn find_live_session_in_org(
         #[sqlx(flatten)]
         org: OptionalOrg,
         member_status: Option<String>,
+        #[sqlx(flatten)]
+        partner: crate::orgs::PartnerColumns,
     }
     let org_matches = match Uuid::parse_str(id_or_slug) {
         Ok(id) => Expr::col((Organizations::Table, Organizations::Id)).eq(id),
@@ -469,10 +473,11 @@ pub async fn find_live_session_in_org(
         )
         .and_where(Expr::col((Sessions::Table, Sessions::TokenHash)).eq(token_hash.to_vec()))
         .and_where(Expr::col((Sessions::Table, Sessions::EndedAt)).is_null());
+    crate::orgs::join_partner(&mut q, Expr::col((Sessions::Table, Sessions::UserId)));
     let Some(row) = conn.fetch_optional::<Row, _>(&q).await? else { return Ok(None) };
     let status = match row.member_status {
         None => None,
         Some(s) => Some(s.parse().map_err(|_| crate::StoreError::Corrupt(format!("member status {s}")))?),
     };
-    Ok(Some(SessionInOrg { session: row.session, org: row.org.record(), status }))
+    Ok(Some(SessionInOrg { session: row.session, org: row.org.record(), status, partner: row.partner.record()? }))
 }

@@ -79,7 +79,21 @@ pub async fn reach(app: &App, customer: &OrgRecord, user: UserId) -> Result<Opti
     let mut conn = app.db.conn().await?;
     let found = roster_store::orgs::find_org_for_member(&mut conn, &parent.to_string(), user).await?;
     drop(conn);
-    let Some((partner, Some(MemberStatus::Active))) = found else { return Ok(None) };
+    reach_via(app, customer, user, found).await
+}
+
+/// [`reach`] with the partner and the user's status there read already
+/// (joined to the request's one query: [`roster_store::orgs::find_org_for_member_via`]).
+pub async fn reach_via(
+    app: &App,
+    customer: &OrgRecord,
+    user: UserId,
+    partner: Option<roster_store::orgs::PartnerOfOrg>,
+) -> Result<Option<(Arc<OrgRecord>, Arc<Effective>)>> {
+    let Some((partner, Some(MemberStatus::Active))) = partner else { return Ok(None) };
+    if customer.parent_id != Some(partner.id) {
+        return Ok(None);
+    }
     let (partner, effective) = app.policies.partner_effective(app, customer, partner, user).await?;
     Ok(effective.map(|e| (partner, e)))
 }
