@@ -568,7 +568,53 @@ pub async fn load_demo(app: &App) -> Result<Vec<OrgId>> {
     if let Some(acme) = orgs.iter().find(|o| o.id == ids[0]) {
         demo_access_requests(app, acme).await?;
     }
+    if let Some(initech) = orgs.iter().find(|o| o.id == ids[2]) {
+        demo_partner(app, initech).await?;
+    }
     Ok(ids)
+}
+
+/// A Key Account Manager of the demo's partner, Initech, who can sign in.
+pub const DEMO_PARTNER_MEMBER: &str = "kim.account@initech.test";
+
+/// What [`DEMO_PARTNER_MEMBER`] can do, for the start banner.
+pub const DEMO_PARTNER_ABOUT: &str =
+    "Key Account Manager at the partner Initech: sees and manages its customers in the group Key accounts";
+
+/// The demo's partner: Initech (the broker preset) manages three customer
+/// organizations it created (their owners emailed on the Outbox page), two
+/// of them in the organization group "Key accounts", to which its Key
+/// Account Manager is assigned; and has asked to link Globex, whose owner
+/// has not answered yet. Everything goes through the use cases (audited).
+async fn demo_partner(app: &App, initech: &OrgRecord) -> Result<()> {
+    let access = crate::access::open_org(app, &Actor::Cli, &initech.id.0.to_string()).await?;
+    let meta = RequestMeta::default();
+    let mut slugs = Vec::new();
+    for (name, slug, owner) in [
+        ("Umbrella Insurance", "umbrella", "owner@umbrella.test"),
+        ("Hooli Health", "hooli", "owner@hooli.test"),
+        ("Vandelay Imports", "vandelay", "owner@vandelay.test"),
+    ] {
+        let input = crate::partners::customers::NewCustomer {
+            name: name.into(),
+            slug: slug.into(),
+            preset: None,
+            owner_email: owner.into(),
+            owner_name: None,
+        };
+        let org = crate::partners::customers::create(app, &access, input, &meta).await?;
+        seed_members(app, &org, 12, 7 + slugs.len() as u64, &|_| {}).await?;
+        slugs.push(slug.to_string());
+    }
+    let group = crate::partners::groups::create(app, &access, "Key accounts", &meta).await?;
+    crate::partners::groups::set_customers(app, &access, group.id, &slugs[..2], &meta).await?;
+    crate::partners::groups::create(app, &access, "Onboarding", &meta).await?;
+    let kim =
+        add_member(app, initech, DEMO_PARTNER_MEMBER, "Kim Account", MemberStatus::Active, Some(DEMO_PASSWORD)).await?;
+    crate::roles::set_member_roles(app, &access, kim, &["key_account_manager".into()], &meta).await?;
+    crate::partners::groups::set_members(app, &access, group.id, &[DEMO_PARTNER_MEMBER.into()], &meta).await?;
+    crate::partners::customers::request_link(app, &access, "globex", &meta).await?;
+    Ok(())
 }
 
 /// A person with an account and no organization, whose confirmed address is

@@ -52,7 +52,10 @@ fn err(e: impl std::fmt::Display) -> anyhow::Error {
 }
 
 /// p50 and p99 of `samples` calls.
-async fn latency<F: AsyncFnMut() -> anyhow::Result<()>>(samples: usize, mut f: F) -> anyhow::Result<(Duration, Duration)> {
+async fn latency<F: AsyncFnMut() -> anyhow::Result<()>>(
+    samples: usize,
+    mut f: F,
+) -> anyhow::Result<(Duration, Duration)> {
     for _ in 0..samples / 10 {
         f().await?;
     }
@@ -143,15 +146,23 @@ async fn prepare(app: &App, args: &PartnersArgs) -> anyhow::Result<Fixture> {
     for g in 0..args.groups {
         let id = OrgGroupId::new();
         roster_store::partners::insert_group(&mut tx, partner.id, id, &format!("Group {g:03}"), now).await?;
-        let members: Vec<OrgId> = ids.iter().enumerate().filter(|(i, _)| i % args.groups == g).map(|(_, o)| *o).collect();
+        let members: Vec<OrgId> =
+            ids.iter().enumerate().filter(|(i, _)| i % args.groups == g).map(|(_, o)| *o).collect();
         roster_store::partners::add_group_customers(&mut tx, partner.id, id, &members).await?;
         groups.push(id);
     }
     tx.commit().await?;
     let kam_email = "kam@brokers.example".to_string();
-    let kam = roster_app::demo::add_member(app, &partner, &kam_email, "Kim Account", roster_domain::MemberStatus::Active, None)
-        .await
-        .map_err(err)?;
+    let kam = roster_app::demo::add_member(
+        app,
+        &partner,
+        &kam_email,
+        "Kim Account",
+        roster_domain::MemberStatus::Active,
+        None,
+    )
+    .await
+    .map_err(err)?;
     roster_app::roles::set_member_roles(app, &access, kam, &["key_account_manager".into()], &Default::default())
         .await
         .map_err(err)?;
@@ -161,17 +172,31 @@ async fn prepare(app: &App, args: &PartnersArgs) -> anyhow::Result<Fixture> {
             .map_err(err)?;
     }
     let global_email = "global@brokers.example";
-    let global = roster_app::demo::add_member(app, &partner, global_email, "Gil Obal", roster_domain::MemberStatus::Active, None)
-        .await
-        .map_err(err)?;
+    let global = roster_app::demo::add_member(
+        app,
+        &partner,
+        global_email,
+        "Gil Obal",
+        roster_domain::MemberStatus::Active,
+        None,
+    )
+    .await
+    .map_err(err)?;
     roster_app::roles::set_member_roles(app, &access, global, &["global_admin".into()], &Default::default())
         .await
         .map_err(err)?;
     let customer = open_org(app, &Actor::Cli, "customer-00000").await.map_err(err)?;
     let own_email = "own@customer-00000.example".to_string();
-    let own = roster_app::demo::add_member(app, &customer.org, &own_email, "Own Member", roster_domain::MemberStatus::Active, None)
-        .await
-        .map_err(err)?;
+    let own = roster_app::demo::add_member(
+        app,
+        &customer.org,
+        &own_email,
+        "Own Member",
+        roster_domain::MemberStatus::Active,
+        None,
+    )
+    .await
+    .map_err(err)?;
     roster_app::roles::set_member_roles(app, &customer, own, &["account_owner".into()], &Default::default())
         .await
         .map_err(err)?;
@@ -203,7 +228,12 @@ pub async fn run(args: PartnersArgs) -> anyhow::Result<()> {
     let app = App::new(db, Default::default());
     let started = Instant::now();
     let f = prepare(&app, &args).await?;
-    println!("prepared {} customers in {} groups in {:.1} s", args.customers, args.groups, started.elapsed().as_secs_f64());
+    println!(
+        "prepared {} customers in {} groups in {:.1} s",
+        args.customers,
+        args.groups,
+        started.elapsed().as_secs_f64()
+    );
 
     let kam_partner = open_org(&app, &f.kam, &f.partner.slug).await.map_err(err)?;
     let global_partner = open_org(&app, &f.global, &f.partner.slug).await.map_err(err)?;
@@ -256,7 +286,10 @@ pub async fn run(args: PartnersArgs) -> anyhow::Result<()> {
         d99.push(ms(b));
     }
     let backend = if args.database_url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
-    println!("\n### Partners on {backend}: {} customers, {} groups (medians of {} runs)\n", args.customers, args.groups, args.runs);
+    println!(
+        "\n### Partners on {backend}: {} customers, {} groups (medians of {} runs)\n",
+        args.customers, args.groups, args.runs
+    );
     println!("| measurement | p50 ms | p99 ms | goal |\n| --- | --- | --- | --- |");
     println!(
         "| customers a Key Account Manager sees (5 groups, {} customers), first page of 50 | {:.2} | {:.2} | p99 ≤ 20 ms ({:.2} of goal) |",
@@ -270,7 +303,12 @@ pub async fn run(args: PartnersArgs) -> anyhow::Result<()> {
     let (s50, s99, d50, d99) = (median(s50), median(s99), median(d50), median(d99));
     println!("| check inside a customer, partner member (open + check) | {s50:.3} | {s99:.3} | ≤ 1.5× unscoped |");
     println!("| the same check, the customer's own member (unscoped) | {d50:.3} | {d99:.3} | |");
-    println!("| scoped ÷ unscoped | {:.2} | {:.2} | {} |", s50 / d50, s99 / d99, if s50 / d50 <= 1.5 { "met" } else { "missed" });
+    println!(
+        "| scoped ÷ unscoped | {:.2} | {:.2} | {} |",
+        s50 / d50,
+        s99 / d99,
+        if s50 / d50 <= 1.5 { "met" } else { "missed" }
+    );
     app.db.close().await;
     Ok(())
 }

@@ -458,6 +458,12 @@ async fn run() -> anyhow::Result<()> {
                 roster_app::demo::DEMO_MEMBER_ABOUT
             );
             println!(
+                "  or as      {} / {}  ({})",
+                roster_app::demo::DEMO_PARTNER_MEMBER,
+                roster_app::demo::DEMO_PASSWORD,
+                roster_app::demo::DEMO_PARTNER_ABOUT
+            );
+            println!(
                 "  or as      {} / {}  (no organization yet: asks to join Acme Corp from its suggestion)",
                 roster_app::demo::DEMO_REQUESTER,
                 roster_app::demo::DEMO_PASSWORD

@@ -461,3 +461,73 @@ fn export_writes_the_users_list_as_csv_or_xlsx() {
     assert!(!ok && err.contains("not found"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Issue 14: `org create --partner` makes a customer of a partner (its
+/// owner emailed through the outbox), a non-partner has no customers, and
+/// `org partner` is the operator's switch.
+#[test]
+fn org_create_partner_makes_a_customer_and_org_partner_switches() {
+    let dir = std::env::temp_dir().join(format!("roster-cli-partners-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("roster.db");
+    let db = db.to_str().unwrap();
+    let (ok, _, err) = roster(db, &["migrate"], None);
+    assert!(ok, "{err}");
+    let (ok, _, err) = roster(
+        db,
+        &["org", "create", "--name", "Brokers", "--slug", "brokers", "--owner-email", "b@b.test", "--preset", "broker"],
+        None,
+    );
+    assert!(ok, "{err}");
+    let (ok, out, err) = roster(
+        db,
+        &[
+            "org",
+            "create",
+            "--name",
+            "Acme",
+            "--slug",
+            "acme",
+            "--owner-email",
+            "ann@acme.test",
+            "--partner",
+            "brokers",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("a customer of brokers") && out.contains("emailed"), "{out}");
+    let (ok, out, err) = roster(db, &["outbox", "list"], None);
+    assert!(ok, "{err}");
+    assert!(out.contains("ann@acme.test") && out.contains("Brokers made Acme"), "the owner's email: {out}");
+    let (ok, _, err) = roster(
+        db,
+        &["org", "create", "--name", "Globex", "--slug", "globex", "--owner-email", "g@g.test", "--partner", "acme"],
+        None,
+    );
+    assert!(!ok, "a customer is no partner");
+    assert!(err.contains("partner organization") || err.contains("not found"), "{err}");
+    let (ok, out, err) = roster(db, &["org", "partner", "brokers", "--off"], None);
+    assert!(!ok, "a partner with customers stays one: {out}");
+    assert!(err.contains("still has customers"), "{err}");
+    let (ok, _, err) =
+        roster(db, &["org", "create", "--name", "Solo", "--slug", "solo", "--owner-email", "s@s.test"], None);
+    assert!(ok, "{err}");
+    let (ok, out, err) = roster(db, &["org", "partner", "solo"], None);
+    assert!(ok, "{err}");
+    assert!(out.contains("solo is a partner"), "{out}");
+    let (ok, out, err) = roster(
+        db,
+        &["org", "create", "--name", "Sub", "--slug", "sub", "--owner-email", "t@t.test", "--partner", "solo"],
+        None,
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("a customer of solo"), "{out}");
+    let problems = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = roster_store::Db::connect(db).await.unwrap();
+        roster_store::verify::verify(&db).await.unwrap()
+    });
+    assert!(problems.is_empty(), "{problems:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -284,15 +284,16 @@ impl PartnerColumns {
     /// The partner, when the organization has one.
     pub(crate) fn record(self) -> Result<Option<PartnerOfOrg>> {
         let Some(id) = self.id else { return Ok(None) };
-        let (Some(slug), Some(name), Some(created_at), Some(preset), Some(partner), Some(owner_transfer), Some(authz_version)) = (
-            self.slug,
-            self.name,
-            self.created_at,
-            self.preset,
-            self.partner,
-            self.owner_transfer,
-            self.authz_version,
-        ) else {
+        let (
+            Some(slug),
+            Some(name),
+            Some(created_at),
+            Some(preset),
+            Some(partner),
+            Some(owner_transfer),
+            Some(authz_version),
+        ) = (self.slug, self.name, self.created_at, self.preset, self.partner, self.owner_transfer, self.authz_version)
+        else {
             return Ok(None);
         };
         let status = match self.partner_member_status {
@@ -342,4 +343,3 @@ pub(crate) fn join_partner(q: &mut sea_query::SelectStatement, user: sea_query::
                 .and(Expr::col((m, Members::UserId)).eq(user)),
         );
 }
-

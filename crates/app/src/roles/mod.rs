@@ -400,6 +400,7 @@ pub async fn delete_role(
             moved += batch.len() as u64;
         }
     }
+    roster_store::partners::forget_role(&mut change.tx, org, role.id).await?;
     store::delete_role(&mut change.tx, org, role.id).await?;
     orgs::bump_authz_version(&mut change.tx, org).await?;
     let policy = crate::policy::load_policy(&mut change.tx, app, &access.org).await?;
@@ -513,6 +514,7 @@ pub(crate) async fn rename_role_in(change: &mut Change<'_>, role: &RoleRecord, n
 pub(crate) async fn delete_unheld_role_in(change: &mut Change<'_>, role: &RoleRecord) -> Result<()> {
     within_own_grants(&change.access, &role.grants, &format!("deleting '{}'", role.name))?;
     let org = change.access.org.id;
+    roster_store::partners::forget_role(&mut change.tx, org, role.id).await?;
     store::delete_role(&mut change.tx, org, role.id).await?;
     orgs::bump_authz_version(&mut change.tx, org).await?;
     change.record(

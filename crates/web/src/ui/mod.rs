@@ -53,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .route(paths::INVITATION_ACTION, get(invitations::action_confirm).post(invitations::action_submit))
         .route(paths::ACCEPT, get(invitations::accept::accept_page).post(invitations::accept::accept_submit))
         .route(paths::USER_EDIT, get(members::edit::edit_page).post(members::edit::edit_submit))
+        .route(paths::USER_SCOPES, post(members::scopes::scopes_submit))
         .route(paths::USER_ACTION, post(members::row_action))
         .route(paths::PRODUCTS, get(products::products_page))
         .route(paths::WORKSPACE, get(products::workspace::workspace_page))

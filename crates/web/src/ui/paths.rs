@@ -20,6 +20,8 @@ pub const USERS_BULK: &str = "/orgs/{org}/settings/users/bulk";
 pub const USERS_EXPORT: &str = "/orgs/{org}/settings/users/export";
 /// A member's edit form.
 pub const USER_EDIT: &str = "/orgs/{org}/settings/users/{id}/edit";
+/// Where a partner member's roles apply (a POST from the edit form).
+pub const USER_SCOPES: &str = "/orgs/{org}/settings/users/{id}/scopes";
 /// A row action on a member: a status change (`enable`, `disable`,
 /// `archive`, `restore`) or an action on their account (`send-reset-link`,
 /// `unlock`).
@@ -276,6 +278,11 @@ impl OrgLinks {
     /// A member's edit form.
     pub fn user_edit(&self, id: &str) -> String {
         self.org_id(USER_EDIT, id)
+    }
+
+    /// Where a partner member's roles apply (a POST).
+    pub fn user_scopes(&self, id: &str) -> String {
+        self.org_id(USER_SCOPES, id)
     }
 
     /// A row action on a member.

@@ -23,6 +23,7 @@ mod members;
 mod org_sessions;
 mod outbox;
 mod partners;
+mod partners_ui;
 mod product_filter;
 mod products;
 mod profile;

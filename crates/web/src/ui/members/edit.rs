@@ -104,6 +104,8 @@ struct EditPage {
     products_error: Option<String>,
     /// The History tab filtered to this member, for those who may read it.
     history_href: Option<String>,
+    /// In a partner: where each of the member's roles applies, with its form.
+    member_scopes: Option<super::scopes::ScopesSection>,
 }
 
 /// What the edit form holds: as stored, or as typed.
@@ -229,6 +231,7 @@ async fn edit_view(
         })
         .collect();
     let grant_rows = grant_rows(&page.access, &form.grantable, &draft.grants);
+    let member_scopes = super::scopes::section(page, uid).await?;
     page.render(
         errors.status,
         &EditPage {
@@ -251,6 +254,7 @@ async fn edit_view(
             products_error: errors.field("products"),
             history_href: roster_app::history::may_read(&page.access)
                 .then(|| page.links.history_of(&m.user_id.to_string())),
+            member_scopes,
         },
     )
 }

@@ -1,8 +1,10 @@
 //! The Users tab: the directory and its row actions; the edit form
-//! ([`edit`]) and bulk changes ([`bulk`]) are pages of their own.
+//! ([`edit`], with a partner member's [`scopes`]) and bulk changes
+//! ([`bulk`]) are pages of their own.
 
 pub mod bulk;
 pub mod edit;
+pub mod scopes;
 
 pub(super) use bulk::summary as filter_summary;
 pub(super) use edit::{
