@@ -167,9 +167,15 @@ async fn prepare(app: &App, args: &PartnersArgs) -> anyhow::Result<Fixture> {
         .await
         .map_err(err)?;
     for g in groups.iter().take(5) {
-        roster_app::partners::groups::set_members(app, &access, *g, &[kam_email.clone()], &Default::default())
-            .await
-            .map_err(err)?;
+        roster_app::partners::groups::set_members(
+            app,
+            &access,
+            *g,
+            std::slice::from_ref(&kam_email),
+            &Default::default(),
+        )
+        .await
+        .map_err(err)?;
     }
     let global_email = "global@brokers.example";
     let global = roster_app::demo::add_member(
