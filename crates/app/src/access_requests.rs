@@ -301,6 +301,8 @@ pub async fn approve(
     .await?;
     for role in &roles_given {
         roles::add_role(&mut change.tx, org, role.id, &[user.id]).await?;
+        let access = change.access.clone();
+        crate::partners::scopes::follow_given(&mut change.tx, &access, role.id, &[user.id]).await?;
     }
     if !roles_given.is_empty() {
         orgs::bump_authz_version(&mut change.tx, org).await?;

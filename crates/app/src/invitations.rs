@@ -240,6 +240,8 @@ pub async fn invite(app: &App, access: &OrgAccess, input: &InvitationInput, meta
     .await?;
     for r in &checked.roles {
         roles::add_role(&mut change.tx, org, r.id, &[user.id]).await?;
+        let access = change.access.clone();
+        crate::partners::scopes::follow_given(&mut change.tx, &access, r.id, &[user.id]).await?;
     }
     if !checked.grants.is_empty() {
         roles::set_member_grants(&mut change.tx, org, user.id, &checked.grants).await?;

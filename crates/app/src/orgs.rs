@@ -52,7 +52,8 @@ pub struct CreatedOrg {
 pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<CreatedOrg> {
     let parsed = parse_new_org(app, input).await?;
     let mut tx = app.db.begin().await?;
-    let created = insert_new_org(app, &mut tx, actor, &parsed, None).await?;
+    let (created, events) = insert_new_org(app, &mut tx, actor, &parsed, None).await?;
+    audit::append(&mut tx, &events).await?;
     tx.commit().await?;
     Ok(created)
 }
@@ -108,14 +109,16 @@ pub(crate) async fn parse_new_org(app: &App, input: NewOrg) -> Result<ParsedOrg>
 }
 
 /// Writes a checked organization with its owner as its first active member
-/// (a customer of `parent` when given) and audits both, inside `tx`.
+/// (a customer of `parent` when given), inside `tx`; answers the events
+/// that audit both (`organization.created`, `member.added`), for the caller
+/// to append in the same transaction.
 pub(crate) async fn insert_new_org(
     app: &App,
     tx: &mut roster_store::Tx,
     actor: &Actor,
     parsed: &ParsedOrg,
     parent: Option<OrgId>,
-) -> Result<CreatedOrg> {
+) -> Result<(CreatedOrg, Vec<roster_domain::audit::NewAuditEvent>)> {
     let ParsedOrg { name, slug, email, owner_name, hash, preset } = parsed;
     let now = app.clock.now();
     let existing = users::find_user_by_email(tx, email).await?;
@@ -173,17 +176,13 @@ pub(crate) async fn insert_new_org(
         _ => None,
     };
     let event = |e: AuditEntry| crate::change::audit_event(actor, org.id, &RequestMeta::default(), now, e);
-    audit::append(
-        tx,
-        &[
-            event(AuditEntry::new(AuditAction::OrganizationCreated, org.id).after(
-                serde_json::json!({"name": org.name, "slug": org.slug, "owner": user.email, "preset": preset.key}),
-            )),
-            event(AuditEntry::new(AuditAction::MemberAdded, user.id).after(serde_json::json!({"email": user.email, "status": "active", "owner": true, "roles": [preset.role(&preset.owner_role).map(|r| r.name.clone())]}))),
-        ],
-    )
-    .await?;
-    Ok(CreatedOrg { org, owner_id: user.id, password_token })
+    let events = vec![
+        event(AuditEntry::new(AuditAction::OrganizationCreated, org.id).after(
+            serde_json::json!({"name": org.name, "slug": org.slug, "owner": user.email, "preset": preset.key}),
+        )),
+        event(AuditEntry::new(AuditAction::MemberAdded, user.id).after(serde_json::json!({"email": user.email, "status": "active", "owner": true, "roles": [preset.role(&preset.owner_role).map(|r| r.name.clone())]}))),
+    ];
+    Ok((CreatedOrg { org, owner_id: user.id, password_token }, events))
 }
 
 /// One organization a user belongs to, for `/me` and the organization picker.

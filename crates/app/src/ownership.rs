@@ -41,6 +41,7 @@ pub async fn transfer_ownership(app: &App, access: &OrgAccess, to: UserId, meta:
     orgs::set_owner(tx, access.org.id, to).await?;
     if let Some(owner_role) = access.policy.owner_role() {
         store::add_role(tx, access.org.id, owner_role.id, &[to]).await?;
+        crate::partners::scopes::follow_given(tx, &access, owner_role.id, &[to]).await?;
     }
     orgs::bump_authz_version(tx, access.org.id).await?;
     change.record(

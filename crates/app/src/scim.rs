@@ -823,6 +823,8 @@ pub async fn create_user(app: &App, access: &OrgAccess, c: &UserChange, meta: &R
     let role = default.filter(|r| change.access.lacks(&r.grants).is_none());
     if let Some(r) = &role {
         roles::add_role(&mut change.tx, org, r.id, &[user.id]).await?;
+        let access = change.access.clone();
+        crate::partners::scopes::follow_given(&mut change.tx, &access, r.id, &[user.id]).await?;
         orgs::bump_authz_version(&mut change.tx, org).await?;
     }
     let mut after = serde_json::json!({"email": user.email, "status": status});

@@ -307,6 +307,7 @@ async fn apply_members(change: &mut Change<'_>, role: &RoleRecord, ops: &[GroupO
     let access = change.access.clone();
     within_own_grants(&access, &role.grants, &format!("changing who holds '{}'", role.name))?;
     role_store::add_role(&mut change.tx, org, role.id, &delta.added).await?;
+    crate::partners::scopes::follow_given(&mut change.tx, &access, role.id, &delta.added).await?;
     role_store::remove_role(&mut change.tx, org, role.id, &delta.removed).await?;
     orgs::bump_authz_version(&mut change.tx, org).await?;
     if !delta.removed.is_empty() {

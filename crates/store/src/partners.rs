@@ -797,3 +797,19 @@ pub async fn refresh_statistics(tx: &mut Tx) -> Result<()> {
     crate::imports::analyze(tx, "ANALYZE organizations, member_counts, org_groups, org_group_customers, customer_roles")
         .await
 }
+
+/// Removes the customer-scope rows of a role for some members (the role
+/// taken from them: [`crate::roles::remove_role`]).
+pub(crate) async fn remove_role_everywhere(tx: &mut Tx, partner: OrgId, role: RoleId, users: &[UserId]) -> Result<()> {
+    for chunk in users.chunks(1000) {
+        tx.execute(
+            Query::delete()
+                .from_table(CustomerRoles::Table)
+                .and_where(Expr::col(CustomerRoles::OrgId).eq(partner.0))
+                .and_where(Expr::col(CustomerRoles::RoleId).eq(role.0))
+                .and_where(Expr::col(CustomerRoles::UserId).is_in(chunk.iter().map(|u| u.0))),
+        )
+        .await?;
+    }
+    Ok(())
+}

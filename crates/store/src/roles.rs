@@ -389,7 +389,10 @@ async fn holders_among(tx: &mut Tx, org: OrgId, role: RoleId, users: &[UserId]) 
 }
 
 /// Takes a role from members and counts them. Answers how many lost it.
+/// In a partner, the role stops applying inside customers too (its
+/// `customer_roles` rows go with it), whichever path took it away.
 pub async fn remove_role(tx: &mut Tx, org: OrgId, role: RoleId, users: &[UserId]) -> Result<u64> {
+    crate::partners::remove_role_everywhere(tx, org, role, users).await?;
     let mut removed = 0;
     for chunk in users.chunks(1000) {
         removed += tx

@@ -259,8 +259,10 @@ async fn create_members(
             }
         }
     }
+    let access = change.access.clone();
     for (role, users) in &by_role {
         roster_store::roles::add_role(&mut change.tx, org, *role, users).await?;
+        crate::partners::scopes::follow_given(&mut change.tx, &access, *role, users).await?;
     }
     if !by_role.is_empty() {
         roster_store::orgs::bump_authz_version(&mut change.tx, org).await?;

@@ -136,7 +136,8 @@ pub async fn create(app: &App, access: &OrgAccess, input: NewCustomer, meta: &Re
         return Err(ValidationError::field("preset", "a customer cannot be a partner; choose a customer preset").into());
     }
     let mut change = change::begin(app, access, CUSTOMERS_CREATE, meta).await?;
-    let created = crate::orgs::insert_new_org(app, &mut change.tx, &access.actor, &parsed, Some(access.org.id)).await?;
+    let (created, mut events) =
+        crate::orgs::insert_new_org(app, &mut change.tx, &access.actor, &parsed, Some(access.org.id)).await?;
     let org = created.org.clone();
     let partner = &access.org;
     let by =
@@ -181,9 +182,11 @@ pub async fn create(app: &App, access: &OrgAccess, input: NewCustomer, meta: &Re
         .after(details.clone())
         .with("partner_org", partner.name.clone())
         .with("owner", parsed.email.as_str());
-    let mut event = audit_event(&access.actor, org.id, meta, change.now, customer_event);
-    event.details = with_partner(&event.details, access);
-    audit::append(&mut change.tx, &[event]).await?;
+    events.push(audit_event(&access.actor, org.id, meta, change.now, customer_event));
+    for e in &mut events {
+        e.details = with_partner(&e.details, access);
+    }
+    audit::append(&mut change.tx, &events).await?;
     orgs::bump_authz_version(&mut change.tx, partner.id).await?;
     change.record(
         AuditEntry::new(AuditAction::CustomerCreated, org.id)

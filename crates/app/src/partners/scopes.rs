@@ -110,8 +110,10 @@ pub async fn set(
     rows.sort();
     rows.dedup();
     let mut change = change::begin(app, access, Permission::MEMBERS_UPDATE, meta).await?;
+    // What the member had, for the record: taking a partner role also takes its customer scopes.
+    let before = store::customer_roles(&mut change.tx, access.org.id, Some(&[user]), None).await?;
     let held = crate::roles::assignments::apply_member_roles_only(&mut change, user, &partner_roles).await?;
-    apply_rows(&mut change, user, rows, &groups).await?;
+    apply_rows(&mut change, user, rows, &groups, Some(&before)).await?;
     let access = change.access.clone();
     change.commit().await?;
     let rows = store::customer_roles(&mut app.db.conn().await?, access.org.id, Some(&[user]), None).await?;
@@ -125,12 +127,17 @@ async fn apply_rows(
     user: UserId,
     rows: Vec<CustomerRole>,
     groups: &[roster_store::partners::GroupRecord],
+    before: Option<&[CustomerRole]>,
 ) -> Result<()> {
     let access = change.access.clone();
     let current = store::customer_roles(&mut change.tx, access.org.id, Some(&[user]), None).await?;
     let add: Vec<CustomerRole> = rows.iter().copied().filter(|r| !current.contains(r)).collect();
     let remove: Vec<CustomerRole> = current.iter().copied().filter(|r| !rows.contains(r)).collect();
-    if add.is_empty() && remove.is_empty() {
+    // What the record says changed, against what the member had before the change.
+    let before = before.unwrap_or(&current);
+    let added: Vec<CustomerRole> = rows.iter().copied().filter(|r| !before.contains(r)).collect();
+    let removed: Vec<CustomerRole> = before.iter().copied().filter(|r| !rows.contains(r)).collect();
+    if add.is_empty() && remove.is_empty() && added.is_empty() && removed.is_empty() {
         return Ok(());
     }
     let group_name =
@@ -145,7 +152,7 @@ async fn apply_rows(
     if !access.actor.is_operator() {
         let coverage = actor_coverage(&mut change.tx, &access).await?;
         let carried = carried(&access.org);
-        for r in add.iter().chain(&remove) {
+        for r in added.iter().chain(&removed) {
             let Some(role) = access.policy.role(r.role) else { continue };
             let scope = r.group.map_or(Scope::AllCustomers, |g| Scope::Groups(vec![g]));
             if let Some(m) = coverage.lacks(&scope, &customer_grants(&role.grants, &carried, &[]), group_name) {
@@ -156,11 +163,39 @@ async fn apply_rows(
     store::add_customer_roles(&mut change.tx, access.org.id, &add).await?;
     store::remove_customer_roles(&mut change.tx, access.org.id, &remove).await?;
     orgs::bump_authz_version(&mut change.tx, access.org.id).await?;
-    change.record(
-        AuditEntry::new(AuditAction::MemberScopesChanged, user)
-            .with("added", add.iter().map(describe).collect::<Vec<_>>())
-            .with("removed", remove.iter().map(describe).collect::<Vec<_>>()),
-    );
+    if !added.is_empty() || !removed.is_empty() {
+        change.record(
+            AuditEntry::new(AuditAction::MemberScopesChanged, user)
+                .with("added", added.iter().map(describe).collect::<Vec<_>>())
+                .with("removed", removed.iter().map(describe).collect::<Vec<_>>()),
+        );
+    }
+    Ok(())
+}
+
+/// Roles given outside the roles form (an invitation accepted, an access
+/// request approved, an import, SCIM, ownership handed on): in a partner,
+/// a preset role that reaches every customer does so for them too, as the
+/// plain form would make it. No event of its own: the change that gave the
+/// roles records them.
+pub(crate) async fn follow_given(
+    tx: &mut roster_store::Tx,
+    access: &OrgAccess,
+    role: RoleId,
+    users: &[UserId],
+) -> Result<()> {
+    if !access.org.partner || users.is_empty() {
+        return Ok(());
+    }
+    let reach = access
+        .policy
+        .role(role)
+        .and_then(|r| roster_domain::permissions::preset(&access.org.preset)?.role(&r.key).map(|p| p.customers));
+    if reach == Some(CustomerReach::All) {
+        let rows: Vec<CustomerRole> = users.iter().map(|u| CustomerRole { user: *u, role, group: None }).collect();
+        store::add_customer_roles(tx, access.org.id, &rows).await?;
+        orgs::bump_authz_version(tx, access.org.id).await?;
+    }
     Ok(())
 }
 
@@ -173,17 +208,19 @@ pub(crate) async fn follow_roles(
     user: UserId,
     held_before: &[RoleId],
     now_held: &[RoleId],
+    rows_before: &[CustomerRole],
 ) -> Result<()> {
     let access = change.access.clone();
     if !access.org.partner {
         return Ok(());
     }
     let preset = roster_domain::permissions::preset(&access.org.preset);
-    let current = store::customer_roles(&mut change.tx, access.org.id, Some(&[user]), None).await?;
-    let mut my_groups: Vec<OrgGroupId> = current.iter().filter_map(|r| r.group).collect();
+    // The member's groups stay theirs when their roles change (a Key Account
+    // Manager made a Sales Agent keeps the customers of their groups).
+    let mut my_groups: Vec<OrgGroupId> = rows_before.iter().filter_map(|r| r.group).collect();
     my_groups.sort();
     my_groups.dedup();
-    let mut rows: Vec<CustomerRole> = current.iter().copied().filter(|r| now_held.contains(&r.role)).collect();
+    let mut rows: Vec<CustomerRole> = rows_before.iter().copied().filter(|r| now_held.contains(&r.role)).collect();
     for role in now_held.iter().filter(|r| !held_before.contains(r)) {
         let reach = access
             .policy
@@ -202,5 +239,5 @@ pub(crate) async fn follow_roles(
     rows.sort();
     rows.dedup();
     let groups = store::list_groups(&mut change.tx, access.org.id, None).await?;
-    apply_rows(change, user, rows, &groups).await
+    apply_rows(change, user, rows, &groups, Some(rows_before)).await
 }

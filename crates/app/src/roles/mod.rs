@@ -387,6 +387,8 @@ pub async fn delete_role(
             let Some(last) = batch.last() else { break };
             after = Some(*last);
             store::add_role(&mut change.tx, org, t.id, &batch).await?;
+            let access = change.access.clone();
+            crate::partners::scopes::follow_given(&mut change.tx, &access, t.id, &batch).await?;
             store::remove_role(&mut change.tx, org, role.id, &batch).await?;
             for u in &batch {
                 change.record(

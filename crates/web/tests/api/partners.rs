@@ -201,6 +201,34 @@ async fn groups_take_effect_on_the_next_request_and_customers_see_the_partner_ac
         )
         .await;
     assert_eq!(me.get("/api/v1/orgs/acme2/users").await.0, 404);
+    // Changing a member's roles keeps their groups; taking the scope takes the reach.
+    owner
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/orgs/brokers2/org-groups/{gid}/customers"),
+            Some(json!({"orgs": ["acme2"]})),
+        )
+        .await;
+    assert_eq!(me.get("/api/v1/orgs/acme2/users").await.0, 200);
+    let roles = format!("/api/v1/orgs/brokers2/users/{kam}/roles");
+    let (s, b) = owner.send(reqwest::Method::PUT, &roles, Some(json!({"roles": ["sales_agent"]}))).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["assignments"][1]["scope"]["groups"][0], gid.as_str(), "the Sales Agent keeps the group: {b}");
+    assert_eq!(me.get("/api/v1/orgs/acme2/users").await.0, 200);
+    let only_partner = json!({"assignments": [{"role": "sales_agent", "scope": "partner"}]});
+    let (s, b) = owner.send(reqwest::Method::PUT, &roles, Some(only_partner)).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["assignments"].as_array().unwrap().len(), 1, "{b}");
+    assert_eq!(me.get("/api/v1/orgs/acme2/users").await.0, 404);
+    // A "Global" role given with the plain form reaches every customer.
+    let (s, b) = owner.send(reqwest::Method::PUT, &roles, Some(json!({"roles": ["global_view_only_admin"]}))).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["assignments"][1]["scope"], "all_customers", "{b}");
+    let (s, users) = me.get("/api/v1/orgs/acme2/users").await;
+    assert_eq!(s, 200, "{users}");
+    let (s, b) =
+        me.post("/api/v1/orgs/acme2/invitations", json!({"email": "two@acme2.test", "first_name": "Two"})).await;
+    assert_eq!(s, 403, "view only inside customers: {b}");
     app.finish().await;
 }
 
