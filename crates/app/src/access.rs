@@ -221,7 +221,7 @@ pub async fn open_read_org(
         let effective = app.policies.effective(app, &org, principal.user_id).await?;
         return Ok(OrgAccess { org, actor: actor.clone(), effective, policy, via: None });
     }
-    match crate::partners::reach_via(app, &org, principal.user_id, partner).await? {
+    match Box::pin(crate::partners::reach_via(app, &org, principal.user_id, partner)).await? {
         Some((partner, effective)) => {
             Ok(OrgAccess { org, actor: actor.clone(), effective, policy, via: Some(partner) })
         }
@@ -248,7 +248,7 @@ pub async fn relock(tx: &mut roster_store::Tx, app: &App, access: &OrgAccess, p:
             if status == Some(MemberStatus::Active) {
                 crate::policy::load_effective(tx, &policy, org.id, principal.user_id).await?
             } else {
-                let (partner, effective) = crate::partners::reach_in_tx(tx, app, &org, principal.user_id)
+                let (partner, effective) = Box::pin(crate::partners::reach_in_tx(tx, app, &org, principal.user_id))
                     .await?
                     .ok_or(AppError::NotFound("organization"))?;
                 via = Some(Arc::new(partner));

@@ -52,7 +52,7 @@ pub struct CreatedOrg {
 pub async fn create_org(app: &App, actor: &Actor, input: NewOrg) -> Result<CreatedOrg> {
     let parsed = parse_new_org(app, input).await?;
     let mut tx = app.db.begin().await?;
-    let (created, events) = insert_new_org(app, &mut tx, actor, &parsed, None).await?;
+    let (created, events) = Box::pin(insert_new_org(app, &mut tx, actor, &parsed, None)).await?;
     audit::append(&mut tx, &events).await?;
     tx.commit().await?;
     Ok(created)

@@ -75,9 +75,10 @@ pub(crate) async fn apply_member_roles(
     let before = store::member_role_ids(&mut change.tx, change.access.org.id, user).await?;
     let rows =
         roster_store::partners::customer_roles(&mut change.tx, change.access.org.id, Some(&[user]), None).await?;
-    let out = apply_member_roles_only(change, user, wanted).await?;
+    // Boxed: the partner path's futures would otherwise sit inline in every caller's.
+    let out = Box::pin(apply_member_roles_only(change, user, wanted)).await?;
     let now: Vec<roster_domain::RoleId> = out.iter().map(|r| r.id).collect();
-    crate::partners::scopes::follow_roles(change, user, &before, &now, &rows).await?;
+    Box::pin(crate::partners::scopes::follow_roles(change, user, &before, &now, &rows)).await?;
     Ok(out)
 }
 

@@ -74,8 +74,27 @@ async fn mailed_token(app: &TestApp, to: &str, path: &str) -> String {
     text[at..].split(|c: char| c.is_whitespace()).next().unwrap().to_string()
 }
 
-#[tokio::test]
-async fn every_mutating_use_case_writes_its_events() {
+/// One future holds every use case's in turn, and a runtime's `block_on`
+/// keeps it on the calling thread's stack: with debug builds' large futures
+/// that outgrows a test thread's 2 MiB, so it runs on a thread of its own.
+/// (A server's requests are spawned tasks, whose futures live on the heap.)
+#[test]
+fn every_mutating_use_case_writes_its_events() {
+    std::thread::Builder::new()
+        .stack_size(32 * 1024 * 1024)
+        .spawn(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(Box::pin(every_mutating_use_case_writes_its_events_body()))
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+async fn every_mutating_use_case_writes_its_events_body() {
     let t = spawn_app_with(|c| c.lockout_after = 3).await;
     let (app, db) = (&t.app, &t.app.db.clone());
     let mut secrets: Vec<String> = Vec::new();
