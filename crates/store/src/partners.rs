@@ -813,3 +813,45 @@ pub(crate) async fn remove_role_everywhere(tx: &mut Tx, partner: OrgId, role: Ro
     }
     Ok(())
 }
+
+/// The partner's customers that `names` (ids or slugs) name, set-wise (500
+/// names per query): what a group's customers list is checked against.
+pub async fn find_customers(r: &mut impl Reader, partner: OrgId, names: &[String]) -> Result<Vec<OrgRecord>> {
+    let mut out: Vec<OrgRecord> = Vec::new();
+    for chunk in names.chunks(500) {
+        let ids: Vec<Uuid> = chunk.iter().filter_map(|n| Uuid::parse_str(n.trim()).ok()).collect();
+        let slugs: Vec<String> = chunk.iter().map(|n| n.trim().to_lowercase()).collect();
+        let mut q = Query::select();
+        q.columns(COLUMNS)
+            .from(Organizations::Table)
+            .and_where(Expr::col(Organizations::ParentId).eq(partner.0))
+            .and_where(Expr::col(Organizations::Id).is_in(ids).or(Expr::col(Organizations::Slug).is_in(slugs)));
+        let rows: Vec<OrgRow> = r.read_all(&q).await?;
+        for org in rows.into_iter().map(OrgRecord::from) {
+            if !out.iter().any(|o| o.id == org.id) {
+                out.push(org);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A group's customers as organizations, by name (one query).
+pub async fn group_customers(r: &mut impl Reader, partner: OrgId, group: OrgGroupId) -> Result<Vec<OrgRecord>> {
+    let mut q = Query::select();
+    for c in COLUMNS {
+        q.column((Organizations::Table, c));
+    }
+    q.from(Organizations::Table)
+        .inner_join(
+            OrgGroupCustomers::Table,
+            Expr::col((OrgGroupCustomers::Table, OrgGroupCustomers::CustomerId))
+                .equals((Organizations::Table, Organizations::Id)),
+        )
+        .and_where(Expr::col((OrgGroupCustomers::Table, OrgGroupCustomers::OrgId)).eq(partner.0))
+        .and_where(Expr::col((OrgGroupCustomers::Table, OrgGroupCustomers::GroupId)).eq(group.0))
+        .order_by((Organizations::Table, Organizations::Name), Order::Asc)
+        .order_by((Organizations::Table, Organizations::Id), Order::Asc);
+    let rows: Vec<OrgRow> = r.read_all(&q).await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}

@@ -68,22 +68,24 @@ pub async fn get(app: &App, access: &OrgAccess, id: OrgGroupId) -> Result<GroupD
         .await?
         .pop()
         .ok_or(AppError::NotFound("organization group"))?;
-    let mut customers = Vec::new();
-    for c in store::customers_of_group(&mut conn, access.org.id, id).await? {
-        if let Some(o) = orgs::find_org(&mut conn, &c.to_string()).await? {
-            customers.push(o);
-        }
-    }
-    customers.sort_by_key(|c| c.name.to_lowercase());
+    let customers = store::group_customers(&mut conn, access.org.id, id).await?;
     let rows = store::customer_roles(&mut conn, access.org.id, None, Some(id)).await?;
+    let mut ids: Vec<UserId> = rows.iter().map(|r| r.user).collect();
+    ids.dedup();
+    let names = roster_store::members::names_of(&mut conn, access.org.id, &ids).await?;
     let mut members: Vec<GroupMember> = Vec::new();
     for row in rows {
         let role = access.policy.role(row.role).map(|r| r.name.clone()).unwrap_or_default();
         match members.iter_mut().find(|m| m.user_id == row.user) {
             Some(m) => m.roles.push(role),
             None => {
-                if let Some(m) = members::find_member(&mut conn, access.org.id, row.user).await? {
-                    members.push(GroupMember { user_id: row.user, email: m.email, name: m.name, roles: vec![role] });
+                if let Some((_, name, email)) = names.iter().find(|(u, _, _)| *u == row.user) {
+                    members.push(GroupMember {
+                        user_id: row.user,
+                        email: email.clone(),
+                        name: name.clone(),
+                        roles: vec![role],
+                    });
                 }
             }
         }
@@ -202,15 +204,17 @@ pub async fn set_customers(
             "only a member whose roles reach all customers can change which customers a group holds".into(),
         ));
     }
+    let found = store::find_customers(&mut conn, access.org.id, wanted).await?;
     let mut errors = ValidationError { errors: vec![] };
     let mut ids: Vec<OrgId> = Vec::new();
     let mut names: Vec<(OrgId, String)> = Vec::new();
     for (i, w) in wanted.iter().enumerate() {
-        match orgs::find_org(&mut conn, w.trim()).await?.filter(|o| o.parent_id == Some(access.org.id)) {
+        let w = w.trim();
+        match found.iter().find(|o| o.slug == w.to_lowercase() || o.id.to_string() == w) {
             Some(o) => {
                 if !ids.contains(&o.id) {
                     ids.push(o.id);
-                    names.push((o.id, o.name));
+                    names.push((o.id, o.name.clone()));
                 }
             }
             None => errors.merge(ValidationError::field(
