@@ -542,25 +542,6 @@ pub async fn customers_of_group(r: &mut impl Reader, partner: OrgId, group: OrgG
     Ok(r.read_all::<C, _>(&q).await?.into_iter().map(|c| OrgId(c.customer_id)).collect())
 }
 
-/// Of `orgs`, those that are customers of `partner`.
-pub async fn customers_among(r: &mut impl Reader, partner: OrgId, orgs: &[OrgId]) -> Result<Vec<OrgId>> {
-    #[derive(sqlx::FromRow)]
-    struct C {
-        id: Uuid,
-    }
-    let mut out = Vec::new();
-    for chunk in orgs.chunks(1000) {
-        let q = Query::select()
-            .column(Organizations::Id)
-            .from(Organizations::Table)
-            .and_where(Expr::col(Organizations::ParentId).eq(partner.0))
-            .and_where(Expr::col(Organizations::Id).is_in(chunk.iter().map(|o| o.0)))
-            .to_owned();
-        out.extend(r.read_all::<C, _>(&q).await?.into_iter().map(|c| OrgId(c.id)));
-    }
-    Ok(out)
-}
-
 /// Adds customers to a group (those already in it are left).
 pub async fn add_group_customers(tx: &mut Tx, partner: OrgId, group: OrgGroupId, orgs: &[OrgId]) -> Result<()> {
     for chunk in orgs.chunks(500) {

@@ -10,7 +10,7 @@
 
 use roster_domain::audit::{AuditAction, AuditEntry};
 use roster_domain::partners::CustomerStatus;
-use roster_domain::{Email, OrgId, UserId, ValidationError};
+use roster_domain::{OrgId, UserId, ValidationError};
 use roster_store::orgs::OrgRecord;
 use roster_store::partners::{self as store, CustomerQuery, CustomerRow, LinkRequest};
 use roster_store::{audit, orgs};
@@ -279,8 +279,9 @@ pub async fn answer_link(
         )));
     }
     let mut change = change::begin(app, access, Permission::MEMBERS_READ, meta).await?;
-    let requests = store::link_requests(&mut change.tx, Some(partner), Some(access.org.id)).await?;
-    let Some(request) = requests.into_iter().next() else { return Err(AppError::NotFound("link request")) };
+    if store::link_requests(&mut change.tx, Some(partner), Some(access.org.id)).await?.is_empty() {
+        return Err(AppError::NotFound("link request"));
+    }
     let partner_org =
         orgs::find_org(&mut change.tx, &partner.to_string()).await?.ok_or(AppError::NotFound("link request"))?;
     if accept && change.access.org.parent_id.is_some() {
@@ -304,7 +305,6 @@ pub async fn answer_link(
         AuditEntry::new(action, access.org.id).with("customer", access.org.name.clone()),
     );
     audit::append(&mut change.tx, &[event]).await?;
-    let _ = request.requested_by;
     change.record(AuditEntry::new(action, access.org.id).with("partner_org", partner_org.name.clone()));
     change.commit().await?;
     Ok(())
@@ -415,11 +415,6 @@ pub async fn partner_view(app: &App, access: &OrgAccess) -> Result<PartnerView> 
         })
         .collect();
     Ok(PartnerView { partner: Some(partner), actors, requests })
-}
-
-/// Parses an owner email for a form (kept for the CLI and the pages).
-pub fn parse_owner_email(raw: &str) -> Result<Email> {
-    Email::parse(raw).map_err(|e| ValidationError::field("owner_email", e.errors[0].message.clone()).into())
 }
 
 /// A page's keyset as an opaque cursor (the last name and id).

@@ -309,8 +309,7 @@ pub async fn set_members(
         }
         let mut roles: Vec<roster_domain::RoleId> =
             their_rows.iter().filter(|r| r.user == *user && r.group.is_some()).map(|r| r.role).collect();
-        for (u, role) in partner_roles.iter().filter(|(u, _)| u == user) {
-            let _ = u;
+        for (_, role) in partner_roles.iter().filter(|(u, _)| u == user) {
             let reach = access
                 .policy
                 .role(*role)
