@@ -54,3 +54,13 @@ CREATE TABLE customer_roles (
     FOREIGN KEY (org_id, role_id) REFERENCES roles (org_id, id) ON DELETE CASCADE
 );
 CREATE INDEX customer_roles_group ON customer_roles (org_id, group_id, user_id);
+
+-- Partners that exist already (the broker preset) keep what their roles
+-- meant: the owner's role and the "Global …" roles reach every customer.
+INSERT INTO customer_roles (org_id, user_id, role_id, group_id)
+SELECT mr.org_id, mr.user_id, mr.role_id, '00000000-0000-0000-0000-000000000000'::uuid
+FROM member_roles mr
+JOIN roles r ON r.org_id = mr.org_id AND r.id = mr.role_id
+JOIN organizations o ON o.id = mr.org_id
+WHERE o.preset = 'broker'
+  AND r.key IN ('super_admin', 'global_admin', 'global_view_only_admin', 'global_support_admin', 'global_billing_admin');
