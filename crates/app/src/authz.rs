@@ -133,7 +133,7 @@ pub async fn check_many(app: &App, access: &OrgAccess, checks: &[CheckRequest]) 
         return Err(errors.into());
     }
     // In a partner, the resources its roles carry into customers apply there, not here.
-    let inside_customers = if access.org.partner { crate::partners::carried(&access.org) } else { Vec::new() };
+    let inside_customers = &access.policy.customer_resources;
     let mut out = Vec::with_capacity(checks.len());
     let mut last: Option<(String, UserId, Option<Arc<Effective>>)> = None;
     for (i, (c, action)) in checks.iter().zip(parsed).enumerate() {

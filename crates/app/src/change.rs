@@ -46,7 +46,7 @@ impl Change<'_> {
     /// Records what the change did; written at the next [`Self::flush`] or at commit.
     pub fn record(&mut self, entry: AuditEntry) {
         let entry = match &self.access.via {
-            Some(p) => entry.with("partner", serde_json::json!({"id": p.id, "name": p.name})),
+            Some(p) => entry.with("partner", partner_detail(p)),
             None => entry,
         };
         let event = audit_event(&self.access.actor, self.access.org.id, self.meta, self.now, entry);
@@ -106,6 +106,12 @@ pub(crate) fn audit_event(
         user_agent: meta.user_agent.clone(),
         created_at: now,
     }
+}
+
+/// How an event names the partner its actor acted through (its `partner`
+/// detail, which History reads as "Ann Smith (Brokers Inc.)").
+pub(crate) fn partner_detail(partner: &roster_store::orgs::OrgRecord) -> serde_json::Value {
+    serde_json::json!({"id": partner.id, "name": partner.name})
 }
 
 /// Who an account event is by, as the audit log shows it.

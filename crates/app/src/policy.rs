@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use roster_domain::partners::CustomerReach;
 use roster_domain::permissions::{AppResource, Grants, ROSTER_RESOURCES};
 use roster_domain::roles::{Effective, HeldRole};
 use roster_domain::{OrgId, RoleId, ServiceAccountId, UserId, ValidationError};
@@ -52,6 +53,13 @@ pub struct OrgPolicy {
     pub roles: Vec<RoleRecord>,
     /// Every resource grants may name, Roster's first.
     pub resources: Vec<Resource>,
+    /// In a partner: the application resources its roles carry into
+    /// customers rather than apply in the partner (the broker preset's
+    /// "Organization …" rows). Empty elsewhere.
+    pub customer_resources: Vec<String>,
+    /// In a partner: the preset roles that reach customers when given
+    /// without a scope, and how far (the others reach none).
+    pub reach: Vec<(RoleId, CustomerReach)>,
 }
 
 impl EnforcedBy {
@@ -105,6 +113,11 @@ impl OrgPolicy {
     /// Whether grants may name this resource here.
     pub fn knows(&self, resource: &str) -> bool {
         self.resources.iter().any(|r| r.key == resource)
+    }
+
+    /// Which customers a role covers when it is given without a scope.
+    pub fn reach_of(&self, role: RoleId) -> CustomerReach {
+        self.reach.iter().find(|(r, _)| *r == role).map(|(_, c)| *c).unwrap_or_default()
     }
 
     /// The locked role (the owner's), if the organization has one.
@@ -201,7 +214,20 @@ pub async fn load_policy(r: &mut impl Reader, app: &App, org: &OrgRecord) -> Res
             role.grants.grant(&a.key, roster_domain::permissions::Actions::EDIT);
         }
     }
-    Ok(OrgPolicy { version: org.authz_version, roles, resources })
+    // A partner's preset says which resources apply inside customers and how
+    // far each of its roles reaches there; read here, once per version.
+    let partner_preset = org.partner.then(|| roster_domain::permissions::preset(&org.preset)).flatten();
+    let customer_resources = partner_preset.as_ref().map(|p| p.customer_resources.clone()).unwrap_or_default();
+    let reach = partner_preset
+        .map(|p| {
+            roles
+                .iter()
+                .filter_map(|r| p.role(&r.key).filter(|_| r.builtin).map(|pr| (r.id, pr.customers)))
+                .filter(|(_, c)| *c != CustomerReach::None)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(OrgPolicy { version: org.authz_version, roles, resources, customer_resources, reach })
 }
 
 /// Reads what one member may do, with a policy read in the same place.

@@ -34,15 +34,16 @@ pub enum Scope {
 }
 
 impl Scope {
-    /// How the scope reads in messages and in the audit log.
+    /// How the scope reads on a page: "The partner", "All customers",
+    /// "Groups: North, South".
     pub fn words(&self, group_name: impl Fn(OrgGroupId) -> String) -> String {
         match self {
-            Scope::Partner => "the partner".into(),
-            Scope::AllCustomers => "all customers".into(),
-            Scope::Groups(gs) if gs.is_empty() => "no group yet".into(),
+            Scope::Partner => "The partner".into(),
+            Scope::AllCustomers => "All customers".into(),
+            Scope::Groups(gs) if gs.is_empty() => "No group yet".into(),
             Scope::Groups(gs) => {
                 let names: Vec<String> = gs.iter().map(|g| group_name(*g)).collect();
-                format!("groups {}", names.join(", "))
+                format!("Groups: {}", names.join(", "))
             }
         }
     }
@@ -172,11 +173,6 @@ impl Coverage {
     /// The groups some assignment names.
     pub fn groups(&self) -> impl Iterator<Item = OrgGroupId> + '_ {
         self.groups.keys().copied()
-    }
-
-    /// Whether no assignment reaches any customer.
-    pub fn is_empty(&self) -> bool {
-        self.all.is_none() && self.groups.is_empty()
     }
 
     /// What the member may do in a customer that is in `groups_of_customer`.

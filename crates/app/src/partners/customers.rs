@@ -203,7 +203,7 @@ pub async fn create(app: &App, access: &OrgAccess, input: NewCustomer, meta: &Re
 fn with_partner(details: &str, access: &OrgAccess) -> String {
     let mut v: serde_json::Value = serde_json::from_str(details).unwrap_or_else(|_| serde_json::json!({}));
     if let (Some(o), Some(_)) = (v.as_object_mut(), access.actor.principal()) {
-        o.insert("partner".into(), serde_json::json!({"id": access.org.id, "name": access.org.name}));
+        o.insert("partner".into(), crate::change::partner_detail(&access.org));
     }
     v.to_string()
 }

@@ -17,7 +17,7 @@ use roster_store::orgs::OrgRecord;
 use roster_store::partners::{self as store, CustomerRole, GroupRecord};
 use roster_store::{members, orgs};
 
-use super::{actor_coverage, carried, require_partner};
+use super::{actor_coverage, require_partner};
 use crate::access::{OrgAccess, Permission};
 use crate::change;
 use crate::error::Result;
@@ -297,7 +297,6 @@ pub async fn set_members(
     let mut change = change::begin(app, access, UPDATE, meta).await?;
     let group = existing(&mut change, id).await?;
     let access = change.access.clone();
-    let preset = roster_domain::permissions::preset(&access.org.preset);
     let current = store::customer_roles(&mut change.tx, access.org.id, None, Some(id)).await?;
     let user_ids: Vec<UserId> = users.iter().map(|(u, _)| *u).collect();
     let mut add: Vec<CustomerRole> = Vec::new();
@@ -310,13 +309,7 @@ pub async fn set_members(
         let mut roles: Vec<roster_domain::RoleId> =
             their_rows.iter().filter(|r| r.user == *user && r.group.is_some()).map(|r| r.role).collect();
         for (_, role) in partner_roles.iter().filter(|(u, _)| u == user) {
-            let reach = access
-                .policy
-                .role(*role)
-                .and_then(|r| preset.as_ref().and_then(|p| p.role(&r.key)))
-                .map(|r| r.customers)
-                .unwrap_or_default();
-            if reach == CustomerReach::Groups && !roles.contains(role) {
+            if access.policy.reach_of(*role) == CustomerReach::Groups && !roles.contains(role) {
                 roles.push(*role);
             }
         }
@@ -337,15 +330,16 @@ pub async fn set_members(
     }
     let remove: Vec<CustomerRole> = current.iter().copied().filter(|r| !user_ids.contains(&r.user)).collect();
     let coverage = actor_coverage(&mut change.tx, &access).await?;
-    let carried = carried(&access.org);
     for r in add.iter().chain(&remove) {
         if access.actor.is_operator() {
             break;
         }
         let Some(role) = access.policy.role(r.role) else { continue };
-        if let Some(m) = coverage
-            .lacks(&Scope::Groups(vec![id]), &customer_grants(&role.grants, &carried, &[]), |_| group.name.clone())
-        {
+        if let Some(m) = coverage.lacks(
+            &Scope::Groups(vec![id]),
+            &customer_grants(&role.grants, &access.policy.customer_resources, &[]),
+            |_| group.name.clone(),
+        ) {
             return Err(AppError::Forbidden(format!("you cannot assign '{}' in {}: {m}", role.name, group.name)));
         }
     }

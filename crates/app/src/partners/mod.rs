@@ -31,11 +31,6 @@ use crate::error::Result;
 use crate::policy::OrgPolicy;
 use crate::{App, AppError};
 
-/// The application resources a partner's roles carry into its customers.
-pub fn carried(partner: &OrgRecord) -> Vec<String> {
-    roster_domain::permissions::preset(&partner.preset).map(|p| p.customer_resources).unwrap_or_default()
-}
-
 /// Reads what `user`, a member of `partner`, may do inside `customer`:
 /// `None` when no role of theirs covers it, or none gives anything there.
 pub(crate) async fn load_reach(
@@ -50,7 +45,7 @@ pub(crate) async fn load_reach(
         return Ok(None);
     }
     let roles = store::covering_roles(r, partner.id, user, customer.id).await?;
-    let carried = carried(partner);
+    let carried = &partner_policy.customer_resources;
     let own: Vec<&str> = customer_policy
         .resources
         .iter()
@@ -63,7 +58,7 @@ pub(crate) async fn load_reach(
         .filter(|r| roles.contains(&r.id))
         .map(|r| HeldRole {
             name: format!("{} ({})", r.name, partner.name),
-            grants: customer_grants(&r.grants, &carried, &own),
+            grants: customer_grants(&r.grants, carried, &own),
         })
         .collect();
     let effective = Effective::new(held, Grants::default());
@@ -123,11 +118,10 @@ pub(crate) async fn coverage_of(
     user: UserId,
 ) -> Result<Coverage> {
     let rows = store::customer_roles(r, partner.id, Some(&[user]), None).await?;
-    let carried = carried(partner);
     let mut c = Coverage::default();
     for row in rows {
         if let Some(role) = policy.role(row.role) {
-            c.add(row.group, &customer_grants(&role.grants, &carried, &[]));
+            c.add(row.group, &customer_grants(&role.grants, &policy.customer_resources, &[]));
         }
     }
     Ok(c)
@@ -139,7 +133,7 @@ pub(crate) async fn actor_coverage(r: &mut impl Reader, access: &OrgAccess) -> R
     if access.actor.is_operator() {
         let mut c = Coverage::default();
         c.add(None, access.effective.grants());
-        let everything = customer_grants(&everything_on(access), &carried(&access.org), &[]);
+        let everything = customer_grants(&everything_on(access), &access.policy.customer_resources, &[]);
         c.add(None, &everything);
         return Ok(c);
     }

@@ -11,7 +11,7 @@ use roster_domain::{OrgGroupId, RoleId, UserId, ValidationError};
 use roster_store::orgs;
 use roster_store::partners::{self as store, CustomerRole};
 
-use super::{actor_coverage, carried, require_partner};
+use super::{actor_coverage, require_partner};
 use crate::access::{OrgAccess, Permission};
 use crate::change::{self, Change};
 use crate::error::Result;
@@ -151,11 +151,14 @@ async fn apply_rows(
     };
     if !access.actor.is_operator() {
         let coverage = actor_coverage(&mut change.tx, &access).await?;
-        let carried = carried(&access.org);
         for r in added.iter().chain(&removed) {
             let Some(role) = access.policy.role(r.role) else { continue };
             let scope = r.group.map_or(Scope::AllCustomers, |g| Scope::Groups(vec![g]));
-            if let Some(m) = coverage.lacks(&scope, &customer_grants(&role.grants, &carried, &[]), group_name) {
+            if let Some(m) = coverage.lacks(
+                &scope,
+                &customer_grants(&role.grants, &access.policy.customer_resources, &[]),
+                group_name,
+            ) {
                 return Err(AppError::Forbidden(format!("you cannot change '{}': {m}", describe(r))));
             }
         }
@@ -187,11 +190,7 @@ pub(crate) async fn follow_given(
     if !access.org.partner || users.is_empty() {
         return Ok(());
     }
-    let reach = access
-        .policy
-        .role(role)
-        .and_then(|r| roster_domain::permissions::preset(&access.org.preset)?.role(&r.key).map(|p| p.customers));
-    if reach == Some(CustomerReach::All) {
+    if access.policy.reach_of(role) == CustomerReach::All {
         let rows: Vec<CustomerRole> = users.iter().map(|u| CustomerRole { user: *u, role, group: None }).collect();
         store::add_customer_roles(tx, access.org.id, &rows).await?;
         orgs::bump_authz_version(tx, access.org.id).await?;
@@ -214,7 +213,6 @@ pub(crate) async fn follow_roles(
     if !access.org.partner {
         return Ok(());
     }
-    let preset = roster_domain::permissions::preset(&access.org.preset);
     // The member's groups stay theirs when their roles change (a Key Account
     // Manager made a Sales Agent keeps the customers of their groups).
     let mut my_groups: Vec<OrgGroupId> = rows_before.iter().filter_map(|r| r.group).collect();
@@ -222,13 +220,7 @@ pub(crate) async fn follow_roles(
     my_groups.dedup();
     let mut rows: Vec<CustomerRole> = rows_before.iter().copied().filter(|r| now_held.contains(&r.role)).collect();
     for role in now_held.iter().filter(|r| !held_before.contains(r)) {
-        let reach = access
-            .policy
-            .role(*role)
-            .and_then(|r| preset.as_ref().and_then(|p| p.role(&r.key)))
-            .map(|r| r.customers)
-            .unwrap_or_default();
-        match reach {
+        match access.policy.reach_of(*role) {
             CustomerReach::None => {}
             CustomerReach::All => rows.push(CustomerRole { user, role: *role, group: None }),
             CustomerReach::Groups => {

@@ -17,6 +17,9 @@ fn scope_reads_and_writes_the_contracts_three_forms() {
     let groups = serde_json::from_str::<Scope>(&format!("{{\"groups\":[\"{id}\"]}}")).unwrap();
     assert_eq!(groups, Scope::Groups(vec![id]));
     assert_eq!(serde_json::to_value(&groups).unwrap(), serde_json::json!({"groups": [id.to_string()]}));
+    let name = |_| "North".to_string();
+    assert_eq!(groups.words(name), "Groups: North");
+    assert_eq!(Scope::AllCustomers.words(name), "All customers");
     let err = serde_json::from_str::<Scope>("\"everywhere\"").unwrap_err().to_string();
     assert!(err.contains("unknown scope 'everywhere'"), "{err}");
     assert!(serde_json::from_str::<Scope>("{\"groups\":[\"x\"]}").is_err());
