@@ -2,9 +2,11 @@
 //! broker's owner creates a customer on the Customers tab, makes an
 //! organization group holding it and assigns a Key Account Manager to it on
 //! the Organization Groups tab; the Key Account Manager then sees only that
-//! customer, opens its user management as themselves (the banner says
-//! through which partner), and invites someone there. Screenshots land in
-//! `artifacts/screenshots/` (110–116).
+//! customer and opens its user management as themselves (the banner says
+//! through which partner); the member's page says where their roles apply;
+//! an organization the partner asked to link shows the request on its
+//! Partner tab, and its owner accepts it. Screenshots land in
+//! `artifacts/screenshots/` (110–119).
 
 use roster_browser_tests::{Browser, Options, Viewport};
 use roster_testkit::{PASSWORD, spawn_app};
@@ -32,7 +34,7 @@ async fn a_partner_manages_customers_and_groups_and_acts_inside_a_customer() {
     let app = spawn_app().await;
     let partner = app.create_org_with_preset("brokers", OWNER, "broker").await;
     app.create_org("globex", "boss@globex.test").await;
-    app.add_member_with_roles(&partner, KAM, &["key_account_manager"]).await;
+    let kam = app.add_member_with_roles(&partner, KAM, &["key_account_manager"]).await;
     let Some(mut b) = Browser::start(&app.base_url, Options::default()).await else {
         app.finish().await;
         return;
@@ -74,6 +76,12 @@ async fn a_partner_manages_customers_and_groups_and_acts_inside_a_customer() {
     b.screenshot("111-org-group").await;
     b.goto(GROUPS).await;
     b.screenshot("112-org-groups-tab").await;
+    // The member's page says where each of their roles applies.
+    b.goto(&format!("/orgs/brokers/settings/users/{kam}/edit")).await;
+    let scopes = b.wait_text("#member-scopes", "where the roles apply", |t| t.contains("Groups: Nordics")).await;
+    assert!(scopes.contains("The partner"), "{scopes}");
+    b.eval("document.querySelector('#member-scopes').scrollIntoView(); return true").await;
+    b.screenshot_visible("117-member-scopes").await;
 
     // The Key Account Manager sees the group's customer and acts inside it as themselves.
     b.click("#sign-out").await;
@@ -99,6 +107,16 @@ async fn a_partner_manages_customers_and_groups_and_acts_inside_a_customer() {
     no_sideways_scroll(&b, "a customer's users").await;
     b.screenshot("116-phone-acting-inside").await;
     b.set_viewport(Viewport::LAPTOP).await;
+
+    // Globex's owner sees the partner's link request on the Partner tab and accepts it.
+    b.click("#sign-out").await;
+    sign_in(&b, "boss@globex.test").await;
+    b.goto("/orgs/globex/settings/partner").await;
+    b.wait_text("#link-requests", "the request", |t| t.contains("Org brokers")).await;
+    b.screenshot("118-partner-tab-request").await;
+    b.click("#link-request-list button.btn-primary").await;
+    b.wait_text("#partner-name", "the partner", |t| t.contains("Org brokers")).await;
+    b.screenshot("119-partner-tab-linked").await;
     b.finish().await;
     app.finish().await;
 }

@@ -86,19 +86,10 @@ pub(in crate::ui) async fn section(page: &OrgPage, uid: UserId) -> Result<Option
         Err(e) => return Err(e.into()),
     };
     let group_name =
-        |g: &OrgGroupId| groups.iter().find(|(id, _)| id == g).map_or_else(|| g.to_string(), |(_, n)| n.clone());
+        |g: OrgGroupId| groups.iter().find(|(id, _)| *id == g).map_or_else(|| g.to_string(), |(_, n)| n.clone());
     let rows = assignments
         .iter()
-        .map(|a| AssignmentRow {
-            role: a.role.name.clone(),
-            scope: match &a.scope {
-                Scope::Partner => "The partner".to_string(),
-                Scope::AllCustomers => "All customers".to_string(),
-                Scope::Groups(gs) => {
-                    format!("Groups: {}", gs.iter().map(group_name).collect::<Vec<_>>().join(", "))
-                }
-            },
-        })
+        .map(|a| AssignmentRow { role: a.role.name.clone(), scope: a.scope.words(group_name) })
         .collect();
     Ok(Some(ScopesSection {
         action: page.links.user_scopes(&uid.to_string()),
